@@ -1,0 +1,57 @@
+# Facteur — `make help` lists the targets. Every target creates .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PACKAGES := models locales tui agent portal
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test check format lint types contract locales-extract locales-update clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create .venv and install Facteur with its dev tools
+
+run: $(STAMP) ## Set up the database (demo data on first run) and start Facteur
+	$(BIN)/facteur db init --demo
+	@echo
+	@echo "Facteur is set up in var/. Try:"
+	@echo "  $(BIN)/facteur invoice list"
+	@echo "  $(BIN)/facteur patient list"
+	@echo "  $(BIN)/facteur --help"
+
+test: $(STAMP) ## Install what the tests need and run them
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+format: $(STAMP) ## Format the code (ruff)
+	$(BIN)/ruff format .
+
+lint: $(STAMP) ## Lint (ruff) and check formatting
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+types: $(STAMP) ## Type-check the packages (mypy)
+	$(BIN)/mypy $(PACKAGES)
+
+contract: $(STAMP) ## Check the import layers (import-linter)
+	$(BIN)/lint-imports
+
+check: lint types contract test ## Everything CI should see: format, lint, types, import contract, tests
+
+locales-extract: $(STAMP) ## Extract msgids into locales/facteur.pot
+	$(BIN)/pybabel extract --mapping babel.cfg --no-location --sort-output \
+	  --keywords 'N_ L_ format:1 nformat:1,2' --project Facteur --output-file locales/facteur.pot .
+
+locales-update: locales-extract ## Merge new msgids into the fr and en catalogs
+	$(BIN)/pybabel update --input-file locales/facteur.pot --output-dir locales --domain facteur --no-fuzzy-matching --ignore-obsolete
+
+clean: ## Remove the virtual environment and caches (keeps var/, your data)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,54 @@
+"""Who bills: the clinic, its billing companies and its staff."""
+
+from __future__ import annotations
+
+import peewee
+
+from models.base import BaseModel, UTCDateTimeField, utcnow
+from models.enums import Role
+
+
+class Clinic(BaseModel):
+    """The clinic running this database (one row)."""
+
+    name = peewee.CharField(max_length=200)
+    address = peewee.TextField(default="")
+    country = peewee.CharField(max_length=2, default="CA")  # ISO 3166-1 alpha-2
+    region = peewee.CharField(max_length=3, default="")  # e.g. QC; picks the insurance format
+    timezone = peewee.CharField(max_length=64, default="America/Toronto")
+    default_language = peewee.CharField(max_length=2, default="fr")
+    payment_terms_days = peewee.IntegerField(
+        default=30, constraints=[peewee.Check("payment_terms_days >= 0")]
+    )
+    created_at = UTCDateTimeField(default=utcnow)
+
+
+class BillingCompany(BaseModel):
+    """A legal entity invoices are issued by; numbering is gapless per company."""
+
+    clinic = peewee.ForeignKeyField(Clinic, backref="billing_companies", on_delete="RESTRICT")
+    name = peewee.CharField(max_length=200)
+    address = peewee.TextField(default="")
+    currency = peewee.CharField(max_length=3, default="CAD")
+    number_prefix = peewee.CharField(max_length=12, unique=True)
+    stripe_account_id = peewee.CharField(max_length=64, null=True)
+    active = peewee.BooleanField(default=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+
+class Staff(BaseModel):
+    """A person using the TUI; ``login`` is their Unix user name (local or SSH)."""
+
+    login = peewee.CharField(max_length=64, unique=True)
+    display_name = peewee.CharField(max_length=200)
+    roles = peewee.CharField(max_length=64, default="")  # comma-separated Role values
+    language = peewee.CharField(max_length=2, default="fr")
+    active = peewee.BooleanField(default=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(Role(part) for part in self.roles.split(",") if part)
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.role_set

@@ -1,0 +1,247 @@
+"""Facteur's configuration: a TOML file, or the embedded defaults.
+
+Where it comes from, first found wins: ``--config PATH``, the ``FACTEUR_CONFIG``
+variable, ``./facteur.toml``, else the defaults below (SQLite, a Maildir and an
+SMS file under ``var/``, the portal on 127.0.0.1). Relative paths in a file are
+relative to that file's folder; in the defaults, to the working directory.
+Secrets are never in the file: it names the environment variable holding each.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from locales import L_, N_
+from models.errors import ConfigError
+
+CONFIG_ENV = "FACTEUR_CONFIG"
+LOCAL_CONFIG = "facteur.toml"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///var/facteur.db"
+
+
+@dataclass(frozen=True)
+class ClinicSettings:
+    """Seeds the clinic's record on ``facteur db init``; afterwards Settings owns it."""
+
+    name: str = "Clinique Facteur"
+    country: str = "CA"
+    region: str = "QC"
+    timezone: str = "America/Toronto"
+    language: str = "fr"
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    backend: str = "maildir"
+    path: str = "var/mail"
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    password_env: str = ""
+    from_address: str = "facteur@localhost"
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    backend: str = "file"
+    path: str = "var/sms.log"
+    url: str = ""
+    token_env: str = ""
+    sender: str = ""
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    url: str = "http://127.0.0.1:8088"
+    listen: str = "127.0.0.1:8088"
+    token_env: str = "FACTEUR_PORTAL_TOKEN"
+    link_days: int = 14
+
+
+@dataclass(frozen=True)
+class StripeSettings:
+    api_key_env: str = "STRIPE_API_KEY"
+    api_base: str = ""
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    poll_seconds: float = 30.0
+    concurrency: int = 4
+
+
+@dataclass(frozen=True)
+class Config:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    clinic: ClinicSettings = field(default_factory=ClinicSettings)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    portal: PortalSettings = field(default_factory=PortalSettings)
+    stripe: StripeSettings = field(default_factory=StripeSettings)
+    agent: AgentSettings = field(default_factory=AgentSettings)
+    source: Path | None = None  # the file read, None for the embedded defaults
+
+    @property
+    def base_dir(self) -> Path:
+        """Where relative paths start: the config file's folder, else the working directory."""
+        return self.source.parent if self.source else Path.cwd()
+
+    def resolve(self, path: str) -> Path:
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    def secret(self, env_name: str) -> str | None:
+        """The secret held by the environment variable ``env_name``, if set."""
+        return os.environ.get(env_name) or None if env_name else None
+
+
+# Allowed values and ranges: (section, key) -> check, and what a person is told is expected.
+_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("email", "backend"): ("maildir", "smtp"),
+    ("email", "security"): ("none", "starttls", "tls"),
+    ("sms", "backend"): ("file", "http"),
+    ("clinic", "language"): ("fr", "en"),
+}
+_RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("email", "port"): (1, 65535),
+    ("email", "timeout"): (1, 600),
+    ("portal", "link_days"): (1, 30),
+    ("agent", "poll_seconds"): (1, 3600),
+    ("agent", "concurrency"): (1, 64),
+}
+_URLS = {("portal", "url"), ("stripe", "api_base"), ("sms", "url")}
+_TYPE_NAMES = {str: L_("a string"), int: L_("an integer"), float: L_("a number"), bool: L_("true or false")}
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
+    """The file to read, by the documented order; None means the embedded defaults."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env)
+    local = Path.cwd() / LOCAL_CONFIG
+    return local if local.is_file() else None
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
+    """Read and check the configuration; raise ``ConfigError`` naming file and key."""
+    path = find_config_path(explicit)
+    if path is None:
+        return Config()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(N_("{file}: no such configuration file"), file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(N_("{file}: cannot read it: {reason}"), file=str(path), reason=str(exc)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(N_("{file}: not valid TOML: {reason}"), file=str(path), reason=str(exc)) from None
+    return parse_config(raw, path.resolve())
+
+
+def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
+    file = str(source) if source else "<config>"
+    sections: dict[str, Any] = {}
+    known = {f.name: f for f in fields(Config) if f.name != "source"}
+    for section_name, values in raw.items():
+        if section_name not in known:
+            raise ConfigError(
+                N_("{file}: unknown section [{section}]; expected one of: {expected}"),
+                file=file,
+                section=section_name,
+                expected=", ".join(known),
+            )
+        if not isinstance(values, dict):
+            raise ConfigError(
+                N_("{file}: {section} must be a [section] table"), file=file, section=section_name
+            )
+        settings_class = known[section_name].default_factory  # type: ignore[misc]
+        sections[section_name] = _parse_section(file, section_name, settings_class, values)
+    return Config(**sections, source=source)
+
+
+def _parse_section(file: str, section: str, settings_class: Any, values: dict[str, Any]) -> Any:
+    expected_types = {f.name: f.type for f in fields(settings_class)}
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in expected_types:
+            raise ConfigError(
+                N_("{file}: unknown key {key} in [{section}]; expected one of: {expected}"),
+                file=file,
+                key=key,
+                section=section,
+                expected=", ".join(expected_types),
+            )
+        checked[key] = _check_value(file, section, key, expected_types[key], value)
+    return settings_class(**checked)
+
+
+def _check_value(file: str, section: str, key: str, type_name: str, value: Any) -> Any:
+    expected: type = {"str": str, "int": int, "float": float, "bool": bool}[type_name]
+    where = {"file": file, "key": f"{section}.{key}"}
+    if isinstance(value, bool) and expected is not bool:
+        ok = False
+    elif expected is float:
+        ok = isinstance(value, int | float)
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        raise ConfigError(
+            N_("{file}: {key} must be {expected}, not {value}"),
+            expected=_TYPE_NAMES[expected],
+            value=repr(value),
+            **where,
+        )
+    if expected is float:
+        value = float(value)
+    choices = _CHOICES.get((section, key))
+    if choices and value not in choices:
+        raise ConfigError(
+            N_("{file}: {key} must be one of {expected}, not {value}"),
+            expected=", ".join(choices),
+            value=repr(value),
+            **where,
+        )
+    bounds = _RANGES.get((section, key))
+    if bounds and not bounds[0] <= value <= bounds[1]:
+        raise ConfigError(
+            N_("{file}: {key} must be between {low} and {high}, not {value}"),
+            low=bounds[0],
+            high=bounds[1],
+            value=value,
+            **where,
+        )
+    if (section, key) in _URLS and value and not value.startswith(("http://", "https://")):
+        raise ConfigError(
+            N_("{file}: {key} must be an http:// or https:// URL, not {value}"), value=repr(value), **where
+        )
+    if key.endswith("_env") and value and not value.replace("_", "").isalnum():
+        raise ConfigError(
+            N_("{file}: {key} names an environment variable (like SMTP_PASSWORD), not {value}"),
+            value=repr(value),
+            **where,
+        )
+    if (section, key) == ("portal", "listen"):
+        _check_listen(value, where)
+    return value
+
+
+def _check_listen(value: str, where: dict[str, str]) -> None:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(
+            N_("{file}: {key} must be host:port, like 127.0.0.1:8088, not {value}"),
+            value=repr(value),
+            **where,
+        )

@@ -1,0 +1,177 @@
+"""The database: one proxy, bound at run time from a URL.
+
+Nothing connects at import. ``open_database(url)`` builds the peewee database,
+binds ``db`` to it and returns it. SQLite runs in WAL mode with foreign keys, a
+busy timeout, ``synchronous=FULL`` and ``BEGIN IMMEDIATE`` for every transaction,
+so two processes (the TUI and the agent) never deadlock upgrading a read lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import peewee
+from peewee import DatabaseProxy
+
+from locales import N_
+from models.errors import ConfigError, DatabaseError
+
+db = DatabaseProxy()
+
+DEFAULT_URL = "sqlite:///var/facteur.db"
+BUSY_TIMEOUT_SECONDS = 10
+SQLITE_PRAGMAS = (
+    ("journal_mode", "wal"),
+    ("foreign_keys", 1),
+    ("busy_timeout", BUSY_TIMEOUT_SECONDS * 1000),
+    ("synchronous", 2),  # FULL: a committed invoice number survives a power cut
+)
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A parsed ``sqlite:///path`` or ``postgresql://user:pw@host:port/name``."""
+
+    scheme: str
+    path: Path | None = None  # SQLite file; None for ``:memory:``
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    password: str | None = None
+    name: str | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.scheme == "sqlite"
+
+
+def parse_url(url: str, base_dir: Path | None = None) -> DatabaseURL:
+    """Parse a database URL; a relative SQLite path is relative to ``base_dir`` (or cwd).
+
+    As with SQLAlchemy and peewee, ``sqlite:///var/f.db`` is relative and
+    ``sqlite:////srv/f.db`` absolute.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        if parts.netloc:
+            raise ConfigError(N_("database URL {url!r}: expected sqlite:///path/to/file.db"), url=url)
+        raw = unquote(parts.path)[1:] if parts.path.startswith("/") else unquote(parts.path)
+        if not raw:
+            raise ConfigError(N_("database URL {url!r}: the SQLite file path is missing"), url=url)
+        if raw == ":memory:":
+            return DatabaseURL("sqlite")
+        path = Path(raw).expanduser()
+        if not path.is_absolute():
+            path = (base_dir or Path.cwd()) / path
+        return DatabaseURL("sqlite", path=path)
+    if scheme in ("postgresql", "postgres"):
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ConfigError(N_("database URL {url!r}: the database name is missing"), url=url)
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigError(N_("database URL {url!r}: the port is not a number"), url=url) from None
+        return DatabaseURL(
+            "postgresql",
+            host=parts.hostname,
+            port=port,
+            user=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            name=name,
+        )
+    raise ConfigError(N_("database URL {url!r}: expected sqlite:///path or postgresql://host/name"), url=url)
+
+
+def make_database(parsed: DatabaseURL) -> peewee.Database:
+    """Build (without connecting) the peewee database for a parsed URL."""
+    if parsed.is_sqlite:
+        name = str(parsed.path) if parsed.path else ":memory:"
+        return peewee.SqliteDatabase(
+            name,
+            pragmas=SQLITE_PRAGMAS,
+            timeout=BUSY_TIMEOUT_SECONDS,
+            lock_type="IMMEDIATE",
+        )
+    return peewee.PostgresqlDatabase(
+        parsed.name,
+        host=parsed.host,
+        port=parsed.port,
+        user=parsed.user,
+        password=parsed.password,
+        autorollback=True,
+    )
+
+
+def open_database(url: str = DEFAULT_URL, base_dir: Path | None = None) -> peewee.Database:
+    """Bind ``db`` to the database at ``url`` and connect to it."""
+    parsed = parse_url(url, base_dir)
+    if parsed.path is not None:
+        try:
+            parsed.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(
+                N_("cannot create the folder for the database {path}: {reason}"),
+                path=str(parsed.path),
+                reason=exc.strerror or str(exc),
+            ) from exc
+    database = make_database(parsed)
+    db.initialize(database)
+    try:
+        database.connect(reuse_if_open=True)
+    except (peewee.OperationalError, peewee.ImproperlyConfigured) as exc:
+        raise DatabaseError(
+            N_("cannot open the database {url}: {reason}"), url=_redacted(url), reason=str(exc)
+        ) from exc
+    return database
+
+
+def close_database() -> None:
+    if db.obj is not None and not db.is_closed():
+        db.close()
+
+
+def backup_sqlite(database: peewee.Database, target: Path) -> None:
+    """Copy a live SQLite database to ``target`` with SQLite's online backup API.
+
+    Readers and the writer keep working while it runs; the copy is written to a
+    temporary file, checked, then renamed, so ``target`` is never half-written.
+    """
+    if not isinstance(database, peewee.SqliteDatabase):
+        raise DatabaseError(N_("backup copies SQLite databases; use pg_dump for PostgreSQL"))
+    target = target.expanduser().resolve()
+    if target.is_dir():
+        raise DatabaseError(N_("{path} is a folder; give a file name"), path=str(target))
+    if database.database == str(target):
+        raise DatabaseError(N_("the backup cannot overwrite the database itself"))
+    partial = target.with_name(target.name + ".partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.unlink(missing_ok=True)
+        copy = sqlite3.connect(partial)
+        try:
+            # One step: a read snapshot under WAL, so writers go on meanwhile.
+            database.connection().backup(copy)
+            (verdict,) = copy.execute("PRAGMA integrity_check").fetchone()
+            copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        finally:
+            copy.close()
+        if verdict != "ok":
+            raise DatabaseError(N_("the backup failed its integrity check: {detail}"), detail=verdict)
+        partial.replace(target)
+    except (OSError, sqlite3.Error) as exc:
+        partial.unlink(missing_ok=True)
+        raise DatabaseError(
+            N_("cannot write the backup to {path}: {reason}"), path=str(target), reason=str(exc)
+        ) from exc
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url

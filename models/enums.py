@@ -1,0 +1,87 @@
+"""The closed vocabularies of the data: statuses, roles, channels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    BILLING = "billing"
+    PROVIDER = "provider"
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    BILLED = "billed"
+    PAID = "paid"
+    VOID = "void"
+
+
+class PaymentMethod(StrEnum):
+    CASH = "cash"
+    CARD = "card"
+    TRANSFER = "transfer"
+    STRIPE = "stripe"
+
+
+class TemplateKind(StrEnum):
+    INVOICE = "invoice"
+    REMINDER = "reminder"
+
+
+class DelayUnit(StrEnum):
+    HOURS = "hours"
+    DAYS = "days"
+    MONTHS = "months"
+
+
+class PinMode(StrEnum):
+    NONE = "none"  # the PDF is attached; no portal link
+    SMS = "sms"
+    INSTITUTION = "institution"
+
+
+class MessageKind(StrEnum):
+    INVOICE = "invoice"
+    REMINDER = "reminder"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PORTAL = "portal"
+    STRIPE = "stripe"
+
+
+class TransmissionStatus(StrEnum):
+    SENT = "sent"
+    DEFERRED = "deferred"  # transient failure, will be retried
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # e.g. a timeout after DATA
+    PUBLISHED = "published"
+    DOWNLOADED = "downloaded"
+    CREATED = "created"
+    EXPIRED = "expired"
+
+
+class ScheduleStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    ENQUEUED = "enqueued"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+class PaymentLinkStatus(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    EXPIRED = "expired"
+    REMOVED = "removed"

@@ -1,0 +1,69 @@
+"""The error tree: one root, and families the edges (CLI, TUI, agent) read by type.
+
+Messages are gettext msgids with ``{placeholders}``; they are translated where a
+person reads them (``FacteurError.render(translator)``), never here, because the
+domain does not know who is reading.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class _Translates(Protocol):
+    def format(self, msgid: str, /, **params: Any) -> str: ...
+
+
+class FacteurError(Exception):
+    """Root of every error Facteur raises on purpose."""
+
+    def __init__(self, message: str, /, **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+    def render(self, tr: _Translates) -> str:
+        """The message in the reader's language, placeholders filled."""
+        return tr.format(self.message, **self.params)
+
+    def __str__(self) -> str:
+        try:
+            return self.message.format(**self.params)
+        except (KeyError, IndexError, ValueError):
+            return self.message
+
+
+class ValidationError(FacteurError):
+    """A value a person typed is not acceptable; ``field`` names it."""
+
+    def __init__(self, field: str, message: str, /, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.field = field
+
+
+class NotFoundError(FacteurError):
+    """A record asked for by number, id or login does not exist."""
+
+
+class TransitionError(FacteurError):
+    """An invoice was asked to move to a status its rules do not allow."""
+
+
+class ConfigError(FacteurError):
+    """The configuration file or environment is wrong; the CLI exits with 2."""
+
+
+class DatabaseError(FacteurError):
+    """The database cannot be opened, is too old or too new for this program."""
+
+
+class DeliveryError(FacteurError):
+    """A channel (email, SMS, portal, Stripe) could not deliver."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """Worth retrying later: 4xx replies, timeouts, disconnects, offline."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying cannot help: 5xx replies, invalid addresses."""

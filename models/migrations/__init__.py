@@ -1,0 +1,30 @@
+"""Schema migrations, in order. Version 1 is the first released schema.
+
+Each migration is a module ``vNNNN_<what>.py`` with ``VERSION`` and
+``apply(database)``, written with ``playhouse.migrate`` so it runs on SQLite
+and PostgreSQL alike. A migration never imports today's models: it describes
+the change as it was on the day it was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import peewee
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[peewee.Database], None]
+
+
+from models.migrations import v0002_patient_search_name  # noqa: E402
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(2, "patient.search_name", v0002_patient_search_name.apply),)
+
+
+def latest_version() -> int:
+    return MIGRATIONS[-1].version if MIGRATIONS else 1
