@@ -81,6 +81,14 @@ class AgentSettings:
 
 
 @dataclass(frozen=True)
+class LocalesSettings:
+    """The clinic's own wording, layered over the shipped catalogs; watched for edits."""
+
+    override_dir: str = ""
+    watch: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     clinic: ClinicSettings = field(default_factory=ClinicSettings)
@@ -89,6 +97,7 @@ class Config:
     portal: PortalSettings = field(default_factory=PortalSettings)
     stripe: StripeSettings = field(default_factory=StripeSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
+    locales: LocalesSettings = field(default_factory=LocalesSettings)
     source: Path | None = None  # the file read, None for the embedded defaults
 
     @property
