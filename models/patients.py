@@ -1,0 +1,105 @@
+"""Adding and editing patients, every field checked the same way wherever it is typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from locales import N_
+from models.base import utcnow
+from models.clinic import Clinic
+from models.db import db
+from models.errors import NotFoundError
+from models.patient import Patient
+from models.text import fold
+from models.validation import (
+    blank_to_none,
+    validate_cell_phone,
+    validate_email,
+    validate_insurance_number,
+    validate_language,
+    validate_name,
+)
+
+
+@dataclass(frozen=True)
+class PatientInput:
+    """What staff typed; ``None`` leaves a field as it is when editing."""
+
+    last_name: str | None = None
+    first_name: str | None = None
+    email: str | None = None  # "" clears it
+    cell_phone: str | None = None
+    language: str | None = None
+    health_insurance_number: str | None = None
+    receive_reminders: bool | None = None
+    consent_email_attachments: bool | None = None
+
+
+def clean_patient_input(data: PatientInput, clinic: Clinic) -> dict[str, object]:
+    """Validate and normalize every given field; raise ``ValidationError`` on the first bad one."""
+    cleaned: dict[str, object] = {}
+    for item in fields(data):
+        value = getattr(data, item.name)
+        if value is None:
+            continue
+        if item.name in ("last_name", "first_name"):
+            cleaned[item.name] = validate_name(value, item.name)
+        elif item.name == "email":
+            cleaned[item.name] = validate_email(value) if blank_to_none(value) else None
+        elif item.name == "cell_phone":
+            cleaned[item.name] = validate_cell_phone(value, clinic.country) if blank_to_none(value) else None
+        elif item.name == "language":
+            cleaned[item.name] = validate_language(value) if blank_to_none(value) else None
+        elif item.name == "health_insurance_number":
+            cleaned[item.name] = (
+                validate_insurance_number(value, clinic.country, clinic.region) if blank_to_none(value) else None
+            )
+        else:
+            cleaned[item.name] = bool(value)
+    return cleaned
+
+
+def add_patient(data: PatientInput, clinic: Clinic) -> Patient:
+    cleaned = clean_patient_input(data, clinic)
+    for required in ("last_name", "first_name"):
+        if required not in cleaned:
+            validate_name("", required)  # raises the usual "required" error
+    with db.atomic():
+        patient = Patient(**cleaned)
+        patient.save()
+    return patient
+
+
+def edit_patient(patient_id: int, data: PatientInput, clinic: Clinic) -> Patient:
+    cleaned = clean_patient_input(data, clinic)
+    with db.atomic():
+        patient = Patient.get_or_none(Patient.id == patient_id)
+        if patient is None:
+            raise NotFoundError(N_("no patient #{id}"), id=patient_id)
+        for name, value in cleaned.items():
+            setattr(patient, name, value)
+        patient.updated_at = utcnow()
+        patient.save()
+    return patient
+
+
+def search_patients(text: str = "", limit: int | None = 50) -> list[Patient]:
+    """Patients whose name, email, phone or insurance number matches ``text``.
+
+    Names match by folded prefix of "last first" or of "first" ("belanger el",
+    "elise"); digits match the phone's or insurance number's end or start.
+    """
+    query = Patient.select().order_by(Patient.search_name, Patient.id)
+    needle = text.strip()
+    if needle:
+        folded = fold(needle)
+        digits = "".join(ch for ch in needle if ch.isdigit())
+        condition = Patient.search_name.startswith(folded) | Patient.first_name.startswith(needle)
+        condition |= Patient.email.startswith(needle.lower())
+        condition |= Patient.health_insurance_number.startswith(needle.upper().replace(" ", ""))
+        if len(digits) >= 4:
+            condition |= Patient.cell_phone.endswith(digits) | Patient.cell_phone.contains(digits)
+        query = query.where(condition)
+    if limit:
+        query = query.limit(limit)
+    return list(query)

@@ -1,0 +1,59 @@
+"""Setting a database up: schema, the clinic's record and its first admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee
+
+from locales import N_
+from models.clinic import Clinic, Staff
+from models.config import ClinicSettings
+from models.db import db
+from models.enums import Role
+from models.errors import DatabaseError
+from models.schema import ensure_schema
+from models.staff_members import current_login
+from models.validation import validate_country, validate_language, validate_timezone
+
+
+@dataclass(frozen=True)
+class InitReport:
+    version_before: int | None
+    version_after: int
+    clinic_created: bool
+    admin_created: str | None  # the login added as the first admin
+
+
+def init_database(database: peewee.Database, settings: ClinicSettings) -> InitReport:
+    """Create or upgrade the schema and seed the clinic; safe to run again (idempotent)."""
+    before, after = ensure_schema(database)
+    clinic_created = False
+    admin_created = None
+    with db.atomic():
+        if Clinic.select().count() == 0:
+            Clinic.create(
+                name=settings.name,
+                country=validate_country(settings.country),
+                region=settings.region.upper(),
+                timezone=validate_timezone(settings.timezone),
+                default_language=validate_language(settings.language),
+            )
+            clinic_created = True
+        if not Staff.select().where(Staff.roles.contains(Role.ADMIN.value)).exists():
+            login = current_login()
+            staff = Staff.get_or_none(Staff.login == login)
+            if staff is None:
+                Staff.create(login=login, display_name=login, roles="admin,billing", language=settings.language)
+            else:
+                staff.roles = ",".join(sorted({*staff.roles.split(","), "admin"} - {""}))
+                staff.save()
+            admin_created = login
+    return InitReport(before, after, clinic_created, admin_created)
+
+
+def get_clinic() -> Clinic:
+    clinic = Clinic.select().order_by(Clinic.id).first()
+    if clinic is None:
+        raise DatabaseError(N_("the database has no clinic yet: run 'facteur db init'"))
+    return clinic

@@ -1,0 +1,103 @@
+"""The database as configured: URLs, SQLite pragmas, IMMEDIATE transactions, online backup."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import peewee
+import pytest
+
+from models.db import backup_sqlite, parse_url
+from models.errors import ConfigError, DatabaseError
+from models.patient import Patient
+
+
+def test_sqlite_urls_relative_and_absolute(tmp_path: Path) -> None:
+    assert parse_url("sqlite:///var/facteur.db", tmp_path).path == tmp_path / "var" / "facteur.db"
+    assert parse_url("sqlite:////srv/facteur/f.db").path == Path("/srv/facteur/f.db")
+    assert parse_url("sqlite:///:memory:").path is None
+
+
+def test_postgresql_urls_are_parsed() -> None:
+    parsed = parse_url("postgresql://facteur:s%40cret@db.local:5433/clinic")
+    assert (parsed.scheme, parsed.host, parsed.port, parsed.user, parsed.password, parsed.name) == (
+        "postgresql",
+        "db.local",
+        5433,
+        "facteur",
+        "s@cret",
+        "clinic",
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://x/y", "sqlite://host/f.db", "sqlite:///", "postgresql://host/", "postgresql://h:port/db", "f.db"]
+)
+def test_bad_urls_are_config_errors(url: str) -> None:
+    with pytest.raises(ConfigError):
+        parse_url(url)
+
+
+def test_sqlite_pragmas(database: peewee.Database) -> None:
+    pragma = lambda name: database.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+    assert pragma("journal_mode") == "wal"
+    assert pragma("foreign_keys") == 1
+    assert pragma("busy_timeout") >= 5000
+    assert pragma("synchronous") == 2  # FULL
+
+
+def test_transactions_take_the_write_lock_at_begin(database: peewee.Database) -> None:
+    """BEGIN IMMEDIATE: another writer is kept out from the first statement, even a read."""
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with database.atomic():
+            Patient.select().count()  # only a read
+            inside.set()
+            release.wait(10)
+        database.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(10)
+    other = sqlite3.connect(database.database, timeout=0)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    finally:
+        release.set()
+        holder.join()
+        other.close()
+
+
+def test_foreign_keys_are_enforced(database: peewee.Database) -> None:
+    with pytest.raises(peewee.IntegrityError):
+        database.execute_sql("INSERT INTO invoice_line (invoice_id, position, code, description, quantity, "
+                             "unit_price_cents, tax_rate, subtotal_cents, tax_cents) VALUES (999, 1, '', 'x', 1, 1, 0, 1, 0)")
+
+
+def test_backup_while_another_connection_writes(database: peewee.Database, tmp_path: Path) -> None:
+    for index in range(50):
+        Patient.create(last_name=f"Patient{index}", first_name="Test")
+    writer = sqlite3.connect(database.database, timeout=10)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO patient (last_name, first_name, search_name, receive_reminders, "
+                   "consent_email_attachments, created_at, updated_at) VALUES ('Late', 'Row', 'late row', 1, 0, "
+                   "'2026-01-01', '2026-01-01')")
+    target = tmp_path / "backups" / "copy.db"
+    backup_sqlite(database, target)  # a reader: the open write transaction does not block it
+    writer.commit()
+    writer.close()
+    copy = sqlite3.connect(target)
+    assert copy.execute("SELECT count(*) FROM patient").fetchone()[0] == 50  # the snapshot before the commit
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    copy.close()
+    assert not (tmp_path / "backups" / "copy.db.partial").exists()
+
+
+def test_backup_refuses_to_overwrite_the_database(database: peewee.Database) -> None:
+    with pytest.raises(DatabaseError):
+        backup_sqlite(database, Path(database.database))

@@ -1,0 +1,134 @@
+"""``facteur``: the scriptable surface. Each command group lives in its own module.
+
+Errors end as one localized line on stderr and a non-zero exit (2 for bad
+usage or configuration, 1 for everything else); never a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import IO, NoReturn
+
+from locales import N_, Translator, normalize_language, translator
+
+COMMAND_MODULES = (
+    "tui.cli.db_cmd",
+    "tui.cli.invoice_cmd",
+    "tui.cli.payment_cmd",
+    "tui.cli.patient_cmd",
+    "tui.cli.staff_cmd",
+    "tui.cli.backup_cmd",
+    "tui.cli.locales_cmd",
+)
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def cli_language() -> str | None:
+    """The reader's language from the usual Unix variables (LC_ALL, LC_MESSAGES, LANG)."""
+    for name in ("FACTEUR_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return normalize_language(value.split(":")[0])
+    return None
+
+
+class UsageError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its mistakes reported as one localized line instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def build_parser(tr: Translator) -> Parser:
+    import importlib
+
+    _localize_argparse(tr)
+    parser = Parser(
+        prog="facteur",
+        description=tr.gettext(N_("Facteur: private billing communication for small clinics.")),
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help=tr.gettext(N_("configuration file (else $FACTEUR_CONFIG, else ./facteur.toml, else defaults)")),
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    commands.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands, tr)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+    from models.errors import ConfigError, FacteurError
+
+    out, err = out or sys.stdout, err or sys.stderr
+    tr = translator(cli_language())
+    parser = build_parser(tr)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        err.write(tr.format(N_("facteur: {message} (see 'facteur --help')"), message=str(exc)) + "\n")
+        return EXIT_USAGE
+    ctx = None
+    try:
+        from models.config import load_config
+        from tui.cli.context import Context
+
+        ctx = Context(load_config(args.config), tr, out, err)
+        return int(args.handler(args, ctx) or 0)
+    except ConfigError as exc:
+        err.write(tr.format(N_("facteur: {message}"), message=exc.render(tr)) + "\n")
+        return EXIT_USAGE
+    except FacteurError as exc:
+        err.write(tr.format(N_("facteur: {message}"), message=exc.render(tr)) + "\n")
+        return EXIT_ERROR
+    except _database_errors() as exc:
+        err.write(tr.format(N_("facteur: database error: {reason}"), reason=str(exc)) + "\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if ctx is not None:
+            ctx.close()
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    import peewee
+
+    return (peewee.OperationalError, peewee.IntegrityError)
+
+
+def _localize_argparse(tr: Translator) -> None:
+    """argparse reads its words through ``argparse._``; give it this reader's catalog.
+
+    The CLI is one process with one reader, so this is the one place a module's
+    translation hook is set; the msgids are argparse's own, listed for extraction.
+    """
+    argparse._ = tr.gettext  # type: ignore[attr-defined]
+    argparse.ngettext = tr.ngettext  # type: ignore[attr-defined]
+
+
+ARGPARSE_MSGIDS = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("the following arguments are required: %s"),
+    N_("unrecognized arguments: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("expected one argument"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("not allowed with argument %s"),
+    N_("one of the arguments %s is required"),
+)

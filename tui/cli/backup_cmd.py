@@ -1,0 +1,25 @@
+"""``facteur backup PATH``: an online copy of the SQLite database."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from locales import N_, Translator
+from tui.cli.context import Context
+
+
+def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
+    backup = commands.add_parser(
+        "backup", help=tr.gettext(N_("copy the database while the TUI and the agent keep running"))
+    )
+    backup.add_argument("path", metavar="PATH", type=Path, help=tr.gettext(N_("the file to write")))
+    backup.set_defaults(handler=run_backup)
+
+
+def run_backup(args: argparse.Namespace, ctx: Context) -> int:
+    from models.db import backup_sqlite
+
+    backup_sqlite(ctx.database(), args.path)
+    ctx.print(ctx.tr.format(N_("Backed up the database to {path}."), path=str(args.path.resolve())))
+    return 0

@@ -1,0 +1,75 @@
+"""What every CLI command gets: the configuration, the reader's translator and streams."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import peewee
+
+from locales import N_, Translator
+from models.config import Config
+from models.errors import FacteurError
+
+
+@dataclass
+class Context:
+    config: Config
+    tr: Translator
+    out: IO[str] = field(default_factory=lambda: sys.stdout)
+    err: IO[str] = field(default_factory=lambda: sys.stderr)
+    _database: peewee.Database | None = None
+
+    def database(self) -> peewee.Database:
+        """Open the configured database, checking its schema is this program's."""
+        if self._database is None:
+            from models.db import open_database
+            from models.schema import check_schema
+
+            database = open_database(self.config.database.url, self.config.base_dir)
+            check_schema(database)
+            self._database = database
+        return self._database
+
+    def print(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def print_json(self, value: Any) -> None:
+        json.dump(value, self.out, ensure_ascii=False, indent=2)
+        self.out.write("\n")
+
+    def close(self) -> None:
+        if self._database is not None and not self._database.is_closed():
+            self._database.close()
+
+
+class PermissionDenied(FacteurError):
+    """The Unix user may not do this (no staff record, or not the right role)."""
+
+
+def require_role(ctx: Context, role: str) -> Any:
+    """The Staff record acting, if it has ``role``; root acts as the system itself.
+
+    Root owns the database file anyway; everyone else must be a staff member
+    with the role, so the CLI grants nothing the TUI would refuse.
+    """
+    from models.staff_members import current_login, staff_for_login
+
+    ctx.database()
+    login = current_login()
+    staff = staff_for_login(login)
+    if staff is None:
+        if os.geteuid() == 0:
+            return None
+        raise PermissionDenied(
+            N_("{login} is not a Facteur staff member; an admin can add them with: facteur staff add {login}"),
+            login=login,
+        )
+    if not any(part == role for part in staff.roles.split(",")):
+        raise PermissionDenied(
+            N_("{login} does not have the {role} role needed for this"), login=login, role=role
+        )
+    return staff

@@ -1,0 +1,96 @@
+"""``facteur db``: create, upgrade and fill the database."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from locales import N_, Translator
+from tui.cli.arguments import count
+from tui.cli.context import Context
+
+
+def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
+    db = commands.add_parser("db", help=tr.gettext(N_("create, upgrade and fill the database")))
+    actions = db.add_subparsers(dest="action", metavar="ACTION", parser_class=type(db))
+    actions.required = True
+
+    init = actions.add_parser("init", help=tr.gettext(N_("create or upgrade the database (safe to re-run)")))
+    init.add_argument("--demo", action="store_true", help=tr.gettext(N_("add demo data on first run")))
+    init.set_defaults(handler=run_init)
+
+    migrate = actions.add_parser("migrate", help=tr.gettext(N_("upgrade the database to this Facteur's schema")))
+    migrate.set_defaults(handler=run_migrate)
+
+    demo = actions.add_parser("demo", help=tr.gettext(N_("add bulk demo data for scale tests")))
+    demo.add_argument("--patients", type=count(tr), default=1000, metavar="N", help=tr.gettext(N_("patients to add")))
+    demo.add_argument("--invoices", type=count(tr), default=10000, metavar="M", help=tr.gettext(N_("invoices to add")))
+    demo.set_defaults(handler=run_demo)
+
+
+def _open(ctx: Context):  # type: ignore[no-untyped-def]
+    from models.db import open_database
+
+    return open_database(ctx.config.database.url, ctx.config.base_dir)
+
+
+def run_init(args: argparse.Namespace, ctx: Context) -> int:
+    from models.demo import seed_demo
+    from models.setup import init_database
+
+    database = _open(ctx)
+    report = init_database(database, ctx.config.clinic)
+    tr = ctx.tr
+    if report.version_before is None:
+        ctx.print(tr.format(N_("Created the database (schema version {version})."), version=report.version_after))
+    elif report.version_before < report.version_after:
+        ctx.print(
+            tr.format(
+                N_("Upgraded the database from schema version {old} to {new}."),
+                old=report.version_before,
+                new=report.version_after,
+            )
+        )
+    else:
+        ctx.print(tr.format(N_("The database is up to date (schema version {version})."), version=report.version_after))
+    if report.admin_created:
+        ctx.print(tr.format(N_("{login} is the first admin."), login=report.admin_created))
+    if args.demo:
+        demo = seed_demo()
+        if demo.created:
+            ctx.print(
+                tr.format(
+                    N_("Added demo data: {patients} patients and {invoices} invoices."),
+                    patients=demo.patients,
+                    invoices=demo.invoices,
+                )
+            )
+    return 0
+
+
+def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
+    from models.schema import ensure_schema
+
+    before, after = ensure_schema(_open(ctx))
+    if before is not None and before < after:
+        ctx.print(ctx.tr.format(N_("Upgraded the database from schema version {old} to {new}."), old=before, new=after))
+    else:
+        ctx.print(ctx.tr.format(N_("The database is up to date (schema version {version})."), version=after))
+    return 0
+
+
+def run_demo(args: argparse.Namespace, ctx: Context) -> int:
+    from models.demo import bulk_demo
+
+    ctx.database()
+    started = time.monotonic()
+    report = bulk_demo(args.patients, args.invoices)
+    ctx.print(
+        ctx.tr.format(
+            N_("Added {patients} patients and {invoices} invoices in {seconds} s."),
+            patients=report.patients,
+            invoices=report.invoices,
+            seconds=f"{time.monotonic() - started:.1f}",
+        )
+    )
+    return 0

@@ -1,0 +1,144 @@
+"""``facteur invoice``: list, show, bill and void invoices."""
+
+from __future__ import annotations
+
+import argparse
+from locales import N_, Translator
+from tui.cli.arguments import count, iso_date
+from tui.cli.context import Context, require_role
+
+STATUSES = ("draft", "billed", "paid", "void")
+
+
+def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
+    invoice = commands.add_parser("invoice", help=tr.gettext(N_("list, show, bill and void invoices")))
+    actions = invoice.add_subparsers(dest="action", metavar="ACTION", parser_class=type(invoice))
+    actions.required = True
+
+    listing = actions.add_parser("list", help=tr.gettext(N_("invoices, newest first")))
+    listing.add_argument("--status", choices=STATUSES, help=tr.gettext(N_("only invoices in this status")))
+    listing.add_argument("--search", default="", metavar="TEXT", help=tr.gettext(N_("number or patient name")))
+    listing.add_argument("--since", type=iso_date(tr), metavar="YYYY-MM-DD", help=tr.gettext(N_("issued on or after")))
+    listing.add_argument("--until", type=iso_date(tr), metavar="YYYY-MM-DD", help=tr.gettext(N_("issued on or before")))
+    listing.add_argument("--limit", type=count(tr), default=0, metavar="N", help=tr.gettext(N_("at most N invoices")))
+    listing.add_argument("--json", action="store_true", help=tr.gettext(N_("JSON output")))
+    listing.set_defaults(handler=run_list)
+
+    show = actions.add_parser("show", help=tr.gettext(N_("one invoice with its lines and payments")))
+    show.add_argument("number", metavar="NUMBER", help=tr.gettext(N_("invoice number, or #id for a draft")))
+    show.add_argument("--json", action="store_true", help=tr.gettext(N_("JSON output")))
+    show.set_defaults(handler=run_show)
+
+    bill = actions.add_parser("bill", help=tr.gettext(N_("bill a draft: it gets its number")))
+    bill.add_argument("id", metavar="ID", help=tr.gettext(N_("the draft's id")))
+    bill.set_defaults(handler=run_bill)
+
+    void = actions.add_parser("void", help=tr.gettext(N_("void a billed invoice")))
+    void.add_argument("number", metavar="NUMBER", help=tr.gettext(N_("invoice number")))
+    void.add_argument("--reason", default="", help=tr.gettext(N_("why it is voided")))
+    void.set_defaults(handler=run_void)
+
+
+def run_list(args: argparse.Namespace, ctx: Context) -> int:
+    from models.enums import InvoiceStatus
+    from models.queries import invoice_query
+    from models.serialize import invoice_summary
+
+    ctx.database()
+    query = invoice_query(
+        status=InvoiceStatus(args.status) if args.status else None,
+        text=args.search,
+        since=args.since,
+        until=args.until,
+    )
+    if args.limit > 0:
+        query = query.limit(args.limit)
+    if args.json:
+        ctx.print_json([invoice_summary(invoice) for invoice in query])
+        return 0
+    from locales.formatting import format_date, format_money
+    from models.setup import get_clinic
+    from tui.cli.table import print_table
+
+    clinic = get_clinic()
+    lang, country = ctx.tr.language, clinic.country
+    tr = ctx.tr
+    rows = [
+        [
+            invoice.number or f"#{invoice.id}",
+            tr.gettext(STATUS_LABELS[invoice.status]),
+            format_date(invoice.issue_date, lang, country) if invoice.issue_date else "",
+            invoice.patient.full_name,
+            format_money(invoice.total_cents, invoice.currency, lang, country),
+            format_money(invoice.balance_cents, invoice.currency, lang, country),
+        ]
+        for invoice in query
+    ]
+    headers = [tr.gettext(h) for h in (N_("Number"), N_("Status"), N_("Issued"), N_("Patient"), N_("Total"), N_("Balance"))]
+    print_table(ctx, headers, rows, right={4, 5})
+    return 0
+
+
+STATUS_LABELS = {
+    "draft": N_("draft"),
+    "billed": N_("billed"),
+    "paid": N_("paid"),
+    "void": N_("void"),
+}
+
+
+def run_show(args: argparse.Namespace, ctx: Context) -> int:
+    from models.invoicing import find_invoice, lines_of
+    from models.serialize import invoice_detail
+
+    ctx.database()
+    invoice = find_invoice(args.number)
+    lines = list(lines_of(invoice))
+    payments = list(invoice.payments.order_by(invoice.payments.model.received_at))
+    detail = invoice_detail(invoice, lines, payments)
+    if args.json:
+        ctx.print_json(detail)
+        return 0
+    from locales.formatting import format_date, format_money
+    from models.setup import get_clinic
+
+    clinic = get_clinic()
+    tr, lang, country = ctx.tr, ctx.tr.language, clinic.country
+
+    def money(cents: int) -> str:
+        return format_money(cents, invoice.currency, lang, country)
+
+    ctx.print(tr.format(N_("Invoice {number} ({status})"), number=invoice.number or f"#{invoice.id}",
+                        status=tr.gettext(STATUS_LABELS[invoice.status])))
+    ctx.print(tr.format(N_("Patient: {name}"), name=invoice.patient.full_name))
+    ctx.print(tr.format(N_("Billed to: {name} {email}"), name=invoice.billed_to_name, email=invoice.billed_to_email or ""))
+    if invoice.issue_date:
+        ctx.print(tr.format(N_("Issued: {issued}, due: {due}"), issued=format_date(invoice.issue_date, lang, country),
+                            due=format_date(invoice.due_date, lang, country)))
+    for line in lines:
+        ctx.print(f"  {line.code:<10} {line.description[:40]:<40} {line.quantity.normalize()!s:>6}  {money(line.total_cents):>12}")
+    ctx.print(tr.format(N_("Subtotal: {amount}"), amount=money(invoice.subtotal_cents)))
+    ctx.print(tr.format(N_("Taxes: {amount}"), amount=money(invoice.tax_cents)))
+    ctx.print(tr.format(N_("Total: {amount}"), amount=money(invoice.total_cents)))
+    for payment in payments:
+        ctx.print(tr.format(N_("Payment ({method}): {amount}"), method=payment.method, amount=money(payment.amount_cents)))
+    ctx.print(tr.format(N_("Balance: {amount}"), amount=money(invoice.balance_cents)))
+    return 0
+
+
+def run_bill(args: argparse.Namespace, ctx: Context) -> int:
+    from models.invoicing import bill, find_invoice
+
+    require_role(ctx, "billing")
+    invoice = bill(find_invoice(args.id if args.id.startswith("#") else f"#{args.id}"))
+    ctx.print(ctx.tr.format(N_("Billed invoice {number}."), number=invoice.number))
+    return 0
+
+
+def run_void(args: argparse.Namespace, ctx: Context) -> int:
+    from models.invoicing import find_invoice, void
+
+    require_role(ctx, "billing")
+    invoice = void(find_invoice(args.number), args.reason)
+    ctx.print(ctx.tr.format(N_("Voided invoice {number}."), number=invoice.number))
+    return 0

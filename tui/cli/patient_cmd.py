@@ -1,0 +1,108 @@
+"""``facteur patient``: list, add and edit patients (the administrative center)."""
+
+from __future__ import annotations
+
+import argparse
+
+from locales import N_, Translator
+from tui.cli.arguments import count
+from tui.cli.context import Context, require_role
+
+
+def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
+    patient = commands.add_parser("patient", help=tr.gettext(N_("list, add and edit patients")))
+    actions = patient.add_subparsers(dest="action", metavar="ACTION", parser_class=type(patient))
+    actions.required = True
+
+    listing = actions.add_parser("list", help=tr.gettext(N_("patients by name")))
+    listing.add_argument("--search", default="", metavar="TEXT",
+                         help=tr.gettext(N_("name, email, phone or insurance number")))
+    listing.add_argument("--limit", type=count(tr), default=0, metavar="N", help=tr.gettext(N_("at most N patients")))
+    listing.add_argument("--json", action="store_true", help=tr.gettext(N_("JSON output")))
+    listing.set_defaults(handler=run_list)
+
+    add = actions.add_parser("add", help=tr.gettext(N_("add a patient")))
+    _fields(add, tr, required=True)
+    add.set_defaults(handler=run_add)
+
+    edit = actions.add_parser("edit", help=tr.gettext(N_("change a patient's record; an empty value clears it")))
+    edit.add_argument("id", type=count(tr), metavar="ID", help=tr.gettext(N_("the patient's id")))
+    _fields(edit, tr, required=False)
+    edit.set_defaults(handler=run_edit)
+
+
+def _fields(parser: argparse.ArgumentParser, tr: Translator, required: bool) -> None:
+    parser.add_argument("--last-name", required=required, help=tr.gettext(N_("last name")))
+    parser.add_argument("--first-name", required=required, help=tr.gettext(N_("first name")))
+    parser.add_argument("--email", help=tr.gettext(N_("email address")))
+    parser.add_argument("--phone", help=tr.gettext(N_("cell phone, for PINs by SMS")))
+    parser.add_argument("--language", help=tr.gettext(N_("communication language: fr or en")))
+    parser.add_argument("--insurance", help=tr.gettext(N_("health insurance number")))
+    parser.add_argument("--reminders", action=argparse.BooleanOptionalAction, default=None,
+                        help=tr.gettext(N_("receive unpaid reminders")))
+    parser.add_argument("--attachments", action=argparse.BooleanOptionalAction, default=None,
+                        help=tr.gettext(N_("consents to invoices attached to plain email")))
+    parser.add_argument("--json", action="store_true", help=tr.gettext(N_("JSON output")))
+
+
+def _input(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from models.patients import PatientInput
+
+    return PatientInput(
+        last_name=args.last_name,
+        first_name=args.first_name,
+        email=args.email,
+        cell_phone=args.phone,
+        language=args.language,
+        health_insurance_number=args.insurance,
+        receive_reminders=args.reminders,
+        consent_email_attachments=args.attachments,
+    )
+
+
+def run_list(args: argparse.Namespace, ctx: Context) -> int:
+    from models.patients import search_patients
+    from models.serialize import patient_record
+    from tui.cli.table import print_table
+
+    ctx.database()
+    patients = search_patients(args.search, limit=args.limit or None)
+    if args.json:
+        ctx.print_json([patient_record(p) for p in patients])
+        return 0
+    tr = ctx.tr
+    headers = [tr.gettext(h) for h in (N_("Id"), N_("Name"), N_("Email"), N_("Cell phone"), N_("Language"))]
+    rows = [
+        [str(p.id), f"{p.last_name}, {p.first_name}", p.email or "", p.cell_phone or "", p.language or ""]
+        for p in patients
+    ]
+    print_table(ctx, headers, rows)
+    return 0
+
+
+def _report(ctx: Context, args: argparse.Namespace, patient, message: str) -> int:  # type: ignore[no-untyped-def]
+    from models.serialize import patient_record
+
+    if args.json:
+        ctx.print_json(patient_record(patient))
+    else:
+        ctx.print(ctx.tr.format(message, id=patient.id, name=patient.full_name))
+    return 0
+
+
+def run_add(args: argparse.Namespace, ctx: Context) -> int:
+    from models.patients import add_patient
+    from models.setup import get_clinic
+
+    require_role(ctx, "billing")
+    patient = add_patient(_input(args), get_clinic())
+    return _report(ctx, args, patient, N_("Added patient #{id}, {name}."))
+
+
+def run_edit(args: argparse.Namespace, ctx: Context) -> int:
+    from models.patients import edit_patient
+    from models.setup import get_clinic
+
+    require_role(ctx, "billing")
+    patient = edit_patient(args.id, _input(args), get_clinic())
+    return _report(ctx, args, patient, N_("Updated patient #{id}, {name}."))

@@ -1,0 +1,46 @@
+"""``facteur payment add``: record a payment received at the desk or by transfer."""
+
+from __future__ import annotations
+
+import argparse
+
+from locales import N_, Translator
+from tui.cli.context import Context, require_role
+
+METHODS = ("cash", "card", "transfer", "stripe")
+
+
+def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
+    payment = commands.add_parser("payment", help=tr.gettext(N_("record payments")))
+    actions = payment.add_subparsers(dest="action", metavar="ACTION", parser_class=type(payment))
+    actions.required = True
+    add = actions.add_parser("add", help=tr.gettext(N_("record a payment on a billed invoice")))
+    add.add_argument("number", metavar="NUMBER", help=tr.gettext(N_("invoice number")))
+    add.add_argument("amount", metavar="AMOUNT", help=tr.gettext(N_("amount, e.g. 85.00 or 85,00")))
+    add.add_argument("--method", choices=METHODS, default="cash", help=tr.gettext(N_("how it was paid")))
+    add.add_argument("--reference", default="", help=tr.gettext(N_("receipt, transfer or card reference")))
+    add.set_defaults(handler=run_add)
+
+
+def run_add(args: argparse.Namespace, ctx: Context) -> int:
+    from locales.formatting import format_money
+    from models.invoice import Invoice
+    from models.invoicing import find_invoice, record_payment
+    from models.money import parse_amount
+    from models.setup import get_clinic
+
+    staff = require_role(ctx, "billing")
+    invoice = find_invoice(args.number)
+    cents = parse_amount(args.amount, invoice.currency)
+    record_payment(invoice, cents, args.method, reference=args.reference, recorded_by=staff)
+    invoice = Invoice.get_by_id(invoice.id)
+    country = get_clinic().country
+    ctx.print(
+        ctx.tr.format(
+            N_("Recorded {amount} on invoice {number}; balance {balance}."),
+            amount=format_money(cents, invoice.currency, ctx.tr.language, country),
+            number=invoice.number,
+            balance=format_money(invoice.balance_cents, invoice.currency, ctx.tr.language, country),
+        )
+    )
+    return 0
