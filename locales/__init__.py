@@ -2,7 +2,10 @@
 
 ``translator(lang)`` returns the catalog for one reader; nothing here installs a
 process-global language. Strings are marked for extraction with ``N_`` where
-they are defined and translated where a person reads them.
+they are defined and translated where a person reads them. At startup the CLI,
+TUI and agent call ``configure(override_dir)``; the TUI and agent then keep a
+watcher running for live reload (``locales.watch``, not imported here: the CLI
+has no use for watchfiles).
 """
 
 from __future__ import annotations
@@ -11,22 +14,24 @@ from locales.catalogs import (
     DEFAULT_LANGUAGE,
     DOMAIN,
     LANGUAGES,
-    LazyText,
+    SHIPPED_DIR,
+    Catalog,
     Translator,
+    load_catalog,
     normalize_language,
+    po_path,
+)
+from locales.marks import L_, N_, LazyText
+from locales.problems import CatalogError, Problem, Severity
+from locales.registry import (
+    Listener,
+    Registry,
+    ReloadEvent,
+    add_listener,
+    configure,
+    default_registry,
     translator,
 )
-
-
-def N_(msgid: str) -> str:
-    """Mark ``msgid`` for extraction without translating it (done by the reader)."""
-    return msgid
-
-
-def L_(msgid: str) -> LazyText:
-    """Mark ``msgid`` for extraction; translated when used as a placeholder value."""
-    return LazyText(msgid)
-
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -34,8 +39,21 @@ __all__ = [
     "LANGUAGES",
     "L_",
     "N_",
+    "SHIPPED_DIR",
+    "Catalog",
+    "CatalogError",
     "LazyText",
+    "Listener",
+    "Problem",
+    "Registry",
+    "ReloadEvent",
+    "Severity",
     "Translator",
+    "add_listener",
+    "configure",
+    "default_registry",
+    "load_catalog",
     "normalize_language",
+    "po_path",
     "translator",
 ]

@@ -1,18 +1,24 @@
-"""Loading the gettext ``.po`` catalogs and looking strings up in them.
+"""Catalogs (one language's messages) and the ``Translator`` that reads them.
 
 Admins edit ``.po`` files, so the ``.po`` file is what runs: it is parsed with
-Babel at first use, never compiled to ``.mo`` behind their back.
+Babel, never compiled to ``.mo`` behind their back. A ``Translator`` looks its
+catalogs up at every call, so one obtained before a reload reads the new text.
 """
 
 from __future__ import annotations
 
 import gettext
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from babel.messages.pofile import read_po
+from babel.messages.catalog import Catalog as PoCatalog
+from babel.messages.plurals import get_plural
+
+from locales.marks import LazyText
+from locales.pofile import message_forms, message_ids, read_catalog
+from locales.problems import CatalogError
 
 DOMAIN = "facteur"
 LANGUAGES: tuple[str, ...] = ("fr", "en")
@@ -28,6 +34,16 @@ def normalize_language(value: str | None) -> str | None:
     return code if code in LANGUAGES else None
 
 
+def po_path(language: str, base: Path = SHIPPED_DIR) -> Path:
+    """Where ``language``'s catalog lives under ``base``: ``<lang>/LC_MESSAGES/facteur.po``."""
+    return base / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def plural_rule(language: str) -> Callable[[int], int]:
+    """``n -> index of the plural form`` for ``language`` (gettext's rule, e.g. ``n > 1``)."""
+    return gettext.c2py(get_plural(language).plural_expr)
+
+
 @dataclass(frozen=True)
 class Catalog:
     """One language's messages: ``msgid -> str`` and ``msgid -> plural forms``."""
@@ -35,56 +51,67 @@ class Catalog:
     language: str
     singular: dict[str, str] = field(default_factory=dict)
     plural: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    plural_index: Any = None  # babel's plural rule: n -> form index
+    plural_index: Callable[[int], int] | None = None
+
+    def layered(self, top: Catalog) -> Catalog:
+        """This catalog with ``top``'s messages winning where both have one."""
+        return Catalog(
+            self.language,
+            {**self.singular, **top.singular},
+            {**self.plural, **top.plural},
+            self.plural_index or top.plural_index,
+        )
 
 
-def po_path(language: str, base: Path = SHIPPED_DIR) -> Path:
-    return base / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
-def load_catalog(path: Path, language: str) -> Catalog:
-    """Parse one ``.po`` file; raise on a syntax error (babel's ``PoFileError``)."""
-    with path.open("rb") as handle:
-        po = read_po(handle, locale=language, abort_invalid=True)
+def build_catalog(po: PoCatalog, language: str) -> Catalog:
+    """The served part of a parsed file: translated, non-fuzzy entries."""
     singular: dict[str, str] = {}
     plural: dict[str, tuple[str, ...]] = {}
     for message in po:
         if not message.id or message.fuzzy:
             continue
-        if isinstance(message.id, tuple):
-            forms = tuple(message.string or ())
+        ids, forms = message_ids(message), message_forms(message)
+        if message.pluralizable:
             if forms and all(forms):
-                plural[message.id[0]] = forms
-        elif message.string:
-            singular[message.id] = message.string
-    return Catalog(language, singular, plural, po.plural_expr and _plural_rule(po))
+                plural[ids[0]] = forms
+        elif forms[0]:
+            singular[ids[0]] = forms[0]
+    return Catalog(language, singular, plural, plural_rule(language))
 
 
-def _plural_rule(po: Any) -> Any:
-    # gettext's own parser for the C expression in the catalog header ("(n > 1)").
-    return gettext.c2py(po.plural_expr)
+def load_catalog(path: Path, language: str) -> Catalog:
+    """Parse and check one ``.po`` file; raise ``CatalogError`` if anything would be wrong."""
+    po, problems = read_catalog(path, language)
+    errors = tuple(problem for problem in problems if problem.is_error)
+    if po is None or errors:
+        raise CatalogError(path, errors)
+    return build_catalog(po, language)
 
 
-class LazyText(str):
-    """A msgid passed as a placeholder value: translated by ``Translator.format``."""
+class CatalogSource(Protocol):
+    def catalog(self, language: str) -> Catalog: ...
 
 
 class Translator:
-    """The messages of one language, falling back along ``chain`` for missing ones."""
+    """The messages of one language, falling back along ``languages`` for missing ones."""
 
-    def __init__(self, language: str, chain: tuple[Catalog, ...]) -> None:
+    def __init__(self, language: str, languages: tuple[str, ...], source: CatalogSource) -> None:
         self.language = language
-        self._chain = chain
+        self.languages = languages
+        self._source = source
+
+    def _chain(self) -> list[Catalog]:
+        return [self._source.catalog(language) for language in self.languages]
 
     def gettext(self, msgid: str) -> str:
-        for catalog in self._chain:
+        for catalog in self._chain():
             text = catalog.singular.get(msgid)
             if text:
                 return text
         return msgid
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        for catalog in self._chain:
+        for catalog in self._chain():
             forms = catalog.plural.get(singular)
             if forms:
                 index = catalog.plural_index(n) if catalog.plural_index else int(n != 1)
@@ -96,32 +123,13 @@ class Translator:
         return self.gettext(msgid).format(**self._translated(params))
 
     def nformat(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
+        """Pick the plural form for ``n``, then fill ``{n}`` and the other placeholders."""
         return self.ngettext(singular, plural, n).format(n=n, **self._translated(params))
 
     def _translated(self, params: dict[str, Any]) -> dict[str, Any]:
         return {k: self.gettext(v) if isinstance(v, LazyText) else v for k, v in params.items()}
 
+    def __repr__(self) -> str:
+        return f"Translator({self.language!r}, {self.languages!r})"
+
     __call__ = format
-
-
-_lock = threading.Lock()
-_catalogs: dict[str, Catalog] = {}
-
-
-def _catalog(language: str) -> Catalog:
-    with _lock:
-        catalog = _catalogs.get(language)
-        if catalog is None:
-            path = po_path(language)
-            catalog = load_catalog(path, language) if path.exists() else Catalog(language)
-            _catalogs[language] = catalog
-        return catalog
-
-
-def translator(language: str | None = None, default: str | None = None) -> Translator:
-    """The catalog for ``language``, falling back to ``default`` (the clinic's), then French."""
-    chain_languages: list[str] = []
-    for candidate in (normalize_language(language), normalize_language(default), DEFAULT_LANGUAGE):
-        if candidate and candidate not in chain_languages:
-            chain_languages.append(candidate)
-    return Translator(chain_languages[0], tuple(_catalog(lang) for lang in chain_languages))

@@ -32,13 +32,15 @@ class UTCDateTimeField(peewee.DateTimeField):
         return value
 
 
-def one_of(column: str, choices: type[StrEnum]) -> peewee.SQL:
+def one_of(column: str, choices: type[StrEnum]) -> peewee.SQL | peewee.NodeList:
     """A CHECK constraint keeping ``column`` within an enum's values."""
     values = ", ".join(f"'{choice.value}'" for choice in choices)
     return peewee.Check(f"{column} IN ({values})")
 
 
 class BaseModel(peewee.Model):
+    id = peewee.AutoField()
+
     class Meta:
         database = db
         legacy_table_names = False

@@ -64,7 +64,7 @@ class SmsSettings:
 class PortalSettings:
     url: str = "http://127.0.0.1:8088"
     listen: str = "127.0.0.1:8088"
-    token_env: str = "FACTEUR_PORTAL_TOKEN"
+    token_env: str = "FACTEUR_PORTAL_TOKEN"  # noqa: S105 (the variable's name, not a secret)
     link_days: int = 14
 
 
@@ -175,13 +175,13 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
             raise ConfigError(
                 N_("{file}: {section} must be a [section] table"), file=file, section=section_name
             )
-        settings_class = known[section_name].default_factory  # type: ignore[misc]
+        settings_class = known[section_name].default_factory
         sections[section_name] = _parse_section(file, section_name, settings_class, values)
     return Config(**sections, source=source)
 
 
 def _parse_section(file: str, section: str, settings_class: Any, values: dict[str, Any]) -> Any:
-    expected_types = {f.name: f.type for f in fields(settings_class)}
+    expected_types = {f.name: str(f.type) for f in fields(settings_class)}
     checked: dict[str, Any] = {}
     for key, value in values.items():
         if key not in expected_types:

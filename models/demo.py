@@ -18,7 +18,18 @@ from models.numbering import format_number
 from models.patient import Patient
 from models.text import fold, name_key
 
-FRENCH_FIRST = ["Élise", "Mathieu", "Chloé", "Gabriel", "Léa", "Félix", "Camille", "Raphaël", "Zoé", "Étienne"]
+FRENCH_FIRST = [
+    "Élise",
+    "Mathieu",
+    "Chloé",
+    "Gabriel",
+    "Léa",
+    "Félix",
+    "Camille",
+    "Raphaël",
+    "Zoé",
+    "Étienne",
+]
 FRENCH_LAST = ["Bélanger", "Tremblay", "Côté", "Gagnon", "Lévesque", "Pelletier", "Bouchard", "Gauthier"]
 ENGLISH_FIRST = ["Olivia", "Liam", "Emma", "Noah", "Ava", "Lucas", "Mia", "Ethan", "Grace", "Owen"]
 ENGLISH_LAST = ["Smith", "Brown", "Wilson", "MacDonald", "Taylor", "Campbell", "Anderson", "O'Brien"]
@@ -52,7 +63,9 @@ def seed_demo(rng: random.Random | None = None) -> DemoReport:
     clinic = Clinic.select().order_by(Clinic.id).get()
     with db.atomic():
         companies = [
-            BillingCompany.create(clinic=clinic, name="Clinique du Parc inc.", currency="CAD", number_prefix="CDP"),
+            BillingCompany.create(
+                clinic=clinic, name="Clinique du Parc inc.", currency="CAD", number_prefix="CDP"
+            ),
             BillingCompany.create(
                 clinic=clinic, name="Physio Plateau S.E.N.C.", currency="CAD", number_prefix="PPL"
             ),
@@ -65,7 +78,9 @@ def seed_demo(rng: random.Random | None = None) -> DemoReport:
     states = [state for state, count in DEMO_MIX.items() for _ in range(count)]
     rng.shuffle(states)
     # Billed oldest first, so numbers rise with dates as they would have in the clinic.
-    billed_ago = sorted((timedelta(days=rng.randint(1, 120), hours=rng.randint(0, 8)) for _ in states), reverse=True)
+    billed_ago = sorted(
+        (timedelta(days=rng.randint(1, 120), hours=rng.randint(0, 8)) for _ in states), reverse=True
+    )
     for index, state in enumerate(states):
         patient = patients[index % len(patients)]
         lines = [_line(rng) for _ in range(rng.randint(1, 3))]
@@ -93,12 +108,15 @@ def _demo_patients(rng: random.Random, count: int) -> Iterator[dict[str, object]
         has_email, has_phone, has_card = index % 7 != 3, index % 5 != 4, index % 6 != 5
         birth = date(1940, 1, 1) + timedelta(days=rng.randint(0, 30000))
         month = birth.month + (50 if index % 2 else 0)
-        ramq = f"{_letters(last, 3)}{_letters(first, 1)}{birth:%y}{month:02d}{birth.day:02d}{rng.randint(10, 99)}"
+        initials = _letters(last, 3) + _letters(first, 1)
+        ramq = f"{initials}{birth:%y}{month:02d}{birth.day:02d}{rng.randint(10, 99)}"
         yield {
             "last_name": last,
             "first_name": first,
             "search_name": name_key(last, first),
-            "email": f"{fold(first)}.{''.join(ch for ch in fold(last) if ch.isalnum())}{index}@example.org" if has_email else None,
+            "email": f"{fold(first)}.{''.join(ch for ch in fold(last) if ch.isalnum())}{index}@example.org"
+            if has_email
+            else None,
             "cell_phone": f"+1514555{1000 + index:04d}" if has_phone else None,
             "language": "en" if english else ("fr" if index % 4 else None),
             "health_insurance_number": ramq if has_card else None,
@@ -117,7 +135,9 @@ def _line(rng: random.Random) -> LineInput:
     return LineInput(description, Decimal(rng.choice([1, 1, 1, 2])), price, tax, code)
 
 
-def bulk_demo(patients: int, invoices: int, rng: random.Random | None = None, chunk: int = 5000) -> DemoReport:
+def bulk_demo(
+    patients: int, invoices: int, rng: random.Random | None = None, chunk: int = 5000
+) -> DemoReport:
     """Insert ``patients`` and ``invoices`` in bulk (100,000 invoices in seconds) for scale tests.
 
     Invoices are spread over the last three years in every state; numbers continue
@@ -127,8 +147,10 @@ def bulk_demo(patients: int, invoices: int, rng: random.Random | None = None, ch
     companies = list(BillingCompany.select().order_by(BillingCompany.id))
     if not companies:
         clinic = Clinic.select().order_by(Clinic.id).get()
-        companies = [BillingCompany.create(clinic=clinic, name="Clinique", currency="CAD", number_prefix="CLI")]
-    providers = list(Staff.select().where(Staff.roles.contains("provider"))) or [None]
+        companies = [
+            BillingCompany.create(clinic=clinic, name="Clinique", currency="CAD", number_prefix="CLI")
+        ]
+    providers: list[Staff | None] = list(Staff.select().where(Staff.roles.contains("provider"))) or [None]
     with db.atomic():
         first_new = (Patient.select(Patient.id).order_by(Patient.id.desc()).scalar() or 0) + 1
         rows = list(_demo_patients(rng, patients))
@@ -141,7 +163,7 @@ def bulk_demo(patients: int, invoices: int, rng: random.Random | None = None, ch
     return DemoReport(True, patients, invoices)
 
 
-def _bulk_invoices(
+def _bulk_invoices(  # noqa: PLR0917 (private helper of bulk_demo)
     rng: random.Random,
     count: int,
     companies: list[BillingCompany],
@@ -151,10 +173,16 @@ def _bulk_invoices(
 ) -> None:
     today = utcnow().date()
     sequences: dict[tuple[int, int], int] = {
-        (s.billing_company_id, s.year): s.last_value for s in InvoiceSequence.select()
+        # __data__ holds the raw company id: no query per row to load the company.
+        (int(seq.__data__["billing_company"]), seq.year): seq.last_value
+        for seq in InvoiceSequence.select()
     }
-    names = {p.id: p for p in Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.email)
-             .where(Patient.id.in_(patient_ids[:50000]))}
+    names = {
+        p.id: p
+        for p in Patient.select(Patient.id, Patient.first_name, Patient.last_name, Patient.email).where(
+            Patient.id.in_(patient_ids[:50000])
+        )
+    }
     first_id = (Invoice.select(Invoice.id).order_by(Invoice.id.desc()).scalar() or 0) + 1
     # Oldest first, so numbers rise with issue dates as they would have.
     issue_dates = sorted(today - timedelta(days=rng.randint(0, 3 * 365)) for _ in range(count))
@@ -172,11 +200,19 @@ def _bulk_invoices(
             code, description, price, rate = rng.choice(SERVICES)
             line_subtotal, line_tax = line_amounts(Decimal(1), price, rate)
             subtotal, tax = subtotal + line_subtotal, tax + line_tax
-            lines.append({
-                "invoice": invoice_id, "position": position, "code": code, "description": description,
-                "quantity": Decimal(1), "unit_price_cents": price, "tax_rate": rate,
-                "subtotal_cents": line_subtotal, "tax_cents": line_tax,
-            })
+            lines.append(
+                {
+                    "invoice": invoice_id,
+                    "position": position,
+                    "code": code,
+                    "description": description,
+                    "quantity": Decimal(1),
+                    "unit_price_cents": price,
+                    "tax_rate": rate,
+                    "subtotal_cents": line_subtotal,
+                    "tax_cents": line_tax,
+                }
+            )
         number = None
         if state != "draft":
             key = (company.id, issue_date.year)
@@ -185,23 +221,35 @@ def _bulk_invoices(
         billed_at = datetime(issue_date.year, issue_date.month, issue_date.day, 15, tzinfo=UTC)
         paid = subtotal + tax if state == "paid" else 0
         if paid:
-            payments.append({
-                "invoice": invoice_id, "amount_cents": paid, "method": rng.choice(["cash", "card", "transfer"]),
-                "received_at": billed_at + timedelta(days=rng.randint(0, 30)),
-            })
-        invoices.append({
-            "id": invoice_id, "number": number, "billing_company": company.id, "patient": patient_id,
-            "provider": (providers[offset % len(providers)] or None) and providers[offset % len(providers)].id,
-            "billed_to_name": f"{patient.first_name} {patient.last_name}" if patient else "Patient",
-            "billed_to_email": patient.email if patient else None,
-            "status": InvoiceStatus.BILLED.value if state == "billed" else state,
-            "currency": company.currency,
-            "issue_date": issue_date if state != "draft" else None,
-            "due_date": issue_date + timedelta(days=30) if state != "draft" else None,
-            "subtotal_cents": subtotal, "tax_cents": tax, "total_cents": subtotal + tax, "paid_cents": paid,
-            "billed_at": billed_at if state != "draft" else None,
-            "voided_at": billed_at + timedelta(days=1) if state == "void" else None,
-        })
+            payments.append(
+                {
+                    "invoice": invoice_id,
+                    "amount_cents": paid,
+                    "method": rng.choice(["cash", "card", "transfer"]),
+                    "received_at": billed_at + timedelta(days=rng.randint(0, 30)),
+                }
+            )
+        invoices.append(
+            {
+                "id": invoice_id,
+                "number": number,
+                "billing_company": company.id,
+                "patient": patient_id,
+                "provider": provider.id if (provider := providers[offset % len(providers)]) else None,
+                "billed_to_name": f"{patient.first_name} {patient.last_name}" if patient else "Patient",
+                "billed_to_email": patient.email if patient else None,
+                "status": InvoiceStatus.BILLED.value if state == "billed" else state,
+                "currency": company.currency,
+                "issue_date": issue_date if state != "draft" else None,
+                "due_date": issue_date + timedelta(days=30) if state != "draft" else None,
+                "subtotal_cents": subtotal,
+                "tax_cents": tax,
+                "total_cents": subtotal + tax,
+                "paid_cents": paid,
+                "billed_at": billed_at if state != "draft" else None,
+                "voided_at": billed_at + timedelta(days=1) if state == "void" else None,
+            }
+        )
         if len(invoices) >= chunk:
             _flush(invoices, lines, payments)
     _flush(invoices, lines, payments)
@@ -212,7 +260,9 @@ def _bulk_invoices(
         ).execute()
 
 
-def _flush(invoices: list[dict[str, object]], lines: list[dict[str, object]], payments: list[dict[str, object]]) -> None:
+def _flush(
+    invoices: list[dict[str, object]], lines: list[dict[str, object]], payments: list[dict[str, object]]
+) -> None:
     for model, rows in ((Invoice, invoices), (InvoiceLine, lines), (Payment, payments)):
         if rows:
             model.insert_many(rows).execute()

@@ -164,8 +164,8 @@ def _write_lines(invoice: Invoice, lines: Sequence[LineInput]) -> None:
         )
     if rows:
         InvoiceLine.insert_many(rows).execute()
-    subtotal = sum(row["subtotal_cents"] for row in rows)
-    tax = sum(row["tax_cents"] for row in rows)
+    subtotal = sum(int(row["subtotal_cents"]) for row in rows)  # type: ignore[call-overload]
+    tax = sum(int(row["tax_cents"]) for row in rows)  # type: ignore[call-overload]
     Invoice.update(
         subtotal_cents=subtotal,
         tax_cents=tax,

@@ -39,10 +39,8 @@ def parse_amount(text: str, currency: str, field: str = "amount") -> int:
     than the currency has, zero, negative or non-numeric amounts are refused.
     """
     cleaned = _SPACES.sub("", text.strip()).removesuffix("$").removeprefix("$").strip()
-    if "," in cleaned and "." in cleaned:
-        cleaned = cleaned.replace(",", "")
-    else:
-        cleaned = cleaned.replace(",", ".")
+    both = "," in cleaned and "." in cleaned
+    cleaned = cleaned.replace(",", "") if both else cleaned.replace(",", ".")
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:

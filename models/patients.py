@@ -52,7 +52,9 @@ def clean_patient_input(data: PatientInput, clinic: Clinic) -> dict[str, object]
             cleaned[item.name] = validate_language(value) if blank_to_none(value) else None
         elif item.name == "health_insurance_number":
             cleaned[item.name] = (
-                validate_insurance_number(value, clinic.country, clinic.region) if blank_to_none(value) else None
+                validate_insurance_number(value, clinic.country, clinic.region)
+                if blank_to_none(value)
+                else None
             )
         else:
             cleaned[item.name] = bool(value)

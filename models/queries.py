@@ -20,7 +20,7 @@ def invoice_query(
     since: date | None = None,
     until: date | None = None,
     provider: Staff | None = None,
-) -> peewee.ModelSelect:
+) -> peewee.ModelSelect[Invoice]:
     """Invoices newest first, with patient, company and provider joined (no N+1 queries).
 
     ``text`` matches an invoice number's start, or the patient's folded name.

@@ -108,7 +108,8 @@ def check_schema(database: peewee.Database) -> None:
     if version < LATEST_VERSION:
         raise DatabaseError(
             N_(
-                "the database schema is version {found}, this Facteur needs {needed}: run 'facteur db migrate'"
+                "the database schema is version {found}, this Facteur needs {needed}: "
+                "run 'facteur db migrate'"
             ),
             found=version,
             needed=LATEST_VERSION,

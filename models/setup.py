@@ -44,7 +44,9 @@ def init_database(database: peewee.Database, settings: ClinicSettings) -> InitRe
             login = current_login()
             staff = Staff.get_or_none(Staff.login == login)
             if staff is None:
-                Staff.create(login=login, display_name=login, roles="admin,billing", language=settings.language)
+                Staff.create(
+                    login=login, display_name=login, roles="admin,billing", language=settings.language
+                )
             else:
                 staff.roles = ",".join(sorted({*staff.roles.split(","), "admin"} - {""}))
                 staff.save()

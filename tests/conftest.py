@@ -35,7 +35,9 @@ class Setup:
 @pytest.fixture
 def setup(database: peewee.Database) -> Setup:
     clinic = Clinic.create(name="Clinique du Parc", country="CA", region="QC", timezone="America/Toronto")
-    company = BillingCompany.create(clinic=clinic, name="Clinique du Parc inc.", currency="CAD", number_prefix="CDP")
+    company = BillingCompany.create(
+        clinic=clinic, name="Clinique du Parc inc.", currency="CAD", number_prefix="CDP"
+    )
     other = BillingCompany.create(clinic=clinic, name="Physio Plateau", currency="CAD", number_prefix="PPL")
     provider = Staff.create(login="dr.roy", display_name="Dre Julie Roy", roles="provider,billing")
     return Setup(clinic, company, other, provider)

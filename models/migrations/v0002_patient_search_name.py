@@ -15,7 +15,8 @@ def apply(database: peewee.Database) -> None:
     migrator = SchemaMigrator.from_database(database)
     migrate(migrator.add_column("patient", "search_name", peewee.CharField(max_length=210, default="")))
     patient = peewee.Table("patient", ("id", "last_name", "first_name", "search_name")).bind(database)
-    for row in patient.select(patient.id, patient.last_name, patient.first_name).dicts():
+    column = patient.c
+    for row in patient.select(column.id, column.last_name, column.first_name).dicts():
         key = name_key(row["last_name"], row["first_name"])
-        patient.update(search_name=key).where(patient.id == row["id"]).execute()
+        patient.update(search_name=key).where(column.id == row["id"]).execute()
     migrate(migrator.add_index("patient", ("search_name",), False))

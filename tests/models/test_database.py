@@ -33,7 +33,15 @@ def test_postgresql_urls_are_parsed() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["mysql://x/y", "sqlite://host/f.db", "sqlite:///", "postgresql://host/", "postgresql://h:port/db", "f.db"]
+    "url",
+    [
+        "mysql://x/y",
+        "sqlite://host/f.db",
+        "sqlite:///",
+        "postgresql://host/",
+        "postgresql://h:port/db",
+        "f.db",
+    ],
 )
 def test_bad_urls_are_config_errors(url: str) -> None:
     with pytest.raises(ConfigError):
@@ -74,8 +82,10 @@ def test_transactions_take_the_write_lock_at_begin(database: peewee.Database) ->
 
 def test_foreign_keys_are_enforced(database: peewee.Database) -> None:
     with pytest.raises(peewee.IntegrityError):
-        database.execute_sql("INSERT INTO invoice_line (invoice_id, position, code, description, quantity, "
-                             "unit_price_cents, tax_rate, subtotal_cents, tax_cents) VALUES (999, 1, '', 'x', 1, 1, 0, 1, 0)")
+        database.execute_sql(
+            "INSERT INTO invoice_line (invoice_id, position, code, description, quantity, "
+            "unit_price_cents, tax_rate, subtotal_cents, tax_cents) VALUES (999, 1, '', 'x', 1, 1, 0, 1, 0)"
+        )
 
 
 def test_backup_while_another_connection_writes(database: peewee.Database, tmp_path: Path) -> None:
@@ -83,9 +93,11 @@ def test_backup_while_another_connection_writes(database: peewee.Database, tmp_p
         Patient.create(last_name=f"Patient{index}", first_name="Test")
     writer = sqlite3.connect(database.database, timeout=10)
     writer.execute("BEGIN IMMEDIATE")
-    writer.execute("INSERT INTO patient (last_name, first_name, search_name, receive_reminders, "
-                   "consent_email_attachments, created_at, updated_at) VALUES ('Late', 'Row', 'late row', 1, 0, "
-                   "'2026-01-01', '2026-01-01')")
+    writer.execute(
+        "INSERT INTO patient (last_name, first_name, search_name, receive_reminders, "
+        "consent_email_attachments, created_at, updated_at) VALUES ('Late', 'Row', 'late row', 1, 0, "
+        "'2026-01-01', '2026-01-01')"
+    )
     target = tmp_path / "backups" / "copy.db"
     backup_sqlite(database, target)  # a reader: the open write transaction does not block it
     writer.commit()

@@ -38,7 +38,9 @@ def patient(setup: Setup) -> Patient:
 
 
 def draft(setup: Setup, patient: Patient, *lines: LineInput) -> Invoice:
-    return create_draft(patient=patient, billing_company=setup.company, provider=setup.provider, lines=lines or (CONSULT,))
+    return create_draft(
+        patient=patient, billing_company=setup.company, provider=setup.provider, lines=lines or (CONSULT,)
+    )
 
 
 def test_totals_are_sums_of_rounded_lines(setup: Setup, patient: Patient) -> None:
@@ -55,7 +57,9 @@ def test_totals_are_sums_of_rounded_lines(setup: Setup, patient: Patient) -> Non
     price=st.integers(min_value=0, max_value=10_000_000),
     rate=st.decimals(min_value=Decimal(0), max_value=Decimal(100), places=3),
 )
-def test_line_amounts_round_half_up_and_never_lose_a_cent(quantity: Decimal, price: int, rate: Decimal) -> None:
+def test_line_amounts_round_half_up_and_never_lose_a_cent(
+    quantity: Decimal, price: int, rate: Decimal
+) -> None:
     subtotal, tax = line_amounts(quantity, price, rate)
     assert abs(Decimal(subtotal) - quantity * price) <= Decimal("0.5")
     assert abs(Decimal(tax) - Decimal(subtotal) * rate / 100) <= Decimal("0.5")
@@ -64,7 +68,11 @@ def test_line_amounts_round_half_up_and_never_lose_a_cent(quantity: Decimal, pri
 
 def test_billed_to_defaults_to_the_patient_or_a_third_party(setup: Setup, patient: Patient) -> None:
     own = draft(setup, patient)
-    assert (own.billed_to_name, own.billed_to_email, own.third_party) == ("Élise Bélanger", "elise@example.org", False)
+    assert (own.billed_to_name, own.billed_to_email, own.third_party) == (
+        "Élise Bélanger",
+        "elise@example.org",
+        False,
+    )
     insurer = create_draft(
         patient=patient,
         billing_company=setup.company,
@@ -202,7 +210,9 @@ def test_an_invoice_with_payments_cannot_be_voided(setup: Setup, patient: Patien
         ("void", "billed"),
     ],
 )
-def test_every_other_move_is_refused_with_a_clear_error(setup: Setup, patient: Patient, path: str, target: str) -> None:
+def test_every_other_move_is_refused_with_a_clear_error(
+    setup: Setup, patient: Patient, path: str, target: str
+) -> None:
     invoice = draft(setup, patient)
     if path != "draft":
         invoice = bill(invoice)

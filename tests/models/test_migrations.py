@@ -34,7 +34,8 @@ def schema_of(path: Path) -> dict[str, object]:
         shape[table] = sorted((c[1], c[2], c[3]) for c in columns)
         indexes = connection.execute(f'PRAGMA index_list("{table}")').fetchall()
         shape[f"{table} indexes"] = sorted(
-            (bool(i[2]), tuple(c[2] for c in connection.execute(f'PRAGMA index_info("{i[1]}")'))) for i in indexes
+            (bool(i[2]), tuple(c[2] for c in connection.execute(f'PRAGMA index_info("{i[1]}")')))
+            for i in indexes
         )
     connection.close()
     return shape
@@ -49,7 +50,11 @@ def test_v1_database_migrates_and_keeps_its_data(tmp_path: Path) -> None:
     assert ensure_schema(database) == (1, LATEST_VERSION)
     check_schema(database)
     invoice = Invoice.get(Invoice.number == "CDP-2026-00001")
-    assert (invoice.patient.full_name, invoice.total_cents, invoice.status) == ("Élise Bélanger", 8500, "billed")
+    assert (invoice.patient.full_name, invoice.total_cents, invoice.status) == (
+        "Élise Bélanger",
+        8500,
+        "billed",
+    )
     assert [p.full_name for p in search_patients("belanger el")] == ["Élise Bélanger"]
     assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
     assert ensure_schema(database) == (LATEST_VERSION, LATEST_VERSION)  # idempotent

@@ -32,14 +32,15 @@ def test_concurrent_billing_is_gapless_and_unique(tmp_path: Path) -> None:
     company = BillingCompany.create(clinic=clinic, name="BC", number_prefix="CDP")
     patient = Patient.create(last_name="Côté", first_name="Léa")
     line = LineInput("Consultation", Decimal(1), 8500)
-    ids = [create_draft(patient=patient, billing_company=company, lines=[line]).id for _ in range(2 * DRAFTS_PER_PROCESS)]
+    ids = [
+        create_draft(patient=patient, billing_company=company, lines=[line]).id
+        for _ in range(2 * DRAFTS_PER_PROCESS)
+    ]
     close_database()
 
     context = multiprocessing.get_context("spawn")  # fresh interpreters, as two real programs would be
     start = context.Event()
-    workers = [
-        context.Process(target=_bill_all, args=(url, ids[index::2], start)) for index in range(2)
-    ]
+    workers = [context.Process(target=_bill_all, args=(url, ids[index::2], start)) for index in range(2)]
     for worker in workers:
         worker.start()
     start.set()

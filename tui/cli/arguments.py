@@ -14,7 +14,9 @@ def iso_date(tr: Translator) -> Callable[[str], date]:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(tr.format(N_("{value} is not a date (YYYY-MM-DD)"), value=text)) from None
+            raise argparse.ArgumentTypeError(
+                tr.format(N_("{value} is not a date (YYYY-MM-DD)"), value=text)
+            ) from None
 
     return parse
 

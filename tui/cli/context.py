@@ -65,7 +65,9 @@ def require_role(ctx: Context, role: str) -> Any:
         if os.geteuid() == 0:
             return None
         raise PermissionDenied(
-            N_("{login} is not a Facteur staff member; an admin can add them with: facteur staff add {login}"),
+            N_(
+                "{login} is not a Facteur staff member; an admin can add them with: facteur staff add {login}"
+            ),
             login=login,
         )
     if not any(part == role for part in staff.roles.split(",")):

@@ -19,12 +19,18 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
     init.add_argument("--demo", action="store_true", help=tr.gettext(N_("add demo data on first run")))
     init.set_defaults(handler=run_init)
 
-    migrate = actions.add_parser("migrate", help=tr.gettext(N_("upgrade the database to this Facteur's schema")))
+    migrate = actions.add_parser(
+        "migrate", help=tr.gettext(N_("upgrade the database to this Facteur's schema"))
+    )
     migrate.set_defaults(handler=run_migrate)
 
     demo = actions.add_parser("demo", help=tr.gettext(N_("add bulk demo data for scale tests")))
-    demo.add_argument("--patients", type=count(tr), default=1000, metavar="N", help=tr.gettext(N_("patients to add")))
-    demo.add_argument("--invoices", type=count(tr), default=10000, metavar="M", help=tr.gettext(N_("invoices to add")))
+    demo.add_argument(
+        "--patients", type=count(tr), default=1000, metavar="N", help=tr.gettext(N_("patients to add"))
+    )
+    demo.add_argument(
+        "--invoices", type=count(tr), default=10000, metavar="M", help=tr.gettext(N_("invoices to add"))
+    )
     demo.set_defaults(handler=run_demo)
 
 
@@ -42,7 +48,9 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
     report = init_database(database, ctx.config.clinic)
     tr = ctx.tr
     if report.version_before is None:
-        ctx.print(tr.format(N_("Created the database (schema version {version})."), version=report.version_after))
+        ctx.print(
+            tr.format(N_("Created the database (schema version {version})."), version=report.version_after)
+        )
     elif report.version_before < report.version_after:
         ctx.print(
             tr.format(
@@ -52,7 +60,11 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
             )
         )
     else:
-        ctx.print(tr.format(N_("The database is up to date (schema version {version})."), version=report.version_after))
+        ctx.print(
+            tr.format(
+                N_("The database is up to date (schema version {version})."), version=report.version_after
+            )
+        )
     if report.admin_created:
         ctx.print(tr.format(N_("{login} is the first admin."), login=report.admin_created))
     if args.demo:
@@ -73,7 +85,11 @@ def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
 
     before, after = ensure_schema(_open(ctx))
     if before is not None and before < after:
-        ctx.print(ctx.tr.format(N_("Upgraded the database from schema version {old} to {new}."), old=before, new=after))
+        ctx.print(
+            ctx.tr.format(
+                N_("Upgraded the database from schema version {old} to {new}."), old=before, new=after
+            )
+        )
     else:
         ctx.print(ctx.tr.format(N_("The database is up to date (schema version {version})."), version=after))
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+
 from locales import N_, Translator
 from tui.cli.arguments import count, iso_date
 from tui.cli.context import Context, require_role
@@ -17,10 +18,18 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
     listing = actions.add_parser("list", help=tr.gettext(N_("invoices, newest first")))
     listing.add_argument("--status", choices=STATUSES, help=tr.gettext(N_("only invoices in this status")))
-    listing.add_argument("--search", default="", metavar="TEXT", help=tr.gettext(N_("number or patient name")))
-    listing.add_argument("--since", type=iso_date(tr), metavar="YYYY-MM-DD", help=tr.gettext(N_("issued on or after")))
-    listing.add_argument("--until", type=iso_date(tr), metavar="YYYY-MM-DD", help=tr.gettext(N_("issued on or before")))
-    listing.add_argument("--limit", type=count(tr), default=0, metavar="N", help=tr.gettext(N_("at most N invoices")))
+    listing.add_argument(
+        "--search", default="", metavar="TEXT", help=tr.gettext(N_("number or patient name"))
+    )
+    listing.add_argument(
+        "--since", type=iso_date(tr), metavar="YYYY-MM-DD", help=tr.gettext(N_("issued on or after"))
+    )
+    listing.add_argument(
+        "--until", type=iso_date(tr), metavar="YYYY-MM-DD", help=tr.gettext(N_("issued on or before"))
+    )
+    listing.add_argument(
+        "--limit", type=count(tr), default=0, metavar="N", help=tr.gettext(N_("at most N invoices"))
+    )
     listing.add_argument("--json", action="store_true", help=tr.gettext(N_("JSON output")))
     listing.set_defaults(handler=run_list)
 
@@ -74,8 +83,11 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
         ]
         for invoice in query
     ]
-    headers = [tr.gettext(h) for h in (N_("Number"), N_("Status"), N_("Issued"), N_("Patient"), N_("Total"), N_("Balance"))]
-    print_table(ctx, headers, rows, right={4, 5})
+    headers = [
+        tr.gettext(h)
+        for h in (N_("Number"), N_("Status"), N_("Issued"), N_("Patient"), N_("Total"), N_("Balance"))
+    ]
+    print_table(ctx, headers, rows, right=frozenset({4, 5}))
     return 0
 
 
@@ -88,13 +100,14 @@ STATUS_LABELS = {
 
 
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
+    from models.invoice import Payment
     from models.invoicing import find_invoice, lines_of
     from models.serialize import invoice_detail
 
     ctx.database()
     invoice = find_invoice(args.number)
     lines = list(lines_of(invoice))
-    payments = list(invoice.payments.order_by(invoice.payments.model.received_at))
+    payments = list(Payment.select().where(Payment.invoice == invoice.id).order_by(Payment.received_at))
     detail = invoice_detail(invoice, lines, payments)
     if args.json:
         ctx.print_json(detail)
@@ -108,20 +121,41 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
     def money(cents: int) -> str:
         return format_money(cents, invoice.currency, lang, country)
 
-    ctx.print(tr.format(N_("Invoice {number} ({status})"), number=invoice.number or f"#{invoice.id}",
-                        status=tr.gettext(STATUS_LABELS[invoice.status])))
+    ctx.print(
+        tr.format(
+            N_("Invoice {number} ({status})"),
+            number=invoice.number or f"#{invoice.id}",
+            status=tr.gettext(STATUS_LABELS[invoice.status]),
+        )
+    )
     ctx.print(tr.format(N_("Patient: {name}"), name=invoice.patient.full_name))
-    ctx.print(tr.format(N_("Billed to: {name} {email}"), name=invoice.billed_to_name, email=invoice.billed_to_email or ""))
+    ctx.print(
+        tr.format(
+            N_("Billed to: {name} {email}"), name=invoice.billed_to_name, email=invoice.billed_to_email or ""
+        )
+    )
     if invoice.issue_date:
-        ctx.print(tr.format(N_("Issued: {issued}, due: {due}"), issued=format_date(invoice.issue_date, lang, country),
-                            due=format_date(invoice.due_date, lang, country)))
+        ctx.print(
+            tr.format(
+                N_("Issued: {issued}, due: {due}"),
+                issued=format_date(invoice.issue_date, lang, country),
+                due=format_date(invoice.due_date, lang, country) if invoice.due_date else "",
+            )
+        )
     for line in lines:
-        ctx.print(f"  {line.code:<10} {line.description[:40]:<40} {line.quantity.normalize()!s:>6}  {money(line.total_cents):>12}")
+        ctx.print(
+            f"  {line.code:<10} {line.description[:40]:<40} "
+            f"{line.quantity.normalize()!s:>6}  {money(line.total_cents):>12}"
+        )
     ctx.print(tr.format(N_("Subtotal: {amount}"), amount=money(invoice.subtotal_cents)))
     ctx.print(tr.format(N_("Taxes: {amount}"), amount=money(invoice.tax_cents)))
     ctx.print(tr.format(N_("Total: {amount}"), amount=money(invoice.total_cents)))
     for payment in payments:
-        ctx.print(tr.format(N_("Payment ({method}): {amount}"), method=payment.method, amount=money(payment.amount_cents)))
+        ctx.print(
+            tr.format(
+                N_("Payment ({method}): {amount}"), method=payment.method, amount=money(payment.amount_cents)
+            )
+        )
     ctx.print(tr.format(N_("Balance: {amount}"), amount=money(invoice.balance_cents)))
     return 0
 

@@ -15,9 +15,12 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
     actions.required = True
 
     listing = actions.add_parser("list", help=tr.gettext(N_("patients by name")))
-    listing.add_argument("--search", default="", metavar="TEXT",
-                         help=tr.gettext(N_("name, email, phone or insurance number")))
-    listing.add_argument("--limit", type=count(tr), default=0, metavar="N", help=tr.gettext(N_("at most N patients")))
+    listing.add_argument(
+        "--search", default="", metavar="TEXT", help=tr.gettext(N_("name, email, phone or insurance number"))
+    )
+    listing.add_argument(
+        "--limit", type=count(tr), default=0, metavar="N", help=tr.gettext(N_("at most N patients"))
+    )
     listing.add_argument("--json", action="store_true", help=tr.gettext(N_("JSON output")))
     listing.set_defaults(handler=run_list)
 
@@ -25,7 +28,9 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
     _fields(add, tr, required=True)
     add.set_defaults(handler=run_add)
 
-    edit = actions.add_parser("edit", help=tr.gettext(N_("change a patient's record; an empty value clears it")))
+    edit = actions.add_parser(
+        "edit", help=tr.gettext(N_("change a patient's record; an empty value clears it"))
+    )
     edit.add_argument("id", type=count(tr), metavar="ID", help=tr.gettext(N_("the patient's id")))
     _fields(edit, tr, required=False)
     edit.set_defaults(handler=run_edit)
@@ -38,10 +43,18 @@ def _fields(parser: argparse.ArgumentParser, tr: Translator, required: bool) -> 
     parser.add_argument("--phone", help=tr.gettext(N_("cell phone, for PINs by SMS")))
     parser.add_argument("--language", help=tr.gettext(N_("communication language: fr or en")))
     parser.add_argument("--insurance", help=tr.gettext(N_("health insurance number")))
-    parser.add_argument("--reminders", action=argparse.BooleanOptionalAction, default=None,
-                        help=tr.gettext(N_("receive unpaid reminders")))
-    parser.add_argument("--attachments", action=argparse.BooleanOptionalAction, default=None,
-                        help=tr.gettext(N_("consents to invoices attached to plain email")))
+    parser.add_argument(
+        "--reminders",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=tr.gettext(N_("receive unpaid reminders")),
+    )
+    parser.add_argument(
+        "--attachments",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=tr.gettext(N_("consents to invoices attached to plain email")),
+    )
     parser.add_argument("--json", action="store_true", help=tr.gettext(N_("JSON output")))
 
 

@@ -19,8 +19,12 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
     add = actions.add_parser("add", help=tr.gettext(N_("add a staff member (admins only)")))
     add.add_argument("login", metavar="LOGIN", help=tr.gettext(N_("their Unix user name")))
-    add.add_argument("--name", required=True, help=tr.gettext(N_("the name shown to colleagues and patients")))
-    add.add_argument("--roles", required=True, help=tr.gettext(N_("comma-separated: admin, billing, provider")))
+    add.add_argument(
+        "--name", required=True, help=tr.gettext(N_("the name shown to colleagues and patients"))
+    )
+    add.add_argument(
+        "--roles", required=True, help=tr.gettext(N_("comma-separated: admin, billing, provider"))
+    )
     add.add_argument("--language", default="fr", help=tr.gettext(N_("language of the interface: fr or en")))
     add.set_defaults(handler=run_add)
 
