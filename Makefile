@@ -51,7 +51,10 @@ locales-extract: $(STAMP) ## Extract msgids into locales/facteur.pot
 	  --keywords 'N_ L_ format:1 nformat:1,2' --project Facteur --output-file locales/facteur.pot .
 
 locales-update: locales-extract ## Merge new msgids into the fr and en catalogs
-	$(BIN)/pybabel update --input-file locales/facteur.pot --output-dir locales --domain facteur --no-fuzzy-matching --ignore-obsolete
+	for lang in fr en; do \
+	  $(BIN)/pybabel update --input-file locales/facteur.pot --output-dir locales --domain facteur \
+	    --locale $$lang --init-missing --no-fuzzy-matching --ignore-obsolete || exit 1; \
+	done
 
 clean: ## Remove the virtual environment and caches (keeps var/, your data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

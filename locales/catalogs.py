@@ -81,11 +81,10 @@ def build_catalog(po: PoCatalog, language: str) -> Catalog:
 
 def load_catalog(path: Path, language: str) -> Catalog:
     """Parse and check one ``.po`` file; raise ``CatalogError`` if anything would be wrong."""
-    po, problems = read_catalog(path, language)
-    errors = tuple(problem for problem in problems if problem.is_error)
-    if po is None or errors:
-        raise CatalogError(path, errors)
-    return build_catalog(po, language)
+    parsed = read_catalog(path, language)
+    if parsed.po is None or parsed.errors:
+        raise CatalogError(path, parsed.errors)
+    return build_catalog(parsed.po, language)
 
 
 class CatalogSource(Protocol):
@@ -127,7 +126,15 @@ class Translator:
         return self.ngettext(singular, plural, n).format(n=n, **self._translated(params))
 
     def _translated(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {k: self.gettext(v) if isinstance(v, LazyText) else v for k, v in params.items()}
+        """Placeholder values that are themselves messages (a ``LazyText``, or an error
+        with ``render``, e.g. the reason inside a config error) are read in this language too."""
+        return {k: self._one(v) for k, v in params.items()}
+
+    def _one(self, value: Any) -> Any:
+        if isinstance(value, LazyText):
+            return self.gettext(value)
+        render = getattr(value, "render", None)
+        return render(self) if callable(render) else value
 
     def __repr__(self) -> str:
         return f"Translator({self.language!r}, {self.languages!r})"

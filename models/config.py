@@ -235,7 +235,7 @@ def _check_value(file: str, section: str, key: str, type_name: str, value: Any) 
         raise ConfigError(
             N_("{file}: {key} must be an http:// or https:// URL, not {value}"), value=repr(value), **where
         )
-    if key.endswith("_env") and value and not value.replace("_", "").isalnum():
+    if key.endswith("_env") and value and not (value.isascii() and value.isidentifier()):
         raise ConfigError(
             N_("{file}: {key} names an environment variable (like SMTP_PASSWORD), not {value}"),
             value=repr(value),
@@ -243,6 +243,13 @@ def _check_value(file: str, section: str, key: str, type_name: str, value: Any) 
         )
     if (section, key) == ("portal", "listen"):
         _check_listen(value, where)
+    if (section, key) == ("database", "url"):
+        from models.db import parse_url
+
+        try:
+            parse_url(value)
+        except ConfigError as exc:
+            raise ConfigError(N_("{file}: {key}: {problem}"), problem=exc, **where) from None
     return value
 
 

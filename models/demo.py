@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from locales import N_
 from models.base import utcnow
 from models.clinic import BillingCompany, Clinic, Staff
 from models.db import db
 from models.enums import InvoiceStatus, PaymentMethod
+from models.errors import ValidationError
 from models.invoice import Invoice, InvoiceLine, InvoiceSequence, Payment
 from models.invoicing import LineInput, bill, create_draft, line_amounts, record_payment, void
 from models.numbering import format_number
@@ -151,6 +153,8 @@ def bulk_demo(
             BillingCompany.create(clinic=clinic, name="Clinique", currency="CAD", number_prefix="CLI")
         ]
     providers: list[Staff | None] = list(Staff.select().where(Staff.roles.contains("provider"))) or [None]
+    if patients == 0 and invoices and not Patient.select().exists():
+        raise ValidationError("patients", N_("there are no patients to bill: add some with --patients N"))
     with db.atomic():
         first_new = (Patient.select(Patient.id).order_by(Patient.id.desc()).scalar() or 0) + 1
         rows = list(_demo_patients(rng, patients))

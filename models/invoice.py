@@ -48,6 +48,9 @@ class Invoice(BaseModel):
 
     @property
     def balance_cents(self) -> int:
+        """What remains to be paid; nothing is owed on a void invoice."""
+        if self.status == InvoiceStatus.VOID:
+            return 0
         return self.total_cents - self.paid_cents
 
     @property

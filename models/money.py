@@ -30,6 +30,8 @@ def from_minor(cents: int, currency: str) -> Decimal:
 
 
 _SPACES = re.compile(r"[\s\u00a0\u202f']")
+# Digits with thousands groups and one decimal part: 85 | 85.5 | 85,50 | 1,234.50 | 1.234,50
+_AMOUNT = re.compile(r"\d{1,3}(?:([.,])\d{3})*(?:(?!\1)[.,]\d+)?|\d+(?:[.,]\d+)?")
 
 
 def parse_amount(text: str, currency: str, field: str = "amount") -> int:
@@ -39,14 +41,17 @@ def parse_amount(text: str, currency: str, field: str = "amount") -> int:
     than the currency has, zero, negative or non-numeric amounts are refused.
     """
     cleaned = _SPACES.sub("", text.strip()).removesuffix("$").removeprefix("$").strip()
-    both = "," in cleaned and "." in cleaned
-    cleaned = cleaned.replace(",", "") if both else cleaned.replace(",", ".")
+    if not _AMOUNT.fullmatch(cleaned):
+        raise ValidationError(field, N_("{value} is not an amount"), value=text)
+    if "," in cleaned and "." in cleaned:
+        # "1,234.50" or "1.234,50": the last separator is the decimal one.
+        thousands = "," if cleaned.rfind(".") > cleaned.rfind(",") else "."
+        cleaned = cleaned.replace(thousands, "")
+    cleaned = cleaned.replace(",", ".")
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:
         raise ValidationError(field, N_("{value} is not an amount"), value=text) from None
-    if not amount.is_finite():
-        raise ValidationError(field, N_("{value} is not an amount"), value=text)
     digits = minor_digits(currency)
     if -amount.as_tuple().exponent > digits:  # type: ignore[operator]
         raise ValidationError(

@@ -14,7 +14,7 @@ VERSION = 2
 def apply(database: peewee.Database) -> None:
     migrator = SchemaMigrator.from_database(database)
     migrate(migrator.add_column("patient", "search_name", peewee.CharField(max_length=210, default="")))
-    patient = peewee.Table("patient", ("id", "last_name", "first_name", "search_name")).bind(database)
+    patient = peewee.Table("patient").bind(database)  # as it was then, not today's model
     column = patient.c
     for row in patient.select(column.id, column.last_name, column.first_name).dicts():
         key = name_key(row["last_name"], row["first_name"])

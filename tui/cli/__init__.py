@@ -10,9 +10,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import IO, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 from locales import N_, Translator, normalize_language, translator
+
+if TYPE_CHECKING:
+    from models.config import Config
 
 COMMAND_MODULES = (
     "tui.cli.db_cmd",
@@ -67,7 +70,7 @@ def build_parser(tr: Translator) -> Parser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None) -> int:  # noqa: PLR0911 (one exit per kind of failure)
     from models.errors import ConfigError, FacteurError
 
     out, err = out or sys.stdout, err or sys.stderr
@@ -83,7 +86,9 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[
         from models.config import load_config
         from tui.cli.context import Context
 
-        ctx = Context(load_config(args.config), tr, out, err)
+        config = load_config(args.config)
+        _use_clinic_wording(config)
+        ctx = Context(config, tr, out, err)
         return int(args.handler(args, ctx) or 0)
     except ConfigError as exc:
         err.write(tr.format(N_("facteur: {message}"), message=exc.render(tr)) + "\n")
@@ -96,9 +101,22 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`facteur invoice list | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
     finally:
         if ctx is not None:
             ctx.close()
+
+
+def _use_clinic_wording(config: Config) -> None:
+    """Layer the clinic's override catalogs (``[locales] override_dir``) over the shipped ones."""
+    from locales import configure
+
+    override = config.locales.override_dir
+    configure(config.resolve(override) if override else None, log_language=config.clinic.language)
 
 
 def _database_errors() -> tuple[type[BaseException], ...]:

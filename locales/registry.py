@@ -1,0 +1,235 @@
+"""The catalogs in use: shipped files, the site's override files over them, last good versions.
+
+Each file is loaded on its own. A file with any error is refused: the last good
+version of it keeps serving (none at all for a file broken from the start), the
+problems are logged on ``facteur.locales`` and handed to listeners. Readers never
+lock: the merged catalogs are an immutable mapping replaced in one assignment.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from locales.catalogs import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    SHIPPED_DIR,
+    Catalog,
+    Translator,
+    load_catalog,
+    normalize_language,
+    plural_rule,
+    po_path,
+)
+from locales.marks import N_
+from locales.problems import CatalogError, Problem, warning
+
+log = logging.getLogger("facteur.locales")
+
+Stamp = tuple[int, int] | None  # (mtime_ns, size) of a file, None when it does not exist
+
+
+@dataclass(frozen=True)
+class ReloadEvent:
+    """One file (re)loaded: ``applied`` False means refused, the last good version serving."""
+
+    path: Path
+    language: str
+    applied: bool
+    problems: tuple[Problem, ...] = ()
+    kept: bool = False  # refused while an earlier good version of the file keeps serving
+
+
+Listener = Callable[[ReloadEvent], None]
+
+
+class Registry:
+    """Loads, layers and reloads the catalogs; hands out ``Translator`` objects reading them."""
+
+    def __init__(
+        self,
+        shipped_dir: Path = SHIPPED_DIR,
+        override_dir: Path | None = None,
+        log_language: str | None = None,
+    ) -> None:
+        self._lock = threading.RLock()
+        self._listeners: list[Listener] = []
+        self._merged: dict[str, Catalog] = {}
+        self._setup(shipped_dir, override_dir, log_language)
+
+    def _setup(self, shipped_dir: Path, override_dir: Path | None, log_language: str | None) -> None:
+        self.shipped_dir = shipped_dir.resolve()
+        self.override_dir = override_dir.resolve() if override_dir else None
+        self.log_language = log_language
+        self._layers: dict[Path, Catalog] = {}
+        self._stamps: dict[Path, Stamp] = {}
+        self._loaded = False  # the catalogs serving until the new ones are merged stay in _merged
+
+    def configure(
+        self, override_dir: Path | None, *, shipped_dir: Path = SHIPPED_DIR, log_language: str | None = None
+    ) -> list[ReloadEvent]:
+        """Start over with these folders and load every catalog now; translators keep working."""
+        with self._lock:
+            self._setup(shipped_dir, override_dir, log_language)
+            events = self._refresh(force=(), remerge=True)
+        self._report(events)
+        if self.override_dir and not self.override_dir.is_dir():
+            log.warning(self._tr().format(_NO_OVERRIDE_DIR, path=str(self.override_dir)))
+        return events
+
+    def files(self, language: str) -> list[Path]:
+        """``language``'s catalog files, bottom layer first."""
+        dirs = [self.shipped_dir, *([self.override_dir] if self.override_dir else [])]
+        return [po_path(language, base) for base in dirs]
+
+    def watch_dirs(self) -> list[Path]:
+        """The existing folders a watcher should watch."""
+        return [d for d in (self.shipped_dir, self.override_dir) if d and d.is_dir()]
+
+    def catalog(self, language: str) -> Catalog:
+        """The merged catalog now serving ``language`` (loads everything at first use)."""
+        if not self._loaded:
+            self.refresh()
+        return self._merged.get(language) or Catalog(language, plural_index=plural_rule(language))
+
+    def translator(self, language: str | None = None, default: str | None = None) -> Translator:
+        """The reader's language, then ``default`` (the clinic's), then French."""
+        chain: list[str] = []
+        for candidate in (normalize_language(language), normalize_language(default), DEFAULT_LANGUAGE):
+            if candidate and candidate not in chain:
+                chain.append(candidate)
+        return Translator(chain[0], tuple(chain), self)
+
+    def refresh(self, force: Iterable[Path] = (), *, notify: bool = True) -> list[ReloadEvent]:
+        """Reload the files changed on disk (and those in ``force``); report what happened."""
+        with self._lock:
+            events = self._refresh(force)
+        if notify:
+            self._report(events)
+        return events
+
+    def _refresh(self, force: Iterable[Path], remerge: bool = False) -> list[ReloadEvent]:
+        forced = {Path(path).resolve() for path in force}
+        events: list[ReloadEvent] = []
+        for language in LANGUAGES:
+            changed = False
+            for path in self.files(language):
+                stamp = _stamp(path)
+                if path in self._stamps and stamp == self._stamps[path] and path not in forced:
+                    continue
+                self._stamps[path] = stamp
+                event = self._load(path, language, stamp)
+                if event is not None:
+                    events.append(event)
+                    changed = changed or event.applied
+            if changed or remerge or language not in self._merged:
+                self._merge(language)
+        self._loaded = True
+        return events
+
+    def _load(self, path: Path, language: str, stamp: Stamp) -> ReloadEvent | None:
+        kept = path in self._layers
+        if stamp is None:
+            # a shipped file removed by hand keeps serving; a removed override file stops overriding
+            if kept and path == po_path(language, self.shipped_dir):
+                return ReloadEvent(path, language, False, (warning(path, 0, _GONE),), kept=True)
+            return ReloadEvent(path, language, True) if self._layers.pop(path, None) else None
+        try:
+            self._layers[path] = load_catalog(path, language)
+        except CatalogError as exc:
+            return ReloadEvent(path, language, False, exc.problems, kept=kept)
+        return ReloadEvent(path, language, True)
+
+    def _merge(self, language: str) -> None:
+        merged = Catalog(language, plural_index=plural_rule(language))
+        for path in self.files(language):
+            layer = self._layers.get(path)
+            if layer is not None:
+                merged = merged.layered(layer)
+        self._merged = {**self._merged, language: merged}  # one assignment: readers never lock
+
+    def add_listener(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every ``ReloadEvent``; returns a function removing it."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def remove() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return remove
+
+    def notify(self, events: Iterable[ReloadEvent]) -> None:
+        """Log ``events`` and hand them to the listeners (in the calling thread)."""
+        self._report(list(events))
+
+    def _report(self, events: list[ReloadEvent]) -> None:
+        tr = self._tr()
+        for event in events:
+            for problem in event.problems:
+                extra = {"path": str(problem.path), "line": problem.line}
+                log.log(
+                    logging.ERROR if problem.is_error else logging.WARNING, problem.render(tr), extra=extra
+                )
+            if not event.applied:
+                message = tr.format(_KEPT if event.kept else _REFUSED, path=str(event.path))
+                log.error(message, extra={"path": str(event.path), "line": 0})
+            else:
+                log.info(tr.format(_LOADED, path=str(event.path)))
+        with self._lock:
+            listeners = list(self._listeners)
+        for event in events:
+            for listener in listeners:
+                try:
+                    listener(event)
+                except Exception:
+                    log.exception(tr.format(_LISTENER_FAILED, listener=repr(listener)))
+
+    def _tr(self) -> Translator:
+        return self.translator(self.log_language)
+
+
+_GONE = N_("this catalog file is gone; its last good version keeps serving")
+_KEPT = N_("{path}: not loaded; the last good version of this catalog keeps serving")
+_REFUSED = N_("{path}: not loaded; until it is fixed, its texts come from the other catalogs")
+_LISTENER_FAILED = N_("a catalog listener failed: {listener}")
+_LOADED = N_("{path}: catalog loaded")
+_NO_OVERRIDE_DIR = N_("the override folder {path} does not exist; the shipped wording is used")
+
+
+def _stamp(path: Path) -> Stamp:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+_default = Registry()
+
+
+def default_registry() -> Registry:
+    """The process's registry, the one ``translator()`` and ``configure()`` use."""
+    return _default
+
+
+def configure(
+    override_dir: Path | None = None, *, log_language: str | None = None, shipped_dir: Path = SHIPPED_DIR
+) -> list[ReloadEvent]:
+    """Set the site's override folder (None: none) and load every catalog; call once at startup."""
+    return _default.configure(override_dir, shipped_dir=shipped_dir, log_language=log_language)
+
+
+def translator(language: str | None = None, default: str | None = None) -> Translator:
+    """The catalog for ``language``, falling back to ``default`` (the clinic's), then French."""
+    return _default.translator(language, default)
+
+
+def add_listener(listener: Listener) -> Callable[[], None]:
+    """Hear about every (re)load of a catalog file; returns a function removing the listener."""
+    return _default.add_listener(listener)

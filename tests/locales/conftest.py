@@ -1,0 +1,102 @@
+"""Catalog folders written into ``tmp_path``: a small shipped pair (fr, en) and an override folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import locales
+from locales import Registry, po_path
+
+PLURAL_FORMS = {"fr": "nplurals=2; plural=(n > 1);", "en": "nplurals=2; plural=(n != 1);"}
+
+SHIPPED = {
+    "fr": """
+msgid "Hello"
+msgstr "Bonjour"
+
+msgid "Balance: {amount}"
+msgstr "Solde : {amount}"
+
+msgid "Reminder: invoice {number} is due on {date}"
+msgstr "Rappel : la facture {number} est due le {date}"
+
+msgid "Only in French"
+msgstr "Seulement en français"
+
+msgid "{n} invoice"
+msgid_plural "{n} invoices"
+msgstr[0] "{n} facture"
+msgstr[1] "{n} factures"
+""",
+    "en": """
+msgid "Hello"
+msgstr "Hi"
+
+msgid "Balance: {amount}"
+msgstr "Balance due: {amount}"
+
+msgid "Reminder: invoice {number} is due on {date}"
+msgstr "Reminder: invoice {number} is due on {date}"
+
+msgid "{n} invoice"
+msgid_plural "{n} invoices"
+msgstr[0] "{n} invoice"
+msgstr[1] "{n} invoices"
+""",
+}
+
+
+def po_text(language: str, body: str) -> str:
+    """A complete ``.po`` file: a header, then ``body``."""
+    header = (
+        'msgid ""\nmsgstr ""\n'
+        f'"Language: {language}\\n"\n'
+        f'"Plural-Forms: {PLURAL_FORMS[language]}\\n"\n'
+        '"Content-Type: text/plain; charset=utf-8\\n"\n'
+    )
+    return header + body
+
+
+def write_po(base: Path, language: str, body: str) -> Path:
+    path = po_path(language, base)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(po_text(language, body), encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, needle: str) -> int:
+    """The 1-based line of the first line of ``path`` containing ``needle``."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+@pytest.fixture
+def shipped(tmp_path: Path) -> Path:
+    base = tmp_path / "shipped"
+    for language, body in SHIPPED.items():
+        write_po(base, language, body)
+    return base
+
+
+@pytest.fixture
+def override(tmp_path: Path) -> Path:
+    base = tmp_path / "override"
+    base.mkdir()
+    return base
+
+
+@pytest.fixture
+def registry(shipped: Path, override: Path) -> Registry:
+    return Registry(shipped, override)
+
+
+@pytest.fixture
+def global_catalogs() -> Iterator[None]:
+    """Tests that call ``locales.configure`` leave the process's catalogs as they found them."""
+    yield
+    locales.configure(None)
