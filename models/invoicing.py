@@ -23,6 +23,7 @@ from models.db import db
 from models.enums import InvoiceStatus, PaymentMethod
 from models.errors import NotFoundError, TransitionError, ValidationError
 from models.invoice import Invoice, InvoiceLine, Payment
+from models.labels import INVOICE_STATUS
 from models.money import round_cents
 from models.numbering import take_next_number
 from models.patient import Patient
@@ -64,8 +65,8 @@ def check_move(invoice: Invoice, target: InvoiceStatus) -> None:
         raise TransitionError(
             N_("invoice {invoice} is {current} and cannot become {target}"),
             invoice=describe(invoice),
-            current=current.value,
-            target=target.value,
+            current=INVOICE_STATUS[current],
+            target=INVOICE_STATUS[target],
         )
 
 
@@ -137,7 +138,7 @@ def replace_lines(invoice: Invoice, lines: Sequence[LineInput]) -> Invoice:
             raise TransitionError(
                 N_("invoice {invoice} is {status}: its lines cannot change; void it instead"),
                 invoice=describe(current),
-                status=current.status,
+                status=INVOICE_STATUS[current.status],
             )
         InvoiceLine.delete().where(InvoiceLine.invoice == current.id).execute()
         _write_lines(current, lines)
@@ -245,7 +246,7 @@ def record_payment(
             raise TransitionError(
                 N_("invoice {invoice} is {status}: only a billed invoice takes payments"),
                 invoice=describe(current),
-                status=current.status,
+                status=INVOICE_STATUS[current.status],
             )
         if amount_cents <= 0:
             raise ValidationError("amount", N_("the amount must be greater than zero"))
@@ -280,7 +281,7 @@ def delete_draft(invoice: Invoice) -> None:
             raise TransitionError(
                 N_("invoice {invoice} is {status}: only drafts can be deleted"),
                 invoice=describe(current),
-                status=current.status,
+                status=INVOICE_STATUS[current.status],
             )
         current.delete_instance()  # its lines go with it (ON DELETE CASCADE)
 

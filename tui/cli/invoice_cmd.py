@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from locales import N_, Translator
+from models.labels import INVOICE_STATUS, PAYMENT_METHOD
 from tui.cli.arguments import count, iso_date
 from tui.cli.context import Context, require_role
 
@@ -75,7 +76,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     rows = [
         [
             invoice.number or f"#{invoice.id}",
-            tr.gettext(STATUS_LABELS[invoice.status]),
+            tr.gettext(INVOICE_STATUS[invoice.status]),
             format_date(invoice.issue_date, lang, country) if invoice.issue_date else "",
             invoice.patient.full_name,
             format_money(invoice.total_cents, invoice.currency, lang, country),
@@ -89,14 +90,6 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     ]
     print_table(ctx, headers, rows, right=frozenset({4, 5}))
     return 0
-
-
-STATUS_LABELS = {
-    "draft": N_("draft"),
-    "billed": N_("billed"),
-    "paid": N_("paid"),
-    "void": N_("void"),
-}
 
 
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
@@ -125,7 +118,7 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
         tr.format(
             N_("Invoice {number} ({status})"),
             number=invoice.number or f"#{invoice.id}",
-            status=tr.gettext(STATUS_LABELS[invoice.status]),
+            status=tr.gettext(INVOICE_STATUS[invoice.status]),
         )
     )
     ctx.print(tr.format(N_("Patient: {name}"), name=invoice.patient.full_name))
@@ -153,7 +146,9 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
     for payment in payments:
         ctx.print(
             tr.format(
-                N_("Payment ({method}): {amount}"), method=payment.method, amount=money(payment.amount_cents)
+                N_("Payment ({method}): {amount}"),
+                method=tr.gettext(PAYMENT_METHOD[payment.method]),
+                amount=money(payment.amount_cents),
             )
         )
     ctx.print(tr.format(N_("Balance: {amount}"), amount=money(invoice.balance_cents)))
