@@ -8,6 +8,7 @@ so two processes (the TUI and the agent) never deadlock upgrading a read lock.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +153,8 @@ def backup_sqlite(database: peewee.Database, target: Path) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial.unlink(missing_ok=True)
+        # Health data: the copy is readable by its owner only, from its first byte.
+        os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         copy = sqlite3.connect(partial)
         try:
             # One step: a read snapshot under WAL, so writers go on meanwhile.

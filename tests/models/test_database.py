@@ -108,6 +108,7 @@ def test_backup_while_another_connection_writes(database: peewee.Database, tmp_p
     assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     copy.close()
     assert not (tmp_path / "backups" / "copy.db.partial").exists()
+    assert target.stat().st_mode & 0o777 == 0o600  # patients' data: owner only
 
 
 def test_backup_refuses_to_overwrite_the_database(database: peewee.Database) -> None:
