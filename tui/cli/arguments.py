@@ -9,6 +9,14 @@ from datetime import date
 from locales import N_, Translator
 
 
+def command_group(commands: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
+    """``facteur NAME ACTION …``: a command whose actions are required subcommands."""
+    group = commands.add_parser(name, help=help)
+    actions = group.add_subparsers(dest="action", metavar="ACTION", parser_class=type(group))
+    actions.required = True
+    return actions
+
+
 def iso_date(tr: Translator) -> Callable[[str], date]:
     def parse(text: str) -> date:
         try:

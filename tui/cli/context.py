@@ -22,16 +22,20 @@ class Context:
     out: IO[str] = field(default_factory=lambda: sys.stdout)
     err: IO[str] = field(default_factory=lambda: sys.stderr)
     _database: peewee.Database | None = None
+    _checked: bool = False
 
-    def database(self) -> peewee.Database:
-        """Open the configured database, checking its schema is this program's."""
+    def database(self, *, check: bool = True) -> peewee.Database:
+        """Open the configured database; unless ``check`` is off (``db init``/``migrate``,
+        which fix it), refuse one whose schema is not this program's."""
         if self._database is None:
             from models.db import open_database
+
+            self._database = open_database(self.config.database.url, self.config.base_dir)
+        if check and not self._checked:
             from models.schema import check_schema
 
-            database = open_database(self.config.database.url, self.config.base_dir)
-            check_schema(database)
-            self._database = database
+            check_schema(self._database)
+            self._checked = True
         return self._database
 
     def print(self, text: str = "") -> None:

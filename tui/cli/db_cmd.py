@@ -6,14 +6,12 @@ import argparse
 import time
 
 from locales import N_, Translator
-from tui.cli.arguments import count
+from tui.cli.arguments import command_group, count
 from tui.cli.context import Context
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
-    db = commands.add_parser("db", help=tr.gettext(N_("create, upgrade and fill the database")))
-    actions = db.add_subparsers(dest="action", metavar="ACTION", parser_class=type(db))
-    actions.required = True
+    actions = command_group(commands, "db", tr.gettext(N_("create, upgrade and fill the database")))
 
     init = actions.add_parser("init", help=tr.gettext(N_("create or upgrade the database (safe to re-run)")))
     init.add_argument("--demo", action="store_true", help=tr.gettext(N_("add demo data on first run")))
@@ -34,17 +32,11 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
     demo.set_defaults(handler=run_demo)
 
 
-def _open(ctx: Context):  # type: ignore[no-untyped-def]
-    from models.db import open_database
-
-    return open_database(ctx.config.database.url, ctx.config.base_dir)
-
-
 def run_init(args: argparse.Namespace, ctx: Context) -> int:
     from models.demo import seed_demo
     from models.setup import init_database
 
-    database = _open(ctx)
+    database = ctx.database(check=False)
     report = init_database(database, ctx.config.clinic)
     tr = ctx.tr
     if report.version_before is None:
@@ -83,7 +75,7 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
 def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
     from models.schema import ensure_schema
 
-    before, after = ensure_schema(_open(ctx))
+    before, after = ensure_schema(ctx.database(check=False))
     if before is not None and before < after:
         ctx.print(
             ctx.tr.format(

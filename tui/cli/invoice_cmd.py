@@ -6,16 +6,14 @@ import argparse
 
 from locales import N_, Translator
 from models.labels import INVOICE_STATUS, PAYMENT_METHOD
-from tui.cli.arguments import count, iso_date
+from tui.cli.arguments import command_group, count, iso_date
 from tui.cli.context import Context, require_role
 
 STATUSES = ("draft", "billed", "paid", "void")
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
-    invoice = commands.add_parser("invoice", help=tr.gettext(N_("list, show, bill and void invoices")))
-    actions = invoice.add_subparsers(dest="action", metavar="ACTION", parser_class=type(invoice))
-    actions.required = True
+    actions = command_group(commands, "invoice", tr.gettext(N_("list, show, bill and void invoices")))
 
     listing = actions.add_parser("list", help=tr.gettext(N_("invoices, newest first")))
     listing.add_argument("--status", choices=STATUSES, help=tr.gettext(N_("only invoices in this status")))
@@ -101,9 +99,8 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
     invoice = find_invoice(args.number)
     lines = list(lines_of(invoice))
     payments = list(Payment.select().where(Payment.invoice == invoice.id).order_by(Payment.received_at))
-    detail = invoice_detail(invoice, lines, payments)
     if args.json:
-        ctx.print_json(detail)
+        ctx.print_json(invoice_detail(invoice, lines, payments))
         return 0
     from locales.formatting import format_date, format_money
     from models.setup import get_clinic

@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 
 from locales import N_, Translator
-from tui.cli.arguments import count
+from tui.cli.arguments import command_group, count
 from tui.cli.context import Context, require_role
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
-    patient = commands.add_parser("patient", help=tr.gettext(N_("list, add and edit patients")))
-    actions = patient.add_subparsers(dest="action", metavar="ACTION", parser_class=type(patient))
-    actions.required = True
+    actions = command_group(commands, "patient", tr.gettext(N_("list, add and edit patients")))
 
     listing = actions.add_parser("list", help=tr.gettext(N_("patients by name")))
     listing.add_argument(

@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 
 from locales import N_, Translator
+from tui.cli.arguments import command_group
 from tui.cli.context import Context, require_role
 
 METHODS = ("cash", "card", "transfer", "stripe")
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
-    payment = commands.add_parser("payment", help=tr.gettext(N_("record payments")))
-    actions = payment.add_subparsers(dest="action", metavar="ACTION", parser_class=type(payment))
-    actions.required = True
+    actions = command_group(commands, "payment", tr.gettext(N_("record payments")))
     add = actions.add_parser("add", help=tr.gettext(N_("record a payment on a billed invoice")))
     add.add_argument("number", metavar="NUMBER", help=tr.gettext(N_("invoice number")))
     add.add_argument("amount", metavar="AMOUNT", help=tr.gettext(N_("amount, e.g. 85.00 or 85,00")))

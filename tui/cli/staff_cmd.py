@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 
 from locales import N_, Translator
+from tui.cli.arguments import command_group
 from tui.cli.context import Context, require_role
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
-    staff = commands.add_parser("staff", help=tr.gettext(N_("list and add staff members")))
-    actions = staff.add_subparsers(dest="action", metavar="ACTION", parser_class=type(staff))
-    actions.required = True
+    actions = command_group(commands, "staff", tr.gettext(N_("list and add staff members")))
 
     listing = actions.add_parser("list", help=tr.gettext(N_("staff members and their roles")))
     listing.add_argument("--json", action="store_true", help=tr.gettext(N_("JSON output")))
