@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import peewee
 
 from locales import N_
+from models.agent_state import AgentHeartbeat
 from models.base import BaseModel, UTCDateTimeField, utcnow
 from models.clinic import BillingCompany, Clinic, Staff
 from models.errors import DatabaseError
@@ -48,6 +49,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Notification,
     DownloadLink,
     PaymentLink,
+    AgentHeartbeat,
 )
 
 LATEST_VERSION = latest_version()

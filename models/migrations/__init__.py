@@ -21,9 +21,12 @@ class Migration:
     apply: Callable[[peewee.Database], None]
 
 
-from models.migrations import v0002_patient_search_name  # noqa: E402
+from models.migrations import v0002_patient_search_name, v0003_agent_heartbeat  # noqa: E402
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(2, "patient.search_name", v0002_patient_search_name.apply),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(2, "patient.search_name", v0002_patient_search_name.apply),
+    Migration(3, "agent_heartbeat", v0003_agent_heartbeat.apply),
+)
 
 
 def latest_version() -> int:
