@@ -76,8 +76,14 @@ class StripeSettings:
 
 @dataclass(frozen=True)
 class AgentSettings:
-    poll_seconds: float = 30.0
+    poll_seconds: float = 1.0  # a cheap indexed read; keeps the 2-second pick-up
     concurrency: int = 4
+    lease_seconds: float = 600.0  # longer than any one send; an expired lease is rescued
+    retry_base_seconds: float = 60.0
+    retry_cap_seconds: float = 3600.0
+    give_up_days: float = 5.0
+    offline_probe_max_seconds: float = 60.0
+    cache_dir: str = "var/cache"
 
 
 @dataclass(frozen=True)
@@ -125,8 +131,13 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("email", "port"): (1, 65535),
     ("email", "timeout"): (1, 600),
     ("portal", "link_days"): (1, 30),
-    ("agent", "poll_seconds"): (1, 3600),
+    ("agent", "poll_seconds"): (0.1, 3600),
     ("agent", "concurrency"): (1, 64),
+    ("agent", "lease_seconds"): (1, 86400),
+    ("agent", "retry_base_seconds"): (0.01, 3600),
+    ("agent", "retry_cap_seconds"): (0.01, 86400),
+    ("agent", "give_up_days"): (0.001, 365),
+    ("agent", "offline_probe_max_seconds"): (0.1, 3600),
 }
 _URLS = {("portal", "url"), ("stripe", "api_base"), ("sms", "url")}
 _TYPE_NAMES = {str: L_("a string"), int: L_("an integer"), float: L_("a number"), bool: L_("true or false")}

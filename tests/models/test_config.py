@@ -82,8 +82,8 @@ def test_bad_choice(tmp_path: Path, toml: str, key: str, choices: str) -> None:
         ("[email]\nport = 70000\n", "email.port", ("1", "65535")),
         ("[email]\ntimeout = 0.5\n", "email.timeout", ("1", "600")),
         ("[portal]\nlink_days = 31\n", "portal.link_days", ("1", "30")),
-        ("[agent]\npoll_seconds = 0\n", "agent.poll_seconds", ("1", "3600")),
-        ("[agent]\npoll_seconds = nan\n", "agent.poll_seconds", ("1", "3600")),
+        ("[agent]\npoll_seconds = 0\n", "agent.poll_seconds", ("0.1", "3600")),
+        ("[agent]\npoll_seconds = nan\n", "agent.poll_seconds", ("0.1", "3600")),
         ("[agent]\nconcurrency = -1\n", "agent.concurrency", ("1", "64")),
     ],
 )

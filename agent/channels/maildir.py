@@ -1,0 +1,46 @@
+"""The embedded email backend: real messages in a Maildir folder that a mail client can open."""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+from email.message import EmailMessage
+from pathlib import Path
+
+from agent.errors import DeferredError, OfflineError
+from locales import N_
+from models.outbox import Reply
+
+
+class MaildirChannel:
+    """Delivers into ``path`` (``new/``), created on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _add(self, email: EmailMessage) -> str:
+        return mailbox.Maildir(self.path, create=True).add(email)
+
+    async def send(self, email: EmailMessage, recipient: str) -> Reply:
+        try:
+            key = await asyncio.to_thread(self._add, email)
+        except OSError as exc:
+            raise DeferredError(
+                N_("cannot write to the mail folder {path}: {reason}"),
+                path=str(self.path),
+                reason=exc.strerror or str(exc),
+            ) from exc
+        return Reply(code=None, text=f"maildir {key}", provider_id=str(email["Message-ID"]))
+
+    async def probe(self) -> None:
+        try:
+            await asyncio.to_thread(mailbox.Maildir, self.path, None, True)
+        except OSError as exc:
+            raise OfflineError(
+                N_("cannot write to the mail folder {path}: {reason}"),
+                path=str(self.path),
+                reason=exc.strerror or str(exc),
+            ) from exc
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,183 @@
+"""SMTP with aiosmtplib: a pool of reused connections, none/STARTTLS/TLS, optional auth.
+
+A message counts as sent only when the server accepted it after DATA. Failures are
+classified by the phase they happen in and by type (see ``classify``): nothing here
+logs a body or the password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from agent.errors import DeferredError, OfflineError, RejectedError, UnknownOutcomeError
+from locales import N_
+from models.errors import ValidationError
+from models.outbox import Reply
+from models.validation import validate_email
+
+IDLE_SECONDS = 60.0  # servers drop idle sessions; reconnect rather than trust an old one
+
+
+@dataclass(frozen=True)
+class SmtpOptions:
+    host: str
+    port: int
+    security: str  # none, starttls, tls
+    username: str | None
+    password: str | None
+    from_address: str
+    timeout: float
+    pool_size: int
+
+
+class SmtpChannel:
+    """Sends over up to ``pool_size`` connections kept open between messages."""
+
+    def __init__(self, options: SmtpOptions) -> None:
+        self.options = options
+        self._pool: asyncio.Queue[tuple[aiosmtplib.SMTP, float]] | None = None
+
+    def _client(self) -> aiosmtplib.SMTP:
+        o = self.options
+        return aiosmtplib.SMTP(
+            hostname=o.host,
+            port=o.port,
+            username=o.username,
+            password=o.password,
+            timeout=o.timeout,
+            use_tls=o.security == "tls",
+            start_tls=o.security == "starttls",
+        )
+
+    def _queue(self) -> asyncio.Queue[tuple[aiosmtplib.SMTP, float]]:
+        if self._pool is None:
+            self._pool = asyncio.Queue()
+            for _ in range(self.options.pool_size):
+                self._pool.put_nowait((self._client(), 0.0))
+        return self._pool
+
+    async def _connect(self, client: aiosmtplib.SMTP) -> None:
+        try:
+            await client.connect()
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise OfflineError(
+                N_("the SMTP server refused the user name or password ({code})"),
+                code=exc.code,
+                reply=exc.message,
+            ) from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            client.close()
+            raise OfflineError(
+                N_("cannot reach the SMTP server {host}:{port}: {reason}"),
+                host=self.options.host,
+                port=self.options.port,
+                reason=str(exc) or type(exc).__name__,
+            ) from exc
+
+    async def send(self, email: EmailMessage, recipient: str) -> Reply:
+        try:
+            address = validate_email(recipient)
+            address.encode("ascii")
+        except (ValidationError, UnicodeEncodeError) as exc:
+            raise RejectedError(N_("invalid recipient address {address}"), address=recipient) from exc
+        pool = self._queue()
+        client, last_used = await pool.get()
+        try:
+            reused = client.is_connected
+            if reused and time.monotonic() - last_used > IDLE_SECONDS:
+                await _quietly_quit(client)
+                reused = False
+            if not client.is_connected:
+                await self._connect(client)
+            try:
+                reply = await self._transaction(client, email, address)
+            except _Stale:
+                if not reused:
+                    raise
+                # a reused session the server had closed: one fresh try, nothing was sent
+                client.close()
+                await self._connect(client)
+                reply = await self._transaction(client, email, address)
+            last_used = time.monotonic()
+            return reply
+        except _Stale as exc:
+            raise DeferredError(
+                N_("the SMTP server closed the connection"), reply=str(exc.__cause__)
+            ) from exc
+        finally:
+            pool.put_nowait((client, last_used))
+
+    async def _transaction(self, client: aiosmtplib.SMTP, email: EmailMessage, address: str) -> Reply:
+        message_id = str(email["Message-ID"])
+        try:
+            await client.mail(self.options.from_address)
+            await client.rcpt(address)
+        except aiosmtplib.SMTPServerDisconnected as exc:
+            raise _Stale() from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            await _reset(client, exc)
+            raise classify(exc, after_data=False) from exc
+        try:
+            response = await client.data(aiosmtplib.email.flatten_message(email))
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            await _reset(client, exc)
+            raise classify(exc, after_data=True) from exc
+        return Reply(code=str(response.code), text=response.message, provider_id=message_id)
+
+    async def probe(self) -> None:
+        client = self._client()
+        await self._connect(client)
+        await _quietly_quit(client)
+
+    async def close(self) -> None:
+        if self._pool is None:
+            return
+        while not self._pool.empty():
+            client, _ = self._pool.get_nowait()
+            await _quietly_quit(client)
+
+
+class _Stale(Exception):
+    """The server closed a reused connection before the transaction began."""
+
+
+def classify(exc: BaseException, *, after_data: bool) -> Exception:
+    """An aiosmtplib failure as Facteur's delivery error: the type decides the retry."""
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        kind: type[DeferredError | RejectedError] = DeferredError if 400 <= exc.code < 500 else RejectedError
+        return kind(N_("the SMTP server replied {code}"), code=exc.code, reply=f"{exc.code} {exc.message}")
+    reason = str(exc) or type(exc).__name__
+    if after_data and isinstance(
+        exc, aiosmtplib.SMTPTimeoutError | aiosmtplib.SMTPServerDisconnected | OSError
+    ):
+        return UnknownOutcomeError(
+            N_("no answer after the message was sent ({reason}); it will be sent again"), reason=reason
+        )
+    return DeferredError(N_("the SMTP session failed: {reason}"), reason=reason)
+
+
+async def _reset(client: aiosmtplib.SMTP, exc: BaseException) -> None:
+    """Make the session reusable after a refused transaction, or drop it after a broken one."""
+    if not client.is_connected:
+        return
+    if not isinstance(exc, aiosmtplib.SMTPResponseException):
+        client.close()
+        return
+    try:
+        await client.rset()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
+
+
+async def _quietly_quit(client: aiosmtplib.SMTP) -> None:
+    if not client.is_connected:
+        return
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()

@@ -1,0 +1,123 @@
+"""The invoice email: headers without health details, a body in the recipient's language, the PDF.
+
+Subject = the clinic's name; From = the staff member who queued it, at ``[email]
+from_address``; the Message-ID is the one stored on the outbox row before the send.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from agent.pdfs import PdfProvider
+from locales import N_, translator
+from locales.formatting import format_date, format_money
+from models.base import utcnow
+from models.clinic import Clinic, Staff
+from models.invoice import Invoice
+from models.messaging import OutboxMessage
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True
+    )
+
+
+@dataclass(frozen=True)
+class Body:
+    """The body's parts, already in the reader's language; rendered as text and as HTML."""
+
+    language: str
+    greeting: str
+    message: str
+    facts: tuple[str, ...]
+    closing: str
+    signature: tuple[str, ...]
+
+    def text(self) -> str:
+        blocks = [
+            self.greeting,
+            self.message,
+            "\n".join(self.facts),
+            "\n".join((self.closing, *self.signature)),
+        ]
+        return "\n\n".join(block for block in blocks if block) + "\n"
+
+    def html(self) -> str:
+        return _templates().get_template("invoice_email.html").render(body=self)
+
+
+def message_id_domain(from_address: str) -> str:
+    return from_address.rpartition("@")[2] or "localhost"
+
+
+def new_message_id(message: OutboxMessage, domain: str) -> str:
+    """A fresh, globally unique Message-ID; generated once per outbox message."""
+    return make_msgid(idstring=f"facteur.{message.id}", domain=domain)
+
+
+class Composer:
+    """Builds the email for one outbox message (reads the database: run it off the event loop)."""
+
+    def __init__(self, pdfs: PdfProvider, from_address: str) -> None:
+        self.pdfs = pdfs
+        self.from_address = from_address
+
+    def body(self, message: OutboxMessage, invoice: Invoice, clinic: Clinic) -> Body:
+        lang = message.language
+        tr = translator(lang, clinic.default_language)
+        country = clinic.country
+        facts = [tr.format(N_("Invoice {number}"), number=invoice.number or "")]
+        if invoice.balance_cents > 0:
+            amount = format_money(invoice.balance_cents, invoice.currency, tr.language, country)
+            facts.append(tr.format(N_("Amount due: {amount}"), amount=amount))
+            if invoice.due_date:
+                facts.append(
+                    tr.format(
+                        N_("Due date: {date}"), date=format_date(invoice.due_date, tr.language, country)
+                    )
+                )
+        else:
+            facts.append(tr.gettext(N_("This invoice is paid. Thank you!")))
+        return Body(
+            language=tr.language,
+            greeting=tr.format(N_("Hello {name},"), name=invoice.billed_to_name),
+            message=message.personal_message or "",
+            facts=tuple(facts),
+            closing=tr.gettext(N_("Best regards,")),
+            signature=(clinic.name, *(line.strip() for line in clinic.address.splitlines() if line.strip())),
+        )
+
+    def compose(self, message: OutboxMessage) -> EmailMessage:
+        invoice = Invoice.get_by_id(message.invoice_id)
+        clinic = invoice.billing_company.clinic
+        staff = Staff.get_or_none(Staff.id == message.created_by_id) if message.created_by_id else None
+        body = self.body(message, invoice, clinic)
+        email = EmailMessage()
+        email["Subject"] = clinic.name  # never a health detail
+        email["From"] = formataddr((staff.display_name if staff else clinic.name, self.from_address))
+        email["To"] = formataddr((invoice.billed_to_name, message.recipient_email))
+        email["Date"] = format_datetime(utcnow())
+        email["Message-ID"] = message.message_id or new_message_id(
+            message, message_id_domain(self.from_address)
+        )
+        email["Content-Language"] = body.language
+        email.set_content(body.text())
+        email.add_alternative(body.html(), subtype="html")
+        if message.attach_pdf:
+            email.add_attachment(
+                self.pdfs.get(invoice, body.language),
+                maintype="application",
+                subtype="pdf",
+                filename=self.pdfs.filename(invoice, body.language),
+            )
+        return email

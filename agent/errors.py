@@ -1,0 +1,36 @@
+"""Delivery errors by type: the agent's retry decision reads the class, never the text.
+
+Each carries the server's reply ``code`` and ``reply`` text (stored in the
+transmission's ``detail``), never the message itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+
+
+class _WithReply(DeliveryError):
+    def __init__(
+        self, message: str, /, *, code: int | str | None = None, reply: str = "", **params: Any
+    ) -> None:
+        super().__init__(message, **params)
+        self.code = None if code is None else str(code)
+        self.reply = reply or str(self)
+
+
+class DeferredError(_WithReply, TransientDeliveryError):
+    """4xx, a timeout or a disconnect before DATA: retried with backoff."""
+
+
+class UnknownOutcomeError(_WithReply, TransientDeliveryError):
+    """The server may or may not have taken it (a timeout after DATA): retried with the same Message-ID."""
+
+
+class OfflineError(_WithReply, TransientDeliveryError):
+    """No server reachable (or usable): the agent goes offline; no attempt is spent."""
+
+
+class RejectedError(_WithReply, PermanentDeliveryError):
+    """5xx or an invalid address: failed at once."""

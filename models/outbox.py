@@ -1,0 +1,419 @@
+"""The outbox's rules, all of them: enqueue, claim with a lease, rescue, outcomes, resend, cancel.
+
+Eligibility (what the agent may claim):
+
+- a message is *due* when ``status = 'pending'`` and ``next_attempt_at <= now``
+  (the ``(status, next_attempt_at)`` index answers it), oldest due first;
+- ``claim`` moves up to ``limit`` due messages to ``sending`` in ONE statement
+  (``UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING *``), stamping the lease
+  (``lease_owner``, ``lease_expires_at``), spending one attempt and giving each
+  message its Message-ID if it has none, in the same transaction: the id is stored
+  BEFORE the send, so every retry reuses it. SQLite serializes claimers with
+  ``BEGIN IMMEDIATE``; PostgreSQL adds ``FOR UPDATE SKIP LOCKED`` to the sub-select
+  so several agents claim disjoint rows;
+- ``rescue`` returns to ``pending`` every ``sending`` message whose lease expired
+  (its agent died), and those leased by owners known to be dead; the attempt stays
+  spent and a transmission ``unknown`` records it;
+- outcomes only touch a message still leased by the caller:
+  ``sent`` (Message-ID kept, personal message dropped, ``sent_at``), ``deferred``
+  (4xx, timeouts, disconnects: back to pending after a capped, jittered exponential
+  backoff; failed once the message is older than ``give_up``), ``failed`` (5xx,
+  invalid address: at once, and its author is notified), ``unknown`` (timeout after
+  DATA: deferred the same way, same Message-ID), ``offline`` (no server reachable:
+  back to pending at once, the attempt given back);
+- every attempt writes one ``Transmission`` row: channel, status, reply code and
+  text, provider id. Never the content.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import peewee
+
+from locales import N_, translator
+from models.base import utcnow
+from models.clinic import Staff
+from models.db import db
+from models.enums import Channel, InvoiceStatus, MessageKind, OutboxStatus, Role, TransmissionStatus
+from models.errors import FacteurError, ValidationError
+from models.invoice import Invoice
+from models.invoicing import describe
+from models.messaging import Notification, OutboxMessage, Transmission
+from models.validation import validate_email, validate_language
+
+MAX_PERSONAL_MESSAGE = 2000
+DELIVERY_FAILED = "delivery_failed"  # Notification.kind
+FAILED_NOTICE = N_("Invoice {invoice} could not be delivered to {recipient}: {reason}")
+
+
+class SendRefused(FacteurError):
+    """This invoice or message cannot be (re)sent or cancelled in its present state."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff: ``base * 2**(attempt-1)``, capped, times a jitter in [0.8, 1.2]; give up after ``give_up``."""
+
+    base: timedelta = timedelta(minutes=1)
+    cap: timedelta = timedelta(hours=1)
+    give_up: timedelta = timedelta(days=5)
+
+    def delay(self, attempts: int) -> timedelta:
+        exponent = min(max(attempts - 1, 0), 30)
+        seconds = min(self.cap.total_seconds(), self.base.total_seconds() * 2**exponent)
+        return timedelta(seconds=seconds * random.uniform(0.8, 1.2))  # noqa: S311 (jitter, not a secret)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a channel answered for one attempt (code and text as the server gave them)."""
+
+    code: str | None = None
+    text: str | None = None
+    provider_id: str | None = None
+
+
+# Enqueueing -------------------------------------------------------------------------------------
+
+
+def default_personal_message(invoice: Invoice, language: str) -> str:
+    """The localized "You will find attached your invoice of YYYY/MM/DD." (the issue date)."""
+    issued = invoice.issue_date.strftime("%Y/%m/%d") if invoice.issue_date else ""
+    return translator(language).format(N_("You will find attached your invoice of {date}."), date=issued)
+
+
+def check_sendable(invoice: Invoice) -> None:
+    """Only billed (or paid) invoices go out; drafts and void invoices are refused."""
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise SendRefused(
+            N_("invoice {invoice} is a draft: bill it before sending it"), invoice=describe(invoice)
+        )
+    if invoice.status == InvoiceStatus.VOID:
+        raise SendRefused(N_("invoice {invoice} is void: it cannot be sent"), invoice=describe(invoice))
+
+
+def enqueue_invoice_email(
+    invoice: Invoice,
+    *,
+    email: str | None = None,
+    language: str | None = None,
+    message: str | None = None,
+    staff: Staff | None = None,
+    update_patient: bool = False,
+    now: datetime | None = None,
+) -> OutboxMessage:
+    """Queue ``invoice`` for email; returns at once, online or not.
+
+    ``email`` and ``language`` default to the billed-to person's; ``message`` to
+    :func:`default_personal_message` (``""`` sends none). ``update_patient`` also saves
+    the email on the patient's record (refused for a third party's address).
+    """
+    now = now or utcnow()
+    with db.atomic():
+        current = Invoice.get_or_none(Invoice.id == invoice.id)
+        if current is None:
+            raise SendRefused(N_("no invoice {invoice}"), invoice=describe(invoice))
+        check_sendable(current)
+        address = email if email is not None else current.billed_to_email
+        if not (address or "").strip():
+            raise ValidationError(
+                "email",
+                N_("invoice {invoice} has no email address: give one"),
+                invoice=describe(current),
+            )
+        address = validate_email(address or "")
+        patient = current.patient
+        lang = validate_language(
+            language or current.billed_to_language or patient.language or _clinic_language(current)
+        )
+        text = default_personal_message(current, lang) if message is None else message.strip()
+        if len(text) > MAX_PERSONAL_MESSAGE:
+            raise ValidationError(
+                "message", N_("the message is too long (at most {max} characters)"), max=MAX_PERSONAL_MESSAGE
+            )
+        if update_patient:
+            if current.third_party:
+                raise ValidationError(
+                    "email", N_("this invoice is billed to a third party: the patient's email stays as is")
+                )
+            patient.email = address
+            patient.updated_at = now
+            patient.save()
+        return OutboxMessage.create(
+            kind=MessageKind.INVOICE.value,
+            invoice=current,
+            recipient_email=address,
+            language=lang,
+            personal_message=text or None,
+            created_by=staff,
+            created_at=now,
+            next_attempt_at=now,
+        )
+
+
+def _clinic_language(invoice: Invoice) -> str:
+    return str(invoice.billing_company.clinic.default_language)
+
+
+def resend(item: OutboxMessage | Transmission, *, staff: Staff | None = None) -> OutboxMessage:
+    """The TUI's "send again": a new pending message with the same recipient and options."""
+    original = item.message if isinstance(item, Transmission) else item
+    if original is None:
+        raise SendRefused(N_("this transmission no longer has its message"))
+    now = utcnow()
+    with db.atomic():
+        check_sendable(Invoice.get_by_id(original.invoice_id))
+        return OutboxMessage.create(
+            kind=original.kind,
+            invoice=original.invoice_id,
+            template=original.template_id,
+            recipient_email=original.recipient_email,
+            recipient_phone=original.recipient_phone,
+            language=original.language,
+            pin_mode=original.pin_mode,
+            payment_link=original.payment_link,
+            attach_pdf=original.attach_pdf,
+            personal_message=original.personal_message,  # already dropped if it was sent
+            created_by=staff if staff is not None else original.created_by_id,
+            created_at=now,
+            next_attempt_at=now,
+        )
+
+
+def cancel(message: OutboxMessage) -> OutboxMessage:
+    """Cancel a pending message; one being sent right now cannot be called back."""
+    with db.atomic():
+        changed = (
+            OutboxMessage.update(status=OutboxStatus.CANCELLED.value, personal_message=None, lease_owner=None)
+            .where((OutboxMessage.id == message.id) & (OutboxMessage.status == OutboxStatus.PENDING))
+            .execute()
+        )
+        current = OutboxMessage.get_by_id(message.id)
+    if not changed:
+        raise SendRefused(
+            N_("message {id} is {status}: only a pending message can be cancelled"),
+            id=message.id,
+            status=current.status,
+        )
+    return current
+
+
+# Claiming ---------------------------------------------------------------------------------------
+
+
+def due_exists(now: datetime | None = None) -> bool:
+    """A cheap read on the ``(status, next_attempt_at)`` index: is anything due?"""
+    now = now or utcnow()
+    return (
+        OutboxMessage.select(OutboxMessage.id)
+        .where((OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now))
+        .exists()
+    )
+
+
+def claim(
+    agent_id: str,
+    limit: int,
+    lease_seconds: float,
+    now: datetime | None = None,
+    *,
+    new_message_id: Callable[[OutboxMessage], str] | None = None,
+) -> list[OutboxMessage]:
+    """Lease up to ``limit`` due messages to ``agent_id`` in one transaction (see the module's rules)."""
+    if limit <= 0:
+        return []
+    now = now or utcnow()
+    due = (
+        OutboxMessage.select(OutboxMessage.id)
+        .where((OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if not isinstance(db.obj, peewee.SqliteDatabase):
+        due = due.for_update("FOR UPDATE SKIP LOCKED")
+    with db.atomic():
+        claimed = list(
+            OutboxMessage.update(
+                status=OutboxStatus.SENDING.value,
+                lease_owner=agent_id,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+                attempts=OutboxMessage.attempts + 1,
+            )
+            .where(OutboxMessage.id.in_(due))
+            .returning(OutboxMessage)
+            .execute()
+        )
+        for message in claimed:
+            if message.message_id is None and new_message_id is not None:
+                message.message_id = new_message_id(message)
+                OutboxMessage.update(message_id=message.message_id).where(
+                    OutboxMessage.id == message.id
+                ).execute()
+    claimed.sort(key=lambda m: (m.next_attempt_at, m.id))
+    return claimed
+
+
+def rescue(now: datetime | None = None, *, dead_owners: Iterable[str] = ()) -> int:
+    """Return to the queue the messages whose agent died (lease expired, or owner known dead)."""
+    now = now or utcnow()
+    dead = list(dead_owners)
+    orphaned = (OutboxMessage.status == OutboxStatus.SENDING) & (
+        (OutboxMessage.lease_expires_at < now) | (OutboxMessage.lease_owner.in_(dead) if dead else False)
+    )
+    with db.atomic():
+        rows = list(OutboxMessage.select().where(orphaned))
+        for message in rows:
+            _transmission(
+                message, TransmissionStatus.UNKNOWN, Reply(text="agent stopped during the attempt"), now
+            )
+        if rows:
+            OutboxMessage.update(
+                status=OutboxStatus.PENDING.value,
+                lease_owner=None,
+                lease_expires_at=None,
+                next_attempt_at=now,
+            ).where(OutboxMessage.id.in_([m.id for m in rows])).execute()
+    return len(rows)
+
+
+def lease_owners() -> list[str]:
+    """The agents holding leases now (the agent checks which of its host's are dead)."""
+    query = (
+        OutboxMessage.select(OutboxMessage.lease_owner)
+        .where((OutboxMessage.status == OutboxStatus.SENDING) & OutboxMessage.lease_owner.is_null(False))
+        .distinct()
+    )
+    return [row.lease_owner for row in query]
+
+
+# Outcomes ---------------------------------------------------------------------------------------
+
+
+def _held(message: OutboxMessage, agent_id: str) -> peewee.Expression:
+    return (
+        (OutboxMessage.id == message.id)
+        & (OutboxMessage.status == OutboxStatus.SENDING)
+        & (OutboxMessage.lease_owner == agent_id)
+    )
+
+
+def _transmission(
+    message: OutboxMessage, status: TransmissionStatus, reply: Reply, now: datetime
+) -> Transmission:
+    return Transmission.create(
+        invoice=message.invoice_id,
+        message=message.id,
+        channel=Channel.EMAIL.value,
+        status=status.value,
+        reply_code=reply.code,
+        provider_id=reply.provider_id or message.message_id,
+        detail=(reply.text or "")[:1000] or None,
+        created_at=now,
+    )
+
+
+def mark_sent(message: OutboxMessage, agent_id: str, reply: Reply, now: datetime | None = None) -> None:
+    """Accepted after DATA: sent, the personal message dropped."""
+    now = now or utcnow()
+    with db.atomic():
+        _transmission(message, TransmissionStatus.SENT, reply, now)
+        OutboxMessage.update(
+            status=OutboxStatus.SENT.value,
+            sent_at=now,
+            personal_message=None,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=None,
+        ).where(_held(message, agent_id)).execute()
+
+
+def mark_deferred(
+    message: OutboxMessage,
+    agent_id: str,
+    reply: Reply,
+    policy: RetryPolicy,
+    now: datetime | None = None,
+    *,
+    unknown: bool = False,
+) -> OutboxStatus:
+    """A transient failure (or an unknown outcome): retry later, or fail past ``policy.give_up``."""
+    now = now or utcnow()
+    if now - message.created_at >= policy.give_up:
+        mark_failed(message, agent_id, Reply(reply.code, f"gave up: {reply.text or ''}".strip()), now)
+        return OutboxStatus.FAILED
+    with db.atomic():
+        status = TransmissionStatus.UNKNOWN if unknown else TransmissionStatus.DEFERRED
+        _transmission(message, status, reply, now)
+        OutboxMessage.update(
+            status=OutboxStatus.PENDING.value,
+            next_attempt_at=now + policy.delay(message.attempts),
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=_error_text(reply),
+        ).where(_held(message, agent_id)).execute()
+    return OutboxStatus.PENDING
+
+
+def mark_failed(message: OutboxMessage, agent_id: str, reply: Reply, now: datetime | None = None) -> None:
+    """A permanent failure: failed at once; whoever queued it (else the admins) is notified."""
+    now = now or utcnow()
+    with db.atomic():
+        _transmission(message, TransmissionStatus.FAILED, reply, now)
+        changed = (
+            OutboxMessage.update(
+                status=OutboxStatus.FAILED.value,
+                lease_owner=None,
+                lease_expires_at=None,
+                last_error=_error_text(reply),
+            )
+            .where(_held(message, agent_id))
+            .execute()
+        )
+        if changed:
+            _notify_failure(message, reply, now)
+
+
+def release_offline(message: OutboxMessage, agent_id: str, reason: str) -> None:
+    """No server reachable: back to the queue at once, the attempt given back, no transmission."""
+    OutboxMessage.update(
+        status=OutboxStatus.PENDING.value,
+        attempts=OutboxMessage.attempts - 1,
+        lease_owner=None,
+        lease_expires_at=None,
+        last_error=reason[:1000],
+    ).where(_held(message, agent_id)).execute()
+
+
+def _error_text(reply: Reply) -> str:
+    return " ".join(part for part in (reply.code, reply.text) if part)[:1000]
+
+
+def _notify_failure(message: OutboxMessage, reply: Reply, now: datetime) -> None:
+    invoice = Invoice.get_by_id(message.invoice_id)
+    # queued by the system (root, automation): the admins hear of it
+    staff_ids = [message.created_by_id] if message.created_by_id is not None else _admin_ids()
+    params = {
+        "invoice": describe(invoice),
+        "recipient": message.recipient_email or message.recipient_phone or "",
+        "reason": _error_text(reply),
+        "outbox_id": message.id,
+    }
+    for staff_id in staff_ids:
+        Notification.create(
+            staff=staff_id,
+            kind=DELIVERY_FAILED,
+            invoice=invoice.id,
+            message=FAILED_NOTICE,
+            params=json.dumps(params, ensure_ascii=False),
+            created_at=now,
+        )
+
+
+def _admin_ids() -> list[int]:
+    staff = Staff.select().where((Staff.active == True) & Staff.roles.contains(Role.ADMIN.value))  # noqa: E712
+    return [s.id for s in staff if s.has_role(Role.ADMIN)]

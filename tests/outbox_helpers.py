@@ -1,0 +1,30 @@
+"""Billed invoices to send, shared by the outbox, agent and CLI tests."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from models.clinic import BillingCompany, Staff
+from models.invoice import Invoice
+from models.invoicing import LineInput, bill, create_draft
+from models.patient import Patient
+
+
+def billed_invoice(
+    company: BillingCompany,
+    *,
+    email: str | None = "marie.tremblay@example.org",
+    language: str | None = "fr",
+    created_by: Staff | None = None,
+    price_cents: int = 8500,
+    draft: bool = False,
+) -> Invoice:
+    """A patient with ``email`` and one billed invoice of ``price_cents`` (a draft if asked)."""
+    patient = Patient.create(last_name="Tremblay", first_name="Marie", email=email, language=language)
+    invoice = create_draft(
+        patient=patient,
+        billing_company=company,
+        created_by=created_by,
+        lines=[LineInput("Consultation", Decimal(1), price_cents)],
+    )
+    return invoice if draft else bill(invoice)
