@@ -21,6 +21,7 @@ from models.base import utcnow
 from models.clinic import Clinic, Staff
 from models.invoice import Invoice
 from models.messaging import OutboxMessage
+from models.outbox import fk_id
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -98,14 +99,18 @@ class Composer:
         )
 
     def compose(self, message: OutboxMessage) -> EmailMessage:
-        invoice = Invoice.get_by_id(message.invoice_id)
+        invoice = Invoice.get_by_id(fk_id(message, "invoice"))
         clinic = invoice.billing_company.clinic
-        staff = Staff.get_or_none(Staff.id == message.created_by_id) if message.created_by_id else None
+        staff = (
+            Staff.get_or_none(Staff.id == fk_id(message, "created_by"))
+            if fk_id(message, "created_by")
+            else None
+        )
         body = self.body(message, invoice, clinic)
         email = EmailMessage()
         email["Subject"] = clinic.name  # never a health detail
         email["From"] = formataddr((staff.display_name if staff else clinic.name, self.from_address))
-        email["To"] = formataddr((invoice.billed_to_name, message.recipient_email))
+        email["To"] = formataddr((invoice.billed_to_name, message.recipient_email or ""))
         email["Date"] = format_datetime(utcnow())
         email["Message-ID"] = message.message_id or new_message_id(
             message, message_id_domain(self.from_address)

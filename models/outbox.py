@@ -32,6 +32,7 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import peewee
 
@@ -76,6 +77,11 @@ class Reply:
     code: str | None = None
     text: str | None = None
     provider_id: str | None = None
+
+
+def fk_id(row: peewee.Model, field: str) -> Any:
+    """The id a foreign key holds, without loading the row (peewee's ``x_id``, typed)."""
+    return row.__data__.get(field)
 
 
 # Enqueueing -------------------------------------------------------------------------------------
@@ -167,11 +173,11 @@ def resend(item: OutboxMessage | Transmission, *, staff: Staff | None = None) ->
         raise SendRefused(N_("this transmission no longer has its message"))
     now = utcnow()
     with db.atomic():
-        check_sendable(Invoice.get_by_id(original.invoice_id))
+        check_sendable(Invoice.get_by_id(fk_id(original, "invoice")))
         return OutboxMessage.create(
             kind=original.kind,
-            invoice=original.invoice_id,
-            template=original.template_id,
+            invoice=fk_id(original, "invoice"),
+            template=fk_id(original, "template"),
             recipient_email=original.recipient_email,
             recipient_phone=original.recipient_phone,
             language=original.language,
@@ -179,7 +185,7 @@ def resend(item: OutboxMessage | Transmission, *, staff: Staff | None = None) ->
             payment_link=original.payment_link,
             attach_pdf=original.attach_pdf,
             personal_message=original.personal_message,  # already dropped if it was sent
-            created_by=staff if staff is not None else original.created_by_id,
+            created_by=staff if staff is not None else fk_id(original, "created_by"),
             created_at=now,
             next_attempt_at=now,
         )
@@ -235,7 +241,7 @@ def claim(
         .limit(limit)
     )
     if not isinstance(db.obj, peewee.SqliteDatabase):
-        due = due.for_update("FOR UPDATE SKIP LOCKED")
+        due = due.for_update("FOR UPDATE SKIP LOCKED")  # type: ignore[arg-type]
     with db.atomic():
         claimed = list(
             OutboxMessage.update(
@@ -288,7 +294,7 @@ def lease_owners() -> list[str]:
         .where((OutboxMessage.status == OutboxStatus.SENDING) & OutboxMessage.lease_owner.is_null(False))
         .distinct()
     )
-    return [row.lease_owner for row in query]
+    return [str(row.lease_owner) for row in query]
 
 
 # Outcomes ---------------------------------------------------------------------------------------
@@ -306,7 +312,7 @@ def _transmission(
     message: OutboxMessage, status: TransmissionStatus, reply: Reply, now: datetime
 ) -> Transmission:
     return Transmission.create(
-        invoice=message.invoice_id,
+        invoice=fk_id(message, "invoice"),
         message=message.id,
         channel=Channel.EMAIL.value,
         status=status.value,
@@ -378,15 +384,17 @@ def mark_failed(message: OutboxMessage, agent_id: str, reply: Reply, now: dateti
             _notify_failure(message, reply, now)
 
 
-def release_offline(message: OutboxMessage, agent_id: str, reason: str) -> None:
-    """No server reachable: back to the queue at once, the attempt given back, no transmission."""
-    OutboxMessage.update(
-        status=OutboxStatus.PENDING.value,
-        attempts=OutboxMessage.attempts - 1,
-        lease_owner=None,
-        lease_expires_at=None,
-        last_error=reason[:1000],
-    ).where(_held(message, agent_id)).execute()
+def release(message: OutboxMessage, agent_id: str, reason: str | None = None) -> None:
+    """Back to the queue at once with its attempt given back (offline, or claimed but never tried)."""
+    values: dict[str, object] = {
+        "status": OutboxStatus.PENDING.value,
+        "attempts": OutboxMessage.attempts - 1,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
+    if reason is not None:
+        values["last_error"] = reason[:1000]
+    OutboxMessage.update(values).where(_held(message, agent_id)).execute()
 
 
 def _error_text(reply: Reply) -> str:
@@ -394,9 +402,9 @@ def _error_text(reply: Reply) -> str:
 
 
 def _notify_failure(message: OutboxMessage, reply: Reply, now: datetime) -> None:
-    invoice = Invoice.get_by_id(message.invoice_id)
+    invoice = Invoice.get_by_id(fk_id(message, "invoice"))
     # queued by the system (root, automation): the admins hear of it
-    staff_ids = [message.created_by_id] if message.created_by_id is not None else _admin_ids()
+    staff_ids = [fk_id(message, "created_by")] if fk_id(message, "created_by") is not None else _admin_ids()
     params = {
         "invoice": describe(invoice),
         "recipient": message.recipient_email or message.recipient_phone or "",

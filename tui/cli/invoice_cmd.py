@@ -1,4 +1,4 @@
-"""``facteur invoice``: list, show, bill and void invoices."""
+"""``facteur invoice``: list, show, bill, void and send invoices."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from locales import N_, Translator
 from models.labels import INVOICE_STATUS, PAYMENT_METHOD
 from tui.cli.arguments import command_group, count, iso_date
 from tui.cli.context import Context, require_role
+from tui.cli.send_cmd import register_send
 
 STATUSES = ("draft", "billed", "paid", "void")
 
@@ -45,6 +46,8 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
     void.add_argument("number", metavar="NUMBER", help=tr.gettext(N_("invoice number")))
     void.add_argument("--reason", default="", help=tr.gettext(N_("why it is voided")))
     void.set_defaults(handler=run_void)
+
+    register_send(actions, tr)
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:

@@ -1,0 +1,106 @@
+"""Building and running the agent from the configuration: ``facteur agent [--once]``.
+
+Logs go to stderr (journald under systemd), never a message body or a secret.
+SIGTERM and SIGINT stop claiming and let in-flight sends finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from datetime import timedelta
+
+from agent.channels import EmailChannel
+from agent.compose import Composer
+from agent.pdfs import PdfProvider
+from agent.worker import Agent, AgentOptions
+from models.config import Config
+from models.outbox import RetryPolicy
+
+
+def build_channel(config: Config) -> EmailChannel:
+    """The ``[email] backend``: a Maildir folder, or SMTP with the password from ``password_env``."""
+    email = config.email
+    if email.backend == "maildir":
+        from agent.channels.maildir import MaildirChannel
+
+        return MaildirChannel(config.resolve(email.path))
+    from agent.channels.smtp import SmtpChannel, SmtpOptions
+
+    return SmtpChannel(
+        SmtpOptions(
+            host=email.host,
+            port=email.port,
+            security=email.security,
+            username=email.username or None,
+            password=config.secret(email.password_env),
+            from_address=email.from_address,
+            timeout=email.timeout,
+            pool_size=config.agent.concurrency,
+        )
+    )
+
+
+def default_pdfs(config: Config) -> PdfProvider:
+    """The real WeasyPrint renderer, imported only when the agent starts."""
+    from agent.pdf import InvoicePdfs  # type: ignore[import-not-found, unused-ignore]
+
+    provider: PdfProvider = InvoicePdfs(config.resolve(config.agent.cache_dir))
+    return provider
+
+
+def build_agent(
+    config: Config, *, pdfs: PdfProvider | None = None, channel: EmailChannel | None = None
+) -> Agent:
+    """The agent as the CLI runs it; tests pass their own ``pdfs`` or ``channel`` where needed."""
+    settings = config.agent
+    options = AgentOptions(
+        concurrency=settings.concurrency,
+        lease_seconds=settings.lease_seconds,
+        poll_seconds=settings.poll_seconds,
+        probe_max_seconds=settings.offline_probe_max_seconds,
+        policy=RetryPolicy(
+            base=timedelta(seconds=settings.retry_base_seconds),
+            cap=timedelta(seconds=settings.retry_cap_seconds),
+            give_up=timedelta(days=settings.give_up_days),
+        ),
+        log_language=config.clinic.language,
+    )
+    composer = Composer(pdfs if pdfs is not None else default_pdfs(config), config.email.from_address)
+    return Agent(channel if channel is not None else build_channel(config), composer, options)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """One line per event on stderr; journald adds the time and the unit."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("facteur")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def run_agent(agent: Agent, *, once: bool = False, watch: bool = True) -> bool:
+    """Run until SIGTERM/SIGINT (or, with ``once``, until drained); False if it ended offline."""
+    watcher = None
+    if watch:
+        from locales.watch import CatalogWatcher
+
+        watcher = CatalogWatcher().start()
+
+    async def main() -> bool:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, agent.stop)
+        try:
+            return await agent.run(once=once)
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+
+    try:
+        return asyncio.run(main())
+    finally:
+        if watcher is not None:
+            watcher.stop()

@@ -1,0 +1,337 @@
+"""The agent's loop: claim due messages, send them concurrently, record each outcome.
+
+Like huey's consumer and arq's worker: one bad message is logged and marked, never
+kills the loop; with nothing due it sleeps ``poll_seconds`` between cheap indexed
+reads; ``stop()`` (SIGTERM, SIGINT) stops claiming and lets in-flight sends finish;
+``run(once=True)`` drains what is due and returns. When no server can be reached the
+agent is offline: it gives the attempts back, probes with a doubling delay and
+records the state in its heartbeat. Database work runs on one thread of its own
+and rendering on a small pool, so the event loop only waits on the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any, TypeVar
+
+from agent.channels import EmailChannel
+from agent.compose import Composer, message_id_domain, new_message_id
+from agent.errors import OfflineError, RejectedError, UnknownOutcomeError
+from locales import N_, translator
+from models import agent_state, outbox
+from models.errors import PermanentDeliveryError, TransientDeliveryError, ValidationError
+from models.messaging import OutboxMessage
+from models.outbox import Reply, RetryPolicy, fk_id
+from models.validation import validate_email
+
+log = logging.getLogger("facteur.agent")
+T = TypeVar("T")
+BEAT_SECONDS = 5.0  # heartbeat at most this often (and at once when online/offline flips)
+
+
+@dataclass(frozen=True)
+class AgentOptions:
+    concurrency: int = 4
+    lease_seconds: float = 600.0
+    poll_seconds: float = 1.0
+    probe_max_seconds: float = 60.0
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    log_language: str | None = None
+
+
+@dataclass
+class Stats:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    released: int = 0
+
+
+class Agent:
+    """Drains the outbox through one email channel. Build it with ``agent.service.build_agent``."""
+
+    def __init__(self, channel: EmailChannel, composer: Composer, options: AgentOptions) -> None:
+        self.channel = channel
+        self.composer = composer
+        self.options = options
+        self.hostname = socket.gethostname()
+        self.pid = os.getpid()
+        self.agent_id = f"{self.hostname}:{self.pid}"
+        self.online = True
+        self.stats = Stats()
+        self._tr = translator(options.log_language)
+        self._domain = message_id_domain(composer.from_address)
+        self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="facteur-db")
+        self._render_pool = ThreadPoolExecutor(
+            min(options.concurrency, 4), thread_name_prefix="facteur-render"
+        )
+        self._stopping: asyncio.Event | None = None
+        self._wake: asyncio.Event | None = None
+        self._last_beat = 0.0
+
+    # the outside world -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop claiming; in-flight sends finish, then ``run`` returns. Safe from a signal handler."""
+        if self._stopping is not None:
+            self._stopping.set()
+
+    async def run(self, *, once: bool = False) -> bool:
+        """Serve until ``stop()``; with ``once``, until nothing is due. False when it ended offline."""
+        self._stopping, self._wake = asyncio.Event(), asyncio.Event()
+        in_flight: set[asyncio.Task[None]] = set()
+        ready: deque[OutboxMessage] = deque()
+        probe_delay = min(1.0, self.options.probe_max_seconds)
+        try:
+            await self._db(self._startup)
+            self._log(
+                logging.INFO,
+                N_("agent {agent} started, sending {count} at once"),
+                count=self.options.concurrency,
+            )
+            while not self._stopping.is_set():
+                if not self.online:
+                    await self._release_all(ready, N_("offline"))
+                    if in_flight:
+                        await asyncio.wait(in_flight)
+                    if await self._probe():
+                        probe_delay = min(1.0, self.options.probe_max_seconds)
+                        continue
+                    if once:
+                        return False
+                    await self._sleep(probe_delay)
+                    probe_delay = min(probe_delay * 2, self.options.probe_max_seconds)
+                    continue
+                if len(ready) < self.options.concurrency and await self._db(outbox.due_exists):
+                    wanted = 2 * self.options.concurrency - len(ready) - len(in_flight)
+                    ready.extend(await self._db(self._claim, wanted))
+                while ready and len(in_flight) < self.options.concurrency and self.online:
+                    task = asyncio.create_task(self._deliver(ready.popleft()))
+                    in_flight.add(task)
+                    task.add_done_callback(self._finished(in_flight))
+                await self._beat()
+                if once and not ready and not in_flight:
+                    if not await self._db(outbox.due_exists):
+                        break
+                    continue
+                # a finished send wakes the loop at once; otherwise look again after poll_seconds
+                await self._sleep(self.options.poll_seconds)
+            self._log(
+                logging.INFO,
+                N_("agent {agent} stopping: finishing {count} sends in progress"),
+                count=len(in_flight),
+            )
+            if in_flight:
+                await asyncio.wait(in_flight)
+            await self._release_all(ready, None)
+            return self.online
+        finally:
+            await self.channel.close()
+            await self._db(agent_state.mark_stopped, self.agent_id)
+            self._log(logging.INFO, N_("agent {agent} stopped"))
+            self._db_pool.shutdown(wait=True)
+            self._render_pool.shutdown(wait=True)
+
+    # one message ------------------------------------------------------------------------------
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        """Compose, send and record one message; whatever happens, the loop goes on."""
+        try:
+            email = await self._compose(message)
+            if email is None:
+                return
+            try:
+                reply = await self._send(message, email)
+            except OfflineError as exc:
+                await self._db(outbox.release, message, self.agent_id, str(exc))
+                self.stats.released += 1
+                self._went_offline(exc)
+            except UnknownOutcomeError as exc:
+                await self._deferred(message, exc, unknown=True)
+            except TransientDeliveryError as exc:
+                await self._deferred(message, exc)
+            except PermanentDeliveryError as exc:
+                await self._failed(message, exc)
+            else:
+                await self._db(outbox.mark_sent, message, self.agent_id, reply)
+                self.stats.sent += 1
+                self._log(logging.INFO, N_("message {id} of invoice #{invoice} sent"), **_ids(message))
+        except Exception:
+            # the lease expires and the message is rescued; the loop keeps going
+            self._log(
+                logging.ERROR,
+                N_("message {id} of invoice #{invoice}: unexpected error"),
+                exc=True,
+                **_ids(message),
+            )
+
+    async def _compose(self, message: OutboxMessage) -> EmailMessage | None:
+        try:
+            return await self._run(self._render_pool, self.composer.compose, message)
+        except OSError as exc:
+            await self._deferred(message, _as_deferred(exc))
+        except Exception as exc:
+            self._log(
+                logging.ERROR,
+                N_("message {id} of invoice #{invoice}: cannot build it"),
+                exc=True,
+                **_ids(message),
+            )
+            await self._failed(message, _as_rejected(exc))
+        return None
+
+    async def _send(self, message: OutboxMessage, email: EmailMessage) -> Reply:
+        try:
+            validate_email(message.recipient_email or "")
+        except ValidationError as exc:
+            raise RejectedError(
+                N_("invalid recipient address {address}"), address=message.recipient_email or ""
+            ) from exc
+        return await self.channel.send(email, message.recipient_email or "")
+
+    async def _deferred(self, message: OutboxMessage, exc: Any, *, unknown: bool = False) -> None:
+        reply = Reply(code=getattr(exc, "code", None), text=getattr(exc, "reply", None) or str(exc))
+        await self._db(
+            outbox.mark_deferred, message, self.agent_id, reply, self.options.policy, None, unknown=unknown
+        )
+        self.stats.deferred += 1
+        self._log(
+            logging.WARNING,
+            N_("message {id} of invoice #{invoice} deferred: {reason}"),
+            reason=reply.text,
+            **_ids(message),
+        )
+
+    async def _failed(self, message: OutboxMessage, exc: Any) -> None:
+        reply = Reply(code=getattr(exc, "code", None), text=getattr(exc, "reply", None) or str(exc))
+        await self._db(outbox.mark_failed, message, self.agent_id, reply)
+        self.stats.failed += 1
+        self._log(
+            logging.WARNING,
+            N_("message {id} of invoice #{invoice} failed: {reason}"),
+            reason=reply.text,
+            **_ids(message),
+        )
+
+    # the loop's helpers -------------------------------------------------------------------------
+
+    def _startup(self) -> None:
+        dead = [owner for owner in outbox.lease_owners() if _dead_local(owner, self.hostname, self.pid)]
+        rescued = outbox.rescue(dead_owners=dead)
+        if rescued:
+            self._log(
+                logging.WARNING, N_("{count} interrupted messages returned to the queue"), count=rescued
+            )
+        agent_state.beat(self.agent_id, self.hostname, self.pid, online=self.online)
+
+    def _claim(self, limit: int) -> list[OutboxMessage]:
+        outbox.rescue()  # an agent elsewhere may have died with leases
+        return outbox.claim(
+            self.agent_id,
+            limit,
+            self.options.lease_seconds,
+            new_message_id=lambda message: new_message_id(message, self._domain),
+        )
+
+    async def _probe(self) -> bool:
+        try:
+            await self.channel.probe()
+        except OfflineError as exc:
+            await self._beat(force=True)
+            self._log(logging.INFO, N_("still offline: {reason}"), reason=str(exc))
+            return False
+        self.online = True
+        self._log(logging.INFO, N_("online again"))
+        await self._beat(force=True)
+        return True
+
+    def _went_offline(self, exc: OfflineError) -> None:
+        if self.online:
+            self.online = False
+            self._log(logging.WARNING, N_("offline: {reason}"), reason=str(exc))
+
+    async def _release_all(self, ready: deque[OutboxMessage], reason: str | None) -> None:
+        while ready:
+            await self._db(outbox.release, ready.popleft(), self.agent_id, reason)
+
+    async def _beat(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_beat >= BEAT_SECONDS:
+            self._last_beat = now
+            await self._db(
+                agent_state.beat,
+                self.agent_id,
+                self.hostname,
+                self.pid,
+                online=self.online,
+                synced=self.online,
+            )
+
+    async def _sleep(self, seconds: float) -> None:
+        """Until ``seconds`` pass, a send finishes, or a stop is asked."""
+        assert self._wake is not None and self._stopping is not None
+        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._stopping.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+            self._wake.clear()
+
+    def _finished(self, in_flight: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            if self._wake is not None:
+                self._wake.set()
+
+        return done
+
+    async def _db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await self._run(self._db_pool, function, *args, **kwargs)
+
+    async def _run(
+        self, pool: ThreadPoolExecutor, function: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, lambda: function(*args, **kwargs))
+
+    def _log(self, level: int, msgid: str, *, exc: bool = False, **params: Any) -> None:
+        if log.isEnabledFor(level):
+            log.log(level, self._tr.format(msgid, agent=self.agent_id, **params), exc_info=exc)
+
+
+def _ids(message: OutboxMessage) -> dict[str, Any]:
+    return {"id": message.id, "invoice": fk_id(message, "invoice")}
+
+
+def _dead_local(owner: str, hostname: str, own_pid: int) -> bool:
+    """A lease owner ``host:pid`` on this host whose process is gone (killed, crashed)."""
+    host, _, pid = owner.rpartition(":")
+    if host != hostname or not pid.isdigit() or int(pid) == own_pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _as_deferred(exc: OSError) -> TransientDeliveryError:
+    from agent.errors import DeferredError
+
+    return DeferredError(N_("cannot build the message: {reason}"), reason=exc.strerror or str(exc))
+
+
+def _as_rejected(exc: Exception) -> PermanentDeliveryError:
+    return RejectedError(N_("cannot build the message: {reason}"), reason=str(exc) or type(exc).__name__)
