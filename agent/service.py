@@ -11,12 +11,14 @@ import logging
 import signal
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 from agent.channels import EmailChannel
 from agent.compose import Composer
 from agent.pdfs import PdfProvider
 from agent.worker import Agent, AgentOptions
 from models.config import Config
+from models.invoice import Invoice
 from models.outbox import RetryPolicy
 
 
@@ -43,12 +45,25 @@ def build_channel(config: Config) -> EmailChannel:
     )
 
 
-def default_pdfs(config: Config) -> PdfProvider:
-    """The real WeasyPrint renderer, imported only when the agent starts."""
-    from agent.pdf import InvoicePdfs  # type: ignore[import-not-found, unused-ignore]
+class RendererPdfs:
+    """The real WeasyPrint renderer (``agent.pdf``), imported at the first PDF, not at start."""
 
-    provider: PdfProvider = InvoicePdfs(config.resolve(config.agent.cache_dir))
-    return provider
+    def __init__(self, cache_dir: Path) -> None:
+        self.cache_dir = cache_dir
+        self._provider: PdfProvider | None = None
+
+    def _real(self) -> PdfProvider:
+        if self._provider is None:
+            from agent.pdf import InvoicePdfs  # type: ignore[import-not-found, unused-ignore]
+
+            self._provider = InvoicePdfs(self.cache_dir)
+        return self._provider
+
+    def get(self, invoice: Invoice, language: str) -> bytes:
+        return self._real().get(invoice, language)
+
+    def filename(self, invoice: Invoice, language: str) -> str:
+        return self._real().filename(invoice, language)
 
 
 def build_agent(
@@ -68,7 +83,10 @@ def build_agent(
         ),
         log_language=config.clinic.language,
     )
-    composer = Composer(pdfs if pdfs is not None else default_pdfs(config), config.email.from_address)
+    composer = Composer(
+        pdfs if pdfs is not None else RendererPdfs(config.resolve(config.agent.cache_dir)),
+        config.email.from_address,
+    )
     return Agent(channel if channel is not None else build_channel(config), composer, options)
 
 

@@ -1,0 +1,121 @@
+"""A real SMTP server on loopback (aiosmtpd) that can be told how to answer each transaction."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+# A mode per transaction, consumed in order (then "accept"):
+#   "accept"; "rcpt:450" (reply at RCPT); "data:554" (reply after DATA); "drop" (close at RCPT);
+#   "stall" (take the message, answer only after STALL_SECONDS: the client times out after DATA)
+STALL_SECONDS = 2.5
+
+
+@dataclass
+class Received:
+    envelope_to: list[str]
+    raw: bytes
+
+    @property
+    def email(self) -> EmailMessage:
+        return message_from_bytes(self.raw, policy=policy.default)  # type: ignore[return-value]
+
+    @property
+    def message_id(self) -> str:
+        return str(self.email["Message-ID"]).strip()
+
+
+@dataclass
+class ScriptedHandler:
+    modes: deque[str] = field(default_factory=deque)
+    received: list[Received] = field(default_factory=list)
+    connections: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def script(self, *modes: str) -> None:
+        with self.lock:
+            self.modes.extend(modes)
+
+    def _next(self) -> str:
+        with self.lock:
+            return self.modes.popleft() if self.modes else "accept"
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        with self.lock:
+            self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        mode = self._next()
+        envelope.mode = mode
+        if mode.startswith("rcpt:"):
+            code = mode.split(":")[1]
+            return f"{code} {'try again later' if code.startswith('4') else 'no such mailbox'}"
+        if mode == "drop":
+            server.transport.close()
+            return "250 OK"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        import asyncio
+
+        mode = getattr(envelope, "mode", "accept")
+        if mode.startswith("data:"):
+            code = mode.split(":")[1]
+            return f"{code} {'try again later' if code.startswith('4') else 'message refused'}"
+        with self.lock:
+            self.received.append(Received(list(envelope.rcpt_tos), bytes(envelope.content)))
+        if mode == "stall":
+            await asyncio.sleep(STALL_SECONDS)
+        return "250 2.0.0 OK queued"
+
+    def message_ids(self) -> list[str]:
+        with self.lock:
+            return [r.message_id for r in self.received]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class SmtpServer:
+    """Start, stop and restart (same port) an aiosmtpd server with a ``ScriptedHandler``."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.handler = ScriptedHandler()
+        self._controller: Controller | None = None
+
+    def start(self) -> SmtpServer:
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.handler.received) >= count:
+                break
+            time.sleep(0.02)
+        return list(self.handler.received)

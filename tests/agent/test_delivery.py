@@ -1,0 +1,199 @@
+"""The agent against aiosmtpd on loopback: accepted, 4xx retried, 5xx failed, disconnects, offline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from agent.service import build_agent
+from models.clinic import Staff
+from models.enums import OutboxStatus
+from models.messaging import Notification, OutboxMessage, Transmission
+from models.outbox import enqueue_invoice_email
+from tests.agent.conftest import TinyPdfs, agent_config
+from tests.agent.smtp_server import SmtpServer
+from tests.conftest import Setup
+from tests.outbox_helpers import billed_invoice
+
+
+def queue(setup: Setup, *, staff: Staff | None = None, **kwargs: object) -> OutboxMessage:
+    invoice = billed_invoice(setup.company, created_by=staff)
+    return enqueue_invoice_email(invoice, staff=staff, **kwargs)  # type: ignore[arg-type]
+
+
+def reload(message: OutboxMessage) -> OutboxMessage:
+    return OutboxMessage.get_by_id(message.id)
+
+
+def attempts_of(message: OutboxMessage) -> list[Transmission]:
+    return list(Transmission.select().where(Transmission.message == message.id).order_by(Transmission.id))
+
+
+async def drain(tmp_path: Path, port: int, **agent: object) -> bool:
+    return await build_agent(agent_config(port, tmp_path, **agent), pdfs=TinyPdfs()).run(once=True)
+
+
+async def test_accepted(setup: Setup, smtp_server: SmtpServer, tmp_path: Path) -> None:
+    staff = setup.provider
+    message = queue(setup, staff=staff, message="Bonne journée !")
+    assert await drain(tmp_path, smtp_server.port) is True
+    (received,) = smtp_server.handler.received
+    sent = reload(message)
+    assert sent.status == OutboxStatus.SENT and sent.sent_at is not None
+    assert sent.personal_message is None  # dropped once sent
+    assert sent.message_id == received.message_id
+    email = received.email
+    assert email["Subject"] == setup.clinic.name
+    assert email["From"] == f"{staff.display_name} <facturation@clinique.example>"
+    assert received.envelope_to == ["marie.tremblay@example.org"]
+    body = email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Bonne journée !" in body
+    (attachment,) = list(email.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content().startswith(b"%PDF-")
+    (row,) = attempts_of(message)
+    assert (row.channel, row.status, row.reply_code, row.provider_id) == ("email", "sent", "250", sent.message_id)
+    assert "Bonne journée" not in (row.detail or "")  # never the content
+
+
+@pytest.mark.parametrize("mode", ["rcpt:421", "rcpt:450", "rcpt:451", "rcpt:452", "data:451", "data:452", "drop"])
+async def test_transient_replies_retry_with_backoff(
+    setup: Setup, smtp_server: SmtpServer, tmp_path: Path, mode: str
+) -> None:
+    message = queue(setup)
+    smtp_server.handler.script(mode)
+    before = time.time()
+    await drain(tmp_path, smtp_server.port, retry_base_seconds=0.3, retry_cap_seconds=1)
+    deferred = reload(message)
+    assert deferred.status == OutboxStatus.PENDING and deferred.attempts == 1
+    wait = deferred.next_attempt_at.timestamp() - before
+    assert 0.2 <= wait <= 1.5, wait  # about the base, jittered
+    (row,) = attempts_of(message)
+    assert row.status == "deferred"
+    if mode != "drop":
+        assert row.reply_code == mode.split(":")[1] and row.detail.startswith(row.reply_code)
+    await asyncio.sleep(wait + 0.1)
+    await drain(tmp_path, smtp_server.port)
+    assert reload(message).status == OutboxStatus.SENT
+    assert [r.status for r in attempts_of(message)] == ["deferred", "sent"]
+    assert len(smtp_server.handler.received) == 1
+
+
+@pytest.mark.parametrize("mode", ["rcpt:550", "rcpt:553", "data:554"])
+async def test_permanent_replies_fail_at_once_and_notify(
+    setup: Setup, smtp_server: SmtpServer, tmp_path: Path, mode: str
+) -> None:
+    staff = setup.provider
+    message = queue(setup, staff=staff)
+    smtp_server.handler.script(mode)
+    await drain(tmp_path, smtp_server.port)
+    failed = reload(message)
+    assert failed.status == OutboxStatus.FAILED and failed.attempts == 1
+    assert failed.last_error.startswith(mode.split(":")[1])
+    (row,) = attempts_of(message)
+    assert (row.status, row.reply_code) == ("failed", mode.split(":")[1])
+    (notice,) = Notification.select().where(Notification.staff == staff.id)
+    assert notice.kind == "delivery_failed" and '"recipient": "marie.tremblay@example.org"' in notice.params
+
+
+async def test_invalid_address_fails_without_a_connection(
+    setup: Setup, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    message = queue(setup)
+    OutboxMessage.update(recipient_email="not an address").where(OutboxMessage.id == message.id).execute()
+    await drain(tmp_path, smtp_server.port)
+    assert reload(message).status == OutboxStatus.FAILED
+    assert smtp_server.handler.connections == 0
+
+
+async def test_timeout_after_data_is_unknown_and_retried_with_the_same_message_id(
+    setup: Setup, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    message = queue(setup)
+    smtp_server.handler.script("stall")
+    await drain(tmp_path, smtp_server.port)
+    unknown = reload(message)
+    assert unknown.status == OutboxStatus.PENDING
+    assert [r.status for r in attempts_of(message)] == ["unknown"]
+    await asyncio.sleep(0.3)
+    await drain(tmp_path, smtp_server.port)
+    assert reload(message).status == OutboxStatus.SENT
+    first, second = smtp_server.wait_for(2)
+    assert first.message_id == second.message_id == unknown.message_id
+
+
+async def test_server_down_is_offline_without_spending_attempts(
+    setup: Setup, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    from models.agent_state import AgentHeartbeat
+
+    messages = [queue(setup) for _ in range(3)]
+    smtp_server.stop()
+    config = agent_config(smtp_server.port, tmp_path)
+    agent = build_agent(config, pdfs=TinyPdfs())
+    assert await agent.run(once=True) is False  # --once while offline: nothing sent
+    for message in messages:
+        waiting = reload(message)
+        assert (waiting.status, waiting.attempts) == (OutboxStatus.PENDING, 0)
+        assert attempts_of(message) == []
+    (beat,) = AgentHeartbeat.select()
+    assert beat.online is False
+
+    # the service keeps probing and delivers when the server is back
+    agent = build_agent(config, pdfs=TinyPdfs())
+    agent.online = False
+    running = asyncio.create_task(agent.run())
+    await asyncio.sleep(0.5)
+    assert all(reload(m).status == OutboxStatus.PENDING for m in messages)
+    smtp_server.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not all(reload(m).status == OutboxStatus.SENT for m in messages):
+        await asyncio.sleep(0.05)
+    agent.stop()
+    await running
+    assert [reload(m).attempts for m in messages] == [1, 1, 1]
+    assert len(smtp_server.handler.received) == 3
+
+
+async def test_a_message_picked_up_within_two_seconds(
+    setup: Setup, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    agent = build_agent(agent_config(smtp_server.port, tmp_path, poll_seconds=1.0), pdfs=TinyPdfs())
+    running = asyncio.create_task(agent.run())
+    await asyncio.sleep(0.3)
+    queued_at = time.monotonic()
+    message = queue(setup)
+    while reload(message).status != OutboxStatus.SENT and time.monotonic() - queued_at < 5:
+        await asyncio.sleep(0.02)
+    picked = time.monotonic() - queued_at
+    agent.stop()
+    await running
+    assert picked < 2.0, picked
+
+
+async def test_a_bad_message_does_not_stop_the_loop(
+    setup: Setup, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    class BrokenPdfs(TinyPdfs):
+        def get(self, invoice, language):  # type: ignore[no-untyped-def]
+            if invoice.total_cents == 1:
+                raise RuntimeError("renderer bug")
+            return super().get(invoice, language)
+
+    bad = enqueue_invoice_email(billed_invoice(setup.company, price_cents=1))
+    good = queue(setup)
+    await build_agent(agent_config(smtp_server.port, tmp_path), pdfs=BrokenPdfs()).run(once=True)
+    assert reload(bad).status == OutboxStatus.FAILED
+    assert "renderer bug" in reload(bad).last_error
+    assert reload(good).status == OutboxStatus.SENT
+
+
+async def test_reused_connections(setup: Setup, smtp_server: SmtpServer, tmp_path: Path) -> None:
+    for _ in range(10):
+        queue(setup)
+    await drain(tmp_path, smtp_server.port, concurrency=2)
+    assert len(smtp_server.handler.received) == 10
+    assert smtp_server.handler.connections <= 2
