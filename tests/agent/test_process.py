@@ -1,0 +1,136 @@
+"""``facteur agent`` as a process: --once, SIGTERM finishing in-flight sends, kill -9 mid-drain."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import peewee
+
+from models.agent_state import AgentHeartbeat
+from models.enums import OutboxStatus
+from models.messaging import OutboxMessage
+from tests.agent.smtp_server import SmtpServer
+from tests.conftest import Setup
+from tests.outbox_helpers import billed_invoice
+
+CONCURRENCY = 4
+
+
+def write_config(tmp_path: Path, database: peewee.Database, port: int, **agent: object) -> Path:
+    settings = {"concurrency": CONCURRENCY, "poll_seconds": 0.2, "retry_base_seconds": 0.05, **agent}
+    lines = "\n".join(f"{key} = {value}" for key, value in settings.items())
+    config = tmp_path / "agent.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{database.database}"\n'
+        f'[email]\nbackend = "smtp"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n'
+        f'from_address = "facturation@clinique.example"\n[agent]\n{lines}\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def start_agent(config: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "FACTEUR_CONFIG": str(config), "FACTEUR_LANG": "en"}
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "facteur"), "agent", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def queue_many(setup: Setup, count: int) -> None:
+    """``count`` messages (without PDF: the process uses the real renderer) for one invoice."""
+    invoice = billed_invoice(setup.company)
+    rows = [
+        {
+            "kind": "invoice",
+            "invoice": invoice.id,
+            "recipient_email": f"patient{n}@example.org",
+            "language": "fr",
+            "attach_pdf": False,
+            "personal_message": f"message {n}",
+        }
+        for n in range(count)
+    ]
+    with setup.clinic._meta.database.atomic():
+        for start in range(0, count, 200):
+            OutboxMessage.insert_many(rows[start : start + 200]).execute()
+
+
+def statuses() -> Counter[str]:
+    return Counter(m.status for m in OutboxMessage.select(OutboxMessage.status))
+
+
+def test_once_drains_and_exits_0(
+    setup: Setup, database: peewee.Database, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    queue_many(setup, 5)
+    agent = start_agent(write_config(tmp_path, database, smtp_server.port), "--once")
+    out, err = agent.communicate(timeout=60)
+    assert agent.returncode == 0, err
+    assert statuses() == {"sent": 5}
+    assert "message 0" not in err and "patient0@" not in err  # no bodies, no addresses in the log
+    (beat,) = AgentHeartbeat.select()
+    assert beat.stopped_at is not None
+
+
+def test_once_offline_exits_1_and_keeps_the_messages(
+    setup: Setup, database: peewee.Database, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    queue_many(setup, 2)
+    smtp_server.stop()
+    agent = start_agent(write_config(tmp_path, database, smtp_server.port), "--once")
+    _, err = agent.communicate(timeout=60)
+    assert agent.returncode == 1 and "offline" in err.splitlines()[-1]
+    assert statuses() == {"pending": 2}
+    assert {m.attempts for m in OutboxMessage.select()} == {0}
+
+
+def test_sigterm_finishes_in_flight_sends(
+    setup: Setup, database: peewee.Database, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    queue_many(setup, 20)
+    smtp_server.handler.script(*["stall"] * CONCURRENCY)
+    agent = start_agent(write_config(tmp_path, database, smtp_server.port))
+    smtp_server.wait_for(CONCURRENCY, timeout=30)  # the server holds them: they are in flight
+    agent.send_signal(signal.SIGTERM)
+    _, err = agent.communicate(timeout=60)
+    assert agent.returncode == 0, err
+    counts = statuses()
+    assert counts["sent"] == CONCURRENCY, counts
+    assert counts["pending"] == 20 - CONCURRENCY and counts["sending"] == 0
+    assert {m.attempts for m in OutboxMessage.select().where(OutboxMessage.status == "pending")} == {0}
+
+
+def test_kill_9_mid_drain_loses_nothing(
+    setup: Setup, database: peewee.Database, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    total = 500
+    queue_many(setup, total)
+    config = write_config(tmp_path, database, smtp_server.port)
+    agent = start_agent(config)
+    deadline = time.monotonic() + 60
+    while len(smtp_server.handler.received) < total // 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    agent.send_signal(signal.SIGKILL)
+    agent.communicate(timeout=30)
+    assert statuses()["sent"] < total  # killed mid-drain
+
+    again = start_agent(config, "--once")
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert statuses() == {"sent": total}
+    ids = Counter(smtp_server.handler.message_ids())
+    assert len(ids) == total  # every message arrived
+    duplicates = sum(ids.values()) - total
+    assert duplicates <= CONCURRENCY, duplicates
+    stored = {m.message_id for m in OutboxMessage.select(OutboxMessage.message_id)}
+    assert stored == set(ids)
