@@ -115,7 +115,6 @@ class Composer:
         email["Message-ID"] = message.message_id or new_message_id(
             message, message_id_domain(self.from_address)
         )
-        email["Content-Language"] = body.language
         email.set_content(body.text())
         email.add_alternative(body.html(), subtype="html")
         if message.attach_pdf:
@@ -125,4 +124,5 @@ class Composer:
                 subtype="pdf",
                 filename=self.pdfs.filename(invoice, body.language),
             )
+        email["Content-Language"] = body.language  # after the parts: set_content drops Content-* headers
         return email

@@ -55,11 +55,18 @@ async def test_accepted(setup: Setup, smtp_server: SmtpServer, tmp_path: Path) -
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_content().startswith(b"%PDF-")
     (row,) = attempts_of(message)
-    assert (row.channel, row.status, row.reply_code, row.provider_id) == ("email", "sent", "250", sent.message_id)
+    assert (row.channel, row.status, row.reply_code, row.provider_id) == (
+        "email",
+        "sent",
+        "250",
+        sent.message_id,
+    )
     assert "Bonne journée" not in (row.detail or "")  # never the content
 
 
-@pytest.mark.parametrize("mode", ["rcpt:421", "rcpt:450", "rcpt:451", "rcpt:452", "data:451", "data:452", "drop"])
+@pytest.mark.parametrize(
+    "mode", ["rcpt:421", "rcpt:450", "rcpt:451", "rcpt:452", "data:451", "data:452", "drop"]
+)
 async def test_transient_replies_retry_with_backoff(
     setup: Setup, smtp_server: SmtpServer, tmp_path: Path, mode: str
 ) -> None:
