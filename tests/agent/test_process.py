@@ -13,7 +13,6 @@ from pathlib import Path
 import peewee
 
 from models.agent_state import AgentHeartbeat
-from models.enums import OutboxStatus
 from models.messaging import OutboxMessage
 from tests.agent.smtp_server import SmtpServer
 from tests.conftest import Setup
@@ -74,7 +73,7 @@ def test_once_drains_and_exits_0(
 ) -> None:
     queue_many(setup, 5)
     agent = start_agent(write_config(tmp_path, database, smtp_server.port), "--once")
-    out, err = agent.communicate(timeout=60)
+    _, err = agent.communicate(timeout=60)
     assert agent.returncode == 0, err
     assert statuses() == {"sent": 5}
     assert "message 0" not in err and "patient0@" not in err  # no bodies, no addresses in the log
