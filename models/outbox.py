@@ -27,7 +27,6 @@ Eligibility (what the agent may claim):
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -40,16 +39,15 @@ from locales import N_, translator
 from models.base import utcnow
 from models.clinic import Staff
 from models.db import db
-from models.enums import Channel, InvoiceStatus, MessageKind, OutboxStatus, Role, TransmissionStatus
+from models.enums import Channel, InvoiceStatus, MessageKind, OutboxStatus, TransmissionStatus
 from models.errors import FacteurError, ValidationError
 from models.invoice import Invoice
 from models.invoicing import describe
-from models.messaging import Notification, OutboxMessage, Transmission
+from models.messaging import OutboxMessage, Transmission
+from models.notifications import notify_delivery_failed
 from models.validation import validate_email, validate_language
 
 MAX_PERSONAL_MESSAGE = 2000
-DELIVERY_FAILED = "delivery_failed"  # Notification.kind
-FAILED_NOTICE = N_("Invoice {invoice} could not be delivered to {recipient}: {reason}")
 
 
 class SendRefused(FacteurError):
@@ -381,7 +379,7 @@ def mark_failed(message: OutboxMessage, agent_id: str, reply: Reply, now: dateti
             .execute()
         )
         if changed:
-            _notify_failure(message, reply, now)
+            notify_delivery_failed(message, _error_text(reply), now)
 
 
 def release(message: OutboxMessage, agent_id: str, reason: str | None = None) -> None:
@@ -399,29 +397,3 @@ def release(message: OutboxMessage, agent_id: str, reason: str | None = None) ->
 
 def _error_text(reply: Reply) -> str:
     return " ".join(part for part in (reply.code, reply.text) if part)[:1000]
-
-
-def _notify_failure(message: OutboxMessage, reply: Reply, now: datetime) -> None:
-    invoice = Invoice.get_by_id(fk_id(message, "invoice"))
-    # queued by the system (root, automation): the admins hear of it
-    staff_ids = [fk_id(message, "created_by")] if fk_id(message, "created_by") is not None else _admin_ids()
-    params = {
-        "invoice": describe(invoice),
-        "recipient": message.recipient_email or message.recipient_phone or "",
-        "reason": _error_text(reply),
-        "outbox_id": message.id,
-    }
-    for staff_id in staff_ids:
-        Notification.create(
-            staff=staff_id,
-            kind=DELIVERY_FAILED,
-            invoice=invoice.id,
-            message=FAILED_NOTICE,
-            params=json.dumps(params, ensure_ascii=False),
-            created_at=now,
-        )
-
-
-def _admin_ids() -> list[int]:
-    staff = Staff.select().where((Staff.active == True) & Staff.roles.contains(Role.ADMIN.value))  # noqa: E712
-    return [s.id for s in staff if s.has_role(Role.ADMIN)]
