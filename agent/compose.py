@@ -18,7 +18,7 @@ from agent.pdfs import PdfProvider
 from locales import N_, translator
 from locales.formatting import format_date, format_money
 from models.base import utcnow
-from models.clinic import Clinic, Staff
+from models.clinic import BillingCompany, Clinic, Staff
 from models.invoice import Invoice
 from models.messaging import OutboxMessage
 from models.outbox import fk_id
@@ -99,7 +99,13 @@ class Composer:
         )
 
     def compose(self, message: OutboxMessage) -> EmailMessage:
-        invoice = Invoice.get_by_id(fk_id(message, "invoice"))
+        invoice = (  # one query for the invoice, its company and clinic
+            Invoice.select(Invoice, BillingCompany, Clinic)
+            .join(BillingCompany)
+            .join(Clinic)
+            .where(Invoice.id == fk_id(message, "invoice"))
+            .get()
+        )
         clinic = invoice.billing_company.clinic
         staff = (
             Staff.get_or_none(Staff.id == fk_id(message, "created_by"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
+import threading
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -17,9 +18,12 @@ class MaildirChannel:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # one writer at a time: creating the folder and Maildir's unique names are not thread-safe
+        self._lock = threading.Lock()
 
     def _add(self, email: EmailMessage) -> str:
-        return mailbox.Maildir(self.path, create=True).add(email)
+        with self._lock:
+            return mailbox.Maildir(self.path, create=True).add(email)
 
     async def send(self, email: EmailMessage, recipient: str) -> Reply:
         try:

@@ -63,7 +63,7 @@ async def test_maildir_backend_writes_messages_a_mail_client_opens(setup: Setup,
     assert await build_agent(config, pdfs=TinyPdfs()).run(once=True) is True
     folder = mailbox.Maildir(tmp_path / "mail", create=False)
     stored = sorted(
-        (message_from_bytes(folder.get_bytes(key), policy=policy.default) for key in folder),
+        (message_from_bytes(folder.get_bytes(key), policy=policy.default) for key in folder.iterkeys()),
         key=lambda e: str(e["Message-ID"]),
     )
     assert len(stored) == 3
