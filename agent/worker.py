@@ -30,7 +30,7 @@ from agent.errors import OfflineError, RejectedError, UnknownOutcomeError
 from locales import N_, translator
 from models import agent_state, outbox
 from models.db import db
-from models.errors import PermanentDeliveryError, TransientDeliveryError, ValidationError
+from models.errors import FacteurError, PermanentDeliveryError, TransientDeliveryError, ValidationError
 from models.messaging import OutboxMessage
 from models.outbox import Reply, RetryPolicy, fk_id
 from models.validation import validate_email
@@ -216,7 +216,7 @@ class Agent:
         self._log(
             logging.WARNING,
             N_("message {id} of invoice #{invoice} deferred: {reason}"),
-            reason=reply.text,
+            reason=self._reason(exc, reply),
             **_ids(message),
         )
 
@@ -227,7 +227,7 @@ class Agent:
         self._log(
             logging.WARNING,
             N_("message {id} of invoice #{invoice} failed: {reason}"),
-            reason=reply.text,
+            reason=self._reason(exc, reply),
             **_ids(message),
         )
 
@@ -258,7 +258,7 @@ class Agent:
             await self.channel.probe()
         except OfflineError as exc:
             await self._beat(force=True)
-            self._log(logging.INFO, N_("still offline: {reason}"), reason=str(exc))
+            self._log(logging.INFO, N_("still offline: {reason}"), reason=exc.render(self._tr))
             return False
         self.online = True
         self._log(logging.INFO, N_("online again"))
@@ -268,7 +268,7 @@ class Agent:
     def _went_offline(self, exc: OfflineError) -> None:
         if self.online:
             self.online = False
-            self._log(logging.WARNING, N_("offline: {reason}"), reason=str(exc))
+            self._log(logging.WARNING, N_("offline: {reason}"), reason=exc.render(self._tr))
 
     async def _release_all(self, ready: deque[OutboxMessage], reason: str | None) -> None:
         while ready:
@@ -340,6 +340,12 @@ class Agent:
     ) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(pool, lambda: function(*args, **kwargs))
+
+    def _reason(self, exc: Any, reply: Reply) -> str:
+        """The server's reply as it gave it, else Facteur's own reason in the log's language."""
+        if getattr(exc, "code", None) is None and isinstance(exc, FacteurError):
+            return exc.render(self._tr)
+        return reply.text or ""
 
     def _log(self, level: int, msgid: str, *, exc: bool = False, **params: Any) -> None:
         if log.isEnabledFor(level):

@@ -97,13 +97,16 @@ def free_port() -> int:
 class SmtpServer:
     """Start, stop and restart (same port) an aiosmtpd server with a ``ScriptedHandler``."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, **options: Any) -> None:
         self.port = port or free_port()
         self.handler = ScriptedHandler()
+        self.options = options  # more Controller arguments: TLS, authentication
         self._controller: Controller | None = None
 
     def start(self) -> SmtpServer:
-        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10)
+        self._controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10, **self.options
+        )
         self._controller.start()
         return self
 
