@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, TypeVar, cast
 
+import peewee
+
 from agent.channels import EmailChannel
 from agent.compose import Composer, message_id_domain, new_message_id
 from agent.errors import OfflineError, RejectedError, UnknownOutcomeError
@@ -120,18 +122,22 @@ class Agent:
                     await self._sleep(probe_delay)
                     probe_delay = min(probe_delay * 2, self.options.probe_max_seconds)
                     continue
-                if len(ready) < self.options.concurrency and await self._db(outbox.due_exists):
-                    wanted = self._prefetch - len(ready) - len(in_flight)
-                    ready.extend(await self._db(self._claim, wanted))
-                while ready and len(in_flight) < self.options.concurrency and self.online:
-                    task = asyncio.create_task(self._deliver(ready.popleft()))
-                    in_flight.add(task)
-                    task.add_done_callback(self._finished(in_flight))
-                await self._beat()
-                if once and not ready and not in_flight:
-                    if not await self._db(outbox.due_exists):
-                        break
-                    continue
+                try:
+                    if len(ready) < self.options.concurrency and await self._db(outbox.due_exists):
+                        wanted = self._prefetch - len(ready) - len(in_flight)
+                        ready.extend(await self._db(self._claim, wanted))
+                    while ready and len(in_flight) < self.options.concurrency and self.online:
+                        task = asyncio.create_task(self._deliver(ready.popleft()))
+                        in_flight.add(task)
+                        task.add_done_callback(self._finished(in_flight))
+                    await self._beat()
+                    if once and not ready and not in_flight:
+                        if not await self._db(outbox.due_exists):
+                            break
+                        continue
+                except peewee.PeeweeException as exc:
+                    # a locked or unreachable database: the loop waits and tries again, never dies
+                    self._log(logging.ERROR, N_("database error: {reason}; trying again"), reason=str(exc))
                 # a finished send wakes the loop at once; otherwise look again after poll_seconds
                 await self._sleep(self.options.poll_seconds)
             self._log(

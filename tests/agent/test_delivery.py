@@ -204,3 +204,24 @@ async def test_reused_connections(setup: Setup, smtp_server: SmtpServer, tmp_pat
     await drain(tmp_path, smtp_server.port, concurrency=2)
     assert len(smtp_server.handler.received) == 10
     assert smtp_server.handler.connections <= 2
+
+
+async def test_a_database_error_does_not_stop_the_loop(
+    setup: Setup, smtp_server: SmtpServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import peewee
+
+    from models import outbox as rules
+
+    real = rules.due_exists
+    failures = iter([True, True])
+
+    def locked_twice(now=None):  # type: ignore[no-untyped-def]
+        if next(failures, False):
+            raise peewee.OperationalError("database is locked")
+        return real(now)
+
+    monkeypatch.setattr(rules, "due_exists", locked_twice)
+    message = queue(setup)
+    assert await drain(tmp_path, smtp_server.port) is True
+    assert reload(message).status == OutboxStatus.SENT
