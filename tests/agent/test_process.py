@@ -134,3 +134,34 @@ def test_kill_9_mid_drain_loses_nothing(
     assert duplicates <= CONCURRENCY, duplicates
     stored = {m.message_id for m in OutboxMessage.select(OutboxMessage.message_id)}
     assert stored == set(ids)
+
+
+def test_edited_wording_reaches_the_next_email_without_a_restart(
+    setup: Setup, database: peewee.Database, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    po_dir = tmp_path / "overrides" / "fr" / "LC_MESSAGES"
+    po_dir.mkdir(parents=True)
+    config = write_config(tmp_path, database, smtp_server.port)
+    config.write_text(config.read_text() + '[locales]\noverride_dir = "overrides"\n', encoding="utf-8")
+    agent = start_agent(config)
+    try:
+        queue_many(setup, 1)
+        (first,) = smtp_server.wait_for(1)
+        assert first.email.get_body(("plain",)).get_content().startswith("Bonjour ")  # type: ignore[union-attr]
+        (po_dir / "facteur.po").write_text(
+            'msgid ""\nmsgstr ""\n"Language: fr\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+            'msgid "Hello {name},"\nmsgstr "Allô {name},"\n',
+            encoding="utf-8",
+        )
+        deadline = time.monotonic() + 10
+        body = ""
+        while not body.startswith("Allô") and time.monotonic() < deadline:
+            time.sleep(0.5)
+            queue_many(setup, 1)
+            received = smtp_server.wait_for(len(smtp_server.handler.received) + 1, timeout=5)
+            body = received[-1].email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert body.startswith("Allô Marie Tremblay,")
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        agent.communicate(timeout=30)
+    assert agent.returncode == 0
