@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "tui.cli.staff_cmd",
     "tui.cli.backup_cmd",
     "tui.cli.locales_cmd",
+    "tui.cli.tui_cmd",
 )
 EXIT_ERROR = 1
 EXIT_USAGE = 2
