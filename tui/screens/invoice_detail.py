@@ -8,6 +8,7 @@ billing on nothing here: they are told why). Sending is an extension point: the 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from textual import work
@@ -50,7 +51,7 @@ PAYMENT_COLUMNS = (N_("Date"), N_("Method"), N_("Reference"), N_("Amount"))
 class InvoiceDetailScreen(Screen[None]):
     """Everything about one invoice; transmissions refresh every ``refresh_seconds``."""
 
-    CSS_PATH = "invoice_detail.tcss"
+    CSS_PATH = str(Path(__file__).with_name("invoice_detail.tcss"))  # absolute: subclasses elsewhere find it
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "payment", N_("Record payment")),
         Binding("v", "void", N_("Void")),

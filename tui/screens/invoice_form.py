@@ -8,6 +8,7 @@ what was typed stays, and leaving with changes asks first.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -51,7 +52,7 @@ from tui.workers import DB_ERRORS, database_thread, error_text
 class InvoiceFormScreen(Screen[int | None]):
     """Write an invoice; dismisses with its id once billed (or ``None`` when left)."""
 
-    CSS_PATH = "invoice_form.tcss"
+    CSS_PATH = str(Path(__file__).with_name("invoice_form.tcss"))  # absolute: subclasses elsewhere find it
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", N_("Save draft")),
         Binding("ctrl+b", "bill", N_("Bill")),
