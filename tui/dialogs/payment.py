@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Input, Select, Static
 
 from locales import N_
 from models.enums import PaymentMethod
@@ -55,7 +55,7 @@ class PaymentDialog(ModalScreen[PaymentEntry | None]):
         tr, session = self.session.tr, self.session
         methods = [(tr.gettext(PAYMENT_METHOD[m]), m) for m in PaymentMethod if m != PaymentMethod.STRIPE]
         with Vertical(id="payment-box"):
-            yield Label(
+            yield Static(
                 tr.format(
                     N_("Payment on invoice {invoice} · balance {balance}"),
                     invoice=self.invoice_label,
@@ -75,15 +75,24 @@ class PaymentDialog(ModalScreen[PaymentEntry | None]):
                 session,
                 field="method",
             )
-            yield FormField(N_("Reference"), Input(compact=True, id="payment-reference"), session, field="reference")
+            yield FormField(
+                N_("Reference"), Input(compact=True, id="payment-reference"), session, field="reference"
+            )
             yield FormField(
                 N_("Date"),
-                Input(self.today.isoformat(), compact=True, placeholder=tr.gettext(N_("YYYY-MM-DD")), id="payment-date"),
+                Input(
+                    self.today.isoformat(),
+                    compact=True,
+                    placeholder=tr.gettext(N_("YYYY-MM-DD")),
+                    id="payment-date",
+                ),
                 session,
                 field="received_on",
             )
             with Horizontal(id="payment-buttons"):
-                yield Button(tr.gettext(N_("Record the payment")), id="payment-ok", variant="primary", compact=True)
+                yield Button(
+                    tr.gettext(N_("Record the payment")), id="payment-ok", variant="primary", compact=True
+                )
                 yield Button(tr.gettext(N_("Cancel")), id="payment-cancel", compact=True)
 
     def on_mount(self) -> None:
@@ -98,7 +107,8 @@ class PaymentDialog(ModalScreen[PaymentEntry | None]):
             amount = parse_amount(self.query_one("#payment-amount", Input).value, self.money.currency)
             if amount > self.balance_cents:
                 errors["amount"] = tr.format(
-                    N_("the payment is more than the balance ({balance})"), balance=self.money(self.balance_cents)
+                    N_("the payment is more than the balance ({balance})"),
+                    balance=self.money(self.balance_cents),
                 )
         except ValidationError as exc:
             errors["amount"] = exc.render(tr)

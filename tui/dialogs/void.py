@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Static
 
 from locales import N_
 from models.validation import REQUIRED
@@ -34,8 +34,10 @@ class VoidDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         tr = self.session.tr
         with Vertical(id="void-box"):
-            yield Label(tr.format(N_("Void invoice {invoice}?"), invoice=self.invoice_label), id="void-title")
-            yield Label(
+            yield Static(
+                tr.format(N_("Void invoice {invoice}?"), invoice=self.invoice_label), id="void-title"
+            )
+            yield Static(
                 tr.gettext(
                     N_(
                         "Its number stays used; it can no longer be paid or sent. "

@@ -24,7 +24,7 @@ from locales.formatting import format_date, format_datetime
 from models.base import utcnow
 from models.enums import InvoiceStatus, Role
 from models.invoice_editing import bill_draft, pay, void_invoice
-from models.invoice_view import InvoiceView, invoice_view, transmissions_of
+from models.invoice_view import InvoiceView, TransmissionView, invoice_view, transmissions_of
 from models.invoicing import clinic_today
 from models.labels import INVOICE_STATUS, PAYMENT_METHOD
 from tui.dialogs.payment import PaymentDialog, PaymentEntry
@@ -95,6 +95,8 @@ class InvoiceDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#invoice-detail").loading = True
+        for table in self.query("#detail-lines, #detail-payments"):
+            table.can_focus = False  # read-only: arrows and PgDn scroll the whole detail instead
         self.apply_texts()
         self.reload()
         self.set_interval(self.refresh_seconds, self.reload_transmissions)
@@ -151,7 +153,10 @@ class InvoiceDetailScreen(Screen[None]):
         self.view = view
         tr, session = self.session.tr, self.session
         money = MoneyFormat(view.currency, tr.language, session.country)
-        self.query_one("#invoice-detail").loading = False
+        scroller = self.query_one("#invoice-detail")
+        scroller.loading = False
+        if self.focused is None:
+            scroller.focus()
         if view.number:
             title = tr.format(N_("Invoice {number}"), number=view.number)
         else:
@@ -221,7 +226,7 @@ class InvoiceDetailScreen(Screen[None]):
             grid.mount(Label(tr.gettext(label), classes="header-label"))
             grid.mount(Static(value, classes="header-value", markup=False))
 
-    def _show_transmissions(self, rows: tuple) -> None:  # type: ignore[type-arg]
+    def _show_transmissions(self, rows: tuple[TransmissionView, ...]) -> None:
         self.query_one(InvoiceTransmissions).show(rows)
         self.query_one(InvoiceTransmissions).display = bool(rows)
         self.query_one("#no-transmissions").display = not rows
@@ -328,7 +333,9 @@ class InvoiceDetailScreen(Screen[None]):
         except DB_ERRORS as exc:
             self.app.call_from_thread(self._write_done, None, error_text(exc, tr), "error")
             return
-        self.app.call_from_thread(self._write_done, view, tr.format(done, number=invoice.number), "information")
+        self.app.call_from_thread(
+            self._write_done, view, tr.format(done, number=invoice.number), "information"
+        )
 
     def _write_done(self, view: InvoiceView | None, text: str, severity: str) -> None:
         self.busy = False

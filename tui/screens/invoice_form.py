@@ -182,14 +182,16 @@ class InvoiceFormScreen(Screen[int | None]):
         except DB_ERRORS as exc:
             self.app.call_from_thread(self._load_failed, error_text(exc, self.session.tr))
             return
-        self.app.call_from_thread(self.fill, choices, draft, patient)
+        self.app.call_from_thread(self.fill, choices, draft, patient)  # type: ignore[arg-type]
 
     def _load_failed(self, text: str) -> None:
         self.query_one("#invoice-form").loading = False
         self.notify(text, severity="error")
         self._show_denied(text)
 
-    async def fill(self, choices: FormChoices, draft: DraftData | None, patient: PatientSummary | None) -> None:
+    async def fill(
+        self, choices: FormChoices, draft: DraftData | None, patient: PatientSummary | None
+    ) -> None:
         """Put the loaded choices and draft in the form, then remember it as the unchanged state."""
         self.choices = choices
         staff_id = self.session.staff.id
@@ -335,6 +337,9 @@ class InvoiceFormScreen(Screen[int | None]):
         self.patient = event.patient
         if event.patient is not None:
             self.query_one("#field-patient", FormField).show_error(None)
+            rows = self.query_one(InvoiceLinesEditor).rows
+            if rows:
+                rows[0].input("code").focus()  # the patient chosen, the lines come next
 
     @on(InvoiceLinesEditor.Changed)
     @on(Select.Changed, "#company")
@@ -379,13 +384,17 @@ class InvoiceFormScreen(Screen[int | None]):
         tr = self.session.tr
         data = self.collect()
         if data is None:
-            self.notify(tr.gettext(N_("Nothing was saved: please correct the marked fields")), severity="error")
+            self.notify(
+                tr.gettext(N_("Nothing was saved: please correct the marked fields")), severity="error"
+            )
             return
         if not self.session.may_edit_invoice_of(data.provider_id):
             self.query_one("#field-provider", FormField).show_error(
                 tr.gettext(N_("you may only save drafts where you are the rendering provider"))
             )
-            self.notify(tr.gettext(N_("Nothing was saved: please correct the marked fields")), severity="error")
+            self.notify(
+                tr.gettext(N_("Nothing was saved: please correct the marked fields")), severity="error"
+            )
             return
         self.query_one("#field-provider", FormField).show_error(None)
         self.busy = True

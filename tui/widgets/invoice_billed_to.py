@@ -35,7 +35,9 @@ class BilledToFields(Vertical):
         session = self.session
         yield Checkbox("", id="third-party", compact=True)
         with Vertical(id="third-party-fields"):
-            yield FormField(N_("Name"), Input(compact=True, id="billed_to_name"), session, field="billed_to_name")
+            yield FormField(
+                N_("Name"), Input(compact=True, id="billed_to_name"), session, field="billed_to_name"
+            )
             yield FormField(
                 N_("Email"), Input(compact=True, id="billed_to_email"), session, field="billed_to_email"
             )

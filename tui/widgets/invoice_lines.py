@@ -10,8 +10,8 @@ from textual.widgets import Input, Label, Static
 
 from locales import N_
 from models.errors import ValidationError
-from models.invoicing import LineInput, line_amounts
 from models.invoice_editing import LineFields, parse_line
+from models.invoicing import LineInput, line_amounts
 from tui.session import StaffSession
 from tui.widgets.money_format import MoneyFormat
 
@@ -61,7 +61,7 @@ class InvoiceLinesEditor(Vertical):
     InvoiceLinesEditor .line-head, InvoiceLinesEditor .line-inputs { height: 1; }
     InvoiceLinesEditor .line-head Label { color: $text-muted; text-style: bold; }
     InvoiceLinesEditor .line-row { height: auto; }
-    InvoiceLinesEditor .line-inputs > * { margin-right: 1; }
+    InvoiceLinesEditor .line-head > *, InvoiceLinesEditor .line-inputs > * { margin-right: 1; }
     InvoiceLinesEditor .col-code { width: 8; }
     InvoiceLinesEditor .col-description { width: 1fr; min-width: 12; }
     InvoiceLinesEditor .col-quantity { width: 5; }
@@ -156,8 +156,12 @@ class InvoiceLinesEditor(Vertical):
         subtotal = tax = 0
         readable = True
         for row in self.rows:
-            line, _errors = parse_line(row.fields(), money.currency)
+            fields = row.fields()
             total = row.query_one(".line-total", Static)
+            if fields.is_blank:
+                total.update("")
+                continue
+            line, _errors = parse_line(fields, money.currency)
             if line is None:
                 readable = False
                 total.update("—")

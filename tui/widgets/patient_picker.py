@@ -36,7 +36,10 @@ class PatientPicker(Vertical):
 
     DEFAULT_CSS = """
     PatientPicker { height: auto; width: 1fr; }
-    PatientPicker OptionList { height: auto; max-height: 8; display: none; border: none; padding: 0; }
+    PatientPicker OptionList {
+        height: auto; max-height: 8; display: none; border: none; padding: 0;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     PatientPicker.-searching OptionList { display: block; }
     PatientPicker .picker-page { display: none; color: $text-muted; }
     PatientPicker.-searching .picker-page { display: block; }

@@ -36,7 +36,9 @@ class Billing:
 @pytest.fixture
 def billing(clinic: Clinic_) -> Billing:
     """Patients, a draft for the provider, a billed invoice with a transmission, a receptionist (fr)."""
-    receptionist = Staff.create(login="reception", display_name="Rita Réception", roles="billing", language="fr")
+    receptionist = Staff.create(
+        login="reception", display_name="Rita Réception", roles="billing", language="fr"
+    )
     Staff.update(roles="provider").where(Staff.id == clinic.provider.id).execute()
     names = [("Bélanger", "Élise"), ("Tremblay", "Marc"), ("Smith", "Olivia"), ("Gagnon", "Léa")]
     patients = [

@@ -169,7 +169,11 @@ async def test_transmissions_refresh_while_the_detail_is_open(
         table = detail.query_one(InvoiceTransmissions)
         assert table.row_count == 1
         assert [str(cell) for cell in table.get_row_at(0)][1:] == [
-            "email", "reclamations@beaulieu.example", "sent", "250", "<f1@clinique.example>"
+            "email",
+            "reclamations@beaulieu.example",
+            "sent",
+            "250",
+            "<f1@clinique.example>",
         ]
         Transmission.create(
             invoice=billing.billed,
@@ -186,7 +190,9 @@ async def test_transmissions_refresh_while_the_detail_is_open(
         assert table.row_count == 2 and str(table.get_row_at(0)[3]) == "failed"
 
 
-async def test_send_posts_a_request_the_app_can_take(make_app: Callable[..., object], billing: Billing) -> None:
+async def test_send_posts_a_request_the_app_can_take(
+    make_app: Callable[..., object], billing: Billing
+) -> None:
     asked: list[int] = []
 
     class Listening(InvoiceDetailScreen):

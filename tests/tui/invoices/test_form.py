@@ -21,7 +21,9 @@ def totals_text(screen: InvoiceFormScreen) -> str:
     return " | ".join(f"{label} {amount}" for label, amount in screen.query_one(InvoiceTotals).rows)
 
 
-async def test_pick_patient_two_lines_save_then_bill(make_app: Callable[..., object], billing: Billing) -> None:
+async def test_pick_patient_two_lines_save_then_bill(
+    make_app: Callable[..., object], billing: Billing
+) -> None:
     app = make_app("reception")
     async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
         form = InvoiceFormScreen(app.session)  # type: ignore[attr-defined]
@@ -112,7 +114,9 @@ async def test_leaving_with_changes_asks_first(make_app: Callable[..., object], 
         assert Invoice.get(Invoice.id == billing.draft.id).lines[0].description == "Consultation initiale"
 
 
-async def test_leaving_an_unchanged_form_does_not_ask(make_app: Callable[..., object], billing: Billing) -> None:
+async def test_leaving_an_unchanged_form_does_not_ask(
+    make_app: Callable[..., object], billing: Billing
+) -> None:
     app = make_app("clerk")
     async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
         form = InvoiceFormScreen(app.session, invoice_id=billing.draft.id)  # type: ignore[attr-defined]
@@ -152,7 +156,9 @@ async def test_a_third_party_with_a_bad_email_is_refused(
         assert (invoice.billed_to_email, invoice.billed_to_phone) == ("claims@xyz.example", "+15145550199")
 
 
-async def test_billing_an_empty_invoice_saves_nothing(make_app: Callable[..., object], billing: Billing) -> None:
+async def test_billing_an_empty_invoice_saves_nothing(
+    make_app: Callable[..., object], billing: Billing
+) -> None:
     app = make_app("clerk")
     async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
         before = Invoice.select().count()

@@ -43,7 +43,12 @@ def test_form(
         await settle(pilot)
         editor = form.query_one(InvoiceLinesEditor)
         row = await editor.add_line()
-        for name, value in [("code", "O02"), ("description", "Orthèse"), ("quantity", "2"), ("unit_price", "4x")]:
+        for name, value in [
+            ("code", "O02"),
+            ("description", "Orthèse"),
+            ("quantity", "2"),
+            ("unit_price", "4x"),
+        ]:
             row.input(name).value = value
         await pilot.pause()
         await pilot.press("ctrl+s")  # refused: the bad price is marked
@@ -66,7 +71,11 @@ def test_detail(
     size: tuple[int, int],
 ) -> None:
     record_payment(
-        billing.billed, 5000, PaymentMethod.CARD, reference="4242", received_at=FROZEN_NOW - timedelta(hours=20)
+        billing.billed,
+        5000,
+        PaymentMethod.CARD,
+        reference="4242",
+        received_at=FROZEN_NOW - timedelta(hours=20),
     )
     app = make_app(PEOPLE[language])
 
