@@ -189,7 +189,10 @@ class InvoiceLinesEditor(Vertical):
                 text = tr.format(
                     N_("line {position}: {problems}"),
                     position=position,
-                    problems="; ".join(f"{labels[e.field]}: {e.render(tr)}" for e in errors),
+                    problems="; ".join(
+                        tr.format(N_("{field}: {problem}"), field=labels[e.field], problem=e.render(tr))
+                        for e in errors
+                    ),
                 )
                 row.show_errors(errors, text)
             else:
