@@ -75,6 +75,7 @@ class InvoiceDetailScreen(Screen[None]):
         self.refresh_seconds = refresh_seconds
         self.view: InvoiceView | None = None
         self.busy = False
+        self.writes = 0  # writes started, so a read that began before one is not shown after it
 
     def compose(self) -> ComposeResult:
         yield Header(icon="✉")
@@ -124,13 +125,19 @@ class InvoiceDetailScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="invoice-detail-load")
     def reload(self) -> None:
+        writes = self.writes
         try:
             with database_thread():
                 view = invoice_view(self.invoice_id)
         except DB_ERRORS as exc:
             self.app.call_from_thread(self._load_failed, error_text(exc, self.session.tr))
             return
-        self.app.call_from_thread(self.show, view)
+        self.app.call_from_thread(self._reloaded, view, writes)
+
+    def _reloaded(self, view: InvoiceView, writes: int) -> None:
+        # A write started since this read began shows its own, fresher, view when done.
+        if writes == self.writes and not self.busy:
+            self.show(view)
 
     @work(thread=True, exclusive=True, group="invoice-detail-transmissions")
     def reload_transmissions(self) -> None:
@@ -273,6 +280,7 @@ class InvoiceDetailScreen(Screen[None]):
     def _payment_entered(self, entry: PaymentEntry | None) -> None:
         if entry is not None:
             self.busy = True
+            self.writes += 1
             self.record(entry)
 
     @work(thread=True, exclusive=True, group="invoice-detail-write")
@@ -306,6 +314,7 @@ class InvoiceDetailScreen(Screen[None]):
     def _void_confirmed(self, reason: str | None) -> None:
         if reason is not None:
             self.busy = True
+            self.writes += 1
             self.run_void(reason)
 
     @work(thread=True, exclusive=True, group="invoice-detail-write")
@@ -316,6 +325,7 @@ class InvoiceDetailScreen(Screen[None]):
         if not self._allowed():
             return
         self.busy = True
+        self.writes += 1
         self.run_bill()
 
     @work(thread=True, exclusive=True, group="invoice-detail-write")

@@ -187,3 +187,39 @@ async def test_the_picker_pages_through_namesakes(make_app: Callable[..., object
         await pilot.press("down", "down", "enter")
         await pilot.pause()
         assert form.patient is not None and form.patient.full_name == "Client7 Bouchard"
+
+
+async def test_a_database_error_becomes_a_notification(
+    make_app: Callable[..., object], billing: Billing, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import peewee
+
+    import tui.screens.invoice_form as module
+
+    def locked(*args: object, **kwargs: object) -> None:
+        raise peewee.OperationalError("database is locked")
+
+    monkeypatch.setattr(module, "save_draft", locked)
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        form = InvoiceFormScreen(app.session, invoice_id=billing.draft.id)  # type: ignore[attr-defined]
+        await open_screen(pilot, form)
+        form.query_one(InvoiceLinesEditor).rows[0].input("description").value = "Changed"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("stayed busy" in m for m in messages(app)), messages(app)
+        assert app.screen is form and form.dirty and not form.busy  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")  # and it can try again
+        await settle(pilot)
+        assert sum("stayed busy" in m for m in messages(app)) == 2
+
+
+async def test_a_missing_invoice_is_said_not_crashed(
+    make_app: Callable[..., object], billing: Billing
+) -> None:
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await open_screen(pilot, InvoiceDetailScreen(app.session, 9999))  # type: ignore[attr-defined]
+        assert any("#9999" in m for m in messages(app)), messages(app)
+        await open_screen(pilot, InvoiceFormScreen(app.session, invoice_id=billing.billed.id))  # type: ignore[attr-defined]
+        assert any("only a draft can be edited" in m for m in messages(app)), messages(app)
