@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "tui.cli.staff_cmd",
     "tui.cli.backup_cmd",
     "tui.cli.locales_cmd",
+    "tui.cli.tui_cmd",
     "tui.cli.agent_cmd",
     "tui.cli.outbox_cmd",
 )

@@ -1,0 +1,75 @@
+"""TUI fixtures: a seeded database file, a config pointing at it, and the app built as the CLI builds it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import peewee
+import pytest
+
+from models.clinic import BillingCompany, Clinic, Staff
+from models.config import Config, DatabaseSettings, LocalesSettings
+from models.db import close_database, open_database
+from models.schema import ensure_schema
+
+# The clock every TUI test and snapshot sees, so the status bar and dates never move.
+FROZEN_NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)
+
+
+def frozen_clock() -> datetime:
+    return FROZEN_NOW
+
+
+@dataclass
+class Clinic_:
+    clinic: Clinic
+    company: BillingCompany
+    admin: Staff
+    clerk: Staff
+    provider: Staff
+
+
+@pytest.fixture
+def tui_config(tmp_path: Path) -> Config:
+    """A config whose database is a temp file; catalogs are not watched unless a test asks."""
+    return Config(
+        database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'facteur.db'}"),
+        locales=LocalesSettings(watch=False),
+        source=tmp_path / "facteur.toml",
+    )
+
+
+@pytest.fixture
+def tui_db(tui_config: Config) -> Iterator[peewee.Database]:
+    database = open_database(tui_config.database.url)
+    ensure_schema(database)
+    yield database
+    close_database()
+
+
+@pytest.fixture
+def clinic(tui_db: peewee.Database) -> Clinic_:
+    """A clinic with one billing company and three staff: an admin (fr), a clerk (en), a provider (fr)."""
+    clinic = Clinic.create(name="Clinique du Parc", country="CA", region="QC", timezone="America/Toronto")
+    company = BillingCompany.create(
+        clinic=clinic, name="Clinique du Parc inc.", currency="CAD", number_prefix="CDP"
+    )
+    admin = Staff.create(login="admin", display_name="Anne Admin", roles="admin,billing", language="fr")
+    clerk = Staff.create(login="clerk", display_name="Carl Clerk", roles="billing", language="en")
+    provider = Staff.create(login="dr.roy", display_name="Dre Julie Roy", roles="provider", language="fr")
+    return Clinic_(clinic, company, admin, clerk, provider)
+
+
+@pytest.fixture
+def make_app(tui_config: Config, clinic: Clinic_) -> Callable[..., object]:
+    """``make_app(login, **overrides)``: the app for that staff member, through ``build_app``."""
+    from tui.app import build_app
+
+    def make(login: str = "admin", **config_overrides: object):  # type: ignore[no-untyped-def]
+        config = replace(tui_config, **config_overrides) if config_overrides else tui_config
+        return build_app(config, login, clock=frozen_clock)
+
+    return make

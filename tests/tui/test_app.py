@@ -1,0 +1,67 @@
+"""The app shell: who may start it, the tabs, roles and the status bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+from textual.widgets import TabbedContent
+
+from models.config import Config, DatabaseSettings
+from models.errors import DatabaseError
+from tui.app import build_app
+from tui.startup import NotStaff
+from tui.widgets.status_bar import StatusBar
+
+from .conftest import Clinic_, frozen_clock
+
+
+async def wait_status(app) -> StatusBar:  # type: ignore[no-untyped-def]
+    bar = app.screen.query_one(StatusBar)
+    await app.workers.wait_for_complete()
+    return bar
+
+
+async def test_the_app_opens_on_patients_in_the_staff_language(make_app: Callable[..., object]) -> None:
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await pilot.pause()
+        tabs = app.screen.query_one(TabbedContent)
+        assert tabs.active == "patients"
+        assert str(tabs.get_tab("history").label) == "History"
+        bar = await wait_status(app)
+        assert "Agent: stopped" in str(bar.render())
+        await pilot.press("f3")
+        assert tabs.active == "history"
+
+
+async def test_french_staff_read_french(make_app: Callable[..., object]) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await pilot.pause()
+        tabs = app.screen.query_one(TabbedContent)
+        assert str(tabs.get_tab("history").label) == "Historique"
+
+
+async def test_settings_are_refused_to_non_admins_with_the_reason(make_app: Callable[..., object]) -> None:
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await pilot.press("f4")
+        tabs = app.screen.query_one(TabbedContent)
+        assert tabs.active == "patients"
+        messages = [n.message for n in app._notifications]
+        assert any("admin" in m and "Carl Clerk" in m for m in messages), messages
+
+
+def test_an_unknown_user_is_told_the_command_that_adds_them(tui_config: Config, clinic: Clinic_) -> None:
+    with pytest.raises(NotStaff) as info:
+        build_app(tui_config, "nobody", clock=frozen_clock)
+    assert "facteur staff add nobody" in str(info.value)
+
+
+def test_a_missing_database_names_db_init(tui_config: Config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = replace(tui_config, database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'none.db'}"))
+    with pytest.raises(DatabaseError) as info:
+        build_app(config, "admin")
+    assert "facteur db init" in str(info.value)

@@ -1,0 +1,151 @@
+"""The Facteur TUI: ``build_app(config)`` makes the app the CLI runs and the tests drive."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+
+from locales import N_, ReloadEvent, add_listener
+from models.base import utcnow
+from models.config import Config
+from models.enums import Role
+from tui.messages import NewInvoice, OpenInvoice
+from tui.session import RoleDenied, StaffSession
+from tui.texts import Localized, translate_bindings
+
+
+class CatalogReloaded(Message):
+    """A catalog file was (re)loaded or refused; posted from the watcher."""
+
+    def __init__(self, event: ReloadEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class FacteurApp(App[int]):
+    """Staff's daily tool: patients, invoices, history, settings, in the staff member's language."""
+
+    TITLE = "Facteur"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "quit", N_("Quit"), priority=True)]
+
+    def __init__(
+        self,
+        session: StaffSession,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        watch_catalogs: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.clock = clock
+        self.watch_enabled = session.config.locales.watch if watch_catalogs is None else watch_catalogs
+        self._remove_listener: Callable[[], None] | None = None
+
+    def on_mount(self) -> None:
+        from tui.screens.main import MainScreen
+
+        self.apply_texts()
+        self._remove_listener = add_listener(self._hear_catalog)
+        if self.watch_enabled:
+            self.watch_catalogs()
+        self.push_screen(MainScreen(self.session, clock=self.clock))
+
+    def _hear_catalog(self, event: ReloadEvent) -> None:
+        # Called on the watcher's loop or thread: post_message is thread-safe.
+        self.post_message(CatalogReloaded(event))
+
+    def on_unmount(self) -> None:
+        if self._remove_listener is not None:
+            self._remove_listener()
+
+    def apply_texts(self) -> None:
+        self.title = self.session.clinic.name
+        self.sub_title = self.session.staff.display_name
+        translate_bindings(self, self.session.tr)
+
+    @work(exclusive=True, group="catalogs")
+    async def watch_catalogs(self) -> None:
+        """Reload edited ``.po`` files while the app runs (listeners hear it on this loop)."""
+        from locales.watch import awatch_catalogs
+
+        await awatch_catalogs()
+
+    @on(CatalogReloaded)
+    def catalog_reloaded(self, message: CatalogReloaded) -> None:
+        event = message.event
+        if event.applied:
+            self.retranslate()
+            return
+        if self.session.is_admin:
+            tr = self.session.tr
+            problems = "\n".join(problem.render(tr) for problem in event.problems if problem.is_error)
+            self.notify(
+                problems or str(event.path),
+                title=tr.gettext(N_("A wording file was refused; the previous wording stays")),
+                severity="error",
+                timeout=30,
+            )
+
+    def retranslate(self) -> None:
+        """Show every visible text again from the current catalogs."""
+        self.apply_texts()
+        for screen in self.screen_stack:
+            for node in screen.walk_children(with_self=True):
+                if isinstance(node, Localized):
+                    node.apply_texts()
+
+    def deny(self, exc: RoleDenied) -> None:
+        self.notify(exc.render(self.session.tr), severity="warning")
+
+    @on(NewInvoice)
+    def new_invoice(self, message: NewInvoice) -> None:
+        tr = self.session.tr
+        if not (self.session.has(Role.BILLING) or self.session.has(Role.PROVIDER)):
+            try:
+                self.session.require(Role.BILLING)
+            except RoleDenied as exc:
+                self.deny(exc)
+                return
+        try:
+            from tui.screens.invoice_form import InvoiceFormScreen  # the invoice helper's screen
+        except ImportError:
+            self.notify(tr.gettext(N_("New invoices are not available in this version")), severity="warning")
+            return
+        self.push_screen(InvoiceFormScreen(self.session, message.patient_id))
+
+    @on(OpenInvoice)
+    def open_invoice(self, message: OpenInvoice) -> None:
+        try:
+            from tui.screens.invoice_detail import InvoiceDetailScreen  # the invoice helper's screen
+        except ImportError:
+            tr = self.session.tr
+            self.notify(
+                tr.gettext(N_("Invoice details are not available in this version")), severity="warning"
+            )
+            return
+        self.push_screen(InvoiceDetailScreen(self.session, message.invoice_id))
+
+
+def build_app(
+    config: Config,
+    login: str | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    watch_catalogs: bool | None = None,
+) -> FacteurApp:
+    """Open the database, map ``login`` (default: the Unix user) to a staff member, build the app.
+
+    Raises ``NotStaff`` for an unknown user and ``DatabaseError`` for a missing or old database,
+    before anything is drawn.
+    """
+    from tui.startup import configure_wording, open_session
+
+    configure_wording(config)
+    return FacteurApp(open_session(config, login), clock=clock, watch_catalogs=watch_catalogs)

@@ -1,0 +1,27 @@
+"""``facteur tui``: the staff's terminal UI."""
+
+from __future__ import annotations
+
+import argparse
+
+from locales import N_, Translator
+from tui.cli.context import Context
+
+
+def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
+    tui = commands.add_parser(
+        "tui", help=tr.gettext(N_("open the staff's terminal UI (patients, invoices, history, settings)"))
+    )
+    tui.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from models.db import close_database
+    from tui.app import build_app
+
+    app = build_app(ctx.config)
+    try:
+        app.run()
+    finally:
+        close_database()
+    return app.return_code or 0

@@ -1,0 +1,94 @@
+"""The main screen: the Patients, History and Settings tabs, the status bar and the footer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+from locales import N_
+from models.enums import Role
+from tui.messages import NewInvoice
+from tui.session import RoleDenied, StaffSession
+from tui.texts import translate_bindings
+from tui.widgets.status_bar import StatusBar
+
+TAB_TITLES = {"patients": N_("Patients"), "history": N_("History"), "settings": N_("Settings")}
+
+
+class MainScreen(Screen[None]):
+    """Where the day is spent; F2/F3/F4 switch tabs, Ctrl+N starts an invoice."""
+
+    CSS_PATH = "main.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "show_tab('patients')", N_("Patients")),
+        Binding("f3", "show_tab('history')", N_("History")),
+        Binding("f4", "show_tab('settings')", N_("Settings")),
+        Binding("ctrl+n", "new_invoice", N_("New invoice")),
+    ]
+
+    def __init__(self, session: StaffSession, *, clock: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.session = session
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        from tui.screens.history import HistoryView
+        from tui.screens.patients import PatientsView
+        from tui.screens.settings import SettingsView
+
+        yield Header(icon="✉")
+        with TabbedContent(initial="patients"):
+            with TabPane("", id="patients"):
+                yield PatientsView(self.session)
+            with TabPane("", id="history"):
+                yield HistoryView(self.session)
+            with TabPane("", id="settings", disabled=not self.session.is_admin):
+                if self.session.is_admin:
+                    yield SettingsView(self.session)
+        yield StatusBar(self.session, clock=self.clock)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.apply_texts()
+
+    def apply_texts(self) -> None:
+        tr = self.session.tr
+        tabs = self.query_one(TabbedContent)
+        for pane_id, title in TAB_TITLES.items():
+            tab = tabs.get_tab(pane_id)
+            tab.label = tr.gettext(title)
+            if pane_id == "settings" and not self.session.is_admin:
+                tab.tooltip = self._settings_denied_reason()
+        translate_bindings(self, tr)
+
+    def _settings_denied_reason(self) -> str:
+        try:
+            self.session.require(Role.ADMIN)
+        except RoleDenied as exc:
+            return exc.render(self.session.tr)
+        return ""
+
+    def action_show_tab(self, pane_id: str) -> None:
+        if pane_id == "settings" and not self.session.is_admin:
+            self.notify(self._settings_denied_reason(), severity="warning")
+            return
+        self.query_one(TabbedContent).active = pane_id
+
+    def action_new_invoice(self) -> None:
+        self.post_message(NewInvoice())
+
+    @on(TabbedContent.TabActivated)
+    def focus_active_view(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane
+        if pane.children:
+            view = pane.children[0]
+            focus_first = getattr(view, "focus_first", None)
+            if callable(focus_first):
+                focus_first()

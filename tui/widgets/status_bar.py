@@ -1,0 +1,96 @@
+"""The status bar: the agent's state, the outbox's pending and failed counts, the last sync.
+
+Read from the database every ``interval`` seconds in a thread worker; the clock is
+injectable so tests and snapshots show a fixed time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from textual import work
+from textual.widgets import Static
+
+from locales import L_, N_, LazyText
+from locales.formatting import format_datetime
+from models.agent_state import AgentState, AgentSummary
+from models.base import utcnow
+from tui.session import StaffSession
+from tui.workers import DB_ERRORS, database_thread
+
+AGENT_STATE: dict[AgentState, LazyText] = {
+    AgentState.ONLINE: L_("online"),
+    AgentState.OFFLINE: L_("offline"),
+    AgentState.STOPPED: L_("stopped"),
+}
+
+
+class StatusBar(Static):
+    """One line at the bottom: agent online/offline/stopped, outbox pending and failed, last sync."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        dock: bottom;
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text-muted;
+    }
+    StatusBar.-failed { color: $text-error; }
+    StatusBar.-stopped { color: $text-warning; }
+    """
+
+    def __init__(
+        self, session: StaffSession, *, clock: Callable[[], datetime] = utcnow, interval: float = 5.0
+    ) -> None:
+        super().__init__("", id="status-bar")
+        self.session = session
+        self.clock = clock
+        self.interval = interval
+        self.summary: AgentSummary | None = None
+        self.loaded = False  # a first summary was read (tests wait for it)
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.set_interval(self.interval, self.reload)
+
+    @work(thread=True, exclusive=True, group="status-bar")
+    def reload(self) -> None:
+        from models.agent_state import agent_summary
+
+        try:
+            with database_thread():
+                summary = agent_summary(self.clock())
+        except DB_ERRORS:
+            summary = None  # the bar says it cannot tell; the next read may succeed
+        self.app.call_from_thread(self.show, summary)
+
+    def show(self, summary: AgentSummary | None) -> None:
+        self.summary = summary
+        self.loaded = True
+        self.apply_texts()
+
+    def apply_texts(self) -> None:
+        tr = self.session.tr
+        summary = self.summary
+        if summary is None:
+            self.update(tr.gettext(N_("Agent: status unknown")) if self.loaded else "")
+            return
+        if summary.last_sync_at is None:
+            synced = tr.gettext(N_("never"))
+        else:
+            synced = format_datetime(
+                summary.last_sync_at, self.session.timezone, tr.language, self.session.country, "short"
+            )
+        self.update(
+            tr.format(
+                N_("Agent: {state} · to send: {pending} · failed: {failed} · last sync: {synced}"),
+                state=AGENT_STATE[summary.state],
+                pending=summary.pending,
+                failed=summary.failed,
+                synced=synced,
+            )
+        )
+        self.set_class(summary.failed > 0, "-failed")
+        self.set_class(summary.state != AgentState.ONLINE and summary.failed == 0, "-stopped")
