@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import App
@@ -15,9 +15,12 @@ from locales import N_, ReloadEvent, add_listener
 from models.base import utcnow
 from models.config import Config
 from models.enums import Role
-from tui.messages import NewInvoice, OpenInvoice
+from tui.messages import DataChanged, NewInvoice, OpenInvoice
 from tui.session import RoleDenied, StaffSession
 from tui.texts import Localized, translate_bindings
+
+if TYPE_CHECKING:
+    from tui.screens.invoice_detail import InvoiceDetailScreen
 
 
 class CatalogReloaded(Message):
@@ -131,6 +134,34 @@ class FacteurApp(App[int]):
             )
             return
         self.push_screen(InvoiceDetailScreen(self.session, message.invoice_id))
+
+    def send_invoice(self, invoice_id: int) -> None:
+        """Open the send dialog (billing role); a queued message is confirmed in a notification."""
+        from tui.screens.send_invoice import SendInvoiceScreen, SendResult
+
+        try:
+            self.session.require(Role.BILLING)
+        except RoleDenied as exc:
+            self.deny(exc)
+            return
+
+        def queued(result: SendResult | None) -> None:
+            if result is None:
+                return
+            self.notify(
+                self.session.tr.format(
+                    N_("Invoice {number} is queued for {email}; the agent sends it as soon as it is online."),
+                    number=result.number,
+                    email=result.email,
+                ),
+                title=self.session.tr.gettext(N_("Queued")),
+            )
+            self.post_message(DataChanged("outbox"))
+
+        self.push_screen(SendInvoiceScreen(self.session, invoice_id), queued)
+
+    def on_invoice_detail_screen_send_requested(self, message: InvoiceDetailScreen.SendRequested) -> None:
+        self.send_invoice(message.invoice_id)
 
 
 def build_app(

@@ -1,0 +1,232 @@
+"""``SendInvoiceScreen``: send a billed invoice by email through the outbox.
+
+The dialog only queues: it closes as soon as the message is in the outbox, online
+or not, and the agent delivers it. A changed address is used for this message only,
+unless staff tick "also save it on the patient's record".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Footer, Input, Select, Static, TextArea
+
+from locales import N_
+from locales.formatting import format_money
+from models.errors import ValidationError
+from tui.session import StaffSession
+from tui.texts import translate_bindings
+from tui.widgets.invoice_field import FormField
+from tui.workers import database_thread, error_text
+
+FIELDS = ("email", "language", "message")
+
+
+@dataclass(frozen=True)
+class SendDraft:
+    """What the dialog shows before staff change anything."""
+
+    number: str
+    billed_to_name: str
+    email: str
+    language: str
+    balance: str
+    patient_email: str | None  # None when the invoice is billed to a third party
+    messages: dict[str, str]  # the default personal message per language
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outbox_id: int
+    number: str
+    email: str
+
+
+class SendInvoiceScreen(ModalScreen[SendResult | None]):
+    """Recipient, language and personal message; Send queues the email and closes."""
+
+    CSS_PATH = "send_invoice.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "send", N_("Send")),
+        Binding("escape", "cancel", N_("Cancel")),
+    ]
+
+    def __init__(self, session: StaffSession, invoice_id: int) -> None:
+        super().__init__()
+        self.session = session
+        self.invoice_id = invoice_id
+        self.draft: SendDraft | None = None
+        self.sending = False
+
+    def compose(self) -> ComposeResult:
+        tr = self.session.tr
+        with VerticalScroll(id="send-box"):
+            yield Static(tr.gettext(N_("Send the invoice by email")), id="send-title")
+            yield Static("", id="send-summary", markup=False)
+            yield FormField(N_("Email"), Input(id="send-email", compact=True), self.session, field="email")
+            yield Checkbox(
+                tr.gettext(N_("Also save this address on the patient's record")),
+                id="send-save",
+                compact=True,
+            )
+            languages = [(tr.gettext(N_("French")), "fr"), (tr.gettext(N_("English")), "en")]
+            yield FormField(
+                N_("Language"),
+                Select(languages, allow_blank=False, value="fr", id="send-language", compact=True),
+                self.session,
+                field="language",
+            )
+            yield FormField(
+                N_("Message"), TextArea(id="send-message", compact=True), self.session, field="message"
+            )
+            yield Static(tr.gettext(N_("The invoice is attached as a PDF.")), classes="hint")
+            with Horizontal(id="send-buttons"):
+                yield Button(tr.gettext(N_("Send")), variant="primary", id="send-go", compact=True)
+                yield Button(tr.gettext(N_("Cancel")), id="send-cancel", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        translate_bindings(self, self.session.tr)
+        self.query_one("#send-save", Checkbox).display = False
+        self.query_one("#send-box").loading = True
+        self.load()
+
+    @work(thread=True, exclusive=True, group="send-load")
+    def load(self) -> None:
+        from models.invoicing import find_invoice
+        from models.outbox import check_sendable, default_personal_message
+
+        tr = self.session.tr
+        try:
+            with database_thread():
+                invoice = find_invoice(f"#{self.invoice_id}")
+                check_sendable(invoice)
+                patient = invoice.patient
+                draft = SendDraft(
+                    number=invoice.number or "",
+                    billed_to_name=invoice.billed_to_name,
+                    email=invoice.billed_to_email or "",
+                    language=invoice.billed_to_language
+                    or patient.language
+                    or self.session.clinic.default_language,
+                    balance=format_money(
+                        invoice.balance_cents, invoice.currency, tr.language, self.session.country
+                    ),
+                    patient_email=None if invoice.third_party else (patient.email or ""),
+                    messages={lang: default_personal_message(invoice, lang) for lang in ("fr", "en")},
+                )
+        except Exception as exc:  # a refusal or a database error becomes a notification
+            self.app.call_from_thread(self._refuse, error_text(exc, tr))
+            return
+        self.app.call_from_thread(self._fill, draft)
+
+    def _refuse(self, reason: str) -> None:
+        self.notify(reason, severity="error", timeout=8)
+        self.dismiss(None)
+
+    def _fill(self, draft: SendDraft) -> None:
+        self.draft = draft
+        self.query_one("#send-summary", Static).update(
+            self.session.tr.format(
+                N_("Invoice {number} for {name}, balance {balance}"),
+                number=draft.number,
+                name=draft.billed_to_name,
+                balance=draft.balance,
+            )
+        )
+        email = self.query_one("#send-email", Input)
+        email.value = draft.email
+        self.query_one("#send-language", Select).value = draft.language if draft.language in "fr en" else "fr"
+        self.query_one("#send-message", TextArea).text = draft.messages.get(draft.language, "")
+        self.query_one("#send-box").loading = False
+        self._offer_save()
+        email.focus()
+
+    def _offer_save(self) -> None:
+        """Saving on the patient is offered when the patient is the recipient and the address differs."""
+        if self.draft is None or self.draft.patient_email is None:
+            return
+        typed = self.query_one("#send-email", Input).value.strip().lower()
+        self.query_one("#send-save", Checkbox).display = (
+            bool(typed) and typed != self.draft.patient_email.lower()
+        )
+
+    @on(Input.Changed, "#send-email")
+    def email_edited(self) -> None:
+        self.query_one("#field-email", FormField).show_error(None)
+        self._offer_save()
+
+    @on(Select.Changed, "#send-language")
+    def language_changed(self, event: Select.Changed) -> None:
+        """The default message follows the language, unless staff already wrote their own."""
+        if self.draft is None or not isinstance(event.value, str):
+            return
+        message = self.query_one("#send-message", TextArea)
+        if message.text.strip() in {text.strip() for text in self.draft.messages.values()} | {""}:
+            message.text = self.draft.messages.get(event.value, "")
+
+    @on(Button.Pressed, "#send-go")
+    def action_send(self) -> None:
+        if self.draft is None or self.sending:
+            return
+        self.sending = True
+        self.query_one("#send-go", Button).disabled = True
+        for field in FIELDS:
+            self.query_one(f"#field-{field}", FormField).show_error(None)
+        language = self.query_one("#send-language", Select).value
+        save = self.query_one("#send-save", Checkbox)
+        self.queue(
+            email=self.query_one("#send-email", Input).value,
+            language=language if isinstance(language, str) else "fr",
+            message=self.query_one("#send-message", TextArea).text,
+            save_on_patient=bool(save.display and save.value),
+        )
+
+    @work(thread=True, exclusive=True, group="send-queue")
+    def queue(self, *, email: str, language: str, message: str, save_on_patient: bool) -> None:
+        from models.invoicing import find_invoice
+        from models.outbox import enqueue_invoice_email
+
+        tr = self.session.tr
+        try:
+            with database_thread():
+                invoice = find_invoice(f"#{self.invoice_id}")
+                queued = enqueue_invoice_email(
+                    invoice,
+                    email=email,
+                    language=language,
+                    message=message,
+                    staff=self.session.staff,
+                    update_patient=save_on_patient,
+                )
+        except ValidationError as exc:
+            self.app.call_from_thread(self._invalid, exc.field, exc.render(tr))
+            return
+        except Exception as exc:  # a refusal or a database error becomes a notification
+            self.app.call_from_thread(self._failed, error_text(exc, tr))
+            return
+        result = SendResult(queued.id, invoice.number or "", queued.recipient_email or email)
+        self.app.call_from_thread(self.dismiss, result)
+
+    def _invalid(self, field: str, reason: str) -> None:
+        """Mark the refused field and keep everything typed."""
+        self.sending = False
+        self.query_one("#send-go", Button).disabled = False
+        target = field if field in FIELDS else "email"
+        self.query_one(f"#field-{target}", FormField).show_error(reason)
+        self.query_one(f"#send-{target}").focus()
+
+    def _failed(self, reason: str) -> None:
+        self.sending = False
+        self.query_one("#send-go", Button).disabled = False
+        self.notify(reason, severity="error", timeout=8)
+
+    @on(Button.Pressed, "#send-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
