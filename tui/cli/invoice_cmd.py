@@ -46,6 +46,10 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
     void.add_argument("--reason", default="", help=tr.gettext(N_("why it is voided")))
     void.set_defaults(handler=run_void)
 
+    from tui.cli.invoice_pdf_cmd import register_pdf
+
+    register_pdf(actions, tr)
+
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
     from models.enums import InvoiceStatus
