@@ -22,7 +22,7 @@ from models.invoice import Invoice
 
 Key = tuple[int, str]  # (invoice id, language as asked)
 
-_worker_cache: Path | None = None
+_worker_state: dict[str, Path | None] = {}  # set in each worker by _start_worker
 
 
 def render_many(
@@ -87,18 +87,17 @@ def _id(item: Invoice | int) -> int:
 
 def _start_worker(url: str, override_dir: Path | None, shipped_dir: Path, cache_dir: Path | None) -> None:
     """Each worker: its own database connection, the parent's catalogs, WeasyPrint imported once."""
-    global _worker_cache
     from locales import configure
     from models.db import open_database
 
     open_database(url)
     configure(override_dir, shipped_dir=shipped_dir)
-    _worker_cache = cache_dir
+    _worker_state["cache_dir"] = cache_dir
     import weasyprint  # noqa: F401 (a second of import, paid before the first invoice)
 
 
 def _render_in_worker(keys: list[Key]) -> list[tuple[Key, bytes]]:
-    return _render_chunk(keys, _worker_cache)
+    return _render_chunk(keys, _worker_state.get("cache_dir"))
 
 
 def _render_chunk(keys: list[Key], cache_dir: Path | None) -> list[tuple[Key, bytes]]:

@@ -3,9 +3,10 @@
 A file's name holds the invoice id, its version, the language, the wording
 fingerprint (template, stylesheet, catalog text) and a digest of the clinic,
 company, patient and provider names it prints, so a payment, a reworded label,
-an upgraded template or a renamed clinic re-renders; a hit costs a few reads. Invoices are health data: the folder is 0700, the files 0600, written
-to a temporary file and renamed, so two processes rendering the same invoice
-at once both succeed and a reader never sees half a file.
+an upgraded template or a renamed clinic re-renders; a hit costs a few reads.
+Invoices are health data: the folder is 0700, the files 0600, written to a
+temporary file and renamed, so two processes rendering the same invoice at
+once both succeed and a reader never sees half a file.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ def write_private(target: Path, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temporary, target)
+        Path(temporary).replace(target)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(temporary)
+            Path(temporary).unlink()
         raise
 
 

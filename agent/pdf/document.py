@@ -100,7 +100,7 @@ def related_digest(invoice: Invoice) -> str:
     bump ``invoice.version``): the clinic, the billing company, the patient's and provider's names."""
     company: BillingCompany = invoice.billing_company
     clinic: Clinic = company.clinic
-    provider = invoice.provider.display_name if invoice.provider_id else ""
+    provider = _provider_name(invoice)
     fields = (
         clinic.name,
         clinic.address,
@@ -146,7 +146,7 @@ def build_document(invoice: Invoice, language: str) -> InvoiceDocument:
         company=Party(company.name if company.name != clinic.name else "", _address(company.address)),
         patient=invoice.patient.full_name,
         billed_to=Party(invoice.billed_to_name, (), invoice.billed_to_email or "") if third_party else None,
-        provider=invoice.provider.display_name if invoice.provider_id else "",
+        provider=_provider_name(invoice),
         issue_date=format_date(issued, lang, country, "long"),
         due_date=format_date(due, lang, country, "long"),
         currency=invoice.currency,
@@ -180,6 +180,11 @@ def build_document(invoice: Invoice, language: str) -> InvoiceDocument:
         balance=money(invoice.balance_cents),
         void_reason=(invoice.void_reason or "") if invoice.status == InvoiceStatus.VOID else "",
     )
+
+
+def _provider_name(invoice: Invoice) -> str:
+    provider = invoice.provider
+    return provider.display_name if provider is not None else ""
 
 
 def _address(text: str) -> tuple[str, ...]:
