@@ -178,3 +178,12 @@ def test_forty_lines_paginate_with_the_table_header_and_running_header_repeated(
     assert "Facture CDP-2026-00001" in pages[1]  # the running header from page 2 on
     assert "séance 40" in pages[-1]
     assert "Solde à payer 3 000,00 $" in pages[-1]
+
+
+def test_importing_the_package_does_not_import_weasyprint() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, agent.pdf, tui.cli.invoice_pdf_cmd; print('weasyprint' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
