@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "invoice.html"
 STYLESHEET = "invoice.css"
+BASE_URL = TEMPLATES.as_uri() + "/"  # what the page's relative URLs (its fonts) start from
+FONTS = ("fonts/DejaVuSansCondensed-Latin.ttf", "fonts/DejaVuSansCondensed-Bold-Latin.ttf")
 LAYOUT_VERSION = "1"  # bump when document.py changes what the template is given
 
 
@@ -81,7 +83,8 @@ def page_counter(text: str) -> Markup:
 
 
 def render_invoice_html(invoice: Invoice, language: str) -> str:
-    """The invoice as one self-contained HTML page (its CSS inlined) in ``language``."""
+    """The invoice as one HTML page in ``language``, its CSS inlined; its fonts are relative
+    URLs under ``BASE_URL`` (give it to WeasyPrint as ``base_url``)."""
     document = build_document(invoice, language)
     return render_document_html(document, translator(document.language))
 
@@ -90,7 +93,7 @@ def html_to_pdf(html: str) -> bytes:
     """WeasyPrint, imported here and only here."""
     from weasyprint import HTML
 
-    pdf = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    pdf = HTML(string=html, base_url=BASE_URL).write_pdf()
     assert pdf is not None  # no target given: the bytes are returned
     return pdf
 
@@ -105,7 +108,9 @@ def wording_fingerprint(language: str) -> str:
     the stylesheet, this code's layout version and the catalog text the template reads
     in ``language``, so an edited template or a reworded label re-renders."""
     tr = translator(language)
-    digest = hashlib.sha256(_files_digest(*(_stamp(TEMPLATES / name) for name in (TEMPLATE, STYLESHEET))))
+    digest = hashlib.sha256(
+        _files_digest(*(_stamp(TEMPLATES / name) for name in (TEMPLATE, STYLESHEET, *FONTS)))
+    )
     digest.update(LAYOUT_VERSION.encode())
     digest.update(tr.language.encode())
     for msgid in _msgids():
@@ -120,7 +125,7 @@ def _stamp(path: Path) -> tuple[str, int, int]:
 
 @lru_cache(maxsize=8)
 def _files_digest(*stamps: tuple[str, int, int]) -> bytes:
-    """The files' contents hashed once per (mtime, size): a get() costs two stat calls."""
+    """The files' contents hashed once per (mtime, size): a get() costs a few stat calls."""
     digest = hashlib.sha256()
     for path, _, _ in stamps:
         digest.update(Path(path).read_bytes())

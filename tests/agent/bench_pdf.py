@@ -17,7 +17,7 @@ def main(count: int = 200) -> None:
     from weasyprint import HTML
 
     from agent.pdf import InvoicePdfs, render_invoice_html, render_invoice_pdf, render_many
-    from agent.pdf.render import TEMPLATES
+    from agent.pdf.render import BASE_URL
     from models.config import ClinicSettings
     from models.db import open_database
     from models.demo import bulk_demo, seed_demo
@@ -53,7 +53,7 @@ def main(count: int = 200) -> None:
     pages = [render_invoice_html(invoice, "fr") for invoice in invoices]
     started = time.perf_counter()
     for page in pages:
-        HTML(string=page, base_url=str(TEMPLATES)).write_pdf()
+        HTML(string=page, base_url=BASE_URL).write_pdf()
     plain_loop = time.perf_counter() - started
 
     started = time.perf_counter()

@@ -187,3 +187,15 @@ def test_importing_the_package_does_not_import_weasyprint() -> None:
     code = "import sys, agent.pdf, tui.cli.invoice_pdf_cmd; print('weasyprint' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_the_shipped_fonts_are_embedded_and_other_scripts_still_print(setup: Setup) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    pdf = render_invoice_pdf(make_invoice(setup, first_name="Анна"), "fr")
+    fonts = PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"]
+    names = {str(font.get_object()["/BaseFont"]) for font in fonts.values()}
+    assert any("Facteur-Sans" in name for name in names), names
+    assert "Анна Tremblay" in pdf_text(pdf)
