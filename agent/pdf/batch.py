@@ -22,6 +22,10 @@ from models.invoice import Invoice
 
 Key = tuple[int, str]  # (invoice id, language as asked)
 
+# Below this many invoices this process renders alone: starting a worker costs about what
+# a dozen renders do (Python, WeasyPrint and the fonts, in a fresh process).
+POOL_THRESHOLD = 24
+
 _worker_state: dict[str, Path | None] = {}  # set in each worker by _start_worker
 
 
@@ -31,35 +35,51 @@ def render_many(
     workers: int = 2,
     database_url: str | None = None,
     cache_dir: Path | None = None,
+    chunk_size: int = 4,
+    this_process: bool = True,
 ) -> dict[Key, bytes]:
-    """Render each (invoice or id, language) pair; returns ``{(id, language): pdf}``.
+    """Render each (invoice or id, language) pair with ``workers`` processes; returns
+    ``{(id, language): pdf}`` in the order asked.
 
-    ``database_url`` defaults to the database ``models.db.db`` is bound to (a
-    file: an in-memory database cannot be shared). With ``cache_dir`` the workers
-    go through ``InvoicePdfs`` there: cached PDFs are read, missing ones rendered
-    and stored, which is how the agent warms the cache before a drain.
+    This process is one of the ``workers`` (unless ``this_process`` is off): it renders
+    from the end of the list while the others start, which takes a spawned process a
+    few seconds (Python, WeasyPrint, fonts), then beside them. ``database_url``
+    defaults to the database ``models.db.db`` is bound to (a file or server: memory
+    cannot be shared). With ``cache_dir`` every renderer goes through ``InvoicePdfs``
+    there: cached PDFs are read, missing ones rendered and stored, which is how the
+    agent warms the cache before a drain.
     """
     keys = list(dict.fromkeys((_id(item), language) for item, language in invoices_and_languages))
-    if not keys:
-        return {}
-    url = database_url or current_database_url()
-    if workers <= 1 or len(keys) == 1:
+    if workers <= 1 or (this_process and len(keys) < max(POOL_THRESHOLD, chunk_size + 1)):
         return dict(_render_chunk(keys, cache_dir))
     from locales import default_registry
 
+    url = database_url or current_database_url()
     registry = default_registry()
-    workers = min(workers, len(keys))
-    # Interleaved chunks: each worker gets a share of every part of the list, few round trips.
-    chunks = [keys[start :: workers * 4] for start in range(workers * 4)]
-    with ProcessPoolExecutor(
-        max_workers=workers,
+    chunks = [keys[start : start + chunk_size] for start in range(0, len(keys), chunk_size)]
+    children = min(workers - 1 if this_process else workers, len(chunks))
+    results: dict[Key, bytes] = {}
+    pool = ProcessPoolExecutor(
+        max_workers=children,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
         initargs=(url, registry.override_dir, registry.shipped_dir, cache_dir),
-    ) as pool:
-        results: dict[Key, bytes] = {}
-        for done in pool.map(_render_in_worker, [chunk for chunk in chunks if chunk]):
-            results.update(done)
+    )
+    try:
+        futures = [pool.submit(_render_in_worker, chunk) for chunk in chunks]
+        if this_process:
+            # A chunk no worker has taken yet can be cancelled: this process renders it.
+            for future, chunk in zip(reversed(futures), reversed(chunks), strict=True):
+                if future.cancel():
+                    results.update(_render_chunk(chunk, cache_dir))
+        for future in futures:
+            if not future.cancelled():
+                results.update(future.result())
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    # Every result is in; a worker still starting up (it got no work) exits on its own.
+    pool.shutdown(wait=False)
     return {key: results[key] for key in keys}
 
 
