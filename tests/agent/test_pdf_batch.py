@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 import agent.pdf.batch
-
 from agent.pdf import InvoicePdfs, current_database_url, render_many
 from models.db import close_database, open_database
 from models.errors import DatabaseError
