@@ -1,4 +1,4 @@
-"""``facteur invoice``: list, show, bill, void and send invoices."""
+"""``facteur invoice``: list, show, bill, void, send and print invoices."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from locales import N_, Translator
 from models.labels import INVOICE_STATUS, PAYMENT_METHOD
 from tui.cli.arguments import command_group, count, iso_date
 from tui.cli.context import Context, require_role
+from tui.cli.invoice_pdf_cmd import register_pdf
 from tui.cli.send_cmd import register_send
 
 STATUSES = ("draft", "billed", "paid", "void")
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
-    actions = command_group(commands, "invoice", tr.gettext(N_("list, show, bill and void invoices")))
+    actions = command_group(
+        commands, "invoice", tr.gettext(N_("list, show, bill, void, send and print invoices"))
+    )
 
     listing = actions.add_parser("list", help=tr.gettext(N_("invoices, newest first")))
     listing.add_argument("--status", choices=STATUSES, help=tr.gettext(N_("only invoices in this status")))
@@ -48,6 +51,7 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
     void.set_defaults(handler=run_void)
 
     register_send(actions, tr)
+    register_pdf(actions, tr)
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:

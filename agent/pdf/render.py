@@ -1,0 +1,145 @@
+"""Rendering an invoice: the Jinja2 template to HTML, WeasyPrint to PDF.
+
+WeasyPrint takes about a second to import, so it is imported inside
+``html_to_pdf`` only: importing this module stays cheap for the TUI.
+The template's words go through the catalogs: it calls ``_("…")`` (and
+``format("… {x}", x=…)``), which ``make locales-extract`` finds in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.pdf.document import InvoiceDocument, build_document
+from locales import Translator, translator
+from models.invoice import Invoice
+from models.labels import INVOICE_STATUS, PAYMENT_METHOD
+
+if TYPE_CHECKING:
+    import jinja2
+    from markupsafe import Markup
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE = "invoice.html"
+STYLESHEET = "invoice.css"
+BASE_URL = TEMPLATES.as_uri() + "/"  # what the page's relative URLs (its fonts) start from
+FONTS = ("fonts/DejaVuSansCondensed-Latin.ttf", "fonts/DejaVuSansCondensed-Bold-Latin.ttf")
+LAYOUT_VERSION = "1"  # bump when document.py changes what the template is given
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,  # names, descriptions and addresses are typed by people
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_document_html(document: InvoiceDocument, tr: Translator) -> str:
+    """The HTML of an already built document, in ``tr``'s language."""
+    template = _environment().get_template(TEMPLATE)
+    stylesheet = (TEMPLATES / STYLESHEET).read_text(encoding="utf-8")
+    return template.render(
+        doc=document,
+        stylesheet=stylesheet,
+        _=tr.gettext,
+        format=tr.format,
+        css_string=css_string,
+        page_counter=page_counter,
+    )
+
+
+def css_string(text: str) -> Markup:
+    """``text`` as a quoted CSS string safe inside ``<style>``: every character beyond
+    plain letters, digits and a few marks is a CSS escape, so no quote or ``</style>`` gets out."""
+    from markupsafe import Markup
+
+    safe = "".join(
+        ch if ch.isascii() and (ch.isalnum() or ch in " .,-_#") else f"\\{ord(ch):x} " for ch in text
+    )
+    return Markup(f'"{safe}"')  # noqa: S704 (every character that could close it is escaped above)
+
+
+def page_counter(text: str) -> Markup:
+    """``"Page {page} of {pages}"`` as CSS ``content``: ``"Page " counter(page) " of " counter(pages)``."""
+    from markupsafe import Markup
+
+    parts = re.split(r"(\{page\}|\{pages\})", text)
+    tokens = [
+        {"{page}": "counter(page)", "{pages}": "counter(pages)"}.get(part) or str(css_string(part))
+        for part in parts
+        if part
+    ]
+    return Markup(" ".join(tokens))  # noqa: S704 (CSS strings made by css_string, and counters)
+
+
+def render_invoice_html(invoice: Invoice, language: str) -> str:
+    """The invoice as one HTML page in ``language``, its CSS inlined; its fonts are relative
+    URLs under ``BASE_URL`` (give it to WeasyPrint as ``base_url``)."""
+    document = build_document(invoice, language)
+    return render_document_html(document, translator(document.language))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """WeasyPrint, imported here and only here."""
+    from weasyprint import HTML
+
+    pdf = HTML(string=html, base_url=BASE_URL).write_pdf()
+    assert pdf is not None  # no target given: the bytes are returned
+    return pdf
+
+
+def render_invoice_pdf(invoice: Invoice, language: str) -> bytes:
+    """The invoice as PDF bytes in ``language`` (fr or en; another falls back to the clinic's)."""
+    return html_to_pdf(render_invoice_html(invoice, language))
+
+
+def wording_fingerprint(language: str) -> str:
+    """A digest of everything that shapes a PDF besides the invoice's row: the template,
+    the stylesheet, this code's layout version and the catalog text the template reads
+    in ``language``, so an edited template or a reworded label re-renders."""
+    tr = translator(language)
+    digest = hashlib.sha256(
+        _files_digest(*(_stamp(TEMPLATES / name) for name in (TEMPLATE, STYLESHEET, *FONTS)))
+    )
+    digest.update(LAYOUT_VERSION.encode())
+    digest.update(tr.language.encode())
+    for msgid in _msgids():
+        digest.update(b"\0" + tr.gettext(msgid).encode())
+    return digest.hexdigest()[:20]
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    status = path.stat()
+    return str(path), status.st_mtime_ns, status.st_size
+
+
+@lru_cache(maxsize=8)
+def _files_digest(*stamps: tuple[str, int, int]) -> bytes:
+    """The files' contents hashed once per (mtime, size): a get() costs a few stat calls."""
+    digest = hashlib.sha256()
+    for path, _, _ in stamps:
+        digest.update(Path(path).read_bytes())
+    return digest.digest()
+
+
+@cache
+def _msgids() -> tuple[str, ...]:
+    """The msgids the template calls, and the labels it is given."""
+    from jinja2.ext import extract_from_ast
+
+    source = (TEMPLATES / TEMPLATE).read_text(encoding="utf-8")
+    ast = _environment().parse(source)
+    found: list[Any] = [message for _, _, message in extract_from_ast(ast, ("_", "format"))]
+    ids = {m if isinstance(m, str) else m[0] for m in found if m}
+    ids.update(str(label) for label in (*PAYMENT_METHOD.values(), *INVOICE_STATUS.values()))
+    return tuple(sorted(ids))

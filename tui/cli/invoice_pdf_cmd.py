@@ -1,0 +1,57 @@
+"""``facteur invoice pdf NUMBER -o FILE``: an invoice as PDF, as patients receive it.
+
+A draft can be previewed: its PDF carries a DRAFT watermark and no number.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from locales import LANGUAGES, N_, Translator
+from models.errors import FacteurError
+from tui.cli.context import Context
+
+
+class OutputError(FacteurError):
+    """The PDF cannot be written where asked."""
+
+
+def register_pdf(actions: argparse._SubParsersAction, tr: Translator) -> None:
+    pdf = actions.add_parser(
+        "pdf", help=tr.gettext(N_("write an invoice as PDF (a draft as a marked preview)"))
+    )
+    pdf.add_argument("number", metavar="NUMBER", help=tr.gettext(N_("invoice number, or #id for a draft")))
+    pdf.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help=tr.gettext(N_("the PDF file to write"))
+    )
+    pdf.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help=tr.gettext(N_("the PDF's language (default: the billed-to person's, else the clinic's)")),
+    )
+    pdf.set_defaults(handler=run_pdf)
+
+
+def run_pdf(args: argparse.Namespace, ctx: Context) -> int:
+    from agent.pdf import invoice_language, render_invoice_pdf
+    from agent.pdf.cache import write_private
+    from models.invoicing import describe, find_invoice
+
+    ctx.database()
+    target = Path(args.output).expanduser()
+    if target.is_dir():
+        raise OutputError(N_("{path} is a folder; give a file name"), path=str(target))
+    invoice = find_invoice(args.number)
+    language = args.lang or invoice_language(invoice)
+    pdf = render_invoice_pdf(invoice, language)
+    try:
+        write_private(target, pdf)
+    except OSError as exc:
+        raise OutputError(
+            N_("cannot write {path}: {reason}"), path=str(target), reason=exc.strerror or str(exc)
+        ) from exc
+    ctx.print(
+        ctx.tr.format(N_("Wrote invoice {invoice} to {path}."), invoice=describe(invoice), path=str(target))
+    )
+    return 0
