@@ -15,7 +15,7 @@ from locales import N_, ReloadEvent, add_listener
 from models.base import utcnow
 from models.config import Config
 from models.enums import Role
-from tui.messages import NewInvoice, OpenInvoice
+from tui.messages import InvoiceAction, NewInvoice, OpenInvoice
 from tui.session import RoleDenied, StaffSession
 from tui.texts import Localized, translate_bindings
 
@@ -131,6 +131,13 @@ class FacteurApp(App[int]):
             )
             return
         self.push_screen(InvoiceDetailScreen(self.session, message.invoice_id))
+
+    @on(InvoiceAction)
+    def invoice_action(self, message: InvoiceAction) -> None:
+        """Row actions of later issues (send, payment link) are handled here once they exist."""
+        self.notify(
+            self.session.tr.gettext(N_("This action is not available in this version")), severity="warning"
+        )
 
 
 def build_app(
