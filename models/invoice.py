@@ -11,6 +11,7 @@ import peewee
 from models.base import BaseModel, UTCDateTimeField, one_of, utcnow
 from models.clinic import BillingCompany, Staff
 from models.enums import InvoiceStatus, PaymentMethod
+from models.migrations.v0004_history_indexes import BALANCE_INDEX_SQL
 from models.patient import Patient
 
 
@@ -37,7 +38,9 @@ class Invoice(BaseModel):
     due_date = peewee.DateField(null=True)
     subtotal_cents = peewee.BigIntegerField(default=0)
     tax_cents = peewee.BigIntegerField(default=0)
-    total_cents = peewee.BigIntegerField(default=0, constraints=[peewee.Check("total_cents >= 0")])
+    total_cents = peewee.BigIntegerField(
+        default=0, index=True, constraints=[peewee.Check("total_cents >= 0")]
+    )  # indexed since schema 4
     paid_cents = peewee.BigIntegerField(default=0, constraints=[peewee.Check("paid_cents >= 0")])
     version = peewee.IntegerField(default=1)  # bumped on every change; keys the PDF cache
     void_reason = peewee.TextField(null=True)
@@ -56,6 +59,10 @@ class Invoice(BaseModel):
     @property
     def status_enum(self) -> InvoiceStatus:
         return InvoiceStatus(self.status)
+
+
+# History sorts by what is owed through this expression index (schema 4, models.history).
+Invoice.add_index(peewee.SQL(BALANCE_INDEX_SQL))
 
 
 class InvoiceLine(BaseModel):

@@ -15,7 +15,7 @@ from locales import N_, ReloadEvent, add_listener
 from models.base import utcnow
 from models.config import Config
 from models.enums import Role
-from tui.messages import DataChanged, NewInvoice, OpenInvoice
+from tui.messages import DataChanged, InvoiceAction, NewInvoice, OpenInvoice
 from tui.session import RoleDenied, StaffSession
 from tui.texts import Localized, translate_bindings
 
@@ -109,30 +109,20 @@ class FacteurApp(App[int]):
 
     @on(NewInvoice)
     def new_invoice(self, message: NewInvoice) -> None:
-        tr = self.session.tr
         if not (self.session.has(Role.BILLING) or self.session.has(Role.PROVIDER)):
             try:
                 self.session.require(Role.BILLING)
             except RoleDenied as exc:
                 self.deny(exc)
                 return
-        try:
-            from tui.screens.invoice_form import InvoiceFormScreen  # the invoice helper's screen
-        except ImportError:
-            self.notify(tr.gettext(N_("New invoices are not available in this version")), severity="warning")
-            return
+        from tui.screens.invoice_form import InvoiceFormScreen
+
         self.push_screen(InvoiceFormScreen(self.session, message.patient_id))
 
     @on(OpenInvoice)
     def open_invoice(self, message: OpenInvoice) -> None:
-        try:
-            from tui.screens.invoice_detail import InvoiceDetailScreen  # the invoice helper's screen
-        except ImportError:
-            tr = self.session.tr
-            self.notify(
-                tr.gettext(N_("Invoice details are not available in this version")), severity="warning"
-            )
-            return
+        from tui.screens.invoice_detail import InvoiceDetailScreen
+
         self.push_screen(InvoiceDetailScreen(self.session, message.invoice_id))
 
     def send_invoice(self, invoice_id: int) -> None:
@@ -162,6 +152,12 @@ class FacteurApp(App[int]):
 
     def on_invoice_detail_screen_send_requested(self, message: InvoiceDetailScreen.SendRequested) -> None:
         self.send_invoice(message.invoice_id)
+
+    @on(InvoiceAction)
+    def invoice_action(self, message: InvoiceAction) -> None:
+        """Row actions on an invoice (History): ``send`` opens the send dialog."""
+        if message.action == "send":
+            self.send_invoice(message.invoice_id)
 
 
 def build_app(

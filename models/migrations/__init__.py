@@ -21,11 +21,16 @@ class Migration:
     apply: Callable[[peewee.Database], None]
 
 
-from models.migrations import v0002_patient_search_name, v0003_agent_heartbeat  # noqa: E402
+from models.migrations import (  # noqa: E402
+    v0002_patient_search_name,
+    v0003_agent_heartbeat,
+    v0004_history_indexes,
+)
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "patient.search_name", v0002_patient_search_name.apply),
     Migration(3, "agent_heartbeat", v0003_agent_heartbeat.apply),
+    Migration(4, "history indexes", v0004_history_indexes.apply),
 )
 
 

@@ -34,7 +34,7 @@ def schema_of(path: Path) -> dict[str, object]:
         shape[table] = sorted((c[1], c[2], c[3]) for c in columns)
         indexes = connection.execute(f'PRAGMA index_list("{table}")').fetchall()
         shape[f"{table} indexes"] = sorted(
-            (bool(i[2]), tuple(c[2] for c in connection.execute(f'PRAGMA index_info("{i[1]}")')))
+            (bool(i[2]), tuple(c[2] or "(expr)" for c in connection.execute(f'PRAGMA index_info("{i[1]}")')))
             for i in indexes
         )
     connection.close()

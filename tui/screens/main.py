@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import PurePath
 from typing import ClassVar
 
 from textual import on
@@ -25,7 +26,7 @@ TAB_TITLES = {"patients": N_("Patients"), "history": N_("History"), "settings": 
 class MainScreen(Screen[None]):
     """Where the day is spent; F2/F3/F4 switch tabs, Ctrl+N starts an invoice."""
 
-    CSS_PATH = "main.tcss"
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["main.tcss", "patients.tcss", "history.tcss", "settings.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "show_tab('patients')", N_("Patients")),
         Binding("f3", "show_tab('history')", N_("History")),

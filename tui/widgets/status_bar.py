@@ -31,7 +31,6 @@ class StatusBar(Static):
 
     DEFAULT_CSS = """
     StatusBar {
-        dock: bottom;
         height: 1;
         padding: 0 1;
         background: $panel;
