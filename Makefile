@@ -20,13 +20,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install Facteur with its dev tools
 
-run: $(STAMP) ## Set up the database (demo data on first run) and start Facteur
+run: $(STAMP) ## Set up the database (demo data on first run), start the agent and the TUI
 	$(BIN)/facteur db init --demo
-	@echo
-	@echo "Facteur is set up in var/. Try:"
-	@echo "  $(BIN)/facteur invoice list"
-	@echo "  $(BIN)/facteur patient list"
-	@echo "  $(BIN)/facteur --help"
+	@mkdir -p var
+	@echo "The agent runs beside the TUI and logs to var/agent.log; mail goes to var/mail/."
+	@$(BIN)/facteur agent >>var/agent.log 2>&1 & agent=$$!; \
+	  trap 'kill -TERM $$agent 2>/dev/null; wait $$agent 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/facteur tui
 
 test: $(STAMP) ## Install what the tests need and run them
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
