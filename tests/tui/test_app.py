@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 from textual.widgets import TabbedContent
@@ -65,3 +66,41 @@ def test_a_missing_database_names_db_init(tui_config: Config, tmp_path) -> None:
     with pytest.raises(DatabaseError) as info:
         build_app(config, "admin")
     assert "facteur db init" in str(info.value)
+
+
+async def test_the_status_bar_shows_the_agent_the_outbox_and_the_last_sync(
+    make_app: Callable[..., object], clinic: Clinic_
+) -> None:
+    from datetime import timedelta
+
+    from models.agent_state import beat
+    from models.invoicing import LineInput, bill, create_draft
+    from models.messaging import OutboxMessage
+    from models.patient import Patient
+
+    from .conftest import FROZEN_NOW
+
+    patient = Patient.create(last_name="Roy", first_name="Luc", email="luc@example.org")
+    invoice = bill(
+        create_draft(
+            patient=patient,
+            billing_company=clinic.company,
+            provider=clinic.provider,
+            lines=[LineInput("Consultation", Decimal(1), 8500, Decimal(0), "C01")],
+        ),
+        now=FROZEN_NOW,
+    )
+    for status in ("pending", "pending", "failed", "sent"):
+        OutboxMessage.create(
+            kind="invoice", invoice=invoice, recipient_email="luc@example.org", language="fr", status=status
+        )
+    beat("host:1", "host", 1, online=True, synced=True, now=FROZEN_NOW - timedelta(seconds=30))
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)):  # type: ignore[attr-defined]
+        text = str((await wait_status(app)).render())
+        # 11:29 in Montréal (EDT) on the frozen day: today's sync is a bare time, so the line fits 80 columns
+        assert text == "Agent: online · to send: 2 · failed: 1 · last sync: 11:29", text
+    beat("host:1", "host", 1, online=False, now=FROZEN_NOW)
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)):  # type: ignore[attr-defined]
+        assert "Agent: offline" in str((await wait_status(app)).render())

@@ -13,7 +13,7 @@ from textual import work
 from textual.widgets import Static
 
 from locales import L_, N_, LazyText
-from locales.formatting import format_datetime
+from locales.formatting import format_datetime, local_datetime
 from models.agent_state import AgentState, AgentSummary
 from models.base import utcnow
 from tui.session import StaffSession
@@ -79,9 +79,7 @@ class StatusBar(Static):
         if summary.last_sync_at is None:
             synced = tr.gettext(N_("never"))
         else:
-            synced = format_datetime(
-                summary.last_sync_at, self.session.timezone, tr.language, self.session.country, "short"
-            )
+            synced = self._sync_time(summary.last_sync_at)
         self.update(
             tr.format(
                 N_("Agent: {state} · to send: {pending} · failed: {failed} · last sync: {synced}"),
@@ -93,3 +91,10 @@ class StatusBar(Static):
         )
         self.set_class(summary.failed > 0, "-failed")
         self.set_class(summary.state != AgentState.ONLINE and summary.failed == 0, "-stopped")
+
+    def _sync_time(self, synced_at: datetime) -> str:
+        """Today's syncs as a bare time, so the line fits 80 columns; older ones with their date."""
+        tz = self.session.timezone
+        same_day = local_datetime(synced_at, tz).date() == local_datetime(self.clock(), tz).date()
+        width = "HH:mm" if same_day else "short"
+        return format_datetime(synced_at, tz, self.session.tr.language, self.session.country, width)
