@@ -51,9 +51,7 @@ class TransmissionsScreen(Screen[None]):
         Binding("f", "filter", N_("Filter")),
     ]
 
-    def __init__(
-        self, session: StaffSession, *, page_size: int = 100, refresh_seconds: float = 5.0
-    ) -> None:
+    def __init__(self, session: StaffSession, *, page_size: int = 100, refresh_seconds: float = 5.0) -> None:
         super().__init__()
         self.session = session
         self.page_size = page_size
@@ -61,7 +59,7 @@ class TransmissionsScreen(Screen[None]):
         self.filters = LogFilters()
         self.rows: list[LogRow] = []
         self.has_more = False
-        self.loading: int | None = None  # the token of the read whose rows are awaited
+        self.reading: int | None = None  # the token of the read whose rows are awaited
         self.token = 0
 
     def compose(self) -> ComposeResult:
@@ -75,6 +73,7 @@ class TransmissionsScreen(Screen[None]):
         yield Static("", id="tx-error", markup=False)
         yield TransmissionLog(self.session, id="tx-table")
         yield Static("", id="tx-empty")
+        yield Static("", id="tx-selected", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -115,9 +114,9 @@ class TransmissionsScreen(Screen[None]):
     def _show_title(self) -> None:
         tr = self.session.tr
         if self.filters.outbox:
-            title = tr.gettext(N_("Outbox: every message queued, newest first"))
+            title = tr.gettext(N_("Outbox, newest first"))
         else:
-            title = tr.gettext(N_("Transmissions: every attempt on every channel, newest first"))
+            title = tr.gettext(N_("Transmissions, newest first"))
         self.query_one("#tx-title", Static).update(f"[b]{title}[/b]")
 
     # Reading ----------------------------------------------------------------------------
@@ -125,20 +124,20 @@ class TransmissionsScreen(Screen[None]):
     def reload(self) -> None:
         """Read the first page for the current filters, dropping any read in flight."""
         self.token += 1
-        self.loading = self.token
+        self.reading = self.token
         self.fetch(self.token, self.filters, None, self.page_size, replace=True)
 
     def refresh_rows(self) -> None:
         """Read again the rows shown (at least a page); skipped while another read runs."""
-        if self.loading is None and self.is_current:
+        if self.reading is None and self.is_current:
             self.token += 1
-            self.loading = self.token
+            self.reading = self.token
             self.fetch(self.token, self.filters, None, max(len(self.rows), self.page_size), replace=True)
 
     def load_more(self) -> None:
-        if self.loading is None and self.has_more and self.rows:
+        if self.reading is None and self.has_more and self.rows:
             self.token += 1
-            self.loading = self.token
+            self.reading = self.token
             self.fetch(self.token, self.filters, self.rows[-1].id, self.page_size, replace=False)
 
     @work(thread=True, exclusive=True, group="transmissions-load")
@@ -159,9 +158,9 @@ class TransmissionsScreen(Screen[None]):
             self.app.call_from_thread(self._loaded, token, rows, limit, replace)
 
     def _loaded(self, token: int, rows: list[LogRow], limit: int, replace: bool) -> None:
-        if token != self.loading:
+        if token != self.reading:
             return  # the filters changed since: a newer read brings the rows
-        self.loading = None
+        self.reading = None
         self.rows = rows if replace else self.rows + rows
         self.has_more = len(rows) == limit
         self.query_one("#tx-invoice").remove_class("-invalid")
@@ -170,15 +169,17 @@ class TransmissionsScreen(Screen[None]):
         table.show(self.rows)
         table.display = bool(self.rows)
         self.query_one("#tx-empty").display = not self.rows
+        self._show_selected()
         self.refresh_bindings()
 
     def _failed(self, token: int, text: str, *, quiet: bool, bad_invoice: bool = False) -> None:
-        if token != self.loading:
+        if token != self.reading:
             return
-        self.loading = None
+        self.reading = None
         if bad_invoice:
             self.rows, self.has_more = [], False
             self.query_one(TransmissionLog).show([])
+            self._show_selected()
             self.query_one("#tx-invoice").add_class("-invalid")
             self._show_error(text)
         elif not quiet:
@@ -193,7 +194,14 @@ class TransmissionsScreen(Screen[None]):
     def near_the_end(self, event: DataTable.RowHighlighted) -> None:
         if event.cursor_row >= len(self.rows) - NEAR_END:
             self.load_more()
+        self._show_selected()
         self.refresh_bindings()
+
+    def _show_selected(self) -> None:
+        """The highlighted row's full reply and provider id, which the columns may cut."""
+        row = self.query_one(TransmissionLog).selected
+        parts = (row.code, row.detail, row.provider_id) if row is not None else ()
+        self.query_one("#tx-selected", Static).update(" · ".join(part for part in parts if part))
 
     # Filters ----------------------------------------------------------------------------
 
@@ -280,17 +288,26 @@ class TransmissionsScreen(Screen[None]):
             return
         tr = self.session.tr
         question = tr.format(
-            N_("Send invoice {number} again to {recipient}?"), number=row.number, recipient=row.recipient or "—"
+            N_("Send invoice {number} again to {recipient}?"),
+            number=row.number,
+            recipient=row.recipient or "—",
         )
         dialog = ConfirmDialog(question, tr.gettext(N_("Send again")), tr.gettext(N_("Cancel")))
-        self.app.push_screen(dialog, lambda yes: self.run_resend(row) if yes else None)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_resend(row)
+
+        self.app.push_screen(dialog, answered)
 
     @work(thread=True, group="transmissions-write")
     def run_resend(self, row: LogRow) -> None:
         tr = self.session.tr
         try:
             with database_thread():
-                item = OutboxMessage.get_by_id(row.id) if self.filters.outbox else Transmission.get_by_id(row.id)
+                item = (
+                    OutboxMessage.get_by_id(row.id) if self.filters.outbox else Transmission.get_by_id(row.id)
+                )
                 queued = resend(item, staff=self.session.staff)
         except DB_ERRORS as exc:
             self.app.call_from_thread(self.notify, error_text(exc, tr), severity="error")
@@ -313,7 +330,12 @@ class TransmissionsScreen(Screen[None]):
             recipient=row.recipient or "—",
         )
         dialog = ConfirmDialog(question, tr.gettext(N_("Cancel the message")), tr.gettext(N_("Keep it")))
-        self.app.push_screen(dialog, lambda yes: self.run_cancel(row) if yes else None)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_cancel(row)
+
+        self.app.push_screen(dialog, answered)
 
     @work(thread=True, group="transmissions-write")
     def run_cancel(self, row: LogRow) -> None:
@@ -330,14 +352,14 @@ class TransmissionsScreen(Screen[None]):
     def _written(self, text: str) -> None:
         self.notify(text)
         self.post_message(DataChanged("outbox"))
-        self.loading = None  # a refresh in flight may predate the write: read again now
+        self.reading = None  # a refresh in flight may predate the write: read again now
         self.refresh_rows()
 
     def action_leave(self) -> None:
         self.dismiss(None)
 
 
-def _parse_day(typed: str) -> date | None | bool:
+def _parse_day(typed: str) -> date | bool | None:
     """A ``YYYY-MM-DD`` day, ``None`` when blank, ``False`` when it is not a real date."""
     if not typed:
         return None

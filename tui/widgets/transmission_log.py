@@ -20,33 +20,38 @@ from models.invoicing import find_invoice
 from models.messaging import OutboxMessage, Transmission
 from models.outbox import fk_id
 from models.outbox_queries import OUTBOX_STATUS, outbox_query, recipient, transmission_query
+from models.outbox_queries import TRANSMISSION_STATUS as SHORT_STATUS
 from tui.session import StaffSession
 from tui.widgets.invoice_transmissions import CHANNEL, TRANSMISSION_STATUS
 
-# Below this width the channel and provider id columns are left out (80x24 stays readable).
+# Below WIDE the narrow columns are used (80x24 stays readable); the provider id needs WIDEST.
 WIDE = 110
+WIDEST = 160
 RECIPIENT_WIDTH = 24
 
-TRANSMISSION_COLUMNS: tuple[tuple[str, LazyText], ...] = (
-    ("at", L_("Time")),
-    ("number", L_("Invoice")),
-    ("channel", L_("Channel")),
-    ("recipient", L_("Recipient")),
-    ("status", L_("Status")),
-    ("code", L_("Code")),
-    ("provider_id", L_("Provider id")),
-    ("detail", L_("Detail")),
-)
-OUTBOX_COLUMNS: tuple[tuple[str, LazyText], ...] = (
-    ("at", L_("Queued")),
-    ("number", L_("Invoice")),
-    ("recipient", L_("Recipient")),
-    ("status", L_("Status")),
-    ("attempts", L_("Attempts")),
-    ("provider_id", L_("Provider id")),
-    ("detail", L_("Last error")),
-)
-NARROW_HIDDEN = frozenset({"channel", "provider_id"})
+TITLES: dict[str, LazyText] = {
+    "at": L_("Time"),
+    "queued": L_("Queued"),
+    "number": L_("Invoice"),
+    "channel": L_("Channel"),
+    "recipient": L_("Recipient"),
+    "status": L_("Status"),
+    "code": L_("Code"),
+    "attempts": L_("Attempts"),
+    "provider_id": L_("Provider id"),
+    "detail": L_("Detail"),
+    "reply": L_("Reply"),
+    "error": L_("Last error"),
+}
+# Columns per (outbox mode, wide); the narrow ones fit 80 cells with the reply's start showing.
+LAYOUTS: dict[tuple[bool, int], tuple[str, ...]] = {
+    (False, 2): ("at", "number", "channel", "recipient", "status", "code", "provider_id", "detail"),
+    (False, 1): ("at", "number", "channel", "recipient", "status", "code", "detail"),
+    (False, 0): ("at", "number", "recipient", "status", "reply"),
+    (True, 2): ("queued", "number", "recipient", "status", "attempts", "provider_id", "error"),
+    (True, 1): ("queued", "number", "recipient", "status", "attempts", "error"),
+    (True, 0): ("queued", "number", "recipient", "status", "error"),
+}
 
 
 @dataclass(frozen=True)
@@ -151,27 +156,29 @@ class TransmissionLog(DataTable[str]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.session = session
         self.outbox = False
-        self.wide = False
+        self.tier = 0  # 0 narrow, 1 wide, 2 widest
         self.rows_shown: list[LogRow] = []
 
     @property
-    def keys(self) -> list[str]:
-        columns = OUTBOX_COLUMNS if self.outbox else TRANSMISSION_COLUMNS
-        return [key for key, _ in columns if self.wide or key not in NARROW_HIDDEN]
+    def keys(self) -> tuple[str, ...]:
+        return LAYOUTS[self.outbox, self.tier]
+
+    @property
+    def wide(self) -> bool:
+        return self.tier > 0
 
     def layout_for(self, outbox: bool, width: int) -> None:
         """Choose the mode's columns for ``width`` cells; redraws when either changed."""
-        wide = width >= WIDE
-        if (outbox, wide) != (self.outbox, self.wide) or not self.columns:
-            self.outbox, self.wide = outbox, wide
+        tier = 2 if width >= WIDEST else 1 if width >= WIDE else 0
+        if (outbox, tier) != (self.outbox, self.tier) or not self.columns:
+            self.outbox, self.tier = outbox, tier
             self.apply_texts()
 
     def apply_texts(self) -> None:
         tr = self.session.tr
-        titles = dict(OUTBOX_COLUMNS if self.outbox else TRANSMISSION_COLUMNS)
         self.clear(columns=True)
         for key in self.keys:
-            self.add_column(tr.gettext(titles[key]), key=key)
+            self.add_column(tr.gettext(TITLES[key]), key=key)
         rows, self.rows_shown = self.rows_shown, []
         self.show(rows)
 
@@ -207,19 +214,25 @@ class TransmissionLog(DataTable[str]):
 
     def _cells(self, row: LogRow) -> dict[str, str]:
         tr, session = self.session.tr, self.session
-        statuses = OUTBOX_STATUS if self.outbox else TRANSMISSION_STATUS
-        status = statuses.get(row.status)
+        if self.outbox:
+            status = OUTBOX_STATUS.get(row.status)
+        else:  # the long labels ("deferred, will retry") where there is room
+            status = (TRANSMISSION_STATUS if self.wide else SHORT_STATUS).get(row.status)
         channel = CHANNEL.get(row.channel)
-        detail_width = 60 if self.wide else 30
+        detail = " ".join((row.detail or "").split()) if row.status != "sent" else ""
+        reason_width = 60 if self.wide else 40  # the whole text shows below the table
+        at = format_datetime(row.at, session.timezone, tr.language, session.country, "short")
         return {
-            "at": format_datetime(row.at, session.timezone, tr.language, session.country, "short"),
+            "at": at,
+            "queued": at,
             "number": row.number,
             "channel": tr.gettext(channel) if channel else row.channel,
-            "recipient": shorten(row.recipient or "—", RECIPIENT_WIDTH),
+            "recipient": shorten(row.recipient or "—", RECIPIENT_WIDTH if self.wide else 20),
             "status": tr.gettext(status) if status else row.status,
             "code": row.code or "",
             "attempts": str(row.attempts),
             "provider_id": shorten(row.provider_id or "", 40),
-            "detail": shorten(" ".join((row.detail or "").split()), detail_width) if row.status != "sent" else "",
+            "detail": shorten(detail, reason_width),
+            "reply": shorten(" ".join(part for part in (row.code, detail) if part), reason_width),
+            "error": shorten(detail, reason_width),
         }
-
