@@ -20,13 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from agent.pdf import InvoicePdfs
 from agent.service import build_agent
 from models.clinic import BillingCompany, Clinic
 from models.config import parse_config
 from models.db import db, open_database
 from models.messaging import OutboxMessage
 from models.schema import ensure_schema
-from tests.agent.conftest import TinyPdfs
 from tests.agent.smtp_server import free_port
 from tests.outbox_helpers import billed_invoice
 
@@ -35,7 +35,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--pdf", action="store_true", help="attach a small PDF to each message")
+    parser.add_argument(
+        "--pdf",
+        action="store_true",
+        help="attach the invoice PDF to each message (rendered once, then from the cache)",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
     database = open_database(f"sqlite:///{folder / 'bench.db'}")
@@ -75,7 +79,7 @@ def main() -> None:
             "locales": {"watch": False},
         }
     )
-    agent = build_agent(config, pdfs=TinyPdfs())
+    agent = build_agent(config, pdfs=InvoicePdfs(folder / "pdf-cache"))
     started = time.perf_counter()
     asyncio.run(agent.run(once=True))
     elapsed = time.perf_counter() - started

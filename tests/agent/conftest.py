@@ -1,53 +1,30 @@
-"""Agent fixtures: an aiosmtpd server on loopback, a config pointing at it, a small PDF provider."""
+"""Agent fixtures: aiosmtpd on loopback, a config pointing at it, the PDF renderer with its cache."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
+from agent.pdf import InvoicePdfs
 from models.config import Config, parse_config
-from models.invoice import Invoice
 from tests.agent.smtp_server import SmtpServer
 
 
-def tiny_pdf(text: str) -> bytes:
-    """A valid one-page PDF showing ``text`` (stands in until the ``agent.pdf`` renderer is merged)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+@pytest.fixture
+def pdfs(tmp_path: Path) -> InvoicePdfs:
+    """The real renderer with a cache of its own: each invoice is rendered once per test."""
+    return InvoicePdfs(tmp_path / "pdf-cache")
 
 
-class TinyPdfs:
-    """A ``PdfProvider`` for the tests: the invoice number in a valid PDF."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def get(self, invoice: Invoice, language: str) -> bytes:
-        self.calls += 1
-        return tiny_pdf(f"{invoice.number} {language}")
-
-    def filename(self, invoice: Invoice, language: str) -> str:
-        return f"{invoice.number}.pdf"
+def pdf_text(data: bytes) -> str:
+    """The text of every page of a PDF (pypdf), to check what a patient receives."""
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
 
 
 @pytest.fixture

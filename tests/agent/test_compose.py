@@ -7,13 +7,14 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 from agent.compose import Composer
+from agent.pdf import InvoicePdfs
 from agent.service import build_agent
 from models.config import parse_config
 from models.enums import OutboxStatus
 from models.invoicing import record_payment
 from models.messaging import OutboxMessage, Transmission
 from models.outbox import enqueue_invoice_email
-from tests.agent.conftest import TinyPdfs
+from tests.agent.conftest import pdf_text
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 
@@ -22,12 +23,12 @@ def plain_body(email: object) -> str:
     return email.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
 
 
-def test_french_body(setup: Setup) -> None:
+def test_french_body(setup: Setup, pdfs: InvoicePdfs) -> None:
     setup.clinic.address = "123, rue du Parc\nMontréal QC"
     setup.clinic.save()
     invoice = billed_invoice(setup.company, language="fr", price_cents=123456)
     message = enqueue_invoice_email(invoice, staff=setup.provider)
-    email = Composer(TinyPdfs(), "facturation@clinique.example").compose(message)
+    email = Composer(pdfs, "facturation@clinique.example").compose(message)
     body = plain_body(email)
     date = invoice.issue_date.strftime("%Y/%m/%d")
     assert body.startswith("Bonjour Marie Tremblay,\n\n")
@@ -42,25 +43,30 @@ def test_french_body(setup: Setup) -> None:
         assert "Consultation" not in str(email[header])  # no service detail in headers
 
 
-def test_english_body_escapes_html_and_shows_a_paid_invoice(setup: Setup) -> None:
+def test_english_body_escapes_html_and_shows_a_paid_invoice(setup: Setup, pdfs: InvoicePdfs) -> None:
     invoice = billed_invoice(setup.company, language="en", price_cents=5000)
     record_payment(invoice, 5000, "cash")
     message = enqueue_invoice_email(invoice, message="See <you> soon & thanks")
-    email = Composer(TinyPdfs(), "facturation@clinique.example").compose(message)
+    email = Composer(pdfs, "facturation@clinique.example").compose(message)
     body = plain_body(email)
     assert body.startswith("Hello Marie Tremblay,\n\nSee <you> soon & thanks\n")
     assert "This invoice is paid. Thank you!" in body
     assert "Amount due" not in body
     html = email.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "See &lt;you&gt; soon &amp; thanks" in html
+    (attachment,) = list(email.iter_attachments())
+    assert attachment.get_filename() == f"invoice-{invoice.number}.pdf"
+    assert "PAID" in pdf_text(attachment.get_content())  # the English PDF, stamped as paid
 
 
-async def test_maildir_backend_writes_messages_a_mail_client_opens(setup: Setup, tmp_path: Path) -> None:
+async def test_maildir_backend_writes_messages_a_mail_client_opens(
+    setup: Setup, tmp_path: Path, pdfs: InvoicePdfs
+) -> None:
     config = parse_config(
         {"email": {"backend": "maildir", "path": "mail"}, "locales": {"watch": False}}, tmp_path / "f.toml"
     )
     messages = [enqueue_invoice_email(billed_invoice(setup.company)) for _ in range(3)]
-    assert await build_agent(config, pdfs=TinyPdfs()).run(once=True) is True
+    assert await build_agent(config, pdfs=pdfs).run(once=True) is True
     folder = mailbox.Maildir(tmp_path / "mail", create=False)
     stored = sorted(
         (message_from_bytes(folder.get_bytes(key), policy=policy.default) for key in folder.iterkeys()),

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from agent.pdf import InvoicePdfs
 from agent.service import build_agent
 from models.clinic import Staff
 from models.enums import OutboxStatus
 from models.messaging import Notification, OutboxMessage, Transmission
 from models.outbox import enqueue_invoice_email
-from tests.agent.conftest import TinyPdfs, agent_config
+from tests.agent.conftest import agent_config, pdf_text
 from tests.agent.smtp_server import SmtpServer
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
@@ -32,8 +33,13 @@ def attempts_of(message: OutboxMessage) -> list[Transmission]:
     return list(Transmission.select().where(Transmission.message == message.id).order_by(Transmission.id))
 
 
+def real_pdfs(tmp_path: Path) -> InvoicePdfs:
+    """The real renderer, its cache in the test's folder (one render per invoice across drains)."""
+    return InvoicePdfs(tmp_path / "pdf-cache")
+
+
 async def drain(tmp_path: Path, port: int, **agent: object) -> bool:
-    return await build_agent(agent_config(port, tmp_path, **agent), pdfs=TinyPdfs()).run(once=True)
+    return await build_agent(agent_config(port, tmp_path, **agent), pdfs=real_pdfs(tmp_path)).run(once=True)
 
 
 async def test_accepted(setup: Setup, smtp_server: SmtpServer, tmp_path: Path) -> None:
@@ -54,6 +60,10 @@ async def test_accepted(setup: Setup, smtp_server: SmtpServer, tmp_path: Path) -
     (attachment,) = list(email.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_content().startswith(b"%PDF-")
+    text = pdf_text(attachment.get_content())
+    invoice = sent.invoice
+    assert invoice.number in text and "Marie Tremblay" in text  # the real invoice, rendered
+    assert attachment.get_filename() == f"facture-{invoice.number}.pdf"
     (row,) = attempts_of(message)
     assert (row.channel, row.status, row.reply_code, row.provider_id) == (
         "email",
@@ -140,7 +150,7 @@ async def test_server_down_is_offline_without_spending_attempts(
     messages = [queue(setup) for _ in range(3)]
     smtp_server.stop()
     config = agent_config(smtp_server.port, tmp_path)
-    agent = build_agent(config, pdfs=TinyPdfs())
+    agent = build_agent(config, pdfs=real_pdfs(tmp_path))
     assert await agent.run(once=True) is False  # --once while offline: nothing sent
     for message in messages:
         waiting = reload(message)
@@ -150,7 +160,7 @@ async def test_server_down_is_offline_without_spending_attempts(
     assert beat.online is False
 
     # the service keeps probing and delivers when the server is back
-    agent = build_agent(config, pdfs=TinyPdfs())
+    agent = build_agent(config, pdfs=real_pdfs(tmp_path))
     agent.online = False
     running = asyncio.create_task(agent.run())
     await asyncio.sleep(0.5)
@@ -168,11 +178,14 @@ async def test_server_down_is_offline_without_spending_attempts(
 async def test_a_message_picked_up_within_two_seconds(
     setup: Setup, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
-    agent = build_agent(agent_config(smtp_server.port, tmp_path, poll_seconds=1.0), pdfs=TinyPdfs())
+    pdfs = real_pdfs(tmp_path)
+    invoice = billed_invoice(setup.company)
+    pdfs.get(invoice, "fr")  # rendered beforehand: this measures the pick-up, not WeasyPrint's start
+    agent = build_agent(agent_config(smtp_server.port, tmp_path, poll_seconds=1.0), pdfs=pdfs)
     running = asyncio.create_task(agent.run())
     await asyncio.sleep(0.3)
     queued_at = time.monotonic()
-    message = queue(setup)
+    message = enqueue_invoice_email(invoice)
     while reload(message).status != OutboxStatus.SENT and time.monotonic() - queued_at < 5:
         await asyncio.sleep(0.02)
     picked = time.monotonic() - queued_at
@@ -184,7 +197,7 @@ async def test_a_message_picked_up_within_two_seconds(
 async def test_a_bad_message_does_not_stop_the_loop(
     setup: Setup, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
-    class BrokenPdfs(TinyPdfs):
+    class BrokenPdfs(InvoicePdfs):
         def get(self, invoice, language):  # type: ignore[no-untyped-def]
             if invoice.total_cents == 1:
                 raise RuntimeError("renderer bug")
@@ -192,15 +205,18 @@ async def test_a_bad_message_does_not_stop_the_loop(
 
     bad = enqueue_invoice_email(billed_invoice(setup.company, price_cents=1))
     good = queue(setup)
-    await build_agent(agent_config(smtp_server.port, tmp_path), pdfs=BrokenPdfs()).run(once=True)
+    await build_agent(agent_config(smtp_server.port, tmp_path), pdfs=BrokenPdfs(tmp_path / "pdf-cache")).run(
+        once=True
+    )
     assert reload(bad).status == OutboxStatus.FAILED
     assert "renderer bug" in reload(bad).last_error
     assert reload(good).status == OutboxStatus.SENT
 
 
 async def test_reused_connections(setup: Setup, smtp_server: SmtpServer, tmp_path: Path) -> None:
-    for _ in range(10):
-        queue(setup)
+    invoice = billed_invoice(setup.company)
+    for _ in range(10):  # one invoice: one render, ten messages
+        enqueue_invoice_email(invoice)
     await drain(tmp_path, smtp_server.port, concurrency=2)
     assert len(smtp_server.handler.received) == 10
     assert smtp_server.handler.connections <= 2

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,39 +11,15 @@ import peewee
 
 from models.agent_state import AgentHeartbeat
 from models.messaging import OutboxMessage
+from tests.agent.conftest import pdf_text
+from tests.agent.process_helpers import CONCURRENCY, start_agent, write_config
 from tests.agent.smtp_server import SmtpServer
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 
-CONCURRENCY = 4
 
-
-def write_config(tmp_path: Path, database: peewee.Database, port: int, **agent: object) -> Path:
-    settings = {"concurrency": CONCURRENCY, "poll_seconds": 0.2, "retry_base_seconds": 0.05, **agent}
-    lines = "\n".join(f"{key} = {value}" for key, value in settings.items())
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        f'[database]\nurl = "sqlite:///{database.database}"\n'
-        f'[email]\nbackend = "smtp"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n'
-        f'from_address = "facturation@clinique.example"\n[agent]\n{lines}\n',
-        encoding="utf-8",
-    )
-    return config
-
-
-def start_agent(config: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "FACTEUR_CONFIG": str(config), "FACTEUR_LANG": "en"}
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "facteur"), "agent", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def queue_many(setup: Setup, count: int) -> None:
-    """``count`` messages (without PDF: the process uses the real renderer) for one invoice."""
+def queue_many(setup: Setup, count: int, *, attach_pdf: bool = False) -> None:
+    """``count`` messages for one invoice; with ``attach_pdf`` the process renders it once (cached)."""
     invoice = billed_invoice(setup.company)
     rows = [
         {
@@ -54,7 +27,7 @@ def queue_many(setup: Setup, count: int) -> None:
             "invoice": invoice.id,
             "recipient_email": f"patient{n}@example.org",
             "language": "fr",
-            "attach_pdf": False,
+            "attach_pdf": attach_pdf,
             "personal_message": f"message {n}",
         }
         for n in range(count)
@@ -71,11 +44,16 @@ def statuses() -> Counter[str]:
 def test_once_drains_and_exits_0(
     setup: Setup, database: peewee.Database, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
-    queue_many(setup, 5)
+    queue_many(setup, 5, attach_pdf=True)
     agent = start_agent(write_config(tmp_path, database, smtp_server.port), "--once")
     _, err = agent.communicate(timeout=60)
     assert agent.returncode == 0, err
     assert statuses() == {"sent": 5}
+    number = OutboxMessage.select().first().invoice.number
+    for received in smtp_server.handler.received:
+        (attachment,) = list(received.email.iter_attachments())
+        assert number in pdf_text(attachment.get_content())
+    assert len(list((tmp_path / "pdf-cache").glob("*.pdf"))) == 1  # rendered once for five messages
     assert "message 0" not in err and "patient0@" not in err  # no bodies, no addresses in the log
     (beat,) = AgentHeartbeat.select()
     assert beat.stopped_at is not None
@@ -113,7 +91,7 @@ def test_kill_9_mid_drain_loses_nothing(
     setup: Setup, database: peewee.Database, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     total = 500
-    queue_many(setup, total)
+    queue_many(setup, total, attach_pdf=True)
     config = write_config(tmp_path, database, smtp_server.port)
     agent = start_agent(config)
     deadline = time.monotonic() + 60

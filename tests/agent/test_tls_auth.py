@@ -16,11 +16,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from agent.pdf import InvoicePdfs
 from agent.service import build_agent
 from models.config import parse_config
 from models.messaging import OutboxMessage
 from models.outbox import enqueue_invoice_email
-from tests.agent.conftest import TinyPdfs
 from tests.agent.smtp_server import SmtpServer
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
@@ -109,7 +109,7 @@ async def test_starttls_with_authentication(
     settings = config(
         tmp_path, starttls_server.port, "starttls", username="clinic", password_env="FACTEUR_SMTP_PASSWORD"
     )
-    assert await build_agent(settings, pdfs=TinyPdfs()).run(once=True) is True
+    assert await build_agent(settings, pdfs=InvoicePdfs(tmp_path / "pdf-cache")).run(once=True) is True
     assert OutboxMessage.get_by_id(message.id).status == "sent"
     assert len(starttls_server.handler.received) == 1
 
@@ -133,7 +133,7 @@ async def test_a_wrong_password_is_offline_and_never_logged(
         timeout=1,
     )
     with caplog.at_level(logging.DEBUG, logger="facteur"):
-        assert await build_agent(settings, pdfs=TinyPdfs()).run(once=True) is False
+        assert await build_agent(settings, pdfs=InvoicePdfs(tmp_path / "pdf-cache")).run(once=True) is False
     waiting = OutboxMessage.get_by_id(message.id)
     assert (waiting.status, waiting.attempts) == ("pending", 0)
     assert "hors ligne" in caplog.text and "impossible de joindre le serveur SMTP" in caplog.text
@@ -144,7 +144,9 @@ async def test_plain_connection_refused_by_a_server_requiring_starttls(
     setup: Setup, starttls_server: SmtpServer, tmp_path: Path
 ) -> None:
     message = enqueue_invoice_email(billed_invoice(setup.company))
-    await build_agent(config(tmp_path, starttls_server.port, "none"), pdfs=TinyPdfs()).run(once=True)
+    await build_agent(
+        config(tmp_path, starttls_server.port, "none"), pdfs=InvoicePdfs(tmp_path / "pdf-cache")
+    ).run(once=True)
     assert OutboxMessage.get_by_id(message.id).status != "sent"
     assert starttls_server.handler.received == []
 
@@ -153,7 +155,12 @@ async def test_implicit_tls(setup: Setup, certificate: tuple[Path, Path], tmp_pa
     server = SmtpServer(ssl_context=server_context(certificate)).start()
     try:
         message = enqueue_invoice_email(billed_invoice(setup.company))
-        assert await build_agent(config(tmp_path, server.port, "tls"), pdfs=TinyPdfs()).run(once=True) is True
+        assert (
+            await build_agent(
+                config(tmp_path, server.port, "tls"), pdfs=InvoicePdfs(tmp_path / "pdf-cache")
+            ).run(once=True)
+            is True
+        )
         assert OutboxMessage.get_by_id(message.id).status == "sent"
     finally:
         server.stop()
