@@ -312,3 +312,15 @@ def test_snapshot(
         await open_log(pilot, refresh_seconds=3600)
 
     assert snap_compare(app, terminal_size=size, run_before=show)
+
+
+async def test_f5_opens_the_transmissions_from_the_main_screen(make_app: Callable[..., object]) -> None:
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await pilot.pause()
+        await pilot.press("f5")
+        await pilot.pause()
+        assert isinstance(app.screen, TransmissionsScreen)  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, TransmissionsScreen)  # type: ignore[attr-defined]

@@ -24,13 +24,14 @@ TAB_TITLES = {"patients": N_("Patients"), "history": N_("History"), "settings": 
 
 
 class MainScreen(Screen[None]):
-    """Where the day is spent; F2/F3/F4 switch tabs, Ctrl+N starts an invoice."""
+    """Where the day is spent; F2/F3/F4 switch tabs, F5 shows what was sent, Ctrl+N starts an invoice."""
 
     CSS_PATH: ClassVar[list[str | PurePath]] = ["main.tcss", "patients.tcss", "history.tcss", "settings.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "show_tab('patients')", N_("Patients")),
         Binding("f3", "show_tab('history')", N_("History")),
         Binding("f4", "show_tab('settings')", N_("Settings")),
+        Binding("f5", "transmissions", N_("Transmissions")),
         Binding("ctrl+n", "new_invoice", N_("New invoice")),
     ]
 
@@ -84,6 +85,11 @@ class MainScreen(Screen[None]):
 
     def action_new_invoice(self) -> None:
         self.post_message(NewInvoice())
+
+    def action_transmissions(self) -> None:
+        from tui.screens.transmissions import TransmissionsScreen
+
+        self.app.push_screen(TransmissionsScreen(self.session))
 
     @on(TabbedContent.TabActivated)
     def focus_active_view(self, event: TabbedContent.TabActivated) -> None:
