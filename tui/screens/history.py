@@ -63,7 +63,9 @@ class HistoryView(Vertical):
         self.generation = 0  # bumped by every new filter or sort; older pages are dropped
         self.loaded_rows = 0
         self.exhausted = False
-        self.loading = False
+        # Not ``loading``: that is Widget's reactive, which covers the view with a spinner and blurs
+        # the field being typed in (the focus-leaving-the-search bug).
+        self.fetching = False
         self._debounce: Timer | None = None
         self._typing: Input | None = None  # the filter field being typed in
         self.rows_by_id: dict[int, HistoryRow] = {}  # what the table shows, to redraw it in new wording
@@ -175,13 +177,13 @@ class HistoryView(Vertical):
         self.generation += 1
         self.loaded_rows = 0
         self.exhausted = False
-        self.loading = True
+        self.fetching = True
         self.fetch(self.generation, self.filters, self.sort, self.descending, 0)
 
     def load_more(self) -> None:
-        if self.loading or self.exhausted:
+        if self.fetching or self.exhausted:
             return
-        self.loading = True
+        self.fetching = True
         self.fetch(self.generation, self.filters, self.sort, self.descending, self.loaded_rows)
 
     @work(thread=True, exclusive=True, group="history")
@@ -201,7 +203,7 @@ class HistoryView(Vertical):
 
     def _failed(self, generation: int, exc: BaseException) -> None:
         if generation == self.generation:
-            self.loading = False
+            self.fetching = False
             self.notify(error_text(exc, self.session.tr), severity="error")
 
     def _show_page(self, generation: int, offset: int, rows: list[HistoryRow]) -> None:
@@ -216,7 +218,7 @@ class HistoryView(Vertical):
         self.rows_by_id.update({row.id: row for row in rows})
         self.loaded_rows += len(rows)
         self.exhausted = len(rows) < PAGE_SIZE
-        self.loading = False
+        self.fetching = False
         typing = self._typing
         if offset == 0 and typing is not None and self.screen.is_active:
             # Refilling the table may blur the field being typed in (a Textual relayout): keep typing.
@@ -261,6 +263,13 @@ class HistoryView(Vertical):
             self.load_more()
 
     # Opening and row actions
+
+    def first_shown_id(self) -> int | None:
+        """The invoice on the first row, if any (what a fresh filter shows on top)."""
+        table = self.query_one("#history-table", DataTable)
+        if not table.row_count:
+            return None
+        return int(str(table.coordinate_to_cell_key((0, 0)).row_key.value))  # type: ignore[arg-type]
 
     def selected_invoice(self) -> int | None:
         table = self.query_one("#history-table", DataTable)
