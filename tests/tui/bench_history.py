@@ -247,7 +247,7 @@ def report(title: str, figures: dict[str, list[float]]) -> None:
             ordered = sorted(values)
             p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
             print(
-                f"  {name:<10} median {statistics.median(values):7.1f} ms   p95 {p95:7.1f} ms   n={len(values)}"
+                f"  {name:<10} median {statistics.median(values):7.1f} ms  p95 {p95:7.1f} ms  n={len(values)}"
             )
 
 
