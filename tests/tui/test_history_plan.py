@@ -13,17 +13,19 @@ INVOICES = 100_000
 PATIENTS = 20_000
 
 
-@pytest.fixture
-def big(tui_db: peewee.Database, clinic: Clinic_) -> peewee.Database:
-    """20,000 patients and 100,000 invoices, generated inside SQLite (a second or so)."""
-    tui_db.execute_sql(
+def fill_history(
+    database: peewee.Database, company_id: int, invoices: int = INVOICES, patients: int = PATIENTS
+) -> None:
+    """``patients`` patients (NomN Prenom) and ``invoices`` invoices, generated inside SQLite (a second
+    or so for 100,000): invoice i is CDP-2025-000000i, issued 2023-01-01 + i // 100 days."""
+    database.execute_sql(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
         "INSERT INTO patient (last_name, first_name, search_name, receive_reminders, "
         "consent_email_attachments, created_at, updated_at) "
         "SELECT 'Nom' || i, 'Prenom', 'nom' || i || ' prenom', 1, 0, '2026-01-01', '2026-01-01' FROM n",
-        (PATIENTS,),
+        (patients,),
     )
-    tui_db.execute_sql(
+    database.execute_sql(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
         "INSERT INTO invoice (number, billing_company_id, patient_id, third_party, billed_to_name, status, "
         "currency, issue_date, subtotal_cents, tax_cents, total_cents, paid_cents, version, created_at, "
@@ -32,9 +34,15 @@ def big(tui_db: peewee.Database, clinic: Clinic_) -> peewee.Database:
         "CASE i % 4 WHEN 0 THEN 'paid' WHEN 1 THEN 'billed' WHEN 2 THEN 'void' ELSE 'billed' END, 'CAD', "
         "date('2023-01-01', '+' || (i / 100) || ' days'), i % 50000, 0, i % 50000, 0, 1, "
         "'2026-01-01', '2026-01-01' FROM n",
-        (INVOICES, clinic.company.id, PATIENTS),
+        (invoices, company_id, patients),
     )
-    tui_db.execute_sql("ANALYZE")
+    database.execute_sql("ANALYZE")
+
+
+@pytest.fixture
+def big(tui_db: peewee.Database, clinic: Clinic_) -> peewee.Database:
+    """The clinic with ``fill_history``'s 100,000 invoices."""
+    fill_history(tui_db, clinic.company.id)
     return tui_db
 
 

@@ -1,8 +1,8 @@
 """The History tab: every invoice, filtered as you type, sorted, a page at a time.
 
 Rows come from SQL one page (``PAGE_SIZE``) at a time through indexes (``models.history``);
-the next page loads when the cursor or the scroll nears the end. Typing restarts a short
-debounce; each load is an exclusive worker, so a stale query is cancelled, and a page from
+the next page loads when the cursor or the scroll nears the end. Each filter change
+starts a load at once; each load is an exclusive worker, so a stale query is cancelled, and a page from
 an older filter (``generation``) is dropped.
 """
 
@@ -16,7 +16,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select
 from textual.worker import get_current_worker
 
@@ -30,18 +29,18 @@ from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.workers import DB_ERRORS, database_thread, error_text
 
-DEBOUNCE_SECONDS = 0.05
 NEAR_END = 20  # rows before the end at which the next page is fetched
 
-COLUMNS: dict[str, tuple[str, HistorySort]] = {
-    "number": (N_("Number"), HistorySort.NUMBER),
-    "date": (N_("Date"), HistorySort.DATE),
-    "patient": (N_("Patient"), HistorySort.PATIENT),
-    "status": (N_("Status"), HistorySort.STATUS),
-    "total": (N_("Total"), HistorySort.TOTAL),
-    "balance": (N_("Balance"), HistorySort.BALANCE),
+# Title, sort, width. Fixed widths: DataTable then never measures every cell of a new page.
+COLUMNS: dict[str, tuple[str, HistorySort, int]] = {
+    "number": (N_("Number"), HistorySort.NUMBER, 16),
+    "date": (N_("Date"), HistorySort.DATE, 10),
+    "patient": (N_("Patient"), HistorySort.PATIENT, 26),
+    "status": (N_("Status"), HistorySort.STATUS, 10),
+    "total": (N_("Total"), HistorySort.TOTAL, 13),
+    "balance": (N_("Balance"), HistorySort.BALANCE, 13),
 }
-SORTS = [HistorySort.NEWEST, *(sort for _, sort in COLUMNS.values())]
+SORTS = [HistorySort.NEWEST, *(sort for _, sort, _ in COLUMNS.values())]
 
 
 class HistoryView(Vertical):
@@ -63,8 +62,9 @@ class HistoryView(Vertical):
         self.generation = 0  # bumped by every new filter or sort; older pages are dropped
         self.loaded_rows = 0
         self.exhausted = False
-        self.loading = False
-        self._debounce: Timer | None = None
+        # Not ``loading``: that is Widget's reactive, which covers the view with a spinner and blurs
+        # the field being typed in (the focus-leaving-the-search bug).
+        self.fetching = False
         self._typing: Input | None = None  # the filter field being typed in
         self.rows_by_id: dict[int, HistoryRow] = {}  # what the table shows, to redraw it in new wording
 
@@ -75,8 +75,8 @@ class HistoryView(Vertical):
             yield Input(id="history-since", max_length=10, select_on_focus=False)
             yield Input(id="history-until", max_length=10, select_on_focus=False)
         table: DataTable[str | Text] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
-        for key in COLUMNS:
-            table.add_column("", key=key)
+        for key, (_, _, width) in COLUMNS.items():
+            table.add_column("", key=key, width=width)
         yield table
 
     def on_mount(self) -> None:
@@ -98,7 +98,7 @@ class HistoryView(Vertical):
         if value is not Select.NULL:
             status.value = value
         table = self.query_one("#history-table", DataTable)
-        for key, (title, sort) in COLUMNS.items():
+        for key, (title, sort, _) in COLUMNS.items():
             label = tr.gettext(title)
             if sort is self.sort:
                 label += " ▼" if self.descending else " ▲"
@@ -114,10 +114,10 @@ class HistoryView(Vertical):
     @on(Input.Changed, "#history-until")
     @on(Select.Changed, "#history-status")
     def filters_changed(self, event: Input.Changed | Select.Changed) -> None:
+        # No debounce: each change starts an exclusive worker that cancels the previous query, and a
+        # page of an older filter is dropped, so fast typing costs a few short queries, not a wait.
         self._typing = event.control if isinstance(event.control, Input) else None
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE_SECONDS, self.apply_filters)
+        self.apply_filters()
 
     def apply_filters(self) -> None:
         status = self.query_one("#history-status", Select).value
@@ -175,13 +175,13 @@ class HistoryView(Vertical):
         self.generation += 1
         self.loaded_rows = 0
         self.exhausted = False
-        self.loading = True
+        self.fetching = True
         self.fetch(self.generation, self.filters, self.sort, self.descending, 0)
 
     def load_more(self) -> None:
-        if self.loading or self.exhausted:
+        if self.fetching or self.exhausted:
             return
-        self.loading = True
+        self.fetching = True
         self.fetch(self.generation, self.filters, self.sort, self.descending, self.loaded_rows)
 
     @work(thread=True, exclusive=True, group="history")
@@ -201,7 +201,7 @@ class HistoryView(Vertical):
 
     def _failed(self, generation: int, exc: BaseException) -> None:
         if generation == self.generation:
-            self.loading = False
+            self.fetching = False
             self.notify(error_text(exc, self.session.tr), severity="error")
 
     def _show_page(self, generation: int, offset: int, rows: list[HistoryRow]) -> None:
@@ -216,7 +216,7 @@ class HistoryView(Vertical):
         self.rows_by_id.update({row.id: row for row in rows})
         self.loaded_rows += len(rows)
         self.exhausted = len(rows) < PAGE_SIZE
-        self.loading = False
+        self.fetching = False
         typing = self._typing
         if offset == 0 and typing is not None and self.screen.is_active:
             # Refilling the table may blur the field being typed in (a Textual relayout): keep typing.
@@ -261,6 +261,13 @@ class HistoryView(Vertical):
             self.load_more()
 
     # Opening and row actions
+
+    def first_shown_id(self) -> int | None:
+        """The invoice on the first row, if any (what a fresh filter shows on top)."""
+        table = self.query_one("#history-table", DataTable)
+        if not table.row_count:
+            return None
+        return int(str(table.coordinate_to_cell_key((0, 0)).row_key.value))  # type: ignore[arg-type]
 
     def selected_invoice(self) -> int | None:
         table = self.query_one("#history-table", DataTable)

@@ -1,0 +1,126 @@
+"""The History tab driven by Pilot: filter by text, status and dates, sort, page, open, send.
+
+120 invoices for 30 patients (``fill_history``): invoice i is CDP-2025-000000i, issued 2023-01-01,
+or 2023-01-02 from i = 100; statuses cycle paid, billed, void, billed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import peewee
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+
+from models.enums import InvoiceStatus
+from tui.screens.history import HistoryView
+
+from .conftest import Clinic_
+from .test_history_plan import fill_history
+
+
+@pytest.fixture
+def invoices(tui_db: peewee.Database, clinic: Clinic_) -> None:
+    fill_history(tui_db, clinic.company.id, invoices=120, patients=30)
+
+
+async def history(pilot: Pilot[Any]) -> HistoryView:
+    await pilot.press("f3")
+    await settle(pilot)
+    return pilot.app.screen.query_one(HistoryView)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.usefixtures("invoices")
+async def test_typing_filters_and_the_search_keeps_every_key(make_app: Callable[..., Any]) -> None:
+    app = make_app("clerk")
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await history(pilot)
+        search = view.query_one("#history-search", Input)
+        assert app.focused is search
+        assert view.loaded_rows == 50 and view.first_shown_id() == 120
+        for key in "nom7":  # a page lands between keys: the field keeps the focus and every key
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.focused is search
+        assert search.value == "nom7"
+        assert view.rows_by_id and {row.patient for row in view.rows_by_id.values()} == {"Prenom Nom7"}
+        await pilot.press("ctrl+a", "ctrl+k", "s", "r", "m")  # letters bound on the list type into the field
+        await settle(pilot)
+        assert search.value == "srm" and view.sort.value == "newest"
+        assert not view.rows_by_id and view.first_shown_id() is None
+
+
+@pytest.mark.usefixtures("invoices")
+async def test_status_and_date_range_filter_and_a_bad_date_is_marked(make_app: Callable[..., Any]) -> None:
+    app = make_app("clerk")
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await history(pilot)
+        view.query_one("#history-status", Select).value = InvoiceStatus.PAID.value
+        await settle(pilot)
+        assert view.rows_by_id and {row.status for row in view.rows_by_id.values()} == {InvoiceStatus.PAID}
+        view.query_one("#history-status", Select).clear()
+        since = view.query_one("#history-since", Input)
+        since.focus()
+        await pilot.press(*"2023-01-02")
+        await settle(pilot)
+        assert sorted(view.rows_by_id) == list(range(100, 121))
+        assert app.focused is since
+        until = view.query_one("#history-until", Input)
+        until.value = "2023-01-01"
+        await settle(pilot)
+        assert view.first_shown_id() is None  # an empty range
+        until.value = "2023-13-01"
+        await settle(pilot)
+        assert until.has_class("-invalid") and until.tooltip
+        assert sorted(view.rows_by_id) == list(range(100, 121))  # the bad date is left out, not guessed
+
+
+@pytest.mark.usefixtures("invoices")
+async def test_sort_reverse_and_the_next_page_as_the_cursor_nears_the_end(
+    make_app: Callable[..., Any],
+) -> None:
+    app = make_app("clerk")
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await history(pilot)
+        view.query_one("#history-table").focus()
+        await pilot.press("s")  # by number, highest first
+        await settle(pilot)
+        assert view.first_shown_id() == 120
+        await pilot.press("r")
+        await settle(pilot)
+        assert view.first_shown_id() == 1
+        assert view.loaded_rows == 50
+        for _ in range(4):
+            await pilot.press("pagedown")
+            await settle(pilot)
+        assert view.loaded_rows >= 100
+        assert list(view.rows_by_id)[:3] == [1, 2, 3]
+
+
+@pytest.mark.usefixtures("invoices")
+async def test_enter_opens_the_invoice_and_m_asks_to_send_it(make_app: Callable[..., Any]) -> None:
+    from tui.screens.invoice_detail import InvoiceDetailScreen
+
+    app = make_app("clerk")
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await history(pilot)
+        await pilot.press("enter")  # from the search: to the list
+        assert app.focused is view.query_one("#history-table")
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InvoiceDetailScreen)
+        assert app.screen.invoice_id == 119
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("m")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "SendInvoiceScreen"
