@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
+from typing import Any
 
 from locales import N_
 from models.base import utcnow
@@ -166,9 +167,8 @@ def patient_input_problems(data: PatientInput, clinic: Clinic, *, new: bool) -> 
         if value is None and not (new and item.name in ("last_name", "first_name")):
             continue
         try:
-            clean_patient_input(
-                replace(PatientInput(), **{item.name: "" if value is None else value}), clinic
-            )
+            single: dict[str, Any] = {item.name: "" if value is None else value}
+            clean_patient_input(PatientInput(**single), clinic)
         except ValidationError as exc:
             problems.append(exc)
     return problems

@@ -35,11 +35,11 @@ DEBOUNCE_SECONDS = 0.05
 NEAR_END = 20  # rows before the end at which the next page is fetched
 WIDE = 100  # from this many columns on, the insurance number has its own column
 
-# Column key, title, width (None: what is left).
+# Column key, title, width (None: a share of what is left: the name 45 %, the email the rest).
 COLUMNS: list[tuple[str, str, int | None]] = [
     ("name", N_("Name"), None),
-    ("phone", N_("Cell phone"), 13),
-    ("email", N_("Email"), 24),
+    ("phone", N_("Cell phone"), 12),
+    ("email", N_("Email"), None),
     ("language", N_("Lang."), 5),
     ("insurance", N_("Insurance no."), 14),
 ]
@@ -69,6 +69,7 @@ class PatientsView(Vertical):
         Binding("e", "edit", N_("Edit")),
         Binding("i", "invoice", N_("Invoice")),
         Binding("slash", "focus_search", N_("Search")),
+        Binding("down", "to_the_list", show=False),  # from the search field, as Enter does
     ]
 
     def __init__(self, session: StaffSession) -> None:
@@ -121,12 +122,12 @@ class PatientsView(Vertical):
         table: DataTable[str] = self.query_one("#patients-table", DataTable)
         table.clear(columns=True)
         shown = [column for column in COLUMNS if self.wide or column[0] != "insurance"]
-        fixed = sum(width or 0 for _, _, width in shown) + 2 * len(shown)
+        # What the fixed columns, cell padding and the scrollbar leave, for the name and the email.
+        left = self.size.width - sum(width or 0 for _, _, width in shown) - 2 * len(shown) - 2
+        name = max(12, left * 45 // 100)
+        flexible = {"name": name, "email": max(12, left - name)}
         for key, title, width in shown:
-            # The name takes what the others leave (the scrollbar and cell padding aside).
-            table.add_column(
-                self.session.tr.gettext(title), key=key, width=width or max(12, self.size.width - fixed - 2)
-            )
+            table.add_column(self.session.tr.gettext(title), key=key, width=width or flexible[key])
 
     def _cells(self, row: PatientRow) -> list[str]:
         cells = [
@@ -224,7 +225,7 @@ class PatientsView(Vertical):
             self.load_more()
 
     @on(Input.Submitted, "#patients-search")
-    def to_the_list(self) -> None:
+    def action_to_the_list(self) -> None:
         self.query_one("#patients-table", DataTable).focus()
 
     def action_focus_search(self) -> None:
