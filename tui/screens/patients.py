@@ -41,7 +41,7 @@ COLUMNS: list[tuple[str, str, int | None]] = [
     ("phone", N_("Cell phone"), 12),
     ("email", N_("Email"), None),
     ("language", N_("Lang."), 5),
-    ("insurance", N_("Insurance no."), 14),
+    ("insurance", N_("Health insurance"), 17),
 ]
 
 
