@@ -216,7 +216,9 @@ async def test_french_errors_for_a_french_speaker(
         form.query_one("#cell_phone", Input).value = "12"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "12 n’est pas un numéro de téléphone valide" in str(error_of(form, "cell_phone")).replace("'", "’")
+        assert "12 n’est pas un numéro de téléphone valide" in str(error_of(form, "cell_phone")).replace(
+            "'", "’"
+        )
         assert Patient.get_by_id(patients[0].id).cell_phone == "+15145551000"
 
 
