@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from locales import N_
 from models.base import utcnow
 from models.clinic import Clinic
 from models.db import db
-from models.errors import NotFoundError
+from models.errors import NotFoundError, ValidationError
 from models.patient import Patient
 from models.text import fold
 from models.validation import (
@@ -85,13 +86,22 @@ def edit_patient(patient_id: int, data: PatientInput, clinic: Clinic) -> Patient
     return patient
 
 
-def search_patients(text: str = "", limit: int | None = 50) -> list[Patient]:
+def search_patients(
+    text: str = "", limit: int | None = 50, *, after: tuple[str, int] | None = None
+) -> list[Patient]:
     """Patients whose name, email, phone or insurance number matches ``text``.
 
     Names match by folded prefix of "last first" or of "first" ("belanger el",
-    "elise"); digits match the phone's or insurance number's end or start.
+    "elise"); digits match the phone's or insurance number's end or start. Rows come
+    in ``(search_name, id)`` order; ``after`` (the last row's key) starts the next page
+    there, so a deep page costs no more than the first.
     """
     query = Patient.select().order_by(Patient.search_name, Patient.id)
+    if after is not None:
+        name, last_id = after
+        query = query.where(
+            (Patient.search_name > name) | ((Patient.search_name == name) & (Patient.id > last_id))
+        )
     needle = text.strip()
     if needle:
         folded = fold(needle)
@@ -105,3 +115,60 @@ def search_patients(text: str = "", limit: int | None = 50) -> list[Patient]:
     if limit:
         query = query.limit(limit)
     return list(query)
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    """One line of the patient list, plain data a worker thread can hand to the UI."""
+
+    id: int
+    last_name: str
+    first_name: str
+    cell_phone: str | None
+    email: str | None
+    language: str | None
+    health_insurance_number: str | None
+    key: tuple[str, int]  # where the next page starts (``search_patients(after=...)``)
+
+
+def patient_rows(text: str = "", limit: int = 100, after: tuple[str, int] | None = None) -> list[PatientRow]:
+    """A page of ``search_patients`` as ``PatientRow``s."""
+    return [
+        PatientRow(
+            patient.id,
+            patient.last_name,
+            patient.first_name,
+            patient.cell_phone,
+            patient.email,
+            patient.language,
+            patient.health_insurance_number,
+            (patient.search_name, patient.id),
+        )
+        for patient in search_patients(text, limit, after=after)
+    ]
+
+
+def get_patient(patient_id: int) -> Patient:
+    """The patient, or ``NotFoundError`` (deleted since the list was drawn, say)."""
+    patient = Patient.get_or_none(Patient.id == patient_id)
+    if patient is None:
+        raise NotFoundError(N_("no patient #{id}"), id=patient_id)
+    return patient
+
+
+def patient_input_problems(data: PatientInput, clinic: Clinic, *, new: bool) -> list[ValidationError]:
+    """Every refused field of ``data`` at once (``clean_patient_input`` stops at the first).
+
+    A form marks them all together; ``new`` also requires both names, as ``add_patient`` does.
+    """
+    problems: list[ValidationError] = []
+    for item in fields(data):
+        value = getattr(data, item.name)
+        if value is None and not (new and item.name in ("last_name", "first_name")):
+            continue
+        try:
+            single: dict[str, Any] = {item.name: "" if value is None else value}
+            clean_patient_input(PatientInput(**single), clinic)
+        except ValidationError as exc:
+            problems.append(exc)
+    return problems

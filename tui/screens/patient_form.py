@@ -1,0 +1,272 @@
+"""``PatientFormScreen``: a new patient, or one edited; read-only for staff who may not change them.
+
+Nothing is written until every field reads right: each refused field is marked and
+explained in the reader's language and what was typed stays. Saved values come back
+normalized (the cell phone in E.164, the insurance number compact) and are shown so.
+Leaving with unsaved changes asks first. Billing staff and admins may save
+(``patients.may_edit_patients``); anyone else sees the record and the reason.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, Static
+
+from locales import N_
+from models.errors import ValidationError
+from models.patient import Patient
+from models.patients import PatientInput, add_patient, edit_patient, get_patient, patient_input_problems
+from tui.messages import DataChanged
+from tui.screens.patients import edit_denial
+from tui.session import StaffSession
+from tui.texts import translate_bindings
+from tui.widgets.invoice_field import FormField
+from tui.workers import DB_ERRORS, database_thread, error_text
+
+# Field name (as in PatientInput and ValidationError.field), label.
+TEXT_FIELDS: list[tuple[str, str]] = [
+    ("last_name", N_("Last name")),
+    ("first_name", N_("First name")),
+    ("email", N_("Email")),
+    ("cell_phone", N_("Cell phone")),
+    ("health_insurance_number", N_("Insurance no.")),
+]
+LANGUAGES = [("fr", N_("French")), ("en", N_("English"))]
+NOT_SAVED = N_("Nothing was saved: please correct the marked fields")
+
+
+class PatientFormScreen(Screen[int | None]):
+    """Add or edit a patient; dismisses with the patient's id once saved (``None`` if nothing was)."""
+
+    CSS_PATH = "patient_form.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", N_("Save")),
+        Binding("escape", "leave", N_("Back")),
+    ]
+
+    def __init__(self, session: StaffSession, patient_id: int | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.patient_id = patient_id
+        self.denied = edit_denial(session)
+        self.saved_id: int | None = None  # the id to hand back: something was saved
+        self.ready = False  # loaded and filled: tests and the leave check wait for it
+        self.busy = False  # a save is running
+        self.saved_state: tuple[object, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        session = self.session
+        yield Header(icon="✉")
+        with VerticalScroll(id="patient-form"):
+            yield Static("", id="patient-form-title")
+            yield Static("", id="patient-form-note", markup=False)
+            for name, label in TEXT_FIELDS:
+                yield FormField(label, Input(id=name, compact=True), session, field=name)
+            yield FormField(
+                N_("Language"), Select[str]([], id="language", compact=True), session, field="language"
+            )
+            yield Checkbox("", True, id="receive_reminders", compact=True)
+            yield Checkbox("", False, id="consent_email_attachments", compact=True)
+            with Horizontal(id="patient-form-buttons"):
+                yield Button("", id="patient-save", compact=True, variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.apply_texts()
+        if self.denied is not None:
+            for widget in self.query("#patient-form Input, #patient-form Select, #patient-form Checkbox"):
+                widget.disabled = True
+            self.query_one("#patient-form-buttons").display = False
+        if self.patient_id is None:
+            self._ready()
+            return
+        self.query_one("#patient-form").loading = True
+        self.load()
+
+    def apply_texts(self) -> None:
+        tr = self.session.tr
+        translate_bindings(self, tr)
+        if self.patient_id is None:
+            title = tr.gettext(N_("New patient"))
+        else:
+            title = tr.format(N_("Patient #{id}"), id=self.patient_id)
+        self.query_one("#patient-form-title", Static).update(f"[b]{title}[/b]")
+        note = self.query_one("#patient-form-note", Static)
+        note.display = self.denied is not None
+        if self.denied is not None:
+            note.update(tr.format(N_("Read only: {reason}"), reason=self.denied))
+        for field in self.query(FormField):
+            field.apply_texts()
+        language = self.query_one("#language", Select)
+        value = language.value
+        language.prompt = tr.gettext(N_("The clinic's language"))
+        language.set_options([(tr.gettext(label), code) for code, label in LANGUAGES])
+        if value is not Select.NULL:
+            language.value = value
+        self.query_one("#receive_reminders", Checkbox).label = tr.gettext(
+            N_("Receive unpaid-invoice reminders")
+        )
+        self.query_one("#consent_email_attachments", Checkbox).label = tr.gettext(
+            N_("Consents to invoices attached to plain (unencrypted) email")
+        )
+        self.query_one("#patient-save", Button).label = tr.gettext(N_("Save (Ctrl+S)"))
+
+    # Loading and filling --------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="patient-form-load")
+    def load(self) -> None:
+        assert self.patient_id is not None
+        try:
+            with database_thread():
+                patient = get_patient(self.patient_id)
+        except DB_ERRORS as exc:
+            self.app.call_from_thread(self._load_failed, error_text(exc, self.session.tr))
+            return
+        self.app.call_from_thread(self.fill, patient)
+
+    def _load_failed(self, text: str) -> None:
+        self.query_one("#patient-form").loading = False
+        self.notify(text, severity="error")
+        self.dismiss(None)
+
+    def fill(self, patient: Patient, *, focus: bool = True) -> None:
+        """Show ``patient`` as stored, then remember it as the unchanged state."""
+        for name, _label in TEXT_FIELDS:
+            self.query_one(f"#{name}", Input).value = getattr(patient, name) or ""
+        language = self.query_one("#language", Select)
+        language.value = patient.language if patient.language else Select.NULL
+        self.query_one("#receive_reminders", Checkbox).value = bool(patient.receive_reminders)
+        self.query_one("#consent_email_attachments", Checkbox).value = bool(patient.consent_email_attachments)
+        self.query_one("#patient-form").loading = False
+        self._ready(focus)
+
+    def _ready(self, focus: bool = True) -> None:
+        if self.denied is None and focus:
+            self.query_one("#last_name", Input).focus()
+        # Widgets report programmatic changes a moment later: take the snapshot after them.
+        self.call_after_refresh(self._mark_unchanged)
+
+    def _mark_unchanged(self) -> None:
+        self.saved_state = self.snapshot()
+        self.ready = True
+
+    # Reading the form -----------------------------------------------------------------
+
+    def snapshot(self) -> tuple[object, ...]:
+        """Everything typed or chosen, to tell whether the form changed since loaded or saved."""
+        return (
+            *(self.query_one(f"#{name}", Input).value for name, _label in TEXT_FIELDS),
+            self.query_one("#language", Select).value,
+            self.query_one("#receive_reminders", Checkbox).value,
+            self.query_one("#consent_email_attachments", Checkbox).value,
+        )
+
+    @property
+    def dirty(self) -> bool:
+        return self.ready and self.denied is None and self.snapshot() != self.saved_state
+
+    def collect(self) -> PatientInput | None:
+        """The form as ``PatientInput``, or ``None`` with every refused field marked and explained."""
+        language = self.query_one("#language", Select).value
+        data = PatientInput(
+            **{name: self.query_one(f"#{name}", Input).value for name, _label in TEXT_FIELDS},
+            language=language if isinstance(language, str) else "",
+            receive_reminders=self.query_one("#receive_reminders", Checkbox).value,
+            consent_email_attachments=self.query_one("#consent_email_attachments", Checkbox).value,
+        )
+        problems = patient_input_problems(data, self.session.clinic, new=self.patient_id is None)
+        self.show_problems(problems)
+        return None if problems else data
+
+    def show_problems(self, problems: list[ValidationError]) -> None:
+        """Mark the fields of ``problems`` (and clear the others); focus the first refused one."""
+        tr = self.session.tr
+        by_field = {problem.field: problem.render(tr) for problem in problems}
+        for field in self.query(FormField):
+            field.show_error(by_field.get(field.field))
+        if problems:
+            first = self.query_one(f"#field-{problems[0].field}", FormField)
+            first.widget.focus()
+
+    # Saving ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "save":
+            return self.denied is None
+        return True
+
+    @on(Button.Pressed, "#patient-save")
+    def save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Input.Submitted)
+    def next_field(self) -> None:
+        self.focus_next()
+
+    def action_save(self) -> None:
+        if self.denied is not None:
+            self.notify(self.denied, severity="warning")
+            return
+        if self.busy or not self.ready:
+            return
+        data = self.collect()
+        if data is None:
+            self.notify(self.session.tr.gettext(NOT_SAVED), severity="error")
+            return
+        self.busy = True
+        self.write(data)
+
+    @work(thread=True, exclusive=True, group="patient-form-save")
+    def write(self, data: PatientInput) -> None:
+        clinic = self.session.clinic
+        try:
+            with database_thread():
+                if self.patient_id is None:
+                    patient = add_patient(data, clinic)
+                else:
+                    patient = edit_patient(self.patient_id, data, clinic)
+        except DB_ERRORS as exc:
+            self.app.call_from_thread(self._write_failed, exc)
+            return
+        self.app.call_from_thread(self._written, patient)
+
+    def _write_failed(self, exc: BaseException) -> None:
+        self.busy = False
+        tr = self.session.tr
+        if isinstance(exc, ValidationError) and self.query(f"#field-{exc.field}"):
+            self.show_problems([exc])
+        self.notify(error_text(exc, tr), title=tr.gettext(N_("Nothing was saved")), severity="error")
+
+    def _written(self, patient: Patient) -> None:
+        self.busy = False
+        self.patient_id = self.saved_id = patient.id
+        self.fill(patient, focus=False)  # the normalized values: E.164 phone, compact insurance number
+        self.apply_texts()
+        self.post_message(DataChanged("patient"))
+        self.notify(self.session.tr.format(N_("{name} saved"), name=patient.full_name))
+
+    # Leaving --------------------------------------------------------------------------
+
+    def action_leave(self) -> None:
+        if not self.dirty:
+            self.dismiss(self.saved_id)
+            return
+        from tui.dialogs.confirm import ConfirmDialog
+
+        tr = self.session.tr
+        dialog = ConfirmDialog(
+            tr.gettext(N_("Leave this patient? Your changes have not been saved.")),
+            tr.gettext(N_("Leave without saving")),
+            tr.gettext(N_("Keep editing")),
+        )
+        self.app.push_screen(dialog, self._leave_answered)
+
+    def _leave_answered(self, leave: bool | None) -> None:
+        if leave:
+            self.dismiss(self.saved_id)
