@@ -6,6 +6,7 @@ Built on ``tests/tui/conftest.py`` (a clinic with an admin, a clerk and a provid
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -103,3 +104,13 @@ Opener = Callable[[Pilot[object]], Awaitable[None]]
 
 def messages(app: App[object]) -> list[str]:
     return [str(notification.message) for notification in app._notifications]
+
+
+async def until(pilot: Pilot[object], condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let workers run until ``condition`` holds; a loaded machine may need several rounds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "the screen did not catch up in time"
+        await pilot.pause(0.05)
+        await settle(pilot)

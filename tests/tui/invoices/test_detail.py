@@ -18,7 +18,7 @@ from tui.screens.invoice_form import InvoiceFormScreen
 from tui.widgets.invoice_transmissions import InvoiceTransmissions
 
 from ..conftest import FROZEN_NOW
-from .conftest import Billing, messages, open_screen, settle
+from .conftest import Billing, messages, open_screen, settle, until
 
 
 async def open_detail(pilot, invoice_id: int, **options: object) -> InvoiceDetailScreen:  # type: ignore[no-untyped-def]
@@ -70,8 +70,7 @@ async def test_paying_the_balance_in_two_payments_makes_it_paid(
         dialog.query_one("#payment-date", Input).value = "2026-03-13"
         dialog.query_one("#payment-reference", Input).value = "TX-1"
         await pilot.click("#payment-ok")
-        await settle(pilot)
-        assert detail.view is not None and detail.view.balance_cents == 10000
+        await until(pilot, lambda: detail.view is not None and detail.view.balance_cents == 10000)
         first = Payment.get()
         assert (first.amount_cents, first.method, first.reference) == (8698, "cash", "TX-1")
         assert first.received_at.date().isoformat() == "2026-03-13"
@@ -79,8 +78,8 @@ async def test_paying_the_balance_in_two_payments_makes_it_paid(
         await pilot.pause()
         assert app.screen.query_one("#payment-amount", Input).value == "100.00"  # type: ignore[attr-defined]
         await pilot.press("enter")
-        await settle(pilot)
-        assert detail.view.status == InvoiceStatus.PAID and detail.view.balance_cents == 0
+        await until(pilot, lambda: detail.view is not None and detail.view.status == InvoiceStatus.PAID)
+        assert detail.view.balance_cents == 0
         assert Invoice.get(Invoice.id == billing.billed.id).status == InvoiceStatus.PAID
         assert "Payment recorded" in messages(app)
         await pilot.press("p")  # a paid invoice takes no more payments
@@ -129,7 +128,7 @@ async def test_voiding_asks_for_a_reason_and_a_confirmation(
         await pilot.pause()
         await pilot.press(*"Erreur de patient")
         await pilot.click("#void-yes")
-        await settle(pilot)
+        await until(pilot, lambda: detail.view is not None and detail.view.status == InvoiceStatus.VOID)
         invoice = Invoice.get(Invoice.id == billing.billed.id)
         assert (invoice.status, invoice.void_reason) == (InvoiceStatus.VOID, "Erreur de patient")
         assert detail.view is not None and detail.view.status == InvoiceStatus.VOID
@@ -182,12 +181,8 @@ async def test_transmissions_refresh_while_the_detail_is_open(
             reply_code="550",
             created_at=FROZEN_NOW + timedelta(minutes=1),
         )
-        for _ in range(20):
-            await pilot.pause(0.05)
-            await settle(pilot)
-            if table.row_count == 2:
-                break
-        assert table.row_count == 2 and str(table.get_row_at(0)[3]) == "failed"
+        await until(pilot, lambda: table.row_count == 2)
+        assert str(table.get_row_at(0)[3]) == "failed"
 
 
 async def test_send_posts_a_request_the_app_can_take(
