@@ -2,7 +2,8 @@
 
 Built for clinic scale (100,000 invoices): each sort order has an index that yields rows in
 that order, so a page costs LIMIT rows, not a sort of the table. Text matches an invoice
-number's start or the start of the patient's folded "last first" name, both as index ranges.
+number's start, the end of a number typed as digits ("26"), or the start of the patient's folded
+"last first" name, all as index lookups.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from typing import Any, cast
 
 import peewee
 
+from models.clinic import BillingCompany
 from models.enums import InvoiceStatus
-from models.invoice import Invoice
+from models.invoice import Invoice, InvoiceSequence
+from models.numbering import SEQUENCE_WIDTH, format_number
 from models.patient import Patient
 from models.text import fold
 
@@ -115,11 +118,25 @@ def history_query(
         matching_patients = Patient.select(Patient.id).where(
             (Patient.search_name >= name) & (Patient.search_name < name + HIGH)
         )
-        query = query.where(
-            ((Invoice.number >= number) & (Invoice.number < number + HIGH))
-            | Invoice.patient.in_(matching_patients)
+        matches = ((Invoice.number >= number) & (Invoice.number < number + HIGH)) | Invoice.patient.in_(
+            matching_patients
         )
+        sequence_numbers = numbers_ending_with(needle)
+        if sequence_numbers:
+            matches = matches | Invoice.number.in_(sequence_numbers)
+        query = query.where(matches)
     return query
+
+
+def numbers_ending_with(needle: str) -> list[str]:
+    """Staff type the end of a number ("26", "00026"): the full numbers it can be, one per
+    company and year in use, so the search stays an index lookup instead of a suffix scan."""
+    if not needle.isdigit() or len(needle) > SEQUENCE_WIDTH:
+        return []
+    sequences = InvoiceSequence.select(BillingCompany.number_prefix, InvoiceSequence.year).join(
+        BillingCompany, on=InvoiceSequence.billing_company == BillingCompany.id
+    )
+    return [format_number(row.billing_company.number_prefix, row.year, int(needle)) for row in sequences]
 
 
 def history_page(
