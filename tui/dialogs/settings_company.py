@@ -86,6 +86,7 @@ class CompanyDialog(SettingsDialog):
                 tr.gettext(N_("New invoices may use it")),
                 company.active if company else True,
                 id="company-active",
+                compact=True,
             ),
             session,
             field="active",

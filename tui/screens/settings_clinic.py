@@ -48,7 +48,7 @@ class ClinicPane(SettingsForm, VerticalScroll):
             field="default_language",
         )
         yield FormField(
-            N_("Payment terms"),
+            N_("Terms (days)"),
             Input(compact=True, id="clinic-terms", max_length=3),
             session,
             field="payment_terms_days",
