@@ -9,7 +9,7 @@ the clinic always keeps at least one active admin.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from locales import N_
@@ -24,6 +24,7 @@ from models.validation import (
     optional,
     validate_currency,
     validate_language,
+    validate_login,
     validate_name,
     validate_number_prefix,
     validate_roles,
@@ -36,6 +37,29 @@ MAX_PAYMENT_TERMS_DAYS = 365
 
 class SettingsRefused(FacteurError):
     """The acting staff member may not change settings, or the change would break a staff rule."""
+
+
+class FieldErrors(ValidationError):
+    """Every refused field of one form at once; reads as the first of ``errors``."""
+
+    def __init__(self, errors: list[ValidationError]) -> None:
+        first = errors[0]
+        super().__init__(first.field, first.message, **first.params)
+        self.errors = errors
+
+
+def _checked(checks: dict[str, Callable[[], object]]) -> dict[str, object]:
+    """Run every check; the values, or ``FieldErrors`` with each refusal (so all are marked at once)."""
+    values: dict[str, object] = {}
+    errors: list[ValidationError] = []
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except ValidationError as exc:
+            errors.append(exc)
+    if errors:
+        raise FieldErrors(errors)
+    return values
 
 
 @dataclass(frozen=True)
@@ -96,13 +120,15 @@ def validate_payment_terms(value: str | int) -> int:
 def update_clinic(data: ClinicInput, *, acting: Staff) -> Clinic:
     """Save the clinic's name, address, time zone, default language and payment terms."""
     require_admin(acting)
-    values = {
-        "name": validate_name(data.name, "name", max_length=200),
-        "address": _address(data.address),
-        "timezone": validate_timezone(data.timezone),
-        "default_language": validate_language(data.default_language, "default_language"),
-        "payment_terms_days": validate_payment_terms(data.payment_terms_days),
-    }
+    values = _checked(
+        {
+            "name": lambda: validate_name(data.name, "name", max_length=200),
+            "address": lambda: _address(data.address),
+            "timezone": lambda: validate_timezone(data.timezone),
+            "default_language": lambda: validate_language(data.default_language, "default_language"),
+            "payment_terms_days": lambda: validate_payment_terms(data.payment_terms_days),
+        }
+    )
     with db.atomic():
         clinic = get_clinic()
         Clinic.update(**values).where(Clinic.id == clinic.id).execute()
@@ -110,14 +136,16 @@ def update_clinic(data: ClinicInput, *, acting: Staff) -> Clinic:
 
 
 def _company_values(data: CompanyInput) -> dict[str, object]:
-    return {
-        "name": validate_name(data.name, "name", max_length=200),
-        "address": _address(data.address),
-        "currency": validate_currency(data.currency),
-        "number_prefix": validate_number_prefix(data.number_prefix),
-        "stripe_account_id": optional(validate_stripe_account_id)(data.stripe_account_id),
-        "active": bool(data.active),
-    }
+    return _checked(
+        {
+            "name": lambda: validate_name(data.name, "name", max_length=200),
+            "address": lambda: _address(data.address),
+            "currency": lambda: validate_currency(data.currency),
+            "number_prefix": lambda: validate_number_prefix(data.number_prefix),
+            "stripe_account_id": lambda: optional(validate_stripe_account_id)(data.stripe_account_id),
+            "active": lambda: bool(data.active),
+        }
+    )
 
 
 def _check_prefix_free(prefix: str, company_id: int | None) -> None:
@@ -174,7 +202,17 @@ def edit_billing_company(company_id: int, data: CompanyInput, *, acting: Staff) 
 
 def add_staff_member(login: str, data: StaffInput, *, acting: Staff) -> Staff:
     require_admin(acting)
-    return add_staff(login, data.display_name, validate_roles(data.roles), data.language)
+    values = _checked(
+        {
+            "login": lambda: validate_login(login),
+            "display_name": lambda: validate_name(data.display_name, "display_name", max_length=200),
+            "roles": lambda: validate_roles(data.roles),
+            "language": lambda: validate_language(data.language),
+        }
+    )
+    return add_staff(
+        str(values["login"]), str(values["display_name"]), str(values["roles"]), str(values["language"])
+    )
 
 
 def _other_active_admins(staff_id: int) -> int:
@@ -192,12 +230,14 @@ def _other_active_admins(staff_id: int) -> int:
 def edit_staff(staff_id: int, data: StaffInput, *, acting: Staff) -> Staff:
     """Save a staff member's name, roles, language and whether they may log in."""
     require_admin(acting)
-    values = {
-        "display_name": validate_name(data.display_name, "display_name", max_length=200),
-        "roles": validate_roles(data.roles),
-        "language": validate_language(data.language),
-        "active": bool(data.active),
-    }
+    values = _checked(
+        {
+            "display_name": lambda: validate_name(data.display_name, "display_name", max_length=200),
+            "roles": lambda: validate_roles(data.roles),
+            "language": lambda: validate_language(data.language),
+            "active": lambda: bool(data.active),
+        }
+    )
     keeps_admin = Role.ADMIN.value in str(values["roles"]).split(",") and bool(values["active"])
     with db.atomic():
         staff = Staff.get_or_none(Staff.id == staff_id)

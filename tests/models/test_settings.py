@@ -12,6 +12,7 @@ from models.invoicing import LineInput, bill, create_draft
 from models.patient import Patient
 from models.settings import (
     ClinicInput,
+    FieldErrors,
     CompanyInput,
     SettingsRefused,
     StaffInput,
@@ -210,3 +211,13 @@ def test_last_admin_stays(setup: Setup, admin: Staff) -> None:
     with pytest.raises(SettingsRefused):
         edit_staff(zoe.id, StaffInput("Zoé", ["billing"], "fr"), acting=admin)
     assert Staff.get_by_id(zoe.id).roles == "admin"
+
+
+def test_every_refused_field_is_reported_at_once(admin: Staff) -> None:
+    with pytest.raises(FieldErrors) as refused:
+        update_clinic(clinic_input(name="", timezone="Nowhere", payment_terms_days="x"), acting=admin)
+    assert [error.field for error in refused.value.errors] == ["name", "timezone", "payment_terms_days"]
+    assert refused.value.field == "name"  # reads as the first
+    with pytest.raises(FieldErrors) as refused:
+        add_staff_member("Bad Login", StaffInput("", [], "de"), acting=admin)
+    assert [error.field for error in refused.value.errors] == ["login", "display_name", "roles", "language"]

@@ -67,9 +67,12 @@ async def test_bad_timezone_is_marked_and_nothing_saved(
         await open_settings(pilot)
         await type_into(pilot, "#clinic-name", "Nouveau nom")
         await type_into(pilot, "#clinic-timezone", "Mars/Olympus")
+        await type_into(pilot, "#clinic-terms", "-5")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert has_error(pilot, "timezone")
+        assert has_error(pilot, "timezone") and has_error(pilot, "payment_terms_days")
+        assert not has_error(pilot, "name")
+        assert app.focused is app.screen.query_one("#clinic-timezone")
         error = app.screen.query_one("#field-timezone .field-error").render()
         assert "Mars/Olympus" in str(error) and "fuseau" in str(error)
         # What was typed stays; nothing was written.

@@ -75,12 +75,16 @@ class SettingsForm:
         node: DOMNode = self  # type: ignore[assignment]
         if not isinstance(exc, ValidationError):
             return False
-        fields = node.query(f"#field-{exc.field}").results(FormField)
-        field = next(iter(fields), None)
-        if field is None:
+        marked: list[FormField] = []
+        for error in getattr(exc, "errors", [exc]):
+            field = next(iter(node.query(f"#field-{error.field}").results(FormField)), None)
+            if field is not None:
+                field.show_error(error.render(self.session.tr))
+                marked.append(field)
+        if not marked:
             return False
-        field.show_error(exc.render(self.session.tr))
-        focus = next(iter(field.query("Input, Checkbox, Select, TextArea")), None)
+        # The first refused field gets the focus, to be corrected first.
+        focus = next(iter(marked[0].query("Input, Checkbox, Select, TextArea")), None)
         if focus is not None and focus.focusable:
             focus.focus()
         return True
