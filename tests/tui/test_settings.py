@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, DataTable, Input, TabbedContent
+from textual.widgets import Checkbox, DataTable, Input, Select, TabbedContent
 
 from models.clinic import BillingCompany, Clinic, Staff
 from models.enums import Role
@@ -250,3 +250,23 @@ async def test_database_error_becomes_a_notification(make_app: Callable[..., Any
         assert any("admin" in text for text in messages(app))
         assert Clinic.get().name == "Clinique du Parc"
         assert app.screen.query_one("#clinic-name", Input).value == "Autre"
+
+
+async def test_admin_switching_own_language_sees_it_at_once(
+    make_app: Callable[..., Any], clinic: Clinic_
+) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot)
+        await section(pilot, "settings-staff")
+        table = app.screen.query_one("#settings-staff DataTable", DataTable)
+        table.focus()
+        table.move_cursor(row=0)
+        await pilot.press("enter")
+        await settle(pilot)
+        app.screen.query_one("#staff-language", Select).value = "en"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert Staff.get(Staff.login == "admin").language == "en"
+        assert app.session.staff.language == "en"
+        assert str(app.screen.query_one(TabbedContent).get_tab("settings").label) == "Settings"

@@ -134,5 +134,8 @@ class ClinicPane(SettingsForm, VerticalScroll):
         self.busy = False
         self.session.clinic = clinic  # the session's copy: time zone and language follow at once
         self.fill(clinic)
+        retranslate = getattr(self.app, "retranslate", None)
+        if callable(retranslate):
+            retranslate()  # the title shows the clinic's name; staff without a language read its default
         self.notify(self.session.tr.gettext(N_("Clinic saved")))
         self.post_message(DataChanged("settings"))

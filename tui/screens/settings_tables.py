@@ -26,6 +26,12 @@ from tui.workers import DB_ERRORS, database_thread, error_text
 YES, NO = N_("yes"), N_("no")
 
 
+def _retranslate(node: Vertical) -> None:
+    retranslate = getattr(node.app, "retranslate", None)
+    if callable(retranslate):
+        retranslate()
+
+
 class _TablePane(Vertical):
     """A table of records read in a worker; subclasses say which columns and rows."""
 
@@ -160,6 +166,16 @@ class StaffPane(_TablePane):
 
     def load(self) -> list[object]:
         return list(list_staff())
+
+    def show(self, records: list[object]) -> None:
+        super().show(records)
+        me = self.session.staff
+        for record in records:
+            if isinstance(record, Staff) and record.id == me.id:
+                changed = (record.language, record.display_name) != (me.language, me.display_name)
+                self.session.staff = record  # the admin edited themselves: their name and language follow
+                if changed:
+                    _retranslate(self)
 
     def row(self, record: object) -> tuple[str, ...]:
         assert isinstance(record, Staff)
