@@ -12,8 +12,8 @@ from models.invoicing import LineInput, bill, create_draft
 from models.patient import Patient
 from models.settings import (
     ClinicInput,
-    FieldErrors,
     CompanyInput,
+    FieldErrors,
     SettingsRefused,
     StaffInput,
     add_billing_company,

@@ -270,3 +270,4 @@ async def test_admin_switching_own_language_sees_it_at_once(
         assert Staff.get(Staff.login == "admin").language == "en"
         assert app.session.staff.language == "en"
         assert str(app.screen.query_one(TabbedContent).get_tab("settings").label) == "Settings"
+        assert messages(app)[-1] == "Saved"

@@ -46,6 +46,7 @@ class _TablePane(Vertical):
         super().__init__(id=id)
         self.session = session
         self.records: list[object] = []
+        self.announce = False
 
     def compose(self) -> ComposeResult:
         yield DataTable(cursor_type="row", zebra_stripes=True)
@@ -92,6 +93,13 @@ class _TablePane(Vertical):
             table.add_row(*self.row(record))
         if records:
             table.move_cursor(row=min(cursor, len(records) - 1))
+        self.after_show(records)
+        if self.announce:
+            self.announce = False
+            self.notify(self.session.tr.gettext(N_("Saved")))
+
+    def after_show(self, records: list[object]) -> None:
+        """What a pane does once fresh rows are shown (before a save is announced)."""
 
     @property
     def current(self) -> object | None:
@@ -117,7 +125,7 @@ class _TablePane(Vertical):
 
     def _dialog_closed(self, saved: bool | None) -> None:
         if saved:
-            self.notify(self.session.tr.gettext(N_("Saved")))
+            self.announce = True  # once reloaded, in the language the save may have changed
             self.reload()
             self.post_message(DataChanged("settings"))
 
@@ -167,8 +175,7 @@ class StaffPane(_TablePane):
     def load(self) -> list[object]:
         return list(list_staff())
 
-    def show(self, records: list[object]) -> None:
-        super().show(records)
+    def after_show(self, records: list[object]) -> None:
         me = self.session.staff
         for record in records:
             if isinstance(record, Staff) and record.id == me.id:
