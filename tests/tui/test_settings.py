@@ -1,0 +1,273 @@
+"""The Settings tab through Pilot at 80x24: each section's main path and its refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, DataTable, Input, Select, TabbedContent
+
+from models.clinic import BillingCompany, Clinic, Staff
+from models.enums import Role
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.settings_company import CompanyDialog
+from tui.dialogs.settings_staff import StaffDialog
+from tui.screens.settings import SettingsView
+from tui.widgets.invoice_field import FormField
+
+from .conftest import Clinic_
+from .invoices.conftest import messages, settle
+
+SIZE = (80, 24)
+
+
+async def open_settings(pilot: Pilot[Any]) -> SettingsView:
+    await settle(pilot)
+    await pilot.press("f4")
+    await settle(pilot)
+    return pilot.app.screen.query_one(SettingsView)
+
+
+async def section(pilot: Pilot[Any], pane: str) -> None:
+    view = pilot.app.screen.query_one(SettingsView)
+    view.show_section(pane)
+    await settle(pilot)
+
+
+async def type_into(pilot: Pilot[Any], selector: str, text: str) -> None:
+    widget = pilot.app.screen.query_one(selector, Input)
+    widget.focus()
+    widget.value = ""
+    if text:
+        await pilot.press(*text)
+    await pilot.pause()
+
+
+def has_error(pilot: Pilot[Any], field: str) -> bool:
+    return pilot.app.screen.query_one(f"#field-{field}", FormField).has_class("-has-error")
+
+
+async def test_edit_clinic_name_is_saved(make_app: Callable[..., Any], clinic: Clinic_) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot)
+        await type_into(pilot, "#clinic-name", "Clinique du Lac")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert Clinic.get().name == "Clinique du Lac"
+        assert "Clinique enregistrée" in messages(app)  # the admin reads French
+
+
+async def test_bad_timezone_is_marked_and_nothing_saved(
+    make_app: Callable[..., Any], clinic: Clinic_
+) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot)
+        await type_into(pilot, "#clinic-name", "Nouveau nom")
+        await type_into(pilot, "#clinic-timezone", "Mars/Olympus")
+        await type_into(pilot, "#clinic-terms", "-5")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert has_error(pilot, "timezone") and has_error(pilot, "payment_terms_days")
+        assert not has_error(pilot, "name")
+        assert app.focused is app.screen.query_one("#clinic-timezone")
+        error = app.screen.query_one("#field-timezone .field-error").render()
+        assert "Mars/Olympus" in str(error) and "fuseau" in str(error)
+        # What was typed stays; nothing was written.
+        assert app.screen.query_one("#clinic-timezone", Input).value == "Mars/Olympus"
+        assert app.screen.query_one("#clinic-name", Input).value == "Nouveau nom"
+        assert Clinic.get().name == "Clinique du Parc"
+        assert Clinic.get().timezone == "America/Toronto"
+
+
+async def test_leaving_changed_clinic_form_asks(make_app: Callable[..., Any], clinic: Clinic_) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_settings(pilot)
+        await type_into(pilot, "#clinic-name", "Changé")
+        await section(pilot, "settings-staff")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("enter")  # the safe answer has the focus: keep editing
+        await settle(pilot)
+        assert view.current == "settings-clinic"
+        assert app.screen.query_one("#clinic-name", Input).value == "Changé"
+        await section(pilot, "settings-staff")
+        await pilot.click("#confirm-yes")
+        await settle(pilot)
+        assert view.current == "settings-staff"
+        assert app.screen.query_one("#clinic-name", Input).value == "Clinique du Parc"
+        assert Clinic.get().name == "Clinique du Parc"
+
+
+async def test_add_company_bad_stripe_then_good(make_app: Callable[..., Any], clinic: Clinic_) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot)
+        await section(pilot, "settings-companies")
+        app.screen.query_one("#settings-companies DataTable", DataTable).focus()
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, CompanyDialog)
+        await type_into(pilot, "#company-name", "Physio Nord")
+        await type_into(pilot, "#company-prefix", "PN")
+        await type_into(pilot, "#company-stripe", "acct_x")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CompanyDialog)
+        assert has_error(pilot, "stripe_account_id")
+        assert app.screen.query_one("#company-name", Input).value == "Physio Nord"
+        assert BillingCompany.select().count() == 1
+        await type_into(pilot, "#company-stripe", "acct_1AbCdEfGh2")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, CompanyDialog)
+        company = BillingCompany.get(BillingCompany.number_prefix == "PN")
+        assert company.stripe_account_id == "acct_1AbCdEfGh2"
+        table = app.screen.query_one("#settings-companies DataTable", DataTable)
+        assert table.row_count == 2
+
+
+async def test_duplicate_prefix_is_refused(make_app: Callable[..., Any], clinic: Clinic_) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot)
+        await section(pilot, "settings-companies")
+        app.screen.query_one("#settings-companies DataTable", DataTable).focus()
+        await pilot.press("a")
+        await settle(pilot)
+        await type_into(pilot, "#company-name", "Autre")
+        await type_into(pilot, "#company-prefix", "cdp")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert has_error(pilot, "number_prefix")
+        text = str(app.screen.query_one("#field-number_prefix .field-error").render())
+        assert "CDP" in text and "Clinique du Parc inc." in text
+        assert BillingCompany.select().count() == 1
+
+
+async def test_used_prefix_is_locked_and_says_why(make_app: Callable[..., Any], clinic: Clinic_) -> None:
+    from decimal import Decimal
+
+    from models.invoicing import LineInput, bill, create_draft
+    from models.patient import Patient
+
+    patient = Patient.create(last_name="Tremblay", first_name="Marc")
+    draft = create_draft(
+        patient=patient,
+        billing_company=clinic.company,
+        lines=[LineInput("Consultation", Decimal(1), 5000, Decimal(0), "C01")],
+    )
+    bill(draft)
+    app = make_app("admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot)
+        await section(pilot, "settings-companies")
+        app.screen.query_one("#settings-companies DataTable", DataTable).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CompanyDialog)
+        assert app.screen.query_one("#company-prefix", Input).disabled
+        note = str(app.screen.query_one(".settings-note").render())
+        assert "CDP" in note
+
+
+async def test_add_staff_member_with_roles(make_app: Callable[..., Any], clinic: Clinic_) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot)
+        await section(pilot, "settings-staff")
+        app.screen.query_one("#settings-staff DataTable", DataTable).focus()
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffDialog)
+        await type_into(pilot, "#staff-login", "bob")
+        await type_into(pilot, "#staff-name", "Bob Brault")
+        app.screen.query_one("#staff-role-provider", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, StaffDialog)
+        bob = Staff.get(Staff.login == "bob")
+        assert bob.role_set == {Role.BILLING, Role.PROVIDER}
+        assert app.screen.query_one("#settings-staff DataTable", DataTable).row_count == 4
+
+
+async def test_last_admin_cannot_lose_admin(make_app: Callable[..., Any], clinic: Clinic_) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot)
+        await section(pilot, "settings-staff")
+        table = app.screen.query_one("#settings-staff DataTable", DataTable)
+        table.focus()
+        table.move_cursor(row=0)  # Anne Admin, by name
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffDialog) and app.screen.staff is not None
+        assert app.screen.staff.login == "admin"
+        app.screen.query_one("#staff-role-admin", Checkbox).value = False
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffDialog)
+        assert has_error(pilot, "roles")
+        assert "dernier" in str(app.screen.query_one("#field-roles .field-error").render())
+        assert Staff.get(Staff.login == "admin").has_role(Role.ADMIN)
+        # Escape with changes asks; leaving without saving closes.
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.click("#confirm-yes")
+        await settle(pilot)
+        assert not isinstance(app.screen, (StaffDialog, ConfirmDialog))
+
+
+async def test_non_admin_is_kept_out(make_app: Callable[..., Any], clinic: Clinic_) -> None:
+    app = make_app("clerk")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        assert app.screen.query_one(TabbedContent).active != "settings"
+        assert not app.screen.query(SettingsView)
+        assert any("admin" in text for text in messages(app))
+        # Built for a clerk anyway, the view shows why and no form.
+        view = SettingsView(app.session)
+        await app.screen.query_one("#settings").mount(view)
+        await settle(pilot)
+        assert not view.query(Input)
+        assert "admin" in str(view.query_one("#settings-denied").render())
+
+
+async def test_database_error_becomes_a_notification(make_app: Callable[..., Any], clinic: Clinic_) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot)
+        # Another admin removes this one's admin role meanwhile: the save is refused with the reason.
+        Staff.update(roles="billing").where(Staff.login == "admin").execute()
+        await type_into(pilot, "#clinic-name", "Autre")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("admin" in text for text in messages(app))
+        assert Clinic.get().name == "Clinique du Parc"
+        assert app.screen.query_one("#clinic-name", Input).value == "Autre"
+
+
+async def test_admin_switching_own_language_sees_it_at_once(
+    make_app: Callable[..., Any], clinic: Clinic_
+) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot)
+        await section(pilot, "settings-staff")
+        table = app.screen.query_one("#settings-staff DataTable", DataTable)
+        table.focus()
+        table.move_cursor(row=0)
+        await pilot.press("enter")
+        await settle(pilot)
+        app.screen.query_one("#staff-language", Select).value = "en"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert Staff.get(Staff.login == "admin").language == "en"
+        assert app.session.staff.language == "en"
+        assert str(app.screen.query_one(TabbedContent).get_tab("settings").label) == "Settings"
+        assert messages(app)[-1] == "Saved"

@@ -1,0 +1,141 @@
+"""``ClinicPane``: the clinic's name, address, time zone, default language and payment terms.
+
+Country and region are shown, not edited: they pick the insurance number format that
+patients' records were checked against. Ctrl+S saves in a worker; a refusal marks its field
+and keeps what was typed.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Input, Select, Static, TextArea
+
+from locales import N_
+from models.clinic import Clinic
+from models.settings import ClinicInput, update_clinic
+from tui.dialogs.settings_form import NOT_SAVED, SettingsForm, language_options
+from tui.messages import DataChanged
+from tui.session import StaffSession
+from tui.texts import translate_bindings
+from tui.widgets.invoice_field import FormField
+from tui.workers import DB_ERRORS, database_thread, error_text
+
+
+class ClinicPane(SettingsForm, VerticalScroll):
+    """The clinic's record as a form."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "save", N_("Save"))]
+
+    def __init__(self, session: StaffSession) -> None:
+        super().__init__(id="settings-clinic")
+        self.session = session
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        session = self.session
+        yield FormField(N_("Name"), Input(compact=True, id="clinic-name"), session, field="name")
+        yield FormField(N_("Address"), TextArea(compact=True, id="clinic-address"), session, field="address")
+        yield FormField(N_("Time zone"), Input(compact=True, id="clinic-timezone"), session, field="timezone")
+        yield FormField(
+            N_("Language"),
+            Select(language_options(session), allow_blank=False, compact=True, id="clinic-language"),
+            session,
+            field="default_language",
+        )
+        yield FormField(
+            N_("Terms (days)"),
+            Input(compact=True, id="clinic-terms", max_length=3),
+            session,
+            field="payment_terms_days",
+        )
+        yield Static("", id="clinic-place", markup=False)
+        with Horizontal(id="clinic-buttons"):
+            yield Button("", id="clinic-save", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.fill(self.session.clinic)
+        self.apply_texts()
+
+    def apply_texts(self) -> None:
+        tr = self.session.tr
+        translate_bindings(self, tr)
+        self.query_one("#clinic-terms", Input).placeholder = tr.gettext(N_("days, e.g. 30"))
+        self.query_one("#clinic-save", Button).label = tr.gettext(N_("Save (Ctrl+S)"))
+        clinic = self.session.clinic
+        self.query_one("#clinic-place", Static).update(
+            tr.format(
+                N_("Country {country}, region {region}: set when the database was created."),
+                country=clinic.country,
+                region=clinic.region or "—",
+            )
+        )
+
+    def fill(self, clinic: Clinic) -> None:
+        """Show ``clinic`` as saved; what is shown becomes the unchanged state."""
+        self.query_one("#clinic-name", Input).value = clinic.name
+        self.query_one("#clinic-address", TextArea).text = clinic.address
+        self.query_one("#clinic-timezone", Input).value = clinic.timezone
+        self.query_one("#clinic-language", Select).value = clinic.default_language
+        self.query_one("#clinic-terms", Input).value = str(clinic.payment_terms_days)
+        self.clear_marks()
+        self.call_after_refresh(self.mark_unchanged)
+
+    def revert(self) -> None:
+        self.fill(self.session.clinic)
+
+    def focus_first(self) -> None:
+        self.query_one("#clinic-name", Input).focus()
+
+    def read(self) -> ClinicInput:
+        language = self.query_one("#clinic-language", Select).value
+        return ClinicInput(
+            name=self.query_one("#clinic-name", Input).value,
+            address=self.query_one("#clinic-address", TextArea).text,
+            timezone=self.query_one("#clinic-timezone", Input).value,
+            default_language=str(language) if language != Select.NULL else "",
+            payment_terms_days=self.query_one("#clinic-terms", Input).value,
+        )
+
+    @on(Button.Pressed, "#clinic-save")
+    def save_pressed(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        if not self.busy:
+            self.busy = True
+            self.save(self.read())
+
+    @work(thread=True, exclusive=True, group="settings-clinic-save")
+    def save(self, data: ClinicInput) -> None:
+        try:
+            with database_thread():
+                clinic = update_clinic(data, acting=self.session.staff)
+        except DB_ERRORS as exc:
+            self.app.call_from_thread(self._refused, exc)
+            return
+        self.app.call_from_thread(self._saved, clinic)
+
+    def _refused(self, exc: BaseException) -> None:
+        self.busy = False
+        self.clear_marks()
+        tr = self.session.tr
+        title = tr.gettext(N_("Nothing was saved"))
+        if self.mark(exc):
+            self.notify(tr.gettext(NOT_SAVED), title=title, severity="error")
+        else:
+            self.notify(error_text(exc, tr), title=title, severity="error")
+
+    def _saved(self, clinic: Clinic) -> None:
+        self.busy = False
+        self.session.clinic = clinic  # the session's copy: time zone and language follow at once
+        self.fill(clinic)
+        retranslate = getattr(self.app, "retranslate", None)
+        if callable(retranslate):
+            retranslate()  # the title shows the clinic's name; staff without a language read its default
+        self.notify(self.session.tr.gettext(N_("Clinic saved")))
+        self.post_message(DataChanged("settings"))

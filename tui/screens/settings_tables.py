@@ -1,0 +1,196 @@
+"""``CompaniesPane`` and ``StaffPane``: a table each, A adds, Enter or E edits in a dialog.
+
+The rows are read in a worker (a clinic has a handful of companies and staff); after a
+dialog saves, the table reloads and the list others show is told (``DataChanged``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from locales import N_
+from models.clinic import BillingCompany, Staff
+from models.enums import Role
+from models.settings import list_companies, list_staff, prefix_in_use
+from tui.messages import DataChanged
+from tui.session import ROLE_LABELS, StaffSession
+from tui.texts import translate_bindings
+from tui.workers import DB_ERRORS, database_thread, error_text
+
+YES, NO = N_("yes"), N_("no")
+
+
+def _retranslate(node: Vertical) -> None:
+    retranslate = getattr(node.app, "retranslate", None)
+    if callable(retranslate):
+        retranslate()
+
+
+class _TablePane(Vertical):
+    """A table of records read in a worker; subclasses say which columns and rows."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add", N_("Add")),
+        Binding("e", "edit", N_("Edit")),
+    ]
+    COLUMNS: ClassVar[tuple[str, ...]] = ()
+    HELP = ""
+
+    def __init__(self, session: StaffSession, *, id: str) -> None:
+        super().__init__(id=id)
+        self.session = session
+        self.records: list[object] = []
+        self.announce = False
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(cursor_type="row", zebra_stripes=True)
+        yield Static("", classes="settings-help", markup=False)
+
+    def on_mount(self) -> None:
+        self.apply_texts()
+        self.reload()
+
+    def apply_texts(self) -> None:
+        tr = self.session.tr
+        translate_bindings(self, tr)
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(tr.gettext(column) for column in self.COLUMNS))
+        self.query_one(".settings-help", Static).update(tr.gettext(self.HELP))
+        self.show(self.records)
+
+    def focus_first(self) -> None:
+        self.query_one(DataTable).focus()
+
+    @work(thread=True, exclusive=True, group="settings-table-load")
+    def reload(self) -> None:
+        try:
+            with database_thread():
+                records = self.load()
+        except DB_ERRORS as exc:
+            self.app.call_from_thread(self.notify, error_text(exc, self.session.tr), severity="error")
+            return
+        self.app.call_from_thread(self.show, records)
+
+    def load(self) -> list[object]:
+        raise NotImplementedError
+
+    def row(self, record: object) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def show(self, records: list[object]) -> None:
+        self.records = records
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for record in records:
+            table.add_row(*self.row(record))
+        if records:
+            table.move_cursor(row=min(cursor, len(records) - 1))
+        self.after_show(records)
+        if self.announce:
+            self.announce = False
+            self.notify(self.session.tr.gettext(N_("Saved")))
+
+    def after_show(self, records: list[object]) -> None:
+        """What a pane does once fresh rows are shown (before a save is announced)."""
+
+    @property
+    def current(self) -> object | None:
+        table = self.query_one(DataTable)
+        if not self.records or table.cursor_row < 0:
+            return None
+        return self.records[min(table.cursor_row, len(self.records) - 1)]
+
+    @on(DataTable.RowSelected)
+    def row_chosen(self) -> None:
+        self.action_edit()
+
+    def action_add(self) -> None:
+        self.app.push_screen(self.dialog(None), self._dialog_closed)
+
+    def action_edit(self) -> None:
+        record = self.current
+        if record is not None:
+            self.app.push_screen(self.dialog(record), self._dialog_closed)
+
+    def dialog(self, record: object | None):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    def _dialog_closed(self, saved: bool | None) -> None:
+        if saved:
+            self.announce = True  # once reloaded, in the language the save may have changed
+            self.reload()
+            self.post_message(DataChanged("settings"))
+
+    def yes_no(self, value: bool) -> str:
+        return self.session.tr.gettext(YES if value else NO)
+
+
+class CompaniesPane(_TablePane):
+    COLUMNS = (N_("Name"), N_("Prefix"), N_("Currency"), N_("Stripe account"), N_("Active"))
+    HELP = N_("A adds a billing company; Enter edits the one selected.")
+
+    def __init__(self, session: StaffSession) -> None:
+        super().__init__(session, id="settings-companies")
+        self.locked: set[int] = set()
+
+    def load(self) -> list[object]:
+        companies = list_companies()
+        self.locked = {company.id for company in companies if prefix_in_use(company.id)}
+        return list(companies)
+
+    def row(self, record: object) -> tuple[str, ...]:
+        assert isinstance(record, BillingCompany)
+        return (
+            record.name,
+            record.number_prefix,
+            record.currency,
+            record.stripe_account_id or "—",
+            self.yes_no(record.active),
+        )
+
+    def dialog(self, record: object | None):  # type: ignore[no-untyped-def]
+        from tui.dialogs.settings_company import CompanyDialog
+
+        company = record if isinstance(record, BillingCompany) else None
+        return CompanyDialog(
+            self.session, company, prefix_locked=company is not None and company.id in self.locked
+        )
+
+
+class StaffPane(_TablePane):
+    COLUMNS = (N_("Login"), N_("Name"), N_("Roles"), N_("Language"), N_("Active"))
+    HELP = N_("A adds a staff member; Enter edits roles, language, name or deactivates.")
+
+    def __init__(self, session: StaffSession) -> None:
+        super().__init__(session, id="settings-staff")
+
+    def load(self) -> list[object]:
+        return list(list_staff())
+
+    def after_show(self, records: list[object]) -> None:
+        me = self.session.staff
+        for record in records:
+            if isinstance(record, Staff) and record.id == me.id:
+                changed = (record.language, record.display_name) != (me.language, me.display_name)
+                self.session.staff = record  # the admin edited themselves: their name and language follow
+                if changed:
+                    _retranslate(self)
+
+    def row(self, record: object) -> tuple[str, ...]:
+        assert isinstance(record, Staff)
+        tr = self.session.tr
+        roles = ", ".join(tr.gettext(ROLE_LABELS[role]) for role in Role if role in record.role_set)
+        return (record.login, record.display_name, roles, record.language, self.yes_no(record.active))
+
+    def dialog(self, record: object | None):  # type: ignore[no-untyped-def]
+        from tui.dialogs.settings_staff import StaffDialog
+
+        return StaffDialog(self.session, record if isinstance(record, Staff) else None)
