@@ -32,13 +32,15 @@ from tui.workers import DB_ERRORS, database_thread, error_text
 NEAR_END = 20  # rows before the end at which the next page is fetched
 
 # Title, sort, width. Fixed widths: DataTable then never measures every cell of a new page.
+# With no cell padding they add up to 78, so every column shows at 80 columns; text columns
+# carry their own trailing space, money columns are right-aligned with room for "1 234,56 $".
 COLUMNS: dict[str, tuple[str, HistorySort, int]] = {
-    "number": (N_("Number"), HistorySort.NUMBER, 16),
-    "date": (N_("Date"), HistorySort.DATE, 10),
-    "patient": (N_("Patient"), HistorySort.PATIENT, 26),
+    "number": (N_("Number"), HistorySort.NUMBER, 15),
+    "date": (N_("Date"), HistorySort.DATE, 11),
+    "patient": (N_("Patient"), HistorySort.PATIENT, 20),
     "status": (N_("Status"), HistorySort.STATUS, 10),
-    "total": (N_("Total"), HistorySort.TOTAL, 13),
-    "balance": (N_("Balance"), HistorySort.BALANCE, 13),
+    "total": (N_("Total"), HistorySort.TOTAL, 11),
+    "balance": (N_("Balance"), HistorySort.BALANCE, 11),
 }
 SORTS = [HistorySort.NEWEST, *(sort for _, sort, _ in COLUMNS.values())]
 
@@ -74,7 +76,9 @@ class HistoryView(Vertical):
             yield Select[str]([], id="history-status", allow_blank=True)
             yield Input(id="history-since", max_length=10, select_on_focus=False)
             yield Input(id="history-until", max_length=10, select_on_focus=False)
-        table: DataTable[str | Text] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str | Text] = DataTable(
+            id="history-table", cursor_type="row", zebra_stripes=True, cell_padding=0
+        )
         for key, (_, _, width) in COLUMNS.items():
             table.add_column("", key=key, width=width)
         yield table
