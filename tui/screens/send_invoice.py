@@ -142,7 +142,9 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
         )
         email = self.query_one("#send-email", Input)
         email.value = draft.email
-        self.query_one("#send-language", Select).value = draft.language if draft.language in "fr en" else "fr"
+        self.query_one("#send-language", Select).value = (
+            draft.language if draft.language in ("fr", "en") else "fr"
+        )
         self.query_one("#send-message", TextArea).text = draft.messages.get(draft.language, "")
         self.query_one("#send-box").loading = False
         self._offer_save()
