@@ -23,6 +23,16 @@ def frozen_clock() -> datetime:
     return FROZEN_NOW
 
 
+@pytest.fixture(autouse=True)
+def steady_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cursors stay lit: a slow machine that takes over half a second to reach the screenshot
+    would otherwise catch an input's cursor in its blink's dark half and fail a snapshot."""
+    from textual.widgets import Input, TextArea
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
+
+
 @dataclass
 class Clinic_:
     clinic: Clinic
