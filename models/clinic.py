@@ -5,7 +5,7 @@ from __future__ import annotations
 import peewee
 
 from models.base import BaseModel, UTCDateTimeField, utcnow
-from models.enums import Role
+from models.enums import PinMode, Role
 
 
 class Clinic(BaseModel):
@@ -19,6 +19,14 @@ class Clinic(BaseModel):
     default_language = peewee.CharField(max_length=2, default="fr")
     payment_terms_days = peewee.IntegerField(
         default=30, constraints=[peewee.Check("payment_terms_days >= 0")]
+    )
+    phone = peewee.CharField(max_length=32, default="")  # shown to patients: "contact the clinic"
+    email = peewee.CharField(max_length=254, default="")
+    link_days = peewee.IntegerField(default=14, constraints=[peewee.Check("link_days BETWEEN 1 AND 30")])
+    default_pin_mode = peewee.CharField(  # what automatic emails use
+        max_length=12,
+        default=PinMode.SMS.value,
+        constraints=[peewee.Check("default_pin_mode IN ('none', 'sms', 'institution')")],
     )
     created_at = UTCDateTimeField(default=utcnow)
 

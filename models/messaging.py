@@ -60,6 +60,10 @@ class OutboxMessage(BaseModel):
     payment_link = peewee.BooleanField(default=False)
     attach_pdf = peewee.BooleanField(default=True)
     personal_message = peewee.TextField(null=True)  # dropped once sent
+    link_token = peewee.CharField(max_length=64, null=True)  # the secure link's token; dropped once sent
+    pin_hash = peewee.CharField(max_length=128, null=True)  # an institution PIN's keyed hash, never the PIN
+    published_at = UTCDateTimeField(null=True)  # the document is on the portal
+    pin_sent_at = UTCDateTimeField(null=True)  # the PIN's SMS was accepted
     status = peewee.CharField(
         max_length=10, default=OutboxStatus.PENDING.value, constraints=[one_of("status", OutboxStatus)]
     )

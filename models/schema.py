@@ -23,6 +23,7 @@ from models.links import DownloadLink, PaymentLink
 from models.messaging import Notification, OutboxMessage, ScheduledMessage, Template, Transmission
 from models.migrations import MIGRATIONS, latest_version
 from models.patient import Patient
+from models.sync_cursor import SyncCursor
 
 
 class SchemaVersion(BaseModel):
@@ -50,6 +51,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     DownloadLink,
     PaymentLink,
     AgentHeartbeat,
+    SyncCursor,
 )
 
 LATEST_VERSION = latest_version()

@@ -25,12 +25,18 @@ from models.migrations import (  # noqa: E402
     v0002_patient_search_name,
     v0003_agent_heartbeat,
     v0004_history_indexes,
+    v0005_secure_delivery,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "patient.search_name", v0002_patient_search_name.apply),
     Migration(3, "agent_heartbeat", v0003_agent_heartbeat.apply),
     Migration(4, "history indexes", v0004_history_indexes.apply),
+    Migration(
+        5,
+        "secure delivery: clinic contact, link days, PIN mode; outbox steps; sync cursors",
+        v0005_secure_delivery.apply,
+    ),
 )
 
 
