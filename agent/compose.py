@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from agent.pdfs import PdfProvider
+from agent.steps import Delivery
 from locales import N_, translator
 from locales.formatting import format_date, format_money
 from models.base import utcnow
@@ -73,7 +74,10 @@ class Composer:
         self.pdfs = pdfs
         self.from_address = from_address
 
-    def body(self, message: OutboxMessage, invoice: Invoice, clinic: Clinic) -> Body:
+    def body(
+        self, message: OutboxMessage, invoice: Invoice, clinic: Clinic, delivery: Delivery | None = None
+    ) -> Body:
+        """The email's text; ``delivery`` holds what the steps before it made (links to show)."""
         lang = message.language
         tr = translator(lang, clinic.default_language)
         country = clinic.country
@@ -98,7 +102,7 @@ class Composer:
             signature=(clinic.name, *(line.strip() for line in clinic.address.splitlines() if line.strip())),
         )
 
-    def compose(self, message: OutboxMessage) -> EmailMessage:
+    def compose(self, message: OutboxMessage, delivery: Delivery | None = None) -> EmailMessage:
         invoice = (  # one query for the invoice, its company and clinic
             Invoice.select(Invoice, BillingCompany, Clinic)
             .join(BillingCompany)
@@ -112,7 +116,7 @@ class Composer:
             if fk_id(message, "created_by")
             else None
         )
-        body = self.body(message, invoice, clinic)
+        body = self.body(message, invoice, clinic, delivery)
         email = EmailMessage()
         email["Subject"] = clinic.name  # never a health detail
         email["From"] = formataddr((staff.display_name if staff else clinic.name, self.from_address))

@@ -10,12 +10,14 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
 from agent.channels import EmailChannel
 from agent.compose import Composer
 from agent.pdfs import PdfProvider
+from agent.steps import DeliveryStep, SyncJob
 from agent.worker import Agent, AgentOptions
 from models.config import Config
 from models.invoice import Invoice
@@ -67,9 +69,14 @@ class RendererPdfs:
 
 
 def build_agent(
-    config: Config, *, pdfs: PdfProvider | None = None, channel: EmailChannel | None = None
+    config: Config,
+    *,
+    pdfs: PdfProvider | None = None,
+    channel: EmailChannel | None = None,
+    steps: Sequence[DeliveryStep] | None = None,
+    syncs: Sequence[SyncJob] | None = None,
 ) -> Agent:
-    """The agent as the CLI runs it; tests pass their own ``pdfs`` or ``channel`` where needed."""
+    """The agent as the CLI runs it; tests pass their own ``pdfs``, ``channel``, steps or jobs."""
     settings = config.agent
     options = AgentOptions(
         concurrency=settings.concurrency,
@@ -87,7 +94,13 @@ def build_agent(
         pdfs if pdfs is not None else RendererPdfs(config.resolve(config.agent.cache_dir)),
         config.email.from_address,
     )
-    return Agent(channel if channel is not None else build_channel(config), composer, options)
+    return Agent(
+        channel if channel is not None else build_channel(config),
+        composer,
+        options,
+        steps=steps if steps is not None else (),
+        syncs=syncs if syncs is not None else (),
+    )
 
 
 def configure_logging(level: int = logging.INFO) -> None:

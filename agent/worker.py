@@ -18,7 +18,7 @@ import os
 import socket
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -29,9 +29,11 @@ import peewee
 from agent.channels import EmailChannel
 from agent.compose import Composer, message_id_domain, new_message_id
 from agent.errors import OfflineError, RejectedError, UnknownOutcomeError
+from agent.steps import Delivery, DeliveryStep, SyncJob
 from locales import N_, translator
 from models import agent_state, outbox
 from models.db import db
+from models.enums import Channel
 from models.errors import FacteurError, PermanentDeliveryError, TransientDeliveryError, ValidationError
 from models.messaging import OutboxMessage
 from models.outbox import Reply, RetryPolicy, fk_id
@@ -62,12 +64,27 @@ class Stats:
 
 
 class Agent:
-    """Drains the outbox through one email channel. Build it with ``agent.service.build_agent``."""
+    """Drains the outbox through one email channel, after the delivery steps each message needs,
+    and pulls the sync jobs' feeds while online. Build it with ``agent.service.build_agent``."""
 
-    def __init__(self, channel: EmailChannel, composer: Composer, options: AgentOptions) -> None:
+    def __init__(
+        self,
+        channel: EmailChannel,
+        composer: Composer,
+        options: AgentOptions,
+        *,
+        steps: Sequence[DeliveryStep] = (),
+        syncs: Sequence[SyncJob] = (),
+    ) -> None:
         self.channel = channel
         self.composer = composer
         self.options = options
+        self.steps = tuple(steps)
+        self.syncs = tuple(syncs)
+        # what went unreachable last (the email server, the portal, …): the offline probe asks it
+        self._offline_probe: Callable[[], Awaitable[None]] = channel.probe
+        self._sync_tasks: dict[str, asyncio.Task[None]] = {}
+        self._sync_next: dict[str, float] = {}
         self.hostname = socket.gethostname()
         self.pid = os.getpid()
         self.agent_id = f"{self.hostname}:{self.pid}"
@@ -123,16 +140,13 @@ class Agent:
                     probe_delay = min(probe_delay * 2, self.options.probe_max_seconds)
                     continue
                 try:
-                    if len(ready) < self.options.concurrency and await self._db(outbox.due_exists):
-                        wanted = self._prefetch - len(ready) - len(in_flight)
-                        ready.extend(await self._db(self._claim, wanted))
-                    while ready and len(in_flight) < self.options.concurrency and self.online:
-                        task = asyncio.create_task(self._deliver(ready.popleft()))
-                        in_flight.add(task)
-                        task.add_done_callback(self._finished(in_flight))
+                    await self._fill(ready, in_flight)
                     await self._beat()
+                    if not once:
+                        self._start_due_syncs()
                     if once and not ready and not in_flight:
                         if not await self._db(outbox.due_exists):
+                            await self._sync_all_once()
                             break
                         continue
                 except peewee.PeeweeException as exc:
@@ -140,42 +154,69 @@ class Agent:
                     self._log(logging.ERROR, N_("database error: {reason}; trying again"), reason=str(exc))
                 # a finished send wakes the loop at once; otherwise look again after poll_seconds
                 await self._sleep(self.options.poll_seconds)
-            self._log(
-                logging.INFO,
-                N_("agent {agent} stopping: finishing {count} sends in progress"),
-                count=len(in_flight),
-            )
-            if in_flight:
-                await asyncio.wait(in_flight)
-            await self._release_all(ready, None)
+            await self._wind_down(ready, in_flight)
             return self.online
         finally:
             await self.channel.close()
+            for step in self.steps:
+                await step.close()
+            for job in self.syncs:
+                await job.close()
             await self._db(agent_state.mark_stopped, self.agent_id)
             self._log(logging.INFO, N_("agent {agent} stopped"))
             self._db_pool.shutdown(wait=True)
             self._render_pool.shutdown(wait=True)
 
+    async def _fill(self, ready: deque[OutboxMessage], in_flight: set[asyncio.Task[None]]) -> None:
+        """Claim ahead when the queue runs low, and start sends up to the concurrency."""
+        if len(ready) < self.options.concurrency and await self._db(outbox.due_exists):
+            wanted = self._prefetch - len(ready) - len(in_flight)
+            ready.extend(await self._db(self._claim, wanted))
+        while ready and len(in_flight) < self.options.concurrency and self.online:
+            task = asyncio.create_task(self._deliver(ready.popleft()))
+            in_flight.add(task)
+            task.add_done_callback(self._finished(in_flight))
+
+    async def _wind_down(self, ready: deque[OutboxMessage], in_flight: set[asyncio.Task[None]]) -> None:
+        """Stopping: the sends in flight and the feeds being pulled finish; the rest goes back."""
+        self._log(
+            logging.INFO,
+            N_("agent {agent} stopping: finishing {count} sends in progress"),
+            count=len(in_flight),
+        )
+        if in_flight:
+            await asyncio.wait(in_flight)
+        await self._release_all(ready, None)
+        if self._sync_tasks:
+            await asyncio.wait(self._sync_tasks.values())
+
     # one message ------------------------------------------------------------------------------
 
     async def _deliver(self, message: OutboxMessage) -> None:
-        """Compose, send and record one message; whatever happens, the loop goes on."""
+        """Run the steps, compose, send and record one message; whatever happens, the loop goes on."""
         try:
-            email = await self._compose(message)
-            if email is None:
-                return
+            delivery = Delivery(message, self.agent_id)
+            channel, probe = Channel.EMAIL, self.channel.probe
             try:
+                for step in self.steps:
+                    if step.wanted(message):
+                        channel, probe = step.channel, step.probe
+                        await step.run(delivery, self._db)
+                channel, probe = Channel.EMAIL, self.channel.probe
+                email = await self._compose(message, delivery)
+                if email is None:
+                    return
                 reply = await self._send(message, email)
             except OfflineError as exc:
                 await self._record(outbox.release, message, self.agent_id, str(exc))
                 self.stats.released += 1
-                self._went_offline(exc)
+                self._went_offline(exc, probe)
             except UnknownOutcomeError as exc:
-                await self._deferred(message, exc, unknown=True)
+                await self._deferred(message, exc, unknown=True, channel=channel)
             except TransientDeliveryError as exc:
-                await self._deferred(message, exc)
+                await self._deferred(message, exc, channel=channel)
             except PermanentDeliveryError as exc:
-                await self._failed(message, exc)
+                await self._failed(message, exc, channel=channel)
             else:
                 await self._record(outbox.mark_sent, message, self.agent_id, reply)
                 self.stats.sent += 1
@@ -189,9 +230,9 @@ class Agent:
                 **_ids(message),
             )
 
-    async def _compose(self, message: OutboxMessage) -> EmailMessage | None:
+    async def _compose(self, message: OutboxMessage, delivery: Delivery) -> EmailMessage | None:
         try:
-            return await self._run(self._render_pool, self.composer.compose, message)
+            return await self._run(self._render_pool, self.composer.compose, message, delivery)
         except OSError as exc:
             await self._deferred(message, _as_deferred(exc))
         except Exception as exc:
@@ -213,10 +254,19 @@ class Agent:
             ) from exc
         return await self.channel.send(email, message.recipient_email or "")
 
-    async def _deferred(self, message: OutboxMessage, exc: Any, *, unknown: bool = False) -> None:
+    async def _deferred(
+        self, message: OutboxMessage, exc: Any, *, unknown: bool = False, channel: Channel = Channel.EMAIL
+    ) -> None:
         reply = Reply(code=getattr(exc, "code", None), text=getattr(exc, "reply", None) or str(exc))
         await self._record(
-            outbox.mark_deferred, message, self.agent_id, reply, self.options.policy, None, unknown=unknown
+            outbox.mark_deferred,
+            message,
+            self.agent_id,
+            reply,
+            self.options.policy,
+            None,
+            unknown=unknown,
+            channel=channel,
         )
         self.stats.deferred += 1
         self._log(
@@ -226,9 +276,9 @@ class Agent:
             **_ids(message),
         )
 
-    async def _failed(self, message: OutboxMessage, exc: Any) -> None:
+    async def _failed(self, message: OutboxMessage, exc: Any, *, channel: Channel = Channel.EMAIL) -> None:
         reply = Reply(code=getattr(exc, "code", None), text=getattr(exc, "reply", None) or str(exc))
-        await self._record(outbox.mark_failed, message, self.agent_id, reply)
+        await self._record(outbox.mark_failed, message, self.agent_id, reply, channel=channel)
         self.stats.failed += 1
         self._log(
             logging.WARNING,
@@ -261,7 +311,7 @@ class Agent:
 
     async def _probe(self) -> bool:
         try:
-            await self.channel.probe()
+            await self._offline_probe()
         except OfflineError as exc:
             await self._beat(force=True)
             self._log(logging.INFO, N_("still offline: {reason}"), reason=exc.render(self._tr))
@@ -271,10 +321,37 @@ class Agent:
         await self._beat(force=True)
         return True
 
-    def _went_offline(self, exc: OfflineError) -> None:
+    def _went_offline(self, exc: OfflineError, probe: Callable[[], Awaitable[None]] | None = None) -> None:
         if self.online:
             self.online = False
+            self._offline_probe = probe or self.channel.probe
             self._log(logging.WARNING, N_("offline: {reason}"), reason=exc.render(self._tr))
+
+    def _start_due_syncs(self) -> None:
+        """Start each sync job whose turn came and that is not still running."""
+        now = time.monotonic()
+        for job in self.syncs:
+            running = self._sync_tasks.get(job.name)
+            if (running is None or running.done()) and now >= self._sync_next.get(job.name, 0.0):
+                self._sync_next[job.name] = now + job.interval_seconds
+                self._sync_tasks[job.name] = asyncio.create_task(self._sync(job))
+
+    async def _sync_all_once(self) -> None:
+        """``--once``: every feed pulled once more before exiting, after what was running ends."""
+        if self._sync_tasks:
+            await asyncio.wait(self._sync_tasks.values())
+        for job in self.syncs:
+            await self._sync(job)
+
+    async def _sync(self, job: SyncJob) -> None:
+        try:
+            await job.run(self._db)
+        except OfflineError as exc:
+            self._log(
+                logging.INFO, N_("{job}: not reachable: {reason}"), job=job.name, reason=exc.render(self._tr)
+            )
+        except Exception:
+            self._log(logging.ERROR, N_("{job}: unexpected error"), job=job.name, exc=True)
 
     async def _release_all(self, ready: deque[OutboxMessage], reason: str | None) -> None:
         while ready:

@@ -193,7 +193,9 @@ def cancel(message: OutboxMessage) -> OutboxMessage:
     """Cancel a pending message; one being sent right now cannot be called back."""
     with db.atomic():
         changed = (
-            OutboxMessage.update(status=OutboxStatus.CANCELLED.value, personal_message=None, lease_owner=None)
+            OutboxMessage.update(
+                status=OutboxStatus.CANCELLED.value, personal_message=None, link_token=None, lease_owner=None
+            )
             .where((OutboxMessage.id == message.id) & (OutboxMessage.status == OutboxStatus.PENDING))
             .execute()
         )
@@ -307,15 +309,20 @@ def _held(message: OutboxMessage, agent_id: str) -> peewee.Expression:
 
 
 def _transmission(
-    message: OutboxMessage, status: TransmissionStatus, reply: Reply, now: datetime
+    message: OutboxMessage,
+    status: TransmissionStatus,
+    reply: Reply,
+    now: datetime,
+    channel: Channel = Channel.EMAIL,
 ) -> Transmission:
+    email = channel is Channel.EMAIL
     return Transmission.create(
         invoice=fk_id(message, "invoice"),
         message=message.id,
-        channel=Channel.EMAIL.value,
+        channel=channel.value,
         status=status.value,
         reply_code=reply.code,
-        provider_id=reply.provider_id or message.message_id,
+        provider_id=reply.provider_id or (message.message_id if email else None),
         detail=(reply.text or "")[:1000] or None,
         created_at=now,
     )
@@ -330,6 +337,7 @@ def mark_sent(message: OutboxMessage, agent_id: str, reply: Reply, now: datetime
             status=OutboxStatus.SENT.value,
             sent_at=now,
             personal_message=None,
+            link_token=None,  # the email carries it now; nobody else keeps it
             lease_owner=None,
             lease_expires_at=None,
             last_error=None,
@@ -344,15 +352,17 @@ def mark_deferred(
     now: datetime | None = None,
     *,
     unknown: bool = False,
+    channel: Channel = Channel.EMAIL,
 ) -> OutboxStatus:
-    """A transient failure (or an unknown outcome): retry later, or fail past ``policy.give_up``."""
+    """A transient failure (or an unknown outcome) on ``channel``: retry later, or fail past ``give_up``."""
     now = now or utcnow()
     if now - message.created_at >= policy.give_up:
-        mark_failed(message, agent_id, Reply(reply.code, f"gave up: {reply.text or ''}".strip()), now)
+        gave_up = Reply(reply.code, f"gave up: {reply.text or ''}".strip())
+        mark_failed(message, agent_id, gave_up, now, channel=channel)
         return OutboxStatus.FAILED
     with db.atomic():
         status = TransmissionStatus.UNKNOWN if unknown else TransmissionStatus.DEFERRED
-        _transmission(message, status, reply, now)
+        _transmission(message, status, reply, now, channel)
         OutboxMessage.update(
             status=OutboxStatus.PENDING.value,
             next_attempt_at=now + policy.delay(message.attempts),
@@ -363,14 +373,22 @@ def mark_deferred(
     return OutboxStatus.PENDING
 
 
-def mark_failed(message: OutboxMessage, agent_id: str, reply: Reply, now: datetime | None = None) -> None:
-    """A permanent failure: failed at once; whoever queued it (else the admins) is notified."""
+def mark_failed(
+    message: OutboxMessage,
+    agent_id: str,
+    reply: Reply,
+    now: datetime | None = None,
+    *,
+    channel: Channel = Channel.EMAIL,
+) -> None:
+    """A permanent failure on ``channel``: failed at once; whoever queued it (else the admins) is told."""
     now = now or utcnow()
     with db.atomic():
-        _transmission(message, TransmissionStatus.FAILED, reply, now)
+        _transmission(message, TransmissionStatus.FAILED, reply, now, channel)
         changed = (
             OutboxMessage.update(
                 status=OutboxStatus.FAILED.value,
+                link_token=None,  # a resend makes a new link
                 lease_owner=None,
                 lease_expires_at=None,
                 last_error=_error_text(reply),
@@ -380,6 +398,33 @@ def mark_failed(message: OutboxMessage, agent_id: str, reply: Reply, now: dateti
         )
         if changed:
             notify_delivery_failed(message, _error_text(reply), now)
+
+
+def mark_step(
+    message: OutboxMessage,
+    agent_id: str,
+    channel: Channel,
+    status: TransmissionStatus,
+    reply: Reply,
+    *,
+    now: datetime | None = None,
+    **done: Any,
+) -> bool:
+    """A delivery step succeeded (published, PIN sent, session created): its transmission, and
+    ``done`` columns (``published_at=now``…) set on the message, only while the caller holds it.
+    False when the lease was lost (rescued meanwhile): nothing is written."""
+    now = now or utcnow()
+    with db.atomic():
+        if done:
+            changed = OutboxMessage.update(done).where(_held(message, agent_id)).execute()
+        else:
+            changed = OutboxMessage.select().where(_held(message, agent_id)).count()
+        if not changed:
+            return False
+        _transmission(message, status, reply, now, channel)
+        for name, value in done.items():
+            setattr(message, name, value)
+    return True
 
 
 def release(message: OutboxMessage, agent_id: str, reason: str | None = None) -> None:
