@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PACKAGES := models locales tui agent portal
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check format lint types contract locales-extract locales-update clean
+.PHONY: help install run test bench check format lint types contract locales-extract locales-update clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -30,6 +31,9 @@ run: $(STAMP) ## Set up the database (demo data on first run), start the agent a
 
 test: $(STAMP) ## Install what the tests need and run them
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) ## Measure speed against same-run baselines; prints a table, writes var/bench.json
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 format: $(STAMP) ## Format the code (ruff)
 	$(BIN)/ruff format .

@@ -1,0 +1,85 @@
+"""PDF: 200 different invoices rendered by Facteur (a process pool) vs a plain one-process WeasyPrint
+loop over the same HTML; a cache hit vs a render."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+from bench.common import Result, ratio_row, scratch
+
+
+def _spin(_: object = None) -> float:
+    started = time.perf_counter()
+    total = 0
+    for n in range(3_000_000):
+        total += n % 7
+    return time.perf_counter() - started
+
+
+def core_headroom() -> float:
+    """How much faster two processes run two CPU loops than one: ~2 on two idle cores."""
+    alone = _spin() * 2
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(_spin, [None, None])
+        started = time.perf_counter()
+        pool.map(_spin, [None, None])
+        together = time.perf_counter() - started
+    return alone / together
+
+
+def run(count: int = 200) -> list[Result]:
+    from weasyprint import HTML
+
+    from agent.pdf import InvoicePdfs, render_invoice_html, render_invoice_pdf, render_many
+    from agent.pdf.render import BASE_URL
+    from bench.common import demo_database
+    from models.enums import InvoiceStatus
+    from models.invoice import Invoice
+
+    work = scratch("pdf")
+    demo_database(work, patients=50, invoices=count * 2)
+    invoices = list(
+        Invoice.select().where(Invoice.status != InvoiceStatus.DRAFT).order_by(Invoice.id).limit(count)
+    )
+    render_invoice_pdf(invoices[0], "fr")  # WeasyPrint imported, fonts found, in both contenders
+
+    pages = [render_invoice_html(invoice, "fr") for invoice in invoices]
+    started = time.perf_counter()
+    for page in pages:
+        HTML(string=page, base_url=BASE_URL).write_pdf()
+    plain_loop = time.perf_counter() - started
+
+    started = time.perf_counter()
+    render_many([(invoice.id, "fr") for invoice in invoices], workers=2)
+    pool = time.perf_counter() - started
+
+    sample = invoices[:20]
+    started = time.perf_counter()
+    for invoice in sample:
+        render_invoice_pdf(invoice, "fr")
+    one_render = (time.perf_counter() - started) / len(sample)
+    cache = InvoicePdfs(work / "cache")
+    for invoice in sample:
+        cache.get(invoice, "fr")
+    fresh = [Invoice.get_by_id(invoice.id) for invoice in sample]  # as the agent reads them
+    rounds = 10
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for invoice in fresh:
+            cache.get(invoice, "fr")
+    hit = (time.perf_counter() - started) / (len(sample) * rounds)
+
+    headroom = core_headroom()
+    return [
+        ratio_row(
+            "pdf",
+            f"{count} invoices/s, pool vs plain loop",
+            count / pool,
+            count / plain_loop,
+            "inv/s",
+            at_least=1.7,
+        ),
+        ratio_row("pdf", "cache hit vs render (renders/s)", 1 / hit, 1 / one_render, "/s", at_least=50),
+        Result("pdf", "two-process headroom of this machine now", headroom, "x", 2.0, headroom / 2.0),
+    ]
