@@ -72,10 +72,22 @@ class Registry:
     def configure(
         self, override_dir: Path | None, *, shipped_dir: Path = SHIPPED_DIR, log_language: str | None = None
     ) -> list[ReloadEvent]:
-        """Start over with these folders and load every catalog now; translators keep working."""
+        """Start over with these folders and load every catalog now; translators keep working.
+
+        The same folders again (the CLI, then the TUI it starts, configure alike) only look for
+        files changed on disk: parsing every catalog is the costliest part of starting up."""
         with self._lock:
-            self._setup(shipped_dir, override_dir, log_language)
-            events = self._refresh(force=(), remerge=True)
+            same = (
+                self._loaded
+                and shipped_dir.resolve() == self.shipped_dir
+                and (override_dir.resolve() if override_dir else None) == self.override_dir
+            )
+            if same:
+                self.log_language = log_language
+                events = self._refresh(force=())
+            else:
+                self._setup(shipped_dir, override_dir, log_language)
+                events = self._refresh(force=(), remerge=True)
         self._report(events)
         if self.override_dir and not self.override_dir.is_dir():
             log.warning(self._tr().format(_NO_OVERRIDE_DIR, path=str(self.override_dir)))

@@ -41,6 +41,8 @@ class MainScreen(Screen[None]):
         self.clock = clock
 
     def compose(self) -> ComposeResult:
+        from textual.lazy import Lazy
+
         from tui.screens.history import HistoryView
         from tui.screens.patients import PatientsView
         from tui.screens.settings import SettingsView
@@ -49,11 +51,12 @@ class MainScreen(Screen[None]):
         with TabbedContent(initial="patients"):
             with TabPane("", id="patients"):
                 yield PatientsView(self.session)
+            # The hidden tabs are built after the first frame: the patient list shows sooner.
             with TabPane("", id="history"):
-                yield HistoryView(self.session)
+                yield Lazy(HistoryView(self.session))
             with TabPane("", id="settings", disabled=not self.session.is_admin):
                 if self.session.is_admin:
-                    yield SettingsView(self.session)
+                    yield Lazy(SettingsView(self.session))
         yield StatusBar(self.session, clock=self.clock)
         yield Footer()
 
