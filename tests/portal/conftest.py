@@ -21,7 +21,7 @@ import uvicorn
 
 from models.secure_link import document_aad, encrypt, new_token, pin_hash, token_hash
 from portal.app import create_app
-from portal.services import PortalOptions
+from portal.services import Portal, PortalOptions
 from portal.storage import close_portal_database
 
 API_TOKEN = "test-portal-api-token-0123456789abcdef"
@@ -58,6 +58,7 @@ class RunningPortal:
     options: PortalOptions
     clock: Clock
     monotonic: Monotonic
+    services: Portal
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
     http: httpx.Client = field(init=False)
@@ -132,7 +133,10 @@ def start_portal(tmp_path: Path) -> Iterator[StartPortal]:
         monotonic = Monotonic()
         app = create_app(options, clock=clock, monotonic=monotonic, sweep_seconds=sweep_seconds)
         server, thread, port = serve_in_thread(app)
-        portal = RunningPortal(f"http://127.0.0.1:{port}", options, clock, monotonic, server, thread)
+        services = app.app.state.portal  # inside the SecurityHeaders wrapper
+        portal = RunningPortal(
+            f"http://127.0.0.1:{port}", options, clock, monotonic, services, server, thread
+        )
         running.append(portal)
         return portal
 
