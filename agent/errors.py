@@ -15,7 +15,8 @@ class _WithReply(DeliveryError):
     def __init__(
         self, message: str, /, *, code: int | str | None = None, reply: str = "", **params: Any
     ) -> None:
-        super().__init__(message, **params)
+        # the reply code is also a placeholder the message may show ("… replied {code}")
+        super().__init__(message, **{"code": "" if code is None else str(code), **params})
         self.code = None if code is None else str(code)
         self.reply = reply or str(self)
 
