@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import peewee
 import pytest
@@ -83,3 +84,37 @@ def make_app(tui_config: Config, clinic: Clinic_) -> Callable[..., object]:
         return build_app(config, login, clock=frozen_clock)
 
     return make
+
+
+async def laid_out(pilot: Any, timeout: float = 10.0) -> None:
+    """Wait until every table on screen has sized its columns for the rows it got (a ``DataTable``
+    does it when it is next idle, which a loaded machine may not reach before a screenshot)."""
+    import asyncio
+
+    from textual.widgets import DataTable
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        await pilot.pause()
+        tables = list(pilot.app.screen.query(DataTable))
+        if not any(table._require_update_dimensions or table._new_rows for table in tables):
+            return
+        await pilot.pause(0.02)
+
+
+@pytest.fixture
+def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
+    """The plugin's ``snap_compare``, with the screenshot taken once the tables are laid out."""
+
+    def compare(app: Any, *args: Any, run_before: Callable[..., Any] | None = None, **kwargs: Any) -> bool:
+        async def before(pilot: Any) -> None:
+            if run_before is not None:
+                result = run_before(pilot)
+                if result is not None:
+                    await result
+            await laid_out(pilot)
+
+        return snap_compare(app, *args, run_before=before, **kwargs)
+
+    return compare
