@@ -8,11 +8,14 @@ so two processes (the TUI and the agent) never deadlock upgrading a read lock.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import peewee
 from peewee import DatabaseProxy
@@ -24,6 +27,7 @@ db = DatabaseProxy()
 
 DEFAULT_URL = "sqlite:///var/facteur.db"
 BUSY_TIMEOUT_SECONDS = 10
+PG_CONNECT_TIMEOUT_SECONDS = 10
 SQLITE_PRAGMAS = (
     ("journal_mode", "wal"),
     ("foreign_keys", 1),
@@ -43,6 +47,7 @@ class DatabaseURL:
     user: str | None = None
     password: str | None = None
     name: str | None = None
+    options: tuple[tuple[str, str], ...] = ()  # libpq parameters from the query: sslmode=require, …
 
     @property
     def is_sqlite(self) -> bool:
@@ -84,6 +89,7 @@ def parse_url(url: str, base_dir: Path | None = None) -> DatabaseURL:
             user=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
             name=name,
+            options=tuple(parse_qsl(parts.query)),
         )
     raise ConfigError(N_("database URL {url!r}: expected sqlite:///path or postgresql://host/name"), url=url)
 
@@ -98,13 +104,22 @@ def make_database(parsed: DatabaseURL) -> peewee.Database:
             timeout=BUSY_TIMEOUT_SECONDS,
             lock_type="IMMEDIATE",
         )
+    # psycopg 3 (peewee 4 picks it with ``prefer_psycopg3``); peewee runs in autocommit and
+    # opens a transaction only inside ``db.atomic()``, so an idle connection holds no snapshot.
+    # Leave the password out of the URL: libpq reads PGPASSWORD or ~/.pgpass itself.
+    libpq: dict[str, Any] = {
+        "connect_timeout": PG_CONNECT_TIMEOUT_SECONDS,
+        "application_name": "facteur",
+        **dict(parsed.options),
+    }
     return peewee.PostgresqlDatabase(
         parsed.name,
         host=parsed.host,
         port=parsed.port,
         user=parsed.user,
         password=parsed.password,
-        autorollback=True,
+        prefer_psycopg3=True,
+        **libpq,
     )
 
 
@@ -126,9 +141,38 @@ def open_database(url: str = DEFAULT_URL, base_dir: Path | None = None) -> peewe
         database.connect(reuse_if_open=True)
     except (peewee.OperationalError, peewee.ImproperlyConfigured) as exc:
         raise DatabaseError(
-            N_("cannot open the database {url}: {reason}"), url=_redacted(url), reason=str(exc)
+            N_("cannot open the database {url}: {reason}"), url=redacted(url), reason=str(exc)
         ) from exc
     return database
+
+
+def serialize_writers(key: str, database: peewee.Database | None = None) -> None:
+    """Inside a transaction: wait until no other transaction holds ``key``, then hold it to the end.
+
+    SQLite already runs one writer at a time (``BEGIN IMMEDIATE``), which the read-then-write
+    rules (create the schema once, keep one admin) rely on; on PostgreSQL, whose transactions
+    run side by side, this takes a transaction-scoped advisory lock named by ``key``.
+    """
+    database = database if database is not None else db.obj
+    if isinstance(database, peewee.PostgresqlDatabase):
+        digest = hashlib.blake2b(f"facteur:{key}".encode(), digest_size=8).digest()
+        database.execute_sql(
+            "SELECT pg_advisory_xact_lock(%s)", (int.from_bytes(digest, "big", signed=True),)
+        )
+
+
+def reset_sequences(database: peewee.Database, tables: Iterable[str]) -> None:
+    """After rows were written with their ids (a copy, the bulk demo): on PostgreSQL, move each
+    table's ``id`` sequence past its highest id, so the next insert does not collide. SQLite
+    needs nothing: its next id is always the highest plus one."""
+    if not isinstance(database, peewee.PostgresqlDatabase):
+        return
+    for table in tables:
+        database.execute_sql(
+            f"SELECT setval(pg_get_serial_sequence(%s, 'id'), COALESCE(MAX(id), 0) + 1, false) "  # noqa: S608 (a table name of ours)
+            f'FROM "{table}"',
+            (f'"{table}"',),
+        )
 
 
 def close_database() -> None:
@@ -173,7 +217,8 @@ def backup_sqlite(database: peewee.Database, target: Path) -> None:
         ) from exc
 
 
-def _redacted(url: str) -> str:
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
     parts = urlsplit(url)
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")

@@ -11,7 +11,7 @@ from decimal import Decimal
 from locales import N_
 from models.base import utcnow
 from models.clinic import BillingCompany, Clinic, Staff
-from models.db import db
+from models.db import db, reset_sequences
 from models.enums import InvoiceStatus, PaymentMethod
 from models.errors import ValidationError
 from models.invoice import Invoice, InvoiceLine, InvoiceSequence, Payment
@@ -156,14 +156,15 @@ def bulk_demo(
     if patients == 0 and invoices and not Patient.select().exists():
         raise ValidationError("patients", N_("there are no patients to bill: add some with --patients N"))
     with db.atomic():
-        first_new = (Patient.select(Patient.id).order_by(Patient.id.desc()).scalar() or 0) + 1
         rows = list(_demo_patients(rng, patients))
+        patient_ids: list[int] = []
         for start in range(0, len(rows), chunk):
-            Patient.insert_many(rows[start : start + chunk]).execute()
-        patient_ids = list(range(first_new, first_new + patients)) or [
-            p.id for p in Patient.select(Patient.id).limit(1000)
-        ]
+            # the ids the database gave (a PostgreSQL sequence may skip some), not max + 1
+            inserted = Patient.insert_many(rows[start : start + chunk]).returning(Patient.id).tuples()
+            patient_ids += [int(row[0]) for row in inserted.execute()]
+        patient_ids = patient_ids or [p.id for p in Patient.select(Patient.id).limit(1000)]
         _bulk_invoices(rng, invoices, companies, providers, patient_ids, chunk)
+        reset_sequences(db.obj, [Invoice._meta.table_name])  # the invoices were written with their ids
     return DemoReport(True, patients, invoices)
 
 

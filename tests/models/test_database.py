@@ -48,6 +48,7 @@ def test_bad_urls_are_config_errors(url: str) -> None:
         parse_url(url)
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_pragmas(database: peewee.Database) -> None:
     pragma = lambda name: database.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
     assert pragma("journal_mode") == "wal"
@@ -56,6 +57,7 @@ def test_sqlite_pragmas(database: peewee.Database) -> None:
     assert pragma("synchronous") == 2  # FULL
 
 
+@pytest.mark.sqlite_only
 def test_transactions_take_the_write_lock_at_begin(database: peewee.Database) -> None:
     """BEGIN IMMEDIATE: another writer is kept out from the first statement, even a read."""
     inside, release = threading.Event(), threading.Event()
@@ -88,6 +90,7 @@ def test_foreign_keys_are_enforced(database: peewee.Database) -> None:
         )
 
 
+@pytest.mark.sqlite_only
 def test_backup_while_another_connection_writes(database: peewee.Database, tmp_path: Path) -> None:
     for index in range(50):
         Patient.create(last_name=f"Patient{index}", first_name="Test")
@@ -111,6 +114,7 @@ def test_backup_while_another_connection_writes(database: peewee.Database, tmp_p
     assert target.stat().st_mode & 0o777 == 0o600  # patients' data: owner only
 
 
+@pytest.mark.sqlite_only
 def test_backup_refuses_to_overwrite_the_database(database: peewee.Database) -> None:
     with pytest.raises(DatabaseError):
         backup_sqlite(database, Path(database.database))
