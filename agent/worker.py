@@ -16,7 +16,6 @@ import functools
 import logging
 import os
 import socket
-import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,7 @@ import peewee
 from agent.channels import EmailChannel
 from agent.compose import Composer, message_id_domain, new_message_id
 from agent.errors import OfflineError, RejectedError, UnknownOutcomeError
+from agent.leases import LeaseKeeper
 from locales import N_, translator
 from models import agent_state, outbox
 from models.db import db
@@ -39,8 +39,6 @@ from models.validation import validate_email
 
 log = logging.getLogger("facteur.agent")
 T = TypeVar("T")
-RESCUE_SECONDS = 10.0  # how often to look for expired leases of agents that died elsewhere
-BEAT_SECONDS = 5.0  # heartbeat at most this often (and at once when online/offline flips)
 
 
 @dataclass(frozen=True)
@@ -81,8 +79,7 @@ class Agent:
         )
         self._stopping: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
-        self._last_beat = 0.0
-        self._last_rescue = 0.0
+        self._leases = LeaseKeeper(self.agent_id, self.hostname, self.pid, options.lease_seconds)
         # claimed ahead (one transaction for many); only the ones in flight can ever arrive twice
         self._prefetch = max(4 * options.concurrency, 16)
         self._flusher: asyncio.Task[None] | None = None
@@ -249,9 +246,6 @@ class Agent:
         agent_state.beat(self.agent_id, self.hostname, self.pid, online=self.online)
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
-        if time.monotonic() - self._last_rescue >= RESCUE_SECONDS:
-            self._last_rescue = time.monotonic()
-            outbox.rescue()  # an agent elsewhere may have died with leases
         return outbox.claim(
             self.agent_id,
             limit,
@@ -281,17 +275,12 @@ class Agent:
             await self._db(outbox.release, ready.popleft(), self.agent_id, reason)
 
     async def _beat(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if force or now - self._last_beat >= BEAT_SECONDS:
-            self._last_beat = now
-            await self._db(
-                agent_state.beat,
-                self.agent_id,
-                self.hostname,
-                self.pid,
-                online=self.online,
-                synced=self.online,
-            )
+        """Heartbeat, lease renewal and rescue of dead agents' leases, each on its schedule."""
+        if force or self._leases.due():
+            await self._db(self._leases.tick, online=self.online, force=force, log_rescued=self._log_rescued)
+
+    def _log_rescued(self, count: int) -> None:
+        self._log(logging.WARNING, N_("{count} interrupted messages returned to the queue"), count=count)
 
     async def _sleep(self, seconds: float) -> None:
         """Until ``seconds`` pass, a send finishes, or a stop is asked."""

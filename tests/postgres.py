@@ -7,7 +7,8 @@ root: as root the cluster runs as the ``postgres`` user the Debian package creat
 gets its own database (``create_database``), cloned from a migrated template when it asks for one.
 
 ``unavailable()`` says why there is no server to start (the tests skip with that reason);
-``FACTEUR_PG_TESTS=require`` turns that skip into a failure, ``off`` skips on purpose.
+``FACTEUR_PG_TESTS=require`` turns that skip into a failure, ``off`` skips on purpose;
+``FACTEUR_PG_LIB`` names another folder than ``/usr/lib/postgresql`` to look in.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ SETTINGS = {
 def server_bindir() -> Path | None:
     """The newest ``/usr/lib/postgresql/N/bin`` that holds ``initdb`` and ``pg_ctl``."""
     found = []
-    for candidate in Path("/usr/lib/postgresql").glob("*/bin"):
+    for candidate in Path(os.environ.get("FACTEUR_PG_LIB", "/usr/lib/postgresql")).glob("*/bin"):
         if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
             version = re.sub(r"\D", "", candidate.parent.name) or "0"
             found.append((int(version), candidate))

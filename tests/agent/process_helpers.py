@@ -1,18 +1,48 @@
-"""Run ``facteur agent`` as a process against a config written for the test."""
+"""Run ``facteur agent`` as a process against a config written for the test, and fill its outbox."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import peewee
 
+from agent.pdf import current_database_url
+from models.messaging import OutboxMessage
+from tests.conftest import Setup
+from tests.outbox_helpers import billed_invoice
+
 CONCURRENCY = 4
 
 
+def queue_many(setup: Setup, count: int, *, attach_pdf: bool = False) -> None:
+    """``count`` messages for one invoice; with ``attach_pdf`` the process renders it once (cached)."""
+    invoice = billed_invoice(setup.company)
+    rows = [
+        {
+            "kind": "invoice",
+            "invoice": invoice.id,
+            "recipient_email": f"patient{n}@example.org",
+            "language": "fr",
+            "attach_pdf": attach_pdf,
+            "personal_message": f"message {n}",
+        }
+        for n in range(count)
+    ]
+    with setup.clinic._meta.database.atomic():
+        for start in range(0, count, 200):
+            OutboxMessage.insert_many(rows[start : start + 200]).execute()
+
+
+def statuses() -> Counter[str]:
+    return Counter(m.status for m in OutboxMessage.select(OutboxMessage.status))
+
+
 def write_config(tmp_path: Path, database: peewee.Database, port: int, **agent: object) -> Path:
+    """A config for ``database`` (the one ``db`` is bound to: a SQLite file or PostgreSQL)."""
     settings = {
         "concurrency": CONCURRENCY,
         "poll_seconds": 0.2,
@@ -23,7 +53,7 @@ def write_config(tmp_path: Path, database: peewee.Database, port: int, **agent: 
     lines = "\n".join(f"{key} = {value}" for key, value in settings.items())
     config = tmp_path / "agent.toml"
     config.write_text(
-        f'[database]\nurl = "sqlite:///{database.database}"\n'
+        f'[database]\nurl = "{current_database_url()}"\n'
         f'[email]\nbackend = "smtp"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n'
         f'from_address = "facturation@clinique.example"\n[agent]\n{lines}\n',
         encoding="utf-8",
@@ -31,8 +61,8 @@ def write_config(tmp_path: Path, database: peewee.Database, port: int, **agent: 
     return config
 
 
-def start_agent(config: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "FACTEUR_CONFIG": str(config), "FACTEUR_LANG": "en"}
+def start_agent(config: Path, *args: str, lang: str = "en") -> subprocess.Popen[str]:
+    env = {**os.environ, "FACTEUR_CONFIG": str(config), "FACTEUR_LANG": lang}
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "facteur"), "agent", *args],
         env=env,
