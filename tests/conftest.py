@@ -3,7 +3,8 @@
 The database is a temp SQLite file; the tests under ``ON_POSTGRESQL`` run twice, once more
 against a fresh database on a throwaway PostgreSQL server (``tests/postgres.py``), one per
 xdist worker, started at the first test that needs it. Mark a test ``sqlite_only`` where it
-checks something only SQLite has (pragmas, the file backup). Without PostgreSQL installed,
+checks something only SQLite has (pragmas, the file backup), ``postgresql_only`` where only
+PostgreSQL has it (``SKIP LOCKED``). Without PostgreSQL installed,
 the ``[postgresql]`` runs skip, saying why.
 """
 
@@ -34,6 +35,9 @@ ON_POSTGRESQL = (
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """``backend`` is ``sqlite``, and also ``postgresql`` for the tests under ``ON_POSTGRESQL``."""
     if "backend" not in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    if metafunc.definition.get_closest_marker("postgresql_only"):
+        metafunc.parametrize("backend", ["postgresql"])
         return
     path = metafunc.definition.path.relative_to(metafunc.config.rootpath).as_posix()
     if path.startswith(ON_POSTGRESQL):
