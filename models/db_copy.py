@@ -22,7 +22,7 @@ import peewee
 
 from locales import N_
 from models.base import BaseModel
-from models.db import make_database, parse_url, redacted, reset_sequences
+from models.db import DatabaseURL, make_database, parse_url, redacted, reset_sequences
 from models.errors import DatabaseError
 from models.schema import (
     ALL_MODELS,
@@ -54,7 +54,7 @@ def copy_database(
 ) -> list[TableCopy]:
     """Copy every row from ``source_url`` into the empty ``target_url``; the rows per table."""
     source_place, target_place = parse_url(source_url, base_dir), parse_url(target_url, base_dir)
-    if source_place == target_place:
+    if _same_place(source_place, target_place):
         raise DatabaseError(N_("the source and the target are the same database"))
     if target_place.path is not None:
         target_place.path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,6 +67,12 @@ def copy_database(
             target.close()
     finally:
         source.close()
+
+
+def _same_place(one: DatabaseURL, other: DatabaseURL) -> bool:
+    if one.path is not None and other.path is not None:
+        return one.path.resolve() == other.path.resolve()
+    return (one.scheme, one.host, one.port, one.name) == (other.scheme, other.host, other.port, other.name)
 
 
 def _connect(database: peewee.Database, url: str) -> peewee.Database:
