@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import peewee
 from peewee import DatabaseProxy
@@ -84,7 +84,7 @@ def parse_url(url: str, base_dir: Path | None = None) -> DatabaseURL:
             raise ConfigError(N_("database URL {url!r}: the port is not a number"), url=url) from None
         return DatabaseURL(
             "postgresql",
-            host=parts.hostname,
+            host=unquote(parts.hostname) if parts.hostname else None,  # %2Frun%2Fpostgresql: a socket
             port=port,
             user=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
@@ -92,6 +92,10 @@ def parse_url(url: str, base_dir: Path | None = None) -> DatabaseURL:
             options=tuple(parse_qsl(parts.query)),
         )
     raise ConfigError(N_("database URL {url!r}: expected sqlite:///path or postgresql://host/name"), url=url)
+
+
+def _libpq_defaults() -> dict[str, Any]:
+    return {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS, "application_name": "facteur"}
 
 
 def make_database(parsed: DatabaseURL) -> peewee.Database:
@@ -108,19 +112,37 @@ def make_database(parsed: DatabaseURL) -> peewee.Database:
     # opens a transaction only inside ``db.atomic()``, so an idle connection holds no snapshot.
     # Leave the password out of the URL: libpq reads PGPASSWORD or ~/.pgpass itself.
     libpq: dict[str, Any] = {
-        "connect_timeout": PG_CONNECT_TIMEOUT_SECONDS,
-        "application_name": "facteur",
-        **dict(parsed.options),
+        "host": parsed.host,
+        "port": parsed.port,
+        "user": parsed.user,
+        "password": parsed.password,
+        **_libpq_defaults(),
+        **dict(parsed.options),  # ?host=/var/run/postgresql&sslmode=require: libpq's own words win
     }
-    return peewee.PostgresqlDatabase(
-        parsed.name,
-        host=parsed.host,
-        port=parsed.port,
-        user=parsed.user,
-        password=parsed.password,
-        prefer_psycopg3=True,
-        **libpq,
-    )
+    return peewee.PostgresqlDatabase(parsed.name, prefer_psycopg3=True, **libpq)
+
+
+def url_of(database: peewee.Database) -> str:
+    """A URL another process can open to reach ``database`` (a file or a server, not memory)."""
+    if isinstance(database, peewee.SqliteDatabase) and database.database not in ("", ":memory:"):
+        return f"sqlite:///{Path(database.database).resolve()}"
+    if isinstance(database, peewee.PostgresqlDatabase):
+        defaults = _libpq_defaults()
+        params = {
+            key: value
+            for key, value in database.connect_params.items()
+            if value is not None and defaults.get(key) != value
+        }
+        auth = quote(str(params.pop("user", "")), safe="")
+        if "password" in params:
+            auth += ":" + quote(str(params.pop("password")), safe="")
+        host = str(params.get("host", ""))
+        netloc = (f"{auth}@" if auth else "") + ("" if host.startswith("/") else params.pop("host", ""))
+        if "port" in params and not host.startswith("/"):
+            netloc += f":{params.pop('port')}"
+        query = urlencode({key: str(value) for key, value in params.items()})
+        return f"postgresql://{netloc}/{quote(database.database, safe='')}" + (f"?{query}" if query else "")
+    raise DatabaseError(N_("another process cannot open this database: it lives in memory"))
 
 
 def open_database(url: str = DEFAULT_URL, base_dir: Path | None = None) -> peewee.Database:

@@ -9,9 +9,10 @@ from pathlib import Path
 import peewee
 import pytest
 
-from models.db import backup_sqlite, parse_url
+from models.db import backup_sqlite, make_database, open_database, parse_url, url_of
 from models.errors import ConfigError, DatabaseError
 from models.patient import Patient
+from tests.postgres import PostgresCluster
 
 
 def test_sqlite_urls_relative_and_absolute(tmp_path: Path) -> None:
@@ -118,3 +119,43 @@ def test_backup_while_another_connection_writes(database: peewee.Database, tmp_p
 def test_backup_refuses_to_overwrite_the_database(database: peewee.Database) -> None:
     with pytest.raises(DatabaseError):
         backup_sqlite(database, Path(database.database))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://facteur:s%40cret@db.local:5433/clinic",
+        "postgresql://facteur@db.local/clinic?sslmode=require",
+        "postgresql:///clinic?host=%2Fvar%2Frun%2Fpostgresql&port=5433",
+        "postgresql:///clinic",
+    ],
+)
+def test_postgresql_urls_survive_the_trip_to_another_process(url: str) -> None:
+    """``url_of`` (what the PDF workers and the tests' agents open) gives back the same database."""
+    database = make_database(parse_url(url))
+    assert isinstance(database, peewee.PostgresqlDatabase)
+    again = make_database(parse_url(url_of(database)))
+    assert (again.database, again.connect_params) == (database.database, database.connect_params)
+
+
+def test_libpq_options_come_from_the_query() -> None:
+    database = make_database(parse_url("postgresql:///clinic?host=/var/run/postgresql&sslmode=require"))
+    params = database.connect_params
+    assert (params["host"], params["sslmode"], params["application_name"]) == (
+        "/var/run/postgresql",
+        "require",
+        "facteur",
+    )
+
+
+def test_sqlite_url_of_is_absolute(tmp_path: Path) -> None:
+    database = make_database(parse_url("sqlite:///f.db", tmp_path))
+    assert url_of(database) == f"sqlite:///{tmp_path / 'f.db'}"
+    with pytest.raises(DatabaseError):
+        url_of(make_database(parse_url("sqlite:///:memory:")))
+
+
+def test_an_unreachable_server_is_a_clear_error(pg_cluster: PostgresCluster) -> None:
+    with pytest.raises(DatabaseError, match="cannot open the database") as refused:
+        open_database(pg_cluster.url("missing").replace("facteur@", "facteur:s3cret@"))
+    assert "s3cret" not in str(refused.value) and "***" in str(refused.value)
