@@ -4,6 +4,8 @@ Nothing connects at import. ``open_database(url)`` builds the peewee database,
 binds ``db`` to it and returns it. SQLite runs in WAL mode with foreign keys, a
 busy timeout, ``synchronous=FULL`` and ``BEGIN IMMEDIATE`` for every transaction,
 so two processes (the TUI and the agent) never deadlock upgrading a read lock.
+PostgreSQL runs through psycopg 3, its transactions side by side: the few rules
+that read then write take ``serialize_writers`` (an advisory lock) or row locks.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 A new database is created from the current models and stamped with the latest
 version. An existing one is upgraded by running, in order, the migrations above
-its version (``models.migrations``). Both happen inside one write transaction,
-so two processes starting at once cannot both migrate.
+its version (``models.migrations``). Both happen inside one write transaction
+(SQLite's ``BEGIN IMMEDIATE``, an advisory lock on PostgreSQL), so two processes
+starting at once cannot both migrate.
 """
 
 from __future__ import annotations
