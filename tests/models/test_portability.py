@@ -62,10 +62,11 @@ def test_patient_search_ignores_case_and_accents_on_both(setup: Setup, typed: st
 
 
 def test_sequences_follow_rows_written_with_their_ids(database: peewee.Database) -> None:
-    """The bulk demo writes invoices with their ids; a normal insert after it must not collide."""
+    """The bulk demo writes invoices with their ids; a normal insert after it must not collide.
+    (3,500 invoices: more values than one PostgreSQL statement binds, so it splits its INSERTs.)"""
     Clinic.create(name="Clinique du Parc")
     seed_demo()
-    bulk_demo(5, 40)
+    bulk_demo(5, 3500)
     highest = Invoice.select(peewee.fn.MAX(Invoice.id)).scalar()
     patient = Patient.create(last_name="Nouveau", first_name="Patient")
     company = BillingCompany.select().first()
