@@ -124,9 +124,11 @@ class Agent:
                         wanted = self._prefetch - len(ready) - len(in_flight)
                         ready.extend(await self._db(self._claim, wanted))
                     while ready and len(in_flight) < self.options.concurrency and self.online:
-                        task = asyncio.create_task(self._deliver(ready.popleft()))
+                        message = ready.popleft()
+                        task = asyncio.create_task(self._deliver(message))
                         in_flight.add(task)
                         task.add_done_callback(self._finished(in_flight))
+                        task.add_done_callback(self._leases.done_callback(message.id))
                     await self._beat()
                     if once and not ready and not in_flight:
                         if not await self._db(outbox.due_exists):
@@ -246,12 +248,14 @@ class Agent:
         agent_state.beat(self.agent_id, self.hostname, self.pid, online=self.online)
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
-        return outbox.claim(
+        claimed = outbox.claim(
             self.agent_id,
             limit,
             self.options.lease_seconds,
             new_message_id=lambda message: new_message_id(message, self._domain),
         )
+        self._leases.hold(message.id for message in claimed)
+        return claimed
 
     async def _probe(self) -> bool:
         try:

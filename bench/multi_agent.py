@@ -169,7 +169,9 @@ def main() -> None:
         _wait_for_port(port)
         runs = []
         for agents in (1, args.agents):
-            url = cluster.url(cluster.create_database()) if cluster else f"sqlite:///{folder / f'{agents}.db'}"
+            url = (
+                cluster.url(cluster.create_database()) if cluster else f"sqlite:///{folder / f'{agents}.db'}"
+            )
             runs.append(
                 measure(
                     url,

@@ -96,6 +96,18 @@ def parse_url(url: str, base_dir: Path | None = None) -> DatabaseURL:
     raise ConfigError(N_("database URL {url!r}: expected sqlite:///path or postgresql://host/name"), url=url)
 
 
+class ReconnectingPostgresqlDatabase(peewee.PostgresqlDatabase):
+    """PostgreSQL that opens a new connection when the server dropped the last one (a restart, the
+    network): the statement that met the loss fails, as it must, and the next one, outside any
+    transaction, reconnects, instead of every statement failing on the dead connection forever."""
+
+    def cursor(self, named_cursor: Any = None) -> Any:
+        state = self._state  # type: ignore[attr-defined]  # peewee's per-thread connection state
+        if not state.closed and state.conn is not None and state.conn.closed and not state.transactions:
+            state.reset()  # the connection is gone; peewee's autoconnect opens a new one
+        return super().cursor(named_cursor)
+
+
 def _libpq_defaults() -> dict[str, Any]:
     return {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS, "application_name": "facteur"}
 
@@ -121,7 +133,7 @@ def make_database(parsed: DatabaseURL) -> peewee.Database:
         **_libpq_defaults(),
         **dict(parsed.options),  # ?host=/var/run/postgresql&sslmode=require: libpq's own words win
     }
-    return peewee.PostgresqlDatabase(parsed.name, prefer_psycopg3=True, **libpq)
+    return ReconnectingPostgresqlDatabase(parsed.name, prefer_psycopg3=True, **libpq)
 
 
 def url_of(database: peewee.Database) -> str:

@@ -11,8 +11,9 @@ Eligibility (what the agent may claim):
   BEFORE the send, so every retry reuses it. SQLite serializes claimers with
   ``BEGIN IMMEDIATE``; PostgreSQL adds ``FOR UPDATE SKIP LOCKED`` to the sub-select
   so several agents claim disjoint rows;
-- a live agent renews its leases (``renew_leases``) well before they run out, so only a
-  dead agent's leases expire; ``rescue`` (every agent runs it now and then) returns to
+- a live agent renews the leases of the messages it still works on (``renew_leases``) well
+  before they run out, so only a dead agent's leases expire (and those of messages whose
+  outcome it could not write); ``rescue`` (every agent runs it now and then) returns to
   ``pending`` every ``sending`` message whose lease expired, and those leased by owners
   known to be dead, in one guarded ``UPDATE … RETURNING`` (two rescuers never take the same
   row); the attempt stays spent and a transmission ``unknown`` records it. Leases compare
@@ -296,15 +297,27 @@ def rescue(now: datetime | None = None, *, dead_owners: Iterable[str] = ()) -> i
     return len(rows)
 
 
-def renew_leases(agent_id: str, lease_seconds: float, now: datetime | None = None) -> int:
-    """Extend every lease ``agent_id`` holds: a live agent keeps its messages however long they
-    wait for their turn; only a dead one's leases run out and are rescued."""
+def renew_leases(
+    agent_id: str, lease_seconds: float, ids: Iterable[int], now: datetime | None = None
+) -> list[int]:
+    """Extend the leases ``agent_id`` holds on ``ids`` (the messages it still works on); the ids
+    renewed. A live agent keeps its messages however long they wait for their turn; a dead one's
+    leases run out and are rescued."""
+    wanted = list(ids)
+    if not wanted:
+        return []
     now = now or utcnow()
-    return int(
+    renewed = (
         OutboxMessage.update(lease_expires_at=now + timedelta(seconds=lease_seconds))
-        .where((OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.lease_owner == agent_id))
-        .execute()
+        .where(
+            (OutboxMessage.status == OutboxStatus.SENDING)
+            & (OutboxMessage.lease_owner == agent_id)
+            & OutboxMessage.id.in_(wanted)
+        )
+        .returning(OutboxMessage.id)
+        .tuples()
     )
+    return [int(row[0]) for row in renewed.execute()]
 
 
 def lease_owners() -> list[str]:

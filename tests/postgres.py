@@ -145,6 +145,10 @@ class PostgresCluster:
         self._make_template()
         return self
 
+    def restart(self) -> None:
+        """A server restart (maintenance, a crash): every client loses its connection."""
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", "fast", "-w", "restart")
+
     def stop(self) -> None:
         if self.data.exists():
             with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):  # already gone: remove anyway

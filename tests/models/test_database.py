@@ -9,9 +9,10 @@ from pathlib import Path
 import peewee
 import pytest
 
-from models.db import backup_sqlite, make_database, open_database, parse_url, url_of
+from models.db import backup_sqlite, close_database, make_database, open_database, parse_url, url_of
 from models.errors import ConfigError, DatabaseError
 from models.patient import Patient
+from models.schema import ensure_schema
 from tests.postgres import PostgresCluster
 
 
@@ -159,3 +160,26 @@ def test_an_unreachable_server_is_a_clear_error(pg_cluster: PostgresCluster) -> 
     with pytest.raises(DatabaseError, match="cannot open the database") as refused:
         open_database(pg_cluster.url("missing").replace("facteur@", "facteur:s3cret@"))
     assert "s3cret" not in str(refused.value) and "***" in str(refused.value)
+
+
+def test_a_server_restart_costs_one_statement(pg_cluster: PostgresCluster) -> None:
+    """The statement that meets the lost connection fails (inside a transaction too); the next
+    one reconnects. The agent's loop and the TUI carry on instead of failing forever."""
+    name = pg_cluster.create_database()
+    try:
+        database = open_database(pg_cluster.url(name))
+        ensure_schema(database)
+        Patient.create(last_name="Avant", first_name="Redémarrage")
+        pg_cluster.restart()
+        with pytest.raises(peewee.OperationalError):
+            Patient.select().count()
+        assert Patient.select().count() == 1
+        pg_cluster.restart()
+        with pytest.raises(peewee.PeeweeException), database.atomic():
+            Patient.create(last_name="Pendant", first_name="Transaction")
+        with database.atomic():
+            Patient.create(last_name="Après", first_name="Redémarrage")
+        assert sorted(p.last_name for p in Patient.select()) == ["Après", "Avant"]
+    finally:
+        close_database()
+        pg_cluster.drop_database(name)

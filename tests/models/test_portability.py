@@ -143,11 +143,13 @@ def test_renewed_leases_are_not_rescued(setup: Setup) -> None:
     mine, theirs = (enqueue_invoice_email(invoice, now=now) for _ in range(2))
     claim("alive:1", 1, 10, now)
     claim("dead:2", 1, 10, now)
-    assert renew_leases("alive:1", 10, now + timedelta(seconds=8)) == 1
+    later = now + timedelta(seconds=8)
+    assert renew_leases("alive:1", 10, [mine.id, theirs.id], later) == [mine.id]  # only its own
     assert rescue(now + timedelta(seconds=12)) == 1
     statuses = {m.id: (m.status, m.lease_owner) for m in OutboxMessage.select()}
     assert statuses == {mine.id: ("sending", "alive:1"), theirs.id: ("pending", None)}
-    assert renew_leases("dead:2", 10) == 0  # a rescued message is no longer its lease
+    assert renew_leases("dead:2", 10, [theirs.id]) == []  # a rescued message is no longer its lease
+    assert renew_leases("alive:1", 10, []) == []
 
 
 @pytest.mark.postgresql_only
