@@ -28,7 +28,7 @@ from tests import postgres
 ON_POSTGRESQL = (
     "tests/models/",
     "tests/tui/test_cli",
-    "tests/agent/test_multi_agent",
+    "tests/agent/test_multi_agent",  # and test_multi_agent_kill
 )
 
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import peewee
 
 from agent.pdf import current_database_url
+from locales import translator
 from models.messaging import OutboxMessage
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
@@ -70,3 +75,35 @@ def start_agent(config: Path, *args: str, lang: str = "en") -> subprocess.Popen[
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+AGENTS = 3
+# The agents log in the clinic's language (French by default): "message 12 de la facture no 3 envoyé".
+SENT_LINE = re.compile(
+    re.escape(translator("fr").gettext("message {id} of invoice #{invoice} sent"))
+    .replace(re.escape("{id}"), r"(?P<id>\d+)")
+    .replace(re.escape("{invoice}"), r"\d+")
+)
+
+
+def sent_ids(log: str) -> set[int]:
+    return {int(match["id"]) for match in SENT_LINE.finditer(log)}
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def finish(agents: list[subprocess.Popen[str]], timeout: float = 120) -> list[str]:
+    """Each agent's stderr once it has exited (after ``--once``, or SIGTERM)."""
+    logs = []
+    for agent in agents:
+        _, err = agent.communicate(timeout=timeout)
+        assert agent.returncode in (0, -signal.SIGKILL), err[-2000:]
+        logs.append(err)
+    return logs
