@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test bench check format lint types contract locales-extract locales-update clean
+.PHONY: help install postgres run test bench check format lint types contract locales-extract locales-update clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -31,7 +31,10 @@ run: $(STAMP) ## Set up the database (demo data on first run), start the agent, 
 	  trap 'kill -TERM $$agent $$portal 2>/dev/null; wait $$agent $$portal 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/facteur tui
 
-test: $(STAMP) ## Install what the tests need and run them
+postgres: ## Install PostgreSQL (Debian's package) for the tests when missing; skipped without root
+	@sh tests/install_postgres.sh
+
+test: $(STAMP) postgres ## Install what the tests need (PostgreSQL too) and run them
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) ## Measure speed against same-run baselines; prints a table, writes var/bench.json

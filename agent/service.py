@@ -113,7 +113,14 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 
 def run_agent(agent: Agent, *, once: bool = False, watch: bool = True) -> bool:
-    """Run until SIGTERM/SIGINT (or, with ``once``, until drained); False if it ended offline."""
+    """Run until SIGTERM/SIGINT (or, with ``once``, until drained); False if it ended offline.
+
+    Refuses (``AgentRefused``) to share a SQLite file with an agent on another machine.
+    """
+    from models.agent_state import check_can_join
+    from models.db import db
+
+    check_can_join(db.obj, agent.hostname)
     watcher = None
     if watch:
         from locales.watch import CatalogWatcher

@@ -29,6 +29,7 @@ import peewee
 from agent.channels import EmailChannel
 from agent.compose import Composer, message_id_domain, new_message_id
 from agent.errors import OfflineError, RejectedError, UnknownOutcomeError
+from agent.leases import LeaseKeeper
 from agent.steps import Delivery, DeliveryStep, SyncJob
 from locales import N_, translator
 from models import agent_state, outbox
@@ -41,8 +42,6 @@ from models.validation import validate_email
 
 log = logging.getLogger("facteur.agent")
 T = TypeVar("T")
-RESCUE_SECONDS = 10.0  # how often to look for expired leases of agents that died elsewhere
-BEAT_SECONDS = 5.0  # heartbeat at most this often (and at once when online/offline flips)
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,7 @@ class Agent:
         )
         self._stopping: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
-        self._last_beat = 0.0
-        self._last_rescue = 0.0
+        self._leases = LeaseKeeper(self.agent_id, self.hostname, self.pid, options.lease_seconds)
         # claimed ahead (one transaction for many); only the ones in flight can ever arrive twice
         self._prefetch = max(4 * options.concurrency, 16)
         self._flusher: asyncio.Task[None] | None = None
@@ -173,9 +171,11 @@ class Agent:
             wanted = self._prefetch - len(ready) - len(in_flight)
             ready.extend(await self._db(self._claim, wanted))
         while ready and len(in_flight) < self.options.concurrency and self.online:
-            task = asyncio.create_task(self._deliver(ready.popleft()))
+            message = ready.popleft()
+            task = asyncio.create_task(self._deliver(message))
             in_flight.add(task)
             task.add_done_callback(self._finished(in_flight))
+            task.add_done_callback(self._leases.done_callback(message.id))
 
     async def _wind_down(self, ready: deque[OutboxMessage], in_flight: set[asyncio.Task[None]]) -> None:
         """Stopping: the sends in flight and the feeds being pulled finish; the rest goes back."""
@@ -299,15 +299,14 @@ class Agent:
         agent_state.beat(self.agent_id, self.hostname, self.pid, online=self.online)
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
-        if time.monotonic() - self._last_rescue >= RESCUE_SECONDS:
-            self._last_rescue = time.monotonic()
-            outbox.rescue()  # an agent elsewhere may have died with leases
-        return outbox.claim(
+        claimed = outbox.claim(
             self.agent_id,
             limit,
             self.options.lease_seconds,
             new_message_id=lambda message: new_message_id(message, self._domain),
         )
+        self._leases.hold(message.id for message in claimed)
+        return claimed
 
     async def _probe(self) -> bool:
         try:
@@ -358,17 +357,12 @@ class Agent:
             await self._db(outbox.release, ready.popleft(), self.agent_id, reason)
 
     async def _beat(self, *, force: bool = False) -> None:
-        now = time.monotonic()
-        if force or now - self._last_beat >= BEAT_SECONDS:
-            self._last_beat = now
-            await self._db(
-                agent_state.beat,
-                self.agent_id,
-                self.hostname,
-                self.pid,
-                online=self.online,
-                synced=self.online,
-            )
+        """Heartbeat, lease renewal and rescue of dead agents' leases, each on its schedule."""
+        if force or self._leases.due():
+            await self._db(self._leases.tick, online=self.online, force=force, log_rescued=self._log_rescued)
+
+    def _log_rescued(self, count: int) -> None:
+        self._log(logging.WARNING, N_("{count} interrupted messages returned to the queue"), count=count)
 
     async def _sleep(self, seconds: float) -> None:
         """Until ``seconds`` pass, a send finishes, or a stop is asked."""

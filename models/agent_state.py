@@ -13,8 +13,10 @@ from typing import Any, cast
 
 import peewee
 
+from locales import N_
 from models.base import BaseModel, UTCDateTimeField, utcnow
 from models.enums import OutboxStatus
+from models.errors import FacteurError
 
 STALE_AFTER = timedelta(seconds=90)
 
@@ -79,6 +81,41 @@ def mark_stopped(agent_id: str, now: datetime | None = None) -> None:
     AgentHeartbeat.update(stopped_at=now or utcnow(), online=False).where(
         AgentHeartbeat.agent_id == agent_id
     ).execute()
+
+
+class AgentRefused(FacteurError):
+    """This agent may not start here (another machine's agent shares a SQLite file)."""
+
+
+def check_can_join(database: peewee.Database, hostname: str, now: datetime | None = None) -> None:
+    """Several agents on one outbox: PostgreSQL, from any machines; SQLite, from this one only.
+
+    On one machine SQLite's locks serialize the claims (``BEGIN IMMEDIATE``), so a second agent
+    joins safely. Across machines the file would sit on a network share, where SQLite's locks
+    do not hold: an agent seen on another host (within ``STALE_AFTER``) refuses the start.
+    """
+    if not isinstance(database, peewee.SqliteDatabase):
+        return
+    now = now or utcnow()
+    others = (
+        AgentHeartbeat.select()
+        .where(
+            (AgentHeartbeat.seen_at >= now - STALE_AFTER)
+            & AgentHeartbeat.stopped_at.is_null()
+            & (AgentHeartbeat.hostname != hostname)
+        )
+        .order_by(AgentHeartbeat.seen_at.desc())
+    )
+    other = others.first()
+    if other is not None:
+        raise AgentRefused(
+            N_(
+                "an agent on {host} uses this SQLite database (seen {seconds} s ago): SQLite serves "
+                "one machine; for agents on several machines use PostgreSQL (see the README)"
+            ),
+            host=other.hostname,
+            seconds=int((now - other.seen_at).total_seconds()),
+        )
 
 
 def agent_summary(now: datetime | None = None) -> AgentSummary:

@@ -4,15 +4,20 @@ Nothing connects at import. ``open_database(url)`` builds the peewee database,
 binds ``db`` to it and returns it. SQLite runs in WAL mode with foreign keys, a
 busy timeout, ``synchronous=FULL`` and ``BEGIN IMMEDIATE`` for every transaction,
 so two processes (the TUI and the agent) never deadlock upgrading a read lock.
+PostgreSQL runs through psycopg 3, its transactions side by side: the few rules
+that read then write take ``serialize_writers`` (an advisory lock) or row locks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import peewee
 from peewee import DatabaseProxy
@@ -24,6 +29,7 @@ db = DatabaseProxy()
 
 DEFAULT_URL = "sqlite:///var/facteur.db"
 BUSY_TIMEOUT_SECONDS = 10
+PG_CONNECT_TIMEOUT_SECONDS = 10
 SQLITE_PRAGMAS = (
     ("journal_mode", "wal"),
     ("foreign_keys", 1),
@@ -43,6 +49,7 @@ class DatabaseURL:
     user: str | None = None
     password: str | None = None
     name: str | None = None
+    options: tuple[tuple[str, str], ...] = ()  # libpq parameters from the query: sslmode=require, …
 
     @property
     def is_sqlite(self) -> bool:
@@ -79,13 +86,30 @@ def parse_url(url: str, base_dir: Path | None = None) -> DatabaseURL:
             raise ConfigError(N_("database URL {url!r}: the port is not a number"), url=url) from None
         return DatabaseURL(
             "postgresql",
-            host=parts.hostname,
+            host=unquote(parts.hostname) if parts.hostname else None,  # %2Frun%2Fpostgresql: a socket
             port=port,
             user=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
             name=name,
+            options=tuple(parse_qsl(parts.query)),
         )
     raise ConfigError(N_("database URL {url!r}: expected sqlite:///path or postgresql://host/name"), url=url)
+
+
+class ReconnectingPostgresqlDatabase(peewee.PostgresqlDatabase):
+    """PostgreSQL that opens a new connection when the server dropped the last one (a restart, the
+    network): the statement that met the loss fails, as it must, and the next one, outside any
+    transaction, reconnects, instead of every statement failing on the dead connection forever."""
+
+    def cursor(self, named_cursor: Any = None) -> Any:
+        state = self._state  # type: ignore[attr-defined]  # peewee's per-thread connection state
+        if not state.closed and state.conn is not None and state.conn.closed and not state.transactions:
+            state.reset()  # the connection is gone; peewee's autoconnect opens a new one
+        return super().cursor(named_cursor)
+
+
+def _libpq_defaults() -> dict[str, Any]:
+    return {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS, "application_name": "facteur"}
 
 
 def make_database(parsed: DatabaseURL) -> peewee.Database:
@@ -98,14 +122,41 @@ def make_database(parsed: DatabaseURL) -> peewee.Database:
             timeout=BUSY_TIMEOUT_SECONDS,
             lock_type="IMMEDIATE",
         )
-    return peewee.PostgresqlDatabase(
-        parsed.name,
-        host=parsed.host,
-        port=parsed.port,
-        user=parsed.user,
-        password=parsed.password,
-        autorollback=True,
-    )
+    # psycopg 3 (peewee 4 picks it with ``prefer_psycopg3``); peewee runs in autocommit and
+    # opens a transaction only inside ``db.atomic()``, so an idle connection holds no snapshot.
+    # Leave the password out of the URL: libpq reads PGPASSWORD or ~/.pgpass itself.
+    libpq: dict[str, Any] = {
+        "host": parsed.host,
+        "port": parsed.port,
+        "user": parsed.user,
+        "password": parsed.password,
+        **_libpq_defaults(),
+        **dict(parsed.options),  # ?host=/var/run/postgresql&sslmode=require: libpq's own words win
+    }
+    return ReconnectingPostgresqlDatabase(parsed.name, prefer_psycopg3=True, **libpq)
+
+
+def url_of(database: peewee.Database) -> str:
+    """A URL another process can open to reach ``database`` (a file or a server, not memory)."""
+    if isinstance(database, peewee.SqliteDatabase) and database.database not in ("", ":memory:"):
+        return f"sqlite:///{Path(database.database).resolve()}"
+    if isinstance(database, peewee.PostgresqlDatabase):
+        defaults = _libpq_defaults()
+        params = {
+            key: value
+            for key, value in database.connect_params.items()
+            if value is not None and defaults.get(key) != value
+        }
+        auth = quote(str(params.pop("user", "")), safe="")
+        if "password" in params:
+            auth += ":" + quote(str(params.pop("password")), safe="")
+        host = str(params.get("host", ""))
+        netloc = (f"{auth}@" if auth else "") + ("" if host.startswith("/") else params.pop("host", ""))
+        if "port" in params and not host.startswith("/"):
+            netloc += f":{params.pop('port')}"
+        query = urlencode({key: str(value) for key, value in params.items()})
+        return f"postgresql://{netloc}/{quote(database.database, safe='')}" + (f"?{query}" if query else "")
+    raise DatabaseError(N_("another process cannot open this database: it lives in memory"))
 
 
 def open_database(url: str = DEFAULT_URL, base_dir: Path | None = None) -> peewee.Database:
@@ -126,9 +177,38 @@ def open_database(url: str = DEFAULT_URL, base_dir: Path | None = None) -> peewe
         database.connect(reuse_if_open=True)
     except (peewee.OperationalError, peewee.ImproperlyConfigured) as exc:
         raise DatabaseError(
-            N_("cannot open the database {url}: {reason}"), url=_redacted(url), reason=str(exc)
+            N_("cannot open the database {url}: {reason}"), url=redacted(url), reason=str(exc)
         ) from exc
     return database
+
+
+def serialize_writers(key: str, database: peewee.Database | None = None) -> None:
+    """Inside a transaction: wait until no other transaction holds ``key``, then hold it to the end.
+
+    SQLite already runs one writer at a time (``BEGIN IMMEDIATE``), which the read-then-write
+    rules (create the schema once, keep one admin) rely on; on PostgreSQL, whose transactions
+    run side by side, this takes a transaction-scoped advisory lock named by ``key``.
+    """
+    database = database if database is not None else db.obj
+    if isinstance(database, peewee.PostgresqlDatabase):
+        digest = hashlib.blake2b(f"facteur:{key}".encode(), digest_size=8).digest()
+        database.execute_sql(
+            "SELECT pg_advisory_xact_lock(%s)", (int.from_bytes(digest, "big", signed=True),)
+        )
+
+
+def reset_sequences(database: peewee.Database, tables: Iterable[str]) -> None:
+    """After rows were written with their ids (a copy, the bulk demo): on PostgreSQL, move each
+    table's ``id`` sequence past its highest id, so the next insert does not collide. SQLite
+    needs nothing: its next id is always the highest plus one."""
+    if not isinstance(database, peewee.PostgresqlDatabase):
+        return
+    for table in tables:
+        database.execute_sql(
+            f"SELECT setval(pg_get_serial_sequence(%s, 'id'), COALESCE(MAX(id), 0) + 1, false) "  # noqa: S608 (a table name of ours)
+            f'FROM "{table}"',
+            (f'"{table}"',),
+        )
 
 
 def close_database() -> None:
@@ -173,7 +253,8 @@ def backup_sqlite(database: peewee.Database, target: Path) -> None:
         ) from exc
 
 
-def _redacted(url: str) -> str:
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
     parts = urlsplit(url)
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")

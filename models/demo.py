@@ -11,7 +11,7 @@ from decimal import Decimal
 from locales import N_
 from models.base import utcnow
 from models.clinic import BillingCompany, Clinic, Staff
-from models.db import db
+from models.db import db, reset_sequences
 from models.enums import InvoiceStatus, PaymentMethod
 from models.errors import ValidationError
 from models.invoice import Invoice, InvoiceLine, InvoiceSequence, Payment
@@ -137,6 +137,9 @@ def _line(rng: random.Random) -> LineInput:
     return LineInput(description, Decimal(rng.choice([1, 1, 1, 2])), price, tax, code)
 
 
+MAX_PARAMETERS = 30000
+
+
 def bulk_demo(
     patients: int, invoices: int, rng: random.Random | None = None, chunk: int = 5000
 ) -> DemoReport:
@@ -156,14 +159,17 @@ def bulk_demo(
     if patients == 0 and invoices and not Patient.select().exists():
         raise ValidationError("patients", N_("there are no patients to bill: add some with --patients N"))
     with db.atomic():
-        first_new = (Patient.select(Patient.id).order_by(Patient.id.desc()).scalar() or 0) + 1
         rows = list(_demo_patients(rng, patients))
-        for start in range(0, len(rows), chunk):
-            Patient.insert_many(rows[start : start + chunk]).execute()
-        patient_ids = list(range(first_new, first_new + patients)) or [
-            p.id for p in Patient.select(Patient.id).limit(1000)
-        ]
+        patient_ids: list[int] = []
+        for start in range(0, len(rows), _rows_per_insert(rows, chunk)):
+            # the ids the database gave (a PostgreSQL sequence may skip some), not max + 1
+            batch = rows[start : start + _rows_per_insert(rows, chunk)]
+            patient_ids += [
+                int(row[0]) for row in Patient.insert_many(batch).returning(Patient.id).tuples().execute()
+            ]
+        patient_ids = patient_ids or [p.id for p in Patient.select(Patient.id).limit(1000)]
         _bulk_invoices(rng, invoices, companies, providers, patient_ids, chunk)
+        reset_sequences(db.obj, [Invoice._meta.table_name])  # the invoices were written with their ids
     return DemoReport(True, patients, invoices)
 
 
@@ -268,6 +274,12 @@ def _flush(
     invoices: list[dict[str, object]], lines: list[dict[str, object]], payments: list[dict[str, object]]
 ) -> None:
     for model, rows in ((Invoice, invoices), (InvoiceLine, lines), (Payment, payments)):
-        if rows:
-            model.insert_many(rows).execute()
-            rows.clear()
+        step = _rows_per_insert(rows, len(rows))
+        for start in range(0, len(rows), step):
+            model.insert_many(rows[start : start + step]).execute()
+        rows.clear()
+
+
+def _rows_per_insert(rows: list[dict[str, object]], most: int) -> int:
+    """Rows per INSERT within the parameters a statement may bind (PostgreSQL 65,535, SQLite 32,766)."""
+    return max(1, min(most, MAX_PARAMETERS // max(1, len(rows[0]) if rows else 1)))

@@ -11,9 +11,13 @@ Eligibility (what the agent may claim):
   BEFORE the send, so every retry reuses it. SQLite serializes claimers with
   ``BEGIN IMMEDIATE``; PostgreSQL adds ``FOR UPDATE SKIP LOCKED`` to the sub-select
   so several agents claim disjoint rows;
-- ``rescue`` returns to ``pending`` every ``sending`` message whose lease expired
-  (its agent died), and those leased by owners known to be dead; the attempt stays
-  spent and a transmission ``unknown`` records it;
+- a live agent renews the leases of the messages it still works on (``renew_leases``) well
+  before they run out, so only a dead agent's leases expire (and those of messages whose
+  outcome it could not write); ``rescue`` (every agent runs it now and then) returns to
+  ``pending`` every ``sending`` message whose lease expired, and those leased by owners
+  known to be dead, in one guarded ``UPDATE … RETURNING`` (two rescuers never take the same
+  row); the attempt stays spent and a transmission ``unknown`` records it. Leases compare
+  the agents' clocks: keep the hosts' clocks in sync (NTP), far within ``lease_seconds``;
 - outcomes only touch a message still leased by the caller:
   ``sent`` (Message-ID kept, personal message dropped, ``sent_at``), ``deferred``
   (4xx, timeouts, disconnects: back to pending after a capped, jittered exponential
@@ -241,7 +245,7 @@ def claim(
         .limit(limit)
     )
     if not isinstance(db.obj, peewee.SqliteDatabase):
-        due = due.for_update("FOR UPDATE SKIP LOCKED")  # type: ignore[arg-type]
+        due = due.for_update(skip_locked=True)
     with db.atomic():
         claimed = list(
             OutboxMessage.update(
@@ -265,26 +269,57 @@ def claim(
 
 
 def rescue(now: datetime | None = None, *, dead_owners: Iterable[str] = ()) -> int:
-    """Return to the queue the messages whose agent died (lease expired, or owner known dead)."""
+    """Return to the queue the messages whose agent died (lease expired, or owner known dead).
+
+    One ``UPDATE … WHERE <still orphaned> RETURNING``: two agents rescuing at once cannot both
+    take a row (PostgreSQL re-checks the condition on a row another transaction just changed),
+    and a row claimed again in between is no longer orphaned, so it is left alone.
+    """
     now = now or utcnow()
     dead = list(dead_owners)
     orphaned = (OutboxMessage.status == OutboxStatus.SENDING) & (
         (OutboxMessage.lease_expires_at < now) | (OutboxMessage.lease_owner.in_(dead) if dead else False)
     )
     with db.atomic():
-        rows = list(OutboxMessage.select().where(orphaned))
-        for message in rows:
-            _transmission(
-                message, TransmissionStatus.UNKNOWN, Reply(text="agent stopped during the attempt"), now
-            )
-        if rows:
+        rows = list(
             OutboxMessage.update(
                 status=OutboxStatus.PENDING.value,
                 lease_owner=None,
                 lease_expires_at=None,
                 next_attempt_at=now,
-            ).where(OutboxMessage.id.in_([m.id for m in rows])).execute()
+            )
+            .where(orphaned)
+            .returning(OutboxMessage.id, OutboxMessage.invoice, OutboxMessage.message_id)
+            .execute()
+        )
+        for message in rows:
+            _transmission(
+                message, TransmissionStatus.UNKNOWN, Reply(text="agent stopped during the attempt"), now
+            )
     return len(rows)
+
+
+def renew_leases(
+    agent_id: str, lease_seconds: float, ids: Iterable[int], now: datetime | None = None
+) -> list[int]:
+    """Extend the leases ``agent_id`` holds on ``ids`` (the messages it still works on); the ids
+    renewed. A live agent keeps its messages however long they wait for their turn; a dead one's
+    leases run out and are rescued."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    now = now or utcnow()
+    renewed = (
+        OutboxMessage.update(lease_expires_at=now + timedelta(seconds=lease_seconds))
+        .where(
+            (OutboxMessage.status == OutboxStatus.SENDING)
+            & (OutboxMessage.lease_owner == agent_id)
+            & OutboxMessage.id.in_(wanted)
+        )
+        .returning(OutboxMessage.id)
+        .tuples()
+    )
+    return [int(row[0]) for row in renewed.execute()]
 
 
 def lease_owners() -> list[str]:

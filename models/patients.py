@@ -91,8 +91,8 @@ def search_patients(
 ) -> list[Patient]:
     """Patients whose name, email, phone or insurance number matches ``text``.
 
-    Names match by folded prefix of "last first" or of "first" ("belanger el",
-    "elise"); digits match the phone's or insurance number's end or start. Rows come
+    Names match by folded prefix of "last first" or of a later word, the first name
+    ("belanger el", "elise", "ÉLISE"); digits match the phone's or insurance number's end or start. Rows come
     in ``(search_name, id)`` order; ``after`` (the last row's key) starts the next page
     there, so a deep page costs no more than the first.
     """
@@ -106,7 +106,9 @@ def search_patients(
     if needle:
         folded = fold(needle)
         digits = "".join(ch for ch in needle if ch.isdigit())
-        condition = Patient.search_name.startswith(folded) | Patient.first_name.startswith(needle)
+        # Both on the folded key: LIKE ignores only ASCII case on SQLite and all case on PostgreSQL,
+        # so a raw "élise" would find "Élise" on one and not the other.
+        condition = Patient.search_name.startswith(folded) | Patient.search_name.contains(f" {folded}")
         condition |= Patient.email.startswith(needle.lower())
         condition |= Patient.health_insurance_number.startswith(needle.upper().replace(" ", ""))
         if len(digits) >= 4:

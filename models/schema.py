@@ -2,8 +2,9 @@
 
 A new database is created from the current models and stamped with the latest
 version. An existing one is upgraded by running, in order, the migrations above
-its version (``models.migrations``). Both happen inside one write transaction,
-so two processes starting at once cannot both migrate.
+its version (``models.migrations``). Both happen inside one write transaction
+(SQLite's ``BEGIN IMMEDIATE``, an advisory lock on PostgreSQL), so two processes
+starting at once cannot both migrate.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from locales import N_
 from models.agent_state import AgentHeartbeat
 from models.base import BaseModel, UTCDateTimeField, utcnow
 from models.clinic import BillingCompany, Clinic, Staff
+from models.db import serialize_writers
 from models.errors import DatabaseError
 from models.invoice import Invoice, InvoiceLine, InvoiceSequence, Payment
 from models.links import DownloadLink, PaymentLink
@@ -70,6 +72,7 @@ def database_version(database: peewee.Database) -> int | None:
 def ensure_schema(database: peewee.Database) -> tuple[int | None, int]:
     """Create or upgrade the schema; returns (version before, version after)."""
     with _foreign_keys_off(database), database.atomic():
+        serialize_writers("schema", database)
         before = database_version(database)
         if before is None:
             database.create_tables(ALL_MODELS)

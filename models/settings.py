@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from locales import N_
 from models.clinic import BillingCompany, Clinic, Staff
-from models.db import db
+from models.db import db, serialize_writers
 from models.enums import Role
 from models.errors import FacteurError, NotFoundError, ValidationError
 from models.invoice import Invoice
@@ -240,6 +240,7 @@ def edit_staff(staff_id: int, data: StaffInput, *, acting: Staff) -> Staff:
     )
     keeps_admin = Role.ADMIN.value in str(values["roles"]).split(",") and bool(values["active"])
     with db.atomic():
+        serialize_writers("staff")  # two admins demoting each other at once leave one admin
         staff = Staff.get_or_none(Staff.id == staff_id)
         if staff is None:
             raise NotFoundError(N_("staff member #{id} does not exist"), id=staff_id)

@@ -9,7 +9,7 @@ import peewee
 from locales import N_
 from models.clinic import Clinic, Staff
 from models.config import ClinicSettings
-from models.db import db
+from models.db import db, serialize_writers
 from models.enums import Role
 from models.errors import DatabaseError
 from models.schema import ensure_schema
@@ -31,6 +31,7 @@ def init_database(database: peewee.Database, settings: ClinicSettings) -> InitRe
     clinic_created = False
     admin_created = None
     with db.atomic():
+        serialize_writers("setup")  # two `db init` at once create one clinic and one admin
         if Clinic.select().count() == 0:
             Clinic.create(
                 name=settings.name,

@@ -7,7 +7,7 @@ import pwd
 
 from locales import N_
 from models.clinic import Staff
-from models.db import db
+from models.db import db, serialize_writers
 from models.errors import ValidationError
 from models.validation import validate_language, validate_login, validate_name, validate_roles
 
@@ -29,6 +29,7 @@ def add_staff(login: str, display_name: str, roles: str, language: str = "fr") -
         "language": validate_language(language),
     }
     with db.atomic():
+        serialize_writers("staff")
         if Staff.select().where(Staff.login == login).exists():
             raise ValidationError("login", N_("{login} is already a staff member"), login=login)
         return Staff.create(login=login, **values)

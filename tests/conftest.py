@@ -1,8 +1,17 @@
-"""Shared fixtures: a real SQLite file per test, a seeded clinic, and the CLI as users run it."""
+"""Shared fixtures: a real database per test, a seeded clinic, and the CLI as users run it.
+
+The database is a temp SQLite file; the tests under ``ON_POSTGRESQL`` run twice, once more
+against a fresh database on a throwaway PostgreSQL server (``tests/postgres.py``), one per
+xdist worker, started at the first test that needs it. Mark a test ``sqlite_only`` where it
+checks something only SQLite has (pragmas, the file backup), ``postgresql_only`` where only
+PostgreSQL has it (``SKIP LOCKED``). Without PostgreSQL installed,
+the ``[postgresql]`` runs skip, saying why.
+"""
 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,12 +22,70 @@ import pytest
 from models.clinic import BillingCompany, Clinic, Staff
 from models.db import close_database, open_database
 from models.schema import ensure_schema
+from tests import postgres
+
+# Tests (path prefixes from the rootdir) that run on both backends; the rest run on SQLite only.
+ON_POSTGRESQL = (
+    "tests/models/",
+    "tests/tui/test_cli",
+    "tests/agent/test_multi_agent",  # and test_multi_agent_kill
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``backend`` is ``sqlite``, and also ``postgresql`` for the tests under ``ON_POSTGRESQL``."""
+    if "backend" not in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    if metafunc.definition.get_closest_marker("postgresql_only"):
+        metafunc.parametrize("backend", ["postgresql"])
+        return
+    path = metafunc.definition.path.relative_to(metafunc.config.rootpath).as_posix()
+    if path.startswith(ON_POSTGRESQL):
+        metafunc.parametrize("backend", ["sqlite", "postgresql"])
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[peewee.Database]:
-    """A fresh, migrated SQLite database in a temp file (not :memory:, see STYLE.md)."""
-    db = open_database(f"sqlite:///{tmp_path / 'facteur.db'}")
+def backend() -> str:
+    """The database engine of this test run (parametrized by ``pytest_generate_tests``)."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(worker_id: str) -> Iterator[postgres.PostgresCluster]:
+    """This worker's throwaway PostgreSQL, started once; the tests skip, saying why, without one."""
+    reason = postgres.unavailable()
+    if reason is not None:
+        if os.environ.get("FACTEUR_PG_TESTS") == "require":
+            pytest.fail(f"FACTEUR_PG_TESTS=require: {reason}")
+        pytest.skip(reason)
+    cluster = postgres.PostgresCluster(f"facteur-{worker_id}")
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """This test's database: ``tmp_path/facteur.db``, or a database of its own on PostgreSQL
+    (a copy of the migrated template when the test also asks for ``database``, else empty)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'facteur.db'}"
+        return
+    cluster: postgres.PostgresCluster = request.getfixturevalue("pg_cluster")
+    name = cluster.create_database(migrated="database" in request.fixturenames)
+    try:
+        yield cluster.url(name)
+    finally:
+        close_database()
+        cluster.drop_database(name)
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[peewee.Database]:
+    """A fresh, migrated database: a temp SQLite file (not :memory:, see STYLE.md) or PostgreSQL."""
+    db = open_database(database_url)
     ensure_schema(db)
     yield db
     close_database()
@@ -51,12 +118,15 @@ class CliResult:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """Run ``facteur ARGS`` in-process against a config in ``tmp_path``; returns a ``CliResult``."""
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str):  # type: ignore[no-untyped-def]
+    """Run ``facteur ARGS`` in-process against a config in ``tmp_path``; returns a ``CliResult``.
+
+    On SQLite the database is ``tmp_path/facteur.db`` (the config's relative URL names it)."""
     from tui.cli import main
 
+    url = "sqlite:///facteur.db" if database_url.startswith("sqlite:") else database_url
     config = tmp_path / "facteur.toml"
-    config.write_text('[database]\nurl = "sqlite:///facteur.db"\n', encoding="utf-8")
+    config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
     monkeypatch.setenv("FACTEUR_CONFIG", str(config))
     monkeypatch.setenv("FACTEUR_LANG", "en")
     monkeypatch.chdir(tmp_path)

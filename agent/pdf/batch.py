@@ -13,11 +13,7 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import peewee
-
-from locales import N_
 from models.db import db
-from models.errors import DatabaseError
 from models.invoice import Invoice
 
 Key = tuple[int, str]  # (invoice id, language as asked)
@@ -85,20 +81,9 @@ def render_many(
 
 def current_database_url() -> str:
     """A URL another process can open to reach the database ``db`` is bound to."""
-    database = db.obj
-    if isinstance(database, peewee.SqliteDatabase) and database.database not in ("", ":memory:"):
-        return f"sqlite:///{Path(database.database).resolve()}"
-    if isinstance(database, peewee.PostgresqlDatabase):
-        from urllib.parse import quote
+    from models.db import url_of
 
-        params = database.connect_params
-        auth = quote(params.get("user") or "", safe="")
-        if params.get("password"):
-            auth += ":" + quote(params["password"], safe="")
-        host = params.get("host") or "localhost"
-        port = f":{params['port']}" if params.get("port") else ""
-        return f"postgresql://{auth + '@' if auth else ''}{host}{port}/{quote(database.database, safe='')}"
-    raise DatabaseError(N_("rendering in several processes needs a database file or server, not memory"))
+    return url_of(db.obj)
 
 
 def _id(item: Invoice | int) -> int:

@@ -12,33 +12,9 @@ import peewee
 from models.agent_state import AgentHeartbeat
 from models.messaging import OutboxMessage
 from tests.agent.conftest import pdf_text
-from tests.agent.process_helpers import CONCURRENCY, start_agent, write_config
+from tests.agent.process_helpers import CONCURRENCY, queue_many, start_agent, statuses, write_config
 from tests.agent.smtp_server import SmtpServer
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
-
-
-def queue_many(setup: Setup, count: int, *, attach_pdf: bool = False) -> None:
-    """``count`` messages for one invoice; with ``attach_pdf`` the process renders it once (cached)."""
-    invoice = billed_invoice(setup.company)
-    rows = [
-        {
-            "kind": "invoice",
-            "invoice": invoice.id,
-            "recipient_email": f"patient{n}@example.org",
-            "language": "fr",
-            "attach_pdf": attach_pdf,
-            "personal_message": f"message {n}",
-        }
-        for n in range(count)
-    ]
-    with setup.clinic._meta.database.atomic():
-        for start in range(0, count, 200):
-            OutboxMessage.insert_many(rows[start : start + 200]).execute()
-
-
-def statuses() -> Counter[str]:
-    return Counter(m.status for m in OutboxMessage.select(OutboxMessage.status))
 
 
 def test_once_drains_and_exits_0(

@@ -9,9 +9,11 @@ from pathlib import Path
 import peewee
 import pytest
 
-from models.db import backup_sqlite, parse_url
+from models.db import backup_sqlite, close_database, make_database, open_database, parse_url, url_of
 from models.errors import ConfigError, DatabaseError
 from models.patient import Patient
+from models.schema import ensure_schema
+from tests.postgres import PostgresCluster
 
 
 def test_sqlite_urls_relative_and_absolute(tmp_path: Path) -> None:
@@ -48,6 +50,7 @@ def test_bad_urls_are_config_errors(url: str) -> None:
         parse_url(url)
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_pragmas(database: peewee.Database) -> None:
     pragma = lambda name: database.execute_sql(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
     assert pragma("journal_mode") == "wal"
@@ -56,6 +59,7 @@ def test_sqlite_pragmas(database: peewee.Database) -> None:
     assert pragma("synchronous") == 2  # FULL
 
 
+@pytest.mark.sqlite_only
 def test_transactions_take_the_write_lock_at_begin(database: peewee.Database) -> None:
     """BEGIN IMMEDIATE: another writer is kept out from the first statement, even a read."""
     inside, release = threading.Event(), threading.Event()
@@ -88,6 +92,7 @@ def test_foreign_keys_are_enforced(database: peewee.Database) -> None:
         )
 
 
+@pytest.mark.sqlite_only
 def test_backup_while_another_connection_writes(database: peewee.Database, tmp_path: Path) -> None:
     for index in range(50):
         Patient.create(last_name=f"Patient{index}", first_name="Test")
@@ -111,6 +116,70 @@ def test_backup_while_another_connection_writes(database: peewee.Database, tmp_p
     assert target.stat().st_mode & 0o777 == 0o600  # patients' data: owner only
 
 
+@pytest.mark.sqlite_only
 def test_backup_refuses_to_overwrite_the_database(database: peewee.Database) -> None:
     with pytest.raises(DatabaseError):
         backup_sqlite(database, Path(database.database))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://facteur:s%40cret@db.local:5433/clinic",
+        "postgresql://facteur@db.local/clinic?sslmode=require",
+        "postgresql:///clinic?host=%2Fvar%2Frun%2Fpostgresql&port=5433",
+        "postgresql:///clinic",
+    ],
+)
+def test_postgresql_urls_survive_the_trip_to_another_process(url: str) -> None:
+    """``url_of`` (what the PDF workers and the tests' agents open) gives back the same database."""
+    database = make_database(parse_url(url))
+    assert isinstance(database, peewee.PostgresqlDatabase)
+    again = make_database(parse_url(url_of(database)))
+    assert (again.database, again.connect_params) == (database.database, database.connect_params)
+
+
+def test_libpq_options_come_from_the_query() -> None:
+    database = make_database(parse_url("postgresql:///clinic?host=/var/run/postgresql&sslmode=require"))
+    params = database.connect_params
+    assert (params["host"], params["sslmode"], params["application_name"]) == (
+        "/var/run/postgresql",
+        "require",
+        "facteur",
+    )
+
+
+def test_sqlite_url_of_is_absolute(tmp_path: Path) -> None:
+    database = make_database(parse_url("sqlite:///f.db", tmp_path))
+    assert url_of(database) == f"sqlite:///{tmp_path / 'f.db'}"
+    with pytest.raises(DatabaseError):
+        url_of(make_database(parse_url("sqlite:///:memory:")))
+
+
+def test_an_unreachable_server_is_a_clear_error(pg_cluster: PostgresCluster) -> None:
+    with pytest.raises(DatabaseError, match="cannot open the database") as refused:
+        open_database(pg_cluster.url("missing").replace("facteur@", "facteur:s3cret@"))
+    assert "s3cret" not in str(refused.value) and "***" in str(refused.value)
+
+
+def test_a_server_restart_costs_one_statement(pg_cluster: PostgresCluster) -> None:
+    """The statement that meets the lost connection fails (inside a transaction too); the next
+    one reconnects. The agent's loop and the TUI carry on instead of failing forever."""
+    name = pg_cluster.create_database()
+    try:
+        database = open_database(pg_cluster.url(name))
+        ensure_schema(database)
+        Patient.create(last_name="Avant", first_name="Redémarrage")
+        pg_cluster.restart()
+        with pytest.raises(peewee.OperationalError):
+            Patient.select().count()
+        assert Patient.select().count() == 1
+        pg_cluster.restart()
+        with pytest.raises(peewee.PeeweeException), database.atomic():
+            Patient.create(last_name="Pendant", first_name="Transaction")
+        with database.atomic():
+            Patient.create(last_name="Après", first_name="Redémarrage")
+        assert sorted(p.last_name for p in Patient.select()) == ["Après", "Avant"]
+    finally:
+        close_database()
+        pg_cluster.drop_database(name)

@@ -1,11 +1,10 @@
-"""Two processes billing at the same moment on one SQLite file: no gap, no duplicate."""
+"""Two processes billing at the same moment on one database (SQLite or PostgreSQL): no gap, no duplicate."""
 
 from __future__ import annotations
 
 import multiprocessing
 import re
 from decimal import Decimal
-from pathlib import Path
 
 from models.clinic import BillingCompany, Clinic
 from models.db import close_database, open_database
@@ -25,8 +24,8 @@ def _bill_all(url: str, ids: list[int], start: multiprocessing.synchronize.Event
     close_database()
 
 
-def test_concurrent_billing_is_gapless_and_unique(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+def test_concurrent_billing_is_gapless_and_unique(database_url: str) -> None:
+    url = database_url
     ensure_schema(open_database(url))
     clinic = Clinic.create(name="C", timezone="America/Toronto")
     company = BillingCompany.create(clinic=clinic, name="BC", number_prefix="CDP")

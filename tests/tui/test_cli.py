@@ -122,9 +122,12 @@ def test_demo_data_and_init_is_idempotent(cli: Cli, demo: Invoices) -> None:
     assert "up to date" in ok(cli("db", "migrate"))
 
 
-def test_empty_or_old_database(cli: Cli, tmp_path: Path) -> None:
+def test_empty_database(cli: Cli) -> None:
     assert "facteur db init" in failed(cli("invoice", "list"))
-    (tmp_path / "facteur.db").unlink()
+
+
+@pytest.mark.sqlite_only
+def test_old_database(cli: Cli, tmp_path: Path) -> None:
     fixture = Path(__file__).parents[1] / "models" / "fixtures" / "schema_v1.sql"
     with sqlite3.connect(tmp_path / "facteur.db") as connection:
         connection.executescript(fixture.read_text(encoding="utf-8"))
@@ -134,34 +137,39 @@ def test_empty_or_old_database(cli: Cli, tmp_path: Path) -> None:
     assert (invoice["number"], invoice["patient"]) == ("CDP-2026-00001", "Élise Bélanger")
 
 
-def check_numbers(db_path: Path) -> None:
+def check_numbers(url: str) -> None:
     """Every number is PREFIX-YEAR-SEQ, its year the issue date's, and gapless per company and year."""
-    with sqlite3.connect(db_path) as connection:
-        rows = connection.execute(
+    from models.db import close_database, open_database
+
+    connection = open_database(url)
+    try:
+        rows = connection.execute_sql(
             "SELECT i.number, i.issue_date, i.status, b.id, b.number_prefix FROM invoice i"
             " JOIN billing_company b ON b.id = i.billing_company_id"
         ).fetchall()
         query = "SELECT billing_company_id, year, last_value FROM invoice_sequence"
-        stored = {(company, year): last for company, year, last in connection.execute(query)}
+        stored = {(company, year): last for company, year, last in connection.execute_sql(query)}
+    finally:
+        close_database()
     sequences: dict[tuple[int, int], list[int]] = defaultdict(list)
     for number, issue_date, status, company, prefix in rows:
         assert (number is None) == (status == "draft"), number
         if number is not None:
             number_prefix, year, sequence = number.rsplit("-", 2)
-            assert (number_prefix, year) == (prefix, issue_date[:4]), number
+            assert (number_prefix, year) == (prefix, str(issue_date)[:4]), number
             sequences[company, int(year)].append(int(sequence))
     for key, values in sequences.items():
         assert sorted(values) == list(range(1, len(values) + 1)), key
     assert stored == {key: len(values) for key, values in sequences.items()}
 
 
-def test_bulk_demo_keeps_numbers_gapless(cli: Cli, demo: Invoices, tmp_path: Path) -> None:
+def test_bulk_demo_keeps_numbers_gapless(cli: Cli, demo: Invoices, database_url: str) -> None:
     assert "50 patients and 500 invoices" in ok(cli("db", "demo", "--patients", "50", "--invoices", "500"))
     assert len(as_json(cli("invoice", "list", "--json"))) == 560
     assert len(as_json(cli("patient", "list", "--json"))) == 80
-    check_numbers(tmp_path / "facteur.db")
+    check_numbers(database_url)
     ok(cli("invoice", "bill", str(pick(demo, "draft")["id"])))  # continues the sequences bulk_demo left
-    check_numbers(tmp_path / "facteur.db")
+    check_numbers(database_url)
 
 
 def test_bulk_demo_without_patients_is_a_clean_error(cli: Cli) -> None:
@@ -373,6 +381,7 @@ def backup_counts(path: Path) -> tuple[int, int, str]:
     return invoices, renamed, integrity
 
 
+@pytest.mark.sqlite_only
 def test_backup_while_another_connection_writes(cli: Cli, demo: Invoices, tmp_path: Path) -> None:
     writer = sqlite3.connect(tmp_path / "facteur.db", isolation_level=None, timeout=10)
     writer.execute("BEGIN IMMEDIATE")
@@ -389,6 +398,7 @@ def test_backup_while_another_connection_writes(cli: Cli, demo: Invoices, tmp_pa
     assert "itself" in failed(cli("backup", str(tmp_path / "facteur.db")))
 
 
+@pytest.mark.sqlite_only
 def test_backup_while_a_thread_keeps_writing(cli: Cli, demo: Invoices, tmp_path: Path) -> None:
     stop, writes = threading.Event(), []
 

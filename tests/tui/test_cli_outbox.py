@@ -81,13 +81,13 @@ def test_send_refusals(cli: Cli, invoices: list[dict[str, Any]]) -> None:
     assert json.loads(ok(cli("outbox", "--json"))) == []
 
 
-def test_transmissions_json(cli: Cli, invoices: list[dict[str, Any]]) -> None:
+def test_transmissions_json(cli: Cli, invoices: list[dict[str, Any]], database_url: str) -> None:
     from models.db import close_database, open_database
     from models.outbox import Reply, RetryPolicy, claim, mark_deferred
 
     invoice = pick(invoices, "billed")
     ok(cli("invoice", "send", invoice["number"]))
-    open_database("sqlite:///facteur.db")
+    open_database(database_url)
     (message,) = claim("host:1", 1, 60, new_message_id=lambda m: "<1@clinique.example>")
     mark_deferred(message, "host:1", Reply("451", "451 4.3.0 try later"), RetryPolicy())
     close_database()

@@ -31,6 +31,14 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
     )
     demo.set_defaults(handler=run_demo)
 
+    copy = actions.add_parser(
+        "copy",
+        help=tr.gettext(N_("copy every row into an empty database (SQLite to PostgreSQL, or back)")),
+    )
+    copy.add_argument("source", metavar="FROM_URL", help=tr.gettext(N_("the database to read")))
+    copy.add_argument("target", metavar="TO_URL", help=tr.gettext(N_("the empty database to fill")))
+    copy.set_defaults(handler=run_copy)
+
 
 def run_init(args: argparse.Namespace, ctx: Context) -> int:
     from models.demo import seed_demo
@@ -98,6 +106,28 @@ def run_demo(args: argparse.Namespace, ctx: Context) -> int:
             N_("Added {patients} patients and {invoices} invoices in {seconds} s."),
             patients=report.patients,
             invoices=report.invoices,
+            seconds=f"{time.monotonic() - started:.1f}",
+        )
+    )
+    return 0
+
+
+def run_copy(args: argparse.Namespace, ctx: Context) -> int:
+    """Copy between the two URLs given (relative SQLite paths start in the working directory)."""
+    from models.db import redacted
+    from models.db_copy import TableCopy, copy_database
+
+    def progress(done: TableCopy) -> None:
+        ctx.print(ctx.tr.nformat("{table}: {n} row", "{table}: {n} rows", done.rows, table=done.table))
+
+    started = time.monotonic()
+    copied = copy_database(args.source, args.target, progress=progress)
+    ctx.print(
+        ctx.tr.nformat(
+            "Copied {n} row to {url} in {seconds} s; the counts match.",
+            "Copied {n} rows to {url} in {seconds} s; the counts match.",
+            sum(done.rows for done in copied),
+            url=redacted(args.target),
             seconds=f"{time.monotonic() - started:.1f}",
         )
     )

@@ -1,0 +1,182 @@
+"""What must behave the same on SQLite and PostgreSQL, where the two engines differ underneath:
+case rules of LIKE, writers that SQLite serializes and PostgreSQL runs side by side, row locks
+(``SKIP LOCKED``), sequences after rows written with their ids, migrations."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import peewee
+import pytest
+from playhouse.migrate import SchemaMigrator, migrate
+
+import models.schema
+from models.base import utcnow
+from models.clinic import BillingCompany, Clinic
+from models.db import close_database, db, open_database
+from models.demo import bulk_demo, seed_demo
+from models.enums import OutboxStatus, TransmissionStatus
+from models.errors import DatabaseError
+from models.invoice import Invoice
+from models.invoicing import LineInput, create_draft
+from models.messaging import OutboxMessage, Transmission
+from models.migrations import Migration
+from models.outbox import claim, enqueue_invoice_email, renew_leases, rescue
+from models.patient import Patient
+from models.patients import search_patients
+from models.schema import SchemaVersion, check_schema, database_version, ensure_schema
+from tests.conftest import Setup
+from tests.outbox_helpers import billed_invoice
+
+
+def in_threads(*work: Callable[[], Any]) -> list[Any]:
+    """Run each function in its own thread (its own connection); their results, or what they raised."""
+    results: list[Any] = [None] * len(work)
+
+    def run(index: int) -> None:
+        try:
+            results[index] = work[index]()
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.mark.parametrize("typed", ["élise", "ÉLISE", "Elise", "belanger el", "BÉLANGER"])
+def test_patient_search_ignores_case_and_accents_on_both(setup: Setup, typed: str) -> None:
+    Patient.create(last_name="Bélanger", first_name="Élise")
+    Patient.create(last_name="Roy", first_name="Éloïse")
+    assert [p.full_name for p in search_patients(typed)] == ["Élise Bélanger"]
+
+
+def test_sequences_follow_rows_written_with_their_ids(database: peewee.Database) -> None:
+    """The bulk demo writes invoices with their ids; a normal insert after it must not collide.
+    (3,500 invoices: more values than one PostgreSQL statement binds, so it splits its INSERTs.)"""
+    Clinic.create(name="Clinique du Parc")
+    seed_demo()
+    bulk_demo(5, 3500)
+    highest = Invoice.select(peewee.fn.MAX(Invoice.id)).scalar()
+    patient = Patient.create(last_name="Nouveau", first_name="Patient")
+    company = BillingCompany.select().first()
+    draft = create_draft(
+        patient=patient, billing_company=company, lines=[LineInput("Consultation", Decimal(1), 8500)]
+    )
+    assert draft.id == highest + 1
+
+
+def test_two_schema_creations_at_once_make_one_schema(database_url: str, backend: str) -> None:
+    """SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory lock: the second waits, then finds it made."""
+    database = open_database(database_url)
+    try:
+        results = in_threads(lambda: ensure_schema(database), lambda: ensure_schema(database))
+        latest = models.schema.LATEST_VERSION
+        assert set(results) == {(None, latest), (latest, latest)}, results  # one of them made it
+        check_schema(database)
+        assert SchemaVersion.select().count() == 1
+    finally:
+        close_database()
+
+
+def test_a_new_migration_runs_on_both(database: peewee.Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mechanism future versions use (``playhouse.migrate`` in the schema transaction)."""
+
+    def add_column(target: peewee.Database) -> None:
+        migrator = SchemaMigrator.from_database(target)
+        migrate(migrator.add_column("clinic", "fax", peewee.CharField(max_length=32, default="")))
+
+    Clinic.create(name="Clinique du Parc")
+    current = models.schema.LATEST_VERSION
+    upgrade = Migration(current + 1, "clinic.fax", add_column)
+    monkeypatch.setattr(models.schema, "MIGRATIONS", (*models.schema.MIGRATIONS, upgrade))
+    monkeypatch.setattr(models.schema, "LATEST_VERSION", current + 1)
+    with pytest.raises(DatabaseError):
+        check_schema(database)  # older than this program: refused until migrated
+    assert ensure_schema(database) == (current, current + 1)
+    assert database_version(database) == current + 1
+    assert database.execute_sql("SELECT fax FROM clinic").fetchall() == [("",)]
+    assert ensure_schema(database) == (current + 1, current + 1)  # once only
+
+
+def test_two_rescuers_at_once_rescue_each_message_once(setup: Setup) -> None:
+    """The rescue is one guarded UPDATE: the second rescuer waits for the first, then finds nothing."""
+    invoice = billed_invoice(setup.company)
+    now = utcnow()
+    for _ in range(5):
+        enqueue_invoice_email(invoice, now=now)
+    claim("dead:1", 5, 1, now)
+    later = now + timedelta(seconds=5)
+    inside, release = threading.Event(), threading.Event()
+
+    def slow() -> int:
+        with db.atomic():
+            count = rescue(later)
+            inside.set()
+            release.wait(10)  # holds the rows until the other rescuer is waiting on them
+        return count
+
+    def fast() -> int:
+        inside.wait(10)
+        threading.Timer(0.5, release.set).start()
+        return rescue(later)
+
+    assert sorted(in_threads(slow, fast)) == [0, 5]
+    unknown = Transmission.select().where(Transmission.status == TransmissionStatus.UNKNOWN)
+    assert unknown.count() == 5
+    assert {m.status for m in OutboxMessage.select()} == {OutboxStatus.PENDING}
+
+
+def test_renewed_leases_are_not_rescued(setup: Setup) -> None:
+    invoice = billed_invoice(setup.company)
+    now = utcnow()
+    mine, theirs = (enqueue_invoice_email(invoice, now=now) for _ in range(2))
+    claim("alive:1", 1, 10, now)
+    claim("dead:2", 1, 10, now)
+    later = now + timedelta(seconds=8)
+    assert renew_leases("alive:1", 10, [mine.id, theirs.id], later) == [mine.id]  # only its own
+    assert rescue(now + timedelta(seconds=12)) == 1
+    statuses = {m.id: (m.status, m.lease_owner) for m in OutboxMessage.select()}
+    assert statuses == {mine.id: ("sending", "alive:1"), theirs.id: ("pending", None)}
+    assert renew_leases("dead:2", 10, [theirs.id]) == []  # a rescued message is no longer its lease
+    assert renew_leases("alive:1", 10, []) == []
+
+
+@pytest.mark.postgresql_only
+def test_claims_skip_rows_another_claim_holds(setup: Setup) -> None:
+    """``FOR UPDATE SKIP LOCKED``: a second agent takes the next messages at once instead of
+    waiting for the first one's transaction and then claiming the same rows again."""
+    invoice = billed_invoice(setup.company)
+    with db.atomic():
+        for _ in range(6):
+            enqueue_invoice_email(invoice)
+    inside, release = threading.Event(), threading.Event()
+
+    def first() -> list[int]:
+        with db.atomic():
+            claimed = [m.id for m in claim("agent:1", 3, 60)]
+            inside.set()
+            release.wait(10)
+        return claimed
+
+    def second() -> tuple[list[int], float]:
+        inside.wait(10)
+        started = time.monotonic()
+        claimed = [m.id for m in claim("agent:2", 3, 60)]
+        waited = time.monotonic() - started
+        release.set()
+        return claimed, waited
+
+    (held, (taken, waited)) = in_threads(first, second)
+    assert waited < 5  # it did not wait for the first transaction (which holds its rows 10 s)
+    assert len(held) == len(taken) == 3 and not set(held) & set(taken)
