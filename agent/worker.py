@@ -119,6 +119,7 @@ class Agent:
         in_flight: set[asyncio.Task[None]] = set()
         ready: deque[OutboxMessage] = deque()
         probe_delay = min(1.0, self.options.probe_max_seconds)
+        synced = False  # --once: the feeds were pulled
         try:
             await self._db(self._startup)
             self._log(
@@ -146,8 +147,10 @@ class Agent:
                         self._start_due_syncs()
                     if once and not ready and not in_flight:
                         if not await self._db(outbox.due_exists):
+                            if synced:
+                                break
                             await self._sync_all_once()
-                            break
+                            synced = True  # what the feeds queued (reminders) goes out in this run too
                         continue
                 except peewee.PeeweeException as exc:
                     # a locked or unreachable database: the loop waits and tries again, never dies
