@@ -87,6 +87,9 @@ class _Sandbox(SandboxedEnvironment):
         # ``loop.index`` and friends, nothing else: fields are plain values, not objects to explore
         return isinstance(obj, jinja2.runtime.LoopContext) and super().is_safe_attribute(obj, attr, value)
 
+    def wrap_str_format(self, value: Any) -> None:
+        return None  # ``"{:>999999999}".format`` would be as bad as ``%``: refused like any attribute
+
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "%" and isinstance(left, str):
             raise SecurityError("string formatting with % is not allowed")
