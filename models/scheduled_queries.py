@@ -14,11 +14,13 @@ from typing import Any
 
 import peewee
 
-from locales import Translator
+from locales import LazyText, Translator
 from models.enums import OutboxStatus, ScheduleStatus
 from models.invoice import Invoice
+from models.labels import SCHEDULE_STATUS
 from models.messaging import OutboxMessage, ScheduledMessage, Template
 from models.outbox import fk_id
+from models.outbox_queries import OUTBOX_STATUS
 from models.schedule_reasons import reason_text
 
 WAITING = (ScheduleStatus.SCHEDULED,)
@@ -80,6 +82,14 @@ def scheduled_query(
 def outbox_of(row: ScheduledMessage) -> OutboxMessage | None:
     """The queued message of ``row`` (joined by ``scheduled_query``), if there is one."""
     return row.outbox_message if fk_id(row, "outbox_message") is not None else None
+
+
+def status_label(status: str, message: OutboxMessage | None) -> LazyText:
+    """What a person reads for a row: its delivery status once queued (pending, sent, failed…), else
+    scheduled, skipped or cancelled (translate it: ``tr.gettext``)."""
+    if message is not None:
+        return OUTBOX_STATUS[message.status]
+    return SCHEDULE_STATUS[status]
 
 
 def _iso(value: datetime | None) -> str | None:
