@@ -157,8 +157,7 @@ def check_source(source: str, part: str) -> None:
     env = environment(False)
     try:
         ast = env.parse(source)
-        _compiled(source, False)
-        _compiled(source, True)
+        _compiled(source, False)  # the HTML part compiles when first rendered: the same syntax
     except jinja2.TemplateSyntaxError as exc:
         raise _problem(
             part, N_("{part}, line {line}: syntax error: {detail}"), line=exc.lineno, detail=exc.message
@@ -230,13 +229,16 @@ def html_paragraphs(escaped: str) -> str:
     )
 
 
-def render(subject: str, body: str, context: Mapping[str, Any], language: str) -> Rendered:
-    """A template's ``language`` wording rendered for one reader (``context`` from ``field_context``)."""
+def render(
+    subject: str, body: str, context: Mapping[str, Any], language: str, *, html: bool = True
+) -> Rendered:
+    """A template's ``language`` wording rendered for one reader (``context`` from ``field_context``);
+    ``html`` False leaves the HTML part out (a preview shows the text)."""
     subject_part, body_part = f"subject_{language}", f"body_{language}"
     return Rendered(
         subject=_subject_line(render_part(subject, subject_part, context)),
         text=render_part(body, body_part, context).strip("\n") + "\n",
-        html=html_paragraphs(render_part(body, body_part, context, html=True)),
+        html=html_paragraphs(render_part(body, body_part, context, html=True)) if html else "",
     )
 
 

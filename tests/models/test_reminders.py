@@ -329,3 +329,15 @@ def test_a_failed_billing_schedules_nothing(setup: Setup, templates: Templates) 
     with pytest.raises(Exception, match="no lines"):
         bill(draft, now=BILLED_AT)
     assert not ScheduledMessage.select().exists()
+
+
+def test_the_late_days_setting() -> None:
+    from models.config import Config, parse_config
+    from models.errors import ConfigError
+
+    assert Config().reminders.late_days == 3
+    assert parse_config({"reminders": {"late_days": 7}}).reminders.late_days == 7
+    with pytest.raises(ConfigError, match=r"reminders\.late_days must be between 0 and 365"):
+        parse_config({"reminders": {"late_days": 400}})
+    with pytest.raises(ConfigError, match="unknown key"):
+        parse_config({"reminders": {"late": 1}})

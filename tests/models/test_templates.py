@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -190,3 +191,19 @@ def test_the_preview_uses_the_latest_billed_invoice_else_a_sample(setup: Setup) 
     assert invoice is not None and invoice.id == billed.id
     assert (values.invoice_number, values.balance_cents) == (billed.number, 12300)
     assert values.payment_url  # example links, so the link blocks show in the preview
+
+
+def test_migration_7_ships_the_templates_to_an_older_database_once(tmp_path: Path) -> None:
+    from models.db import close_database, open_database
+    from models.schema import ensure_schema
+    from tests.models.test_migrations import make_v1
+
+    close_database()
+    database = open_database(make_v1(tmp_path / "old.db"))
+    ensure_schema(database)
+    assert [t.system_key for t in list_templates()] == [t.key for t in SYSTEM_TEMPLATES]
+    assert not any(t.active for t in list_templates())
+    assert list_templates()[0].body_fr == INVOICE_EMAIL.body_fr
+    ensure_schema(database)
+    assert Template.select().count() == 3
+    close_database()

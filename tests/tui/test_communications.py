@@ -229,9 +229,40 @@ def test_snapshot(
     app = make_app({"fr": "admin", "en": "clerk"}[language])
 
     async def show(pilot: Pilot[object]) -> None:
-        await open_screen(pilot, refresh_seconds=3600)
+        screen = await open_screen(pilot, refresh_seconds=3600)
         if view == "done":
             await pilot.press("m")
-            await settle(pilot)
+        count = 4 if view == "waiting" else 5
+        await until(pilot, lambda: screen.reading is None and len(screen.rows) == count)
+        await settle(pilot)  # the table sizes its columns to the rows on its next refresh
 
     assert snap_compare(app, terminal_size=size, run_before=show)
+
+
+async def test_billing_in_the_tui_goes_through_the_same_hook(
+    make_app: Callable[..., object], clinic: Clinic_
+) -> None:
+    """``b`` on a draft's detail bills it: the automatic invoice email is queued with its template."""
+    from tests.tui.invoices.test_detail import open_detail
+
+    clinic.clinic.default_pin_mode = "none"
+    clinic.clinic.save()
+    Template.update(active=True).where(Template.system_key == "invoice_email").execute()
+    patient = Patient.create(last_name="Gagnon", first_name="Léa", email="lea@example.org")
+    draft = create_draft(
+        patient=patient, billing_company=clinic.company, lines=[LineInput("Consultation", Decimal(1), 8500)]
+    )
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await open_detail(pilot, draft.id)
+        await pilot.press("b")
+        await until(pilot, lambda: OutboxMessage.select().exists())
+        message = OutboxMessage.get()
+        assert (message.invoice_id, message.template.system_key, message.recipient_email) == (
+            draft.id,
+            "invoice_email",
+            "lea@example.org",
+        )
+        row = ScheduledMessage.get()
+        assert (row.status, row.outbox_message_id) == (ScheduleStatus.ENQUEUED, message.id)
+        assert row.due_at == FROZEN_NOW  # billed on the app's clock

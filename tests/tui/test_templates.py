@@ -309,9 +309,11 @@ def test_snapshot(
 
     async def show(pilot: Pilot[object]) -> None:
         if view == "list":
-            await open_templates(pilot)
+            screen = await open_templates(pilot)
+            await until(pilot, lambda: len(names(screen)) == 3)
         else:
-            await open_editor(pilot, 1)
+            editor = await open_editor(pilot, 1)
+            await until(pilot, lambda: "CDP-2026-00001" in preview_text(editor, "fr"))
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=show)

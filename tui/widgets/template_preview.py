@@ -1,12 +1,14 @@
 """``TemplatePreview``: one language's wording rendered live on an invoice, as the recipient reads it.
 
-It renders in the sandbox (``models.template_render``) on the UI thread: a template is small and
-rendering it takes about a millisecond, no database involved (the invoice's values are read
-once, by the editor's worker). A template that cannot be rendered shows why, with the line.
+It renders in the sandbox (``models.template_render``) in a thread worker: a new source is
+compiled by Jinja first (5-20 ms), which would make typing stutter on the UI thread. Only the
+latest text's rendering is shown; no database is involved (the invoice's values are read once,
+by the editor's worker). A template that cannot be rendered shows why, with the line.
 """
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -33,6 +35,7 @@ class TemplatePreview(VerticalScroll):
         self.language = language
         self.values: FieldValues | None = None
         self.source = ""
+        self.token = 0
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="preview-subject", markup=False)
@@ -44,19 +47,28 @@ class TemplatePreview(VerticalScroll):
         self.border_title = self.session.tr.format(N_("Preview on {source}"), source=source)
 
     def show(self, subject: str, body: str) -> None:
-        tr = self.session.tr
-        subject_line, body_text = self.query(Static).results(Static)
+        """Render ``subject`` and ``body`` off the UI thread; the latest call's result is shown."""
+        self.token += 1
         if self.values is None:
-            subject_line.update("")
-            body_text.update(tr.gettext(N_("Loading…")))
+            self._shown(self.token, "", self.session.tr.gettext(N_("Loading…")), error=False)
             return
+        self.render_preview(self.token, self.values, subject, body)
+
+    @work(thread=True, exclusive=True, group="template-preview")
+    def render_preview(self, token: int, values: FieldValues, subject: str, body: str) -> None:
+        tr = self.session.tr
         try:
-            rendered = render(subject, body, field_context(self.values, self.language), self.language)
+            rendered = render(subject, body, field_context(values, self.language), self.language, html=False)
         except TemplateProblem as exc:
-            self.add_class("-error")
-            subject_line.update("")
-            body_text.update(exc.render(tr))
+            self.app.call_from_thread(self._shown, token, "", exc.render(tr), error=True)
             return
-        self.remove_class("-error")
-        subject_line.update(tr.format(N_("Subject: {subject}"), subject=rendered.subject))
-        body_text.update(rendered.text.rstrip("\n"))
+        title = tr.format(N_("Subject: {subject}"), subject=rendered.subject)
+        self.app.call_from_thread(self._shown, token, title, rendered.text.rstrip("\n"), error=False)
+
+    def _shown(self, token: int, subject: str, body: str, *, error: bool) -> None:
+        if token != self.token:
+            return  # typed again meanwhile: that text's preview is on its way
+        subject_line, body_text = self.query(Static).results(Static)
+        self.set_class(error, "-error")
+        subject_line.update(subject)
+        body_text.update(body)
