@@ -36,7 +36,7 @@ from models.setup import get_clinic
 from models.system_templates import BY_KEY
 from models.template_fields import FieldValues, field_context, sample_values, values_for_invoice
 from models.template_render import check_wording
-from models.validation import validate_name
+from models.validation import REQUIRED, validate_name
 
 LANGUAGES = ("fr", "en")
 MAX_DELAY = {DelayUnit.HOURS: 24 * 366, DelayUnit.DAYS: 3660, DelayUnit.MONTHS: 120}
@@ -124,6 +124,8 @@ def _delay(data: TemplateInput) -> tuple[int, DelayUnit]:
     except ValueError:
         raise ValidationError("delay_unit", N_("choose hours, days or months")) from None
     text = data.delay_value.strip()
+    if not text:
+        raise ValidationError("delay_value", REQUIRED)
     if not text.isdigit() or int(text) > MAX_DELAY[unit]:
         raise ValidationError(
             "delay_value",

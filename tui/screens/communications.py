@@ -104,7 +104,7 @@ class CommunicationsScreen(Screen[None]):
     def _show_title(self) -> None:
         tr = self.session.tr
         if self.filters.waiting:
-            title = tr.gettext(N_("Scheduled: automatic emails and reminders waiting, soonest first"))
+            title = tr.gettext(N_("Scheduled: automatic emails and reminders to come, soonest first"))
         else:
             title = tr.gettext(N_("Done: queued, skipped or cancelled, latest first"))
         self.query_one("#comm-title", Static).update(f"[b]{title}[/b]")
