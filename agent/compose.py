@@ -16,12 +16,13 @@ import jinja2
 
 from agent.pdfs import PdfProvider
 from agent.steps import Delivery
+from agent.template_mail import TemplateBody, template_body
 from locales import N_, translator
 from locales.formatting import format_date, format_money
 from models.base import utcnow
 from models.clinic import BillingCompany, Clinic, Staff
 from models.invoice import Invoice
-from models.messaging import OutboxMessage
+from models.messaging import OutboxMessage, Template
 from models.outbox import fk_id
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -76,8 +77,13 @@ class Composer:
 
     def body(
         self, message: OutboxMessage, invoice: Invoice, clinic: Clinic, delivery: Delivery | None = None
-    ) -> Body:
-        """The email's text; ``delivery`` holds what the steps before it made (links to show)."""
+    ) -> Body | TemplateBody:
+        """The email's text; ``delivery`` holds what the steps before it made (links to show).
+        A message with a template (automatic emails, reminders) is written from the template."""
+        template_id = fk_id(message, "template")
+        template = Template.get_or_none(Template.id == template_id) if template_id is not None else None
+        if template is not None:
+            return template_body(message, template, invoice, clinic, delivery)
         lang = message.language
         tr = translator(lang, clinic.default_language)
         country = clinic.country
@@ -118,7 +124,8 @@ class Composer:
         )
         body = self.body(message, invoice, clinic, delivery)
         email = EmailMessage()
-        email["Subject"] = clinic.name  # never a health detail
+        # never a health detail: the clinic's name, or a template's subject (checked when saved)
+        email["Subject"] = body.subject if isinstance(body, TemplateBody) else clinic.name
         email["From"] = formataddr((staff.display_name if staff else clinic.name, self.from_address))
         email["To"] = formataddr((invoice.billed_to_name, message.recipient_email or ""))
         email["Date"] = format_datetime(utcnow())

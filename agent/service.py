@@ -99,8 +99,15 @@ def build_agent(
         composer,
         options,
         steps=steps if steps is not None else (),
-        syncs=syncs if syncs is not None else (),
+        syncs=syncs if syncs is not None else default_syncs(config),
     )
+
+
+def default_syncs(config: Config) -> list[SyncJob]:
+    """The feeds the agent pulls while online: the scheduler (reminders, delayed emails)."""
+    from agent.scheduler import SchedulerJob
+
+    return [SchedulerJob(config.reminders.late_days, log_language=config.clinic.language)]
 
 
 def configure_logging(level: int = logging.INFO) -> None:

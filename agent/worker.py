@@ -103,6 +103,7 @@ class Agent:
         self._flusher: asyncio.Task[None] | None = None
         self._writes: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._flushing = False
+        self._synced = False
 
     # the outside world -------------------------------------------------------------------------
 
@@ -117,6 +118,7 @@ class Agent:
         in_flight: set[asyncio.Task[None]] = set()
         ready: deque[OutboxMessage] = deque()
         probe_delay = min(1.0, self.options.probe_max_seconds)
+        self._synced = False  # --once: the feeds were pulled
         try:
             await self._db(self._startup)
             self._log(
@@ -143,8 +145,7 @@ class Agent:
                     if not once:
                         self._start_due_syncs()
                     if once and not ready and not in_flight:
-                        if not await self._db(outbox.due_exists):
-                            await self._sync_all_once()
+                        if await self._drained():
                             break
                         continue
                 except peewee.PeeweeException as exc:
@@ -334,6 +335,17 @@ class Agent:
             if (running is None or running.done()) and now >= self._sync_next.get(job.name, 0.0):
                 self._sync_next[job.name] = now + job.interval_seconds
                 self._sync_tasks[job.name] = asyncio.create_task(self._sync(job))
+
+    async def _drained(self) -> bool:
+        """``--once``: nothing is due, and the feeds were pulled once (what they queued, reminders,
+        goes out in this same run: after a pull, the queue is looked at again)."""
+        if await self._db(outbox.due_exists):
+            return False
+        if not self._synced:
+            await self._sync_all_once()
+            self._synced = True
+            return False
+        return True
 
     async def _sync_all_once(self) -> None:
         """``--once``: every feed pulled once more before exiting, after what was running ends."""

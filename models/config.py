@@ -92,6 +92,14 @@ class AgentSettings:
 
 
 @dataclass(frozen=True)
+class ReminderSettings:
+    """Scheduled messages that fell due while the agent was offline go out when it is back if at
+    most ``late_days`` late; older ones are skipped (and shown as skipped)."""
+
+    late_days: int = 3
+
+
+@dataclass(frozen=True)
 class LocalesSettings:
     """The clinic's own wording, layered over the shipped catalogs; watched for edits."""
 
@@ -108,6 +116,7 @@ class Config:
     portal: PortalSettings = field(default_factory=PortalSettings)
     stripe: StripeSettings = field(default_factory=StripeSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
     locales: LocalesSettings = field(default_factory=LocalesSettings)
     source: Path | None = None  # the file read, None for the embedded defaults
 
@@ -145,6 +154,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("agent", "retry_cap_seconds"): (0.01, 86400),
     ("agent", "give_up_days"): (0.001, 365),
     ("agent", "offline_probe_max_seconds"): (0.1, 3600),
+    ("reminders", "late_days"): (0, 365),
 }
 _URLS = {("portal", "url"), ("stripe", "api_base"), ("sms", "url")}
 _TYPE_NAMES = {str: L_("a string"), int: L_("an integer"), float: L_("a number"), bool: L_("true or false")}

@@ -198,6 +198,11 @@ def bill(invoice: Invoice, *, now: datetime | None = None) -> Invoice:
             updated_at=now,
             version=Invoice.version + 1,
         ).where(Invoice.id == current.id).execute()
+        # Every way of billing schedules its automatic emails and reminders here, in the same
+        # transaction (imported late: automation builds on the outbox, which builds on this module).
+        from models.automation import on_billed
+
+        on_billed(_reload(current), now)
     return _reload(current)
 
 
@@ -218,6 +223,10 @@ def void(invoice: Invoice, reason: str = "") -> Invoice:
             updated_at=now,
             version=Invoice.version + 1,
         ).where(Invoice.id == current.id).execute()
+        from models.reminders import cancel_pending
+        from models.schedule_reasons import VOIDED
+
+        cancel_pending(current, VOIDED, now=now)  # a void invoice is never sent again
     return _reload(current)
 
 
@@ -270,6 +279,11 @@ def record_payment(
         Invoice.update(
             paid_cents=paid, status=status.value, updated_at=now, version=Invoice.version + 1
         ).where(Invoice.id == current.id).execute()
+        if status is InvoiceStatus.PAID:
+            from models.reminders import cancel_pending_reminders
+            from models.schedule_reasons import PAID
+
+            cancel_pending_reminders(current, PAID, now=now)
     return payment
 
 

@@ -1,9 +1,10 @@
-"""What people read for the data's vocabularies: statuses and payment methods, in the catalogs."""
+"""What people read for the data's vocabularies: statuses, payment methods, template kinds and
+delay units, in the catalogs."""
 
 from __future__ import annotations
 
 from locales import L_, LazyText
-from models.enums import InvoiceStatus, PaymentMethod
+from models.enums import DelayUnit, InvoiceStatus, PaymentMethod, ScheduleStatus, TemplateKind
 
 INVOICE_STATUS: dict[str, LazyText] = {
     InvoiceStatus.DRAFT: L_("draft"),
@@ -17,4 +18,22 @@ PAYMENT_METHOD: dict[str, LazyText] = {
     PaymentMethod.CARD: L_("card"),
     PaymentMethod.TRANSFER: L_("transfer"),
     PaymentMethod.STRIPE: L_("Stripe"),
+}
+
+SCHEDULE_STATUS: dict[str, LazyText] = {
+    ScheduleStatus.SCHEDULED: L_("scheduled"),
+    ScheduleStatus.ENQUEUED: L_("queued"),
+    ScheduleStatus.CANCELLED: L_("cancelled"),
+    ScheduleStatus.SKIPPED: L_("skipped"),
+}
+
+TEMPLATE_KIND: dict[str, LazyText] = {
+    TemplateKind.INVOICE: L_("invoice"),
+    TemplateKind.REMINDER: L_("reminder"),
+}
+
+DELAY_UNIT: dict[str, LazyText] = {
+    DelayUnit.HOURS: L_("hours"),
+    DelayUnit.DAYS: L_("days"),
+    DelayUnit.MONTHS: L_("months"),
 }

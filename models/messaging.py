@@ -111,7 +111,7 @@ class ScheduledMessage(BaseModel):
     updated_at = UTCDateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("status", "due_at"), False),)
+        indexes = ((("status", "due_at"), False), (("due_at", "id"), False))  # the second since schema 7
 
 
 class Notification(BaseModel):

@@ -40,16 +40,17 @@ from typing import Any
 import peewee
 
 from locales import N_, translator
+from models import secure_link
 from models.base import utcnow
 from models.clinic import Staff
 from models.db import db
-from models.enums import Channel, InvoiceStatus, MessageKind, OutboxStatus, TransmissionStatus
+from models.enums import Channel, InvoiceStatus, MessageKind, OutboxStatus, PinMode, TransmissionStatus
 from models.errors import FacteurError, ValidationError
 from models.invoice import Invoice
 from models.invoicing import describe
-from models.messaging import OutboxMessage, Transmission
+from models.messaging import OutboxMessage, Template, Transmission
 from models.notifications import notify_delivery_failed
-from models.validation import validate_email, validate_language
+from models.validation import validate_cell_phone, validate_email, validate_language
 
 MAX_PERSONAL_MESSAGE = 2000
 
@@ -114,12 +115,21 @@ def enqueue_invoice_email(
     staff: Staff | None = None,
     update_patient: bool = False,
     now: datetime | None = None,
+    kind: MessageKind = MessageKind.INVOICE,
+    template: Template | None = None,
+    pin_mode: PinMode | str = PinMode.NONE,
+    phone: str | None = None,
+    pin: str | None = None,
+    payment_link: bool = False,
+    attach_pdf: bool = True,
 ) -> OutboxMessage:
     """Queue ``invoice`` for email; returns at once, online or not.
 
     ``email`` and ``language`` default to the billed-to person's; ``message`` to
     :func:`default_personal_message` (``""`` sends none). ``update_patient`` also saves
-    the email on the patient's record (refused for a third party's address).
+    the email on the patient's record (refused for a third party's address). With a
+    ``template`` the agent writes the subject and body from it (automatic emails, reminders).
+    ``pin_mode`` ``sms`` needs the cell ``phone``, ``institution`` the ``pin`` staff hand over.
     """
     now = now or utcnow()
     with db.atomic():
@@ -152,16 +162,37 @@ def enqueue_invoice_email(
             patient.email = address
             patient.updated_at = now
             patient.save()
+        secure = _secure_options(PinMode(pin_mode), phone, pin, current.billing_company.clinic.country)
         return OutboxMessage.create(
-            kind=MessageKind.INVOICE.value,
+            kind=MessageKind(kind).value,
             invoice=current,
+            template=template,
             recipient_email=address,
             language=lang,
             personal_message=text or None,
+            payment_link=payment_link,
+            attach_pdf=attach_pdf,
             created_by=staff,
             created_at=now,
             next_attempt_at=now,
+            **secure,
         )
+
+
+def _secure_options(mode: PinMode, phone: str | None, pin: str | None, country: str) -> dict[str, Any]:
+    """The outbox columns of a PIN mode: the SMS's number, or the link's token and the PIN's keyed hash."""
+    if mode is PinMode.NONE:
+        return {"pin_mode": mode.value}
+    if mode is PinMode.SMS:
+        if not (phone or "").strip():
+            raise ValidationError("phone", N_("the PIN goes by text message: give a cell phone number"))
+        return {"pin_mode": mode.value, "recipient_phone": validate_cell_phone(phone or "", country, "phone")}
+    if len(secure_link.normalize_pin(pin or "")) < secure_link.MIN_TYPED_PIN:
+        raise ValidationError(
+            "pin", N_("the PIN must have at least {min} characters"), min=secure_link.MIN_TYPED_PIN
+        )
+    token = secure_link.new_token()
+    return {"pin_mode": mode.value, "link_token": token, "pin_hash": secure_link.pin_hash(token, pin or "")}
 
 
 def _clinic_language(invoice: Invoice) -> str:

@@ -26,6 +26,7 @@ from models.messaging import Notification, OutboxMessage, ScheduledMessage, Temp
 from models.migrations import MIGRATIONS, latest_version
 from models.patient import Patient
 from models.sync_cursor import SyncCursor
+from models.system_templates import add_missing
 
 
 class SchemaVersion(BaseModel):
@@ -76,10 +77,11 @@ def ensure_schema(database: peewee.Database) -> tuple[int | None, int]:
         before = database_version(database)
         if before is None:
             database.create_tables(ALL_MODELS)
+            add_missing(Template, utcnow())  # the shipped templates, inactive
             SchemaVersion.create(version=LATEST_VERSION)
             return None, LATEST_VERSION
         _refuse_newer(before)
-        for migration in MIGRATIONS:
+        for migration in sorted(MIGRATIONS, key=lambda m: m.version):
             if migration.version > before:
                 migration.apply(database)
                 SchemaVersion.create(version=migration.version)

@@ -26,6 +26,7 @@ from models.migrations import (  # noqa: E402
     v0003_agent_heartbeat,
     v0004_history_indexes,
     v0005_secure_delivery,
+    v0007_templates,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -37,8 +38,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "secure delivery: clinic contact, link days, PIN mode; outbox steps; sync cursors",
         v0005_secure_delivery.apply,
     ),
+    # 6 is the Stripe branch's; versions need not be contiguous, only increasing.
+    Migration(7, "shipped templates; scheduled messages by time", v0007_templates.apply),
 )
 
 
 def latest_version() -> int:
-    return MIGRATIONS[-1].version if MIGRATIONS else 1
+    """The highest version (not the count: the numbers may leave gaps)."""
+    return max((migration.version for migration in MIGRATIONS), default=1)

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "tui.cli.agent_cmd",
     "tui.cli.outbox_cmd",
     "tui.cli.portal_cmd",
+    "tui.cli.scheduled_cmd",
 )
 EXIT_ERROR = 1
 EXIT_USAGE = 2

@@ -24,7 +24,8 @@ TAB_TITLES = {"patients": N_("Patients"), "history": N_("History"), "settings": 
 
 
 class MainScreen(Screen[None]):
-    """Where the day is spent; F2/F3/F4 switch tabs, F5 shows what was sent, Ctrl+N starts an invoice."""
+    """Where the day is spent; F2/F3/F4 switch tabs, F5 shows what was sent, F6 what is scheduled,
+    F7 the email templates; Ctrl+N starts an invoice."""
 
     CSS_PATH: ClassVar[list[str | PurePath]] = ["main.tcss", "patients.tcss", "history.tcss", "settings.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -32,6 +33,8 @@ class MainScreen(Screen[None]):
         Binding("f3", "show_tab('history')", N_("History")),
         Binding("f4", "show_tab('settings')", N_("Settings")),
         Binding("f5", "transmissions", N_("Transmissions")),
+        Binding("f6", "communications", N_("Communications")),
+        Binding("f7", "templates", N_("Templates")),
         Binding("ctrl+n", "new_invoice", N_("New invoice")),
     ]
 
@@ -93,6 +96,16 @@ class MainScreen(Screen[None]):
         from tui.screens.transmissions import TransmissionsScreen
 
         self.app.push_screen(TransmissionsScreen(self.session))
+
+    def action_communications(self) -> None:
+        from tui.screens.communications import CommunicationsScreen
+
+        self.app.push_screen(CommunicationsScreen(self.session))
+
+    def action_templates(self) -> None:
+        from tui.screens.templates import TemplatesScreen
+
+        self.app.push_screen(TemplatesScreen(self.session))
 
     @on(TabbedContent.TabActivated)
     def focus_active_view(self, event: TabbedContent.TabActivated) -> None:

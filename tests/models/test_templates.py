@@ -1,0 +1,209 @@
+"""Template rules: admins only, shipped ones keep their settings, wording checked before saving,
+duplicate, delete, restore, deactivation cancels what was scheduled; the shipped set and the preview."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from locales import translator
+from models.clinic import Staff
+from models.enums import ScheduleStatus, TemplateKind
+from models.errors import ValidationError
+from models.messaging import ScheduledMessage, Template
+from models.schedule_reasons import reason_text
+from models.settings import FieldErrors, SettingsRefused
+from models.system_templates import FIRST_REMINDER, INVOICE_EMAIL, SYSTEM_TEMPLATES
+from models.templates import (
+    TemplateInput,
+    applies_to_every_invoice,
+    delete_template,
+    display_name,
+    duplicate_template,
+    list_templates,
+    preview_values,
+    restore_wording,
+    save_template,
+    set_active,
+)
+from tests.conftest import Setup
+from tests.outbox_helpers import billed_invoice
+
+EN = translator("en")
+
+
+@pytest.fixture
+def admin(setup: Setup) -> Staff:
+    return Staff.create(login="admin", display_name="Anne Admin", roles="admin,billing")
+
+
+def custom(**changes: object) -> TemplateInput:
+    base = TemplateInput(
+        name="Rappel amical",
+        kind="reminder",
+        active=False,
+        delay_value="10",
+        delay_unit="days",
+        attach_invoice=False,
+        add_payment_link=True,
+        subject_fr="{{ clinic_name }}",
+        body_fr="Bonjour {{ billed_to_name }}, solde : {{ amount_due }}",
+        subject_en="{{ clinic_name }}",
+        body_en="Hello {{ billed_to_name }}, balance: {{ amount_due }}",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def system(key: str) -> Template:
+    return Template.get(Template.system_key == key)
+
+
+def test_a_new_database_ships_the_three_templates_inactive(setup: Setup) -> None:
+    shipped = list_templates()
+    assert [t.system_key for t in shipped] == [t.key for t in SYSTEM_TEMPLATES]
+    assert not any(t.active for t in shipped)
+    first = system(FIRST_REMINDER.key)
+    assert (first.kind, first.delay_value, first.delay_unit) == ("reminder", 15, "days")
+    assert display_name(first, translator("fr")) == "Premier rappel de paiement"
+    assert all(t.subject_fr == t.subject_en == "{{ clinic_name }}" for t in shipped)
+
+
+def test_only_admins_change_templates(setup: Setup) -> None:
+    clerk = Staff.create(login="clerk", display_name="Carl", roles="billing")
+    with pytest.raises(SettingsRefused):
+        save_template(None, custom(), acting=clerk)
+    with pytest.raises(SettingsRefused):
+        set_active(system(INVOICE_EMAIL.key).id, True, acting=clerk)
+    assert Template.select().count() == 3
+
+
+def test_a_custom_template_is_created_edited_duplicated_and_deleted(admin: Staff) -> None:
+    template = save_template(None, custom(), acting=admin)
+    assert (template.name, template.kind, template.delay_value, template.is_system) == (
+        "Rappel amical",
+        "reminder",
+        10,
+        False,
+    )
+    edited = save_template(template.id, custom(delay_value="2", delay_unit="months"), acting=admin)
+    assert (edited.delay_value, edited.delay_unit) == (2, "months")
+    copy = duplicate_template(template.id, acting=admin, tr=EN)
+    assert (copy.name, copy.active, copy.body_fr) == ("Rappel amical (copy)", False, template.body_fr)
+    delete_template(copy.id, acting=admin)
+    assert Template.get_or_none(Template.id == copy.id) is None
+
+
+def test_wording_problems_refuse_the_save_and_name_every_part(admin: Staff) -> None:
+    broken = custom(body_fr="Bonjour\n{{ montant }}", subject_en="{{ patient_name }}", body_en="{% if %}")
+    with pytest.raises(FieldErrors) as caught:
+        save_template(None, broken, acting=admin)
+    assert [(e.field, e.render(EN)) for e in caught.value.errors] == [
+        ("body_fr", "French body, line 2: there is no field named montant"),
+        (
+            "subject_en",
+            "English subject, line 1: a subject cannot show patient_name; it may show only "
+            "clinic_name, due_date, invoice_number, issue_date",
+        ),
+        (
+            "body_en",
+            "English body, line 1: syntax error: Expected an expression, got 'end of statement block'",
+        ),
+    ]
+    assert Template.select().count() == 3  # nothing saved
+
+
+def test_an_error_inside_an_if_on_links_is_caught_too(admin: Staff) -> None:
+    hidden = custom(body_en="{% if not payment_link %}{{ amount_due + 1 }}{% endif %}")
+    with pytest.raises(FieldErrors) as caught:
+        save_template(None, hidden, acting=admin)
+    assert caught.value.errors[0].field == "body_en"
+
+
+def test_empty_parts_and_bad_settings_are_refused(admin: Staff) -> None:
+    with pytest.raises(FieldErrors) as caught:
+        save_template(None, custom(name=" ", subject_fr="", delay_value="0", body_en="  "), acting=admin)
+    assert {e.field for e in caught.value.errors} == {"name", "delay_value", "subject_fr", "body_en"}
+    reminder_now = next(e for e in caught.value.errors if e.field == "delay_value")
+    assert "a reminder comes after the invoice" in reminder_now.render(EN)
+    with pytest.raises(FieldErrors) as caught:
+        save_template(None, custom(delay_value="-3"), acting=admin)
+    assert caught.value.errors[0].field == "delay_value"
+    invoice_now = save_template(None, custom(kind="invoice", delay_value="0"), acting=admin)
+    assert invoice_now.delay_value == 0
+
+
+def test_a_shipped_template_keeps_its_settings_but_takes_new_wording(admin: Staff) -> None:
+    template = system(FIRST_REMINDER.key)
+    data = TemplateInput.of(template)
+    with pytest.raises(ValidationError) as caught:
+        save_template(template.id, replace(data, delay_value="3"), acting=admin)
+    assert caught.value.field == "delay_value"
+    with pytest.raises(ValidationError):
+        save_template(template.id, replace(data, kind="invoice"), acting=admin)
+    saved = save_template(
+        template.id,
+        replace(data, name="ignored", active=True, body_fr="Solde : {{ amount_due }}"),
+        acting=admin,
+    )
+    assert (saved.name, saved.active, saved.body_fr) == (
+        FIRST_REMINDER.name,
+        True,
+        "Solde : {{ amount_due }}",
+    )
+    restored = restore_wording(template.id, acting=admin)
+    assert restored.body_fr == FIRST_REMINDER.body_fr and restored.active
+    with pytest.raises(SettingsRefused):
+        delete_template(template.id, acting=admin)
+    copy = duplicate_template(template.id, acting=admin, tr=translator("fr"))
+    assert copy.system_key is None and copy.name == "Premier rappel de paiement (copie)"
+    with pytest.raises(SettingsRefused):
+        restore_wording(copy.id, acting=admin)
+
+
+def test_a_used_template_is_deactivated_not_deleted(setup: Setup, admin: Staff) -> None:
+    template = save_template(None, custom(active=True), acting=admin)
+    invoice = billed_invoice(setup.company)
+    (row,) = ScheduledMessage.select().where(ScheduledMessage.invoice == invoice.id)
+    with pytest.raises(SettingsRefused) as caught:
+        delete_template(template.id, acting=admin)
+    assert "deactivate it instead" in caught.value.render(EN)
+    set_active(template.id, False, acting=admin)
+    row = ScheduledMessage.get_by_id(row.id)
+    assert row.status == ScheduleStatus.CANCELLED
+    assert reason_text(row.reason, EN) == "the template was deactivated"
+
+
+def test_activating_an_invoice_template_with_delay_zero_applies_to_every_invoice() -> None:
+    assert applies_to_every_invoice(TemplateKind.INVOICE, "0", True)
+    assert not applies_to_every_invoice(TemplateKind.INVOICE, "2", True)
+    assert not applies_to_every_invoice(TemplateKind.REMINDER, "0", True)
+    assert not applies_to_every_invoice(TemplateKind.INVOICE, "0", False)
+
+
+def test_the_preview_uses_the_latest_billed_invoice_else_a_sample(setup: Setup) -> None:
+    values, invoice = preview_values(setup.clinic, date(2026, 4, 10))
+    assert invoice is None and values.invoice_number == "CDP-2026-00042"
+    billed = billed_invoice(setup.company, price_cents=12300)
+    values, invoice = preview_values(setup.clinic, date(2026, 4, 10))
+    assert invoice is not None and invoice.id == billed.id
+    assert (values.invoice_number, values.balance_cents) == (billed.number, 12300)
+    assert values.payment_url  # example links, so the link blocks show in the preview
+
+
+def test_migration_7_ships_the_templates_to_an_older_database_once(tmp_path: Path) -> None:
+    from models.db import close_database, open_database
+    from models.schema import ensure_schema
+    from tests.models.test_migrations import make_v1
+
+    close_database()
+    database = open_database(make_v1(tmp_path / "old.db"))
+    ensure_schema(database)
+    assert [t.system_key for t in list_templates()] == [t.key for t in SYSTEM_TEMPLATES]
+    assert not any(t.active for t in list_templates())
+    assert list_templates()[0].body_fr == INVOICE_EMAIL.body_fr
+    ensure_schema(database)
+    assert Template.select().count() == 3
+    close_database()

@@ -1,0 +1,56 @@
+"""``FieldPicker``: the dynamic fields a template may show; dismisses with the chosen field's name.
+
+For a subject only the fields a subject may show are offered (no personal detail in a subject).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from locales import N_
+from models.template_fields import FIELDS
+from tui.session import StaffSession
+
+
+class FieldPicker(ModalScreen[str | None]):
+    """↑/↓ and Enter pick a field; Escape picks nothing."""
+
+    CSS_PATH = "field_picker.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", show=False)]
+
+    def __init__(self, session: StaffSession, *, subject: bool) -> None:
+        super().__init__()
+        self.session = session
+        self.subject = subject
+
+    def compose(self) -> ComposeResult:
+        tr = self.session.tr
+        title = N_("Insert a field in the subject") if self.subject else N_("Insert a field")
+        with Vertical(id="field-picker"):
+            yield Label(f"[b]{tr.gettext(title)}[/b]")
+            yield OptionList(
+                *(
+                    Option(f"{tr.gettext(field.label)}  [dim]{{{{ {field.name} }}}}[/dim]", id=field.name)
+                    for field in FIELDS
+                    if field.in_subject or not self.subject
+                ),
+                id="field-options",
+            )
+            yield Label(
+                tr.gettext(N_("Enter inserts it where the cursor is; Escape goes back.")), classes="hint"
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
