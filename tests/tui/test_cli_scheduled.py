@@ -35,23 +35,28 @@ KEYS = {
 }
 
 
-def templates_on(pin_mode: str = "none") -> None:
+def local_url(database_url: str) -> str:
+    """The URL the CLI's config names: on SQLite the test folder's ``facteur.db``."""
+    return "sqlite:///facteur.db" if database_url.startswith("sqlite:") else database_url
+
+
+def templates_on(database_url: str, pin_mode: str = "none") -> None:
     """What an admin does in the Templates screen: every shipped template on."""
     from models.clinic import Clinic
     from models.db import close_database, open_database
     from models.messaging import Template
 
-    open_database("sqlite:///facteur.db")
+    open_database(local_url(database_url))
     Template.update(active=True).execute()
     Clinic.update(default_pin_mode=pin_mode).execute()
     close_database()
 
 
 @pytest.fixture
-def billed(cli: Cli) -> list[str]:
+def billed(cli: Cli, database_url: str) -> list[str]:
     """Two drafts of the demo billed from the command line, with the shipped templates on."""
     ok(cli("db", "init", "--demo"))
-    templates_on()
+    templates_on(database_url)
     drafts = [
         i
         for i in json.loads(ok(cli("invoice", "list", "--status", "draft", "--json")))
@@ -124,16 +129,16 @@ def test_cancel_one_then_an_invoices_waiting_ones(
     assert "one of the arguments ID --invoice is required" in failed(cli("scheduled", "cancel"), code=2)
 
 
-def test_an_sms_pin_mode_without_a_phone_is_skipped_not_lost(cli: Cli) -> None:
+def test_an_sms_pin_mode_without_a_phone_is_skipped_not_lost(cli: Cli, database_url: str) -> None:
     ok(cli("db", "init", "--demo"))
-    templates_on("sms")
+    templates_on(database_url, "sms")
     ok(cli("patient", "add", "--last-name", "Sans", "--first-name", "Cell", "--email", "cell@example.org"))
     from models.db import close_database, open_database
     from models.invoicing import LineInput, create_draft
     from models.patient import Patient
     from models.setup import get_clinic
 
-    open_database("sqlite:///facteur.db")
+    open_database(local_url(database_url))
     draft = create_draft(
         patient=Patient.get(Patient.email == "cell@example.org"),
         billing_company=get_clinic().billing_companies[0],

@@ -54,11 +54,10 @@ class MainScreen(Screen[None]):
         with TabbedContent(initial="patients"):
             with TabPane("", id="patients"):
                 yield PatientsView(self.session)
-            # The hidden tabs are built after the first frame: the patient list shows sooner.
             with TabPane("", id="history"):
-                yield Lazy(HistoryView(self.session))
+                yield HistoryView(self.session)
             with TabPane("", id="settings", disabled=not self.session.is_admin):
-                if self.session.is_admin:
+                if self.session.is_admin:  # built after the first frame: the patient list shows sooner
                     yield Lazy(SettingsView(self.session))
         yield StatusBar(self.session, clock=self.clock)
         yield Footer()
