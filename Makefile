@@ -20,12 +20,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install Facteur with its dev tools
 
-run: $(STAMP) ## Set up the database (demo data on first run), start the agent and the TUI
+run: $(STAMP) ## Set up the database (demo data on first run), start the agent, the portal and the TUI
 	$(BIN)/facteur db init --demo
 	@mkdir -p var
-	@echo "The agent runs beside the TUI and logs to var/agent.log; mail goes to var/mail/."
-	@$(BIN)/facteur agent >>var/agent.log 2>&1 & agent=$$!; \
-	  trap 'kill -TERM $$agent 2>/dev/null; wait $$agent 2>/dev/null' EXIT INT TERM; \
+	@echo "The agent and the portal run beside the TUI (logs: var/agent.log, var/portal.log); mail goes to var/mail/."
+	@export FACTEUR_PORTAL_TOKEN="$${FACTEUR_PORTAL_TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))')}"; \
+	  $(BIN)/facteur portal >>var/portal.log 2>&1 & portal=$$!; \
+	  $(BIN)/facteur agent >>var/agent.log 2>&1 & agent=$$!; \
+	  trap 'kill -TERM $$agent $$portal 2>/dev/null; wait $$agent $$portal 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/facteur tui
 
 test: $(STAMP) ## Install what the tests need and run them

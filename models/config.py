@@ -72,6 +72,11 @@ class PortalSettings:
     listen: str = "127.0.0.1:8088"
     token_env: str = "FACTEUR_PORTAL_TOKEN"  # noqa: S105 (the variable's name, not a secret)
     link_days: int = 14
+    data_dir: str = "var/portal"  # the portal's own database and encrypted documents
+    secret_env: str = "FACTEUR_PORTAL_SECRET"  # noqa: S105 (a name); else a file in data_dir
+    rate_limit: int = 30  # patient page requests per minute per address
+    trust_forwarded: bool = False  # take the address from X-Forwarded-For (behind a proxy only)
+    max_body_mb: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,8 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("email", "port"): (1, 65535),
     ("email", "timeout"): (1, 600),
     ("portal", "link_days"): (1, 30),
+    ("portal", "rate_limit"): (1, 100000),
+    ("portal", "max_body_mb"): (1, 500),
     ("agent", "poll_seconds"): (0.1, 3600),
     ("agent", "concurrency"): (1, 64),
     ("agent", "lease_seconds"): (1, 86400),

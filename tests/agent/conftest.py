@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from agent.pdf import InvoicePdfs
 from models.config import Config, parse_config
 from tests.agent.smtp_server import SmtpServer
+from tests.portal.conftest import portal, start_portal  # noqa: F401 (the real portal, for PortalClient)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "tui.cli.tui_cmd",
     "tui.cli.agent_cmd",
     "tui.cli.outbox_cmd",
+    "tui.cli.portal_cmd",
 )
 EXIT_ERROR = 1
 EXIT_USAGE = 2

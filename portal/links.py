@@ -1,0 +1,334 @@
+"""The rules of a link: publish (upsert), revoke, the PIN with its lock, downloads, events, the sweep.
+
+A link is, in this order of precedence:
+
+- **revoked** once the clinic resent (a newer link named it in ``revokes``) or revoked it;
+  a revoked link never comes back (a PUT on it is refused);
+- **expired** at and after ``expires_at``: a hard end, whatever the PIN;
+- **locked** after ``MAX_FAILED_PINS`` wrong PINs; even the right PIN is then refused;
+  a re-PUT keeps the count and the lock, only a new link (a resend) ends it;
+- **open** otherwise.
+
+Every change happens in one ``BEGIN IMMEDIATE`` transaction, so two requests racing on
+the same link count every wrong PIN. Methods are blocking: call them from a thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from models.secure_link import pin_matches
+from portal.blobs import BlobStore
+from portal.storage import Document, Event, Link, portal_db
+
+MAX_FAILED_PINS = 5
+MAX_DOCUMENTS = 10
+EXPIRED_VISIT_SPACING = dt.timedelta(hours=1)  # one ``expired_visit`` event per link per hour is plenty
+EVENT_RETENTION = dt.timedelta(days=90)
+ORPHAN_AGE_SECONDS = 3600.0
+
+
+class LinkState(StrEnum):
+    OPEN = "open"
+    LOCKED = "locked"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class EventKind(StrEnum):
+    OPENED = "opened"
+    DOWNLOADED = "downloaded"
+    LOCKED = "locked"
+    EXPIRED_VISIT = "expired_visit"
+
+
+class LinkRevokedError(Exception):
+    """A PUT named a link that was revoked: it stays revoked."""
+
+
+@dataclass(frozen=True)
+class ClinicInfo:
+    name: str
+    phone: str = ""
+    email: str = ""
+    timezone: str = ""  # IANA; empty: the portal's configured default
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class EncryptedDocument:
+    name: bytes  # encrypted file name
+    content: bytes  # encrypted PDF
+
+
+@dataclass(frozen=True)
+class Publication:
+    token_hash: str
+    pin_hash: str
+    expires_at: dt.datetime
+    language: str
+    clinic: ClinicInfo
+    documents: tuple[EncryptedDocument, ...]
+    revokes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    slot: int
+    name: bytes  # encrypted
+    size: int
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """A snapshot of a link as a page needs it (no lazy queries on the event loop)."""
+
+    token_hash: str
+    pin_hash: str
+    state: LinkState
+    language: str
+    expires_at: dt.datetime
+    clinic: ClinicInfo
+    attempts_left: int
+    documents: tuple[DocumentView, ...]
+
+
+@dataclass(frozen=True)
+class PinOutcome:
+    """``state`` after the attempt; ``opened`` when the PIN was right on an open link."""
+
+    opened: bool
+    state: LinkState
+    attempts_left: int
+    link: LinkView
+
+
+def state_of(link: Link, now: dt.datetime) -> LinkState:
+    if link.revoked_at is not None:
+        return LinkState.REVOKED
+    if now >= link.expires_at:
+        return LinkState.EXPIRED
+    if link.locked_at is not None:
+        return LinkState.LOCKED
+    return LinkState.OPEN
+
+
+def _view(link: Link, now: dt.datetime) -> LinkView:
+    documents = tuple(
+        DocumentView(d.slot, bytes(d.name), d.size)
+        for d in Document.select()
+        .where(Document.link == link, Document.blob.is_null(False))
+        .order_by(Document.slot)
+    )
+    return LinkView(
+        token_hash=link.token_hash,
+        pin_hash=link.pin_hash,
+        state=state_of(link, now),
+        language=link.language,
+        expires_at=link.expires_at,
+        clinic=ClinicInfo(
+            link.clinic_name, link.clinic_phone, link.clinic_email, link.clinic_timezone, link.clinic_country
+        ),
+        attempts_left=max(0, MAX_FAILED_PINS - link.failed_attempts),
+        documents=documents,
+    )
+
+
+def _record(token_hash: str, kind: EventKind, now: dt.datetime, document: int | None = None) -> None:
+    Event.create(token_hash=token_hash, kind=kind.value, document=document, at=now)
+
+
+class LinkStore:
+    """The links of this portal, over ``portal_db`` and a ``BlobStore``."""
+
+    def __init__(self, blobs: BlobStore) -> None:
+        self.blobs = blobs
+
+    # The agent's side ----------------------------------------------------------------------------
+
+    def publish(self, publication: Publication, now: dt.datetime) -> bool:
+        """Create or replace a link and revoke the ones it supersedes; True when created.
+
+        The blobs are written (and synced) before the transaction, the replaced ones deleted
+        after it: a crash in between leaves only orphan files, which the sweep removes.
+        """
+        written = [self.blobs.write(document.content) for document in publication.documents]
+        try:
+            with portal_db.atomic():
+                created, dropped = self._upsert(publication, written, now)
+                for other in publication.revokes:
+                    if other != publication.token_hash:
+                        dropped += self._revoke(other, now, tombstone_from=publication)
+        except BaseException:
+            self.blobs.delete(written)
+            raise
+        self.blobs.delete(dropped)
+        return created
+
+    def _upsert(self, p: Publication, blob_names: Sequence[str], now: dt.datetime) -> tuple[bool, list[str]]:
+        link = Link.get_or_none(Link.token_hash == p.token_hash)
+        if link is not None and link.revoked_at is not None:
+            raise LinkRevokedError(p.token_hash)
+        created = link is None
+        if link is None:
+            link = Link(token_hash=p.token_hash, created_at=now)
+        # failed_attempts and locked_at are left as they are: a retried PUT must not unlock
+        link.pin_hash = p.pin_hash
+        link.expires_at = p.expires_at
+        link.language = p.language
+        link.clinic_name, link.clinic_phone, link.clinic_email = p.clinic.name, p.clinic.phone, p.clinic.email
+        link.clinic_timezone, link.clinic_country = p.clinic.timezone, p.clinic.country
+        link.swept_at = None
+        link.updated_at = now
+        link.save()
+        dropped = self._drop_documents(link)
+        Document.insert_many(
+            [
+                {
+                    "link": link,
+                    "slot": slot,
+                    "name": document.name,
+                    "blob": blob,
+                    "size": len(document.content),
+                }
+                for slot, (document, blob) in enumerate(zip(p.documents, blob_names, strict=True))
+            ]
+        ).execute()
+        return created, dropped
+
+    def _drop_documents(self, link: Link) -> list[str]:
+        names = [d.blob for d in Document.select(Document.blob).where(Document.link == link) if d.blob]
+        Document.delete().where(Document.link == link).execute()
+        return names
+
+    def _revoke(
+        self, token_hash: str, now: dt.datetime, tombstone_from: Publication | None = None
+    ) -> list[str]:
+        link = Link.get_or_none(Link.token_hash == token_hash)
+        if link is None:
+            if tombstone_from is None:
+                return []
+            # An older link the agent never managed to publish: remember it as revoked, so a
+            # late PUT of it cannot bring it to life after its replacement went out.
+            p = tombstone_from
+            Link.create(
+                token_hash=token_hash,
+                pin_hash="",
+                language=p.language,
+                expires_at=p.expires_at,
+                clinic_name=p.clinic.name,
+                clinic_phone=p.clinic.phone,
+                clinic_email=p.clinic.email,
+                clinic_timezone=p.clinic.timezone,
+                clinic_country=p.clinic.country,
+                revoked_at=now,
+                swept_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            return []
+        if link.revoked_at is None:
+            link.revoked_at = now
+        link.swept_at = now
+        link.updated_at = now
+        link.save()
+        return self._drop_documents(link)
+
+    def revoke(self, token_hash: str, now: dt.datetime) -> bool:
+        """Revoke one link (again is fine); False when unknown."""
+        with portal_db.atomic():
+            if not Link.select().where(Link.token_hash == token_hash).exists():
+                return False
+            dropped = self._revoke(token_hash, now)
+        self.blobs.delete(dropped)
+        return True
+
+    def events(self, after: int, limit: int) -> tuple[list[Event], int]:
+        """Events with an id above ``after``, oldest first; the highest id returned (``after`` if none)."""
+        rows = list(Event.select().where(Event.id > after).order_by(Event.id).limit(limit))
+        return rows, rows[-1].id if rows else after
+
+    # The patient's side --------------------------------------------------------------------------
+
+    def find(self, token_hash: str, now: dt.datetime) -> LinkView | None:
+        link = Link.get_or_none(Link.token_hash == token_hash)
+        return None if link is None else _view(link, now)
+
+    def note_expired_visit(self, token_hash: str, now: dt.datetime) -> None:
+        """An ``expired_visit`` event, at most one per link per hour (a patient reloading is one visit)."""
+        with portal_db.atomic():
+            link = Link.get_or_none(Link.token_hash == token_hash)
+            if link is None or state_of(link, now) is not LinkState.EXPIRED:
+                return
+            if link.expired_visit_at and now - link.expired_visit_at < EXPIRED_VISIT_SPACING:
+                return
+            link.expired_visit_at = now
+            link.save()
+            _record(token_hash, EventKind.EXPIRED_VISIT, now)
+
+    def check_pin(self, token: str, token_hash: str, pin: str, now: dt.datetime) -> PinOutcome | None:
+        """Try ``pin`` on the link; count a wrong one, lock at the fifth. None for an unknown link."""
+        with portal_db.atomic():
+            link = Link.get_or_none(Link.token_hash == token_hash)
+            if link is None:
+                return None
+            state = state_of(link, now)
+            if state is not LinkState.OPEN:
+                return PinOutcome(
+                    False, state, max(0, MAX_FAILED_PINS - link.failed_attempts), _view(link, now)
+                )
+            if pin_matches(token, pin, link.pin_hash):
+                _record(token_hash, EventKind.OPENED, now)
+                view = _view(link, now)
+                return PinOutcome(True, LinkState.OPEN, view.attempts_left, view)
+            link.failed_attempts += 1
+            if link.failed_attempts >= MAX_FAILED_PINS:
+                link.locked_at = now
+                _record(token_hash, EventKind.LOCKED, now)
+            link.updated_at = now
+            link.save()
+            view = _view(link, now)
+            return PinOutcome(False, view.state, view.attempts_left, view)
+
+    def document_blob(self, token_hash: str, slot: int, now: dt.datetime) -> tuple[LinkView, bytes] | None:
+        """The encrypted content of ``slot`` while the link is open; None otherwise."""
+        link = Link.get_or_none(Link.token_hash == token_hash)
+        if link is None or state_of(link, now) is not LinkState.OPEN:
+            return None
+        document = Document.get_or_none(Document.link == link, Document.slot == slot)
+        if document is None or not document.blob:
+            return None
+        try:
+            content = self.blobs.read(document.blob)
+        except FileNotFoundError:  # replaced by a re-PUT between the two reads
+            return None
+        return _view(link, now), content
+
+    def note_download(self, token_hash: str, slot: int, now: dt.datetime) -> None:
+        with portal_db.atomic():
+            _record(token_hash, EventKind.DOWNLOADED, now, slot)
+
+    # Housekeeping --------------------------------------------------------------------------------
+
+    def sweep(self, now: dt.datetime) -> int:
+        """Delete the documents of expired and revoked links (the rows stay, to say so), orphan
+        files, and events older than ``EVENT_RETENTION``; the number of links swept."""
+        with portal_db.atomic():
+            done = list(
+                Link.select().where(
+                    Link.swept_at.is_null(), (Link.expires_at <= now) | Link.revoked_at.is_null(False)
+                )
+            )
+            dropped: list[str] = []
+            for link in done:
+                dropped += self._drop_documents(link)
+                link.swept_at = now
+                link.save()
+            Event.delete().where(Event.at < now - EVENT_RETENTION).execute()
+            referenced = {d.blob for d in Document.select(Document.blob) if d.blob}
+        self.blobs.delete(dropped)
+        self.blobs.orphans(referenced, ORPHAN_AGE_SECONDS)
+        return len(done)

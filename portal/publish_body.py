@@ -1,0 +1,146 @@
+"""The agent's ``PUT /api/v1/links/{token_hash}`` body, checked field by field.
+
+Reasons are plain English, like an SMTP server's replies: they end up in the clinic's
+transmissions log for an operator, not in front of a patient.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from portal.links import MAX_DOCUMENTS, ClinicInfo, EncryptedDocument, Publication
+
+HEX64 = re.compile(r"[0-9a-f]{64}")
+SEALED_OVERHEAD = 28  # nonce (12) + GCM tag (16): the least an encrypted blob can be
+MAX_NAME_BYTES = 1024
+MAX_REVOKES = 100
+MAX_AHEAD = dt.timedelta(days=31)  # links live 1 to 30 days; a day's slack for clocks
+LANGUAGES = ("fr", "en")
+
+
+class BadRequest(Exception):
+    """The request is not acceptable; ``str(exc)`` says why."""
+
+
+def is_token_hash(value: Any) -> bool:
+    return isinstance(value, str) and HEX64.fullmatch(value) is not None
+
+
+def _text(obj: dict[str, Any], key: str, where: str, *, limit: int, required: bool = True) -> str:
+    value = obj.get(key, None if required else "")
+    if not isinstance(value, str):
+        raise BadRequest(f"{where}{key} must be a string")
+    if required and not value.strip():
+        raise BadRequest(f"{where}{key} must not be empty")
+    if len(value) > limit:
+        raise BadRequest(f"{where}{key} is longer than {limit} characters")
+    return value.strip()
+
+
+def _sealed(value: Any, where: str, limit: int | None = None) -> bytes:
+    if not isinstance(value, str):
+        raise BadRequest(f"{where} must be a base64 string")
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest(f"{where} is not valid base64") from None
+    if len(data) < SEALED_OVERHEAD:
+        raise BadRequest(f"{where} is too short to be encrypted data")
+    if limit is not None and len(data) > limit:
+        raise BadRequest(f"{where} is longer than {limit} bytes")
+    return data
+
+
+def _expiry(value: Any, now: dt.datetime) -> dt.datetime:
+    if not isinstance(value, str):
+        raise BadRequest("expires_at must be a string like 2026-12-06T15:30:00Z")
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest("expires_at is not an ISO 8601 time") from None
+    if when.tzinfo is None:
+        raise BadRequest("expires_at needs a time zone (Z or +00:00)")
+    when = when.astimezone(dt.UTC)
+    if when <= now:
+        raise BadRequest("expires_at is in the past")
+    if when > now + MAX_AHEAD:
+        raise BadRequest("expires_at is more than 31 days away")
+    return when
+
+
+def _clinic(value: Any) -> ClinicInfo:
+    if not isinstance(value, dict):
+        raise BadRequest("clinic must be an object")
+    timezone = _text(value, "timezone", "clinic.", limit=64, required=False)
+    if timezone:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise BadRequest(f"clinic.timezone {timezone!r} is not an IANA time zone") from None
+    country = _text(value, "country", "clinic.", limit=2, required=False).upper()
+    if country and not (len(country) == 2 and country.isalpha()):
+        raise BadRequest("clinic.country must be a two-letter ISO 3166 code")
+    return ClinicInfo(
+        name=_text(value, "name", "clinic.", limit=200),
+        phone=_text(value, "phone", "clinic.", limit=40, required=False),
+        email=_text(value, "email", "clinic.", limit=254, required=False),
+        timezone=timezone,
+        country=country,
+    )
+
+
+def _documents(value: Any) -> tuple[EncryptedDocument, ...]:
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_DOCUMENTS:
+        raise BadRequest(f"documents must be a list of 1 to {MAX_DOCUMENTS} documents")
+    documents = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise BadRequest(f"documents[{index}] must be an object")
+        documents.append(
+            EncryptedDocument(
+                name=_sealed(item.get("name"), f"documents[{index}].name", SEALED_OVERHEAD + MAX_NAME_BYTES),
+                content=_sealed(item.get("content"), f"documents[{index}].content"),
+            )
+        )
+    return tuple(documents)
+
+
+def _revokes(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_REVOKES:
+        raise BadRequest(f"revokes must be a list of at most {MAX_REVOKES} token hashes")
+    if not all(is_token_hash(item) for item in value):
+        raise BadRequest("revokes must hold token hashes (64 lowercase hex digits)")
+    return tuple(dict.fromkeys(value))
+
+
+def parse_publication(token_hash: str, body: bytes, now: dt.datetime) -> Publication:
+    """The ``Publication`` a PUT body describes; ``BadRequest`` naming the first thing wrong."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"the body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    pin = data.get("pin_hash")
+    if not isinstance(pin, str) or not is_token_hash(pin):  # the same shape: 64 hex digits
+        raise BadRequest("pin_hash must be 64 lowercase hex digits")
+    language = data.get("language")
+    if language not in LANGUAGES:
+        raise BadRequest("language must be 'fr' or 'en'")
+    return Publication(
+        token_hash=token_hash,
+        pin_hash=pin,
+        expires_at=_expiry(data.get("expires_at"), now),
+        language=language,
+        clinic=_clinic(data.get("clinic")),
+        documents=_documents(data.get("documents")),
+        revokes=_revokes(data.get("revokes")),
+    )

@@ -1,0 +1,79 @@
+"""What the portal's routes share: its options (from the configuration), its store, grants, limiter, clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.requests import Request
+
+from locales import Translator, default_registry
+from models.config import Config
+from portal.grants import Grants
+from portal.links import LinkStore
+from portal.ratelimit import RateLimiter
+
+Clock = Callable[[], dt.datetime]
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class PortalOptions:
+    """The portal's settings, resolved: paths absolute, secrets read from the environment."""
+
+    data_dir: Path
+    api_token: str | None
+    token_env: str
+    secret: str | None  # the grant-signing secret from the environment; None: the file in data_dir
+    rate_limit: int
+    trust_forwarded: bool
+    max_body_bytes: int
+    secure_cookies: bool
+    default_timezone: str = "America/Toronto"
+    default_country: str = "CA"
+
+    @classmethod
+    def from_config(cls, config: Config) -> PortalOptions:
+        p = config.portal
+        return cls(
+            data_dir=config.resolve(p.data_dir),
+            api_token=config.secret(p.token_env),
+            token_env=p.token_env,
+            secret=config.secret(p.secret_env) if p.secret_env else None,
+            rate_limit=p.rate_limit,
+            trust_forwarded=p.trust_forwarded,
+            max_body_bytes=int(p.max_body_mb * 1024 * 1024),
+            secure_cookies=p.url.startswith("https://"),
+            default_timezone=config.clinic.timezone,
+            default_country=config.clinic.country,
+        )
+
+
+@dataclass
+class Portal:
+    """One running portal's collaborators, reachable from a request as ``request.app.state.portal``."""
+
+    options: PortalOptions
+    store: LinkStore
+    grants: Grants
+    limiter: RateLimiter
+    clock: Clock
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+
+def log_tr() -> Translator:
+    """The translator of the portal's log lines: the clinic's language, like the agent's."""
+    registry = default_registry()
+    return registry.translator(registry.log_language)
+
+
+def services(request: Request) -> Portal:
+    portal: Portal = request.app.state.portal
+    return portal
