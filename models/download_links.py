@@ -65,12 +65,14 @@ def link_for(token_hash: str) -> DownloadLink | None:
     return DownloadLink.get_or_none(DownloadLink.token_hash == token_hash)
 
 
-def links_to_revoke(invoice_id: int, keep: str) -> list[str]:
-    """The token hashes of the invoice's links still open, but ``keep``: a new link replaces them."""
+def links_to_revoke(message: OutboxMessage, keep: str) -> list[str]:
+    """The invoice's links still open that ``message``'s new link replaces: those of messages queued
+    before it (a message queued earlier but published later must not close a newer link)."""
     query = DownloadLink.select(DownloadLink.token_hash).where(
-        (DownloadLink.invoice == invoice_id)
+        (DownloadLink.invoice == fk_id(message, "invoice"))
         & DownloadLink.revoked_at.is_null()
         & (DownloadLink.token_hash != keep)
+        & (DownloadLink.message.is_null() | (DownloadLink.message < message.id))
     )
     return [row.token_hash for row in query]
 
