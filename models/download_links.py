@@ -110,6 +110,31 @@ def record_publication(
     return True
 
 
+@dataclass(frozen=True)
+class LinkState:
+    """An invoice's latest open (not replaced) link, as the invoice's page shows it."""
+
+    pin_mode: str
+    expires_at: datetime
+    downloads: int
+    last_download_at: datetime | None
+    locked_at: datetime | None
+
+
+def latest_link(invoice_id: int) -> LinkState | None:
+    link = (
+        DownloadLink.select()
+        .where((DownloadLink.invoice == invoice_id) & DownloadLink.revoked_at.is_null())
+        .order_by(DownloadLink.id.desc())
+        .first()
+    )
+    if link is None:
+        return None
+    return LinkState(
+        link.pin_mode, link.expires_at, link.download_count, link.last_download_at, link.locked_at
+    )
+
+
 def events_after() -> int:
     """The last portal event id applied (0 before the first pull)."""
     value = read_cursor(EVENTS_CURSOR, "0")
