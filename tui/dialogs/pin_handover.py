@@ -8,6 +8,7 @@ when it cannot print, the notification says where the slip's PDF was saved.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import ClassVar
 
 from textual import on, work
@@ -18,20 +19,22 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
 from locales import N_
+from locales.formatting import format_date
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 
 
 @dataclass(frozen=True)
 class Handover:
-    """What the dialog and the slip show; ``link_until`` is already formatted for the patient."""
+    """What the dialog and the slip show; dates are formatted for whoever reads them."""
 
     outbox_id: int
     number: str
     patient_name: str
     pin: str
     language: str  # the patient's, for the slip
-    link_until: str
+    link_until: date  # on the clinic's calendar
+    country: str
     clinic_name: str
     clinic_phone: str
     clinic_email: str
@@ -65,7 +68,7 @@ class PinHandoverDialog(ModalScreen[None]):
                 tr.format(
                     N_("Invoice {number}: the email with the link is queued; the link works until {date}."),
                     number=handover.number,
-                    date=handover.link_until,
+                    date=format_date(handover.link_until, tr.language, handover.country, "long"),
                 ),
                 classes="handover-note",
                 markup=False,
@@ -105,7 +108,7 @@ class PinHandoverDialog(ModalScreen[None]):
                     clinic_email=handover.clinic_email,
                     patient_name=handover.patient_name,
                     pin=handover.pin,
-                    link_until=handover.link_until,
+                    link_until=format_date(handover.link_until, handover.language, handover.country, "long"),
                 )
             )
             outcome = print_pdf(

@@ -307,7 +307,7 @@ def _handover(invoice: Invoice, queued: OutboxMessage, typed: str) -> Handover:
     """The PIN as it was hashed, and what the slip prints, in the patient's language."""
     from datetime import timedelta
 
-    from locales.formatting import format_date, local_datetime
+    from locales.formatting import local_datetime
     from models.pin_modes import handover_pin
 
     clinic = invoice.billing_company.clinic
@@ -318,7 +318,8 @@ def _handover(invoice: Invoice, queued: OutboxMessage, typed: str) -> Handover:
         patient_name=invoice.patient.full_name,
         pin=handover_pin(invoice, typed),
         language=queued.language,
-        link_until=format_date(until, queued.language, clinic.country, "long"),
+        link_until=until,
+        country=clinic.country,
         clinic_name=clinic.name,
         clinic_phone=_readable_phone(clinic.phone, clinic.country),
         clinic_email=clinic.email,

@@ -103,8 +103,10 @@ class PinModePicker(Vertical):
             )
         )
         reason.display = not prefill.attachment_allowed
-        self.query_one("#send-phone", Input).value = prefill.phone
-        self.query_one("#send-pin", Input).value = prefill.institution_pin
+        phone, pin = self.query_one("#send-phone", Input), self.query_one("#send-pin", Input)
+        phone.value, pin.value = prefill.phone, prefill.institution_pin
+        phone.placeholder = tr.gettext(N_("a cell phone, e.g. 514 555-1234"))
+        pin.placeholder = tr.format(N_("at least {min} letters or digits"), min=MIN_TYPED_PIN)
         mode = prefill.mode if prefill.attachment_allowed or prefill.mode is not PinMode.NONE else PinMode.SMS
         with self.prevent(RadioSet.Changed):
             self.query_one(f"#pin-{mode.value}", RadioButton).value = True
