@@ -18,8 +18,7 @@ import jinja2
 from agent.pdfs import PdfProvider
 from agent.steps import Delivery
 from locales import N_, Translator, translator
-from locales.formatting import format_date, format_money
-from locales.formatting import format_datetime as local_datetime_text
+from locales.formatting import format_date, format_money, local_datetime
 from models.base import utcnow
 from models.clinic import BillingCompany, Clinic, Staff
 from models.enums import PinMode
@@ -64,7 +63,7 @@ class Body:
         blocks = [
             self.greeting,
             self.message,
-            f"{link.label}:\n{link.url}\n\n" + "\n".join(link.notes) if link else "",
+            f"{link.label}\n{link.url}\n\n" + "\n".join(link.notes) if link else "",
             "\n".join(self.facts),
             "\n".join((self.closing, *self.signature)),
         ]
@@ -94,9 +93,9 @@ def secure_link(
     """The link block; the steps before the email must have published the link."""
     if delivery is None or not delivery.download_url or delivery.link_expires_at is None:
         raise SecureLinkMissing(N_("the secure link was not published before the email"))
-    until = local_datetime_text(
-        delivery.link_expires_at, clinic.timezone, tr.language, clinic.country, "long"
-    )
+    # the day it stops, on the clinic's calendar (a time of day adds nothing a patient needs)
+    last_day = local_datetime(delivery.link_expires_at, clinic.timezone).date()
+    until = format_date(last_day, tr.language, clinic.country, "long")
     if message.pin_mode == PinMode.SMS:
         digits = "".join(ch for ch in message.recipient_phone or "" if ch.isdigit())[-2:]
         how = tr.format(N_("Your PIN comes by SMS to the number ending in {digits}."), digits=digits)

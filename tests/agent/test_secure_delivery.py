@@ -307,3 +307,16 @@ def stored_anywhere(database: Path, pin: str) -> bool:
     finally:
         connection.close()
     return False
+
+
+async def test_without_its_steps_a_secure_message_fails_rather_than_leave_without_its_link(
+    setup: Setup, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    message = enqueue_invoice_email(patient_invoice(setup), staff=setup.provider, pin_mode="institution")
+    agent = build_agent(
+        agent_config(smtp_server.port, tmp_path), pdfs=real_pdfs(tmp_path), steps=[], syncs=[]
+    )
+    await agent.run(once=True)
+    failed = reload(message)
+    assert failed.status == OutboxStatus.FAILED and "not published" in (failed.last_error or "")
+    assert smtp_server.handler.received == []  # never an email without its link, nor with the PDF

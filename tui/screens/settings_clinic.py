@@ -91,9 +91,7 @@ class ClinicPane(SettingsForm, VerticalScroll):
         tr = self.session.tr
         translate_bindings(self, tr)
         self.query_one("#clinic-terms", Input).placeholder = tr.gettext(N_("days, e.g. 30"))
-        self.query_one("#clinic-phone", Input).placeholder = tr.gettext(
-            N_("e.g. 514 555-0100")
-        )
+        self.query_one("#clinic-phone", Input).placeholder = tr.gettext(N_("e.g. 514 555-0100"))
         self.query_one("#clinic-link-days", Input).placeholder = tr.gettext(N_("1 to 30, e.g. 14"))
         pin_mode = self.query_one("#clinic-pin-mode", Select)
         chosen = pin_mode.value  # new labels, same choice
