@@ -21,7 +21,7 @@ from typing import Protocol
 from locales import N_
 from models.base import utcnow
 from models.db import db
-from models.enums import Channel, TransmissionStatus
+from models.enums import Channel, OutboxStatus, TransmissionStatus
 from models.invoicing import describe
 from models.links import DownloadLink
 from models.messaging import Notification, OutboxMessage, Transmission
@@ -112,7 +112,7 @@ def record_publication(
 
 @dataclass(frozen=True)
 class LinkState:
-    """An invoice's latest open (not replaced) link, as the invoice's page shows it."""
+    """An invoice's latest link the patient received (its email sent) and not replaced since."""
 
     pin_mode: str
     expires_at: datetime
@@ -124,7 +124,12 @@ class LinkState:
 def latest_link(invoice_id: int) -> LinkState | None:
     link = (
         DownloadLink.select()
-        .where((DownloadLink.invoice == invoice_id) & DownloadLink.revoked_at.is_null())
+        .join(OutboxMessage, on=DownloadLink.message == OutboxMessage.id)
+        .where(
+            (DownloadLink.invoice == invoice_id)
+            & DownloadLink.revoked_at.is_null()
+            & (OutboxMessage.status == OutboxStatus.SENT)  # a link whose email failed reached no one
+        )
         .order_by(DownloadLink.id.desc())
         .first()
     )

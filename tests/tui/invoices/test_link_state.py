@@ -26,6 +26,7 @@ def secure_history(billing: Billing) -> DownloadLink:
         language="fr",
         pin_mode="sms",
         attach_pdf=False,
+        status="sent",
     )
     steps = [
         (Channel.PORTAL, TransmissionStatus.PUBLISHED, "a1b2"),
@@ -84,7 +85,11 @@ async def test_the_invoice_shows_pin_sent_published_downloaded_and_the_link_stat
         await until(pilot, lambda: "expired" in str(line.render()))
 
 
-async def test_no_link_no_line(make_app: Callable[..., object], clinic: Clinic_, billing: Billing) -> None:
+async def test_no_line_without_a_link_the_patient_received(
+    make_app: Callable[..., object], clinic: Clinic_, billing: Billing
+) -> None:
+    link = secure_history(billing)
+    OutboxMessage.update(status="failed").where(OutboxMessage.id == link.message_id).execute()  # type: ignore[attr-defined]
     app = make_app("clerk")
     async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
         screen = InvoiceDetailScreen(app.session, billing.billed.id)  # type: ignore[attr-defined]
