@@ -39,22 +39,34 @@ class LinkStateLine(Static):
         self.refresh_seconds = refresh_seconds
         self.clock = clock
         self.state: LinkState | None = None
+        self.reading = False
 
     def on_mount(self) -> None:
         self.display = False
         self.reload()
         self.set_interval(self.refresh_seconds, self.reload)
 
-    @work(thread=True, exclusive=True, group="link-state")
     def reload(self) -> None:
+        """Read again, unless a read is still running (a slow disk skips a turn, nothing is cancelled)."""
+        if not self.reading:
+            self.reading = True
+            self._read()
+
+    @work(thread=True, group="link-state")
+    def _read(self) -> None:
         try:
             with database_thread():
                 state = latest_link(self.invoice_id)
         except DB_ERRORS:
-            return  # the next turn tries again
+            self.app.call_from_thread(self._read_failed)
+            return
         self.app.call_from_thread(self.show, state)
 
+    def _read_failed(self) -> None:
+        self.reading = False  # the next turn tries again
+
     def show(self, state: LinkState | None) -> None:
+        self.reading = False
         self.state = state
         self.display = state is not None
         if state is None:
