@@ -1,4 +1,5 @@
-"""The invoice email: headers without health details, a body in the recipient's language, the PDF.
+"""The invoice email: headers without health details, a body in the recipient's language, and
+the secure link (a button, its end date, how the PIN comes) or, with consent, the PDF attached.
 
 Subject = the clinic's name; From = the staff member who queued it, at ``[email]
 from_address``; the Message-ID is the one stored on the outbox row before the send.
@@ -17,10 +18,12 @@ import jinja2
 from agent.pdfs import PdfProvider
 from agent.steps import Delivery
 from agent.template_mail import TemplateBody, template_body
-from locales import N_, translator
-from locales.formatting import format_date, format_money
+from locales import N_, Translator, translator
+from locales.formatting import format_date, format_money, local_datetime
 from models.base import utcnow
 from models.clinic import BillingCompany, Clinic, Staff
+from models.enums import PinMode
+from models.errors import FacteurError
 from models.invoice import Invoice
 from models.messaging import OutboxMessage, Template
 from models.outbox import fk_id
@@ -36,6 +39,15 @@ def _templates() -> jinja2.Environment:
 
 
 @dataclass(frozen=True)
+class SecureLink:
+    """The portal link in an email: the button, when it stops working, how the PIN comes."""
+
+    url: str
+    label: str
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Body:
     """The body's parts, already in the reader's language; rendered as text and as HTML."""
 
@@ -45,11 +57,14 @@ class Body:
     facts: tuple[str, ...]
     closing: str
     signature: tuple[str, ...]
+    link: SecureLink | None = None
 
     def text(self) -> str:
+        link = self.link
         blocks = [
             self.greeting,
             self.message,
+            f"{link.label}\n{link.url}\n\n" + "\n".join(link.notes) if link else "",
             "\n".join(self.facts),
             "\n".join((self.closing, *self.signature)),
         ]
@@ -66,6 +81,36 @@ def message_id_domain(from_address: str) -> str:
 def new_message_id(message: OutboxMessage, domain: str) -> str:
     """A fresh, globally unique Message-ID; generated once per outbox message."""
     return make_msgid(idstring=f"facteur.{message.id}", domain=domain)
+
+
+def is_secure(message: OutboxMessage) -> bool:
+    """Sent as a portal link with a PIN (``sms`` or ``institution``), not as an attachment."""
+    return message.pin_mode in (PinMode.SMS, PinMode.INSTITUTION)
+
+
+def secure_link(
+    message: OutboxMessage, clinic: Clinic, delivery: Delivery | None, tr: Translator
+) -> SecureLink:
+    """The link block; the steps before the email must have published the link."""
+    if delivery is None or not delivery.download_url or delivery.link_expires_at is None:
+        raise SecureLinkMissing(N_("the secure link was not published before the email"))
+    # the day it stops, on the clinic's calendar (a time of day adds nothing a patient needs)
+    last_day = local_datetime(delivery.link_expires_at, clinic.timezone).date()
+    until = format_date(last_day, tr.language, clinic.country, "long")
+    if message.pin_mode == PinMode.SMS:
+        digits = "".join(ch for ch in message.recipient_phone or "" if ch.isdigit())[-2:]
+        how = tr.format(N_("Your PIN comes by SMS to the number ending in {digits}."), digits=digits)
+    else:
+        how = tr.gettext(N_("The clinic gives you the PIN that opens it."))
+    return SecureLink(
+        url=delivery.download_url,
+        label=tr.gettext(N_("Download your invoice")),
+        notes=(how, tr.format(N_("This link stops working on {date}."), date=until)),
+    )
+
+
+class SecureLinkMissing(FacteurError):
+    """A secure message reached the composer without its link (no publishing step ran)."""
 
 
 class Composer:
@@ -106,6 +151,7 @@ class Composer:
             facts=tuple(facts),
             closing=tr.gettext(N_("Best regards,")),
             signature=(clinic.name, *(line.strip() for line in clinic.address.splitlines() if line.strip())),
+            link=secure_link(message, clinic, delivery, tr) if is_secure(message) else None,
         )
 
     def compose(self, message: OutboxMessage, delivery: Delivery | None = None) -> EmailMessage:
@@ -134,7 +180,7 @@ class Composer:
         )
         email.set_content(body.text())
         email.add_alternative(body.html(), subtype="html")
-        if message.attach_pdf:
+        if message.attach_pdf and not is_secure(message):  # a secure link never carries the document
             email.add_attachment(
                 self.pdfs.get(invoice, body.language),
                 maintype="application",

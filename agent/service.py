@@ -76,7 +76,10 @@ def build_agent(
     steps: Sequence[DeliveryStep] | None = None,
     syncs: Sequence[SyncJob] | None = None,
 ) -> Agent:
-    """The agent as the CLI runs it; tests pass their own ``pdfs``, ``channel``, steps or jobs."""
+    """The agent as the CLI runs it; tests pass their own ``pdfs``, ``channel``, steps or jobs.
+
+    By default the steps are secure delivery's (publish to the portal, text the PIN) and the
+    job pulls the portal's events (``agent.delivery``)."""
     settings = config.agent
     options = AgentOptions(
         concurrency=settings.concurrency,
@@ -90,16 +93,16 @@ def build_agent(
         ),
         log_language=config.clinic.language,
     )
-    composer = Composer(
-        pdfs if pdfs is not None else RendererPdfs(config.resolve(config.agent.cache_dir)),
-        config.email.from_address,
-    )
+    provider = pdfs if pdfs is not None else RendererPdfs(config.resolve(config.agent.cache_dir))
+    composer = Composer(provider, config.email.from_address)
+    if steps is None or syncs is None:
+        from agent.delivery import build_secure_steps, build_secure_syncs
     return Agent(
         channel if channel is not None else build_channel(config),
         composer,
         options,
-        steps=steps if steps is not None else (),
-        syncs=syncs if syncs is not None else default_syncs(config),
+        steps=steps if steps is not None else build_secure_steps(config, provider),
+        syncs=syncs if syncs is not None else [*default_syncs(config), *build_secure_syncs(config)],
     )
 
 

@@ -44,6 +44,7 @@ class Delivery:
     link_expires_at: datetime | None = None
     payment_url: str | None = None  # the Stripe Checkout Session's url
     payment_expires_at: datetime | None = None
+    pin: str | None = None  # an SMS PIN between its publication and its SMS; memory only, never stored
 
 
 class DeliveryStep(Protocol):

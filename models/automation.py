@@ -25,6 +25,7 @@ from models.errors import FacteurError
 from models.invoice import Invoice
 from models.messaging import ScheduledMessage, Template
 from models.outbox import enqueue_invoice_email
+from models.pin_modes import attachment_allowed
 from models.schedule_time import due_time
 
 INSURANCE_PIN_LENGTH = 6
@@ -86,8 +87,9 @@ def options_for(invoice: Invoice, template: Template, clinic: Clinic) -> Options
     the mode needs a phone number or a PIN the invoice lacks)."""
     payment_link = bool(template.add_payment_link and invoice.billing_company.stripe_account_id)
     if template.kind == TemplateKind.REMINDER:
-        return Options(MessageKind.REMINDER, PinMode.NONE, payment_link=payment_link,
-                       attach_pdf=template.attach_invoice)  # fmt: skip
+        # a reminder is a plain email: the PDF rides along only where the patient consented
+        attach = bool(template.attach_invoice and attachment_allowed(invoice))
+        return Options(MessageKind.REMINDER, PinMode.NONE, payment_link=payment_link, attach_pdf=attach)
     mode = PinMode(clinic.default_pin_mode)
     phone = pin = None
     if mode is PinMode.SMS:

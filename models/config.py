@@ -53,11 +53,17 @@ class EmailSettings:
 
 @dataclass(frozen=True)
 class SmsSettings:
+    """``file`` appends each SMS to ``path`` (the embedded default); ``http`` posts to a gateway,
+    in its generic JSON request (``mode = "json"``) or Twilio's (``mode = "twilio"``)."""
+
     backend: str = "file"
     path: str = "var/sms.log"
     url: str = ""
     token_env: str = ""
     sender: str = ""
+    mode: str = "json"
+    account_sid: str = ""  # Twilio's account, in the request path and as the basic-auth user
+    timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,14 @@ class LocalesSettings:
 
 
 @dataclass(frozen=True)
+class PrintSettings:
+    """How the TUI prints a PIN slip; where the slip is kept when it cannot be printed."""
+
+    command: str = "lp"
+    folder: str = "var/slips"
+
+
+@dataclass(frozen=True)
 class Config:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     clinic: ClinicSettings = field(default_factory=ClinicSettings)
@@ -118,6 +132,7 @@ class Config:
     agent: AgentSettings = field(default_factory=AgentSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     locales: LocalesSettings = field(default_factory=LocalesSettings)
+    print: PrintSettings = field(default_factory=PrintSettings)
     source: Path | None = None  # the file read, None for the embedded defaults
 
     @property
@@ -139,6 +154,7 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("email", "backend"): ("maildir", "smtp"),
     ("email", "security"): ("none", "starttls", "tls"),
     ("sms", "backend"): ("file", "http"),
+    ("sms", "mode"): ("json", "twilio"),
     ("clinic", "language"): ("fr", "en"),
 }
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
@@ -155,6 +171,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("agent", "give_up_days"): (0.001, 365),
     ("agent", "offline_probe_max_seconds"): (0.1, 3600),
     ("reminders", "late_days"): (0, 365),
+    ("sms", "timeout"): (1, 120),
 }
 _URLS = {("portal", "url"), ("stripe", "api_base"), ("sms", "url")}
 _TYPE_NAMES = {str: L_("a string"), int: L_("an integer"), float: L_("a number"), bool: L_("true or false")}

@@ -40,7 +40,6 @@ from typing import Any
 import peewee
 
 from locales import N_, translator
-from models import secure_link
 from models.base import utcnow
 from models.clinic import Staff
 from models.db import db
@@ -50,9 +49,15 @@ from models.invoice import Invoice
 from models.invoicing import describe
 from models.messaging import OutboxMessage, Template, Transmission
 from models.notifications import notify_delivery_failed
-from models.validation import validate_cell_phone, validate_email, validate_language
+from models.pin_modes import PinChoice, choose
+from models.secure_link import new_token
+from models.settings import FieldErrors
+from models.validation import validate_email, validate_language
 
 MAX_PERSONAL_MESSAGE = 2000
+REHAND_PIN = N_(
+    "this message's PIN was handed over by the clinic and is not kept: send the invoice from its page"
+)
 
 
 class SendRefused(FacteurError):
@@ -90,9 +95,12 @@ def fk_id(row: peewee.Model, field: str) -> Any:
 # Enqueueing -------------------------------------------------------------------------------------
 
 
-def default_personal_message(invoice: Invoice, language: str) -> str:
-    """The localized "You will find attached your invoice of YYYY/MM/DD." (the issue date)."""
+def default_personal_message(invoice: Invoice, language: str, *, attached: bool = True) -> str:
+    """The localized "You will find attached your invoice of YYYY/MM/DD." (the issue date), or
+    with a secure link (``attached=False``) "Your invoice of YYYY/MM/DD is ready to download."."""
     issued = invoice.issue_date.strftime("%Y/%m/%d") if invoice.issue_date else ""
+    if not attached:
+        return translator(language).format(N_("Your invoice of {date} is ready to download."), date=issued)
     return translator(language).format(N_("You will find attached your invoice of {date}."), date=issued)
 
 
@@ -115,21 +123,29 @@ def enqueue_invoice_email(
     staff: Staff | None = None,
     update_patient: bool = False,
     now: datetime | None = None,
+    pin_mode: PinMode | str | None = None,
+    pin: str | None = None,
+    phone: str | None = None,
     kind: MessageKind = MessageKind.INVOICE,
     template: Template | None = None,
-    pin_mode: PinMode | str = PinMode.NONE,
-    phone: str | None = None,
-    pin: str | None = None,
     payment_link: bool = False,
-    attach_pdf: bool = True,
+    attach_pdf: bool | None = None,
 ) -> OutboxMessage:
     """Queue ``invoice`` for email; returns at once, online or not.
 
     ``email`` and ``language`` default to the billed-to person's; ``message`` to
     :func:`default_personal_message` (``""`` sends none). ``update_patient`` also saves
-    the email on the patient's record (refused for a third party's address). With a
-    ``template`` the agent writes the subject and body from it (automatic emails, reminders).
-    ``pin_mode`` ``sms`` needs the cell ``phone``, ``institution`` the ``pin`` staff hand over.
+    the email on the patient's record (refused for a third party's address).
+
+    ``pin_mode`` (see ``models.pin_modes``): ``sms`` or ``institution`` send a secure link
+    (its token drawn here; ``phone`` / ``pin`` as typed, else prefilled), ``none`` attaches
+    the PDF (the patient's consent is required). Left out (``None``), the PDF is attached as
+    before secure delivery existed: the TUI and the CLI always say which mode. Every refused
+    field is reported at once (``FieldErrors``). ``attach_pdf=False`` with ``none`` sends a
+    plain email without the PDF (a reminder), which needs no consent.
+
+    With a ``template`` the agent writes the subject and body from it (automatic emails,
+    reminders, ``kind``); ``payment_link`` asks the agent for a Stripe payment link.
     """
     now = now or utcnow()
     with db.atomic():
@@ -137,62 +153,89 @@ def enqueue_invoice_email(
         if current is None:
             raise SendRefused(N_("no invoice {invoice}"), invoice=describe(invoice))
         check_sendable(current)
-        address = email if email is not None else current.billed_to_email
-        if not (address or "").strip():
-            raise ValidationError(
-                "email",
-                N_("invoice {invoice} has no email address: give one"),
-                invoice=describe(current),
-            )
-        address = validate_email(address or "")
         patient = current.patient
-        lang = validate_language(
-            language or current.billed_to_language or patient.language or _clinic_language(current)
+        country = str(current.billing_company.clinic.country)
+        checks: dict[str, Callable[[], object]] = {
+            "email": lambda: _recipient(current, email),
+            "language": lambda: validate_language(
+                language or current.billed_to_language or patient.language or _clinic_language(current)
+            ),
+            "pin": lambda: (
+                PinChoice(PinMode.NONE, attach_pdf=attach_pdf is not False)
+                if pin_mode is None or (pin_mode == PinMode.NONE and attach_pdf is False)
+                else choose(current, pin_mode, pin=pin, phone=phone, country=country)
+            ),
+        }
+        if message is not None:
+            checks["message"] = lambda: _personal_message(message)
+        if update_patient and current.third_party:
+            checks["save"] = _third_party_address
+        values = _collect(checks)
+        address, lang, choice = str(values["email"]), str(values["language"]), values["pin"]
+        assert isinstance(choice, PinChoice)
+        text = (
+            default_personal_message(current, lang, attached=choice.attach_pdf)
+            if message is None
+            else str(values["message"])
         )
-        text = default_personal_message(current, lang) if message is None else message.strip()
-        if len(text) > MAX_PERSONAL_MESSAGE:
-            raise ValidationError(
-                "message", N_("the message is too long (at most {max} characters)"), max=MAX_PERSONAL_MESSAGE
-            )
         if update_patient:
-            if current.third_party:
-                raise ValidationError(
-                    "email", N_("this invoice is billed to a third party: the patient's email stays as is")
-                )
             patient.email = address
             patient.updated_at = now
             patient.save()
-        secure = _secure_options(PinMode(pin_mode), phone, pin, current.billing_company.clinic.country)
         return OutboxMessage.create(
             kind=MessageKind(kind).value,
             invoice=current,
             template=template,
             recipient_email=address,
+            recipient_phone=choice.phone,
             language=lang,
+            pin_mode=choice.mode.value,
+            attach_pdf=choice.attach_pdf,
+            link_token=choice.link_token,
+            pin_hash=choice.pin_hash,
             personal_message=text or None,
             payment_link=payment_link,
-            attach_pdf=attach_pdf,
             created_by=staff,
             created_at=now,
             next_attempt_at=now,
-            **secure,
         )
 
 
-def _secure_options(mode: PinMode, phone: str | None, pin: str | None, country: str) -> dict[str, Any]:
-    """The outbox columns of a PIN mode: the SMS's number, or the link's token and the PIN's keyed hash."""
-    if mode is PinMode.NONE:
-        return {"pin_mode": mode.value}
-    if mode is PinMode.SMS:
-        if not (phone or "").strip():
-            raise ValidationError("phone", N_("the PIN goes by text message: give a cell phone number"))
-        return {"pin_mode": mode.value, "recipient_phone": validate_cell_phone(phone or "", country, "phone")}
-    if len(secure_link.normalize_pin(pin or "")) < secure_link.MIN_TYPED_PIN:
+def _collect(checks: dict[str, Callable[[], object]]) -> dict[str, object]:
+    """Every check run: the values, or ``FieldErrors`` with each refusal (a form marks them all)."""
+    values: dict[str, object] = {}
+    errors: list[ValidationError] = []
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except ValidationError as exc:
+            errors.append(exc)
+    if errors:
+        raise FieldErrors(errors)
+    return values
+
+
+def _recipient(invoice: Invoice, email: str | None) -> str:
+    address = email if email is not None else invoice.billed_to_email
+    if not (address or "").strip():
         raise ValidationError(
-            "pin", N_("the PIN must have at least {min} characters"), min=secure_link.MIN_TYPED_PIN
+            "email", N_("invoice {invoice} has no email address: give one"), invoice=describe(invoice)
         )
-    token = secure_link.new_token()
-    return {"pin_mode": mode.value, "link_token": token, "pin_hash": secure_link.pin_hash(token, pin or "")}
+    return validate_email(address or "")
+
+
+def _personal_message(text: str) -> str:
+    if len(text.strip()) > MAX_PERSONAL_MESSAGE:
+        raise ValidationError(
+            "message", N_("the message is too long (at most {max} characters)"), max=MAX_PERSONAL_MESSAGE
+        )
+    return text.strip()
+
+
+def _third_party_address() -> None:
+    raise ValidationError(
+        "email", N_("this invoice is billed to a third party: the patient's email stays as is")
+    )
 
 
 def _clinic_language(invoice: Invoice) -> str:
@@ -204,6 +247,9 @@ def resend(item: OutboxMessage | Transmission, *, staff: Staff | None = None) ->
     original = item.message if isinstance(item, Transmission) else item
     if original is None:
         raise SendRefused(N_("this transmission no longer has its message"))
+    if original.pin_mode == PinMode.INSTITUTION:
+        # the handed-over PIN is not kept, and a new link needs it: staff give it again
+        raise SendRefused(REHAND_PIN)
     now = utcnow()
     with db.atomic():
         check_sendable(Invoice.get_by_id(fk_id(original, "invoice")))
@@ -215,6 +261,7 @@ def resend(item: OutboxMessage | Transmission, *, staff: Staff | None = None) ->
             recipient_phone=original.recipient_phone,
             language=original.language,
             pin_mode=original.pin_mode,
+            link_token=new_token() if original.pin_mode == PinMode.SMS else None,  # a new link
             payment_link=original.payment_link,
             attach_pdf=original.attach_pdf,
             personal_message=original.personal_message,  # already dropped if it was sent

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import phonenumbers
+
 from locales import N_
 from models.clinic import BillingCompany, Clinic, Staff
 from models.db import db, serialize_writers
-from models.enums import Role
+from models.enums import PinMode, Role
 from models.errors import FacteurError, NotFoundError, ValidationError
 from models.invoice import Invoice
 from models.setup import get_clinic
@@ -23,6 +25,7 @@ from models.staff_members import add_staff
 from models.validation import (
     optional,
     validate_currency,
+    validate_email,
     validate_language,
     validate_login,
     validate_name,
@@ -33,6 +36,7 @@ from models.validation import (
 )
 
 MAX_PAYMENT_TERMS_DAYS = 365
+MIN_LINK_DAYS, MAX_LINK_DAYS = 1, 30
 
 
 class SettingsRefused(FacteurError):
@@ -69,6 +73,11 @@ class ClinicInput:
     timezone: str
     default_language: str
     payment_terms_days: str
+    # secure delivery (None leaves a value as it is)
+    phone: str | None = None
+    email: str | None = None
+    link_days: str | None = None
+    default_pin_mode: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,18 +126,72 @@ def validate_payment_terms(value: str | int) -> int:
     return int(text)
 
 
+def validate_link_days(value: str | int) -> int:
+    """How many days a download link lives: 1 to 30."""
+    text = str(value).strip()
+    if not text:
+        raise ValidationError("link_days", N_("this field is required"))
+    if not text.isdigit() or not MIN_LINK_DAYS <= int(text) <= MAX_LINK_DAYS:
+        raise ValidationError(
+            "link_days",
+            N_("{value} is not a number of days from {min} to {max}"),
+            value=text,
+            min=MIN_LINK_DAYS,
+            max=MAX_LINK_DAYS,
+        )
+    return int(text)
+
+
+def validate_clinic_phone(value: str, country: str) -> str:
+    """The number patients call (any kind of line), in E.164; blank for none."""
+    text = value.strip()
+    if not text:
+        return ""
+    try:
+        number = phonenumbers.parse(text, country.strip().upper() or None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            "phone",
+            N_("{value} is not a valid phone number (from abroad: + and the country code first)"),
+            value=text,
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _pin_mode(value: str) -> str:
+    try:
+        return PinMode(value.strip().lower()).value
+    except ValueError:
+        raise ValidationError(
+            "default_pin_mode",
+            N_("{value} is not a PIN mode; expected sms, institution or none"),
+            value=value,
+        ) from None
+
+
 def update_clinic(data: ClinicInput, *, acting: Staff) -> Clinic:
-    """Save the clinic's name, address, time zone, default language and payment terms."""
+    """Save the clinic's name, address, time zone, default language and payment terms, and
+    (when given) its phone and email for patients, link days and default PIN mode."""
     require_admin(acting)
-    values = _checked(
-        {
-            "name": lambda: validate_name(data.name, "name", max_length=200),
-            "address": lambda: _address(data.address),
-            "timezone": lambda: validate_timezone(data.timezone),
-            "default_language": lambda: validate_language(data.default_language, "default_language"),
-            "payment_terms_days": lambda: validate_payment_terms(data.payment_terms_days),
-        }
-    )
+    country = get_clinic().country
+    checks: dict[str, Callable[[], object]] = {
+        "name": lambda: validate_name(data.name, "name", max_length=200),
+        "address": lambda: _address(data.address),
+        "timezone": lambda: validate_timezone(data.timezone),
+        "default_language": lambda: validate_language(data.default_language, "default_language"),
+        "payment_terms_days": lambda: validate_payment_terms(data.payment_terms_days),
+    }
+    if data.phone is not None:
+        checks["phone"] = lambda: validate_clinic_phone(data.phone or "", country)
+    if data.email is not None:
+        checks["email"] = lambda: optional(validate_email)(data.email) or ""
+    if data.link_days is not None:
+        checks["link_days"] = lambda: validate_link_days(data.link_days or "")
+    if data.default_pin_mode is not None:
+        checks["default_pin_mode"] = lambda: _pin_mode(data.default_pin_mode or "")
+    values = _checked(checks)
     with db.atomic():
         clinic = get_clinic()
         Clinic.update(**values).where(Clinic.id == clinic.id).execute()

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from agent.pdf import InvoicePdfs
 from models.config import Config, parse_config
+from tests.agent.sms_gateway import SmsGateway
 from tests.agent.smtp_server import SmtpServer
 from tests.portal.conftest import portal, start_portal  # noqa: F401 (the real portal, for PortalClient)
 
@@ -61,3 +62,11 @@ def agent_config(port: int, tmp_path: Path, **agent: Any) -> Config:
         },
         tmp_path / "facteur.toml",
     )
+
+
+@pytest.fixture
+def sms_gateway() -> Iterator[SmsGateway]:
+    """The fake SMS gateway on loopback (tests/agent/sms_gateway.py)."""
+    gateway = SmsGateway().start()
+    yield gateway
+    gateway.stop()

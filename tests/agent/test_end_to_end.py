@@ -10,6 +10,7 @@ from pathlib import Path
 import peewee
 
 from models.messaging import OutboxMessage
+from models.patient import Patient
 from tests.agent.conftest import pdf_text
 from tests.agent.process_helpers import start_agent, write_config
 from tests.agent.smtp_server import SmtpServer
@@ -27,9 +28,13 @@ def test_send_then_agent_once_delivers_the_rendered_invoice(
     setup: Setup, database: peewee.Database, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     invoice = billed_invoice(setup.company, price_cents=12345)
+    Patient.update(consent_email_attachments=True).where(Patient.id == invoice.patient_id).execute()  # type: ignore[attr-defined]
     config = write_config(tmp_path, database, smtp_server.port)
 
-    sent = facteur(config, "invoice", "send", invoice.number, "--email", "marie@example.org")
+    # the PDF attached: the patient consented (secure links: tests/agent/test_secure_delivery.py)
+    sent = facteur(
+        config, "invoice", "send", invoice.number, "--email", "marie@example.org", "--pin-mode", "none"
+    )
     assert sent.returncode == 0, sent.stderr
     assert smtp_server.handler.received == []  # queued only: the agent delivers
 

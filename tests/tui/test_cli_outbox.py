@@ -32,16 +32,19 @@ def invoices(cli: Cli) -> list[dict[str, Any]]:
 
 
 def pick(invoices: list[dict[str, Any]], status: str) -> dict[str, Any]:
-    return next(i for i in invoices if i["status"] == status and i["billed_to_email"])
+    """An invoice with an email and a cell phone: sent by the default secure link, PIN by SMS."""
+    return next(
+        i for i in invoices if i["status"] == status and i["billed_to_email"] and i["billed_to_phone"]
+    )
 
 
 def test_send_queues_and_outbox_lists(cli: Cli, invoices: list[dict[str, Any]]) -> None:
     invoice = pick(invoices, "billed")
     out = ok(cli("invoice", "send", invoice["number"], "--email", "Paul@Example.org", "--lang", "en"))
     number = invoice["number"]
-    assert (
-        out
-        == f"Invoice {number} is queued for Paul@example.org (message 1); the agent sends it when online.\n"
+    assert out == (
+        f"Invoice {number} is queued for Paul@example.org (message 1); the agent sends it when online.\n"
+        f"The PIN goes by SMS to {invoice['billed_to_phone']}.\n"
     )
     (row,) = json.loads(ok(cli("outbox", "--json")))
     assert row["outbox_id"] == 1 and row["status"] == "pending" and row["channel"] == "email"

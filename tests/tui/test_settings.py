@@ -271,3 +271,26 @@ async def test_admin_switching_own_language_sees_it_at_once(
         assert app.session.staff.language == "en"
         assert str(app.screen.query_one(TabbedContent).get_tab("settings").label) == "Settings"
         assert messages(app)[-1] == "Saved"
+
+
+async def test_clinic_contact_link_days_and_default_pin_mode(
+    make_app: Callable[..., Any], clinic: Clinic_
+) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot)
+        assert app.screen.query_one("#clinic-link-days", Input).value == "14"
+        await type_into(pilot, "#clinic-phone", "514 555 0100")
+        await type_into(pilot, "#clinic-link-days", "45")
+        app.screen.query_one("#clinic-pin-mode", Select).value = "institution"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert has_error(pilot, "link_days") and not has_error(pilot, "phone")
+        assert "de 1 à 30" in str(app.screen.query_one("#field-link_days .field-error").render())
+        assert Clinic.get().link_days == 14  # nothing written
+        await type_into(pilot, "#clinic-link-days", "7")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        saved = Clinic.get()
+        assert (saved.phone, saved.link_days, saved.default_pin_mode) == ("+15145550100", 7, "institution")
+        assert app.screen.query_one("#clinic-phone", Input).value == "+15145550100"  # shown as saved

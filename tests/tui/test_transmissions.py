@@ -199,6 +199,9 @@ async def test_paging_loads_more_as_the_cursor_nears_the_end(
         assert len(everything) == 63 and len(set(everything)) == 63
         assert everything == sorted(everything, reverse=True)
         assert not screen.has_more
+        screen.refresh_rows()  # the periodic refresh, finding exactly the rows shown
+        await settle(pilot)
+        assert not screen.has_more and len(shown_ids(screen)) == 63
 
 
 async def test_a_refresh_keeps_the_cursor_on_its_row(make_app: Callable[..., object], log: Log) -> None:

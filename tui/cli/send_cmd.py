@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from locales import N_, Translator
+from models.enums import PinMode
 from tui.cli.context import Context, require_role
+
+if TYPE_CHECKING:
+    from models.invoice import Invoice
 
 
 def register_send(actions: argparse._SubParsersAction, tr: Translator) -> None:
@@ -16,18 +21,53 @@ def register_send(actions: argparse._SubParsersAction, tr: Translator) -> None:
     send.add_argument(
         "--message", metavar="TEXT", help=tr.gettext(N_("personal message (else the usual sentence)"))
     )
+    send.add_argument(
+        "--pin-mode",
+        choices=("sms", "institution", "none"),
+        help=tr.gettext(
+            N_(
+                "how the PIN of the secure link reaches them: sms, institution (the clinic hands it over), "
+                "or none (the PDF attached; needs the patient's consent); else the clinic's default"
+            )
+        ),
+    )
+    send.add_argument(
+        "--pin",
+        metavar="PIN",
+        help=tr.gettext(N_("institution mode: the PIN to hand over (else the insurance number's last 6)")),
+    )
+    send.add_argument(
+        "--phone",
+        metavar="E164",
+        help=tr.gettext(N_("SMS mode: the cell phone for the PIN (else the billed-to person's)")),
+    )
     send.set_defaults(handler=run_send)
 
 
 def run_send(args: argparse.Namespace, ctx: Context) -> int:
     from models.invoicing import find_invoice
     from models.outbox import enqueue_invoice_email
+    from models.pin_modes import handover_pin
+    from models.settings import FieldErrors
 
     staff = require_role(ctx, "billing")
     invoice = find_invoice(args.number)
-    message = enqueue_invoice_email(
-        invoice, email=args.email, language=args.lang, message=args.message, staff=staff
-    )
+    mode = args.pin_mode or default_pin_mode(invoice)
+    try:
+        message = enqueue_invoice_email(
+            invoice,
+            email=args.email,
+            language=args.lang,
+            message=args.message,
+            staff=staff,
+            pin_mode=mode,
+            pin=args.pin,
+            phone=args.phone,
+        )
+    except FieldErrors as exc:  # every refused option, one line each
+        for error in exc.errors:
+            ctx.err.write(ctx.tr.format(N_("facteur: {message}"), message=error.render(ctx.tr)) + "\n")
+        return 1
     ctx.print(
         ctx.tr.format(
             N_("Invoice {number} is queued for {email} (message {id}); the agent sends it when online."),
@@ -36,4 +76,18 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
             id=message.id,
         )
     )
+    if message.pin_mode == PinMode.SMS:
+        ctx.print(ctx.tr.format(N_("The PIN goes by SMS to {phone}."), phone=message.recipient_phone))
+    elif message.pin_mode == PinMode.INSTITUTION:
+        ctx.print(ctx.tr.format(N_("PIN to hand over: {pin}"), pin=handover_pin(invoice, args.pin)))
     return 0
+
+
+def default_pin_mode(invoice: Invoice) -> str:
+    """The clinic's default PIN mode, SMS where that default is the attachment and it is not allowed."""
+    from models.pin_modes import attachment_allowed
+
+    mode = str(invoice.billing_company.clinic.default_pin_mode)
+    if mode == PinMode.NONE and not attachment_allowed(invoice):
+        return PinMode.SMS.value
+    return mode

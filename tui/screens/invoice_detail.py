@@ -34,6 +34,7 @@ from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.invoice_totals import InvoiceTotals
 from tui.widgets.invoice_transmissions import InvoiceTransmissions
+from tui.widgets.link_state import LinkStateLine
 from tui.widgets.money_format import MoneyFormat
 from tui.workers import DB_ERRORS, database_thread, error_text
 
@@ -90,6 +91,13 @@ class InvoiceDetailScreen(Screen[None]):
             yield DataTable(id="detail-payments", cursor_type="none")
             yield Static("", id="no-payments", classes="empty")
             yield Label("", id="transmissions-title", classes="section")
+            yield LinkStateLine(
+                self.session,
+                self.invoice_id,
+                refresh_seconds=self.refresh_seconds,
+                clock=getattr(self.app, "clock", utcnow),
+                id="detail-link",
+            )
             yield InvoiceTransmissions(self.session, id="detail-transmissions")
             yield Static("", id="no-transmissions", classes="empty")
         yield Footer()

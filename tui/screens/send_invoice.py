@@ -2,13 +2,15 @@
 
 The dialog only queues: it closes as soon as the message is in the outbox, online
 or not, and the agent delivers it. A changed address is used for this message only,
-unless staff tick "also save it on the patient's record".
+unless staff tick "also save it on the patient's record". The invoice goes as a secure
+link by default, its PIN by SMS or handed over by the clinic (``PinModePicker``); after
+an institution-PIN send, the PIN to give is shown, with a slip to print.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,11 +21,18 @@ from textual.widgets import Button, Checkbox, Footer, Input, Select, Static, Tex
 
 from locales import N_
 from locales.formatting import format_money
+from models.enums import PinMode
 from models.errors import ValidationError
+from tui.dialogs.pin_handover import Handover, PinHandoverDialog
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.invoice_field import FormField
+from tui.widgets.pin_mode_picker import PinModePicker, PinPrefill
 from tui.workers import database_thread, error_text
+
+if TYPE_CHECKING:
+    from models.invoice import Invoice
+    from models.messaging import OutboxMessage
 
 FIELDS = ("email", "language", "message")
 
@@ -38,7 +47,8 @@ class SendDraft:
     language: str
     balance: str
     patient_email: str | None  # None when the invoice is billed to a third party
-    messages: dict[str, str]  # the default personal message per language
+    messages: dict[tuple[str, bool], str]  # the default personal message per language, attached or not
+    pin: PinPrefill
 
 
 @dataclass(frozen=True)
@@ -82,10 +92,10 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
                 self.session,
                 field="language",
             )
+            yield PinModePicker(self.session)
             yield FormField(
                 N_("Message"), TextArea(id="send-message", compact=True), self.session, field="message"
             )
-            yield Static(tr.gettext(N_("The invoice is attached as a PDF.")), classes="hint")
             with Horizontal(id="send-buttons"):
                 yield Button(tr.gettext(N_("Send")), variant="primary", id="send-go", compact=True)
                 yield Button(tr.gettext(N_("Cancel")), id="send-cancel", compact=True)
@@ -101,6 +111,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
     def load(self) -> None:
         from models.invoicing import find_invoice
         from models.outbox import check_sendable, default_personal_message
+        from models.pin_modes import attachment_allowed, institution_pin, prefilled_phone
 
         tr = self.session.tr
         try:
@@ -108,6 +119,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
                 invoice = find_invoice(f"#{self.invoice_id}")
                 check_sendable(invoice)
                 patient = invoice.patient
+                clinic = invoice.billing_company.clinic
                 draft = SendDraft(
                     number=invoice.number or "",
                     billed_to_name=invoice.billed_to_name,
@@ -119,7 +131,18 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
                         invoice.balance_cents, invoice.currency, tr.language, self.session.country
                     ),
                     patient_email=None if invoice.third_party else (patient.email or ""),
-                    messages={lang: default_personal_message(invoice, lang) for lang in ("fr", "en")},
+                    messages={
+                        (lang, attached): default_personal_message(invoice, lang, attached=attached)
+                        for lang in ("fr", "en")
+                        for attached in (True, False)
+                    },
+                    pin=PinPrefill(
+                        mode=PinMode(clinic.default_pin_mode),
+                        phone=prefilled_phone(invoice) or "",
+                        institution_pin=institution_pin(patient.health_insurance_number) or "",
+                        attachment_allowed=attachment_allowed(invoice),
+                        patient_name=patient.full_name,
+                    ),
                 )
         except Exception as exc:  # a refusal or a database error becomes a notification
             self.app.call_from_thread(self._refuse, error_text(exc, tr))
@@ -145,7 +168,8 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
         self.query_one("#send-language", Select).value = (
             draft.language if draft.language in ("fr", "en") else "fr"
         )
-        self.query_one("#send-message", TextArea).text = draft.messages.get(draft.language, "")
+        self.query_one(PinModePicker).fill(draft.pin)
+        self.query_one("#send-message", TextArea).text = self._default_message()
         self.query_one("#send-box").loading = False
         self._offer_save()
         email.focus()
@@ -164,14 +188,23 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
         self.query_one("#field-email", FormField).show_error(None)
         self._offer_save()
 
+    def _default_message(self) -> str:
+        """The default message in the chosen language, for an attachment or a link."""
+        if self.draft is None:
+            return ""
+        language = self.query_one("#send-language", Select).value
+        attached = self.query_one(PinModePicker).mode is PinMode.NONE
+        return self.draft.messages.get((language if isinstance(language, str) else "fr", attached), "")
+
     @on(Select.Changed, "#send-language")
-    def language_changed(self, event: Select.Changed) -> None:
-        """The default message follows the language, unless staff already wrote their own."""
-        if self.draft is None or not isinstance(event.value, str):
+    @on(PinModePicker.Changed)
+    def follow_defaults(self) -> None:
+        """The default message follows the language and the mode, unless staff already wrote their own."""
+        if self.draft is None:
             return
         message = self.query_one("#send-message", TextArea)
         if message.text.strip() in {text.strip() for text in self.draft.messages.values()} | {""}:
-            message.text = self.draft.messages.get(event.value, "")
+            message.text = self._default_message()
 
     @on(Button.Pressed, "#send-go")
     def action_send(self) -> None:
@@ -181,19 +214,36 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
         self.query_one("#send-go", Button).disabled = True
         for field in FIELDS:
             self.query_one(f"#field-{field}", FormField).show_error(None)
+        picker = self.query_one(PinModePicker)
+        picker.clear_errors()
         language = self.query_one("#send-language", Select).value
         save = self.query_one("#send-save", Checkbox)
+        choice = picker.choice
         self.queue(
             email=self.query_one("#send-email", Input).value,
             language=language if isinstance(language, str) else "fr",
             message=self.query_one("#send-message", TextArea).text,
             save_on_patient=bool(save.display and save.value),
+            pin_mode=choice.mode,
+            pin=choice.pin,
+            phone=choice.phone,
         )
 
     @work(thread=True, exclusive=True, group="send-queue")
-    def queue(self, *, email: str, language: str, message: str, save_on_patient: bool) -> None:
+    def queue(
+        self,
+        *,
+        email: str,
+        language: str,
+        message: str,
+        save_on_patient: bool,
+        pin_mode: PinMode,
+        pin: str | None,
+        phone: str | None,
+    ) -> None:
         from models.invoicing import find_invoice
         from models.outbox import enqueue_invoice_email
+        from models.settings import FieldErrors
 
         tr = self.session.tr
         try:
@@ -206,23 +256,42 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
                     message=message,
                     staff=self.session.staff,
                     update_patient=save_on_patient,
+                    pin_mode=pin_mode,
+                    pin=pin,
+                    phone=phone,
                 )
+                handover = _handover(invoice, queued, pin or "") if pin is not None else None
         except ValidationError as exc:
-            self.app.call_from_thread(self._invalid, exc.field, exc.render(tr))
+            errors = exc.errors if isinstance(exc, FieldErrors) else [exc]
+            self.app.call_from_thread(self._invalid, [(error.field, error.render(tr)) for error in errors])
             return
         except Exception as exc:  # a refusal or a database error becomes a notification
             self.app.call_from_thread(self._failed, error_text(exc, tr))
             return
         result = SendResult(queued.id, invoice.number or "", queued.recipient_email or email)
-        self.app.call_from_thread(self.dismiss, result)
+        if handover is not None:
+            self.app.call_from_thread(self._hand_over, handover, result)
+        else:
+            self.app.call_from_thread(self.dismiss, result)
 
-    def _invalid(self, field: str, reason: str) -> None:
-        """Mark the refused field and keep everything typed."""
+    def _hand_over(self, handover: Handover, result: SendResult) -> None:
+        """The PIN to give, shown once; the dialog closes when staff close that."""
+        self.app.push_screen(PinHandoverDialog(self.session, handover), lambda _: self.dismiss(result))
+
+    def _invalid(self, refusals: list[tuple[str, str]]) -> None:
+        """Mark every refused field, focus the first, and keep everything typed."""
         self.sending = False
         self.query_one("#send-go", Button).disabled = False
-        target = field if field in FIELDS else "email"
-        self.query_one(f"#field-{target}", FormField).show_error(reason)
-        self.query_one(f"#send-{target}").focus()
+        picker = self.query_one(PinModePicker)
+        for index, (field, reason) in enumerate(refusals):
+            if picker.show_error(field, reason):
+                if index == 0:
+                    picker.focus_field(field)
+                continue
+            target = field if field in FIELDS else "email"
+            self.query_one(f"#field-{target}", FormField).show_error(reason)
+            if index == 0:
+                self.query_one(f"#send-{target}").focus()
 
     def _failed(self, reason: str) -> None:
         self.sending = False
@@ -232,3 +301,39 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
     @on(Button.Pressed, "#send-cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _handover(invoice: Invoice, queued: OutboxMessage, typed: str) -> Handover:
+    """The PIN as it was hashed, and what the slip prints, in the patient's language."""
+    from datetime import timedelta
+
+    from locales.formatting import local_datetime
+    from models.pin_modes import handover_pin
+
+    clinic = invoice.billing_company.clinic
+    until = local_datetime(queued.created_at + timedelta(days=clinic.link_days), clinic.timezone).date()
+    return Handover(
+        outbox_id=queued.id,
+        number=invoice.number or "",
+        patient_name=invoice.patient.full_name,
+        pin=handover_pin(invoice, typed),
+        language=queued.language,
+        link_until=until,
+        country=clinic.country,
+        clinic_name=clinic.name,
+        clinic_phone=_readable_phone(clinic.phone, clinic.country),
+        clinic_email=clinic.email,
+    )
+
+
+def _readable_phone(number: str, country: str) -> str:
+    """``+15145550100`` as people write it (``+1 514-555-0100``)."""
+    import phonenumbers
+
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, country or None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -1,4 +1,6 @@
-"""``ClinicPane``: the clinic's name, address, time zone, default language and payment terms.
+"""``ClinicPane``: the clinic's name, address, time zone, default language and payment terms, and
+what secure delivery needs: the phone and email patients are told to contact, how many days a
+download link lives (1-30) and the PIN mode automatic emails use.
 
 Country and region are shown, not edited: they pick the insurance number format that
 patients' records were checked against. Ctrl+S saves in a worker; a refusal marks its field
@@ -23,7 +25,13 @@ from tui.messages import DataChanged
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.invoice_field import FormField
+from tui.widgets.pin_mode_picker import LABELS as PIN_MODE_LABELS
 from tui.workers import DB_ERRORS, database_thread, error_text
+
+
+def pin_mode_options(session: StaffSession) -> list[tuple[str, str]]:
+    """The PIN modes as the send dialog names them."""
+    return [(session.tr.gettext(label), mode.value) for mode, label in PIN_MODE_LABELS.items()]
 
 
 class ClinicPane(SettingsForm, VerticalScroll):
@@ -53,6 +61,24 @@ class ClinicPane(SettingsForm, VerticalScroll):
             session,
             field="payment_terms_days",
         )
+        yield FormField(
+            N_("Phone"), Input(compact=True, id="clinic-phone", max_length=32), session, field="phone"
+        )
+        yield FormField(
+            N_("Email"), Input(compact=True, id="clinic-email", max_length=254), session, field="email"
+        )
+        yield FormField(
+            N_("Link days"),
+            Input(compact=True, id="clinic-link-days", max_length=2),
+            session,
+            field="link_days",
+        )
+        yield FormField(
+            N_("Default PIN"),
+            Select(pin_mode_options(session), allow_blank=False, compact=True, id="clinic-pin-mode"),
+            session,
+            field="default_pin_mode",
+        )
         yield Static("", id="clinic-place", markup=False)
         with Horizontal(id="clinic-buttons"):
             yield Button("", id="clinic-save", variant="primary", compact=True)
@@ -65,6 +91,12 @@ class ClinicPane(SettingsForm, VerticalScroll):
         tr = self.session.tr
         translate_bindings(self, tr)
         self.query_one("#clinic-terms", Input).placeholder = tr.gettext(N_("days, e.g. 30"))
+        self.query_one("#clinic-phone", Input).placeholder = tr.gettext(N_("e.g. 514 555-0100"))
+        self.query_one("#clinic-link-days", Input).placeholder = tr.gettext(N_("1 to 30, e.g. 14"))
+        pin_mode = self.query_one("#clinic-pin-mode", Select)
+        chosen = pin_mode.value  # new labels, same choice
+        pin_mode.set_options(pin_mode_options(self.session))
+        pin_mode.value = chosen if chosen != Select.NULL else self.session.clinic.default_pin_mode
         self.query_one("#clinic-save", Button).label = tr.gettext(N_("Save (Ctrl+S)"))
         clinic = self.session.clinic
         self.query_one("#clinic-place", Static).update(
@@ -82,6 +114,10 @@ class ClinicPane(SettingsForm, VerticalScroll):
         self.query_one("#clinic-timezone", Input).value = clinic.timezone
         self.query_one("#clinic-language", Select).value = clinic.default_language
         self.query_one("#clinic-terms", Input).value = str(clinic.payment_terms_days)
+        self.query_one("#clinic-phone", Input).value = clinic.phone
+        self.query_one("#clinic-email", Input).value = clinic.email
+        self.query_one("#clinic-link-days", Input).value = str(clinic.link_days)
+        self.query_one("#clinic-pin-mode", Select).value = clinic.default_pin_mode
         self.clear_marks()
         self.call_after_refresh(self.mark_unchanged)
 
@@ -93,12 +129,17 @@ class ClinicPane(SettingsForm, VerticalScroll):
 
     def read(self) -> ClinicInput:
         language = self.query_one("#clinic-language", Select).value
+        pin_mode = self.query_one("#clinic-pin-mode", Select).value
         return ClinicInput(
             name=self.query_one("#clinic-name", Input).value,
             address=self.query_one("#clinic-address", TextArea).text,
             timezone=self.query_one("#clinic-timezone", Input).value,
             default_language=str(language) if language != Select.NULL else "",
             payment_terms_days=self.query_one("#clinic-terms", Input).value,
+            phone=self.query_one("#clinic-phone", Input).value,
+            email=self.query_one("#clinic-email", Input).value,
+            link_days=self.query_one("#clinic-link-days", Input).value,
+            default_pin_mode=str(pin_mode) if pin_mode != Select.NULL else "",
         )
 
     @on(Button.Pressed, "#clinic-save")

@@ -132,7 +132,9 @@ class TransmissionsScreen(Screen[None]):
         if self.reading is None and self.is_current:
             self.token += 1
             self.reading = self.token
-            self.fetch(self.token, self.filters, None, max(len(self.rows), self.page_size), replace=True)
+            # one more than shown: a refresh that finds exactly the rows shown must not think there are more
+            limit = max(len(self.rows) + 1, self.page_size)
+            self.fetch(self.token, self.filters, None, limit, replace=True)
 
     def load_more(self) -> None:
         if self.reading is None and self.has_more and self.rows:

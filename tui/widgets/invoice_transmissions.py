@@ -26,7 +26,18 @@ TRANSMISSION_STATUS: dict[str, LazyText] = {
     TransmissionStatus.CREATED: L_("created"),
     TransmissionStatus.EXPIRED: L_("expired"),
 }
+# What a step's success is called on its channel: an SMS sent is the PIN sent.
+BY_CHANNEL: dict[tuple[str, str], LazyText] = {
+    (Channel.SMS, TransmissionStatus.SENT): L_("PIN sent"),
+}
 COLUMNS = (N_("Time"), N_("Channel"), N_("Recipient"), N_("Status"), N_("Code"), N_("Provider id"))
+
+
+def status_label(
+    channel: str, status: str, labels: dict[str, LazyText] = TRANSMISSION_STATUS
+) -> LazyText | None:
+    """The status as people read it on its channel (``labels``: the long or the short ones)."""
+    return BY_CHANNEL.get((channel, status)) or labels.get(status)
 
 
 class InvoiceTransmissions(DataTable[str]):
@@ -59,7 +70,7 @@ class InvoiceTransmissions(DataTable[str]):
         self.clear()
         tr, session = self.session.tr, self.session
         for row in rows:
-            status = TRANSMISSION_STATUS.get(row.status)
+            status = status_label(row.channel, row.status)
             self.add_row(
                 format_datetime(row.at, session.timezone, tr.language, session.country, "short"),
                 tr.gettext(CHANNEL[row.channel]) if row.channel in CHANNEL else row.channel,

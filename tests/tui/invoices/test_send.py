@@ -50,8 +50,10 @@ async def test_send_queues_the_prefilled_email_and_confirms(
         assert dialog.query_one("#send-email", Input).value == "reclamations@beaulieu.example"
         assert dialog.query_one("#send-language", Select).value == "fr"
         message = dialog.query_one("#send-message", TextArea).text
-        assert message == "Vous trouverez ci-joint votre facture du 2026/03/12."
+        assert message == "Votre facture du 2026/03/12 est prête à être téléchargée."  # a secure link
         assert not dialog.query_one("#send-save", Checkbox).display  # a third party: nothing to save
+        assert dialog.query_one("#send-phone", Input).value == ""  # the insurer has no cell phone
+        dialog.query_one("#send-phone", Input).value = "514 555-9911"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not isinstance(app.screen, SendInvoiceScreen)  # type: ignore[attr-defined]
@@ -63,6 +65,8 @@ async def test_send_queues_the_prefilled_email_and_confirms(
             "pending",
         )
         assert queued.personal_message == message
+        assert (queued.pin_mode, queued.recipient_phone, queued.attach_pdf) == ("sms", "+15145559911", False)
+        assert queued.link_token and queued.pin_hash is None  # the agent draws the SMS PIN when it sends
         assert any("is queued for reclamations@beaulieu.example" in text for text in messages(app))  # type: ignore[arg-type]
 
 
@@ -75,11 +79,12 @@ async def test_the_default_message_follows_the_language_until_staff_edit_it(
         dialog.query_one("#send-language", Select).value = "en"
         await pilot.pause()
         area = dialog.query_one("#send-message", TextArea)
-        assert area.text == "You will find attached your invoice of 2026/03/12."
+        assert area.text == "Your invoice of 2026/03/12 is ready to download."
         area.text = "Merci de votre visite."
         dialog.query_one("#send-language", Select).value = "fr"
         await pilot.pause()
         assert area.text == "Merci de votre visite."  # their own words are kept
+        dialog.query_one("#send-phone", Input).value = "+15145559911"
         await pilot.press("ctrl+s")
         await settle(pilot)
         queued = OutboxMessage.select().order_by(OutboxMessage.id.desc()).get()
@@ -98,11 +103,13 @@ async def test_a_bad_address_is_marked_and_nothing_is_queued(
         await settle(pilot)
         assert app.screen is dialog  # type: ignore[attr-defined]
         assert "is not a valid email address" in field_error(dialog, "email")
+        assert "no cell phone number for Assurances Beaulieu" in field_error(dialog, "phone")  # all at once
         assert dialog.query_one("#send-email", Input).value == "reclamations@"  # what was typed stays
         assert OutboxMessage.select().count() == before
         dialog.query_one("#send-email", Input).value = "claims@beaulieu.example"
+        dialog.query_one("#send-phone", Input).value = "+15145559911"
         await pilot.pause()
-        assert field_error(dialog, "email") == ""
+        assert field_error(dialog, "email") == "" and field_error(dialog, "phone") == ""
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert OutboxMessage.select().count() == before + 1

@@ -1,0 +1,65 @@
+"""Secure delivery from the configuration: the SMS channel, the portal client, the steps and the job."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agent.channels.sms import SmsChannel
+from agent.delivery.events import PortalEventsJob
+from agent.delivery.pin_sms import PinSmsStep
+from agent.delivery.publish import PortalPublishStep
+from agent.pdfs import PdfProvider
+from agent.steps import DeliveryStep, SyncJob
+from locales import N_
+from models.config import Config
+from models.errors import ConfigError
+
+if TYPE_CHECKING:
+    from agent.channels.portal import PortalClient
+
+
+def build_sms(config: Config) -> SmsChannel:
+    """``[sms] backend``: the file (embedded default) or an HTTP gateway (JSON or Twilio)."""
+    sms = config.sms
+    if sms.backend == "file":
+        from agent.channels.sms_file import FileSms
+
+        return FileSms(config.resolve(sms.path), sms.sender)
+    if not sms.url:
+        raise ConfigError(N_("{key} is needed with {needs}"), key="[sms] url", needs='backend = "http"')
+    if sms.mode == "twilio" and not sms.account_sid:
+        raise ConfigError(
+            N_("{key} is needed with {needs}"), key="[sms] account_sid", needs='mode = "twilio"'
+        )
+    from agent.channels.sms import HttpSms
+
+    return HttpSms(
+        sms.url,
+        token=config.secret(sms.token_env),
+        token_env=sms.token_env,
+        sender=sms.sender,
+        mode=sms.mode,
+        account_sid=sms.account_sid,
+        timeout=sms.timeout,
+    )
+
+
+def build_portal(config: Config) -> PortalClient:
+    """The portal's API at ``[portal] url``, its token from ``[portal] token_env``."""
+    from agent.channels.portal import PortalClient
+
+    portal = config.portal
+    return PortalClient(portal.url, config.secret(portal.token_env), token_env=portal.token_env)
+
+
+def build_secure_steps(
+    config: Config, pdfs: PdfProvider, *, sms: SmsChannel | None = None
+) -> list[DeliveryStep]:
+    """Publish to the portal, then text the PIN: in this order, before the email."""
+    channel = sms if sms is not None else build_sms(config)
+    return [PortalPublishStep(build_portal(config), pdfs), PinSmsStep(channel)]
+
+
+def build_secure_syncs(config: Config) -> list[SyncJob]:
+    """The portal's events, pulled with a client of their own (each part closes what it made)."""
+    return [PortalEventsJob(build_portal(config))]

@@ -1,0 +1,84 @@
+"""``PinSmsStep``: text the PIN the publishing step just drew to the message's cell phone.
+
+It runs after ``PortalPublishStep`` (which, for an SMS message whose PIN is not sent yet,
+draws a fresh PIN and re-publishes its hash) and before the email. The PIN lives only in
+memory (``Delivery.pin``) between the two; it is never stored, logged or kept in a
+transmission. ``pin_sent_at`` on the outbox row says the SMS was accepted, so an email
+retry does not text again. The SMS says nothing about the invoice's content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from agent.channels.sms import SmsChannel
+from agent.errors import RejectedError
+from agent.steps import DbRunner, Delivery
+from locales import N_, translator
+from models.base import utcnow
+from models.clinic import BillingCompany, Clinic
+from models.enums import Channel, PinMode, TransmissionStatus
+from models.invoice import Invoice
+from models.messaging import OutboxMessage
+from models.outbox import Reply, fk_id, mark_step
+
+PIN_TEXT = N_("{clinic}: your PIN to open the invoice we emailed you is {pin}")
+
+
+def pin_sms_text(language: str, clinic_name: str, pin: str) -> str:
+    """The SMS, in the recipient's language: the clinic and the PIN, nothing about the invoice."""
+    return translator(language).format(PIN_TEXT, clinic=clinic_name, pin=pin)
+
+
+def _clinic_name(message: OutboxMessage) -> str:
+    clinic = (
+        Clinic.select(Clinic.name)
+        .join(BillingCompany)
+        .join(Invoice)
+        .where(Invoice.id == fk_id(message, "invoice"))
+        .get()
+    )
+    return str(clinic.name)
+
+
+class PinSmsStep:
+    """Sends the SMS PIN through ``sms`` (the gateway or the file backend)."""
+
+    channel = Channel.SMS
+
+    def __init__(self, sms: SmsChannel, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.sms = sms
+        self.clock = clock
+
+    def wanted(self, message: OutboxMessage) -> bool:
+        return message.pin_mode == PinMode.SMS and message.pin_sent_at is None
+
+    async def run(self, delivery: Delivery, db: DbRunner) -> None:
+        message = delivery.message
+        pin = delivery.pin
+        if pin is None:
+            # the publishing step draws it: without that step no PIN can match the portal's
+            raise RejectedError(N_("no PIN to send: the link was not published first"))
+        if not message.recipient_phone:
+            raise RejectedError(N_("no cell phone number to send the PIN to"))
+        text = pin_sms_text(message.language, await db(_clinic_name, message), pin)
+        reply = await self.sms.send(message.recipient_phone, text, f"facteur-{message.id}", secret=pin)
+        kept = Reply(code=reply.code, text=reply.text, provider_id=reply.provider_id)
+        await db(
+            mark_step,
+            message,
+            delivery.agent_id,
+            Channel.SMS,
+            TransmissionStatus.SENT,
+            kept,
+            now=self.clock(),
+            pin_sent_at=self.clock(),
+        )
+        delivery.pin = None  # the email does not need it
+
+    async def probe(self) -> None:
+        await self.sms.probe()
+
+    async def close(self) -> None:
+        await self.sms.close()

@@ -1,0 +1,151 @@
+"""``PortalPublishStep``: put a secure message's link on the portal before its email.
+
+What an attempt does depends on what the outbox row says is done:
+
+- not published yet: render the invoice PDF (the composer's ``PdfProvider``, in the
+  message's language), PUT the link (the client encrypts the document with the token),
+  revoking the invoice's older links, expiry = now + the clinic's ``link_days``; record
+  the ``DownloadLink``, the ``portal``/``published`` transmission and ``published_at``;
+- SMS mode with the PIN not sent yet (a first try, or a retry after the SMS failed): draw
+  a fresh PIN, re-PUT the link with its hash (same token, same expiry), and hand the PIN
+  to the SMS step in memory; the PIN of an earlier try stops working at once;
+- everything done (an email retry): only tell the email its link and expiry.
+
+The PUT is an idempotent upsert keyed on the token's hash, so a retry after a crash
+publishes the same link again rather than a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from agent.channels.portal import ClinicContact, PortalDocument, PortalEvent
+from agent.errors import DeferredError, RejectedError
+from agent.pdfs import PdfProvider
+from agent.steps import DbRunner, Delivery
+from locales import N_
+from models.base import utcnow
+from models.clinic import BillingCompany, Clinic
+from models.download_links import Publication, link_for, links_to_revoke, record_publication
+from models.enums import Channel, PinMode
+from models.invoice import Invoice
+from models.links import DownloadLink
+from models.messaging import OutboxMessage
+from models.outbox import Reply, fk_id
+from models.secure_link import new_pin, pin_hash, token_hash
+
+
+class PortalApi(Protocol):
+    """What the steps and the events job use of ``agent.channels.portal.PortalClient``."""
+
+    def link_url(self, token: str, language: str) -> str: ...
+
+    async def probe(self) -> None: ...
+
+    async def publish(
+        self,
+        *,
+        token: str,
+        pin_hash: str,
+        expires_at: datetime,
+        language: str,
+        clinic: ClinicContact,
+        documents: Sequence[PortalDocument],
+        revokes: Sequence[str] = (),
+    ) -> Reply: ...
+
+    async def events(self, after: int, limit: int = 500) -> tuple[list[PortalEvent], int]: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What a publication needs from the database, read in one go on the database thread."""
+
+    invoice: Invoice
+    contact: ClinicContact
+    link_days: int
+    link: DownloadLink | None
+    revokes: tuple[str, ...]
+
+
+def _facts(message: OutboxMessage, th: str) -> _Facts:
+    invoice = (
+        Invoice.select(Invoice, BillingCompany, Clinic)
+        .join(BillingCompany)
+        .join(Clinic)
+        .where(Invoice.id == fk_id(message, "invoice"))
+        .get()
+    )
+    clinic = invoice.billing_company.clinic
+    contact = ClinicContact(clinic.name, clinic.phone, clinic.email, clinic.timezone, clinic.country)
+    return _Facts(invoice, contact, clinic.link_days, link_for(th), tuple(links_to_revoke(message, th)))
+
+
+class PortalPublishStep:
+    """See the module's docstring; ``portal`` is the agent's ``PortalClient`` (closed with the step)."""
+
+    channel = Channel.PORTAL
+
+    def __init__(
+        self, portal: PortalApi, pdfs: PdfProvider, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.portal = portal
+        self.pdfs = pdfs
+        self.clock = clock
+
+    def wanted(self, message: OutboxMessage) -> bool:
+        return message.pin_mode in (PinMode.SMS, PinMode.INSTITUTION)
+
+    async def run(self, delivery: Delivery, db: DbRunner) -> None:
+        message = delivery.message
+        token = message.link_token
+        if not token:  # dropped by a send, a failure or a cancel: this row cannot carry a link any more
+            raise RejectedError(N_("the message no longer has its link; send the invoice again"))
+        th = token_hash(token)
+        fresh_pin = message.pin_mode == PinMode.SMS and message.pin_sent_at is None
+        link = await db(link_for, th)
+        if message.published_at is not None and link is not None and not fresh_pin:
+            self._fill(delivery, token, link.expires_at)
+            return
+        facts = await db(_facts, message, th)
+        document = await asyncio.to_thread(self._document, facts.invoice, message.language)
+        if fresh_pin:
+            pin = new_pin()
+            hashed = pin_hash(token, pin)
+        else:
+            pin, hashed = None, str(message.pin_hash or "")
+        now = self.clock()
+        expires_at = link.expires_at if link is not None else now + timedelta(days=facts.link_days)
+        reply = await self.portal.publish(
+            token=token,
+            pin_hash=hashed,
+            expires_at=expires_at,
+            language=message.language,
+            clinic=facts.contact,
+            documents=[document],
+            revokes=facts.revokes,
+        )
+        publication = Publication(th, hashed, expires_at, facts.revokes)
+        if not await db(record_publication, message, delivery.agent_id, publication, reply, now):
+            raise DeferredError(N_("the message was taken back by the queue meanwhile"))
+        delivery.pin = pin
+        self._fill(delivery, token, expires_at)
+
+    def _document(self, invoice: Invoice, language: str) -> PortalDocument:
+        return PortalDocument(self.pdfs.filename(invoice, language), self.pdfs.get(invoice, language))
+
+    def _fill(self, delivery: Delivery, token: str, expires_at: datetime) -> None:
+        delivery.download_url = self.portal.link_url(token, delivery.message.language)
+        delivery.link_expires_at = expires_at
+
+    async def probe(self) -> None:
+        await self.portal.probe()
+
+    async def close(self) -> None:
+        await self.portal.aclose()

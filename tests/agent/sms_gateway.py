@@ -1,0 +1,143 @@
+"""A fake SMS gateway on loopback: a real HTTP server speaking the generic JSON request and Twilio's.
+
+Each POST is recorded (headers, body) and answered by the next scripted mode, then "accept":
+``"accept"`` (201 with an id), ``"status:400"`` / ``"status:503"`` / … (that status, a JSON
+error that echoes the text, as careless gateways do), ``"stall"`` (answer only after
+``STALL_SECONDS``: the client times out).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+STALL_SECONDS = 2.0
+
+
+@dataclass
+class SmsRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return str(self.body.get("text") or self.body.get("Body") or "")
+
+    @property
+    def to(self) -> str:
+        return str(self.body.get("to") or self.body.get("To") or "")
+
+    @property
+    def pin(self) -> str:
+        """The last word of the text: the PIN, as Facteur writes its SMS."""
+        return self.text.split()[-1]
+
+
+@dataclass
+class SmsGateway:
+    token: str = "gateway-token"
+    modes: deque[str] = field(default_factory=deque)
+    requests: list[SmsRequest] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _server: ThreadingHTTPServer | None = None
+
+    def script(self, *modes: str) -> None:
+        with self.lock:
+            self.modes.extend(modes)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def sent(self) -> list[SmsRequest]:
+        return [request for request in self.requests if request.method == "POST"]
+
+    def start(self) -> SmsGateway:
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                return None
+
+            def do_HEAD(self) -> None:
+                gateway._record(self, {})
+                self.send_response(200)
+                self.end_headers()
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8")
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    body = json.loads(raw)
+                else:
+                    body = {key: values[0] for key, values in parse_qs(raw).items()}
+                gateway._record(self, body)
+                gateway._answer(self, body)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def _record(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        with self.lock:
+            self.requests.append(
+                SmsRequest(handler.command, handler.path, dict(handler.headers.items()), body)
+            )
+
+    def _authorized(self, handler: BaseHTTPRequestHandler) -> bool:
+        header = handler.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            return header == f"Bearer {self.token}"
+        if header.startswith("Basic "):
+            _, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            return secret == self.token
+        return False
+
+    def _answer(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        with self.lock:
+            mode = self.modes.popleft() if self.modes else "accept"
+        twilio = handler.path.endswith("/Messages.json")
+        if not self._authorized(handler):
+            self._reply(handler, 401, {"error": "bad token"})
+        elif mode == "stall":
+            time.sleep(STALL_SECONDS)
+            self._reply(handler, 201, {"id": "late"})
+        elif mode.startswith("status:"):
+            status = int(mode.split(":")[1])
+            text = body.get("text") or body.get("Body")
+            if twilio:
+                self._reply(handler, status, {"code": 21211, "message": f"Invalid 'To' for {text}"})
+            else:
+                self._reply(handler, status, {"error": f"refused: {text}"})
+        else:
+            sms_id = f"{'SM' if twilio else 'sms-'}{next(self._ids)}"
+            self._reply(handler, 201, {"sid": sms_id} if twilio else {"id": sms_id})
+
+    @staticmethod
+    def _reply(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
