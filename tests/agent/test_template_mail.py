@@ -19,6 +19,7 @@ from models.invoice import Invoice
 from models.invoicing import bill, record_payment
 from models.messaging import OutboxMessage, ScheduledMessage, Template
 from models.outbox import enqueue_invoice_email
+from models.patient import Patient
 from tests.agent.conftest import agent_config, pdf_text
 from tests.agent.smtp_server import SmtpServer
 from tests.conftest import Setup
@@ -131,7 +132,10 @@ async def drain(tmp_path: Path, port: int, late_days: float = 3) -> bool:
 
 
 def billed_days_ago(setup: Setup, days: float) -> Invoice:
-    return bill(billed_invoice(setup.company, draft=True), now=utcnow() - timedelta(days=days))
+    """A patient who consented to attachments (the clinic's PIN mode here is ``none``), billed then."""
+    draft = billed_invoice(setup.company, draft=True)
+    Patient.update(consent_email_attachments=True).where(Patient.id == draft.patient_id).execute()
+    return bill(draft, now=utcnow() - timedelta(days=days))
 
 
 async def test_billing_emails_the_invoice_and_the_scheduler_sends_the_due_reminder_in_the_same_run(

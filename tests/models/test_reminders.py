@@ -114,7 +114,8 @@ def test_billing_schedules_every_active_template_and_sends_the_invoice_at_once(
         "fr",
         None,
     )
-    assert message.attach_pdf is True and message.payment_link is False  # no Stripe account here
+    # a secure link, never the attachment, whatever the template says; no Stripe account here
+    assert message.attach_pdf is False and message.link_token and message.payment_link is False
     assert wall(scheduled["reminder_first"].due_at) == datetime(2026, 3, 17, 10, 0)  # 15 days, across DST
     assert wall(scheduled["reminder_second"].due_at) == datetime(2026, 4, 1, 10, 0)
     assert scheduled["reminder_first"].status == ScheduleStatus.SCHEDULED

@@ -45,9 +45,11 @@ def templates_on(database_url: str, pin_mode: str = "none") -> None:
     from models.clinic import Clinic
     from models.db import close_database, open_database
     from models.messaging import Template
+    from models.patient import Patient
 
     open_database(local_url(database_url))
     Template.update(active=True).execute()
+    Patient.update(consent_email_attachments=True).execute()  # the mode "none" attaches the PDF
     Clinic.update(default_pin_mode=pin_mode).execute()
     close_database()
 
