@@ -94,12 +94,18 @@ def build_agent(
         pdfs if pdfs is not None else RendererPdfs(config.resolve(config.agent.cache_dir)),
         config.email.from_address,
     )
+    if steps is None or syncs is None:
+        from agent.stripe.setup import stripe_parts
+
+        stripe_steps, stripe_syncs = stripe_parts(config)
+        steps = steps if steps is not None else stripe_steps
+        syncs = syncs if syncs is not None else stripe_syncs
     return Agent(
         channel if channel is not None else build_channel(config),
         composer,
         options,
-        steps=steps if steps is not None else (),
-        syncs=syncs if syncs is not None else (),
+        steps=steps,
+        syncs=syncs,
     )
 
 

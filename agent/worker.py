@@ -81,6 +81,10 @@ class Agent:
         self.options = options
         self.steps = tuple(steps)
         self.syncs = tuple(syncs)
+        # told to the TUI through the heartbeat: it offers what this agent can do (a payment link)
+        self.channels = ",".join(
+            dict.fromkeys([Channel.EMAIL.value, *(step.channel.value for step in steps)])
+        )
         # what went unreachable last (the email server, the portal, …): the offline probe asks it
         self._offline_probe: Callable[[], Awaitable[None]] = channel.probe
         self._sync_tasks: dict[str, asyncio.Task[None]] = {}
@@ -202,6 +206,10 @@ class Agent:
                     if step.wanted(message):
                         channel, probe = step.channel, step.probe
                         await step.run(delivery, self._db)
+                if not message.sends_email:  # a payment-link task: its step was the whole job
+                    await self._record(outbox.mark_done, message, self.agent_id)
+                    self.stats.sent += 1
+                    return
                 channel, probe = Channel.EMAIL, self.channel.probe
                 email = await self._compose(message, delivery)
                 if email is None:
@@ -296,7 +304,7 @@ class Agent:
             self._log(
                 logging.WARNING, N_("{count} interrupted messages returned to the queue"), count=rescued
             )
-        agent_state.beat(self.agent_id, self.hostname, self.pid, online=self.online)
+        agent_state.beat(self.agent_id, self.hostname, self.pid, online=self.online, channels=self.channels)
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
         if time.monotonic() - self._last_rescue >= RESCUE_SECONDS:
@@ -368,6 +376,7 @@ class Agent:
                 self.pid,
                 online=self.online,
                 synced=self.online,
+                channels=self.channels,
             )
 
     async def _sleep(self, seconds: float) -> None:

@@ -109,6 +109,7 @@ def enqueue_invoice_email(
     message: str | None = None,
     staff: Staff | None = None,
     update_patient: bool = False,
+    payment_link: bool = False,
     now: datetime | None = None,
 ) -> OutboxMessage:
     """Queue ``invoice`` for email; returns at once, online or not.
@@ -116,6 +117,8 @@ def enqueue_invoice_email(
     ``email`` and ``language`` default to the billed-to person's; ``message`` to
     :func:`default_personal_message` (``""`` sends none). ``update_patient`` also saves
     the email on the patient's record (refused for a third party's address).
+    ``payment_link`` adds a "Pay invoice" button (refused where no link can be offered;
+    whether a Stripe key is configured is the caller's check: ``payment_links.stripe_key_configured``).
     """
     now = now or utcnow()
     with db.atomic():
@@ -123,6 +126,10 @@ def enqueue_invoice_email(
         if current is None:
             raise SendRefused(N_("no invoice {invoice}"), invoice=describe(invoice))
         check_sendable(current)
+        if payment_link:
+            from models.payment_links import check_link_offered
+
+            check_link_offered(current)
         address = email if email is not None else current.billed_to_email
         if not (address or "").strip():
             raise ValidationError(
@@ -154,6 +161,7 @@ def enqueue_invoice_email(
             recipient_email=address,
             language=lang,
             personal_message=text or None,
+            payment_link=payment_link,
             created_by=staff,
             created_at=now,
             next_attempt_at=now,
@@ -300,6 +308,11 @@ def lease_owners() -> list[str]:
 # Outcomes ---------------------------------------------------------------------------------------
 
 
+def holds(message: OutboxMessage, agent_id: str) -> peewee.Expression:
+    """The condition "``agent_id`` still holds ``message``": every outcome write is guarded by it."""
+    return _held(message, agent_id)
+
+
 def _held(message: OutboxMessage, agent_id: str) -> peewee.Expression:
     return (
         (OutboxMessage.id == message.id)
@@ -342,6 +355,20 @@ def mark_sent(message: OutboxMessage, agent_id: str, reply: Reply, now: datetime
             lease_expires_at=None,
             last_error=None,
         ).where(_held(message, agent_id)).execute()
+
+
+def mark_done(message: OutboxMessage, agent_id: str, now: datetime | None = None) -> None:
+    """A task without email (a payment-link task) whose steps all succeeded: its steps' transmissions
+    already say what was done, so none is added."""
+    now = now or utcnow()
+    OutboxMessage.update(
+        status=OutboxStatus.SENT.value,
+        sent_at=now,
+        stripe_request=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        last_error=None,
+    ).where(_held(message, agent_id)).execute()
 
 
 def mark_deferred(

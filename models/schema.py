@@ -23,6 +23,7 @@ from models.links import DownloadLink, PaymentLink
 from models.messaging import Notification, OutboxMessage, ScheduledMessage, Template, Transmission
 from models.migrations import MIGRATIONS, latest_version
 from models.patient import Patient
+from models.stripe_events import StripeEvent
 from models.sync_cursor import SyncCursor
 
 
@@ -52,6 +53,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     PaymentLink,
     AgentHeartbeat,
     SyncCursor,
+    StripeEvent,
 )
 
 LATEST_VERSION = latest_version()

@@ -26,6 +26,7 @@ from models.migrations import (  # noqa: E402
     v0003_agent_heartbeat,
     v0004_history_indexes,
     v0005_secure_delivery,
+    v0006_stripe_payments,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -36,6 +37,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         5,
         "secure delivery: clinic contact, link days, PIN mode; outbox steps; sync cursors",
         v0005_secure_delivery.apply,
+    ),
+    Migration(
+        6,
+        "Stripe payments: applied events, link account and completion, link tasks, agent channels",
+        v0006_stripe_payments.apply,
     ),
 )
 

@@ -16,6 +16,11 @@ def register_send(actions: argparse._SubParsersAction, tr: Translator) -> None:
     send.add_argument(
         "--message", metavar="TEXT", help=tr.gettext(N_("personal message (else the usual sentence)"))
     )
+    send.add_argument(
+        "--payment-link",
+        action="store_true",
+        help=tr.gettext(N_('add a Stripe payment link for the balance (a "Pay invoice" button)')),
+    )
     send.set_defaults(handler=run_send)
 
 
@@ -25,8 +30,21 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
 
     staff = require_role(ctx, "billing")
     invoice = find_invoice(args.number)
+    if args.payment_link:
+        from models.payment_links import check_link_offered, stripe_key_configured
+
+        check_link_offered(
+            invoice,
+            key_configured=stripe_key_configured(ctx.config),
+            key_variable=ctx.config.stripe.api_key_env,
+        )
     message = enqueue_invoice_email(
-        invoice, email=args.email, language=args.lang, message=args.message, staff=staff
+        invoice,
+        email=args.email,
+        language=args.lang,
+        message=args.message,
+        staff=staff,
+        payment_link=args.payment_link,
     )
     ctx.print(
         ctx.tr.format(
