@@ -32,9 +32,19 @@ def classify(exc: stripe.StripeError) -> DeliveryError:
     status = exc.http_status
     text = exc.user_message or str(exc) or type(exc).__name__
     if status is None or status in (409, 429) or status >= 500:
-        return DeferredError(N_("Stripe is busy ({code}): {reason}"), code=status, reason=text, reply=text)
+        return DeferredError(
+            N_("Stripe is busy ({status}): {reason}"),
+            code=status,
+            status=status or "-",
+            reason=text,
+            reply=text,
+        )
     return RejectedError(
-        N_("Stripe refused the request ({code}): {reason}"), code=status, reason=text, reply=text
+        N_("Stripe refused the request ({status}): {reason}"),
+        code=status,
+        status=status,
+        reason=text,
+        reply=text,
     )
 
 

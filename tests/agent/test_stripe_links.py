@@ -163,7 +163,12 @@ async def test_a_crash_after_the_post_and_before_the_commit_retries_with_the_sam
 
 @pytest.mark.parametrize(
     ("failure", "status", "code"),
-    [("409", "deferred", "409"), ("429", "deferred", "429"), ("500", "deferred", "500"), ("reset", "unknown", None)],
+    [
+        ("409", "deferred", "409"),
+        ("429", "deferred", "429"),
+        ("500", "deferred", "500"),
+        ("reset", "unknown", None),
+    ],
 )
 async def test_transient_stripe_errors_retry_with_the_same_key(
     stripe_setup: Setup,
@@ -211,7 +216,12 @@ async def test_a_4xx_fails_at_once_with_stripe_s_reason_and_no_email(
     failed = reload(message)
     assert failed.status == OutboxStatus.FAILED and failed.last_error == "400 Invalid request."
     (row,) = Transmission.select().where(Transmission.message == message.id)
-    assert (row.channel, row.status, row.reply_code, row.detail) == ("stripe", "failed", "400", "Invalid request.")
+    assert (row.channel, row.status, row.reply_code, row.detail) == (
+        "stripe",
+        "failed",
+        "400",
+        "Invalid request.",
+    )
     assert not smtp_server.handler.received
     (notice,) = Notification.select().where(Notification.staff == stripe_setup.provider.id)
     assert "Invalid request." in notice.params
