@@ -44,7 +44,7 @@ class Button:
     note: str = ""
 
     def text(self) -> str:
-        return "\n".join(part for part in (f"{self.label}: {self.url}", self.note) if part)
+        return "\n".join(part for part in (self.label, self.url, self.note) if part)
 
 
 @dataclass(frozen=True)

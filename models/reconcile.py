@@ -34,6 +34,7 @@ from models.enums import (
 from models.errors import TransitionError, ValidationError
 from models.invoice import Invoice, Payment
 from models.invoicing import describe, record_payment
+from models.link_sessions import close_link, mark_completed
 from models.links import PaymentLink
 from models.messaging import OutboxMessage, ScheduledMessage, Transmission
 from models.notifications import (
@@ -47,7 +48,6 @@ from models.notifications import (
     notify,
     payment_audience,
 )
-from models.payment_links import close_link, mark_completed
 from models.stripe_events import claim_event
 from models.sync_cursor import read_cursor, write_cursor
 

@@ -22,13 +22,11 @@ from agent.stripe.api import StripeApi
 from agent.stripe.errors import is_idempotency_mismatch
 from agent.stripe.links import expire_link
 from locales import N_, translator
-from models import payment_links
+from models import link_sessions
 from models.base import utcnow
 from models.enums import Channel, LinkAction, PaymentLinkStatus
-from models.messaging import OutboxMessage
-from models.payment_links import (
+from models.link_sessions import (
     FRESH_ENOUGH,
-    NO_ACCOUNT,
     CreatedSession,
     LinkJob,
     LinkRecord,
@@ -37,6 +35,8 @@ from models.payment_links import (
     plan_still_usable,
     request_key,
 )
+from models.messaging import OutboxMessage
+from models.payment_links import NO_ACCOUNT
 from models.reconcile import stripe_time
 
 ATTEMPTS = 3  # a replayed session that is stale, or a key Stripe refuses, moves to a new request
@@ -66,7 +66,7 @@ class PaymentLinkStep:
 
     async def run(self, delivery: Delivery, db: DbRunner) -> None:
         message = delivery.message
-        job = await db(payment_links.link_job, message.id)
+        job = await db(link_sessions.link_job, message.id)
         if job.action is LinkAction.REMOVE:
             for old in (*job.others, *([job.own_link] if job.own_link else [])):
                 await expire_link(
@@ -116,7 +116,7 @@ class PaymentLinkStep:
             ):
                 generation = max(plan.generation + 1 if plan else 1, made + 1)
                 plan = RequestPlan(request_key(message, generation), generation, self.params(job, now))
-                if not await db(payment_links.save_plan, message, agent_id, plan):
+                if not await db(link_sessions.save_plan, message, agent_id, plan):
                     raise LeaseLost(message.id)
                 spent = False
             try:
@@ -127,7 +127,7 @@ class PaymentLinkStep:
                 spent = True  # that key went to other parameters before: take the next one
                 continue
             record = await db(
-                payment_links.record_link,
+                link_sessions.record_link,
                 message,
                 agent_id,
                 job.invoice_id,
@@ -139,7 +139,7 @@ class PaymentLinkStep:
             made, spent = made + 1, True
             status = session.get("status")
             if status == "complete":  # replayed, and someone paid it meanwhile
-                await db(payment_links.mark_completed, record.id, utcnow())
+                await db(link_sessions.mark_completed, record.id, utcnow())
                 return None
             if status == "open":
                 if record.amount_cents == job.balance_cents and record.expires_at - utcnow() >= FRESH_ENOUGH:
@@ -151,7 +151,7 @@ class PaymentLinkStep:
                     return None
             else:
                 await db(
-                    payment_links.close_link, record.id, PaymentLinkStatus.EXPIRED, message_id=message.id
+                    link_sessions.close_link, record.id, PaymentLinkStatus.EXPIRED, message_id=message.id
                 )
         raise RejectedError(
             N_("Stripe did not give a usable payment link for invoice {invoice}"), invoice=job.number

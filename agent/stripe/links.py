@@ -11,10 +11,10 @@ from agent.errors import RejectedError
 from agent.steps import DbRunner
 from agent.stripe.api import StripeApi
 from locales import N_
-from models import payment_links
+from models import link_sessions
 from models.base import utcnow
 from models.enums import PaymentLinkStatus
-from models.payment_links import LinkRecord
+from models.link_sessions import LinkRecord
 
 
 async def expire_link(
@@ -33,7 +33,7 @@ async def expire_link(
     except RejectedError:
         session = await api.retrieve_session(link.account, link.session_id)
     if session.get("status") == "complete":
-        await db(payment_links.mark_completed, link.id, utcnow())
+        await db(link_sessions.mark_completed, link.id, utcnow())
         return False
     if session.get("status") != "expired":
         raise RejectedError(
@@ -41,5 +41,5 @@ async def expire_link(
             session=link.session_id,
             status=str(session.get("status")),
         )
-    await db(payment_links.close_link, link.id, status, message_id=message_id, detail=detail)
+    await db(link_sessions.close_link, link.id, status, message_id=message_id, detail=detail)
     return True

@@ -25,7 +25,7 @@ from agent.steps import DbRunner
 from agent.stripe.api import StripeApi
 from agent.stripe.links import expire_link
 from locales import N_, translator
-from models import payment_links
+from models import link_sessions
 from models.base import utcnow
 from models.enums import PaymentLinkStatus
 from models.errors import DeliveryError
@@ -37,6 +37,13 @@ log = logging.getLogger("facteur.agent.stripe")
 EVENT_HORIZON = timedelta(days=30) - timedelta(minutes=5)  # what Stripe still lists
 OVERLAP = timedelta(minutes=5)  # events can appear a little after their time: read them again
 SESSION_MARGIN = timedelta(minutes=1)
+LOGGED = {
+    Outcome.PAID: N_("Stripe session {session}: payment recorded"),
+    Outcome.WAITING: N_("Stripe session {session}: paid by a delayed method, waiting for it to clear"),
+    Outcome.FAILED: N_("Stripe session {session}: the delayed payment failed"),
+    Outcome.EXPIRED: N_("Stripe session {session}: expired"),
+    Outcome.UNAPPLIED: N_("Stripe session {session}: paid, but the invoice could not take it (admins told)"),
+}
 
 
 def cursor_name(account: str) -> str:
@@ -58,7 +65,7 @@ class StripeSync:
 
     async def run(self, db: DbRunner) -> None:
         self.outcomes = []
-        for account in await db(payment_links.accounts_to_sync):
+        for account in await db(link_sessions.accounts_to_sync):
             try:
                 await self._pull_events(account, db)
                 await self._pull_sessions(account, db)
@@ -86,7 +93,7 @@ class StripeSync:
             self._applied(outcome, event["data"]["object"])
 
     async def _pull_sessions(self, account: str, db: DbRunner) -> None:
-        oldest = await db(payment_links.oldest_open_link, account)
+        oldest = await db(link_sessions.oldest_open_link, account)
         if oldest is None:
             return
         sessions = await self.api.list_sessions(account, int((oldest - SESSION_MARGIN).timestamp()))
@@ -96,7 +103,7 @@ class StripeSync:
                 self._applied(outcome, session)
 
     async def _close_stale(self, db: DbRunner) -> None:
-        for link in await db(payment_links.links_to_close):
+        for link in await db(link_sessions.links_to_close):
             try:
                 await expire_link(self.api, db, link, PaymentLinkStatus.EXPIRED, detail="invoice changed")
             except OfflineError:
@@ -111,13 +118,8 @@ class StripeSync:
 
     def _applied(self, outcome: Outcome, session: dict[str, Any]) -> None:
         self.outcomes.append(outcome)
-        if outcome in (Outcome.PAID, Outcome.FAILED, Outcome.UNAPPLIED, Outcome.EXPIRED, Outcome.WAITING):
-            self._log(
-                logging.INFO,
-                N_("Stripe session {session}: {outcome}"),
-                session=str(session.get("id")),
-                outcome=outcome.value,
-            )
+        if outcome in LOGGED:
+            self._log(logging.INFO, LOGGED[outcome], session=str(session.get("id")))
 
     def _log(self, level: int, msgid: str, **params: Any) -> None:
         if log.isEnabledFor(level):

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from models import payment_links
+from models import link_sessions, payment_links
 from models.base import utcnow
 from models.enums import LinkAction, OutboxStatus, PaymentLinkStatus
+from models.link_sessions import CLOCK_MARGIN, RequestPlan, link_expiry, request_key
 from models.links import PaymentLink
 from models.messaging import Notification, OutboxMessage, Transmission
-from models.payment_links import CLOCK_MARGIN, RequestPlan, link_expiry, queue_link_task, request_key
+from models.payment_links import queue_link_task
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.stripe_fixtures import (
     ACCOUNT,
@@ -72,7 +73,7 @@ async def test_the_email_carries_a_pay_button_for_a_24_hour_session_of_the_whole
     (received,) = smtp_server.handler.received
     text = received.email.get_body(("plain",)).get_content()
     html = received.email.get_body(("html",)).get_content()
-    assert f"Payer la facture: {session['url']}" in text
+    assert f"Payer la facture\r\n{session['url']}\r\nCe lien de paiement est valide jusqu’au" in text
     assert f'href="{session["url"]}"' in html and "Payer la facture" in html
 
 
@@ -100,7 +101,7 @@ def test_the_expiry_is_always_within_stripe_s_30_minutes_to_24_hours(aged_hours:
     assert fresh >= timedelta(hours=24) - CLOCK_MARGIN - timedelta(seconds=1)
     plan = RequestPlan("k", 1, {"expires_at": int((now + lifetime).timestamp()), "line_items": []})
     # a stored plan is replayed only while Stripe would still accept its expiry
-    assert payment_links.plan_still_usable(plan, now) == (lifetime >= timedelta(minutes=35))
+    assert link_sessions.plan_still_usable(plan, now) == (lifetime >= timedelta(minutes=35))
 
 
 @pytest.mark.parametrize("aged_hours", [3, 23.95, 30])
@@ -111,7 +112,7 @@ async def test_a_retry_replays_a_stored_request_only_while_its_expiry_is_accepta
     replaced by a new request (next key); either way Stripe (the fake checks) takes it."""
     message = send_with_link(stripe_setup)
     first = utcnow() - timedelta(hours=aged_hours)
-    job = payment_links.link_job(message.id)
+    job = link_sessions.link_job(message.id)
     from agent.stripe.link_step import PaymentLinkStep
 
     params = PaymentLinkStep(None, "http://127.0.0.1/paid").params(job, first)  # type: ignore[arg-type]
@@ -135,18 +136,18 @@ async def test_a_crash_after_the_post_and_before_the_commit_retries_with_the_sam
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     message = send_with_link(stripe_setup)
-    real_record = payment_links.record_link
+    real_record = link_sessions.record_link
 
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("power cut")  # the session exists on Stripe; nothing was committed here
 
-    monkeypatch.setattr(payment_links, "record_link", crash)
+    monkeypatch.setattr(link_sessions, "record_link", crash)
     await drain(tmp_path, smtp_server.port, fake_stripe)
     stuck = reload(message)
     assert stuck.status == OutboxStatus.SENDING and not PaymentLink.select().exists()
     assert len(fake_stripe.sessions) == 1 and not smtp_server.handler.received
 
-    monkeypatch.setattr(payment_links, "record_link", real_record)
+    monkeypatch.setattr(link_sessions, "record_link", real_record)
     OutboxMessage.update(lease_expires_at=utcnow() - timedelta(seconds=1)).where(
         OutboxMessage.id == message.id
     ).execute()  # the dead agent's lease runs out

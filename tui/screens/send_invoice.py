@@ -39,6 +39,7 @@ class SendDraft:
     balance: str
     patient_email: str | None  # None when the invoice is billed to a third party
     messages: dict[str, str]  # the default personal message per language
+    link_refusal: str | None = None  # why no payment link can be added (None: it can)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
                 N_("Message"), TextArea(id="send-message", compact=True), self.session, field="message"
             )
             yield Static(tr.gettext(N_("The invoice is attached as a PDF.")), classes="hint")
+            yield Checkbox(tr.gettext(N_("Add a payment link")), id="send-link", compact=True)
+            yield Static("", id="send-link-note", classes="hint", markup=False)
             with Horizontal(id="send-buttons"):
                 yield Button(tr.gettext(N_("Send")), variant="primary", id="send-go", compact=True)
                 yield Button(tr.gettext(N_("Cancel")), id="send-cancel", compact=True)
@@ -101,12 +104,18 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
     def load(self) -> None:
         from models.invoicing import find_invoice
         from models.outbox import check_sendable, default_personal_message
+        from models.payment_links import link_refusal, stripe_key_configured
 
-        tr = self.session.tr
+        tr, config = self.session.tr, self.session.config
         try:
             with database_thread():
                 invoice = find_invoice(f"#{self.invoice_id}")
                 check_sendable(invoice)
+                refusal = link_refusal(
+                    invoice,
+                    key_configured=stripe_key_configured(config),
+                    key_variable=config.stripe.api_key_env,
+                )
                 patient = invoice.patient
                 draft = SendDraft(
                     number=invoice.number or "",
@@ -120,6 +129,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
                     ),
                     patient_email=None if invoice.third_party else (patient.email or ""),
                     messages={lang: default_personal_message(invoice, lang) for lang in ("fr", "en")},
+                    link_refusal=refusal.render(tr) if refusal is not None else None,
                 )
         except Exception as exc:  # a refusal or a database error becomes a notification
             self.app.call_from_thread(self._refuse, error_text(exc, tr))
@@ -146,9 +156,19 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
             draft.language if draft.language in ("fr", "en") else "fr"
         )
         self.query_one("#send-message", TextArea).text = draft.messages.get(draft.language, "")
+        self._offer_link(draft.link_refusal)
         self.query_one("#send-box").loading = False
         self._offer_save()
         email.focus()
+
+    def _offer_link(self, refusal: str | None) -> None:
+        """The payment link is offered where it can be made; otherwise shown disabled with the reason."""
+        self.query_one("#send-link", Checkbox).disabled = refusal is not None
+        tr = self.session.tr
+        note = refusal or tr.gettext(
+            N_('A "Pay invoice" button for the balance, by Stripe; it works 24 hours.')
+        )
+        self.query_one("#send-link-note", Static).update(note)
 
     def _offer_save(self) -> None:
         """Saving on the patient is offered when the patient is the recipient and the address differs."""
@@ -183,15 +203,19 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
             self.query_one(f"#field-{field}", FormField).show_error(None)
         language = self.query_one("#send-language", Select).value
         save = self.query_one("#send-save", Checkbox)
+        link = self.query_one("#send-link", Checkbox)
         self.queue(
             email=self.query_one("#send-email", Input).value,
             language=language if isinstance(language, str) else "fr",
             message=self.query_one("#send-message", TextArea).text,
             save_on_patient=bool(save.display and save.value),
+            payment_link=bool(link.value and not link.disabled),
         )
 
     @work(thread=True, exclusive=True, group="send-queue")
-    def queue(self, *, email: str, language: str, message: str, save_on_patient: bool) -> None:
+    def queue(
+        self, *, email: str, language: str, message: str, save_on_patient: bool, payment_link: bool = False
+    ) -> None:
         from models.invoicing import find_invoice
         from models.outbox import enqueue_invoice_email
 
@@ -206,6 +230,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
                     message=message,
                     staff=self.session.staff,
                     update_patient=save_on_patient,
+                    payment_link=payment_link,
                 )
         except ValidationError as exc:
             self.app.call_from_thread(self._invalid, exc.field, exc.render(tr))
