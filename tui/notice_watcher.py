@@ -17,10 +17,10 @@ MOST_TOASTS = 3  # more at once are summed up in one toast
 class NoticeWatcher:
     """Starts after the newest notification that exists at login (the status bar counts those)."""
 
-    def __init__(self, app: App[object], session: StaffSession, *, interval: float = POLL_SECONDS) -> None:
+    def __init__(self, app: App[object], session: StaffSession, *, interval: float | None = None) -> None:
         self.app = app
         self.session = session
-        self.interval = interval
+        self.interval = POLL_SECONDS if interval is None else interval
         self.seen: int | None = None  # the newest id already known; None until the first read
         self.reading = False  # a read in flight: the next turn skips rather than cancels it
 
