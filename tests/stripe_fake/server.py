@@ -325,7 +325,8 @@ class _Handler(BaseHTTPRequestHandler):
         if split.path.startswith(("/pay/", "/_fake/")):
             from tests.stripe_fake.pages import serve_page
 
-            serve_page(self, fake, method, split.path, params)
+            extra = decode(parse_qsl(split.query)) if method == "POST" else {}
+            serve_page(self, fake, method, split.path, {**extra, **params})
             return
         account, key = self.headers.get("Stripe-Account"), self.headers.get("Idempotency-Key")
         with fake._lock:
