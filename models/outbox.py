@@ -189,6 +189,7 @@ def resend(item: OutboxMessage | Transmission, *, staff: Staff | None = None) ->
             language=original.language,
             pin_mode=original.pin_mode,
             payment_link=original.payment_link,
+            link_action=original.link_action,  # a payment-link task is asked again, still without email
             attach_pdf=original.attach_pdf,
             personal_message=original.personal_message,  # already dropped if it was sent
             created_by=staff if staff is not None else fk_id(original, "created_by"),

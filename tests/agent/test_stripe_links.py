@@ -338,3 +338,24 @@ def test_the_heartbeat_tells_the_tui_a_key_is_configured(stripe_setup: Setup, tm
     time.sleep(0.01)
     beat("host:2", "host", 2, online=True, channels="email")
     assert not payment_links.stripe_key_configured(no_key)  # the agent seen last has none
+
+
+async def test_sending_a_failed_link_task_again_asks_for_the_link_again(
+    stripe_setup: Setup, smtp_server: SmtpServer, fake_stripe: FakeStripe, tmp_path: Path
+) -> None:
+    from models.outbox import resend
+
+    message = send_with_link(stripe_setup)
+    invoice_id = reload(message).invoice.id
+    task = queue_link_task(invoice_id, LinkAction.CREATE)
+    OutboxMessage.update(status=OutboxStatus.SENT.value).where(OutboxMessage.id == message.id).execute()
+    fake_stripe.fail_next("400", path="/v1/checkout/sessions")
+    await drain(tmp_path, smtp_server.port, fake_stripe)
+    assert reload(task).status == OutboxStatus.FAILED
+    (notice,) = Notification.select().where(Notification.kind == "delivery_failed")
+    assert notice.message == "The payment link of invoice {invoice} could not be made: {reason}"
+    again = resend(reload(task))
+    assert (again.link_action, again.payment_link, again.recipient_email) == ("create", True, None)
+    await drain(tmp_path, smtp_server.port, fake_stripe)
+    assert reload(again).status == OutboxStatus.SENT and not smtp_server.handler.received
+    assert PaymentLink.get().status == PaymentLinkStatus.OPEN
