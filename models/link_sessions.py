@@ -28,7 +28,7 @@ from models.outbox import Reply, fk_id, holds, mark_step
 LINK_LIFETIME = timedelta(hours=24)
 CLOCK_MARGIN = timedelta(minutes=5)  # Stripe checks expires_at against its own clock
 STRIPE_SHORTEST = timedelta(minutes=30)  # Stripe refuses an expires_at nearer than this
-PLAN_REUSE_MARGIN = timedelta(minutes=35)  # a planned request is replayed while Stripe would still take it
+PLAN_REUSE_MARGIN = STRIPE_SHORTEST + CLOCK_MARGIN  # a planned request is replayed while Stripe takes it
 FRESH_ENOUGH = timedelta(hours=1)  # a link with less left is replaced rather than emailed
 
 
