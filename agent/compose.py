@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime as email_date
+from email.utils import formataddr, make_msgid
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from agent.pdfs import PdfProvider
 from agent.steps import Delivery
 from agent.template_mail import TemplateBody, template_body
 from locales import N_, Translator, translator
-from locales.formatting import format_date, format_money, local_datetime
+from locales.formatting import format_date, format_datetime, format_money, local_datetime
 from models.base import utcnow
 from models.clinic import BillingCompany, Clinic, Staff
 from models.enums import PinMode
@@ -48,6 +49,18 @@ class SecureLink:
 
 
 @dataclass(frozen=True)
+class Button:
+    """A link the email offers as a button (HTML) and as a line with its address (text)."""
+
+    label: str
+    url: str
+    note: str = ""
+
+    def text(self) -> str:
+        return "\n".join(part for part in (self.label, self.url, self.note) if part)
+
+
+@dataclass(frozen=True)
 class Body:
     """The body's parts, already in the reader's language; rendered as text and as HTML."""
 
@@ -58,6 +71,7 @@ class Body:
     closing: str
     signature: tuple[str, ...]
     link: SecureLink | None = None
+    buttons: tuple[Button, ...] = ()
 
     def text(self) -> str:
         link = self.link
@@ -66,6 +80,7 @@ class Body:
             self.message,
             f"{link.label}\n{link.url}\n\n" + "\n".join(link.notes) if link else "",
             "\n".join(self.facts),
+            *(button.text() for button in self.buttons),
             "\n".join((self.closing, *self.signature)),
         ]
         return "\n\n".join(block for block in blocks if block) + "\n"
@@ -144,6 +159,15 @@ class Composer:
                 )
         else:
             facts.append(tr.gettext(N_("This invoice is paid. Thank you!")))
+        buttons = []
+        if delivery is not None and delivery.payment_url and invoice.balance_cents > 0:
+            note = ""
+            if delivery.payment_expires_at is not None:
+                until = format_datetime(
+                    delivery.payment_expires_at, clinic.timezone, tr.language, country, "long"
+                )
+                note = tr.format(N_("This payment link works until {time}."), time=until)
+            buttons.append(Button(tr.gettext(N_("Pay invoice")), delivery.payment_url, note))
         return Body(
             language=tr.language,
             greeting=tr.format(N_("Hello {name},"), name=invoice.billed_to_name),
@@ -152,6 +176,7 @@ class Composer:
             closing=tr.gettext(N_("Best regards,")),
             signature=(clinic.name, *(line.strip() for line in clinic.address.splitlines() if line.strip())),
             link=secure_link(message, clinic, delivery, tr) if is_secure(message) else None,
+            buttons=tuple(buttons),
         )
 
     def compose(self, message: OutboxMessage, delivery: Delivery | None = None) -> EmailMessage:
@@ -174,7 +199,7 @@ class Composer:
         email["Subject"] = body.subject if isinstance(body, TemplateBody) else clinic.name
         email["From"] = formataddr((staff.display_name if staff else clinic.name, self.from_address))
         email["To"] = formataddr((invoice.billed_to_name, message.recipient_email or ""))
-        email["Date"] = format_datetime(utcnow())
+        email["Date"] = email_date(utcnow())
         email["Message-ID"] = message.message_id or new_message_id(
             message, message_id_domain(self.from_address)
         )

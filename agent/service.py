@@ -97,12 +97,17 @@ def build_agent(
     composer = Composer(provider, config.email.from_address)
     if steps is None or syncs is None:
         from agent.delivery import build_secure_steps, build_secure_syncs
+        from agent.stripe.setup import stripe_parts
+
+        stripe_steps, stripe_syncs = stripe_parts(config)
     return Agent(
         channel if channel is not None else build_channel(config),
         composer,
         options,
-        steps=steps if steps is not None else build_secure_steps(config, provider),
-        syncs=syncs if syncs is not None else [*default_syncs(config), *build_secure_syncs(config)],
+        steps=steps if steps is not None else [*build_secure_steps(config, provider), *stripe_steps],
+        syncs=syncs
+        if syncs is not None
+        else [*default_syncs(config), *build_secure_syncs(config), *stripe_syncs],
     )
 
 

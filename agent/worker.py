@@ -80,6 +80,10 @@ class Agent:
         self.options = options
         self.steps = tuple(steps)
         self.syncs = tuple(syncs)
+        # told to the TUI through the heartbeat: it offers what this agent can do (a payment link)
+        self.channels = ",".join(
+            dict.fromkeys([Channel.EMAIL.value, *(step.channel.value for step in steps)])
+        )
         # what went unreachable last (the email server, the portal, …): the offline probe asks it
         self._offline_probe: Callable[[], Awaitable[None]] = channel.probe
         self._sync_tasks: dict[str, asyncio.Task[None]] = {}
@@ -203,6 +207,10 @@ class Agent:
                     if step.wanted(message):
                         channel, probe = step.channel, step.probe
                         await step.run(delivery, self._db)
+                if not message.sends_email:  # a payment-link task: its step was the whole job
+                    await self._record(outbox.mark_done, message, self.agent_id)
+                    self.stats.sent += 1
+                    return
                 channel, probe = Channel.EMAIL, self.channel.probe
                 email = await self._compose(message, delivery)
                 if email is None:
@@ -297,7 +305,7 @@ class Agent:
             self._log(
                 logging.WARNING, N_("{count} interrupted messages returned to the queue"), count=rescued
             )
-        agent_state.beat(self.agent_id, self.hostname, self.pid, online=self.online)
+        agent_state.beat(self.agent_id, self.hostname, self.pid, online=self.online, channels=self.channels)
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
         claimed = outbox.claim(

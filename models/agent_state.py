@@ -32,6 +32,7 @@ class AgentHeartbeat(BaseModel):
     online = peewee.BooleanField(default=False)  # could it reach its servers at the last try
     last_sync_at = UTCDateTimeField(null=True)  # the last time it drained or pulled while online
     stopped_at = UTCDateTimeField(null=True)  # set on a clean stop
+    channels = peewee.CharField(max_length=64, default="")  # what it can use: "email,stripe"
 
 
 class AgentState(StrEnum):
@@ -55,9 +56,11 @@ def beat(
     *,
     online: bool,
     synced: bool = False,
+    channels: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Record that ``agent_id`` is alive; ``synced`` when it just talked to its servers."""
+    """Record that ``agent_id`` is alive; ``synced`` when it just talked to its servers;
+    ``channels`` (``"email,stripe"``) what it is configured to use."""
     now = now or utcnow()
     values: dict[peewee.Field, object] = {
         AgentHeartbeat.hostname: hostname,
@@ -66,6 +69,8 @@ def beat(
         AgentHeartbeat.online: online,
         AgentHeartbeat.stopped_at: None,
     }
+    if channels is not None:
+        values[AgentHeartbeat.channels] = channels
     if synced:
         values[AgentHeartbeat.last_sync_at] = now
     insert = {AgentHeartbeat.agent_id: agent_id, AgentHeartbeat.started_at: now, **values}
@@ -116,6 +121,14 @@ def check_can_join(database: peewee.Database, hostname: str, now: datetime | Non
             host=other.hostname,
             seconds=int((now - other.seen_at).total_seconds()),
         )
+
+
+def agent_channels() -> frozenset[str]:
+    """The channels of the agent seen last (running or not): what queued messages will get."""
+    latest = AgentHeartbeat.select(AgentHeartbeat.channels).order_by(AgentHeartbeat.seen_at.desc()).first()
+    if latest is None:
+        return frozenset()
+    return frozenset(part for part in latest.channels.split(",") if part)
 
 
 def agent_summary(now: datetime | None = None) -> AgentSummary:

@@ -81,8 +81,15 @@ class PortalSettings:
 
 @dataclass(frozen=True)
 class StripeSettings:
+    """Payment links (Checkout Sessions on each company's connected account) and their payments."""
+
     api_key_env: str = "STRIPE_API_KEY"
-    api_base: str = ""
+    api_base: str = ""  # Stripe's own address unless set (tests point it at a local fake)
+    timeout: float = 30.0
+    sync_seconds: float = 60.0  # how often the agent pulls payments while online
+    success_url: str = ""  # where Checkout sends the patient after paying; default: the portal's /paid
+    webhook: bool = False  # the portal also takes Stripe's webhook (a clinic with a public address)
+    webhook_secret_env: str = "STRIPE_WEBHOOK_SECRET"  # noqa: S105 (the variable's name, not a secret)
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,8 @@ _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("email", "port"): (1, 65535),
     ("email", "timeout"): (1, 600),
+    ("stripe", "timeout"): (1, 600),
+    ("stripe", "sync_seconds"): (5, 86400),
     ("portal", "link_days"): (1, 30),
     ("portal", "rate_limit"): (1, 100000),
     ("portal", "max_body_mb"): (1, 500),
@@ -173,7 +182,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("reminders", "late_days"): (0, 365),
     ("sms", "timeout"): (1, 120),
 }
-_URLS = {("portal", "url"), ("stripe", "api_base"), ("sms", "url")}
+_URLS = {("portal", "url"), ("stripe", "api_base"), ("stripe", "success_url"), ("sms", "url")}
 _TYPE_NAMES = {str: L_("a string"), int: L_("an integer"), float: L_("a number"), bool: L_("true or false")}
 
 

@@ -47,6 +47,13 @@ class MessageKind(StrEnum):
     REMINDER = "reminder"
 
 
+class LinkAction(StrEnum):
+    """A payment-link task queued from the invoice (an outbox message without email)."""
+
+    CREATE = "create"  # expire the open link, make a new one
+    REMOVE = "remove"  # expire the open link
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"

@@ -33,6 +33,7 @@ class PaymentLink(BaseModel):
     invoice = peewee.ForeignKeyField(Invoice, backref="payment_links", on_delete="CASCADE")
     message = peewee.ForeignKeyField(OutboxMessage, null=True, backref="+", on_delete="SET NULL")
     session_id = peewee.CharField(max_length=255, unique=True)
+    account = peewee.CharField(max_length=64, default="")  # the connected account it lives on
     url = peewee.TextField()
     amount_cents = peewee.BigIntegerField()
     currency = peewee.CharField(max_length=3)
@@ -40,6 +41,8 @@ class PaymentLink(BaseModel):
     status = peewee.CharField(
         max_length=8,
         default=PaymentLinkStatus.OPEN.value,
+        index=True,
         constraints=[one_of("status", PaymentLinkStatus)],
     )
+    completed_at = UTCDateTimeField(null=True)  # paid by a delayed method: open until it clears
     created_at = UTCDateTimeField(default=utcnow)

@@ -64,6 +64,11 @@ class OutboxMessage(BaseModel):
     pin_hash = peewee.CharField(max_length=128, null=True)  # an institution PIN's keyed hash, never the PIN
     published_at = UTCDateTimeField(null=True)  # the document is on the portal
     pin_sent_at = UTCDateTimeField(null=True)  # the PIN's SMS was accepted
+    # a payment-link task queued from the invoice ('create' a new link, 'remove' it): no email
+    link_action = peewee.CharField(
+        max_length=8, null=True, constraints=[peewee.Check("link_action IN ('create', 'remove')")]
+    )
+    stripe_request = peewee.TextField(null=True)  # the Checkout Session request planned, as JSON
     status = peewee.CharField(
         max_length=10, default=OutboxStatus.PENDING.value, constraints=[one_of("status", OutboxStatus)]
     )
@@ -79,6 +84,11 @@ class OutboxMessage(BaseModel):
 
     class Meta:
         indexes = ((("status", "next_attempt_at"), False),)
+
+    @property
+    def sends_email(self) -> bool:
+        """False for a payment-link task, whose Stripe step is the whole job."""
+        return self.link_action is None
 
 
 class Transmission(BaseModel):

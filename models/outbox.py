@@ -145,7 +145,9 @@ def enqueue_invoice_email(
     plain email without the PDF (a reminder), which needs no consent.
 
     With a ``template`` the agent writes the subject and body from it (automatic emails,
-    reminders, ``kind``); ``payment_link`` asks the agent for a Stripe payment link.
+    reminders, ``kind``). ``payment_link`` adds a "Pay invoice" button (refused where no link can
+    be offered; whether a Stripe key is configured is the caller's check:
+    ``payment_links.stripe_key_configured``).
     """
     now = now or utcnow()
     with db.atomic():
@@ -153,6 +155,10 @@ def enqueue_invoice_email(
         if current is None:
             raise SendRefused(N_("no invoice {invoice}"), invoice=describe(invoice))
         check_sendable(current)
+        if payment_link:
+            from models.payment_links import check_link_offered
+
+            check_link_offered(current)
         patient = current.patient
         country = str(current.billing_company.clinic.country)
         checks: dict[str, Callable[[], object]] = {
@@ -263,6 +269,7 @@ def resend(item: OutboxMessage | Transmission, *, staff: Staff | None = None) ->
             pin_mode=original.pin_mode,
             link_token=new_token() if original.pin_mode == PinMode.SMS else None,  # a new link
             payment_link=original.payment_link,
+            link_action=original.link_action,  # a payment-link task is asked again, still without email
             attach_pdf=original.attach_pdf,
             personal_message=original.personal_message,  # already dropped if it was sent
             created_by=staff if staff is not None else fk_id(original, "created_by"),
@@ -413,6 +420,11 @@ def lease_owners() -> list[str]:
 # Outcomes ---------------------------------------------------------------------------------------
 
 
+def holds(message: OutboxMessage, agent_id: str) -> peewee.Expression:
+    """The condition "``agent_id`` still holds ``message``": every outcome write is guarded by it."""
+    return _held(message, agent_id)
+
+
 def _held(message: OutboxMessage, agent_id: str) -> peewee.Expression:
     return (
         (OutboxMessage.id == message.id)
@@ -455,6 +467,20 @@ def mark_sent(message: OutboxMessage, agent_id: str, reply: Reply, now: datetime
             lease_expires_at=None,
             last_error=None,
         ).where(_held(message, agent_id)).execute()
+
+
+def mark_done(message: OutboxMessage, agent_id: str, now: datetime | None = None) -> None:
+    """A task without email (a payment-link task) whose steps all succeeded: its steps' transmissions
+    already say what was done, so none is added."""
+    now = now or utcnow()
+    OutboxMessage.update(
+        status=OutboxStatus.SENT.value,
+        sent_at=now,
+        stripe_request=None,
+        lease_owner=None,
+        lease_expires_at=None,
+        last_error=None,
+    ).where(_held(message, agent_id)).execute()
 
 
 def mark_deferred(

@@ -25,6 +25,7 @@ from models.links import DownloadLink, PaymentLink
 from models.messaging import Notification, OutboxMessage, ScheduledMessage, Template, Transmission
 from models.migrations import MIGRATIONS, latest_version
 from models.patient import Patient
+from models.stripe_events import StripeEvent
 from models.sync_cursor import SyncCursor
 from models.system_templates import add_missing
 
@@ -55,6 +56,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     PaymentLink,
     AgentHeartbeat,
     SyncCursor,
+    StripeEvent,
 )
 
 LATEST_VERSION = latest_version()

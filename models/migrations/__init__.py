@@ -26,6 +26,7 @@ from models.migrations import (  # noqa: E402
     v0003_agent_heartbeat,
     v0004_history_indexes,
     v0005_secure_delivery,
+    v0006_stripe_payments,
     v0007_templates,
 )
 
@@ -38,7 +39,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "secure delivery: clinic contact, link days, PIN mode; outbox steps; sync cursors",
         v0005_secure_delivery.apply,
     ),
-    # 6 is the Stripe branch's; versions need not be contiguous, only increasing.
+    Migration(
+        6,
+        "Stripe payments: applied events, link account and completion, link tasks, agent channels",
+        v0006_stripe_payments.apply,
+    ),
     Migration(7, "shipped templates; scheduled messages by time", v0007_templates.apply),
 )
 

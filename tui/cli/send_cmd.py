@@ -41,6 +41,11 @@ def register_send(actions: argparse._SubParsersAction, tr: Translator) -> None:
         metavar="E164",
         help=tr.gettext(N_("SMS mode: the cell phone for the PIN (else the billed-to person's)")),
     )
+    send.add_argument(
+        "--payment-link",
+        action="store_true",
+        help=tr.gettext(N_('add a Stripe payment link for the balance (a "Pay invoice" button)')),
+    )
     send.set_defaults(handler=run_send)
 
 
@@ -53,6 +58,14 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
     staff = require_role(ctx, "billing")
     invoice = find_invoice(args.number)
     mode = args.pin_mode or default_pin_mode(invoice)
+    if args.payment_link:
+        from models.payment_links import check_link_offered, stripe_key_configured
+
+        check_link_offered(
+            invoice,
+            key_configured=stripe_key_configured(ctx.config),
+            key_variable=ctx.config.stripe.api_key_env,
+        )
     try:
         message = enqueue_invoice_email(
             invoice,
@@ -63,6 +76,7 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
             pin_mode=mode,
             pin=args.pin,
             phone=args.phone,
+            payment_link=args.payment_link,
         )
     except FieldErrors as exc:  # every refused option, one line each
         for error in exc.errors:

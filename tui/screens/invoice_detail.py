@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 from locales import N_
 from locales.formatting import format_date, format_datetime
 from models.base import utcnow
-from models.enums import InvoiceStatus, Role
+from models.enums import InvoiceStatus, LinkAction, Role
 from models.invoice_editing import bill_draft, pay, void_invoice
 from models.invoice_view import InvoiceView, TransmissionView, invoice_view, transmissions_of
 from models.invoicing import clinic_today
@@ -32,6 +32,7 @@ from tui.dialogs.void import VoidDialog
 from tui.messages import DataChanged
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
+from tui.widgets.invoice_payment_link import PaymentLinkPanel
 from tui.widgets.invoice_totals import InvoiceTotals
 from tui.widgets.invoice_transmissions import InvoiceTransmissions
 from tui.widgets.link_state import LinkStateLine
@@ -41,7 +42,7 @@ from tui.workers import DB_ERRORS, database_thread, error_text
 # Which action each status allows; the footer hides the others.
 STATUS_ACTIONS: dict[str, frozenset[str]] = {
     InvoiceStatus.DRAFT: frozenset({"edit", "bill"}),
-    InvoiceStatus.BILLED: frozenset({"payment", "void", "send"}),
+    InvoiceStatus.BILLED: frozenset({"payment", "void", "send", "new_link", "remove_link"}),
     InvoiceStatus.PAID: frozenset({"send"}),
     InvoiceStatus.VOID: frozenset(),
 }
@@ -59,6 +60,8 @@ class InvoiceDetailScreen(Screen[None]):
         Binding("e", "edit", N_("Edit draft")),
         Binding("b", "bill", N_("Bill")),
         Binding("s", "send", N_("Send by email")),
+        Binding("l", "new_link", N_("New link")),
+        Binding("x", "remove_link", N_("Remove link")),
         Binding("escape", "leave", N_("Back")),
     ]
 
@@ -90,6 +93,8 @@ class InvoiceDetailScreen(Screen[None]):
             yield Label("", id="payments-title", classes="section")
             yield DataTable(id="detail-payments", cursor_type="none")
             yield Static("", id="no-payments", classes="empty")
+            yield Label("", id="link-title", classes="section")
+            yield PaymentLinkPanel(self.session, self.invoice_id)
             yield Label("", id="transmissions-title", classes="section")
             yield LinkStateLine(
                 self.session,
@@ -119,6 +124,7 @@ class InvoiceDetailScreen(Screen[None]):
         translate_bindings(self, tr)
         self.query_one("#lines-title", Label).update(tr.gettext(N_("Lines")))
         self.query_one("#payments-title", Label).update(tr.gettext(N_("Payments")))
+        self.query_one("#link-title", Label).update(tr.gettext(N_("Payment link")))
         self.query_one("#transmissions-title", Label).update(tr.gettext(N_("Transmissions")))
         self.query_one("#no-payments", Static).update(tr.gettext(N_("No payment yet")))
         self.query_one("#no-transmissions", Static).update(tr.gettext(N_("Nothing sent yet")))
@@ -257,8 +263,12 @@ class InvoiceDetailScreen(Screen[None]):
     # Actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("payment", "void", "edit", "bill", "send"):
-            return self.view is not None and action in STATUS_ACTIONS[self.view.status]
+        if action in ("payment", "void", "edit", "bill", "send", "new_link", "remove_link"):
+            allowed = self.view is not None and action in STATUS_ACTIONS[self.view.status]
+            if action == "remove_link":  # only while a link is open
+                panel = self.query_one(PaymentLinkPanel).panel
+                return allowed and panel is not None and panel.open
+            return allowed
         return True
 
     def _allowed(self, role: Role = Role.BILLING) -> bool:
@@ -380,6 +390,21 @@ class InvoiceDetailScreen(Screen[None]):
     def request_send(self) -> None:
         """Ask for the send dialog; override, or handle ``SendRequested`` on the app."""
         self.post_message(self.SendRequested(self.invoice_id))
+
+    def on_payment_link_panel_changed(self) -> None:
+        """The agent made, closed or was paid through a link: the payments and balance may follow."""
+        self.refresh_bindings()
+        if self.view is not None and not self.busy:
+            self.reload()
+
+    def action_new_link(self) -> None:
+        """A new payment link (the open one expired first), made by the agent when online."""
+        if self._allowed():
+            self.query_one(PaymentLinkPanel).request(LinkAction.CREATE)
+
+    def action_remove_link(self) -> None:
+        if self._allowed():
+            self.query_one(PaymentLinkPanel).request(LinkAction.REMOVE)
 
     def action_leave(self) -> None:
         self.dismiss(None)

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 from locales import N_
 from models.enums import Role
 from tui.messages import NewInvoice
+from tui.notice_watcher import NoticeWatcher
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.status_bar import StatusBar
@@ -25,7 +26,7 @@ TAB_TITLES = {"patients": N_("Patients"), "history": N_("History"), "settings": 
 
 class MainScreen(Screen[None]):
     """Where the day is spent; F2/F3/F4 switch tabs, F5 shows what was sent, F6 what is scheduled,
-    F7 the email templates; Ctrl+N starts an invoice."""
+    F7 the email templates, F9 the notifications; Ctrl+N starts an invoice."""
 
     CSS_PATH: ClassVar[list[str | PurePath]] = ["main.tcss", "patients.tcss", "history.tcss", "settings.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -35,6 +36,7 @@ class MainScreen(Screen[None]):
         Binding("f5", "transmissions", N_("Transmissions")),
         Binding("f6", "communications", N_("Communications")),
         Binding("f7", "templates", N_("Templates")),
+        Binding("f9", "notifications", N_("Notifications")),
         Binding("ctrl+n", "new_invoice", N_("New invoice")),
     ]
 
@@ -64,6 +66,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.apply_texts()
+        NoticeWatcher(self.app, self.session).start()  # toasts for new notifications, on every screen
 
     def apply_texts(self) -> None:
         tr = self.session.tr
@@ -105,6 +108,14 @@ class MainScreen(Screen[None]):
         from tui.screens.templates import TemplatesScreen
 
         self.app.push_screen(TemplatesScreen(self.session))
+
+    def action_notifications(self) -> None:
+        from tui.screens.notifications import NotificationsScreen
+
+        self.app.push_screen(NotificationsScreen(self.session), self._notifications_closed)
+
+    def _notifications_closed(self, _: None) -> None:
+        self.query_one(StatusBar).reload()  # the unread count, at once
 
     @on(TabbedContent.TabActivated)
     def focus_active_view(self, event: TabbedContent.TabActivated) -> None:

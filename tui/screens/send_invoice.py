@@ -49,6 +49,7 @@ class SendDraft:
     patient_email: str | None  # None when the invoice is billed to a third party
     messages: dict[tuple[str, bool], str]  # the default personal message per language, attached or not
     pin: PinPrefill
+    link_refusal: str | None = None  # why no payment link can be added (None: it can)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
             yield FormField(
                 N_("Message"), TextArea(id="send-message", compact=True), self.session, field="message"
             )
+            yield Checkbox(tr.gettext(N_("Add a payment link")), id="send-link", compact=True)
+            yield Static("", id="send-link-note", classes="hint", markup=False)
             with Horizontal(id="send-buttons"):
                 yield Button(tr.gettext(N_("Send")), variant="primary", id="send-go", compact=True)
                 yield Button(tr.gettext(N_("Cancel")), id="send-cancel", compact=True)
@@ -111,13 +114,19 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
     def load(self) -> None:
         from models.invoicing import find_invoice
         from models.outbox import check_sendable, default_personal_message
+        from models.payment_links import link_refusal, stripe_key_configured
         from models.pin_modes import attachment_allowed, institution_pin, prefilled_phone
 
-        tr = self.session.tr
+        tr, config = self.session.tr, self.session.config
         try:
             with database_thread():
                 invoice = find_invoice(f"#{self.invoice_id}")
                 check_sendable(invoice)
+                refusal = link_refusal(
+                    invoice,
+                    key_configured=stripe_key_configured(config),
+                    key_variable=config.stripe.api_key_env,
+                )
                 patient = invoice.patient
                 clinic = invoice.billing_company.clinic
                 draft = SendDraft(
@@ -143,6 +152,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
                         attachment_allowed=attachment_allowed(invoice),
                         patient_name=patient.full_name,
                     ),
+                    link_refusal=refusal.render(tr) if refusal is not None else None,
                 )
         except Exception as exc:  # a refusal or a database error becomes a notification
             self.app.call_from_thread(self._refuse, error_text(exc, tr))
@@ -170,9 +180,19 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
         )
         self.query_one(PinModePicker).fill(draft.pin)
         self.query_one("#send-message", TextArea).text = self._default_message()
+        self._offer_link(draft.link_refusal)
         self.query_one("#send-box").loading = False
         self._offer_save()
         email.focus()
+
+    def _offer_link(self, refusal: str | None) -> None:
+        """The payment link is offered where it can be made; otherwise shown disabled with the reason."""
+        self.query_one("#send-link", Checkbox).disabled = refusal is not None
+        tr = self.session.tr
+        note = refusal or tr.gettext(
+            N_('A "Pay invoice" button for the balance, by Stripe; it works 24 hours.')
+        )
+        self.query_one("#send-link-note", Static).update(note)
 
     def _offer_save(self) -> None:
         """Saving on the patient is offered when the patient is the recipient and the address differs."""
@@ -219,6 +239,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
         language = self.query_one("#send-language", Select).value
         save = self.query_one("#send-save", Checkbox)
         choice = picker.choice
+        link = self.query_one("#send-link", Checkbox)
         self.queue(
             email=self.query_one("#send-email", Input).value,
             language=language if isinstance(language, str) else "fr",
@@ -227,6 +248,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
             pin_mode=choice.mode,
             pin=choice.pin,
             phone=choice.phone,
+            payment_link=bool(link.value and not link.disabled),
         )
 
     @work(thread=True, exclusive=True, group="send-queue")
@@ -240,6 +262,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
         pin_mode: PinMode,
         pin: str | None,
         phone: str | None,
+        payment_link: bool = False,
     ) -> None:
         from models.invoicing import find_invoice
         from models.outbox import enqueue_invoice_email
@@ -259,6 +282,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
                     pin_mode=pin_mode,
                     pin=pin,
                     phone=phone,
+                    payment_link=payment_link,
                 )
                 handover = _handover(invoice, queued, pin or "") if pin is not None else None
         except ValidationError as exc:

@@ -1,4 +1,5 @@
-"""The status bar: the agent's state, the outbox's pending and failed counts, the last sync.
+"""The status bar: unread notifications, the agent's state, the outbox's pending and failed counts,
+the last sync (dropped when the line would not fit).
 
 Read from the database every ``interval`` seconds in a thread worker; the clock is
 injectable so tests and snapshots show a fixed time.
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual import work
 from textual.widgets import Static
 
@@ -48,6 +51,7 @@ class StatusBar(Static):
         self.clock = clock
         self.interval = interval
         self.summary: AgentSummary | None = None
+        self.unread = 0
         self.loaded = False  # a first summary was read (tests wait for it)
 
     def on_mount(self) -> None:
@@ -57,38 +61,51 @@ class StatusBar(Static):
     @work(thread=True, exclusive=True, group="status-bar")
     def reload(self) -> None:
         from models.agent_state import agent_summary
+        from models.notification_center import unread_count
 
+        unread = self.unread
         try:
             with database_thread():
                 summary = agent_summary(self.clock())
+                unread = unread_count(self.session.staff.id)
         except DB_ERRORS:
             summary = None  # the bar says it cannot tell; the next read may succeed
-        self.app.call_from_thread(self.show, summary)
+        self.app.call_from_thread(self.show, summary, unread)
 
-    def show(self, summary: AgentSummary | None) -> None:
+    def show(self, summary: AgentSummary | None, unread: int = 0) -> None:
         self.summary = summary
+        self.unread = unread
         self.loaded = True
         self.apply_texts()
+
+    def on_resize(self) -> None:
+        if self.loaded:
+            self.apply_texts()
 
     def apply_texts(self) -> None:
         tr = self.session.tr
         summary = self.summary
+        badge = Text()
+        if self.unread:
+            badge.append(tr.nformat("{n} notice (F9)", "{n} notices (F9)", self.unread), style="bold reverse")
+            badge.append(" · ")
         if summary is None:
-            self.update(tr.gettext(N_("Agent: status unknown")) if self.loaded else "")
+            self.update(badge + Text(tr.gettext(N_("Agent: status unknown"))) if self.loaded else "")
             return
         if summary.last_sync_at is None:
             synced = tr.gettext(N_("never"))
         else:
             synced = self._sync_time(summary.last_sync_at)
-        self.update(
-            tr.format(
-                N_("Agent: {state} · to send: {pending} · failed: {failed} · last sync: {synced}"),
-                state=AGENT_STATE[summary.state],
-                pending=summary.pending,
-                failed=summary.failed,
-                synced=synced,
-            )
+        counts = {"state": AGENT_STATE[summary.state], "pending": summary.pending, "failed": summary.failed}
+        line = tr.format(
+            N_("Agent: {state} · to send: {pending} · failed: {failed} · last sync: {synced}"),
+            synced=synced,
+            **counts,
         )
+        room = self.size.width - 2  # the padding
+        if room > 0 and badge.cell_len + cell_len(line) > room:
+            line = tr.format(N_("Agent: {state} · to send: {pending} · failed: {failed}"), **counts)
+        self.update(badge + Text(line))
         self.set_class(summary.failed > 0, "-failed")
         self.set_class(summary.state != AgentState.ONLINE and summary.failed == 0, "-stopped")
 

@@ -1,0 +1,128 @@
+"""The Stripe calls Facteur makes, each on a billing company's connected account (the
+``Stripe-Account`` header): create and expire a Checkout Session, list sessions and events.
+
+The real ``stripe`` library, asynchronous over httpx; it never retries by itself (the
+outbox and the pull decide), and every error comes out as an ``agent.errors`` class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import stripe
+
+from agent.errors import OfflineError
+from agent.stripe.errors import classify
+from locales import N_
+
+T = TypeVar("T")
+PAGE = 100
+STRIPE_API = "https://api.stripe.com"
+
+
+class StripeApi:
+    """One platform key; the account is given per call."""
+
+    def __init__(self, api_key: str, *, api_base: str = "", timeout: float = 30.0) -> None:
+        self.api_key = api_key
+        self.api_base = (api_base or STRIPE_API).rstrip("/")
+        self.timeout = timeout
+        self._client: stripe.StripeClient | None = None
+        self._http: stripe.HTTPXClient | None = None
+
+    def _stripe(self) -> stripe.StripeClient:
+        if self._client is None:
+            self._http = stripe.HTTPXClient(timeout=self.timeout)
+            self._client = stripe.StripeClient(
+                self.api_key,
+                base_addresses={"api": self.api_base},
+                http_client=self._http,
+                max_network_retries=0,
+            )
+        return self._client
+
+    async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await request()
+        except stripe.StripeError as exc:
+            raise classify(exc) from exc
+
+    async def create_session(
+        self, account: str, params: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        sessions = self._stripe().v1.checkout.sessions
+        options: Any = {"stripe_account": account, "idempotency_key": idempotency_key}
+        session = await self._call(lambda: sessions.create_async(params, options))  # type: ignore[arg-type]
+        return session.to_dict()
+
+    async def expire_session(self, account: str, session_id: str) -> dict[str, Any]:
+        sessions = self._stripe().v1.checkout.sessions
+        session = await self._call(
+            lambda: sessions.expire_async(session_id, options={"stripe_account": account})
+        )
+        return session.to_dict()
+
+    async def retrieve_session(self, account: str, session_id: str) -> dict[str, Any]:
+        sessions = self._stripe().v1.checkout.sessions
+        session = await self._call(
+            lambda: sessions.retrieve_async(session_id, options={"stripe_account": account})
+        )
+        return session.to_dict()
+
+    async def list_sessions(self, account: str, created_gte: int) -> list[dict[str, Any]]:
+        """Every session made since ``created_gte`` (epoch seconds), newest first."""
+        sessions = self._stripe().v1.checkout.sessions
+        return await self._pages(
+            lambda params: sessions.list_async(params, options={"stripe_account": account}),  # type: ignore[arg-type]
+            {"created": {"gte": created_gte}},
+        )
+
+    async def list_events(self, account: str, created_gte: int, types: Sequence[str]) -> list[dict[str, Any]]:
+        """The events of ``types`` since ``created_gte``, newest first (Stripe keeps 30 days)."""
+        events = self._stripe().v1.events
+        return await self._pages(
+            lambda params: events.list_async(params, options={"stripe_account": account}),  # type: ignore[arg-type]
+            {"created": {"gte": created_gte}, "types": list(types)},
+        )
+
+    async def _pages(
+        self, fetch: Callable[[dict[str, Any]], Awaitable[Any]], params: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Follow ``has_more`` with ``starting_after``, by hand: each page on the same account."""
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            page_params = {**params, "limit": PAGE}
+            if cursor is not None:
+                page_params["starting_after"] = cursor
+            page = await self._call(lambda page_params=page_params: fetch(page_params))  # type: ignore[misc]
+            data = [item.to_dict() for item in page.data]
+            items.extend(data)
+            if not page.has_more or not data:
+                return items
+            cursor = str(data[-1]["id"])
+
+    async def probe(self) -> None:
+        """Raise ``OfflineError`` unless Stripe's address takes a connection now."""
+        parts = urlsplit(self.api_base)
+        host = parts.hostname or "api.stripe.com"
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, port), timeout=min(self.timeout, 10)
+            )
+        except (OSError, TimeoutError) as exc:
+            reason = str(exc) or type(exc).__name__
+            raise OfflineError(N_("cannot reach Stripe: {reason}"), reason=reason, reply=reason) from exc
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close_async()
+        self._client = self._http = None

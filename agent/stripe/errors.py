@@ -1,0 +1,54 @@
+"""Stripe's errors sorted like the other channels': the agent's retry decision reads the class.
+
+- no connection at all (refused, unreachable, connect timeout): offline, no attempt spent;
+- the connection broke after the request left: the outcome is unknown, retried with the same
+  idempotency key (Stripe answers it with the first result);
+- 409 (a request with the same key still in flight), 429, 5xx: retried with backoff;
+- any other 4xx: failed at once, Stripe's reason shown.
+"""
+
+from __future__ import annotations
+
+import httpx
+import stripe
+
+from agent.errors import DeferredError, OfflineError, RejectedError, UnknownOutcomeError
+from locales import N_
+from models.errors import DeliveryError
+
+_NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)
+
+
+def classify(exc: stripe.StripeError) -> DeliveryError:
+    """The ``agent.errors`` class for a Stripe error, carrying its HTTP status and Stripe's message."""
+    if isinstance(exc, stripe.APIConnectionError):
+        cause = exc.__cause__
+        reason = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
+        if isinstance(cause, _NOTHING_SENT):
+            return OfflineError(N_("cannot reach Stripe: {reason}"), reason=reason, reply=reason)
+        return UnknownOutcomeError(
+            N_("the connection to Stripe broke: {reason}"), reason=reason, reply=f"connection broke: {reason}"
+        )
+    status = exc.http_status
+    text = exc.user_message or str(exc) or type(exc).__name__
+    if status is None or status in (409, 429) or status >= 500:
+        return DeferredError(
+            N_("Stripe is busy ({status}): {reason}"),
+            code=status,
+            status=status or "-",
+            reason=text,
+            reply=text,
+        )
+    return RejectedError(
+        N_("Stripe refused the request ({status}): {reason}"),
+        code=status,
+        status=status,
+        reason=text,
+        reply=text,
+    )
+
+
+def is_idempotency_mismatch(exc: BaseException) -> bool:
+    """Stripe refused a key reused with other parameters (the key's first request was another)."""
+    cause = exc.__cause__
+    return isinstance(cause, stripe.IdempotencyError)

@@ -1,0 +1,189 @@
+"""``PaymentLinkStep``: the Checkout Session an email's "Pay invoice" button opens, and the
+link tasks staff queue from the invoice (a new link, or none).
+
+The session asks for the invoice's whole balance, in its billing company's currency, on
+its connected account; it lives 24 hours (less a margin for clock skew: Stripe takes 30 min
+to 24 h) and carries nothing but "Invoice <number>" (in the recipient's language) and the
+number in its metadata: no line, code or provider. Before the request leaves, it is stored
+on the outbox row with its idempotency key (derived from the row); a retry after a crash
+sends the same bytes with the same key, and Stripe answers with the same session. Older
+open links of the invoice are expired first: a patient never holds two ways to pay one
+balance.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from agent.errors import RejectedError
+from agent.steps import DbRunner, Delivery
+from agent.stripe.api import StripeApi
+from agent.stripe.errors import is_idempotency_mismatch
+from agent.stripe.links import expire_link
+from locales import N_, translator
+from models import link_sessions
+from models.base import utcnow
+from models.enums import Channel, LinkAction, PaymentLinkStatus
+from models.link_sessions import (
+    FRESH_ENOUGH,
+    CreatedSession,
+    LinkJob,
+    LinkRecord,
+    RequestPlan,
+    link_expiry,
+    plan_still_usable,
+    request_key,
+)
+from models.messaging import OutboxMessage
+from models.payment_links import NO_ACCOUNT
+from models.reconcile import stripe_time
+
+ATTEMPTS = 3  # a replayed session that is stale, or a key Stripe refuses, moves to a new request
+
+
+class LeaseLost(RuntimeError):
+    """Another agent took the message back meanwhile: stop without writing anything."""
+
+
+class PaymentLinkStep:
+    """The ``DeliveryStep`` on channel ``stripe``; see the module's docstring."""
+
+    channel = Channel.STRIPE
+
+    def __init__(self, api: StripeApi, success_url: str) -> None:
+        self.api = api
+        self.success_url = success_url
+
+    def wanted(self, message: OutboxMessage) -> bool:
+        return bool(message.payment_link) or message.link_action is not None
+
+    async def probe(self) -> None:
+        await self.api.probe()
+
+    async def close(self) -> None:
+        await self.api.close()
+
+    async def run(self, delivery: Delivery, db: DbRunner) -> None:
+        message = delivery.message
+        job = await db(link_sessions.link_job, message.id)
+        if job.action is LinkAction.REMOVE:
+            for old in (*job.others, *([job.own_link] if job.own_link else [])):
+                await expire_link(
+                    self.api, db, old, PaymentLinkStatus.REMOVED, message_id=message.id, detail="removed"
+                )
+            return
+        if not job.payable:
+            return  # paid or voided meanwhile: nothing to pay, no button (the pull closes old links)
+        if not job.account:
+            raise RejectedError(NO_ACCOUNT, company=job.company)
+        link: LinkRecord | None = await self._usable_own_link(job, message, db)
+        if link is None:
+            for other in job.others:
+                if not await expire_link(
+                    self.api, db, other, PaymentLinkStatus.EXPIRED, message_id=message.id, detail="replaced"
+                ):
+                    return  # someone is paying that link right now: offer nothing new meanwhile
+            link = await self._create(job, delivery, db)
+            if link is None:
+                return
+        delivery.payment_url = link.url
+        delivery.payment_expires_at = link.expires_at
+
+    async def _usable_own_link(self, job: LinkJob, message: OutboxMessage, db: DbRunner) -> LinkRecord | None:
+        """The link an earlier attempt of this message made, if it still asks the right amount long enough."""
+        link = job.own_link
+        if link is None:
+            return None
+        if link.amount_cents == job.balance_cents and link.expires_at - utcnow() >= FRESH_ENOUGH:
+            return link
+        await expire_link(
+            self.api, db, link, PaymentLinkStatus.EXPIRED, message_id=message.id, detail="stale"
+        )
+        return None
+
+    async def _create(self, job: LinkJob, delivery: Delivery, db: DbRunner) -> LinkRecord | None:
+        """A new session for the balance; None when a replayed one shows a payment under way."""
+        message, agent_id = delivery.message, delivery.agent_id
+        plan, made, spent = job.plan, job.links_made, False
+        for _ in range(ATTEMPTS):
+            now = utcnow()
+            if (
+                plan is None
+                or spent
+                or not plan_still_usable(plan, now)
+                or plan.amount_cents != job.balance_cents
+            ):
+                generation = max(plan.generation + 1 if plan else 1, made + 1)
+                plan = RequestPlan(request_key(message, generation), generation, self.params(job, now))
+                if not await db(link_sessions.save_plan, message, agent_id, plan):
+                    raise LeaseLost(message.id)
+                spent = False
+            try:
+                session = await self.api.create_session(job.account, plan.params, plan.key)
+            except RejectedError as exc:
+                if not is_idempotency_mismatch(exc):
+                    raise
+                spent = True  # that key went to other parameters before: take the next one
+                continue
+            record = await db(
+                link_sessions.record_link,
+                message,
+                agent_id,
+                job.invoice_id,
+                job.account,
+                self._facts(session, plan, job),
+            )
+            if record is None:
+                raise LeaseLost(message.id)
+            made, spent = made + 1, True
+            status = session.get("status")
+            if status == "complete":  # replayed, and someone paid it meanwhile
+                await db(link_sessions.mark_completed, record.id, utcnow())
+                return None
+            if status == "open":
+                if record.amount_cents == job.balance_cents and record.expires_at - utcnow() >= FRESH_ENOUGH:
+                    return record
+                # Stripe replayed a session from before a long outage: close it, ask anew
+                if not await expire_link(
+                    self.api, db, record, PaymentLinkStatus.EXPIRED, message_id=message.id, detail="stale"
+                ):
+                    return None
+            else:
+                await db(
+                    link_sessions.close_link, record.id, PaymentLinkStatus.EXPIRED, message_id=message.id
+                )
+        raise RejectedError(
+            N_("Stripe did not give a usable payment link for invoice {invoice}"), invoice=job.number
+        )
+
+    @staticmethod
+    def _facts(session: dict[str, Any], plan: RequestPlan, job: LinkJob) -> CreatedSession:
+        return CreatedSession(
+            session_id=str(session["id"]),
+            url=str(session.get("url") or ""),
+            amount_cents=int(session.get("amount_total") or plan.amount_cents),
+            currency=str(session.get("currency") or job.currency),
+            expires_at=stripe_time(session["expires_at"]),
+        )
+
+    def params(self, job: LinkJob, now: datetime) -> dict[str, Any]:
+        """The whole request: the balance as one line "Invoice <number>", the number as metadata."""
+        tr = translator(job.language)
+        return {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": job.currency.lower(),
+                        "unit_amount": job.balance_cents,
+                        "product_data": {"name": tr.format(N_("Invoice {number}"), number=job.number)},
+                    },
+                    "quantity": 1,
+                }
+            ],
+            "metadata": {"invoice": job.number},
+            "expires_at": int(link_expiry(now).timestamp()),
+            "locale": tr.language,
+            "success_url": self.success_url,
+        }

@@ -1,0 +1,26 @@
+"""The Stripe parts of the agent, from ``[stripe]``: none until a key is in the environment."""
+
+from __future__ import annotations
+
+from agent.steps import DeliveryStep, SyncJob
+from agent.stripe.api import StripeApi
+from agent.stripe.link_step import PaymentLinkStep
+from agent.stripe.sync import StripeSync
+from models.config import Config
+
+
+def success_url(config: Config) -> str:
+    """Where Checkout sends the patient once paid: ``[stripe] success_url``, else the portal's ``/paid``."""
+    return config.stripe.success_url or f"{config.portal.url.rstrip('/')}/paid"
+
+
+def stripe_parts(config: Config) -> tuple[list[DeliveryStep], list[SyncJob]]:
+    """The payment-link step and the payment pull, sharing one client; nothing without a key."""
+    settings = config.stripe
+    key = config.secret(settings.api_key_env)
+    if key is None:
+        return [], []
+    api = StripeApi(key, api_base=settings.api_base, timeout=settings.timeout)
+    step = PaymentLinkStep(api, success_url(config))
+    sync = StripeSync(api, settings.sync_seconds, log_language=config.clinic.language)
+    return [step], [sync]

@@ -1,0 +1,85 @@
+"""The fake's own pages: the checkout page a patient opens (``/pay/{id}``: a Pay button), and
+``/_fake/…`` to drive it by hand (``curl -X POST …/_fake/sessions/{id}/complete``)."""
+
+from __future__ import annotations
+
+import html
+import json
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.stripe_fake.server import FakeStripe
+
+
+def serve_page(
+    handler: BaseHTTPRequestHandler, fake: FakeStripe, method: str, path: str, params: dict[str, Any]
+) -> None:
+    parts = [p for p in path.split("/") if p]
+    if parts[0] == "pay" and len(parts) == 2 and parts[1] in fake.sessions:
+        session = fake.sessions[parts[1]]
+        if method == "POST" and session["status"] == "open":
+            fake.complete(session["id"], paid=params.get("method") != "bank")
+        _html(handler, _checkout_page(fake.sessions[parts[1]]))
+        return
+    if parts[:2] == ["_fake", "sessions"] and method == "GET" and len(parts) == 2:
+        _json(
+            handler,
+            200,
+            [{k: v for k, v in s.items() if not k.startswith("_")} for s in fake.sessions.values()],
+        )
+        return
+    if (
+        parts[:2] == ["_fake", "sessions"]
+        and len(parts) == 4
+        and method == "POST"
+        and parts[2] in fake.sessions
+    ):
+        action, session_id = parts[3], parts[2]
+        if action == "complete":
+            event = fake.complete(session_id, paid=params.get("delayed") != "1")
+        elif action == "succeed":
+            event = fake.async_result(session_id, succeeded=True)
+        elif action == "fail":
+            event = fake.async_result(session_id, succeeded=False)
+        elif action == "expire":
+            event = fake.expire(session_id)
+        else:
+            _json(handler, 404, {"error": "unknown action"})
+            return
+        _json(handler, 200, event)
+        return
+    _json(handler, 404, {"error": "not found"})
+
+
+def _checkout_page(session: dict[str, Any]) -> str:
+    amount = f"{session['amount_total'] / 100:.2f} {session['currency'].upper()}"
+    line = html.escape(str(session["_line_items"][0]["price_data"]["product_data"]["name"]))
+    if session["status"] != "open":
+        state = f"<p>Session {html.escape(session['status'])} ({html.escape(session['payment_status'])}).</p>"
+        return f"<!DOCTYPE html><html><body><h1>{line}</h1><p>{amount}</p>{state}</body></html>"
+    return (
+        f"<!DOCTYPE html><html><body><h1>{line}</h1><p>{amount}</p>"
+        '<form method="post"><button>Pay</button></form>'
+        '<form method="post"><input type="hidden" name="method" value="bank">'
+        "<button>Pay by bank debit</button></form>"
+        "</body></html>"
+    )
+
+
+def _html(handler: BaseHTTPRequestHandler, page: str) -> None:
+    data = page.encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html; charset=utf-8")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def _json(handler: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
+    data = json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
