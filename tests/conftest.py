@@ -137,4 +137,5 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str):  # 
         close_database()
         return CliResult(code, out.getvalue(), err.getvalue())
 
+    run.url = url  # type: ignore[attr-defined]  # for a test that opens the CLI's database itself
     return run

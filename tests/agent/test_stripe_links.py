@@ -182,7 +182,8 @@ async def test_transient_stripe_errors_retry_with_the_same_key(
 ) -> None:
     message = send_with_link(stripe_setup)
     fake_stripe.fail_next(failure, path="/v1/checkout/sessions")
-    await drain(tmp_path, smtp_server.port, fake_stripe)
+    # a backoff longer than the run: --once does not come back to it before it ends
+    await drain(tmp_path, smtp_server.port, fake_stripe, retry_base_seconds=60, retry_cap_seconds=60)
     waiting = reload(message)
     assert waiting.status == OutboxStatus.PENDING and waiting.attempts == 1
     (row,) = Transmission.select().where(Transmission.message == message.id)

@@ -4,7 +4,6 @@ otherwise; a link task shows in ``facteur outbox`` on the Stripe channel."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,17 +23,20 @@ def billed(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return next(i for i in invoices if i["billed_to_email"] and i["number"].startswith("CDP"))
 
 
-def set_account(tmp_path: Path, account: str | None) -> None:
-    with sqlite3.connect(tmp_path / "facteur.db") as connection:
-        connection.execute(
-            "UPDATE billing_company SET stripe_account_id = ? WHERE number_prefix = 'CDP'", (account,)
-        )
+def set_account(cli: Cli, account: str | None) -> None:
+    """What an admin does in Settings → Billing companies, on the database the CLI uses."""
+    from models.clinic import BillingCompany
+    from models.db import close_database, open_database
+
+    open_database(cli.url)  # type: ignore[attr-defined]
+    BillingCompany.update(stripe_account_id=account).where(BillingCompany.number_prefix == "CDP").execute()
+    close_database()
 
 
 def test_refused_without_a_key_then_without_an_account_then_queued(
     cli: Cli, billed: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    set_account(tmp_path, "acct_1ClinicParc01")
+    set_account(cli, "acct_1ClinicParc01")
     no_key = cli("invoice", "send", billed["number"], "--payment-link")
     assert no_key.code == 1
     assert no_key.err == (
@@ -42,12 +44,12 @@ def test_refused_without_a_key_then_without_an_account_then_queued(
         "(the STRIPE_API_KEY variable of the agent)\n"
     )
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_cli")
-    set_account(tmp_path, None)
+    set_account(cli, None)
     no_account = cli("invoice", "send", billed["number"], "--payment-link")
     assert no_account.code == 1 and "has no Stripe account" in no_account.err
     assert json.loads(cli("outbox", "--json").out) == []  # nothing queued by a refusal
 
-    set_account(tmp_path, "acct_1ClinicParc01")
+    set_account(cli, "acct_1ClinicParc01")
     queued = cli("invoice", "send", billed["number"], "--payment-link")
     assert queued.code == 0, queued.err
     (row,) = json.loads(cli("outbox", "--json").out)
@@ -57,7 +59,7 @@ def test_refused_without_a_key_then_without_an_account_then_queued(
 def test_a_paid_invoice_gets_no_link(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_cli")
     assert cli("db", "init", "--demo").code == 0
-    set_account(tmp_path, "acct_1ClinicParc01")
+    set_account(cli, "acct_1ClinicParc01")
     invoices = json.loads(cli("invoice", "list", "--status", "paid", "--json").out)
     paid = next(i for i in invoices if i["billed_to_email"] and i["number"].startswith("CDP"))
     result = cli("invoice", "send", paid["number"], "--payment-link")

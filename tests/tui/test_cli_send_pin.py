@@ -22,7 +22,7 @@ def numbers(cli: Cli) -> dict[str, str]:
     from models.patient import Patient
 
     assert cli("db", "init").code == 0
-    open_database("sqlite:///facteur.db")
+    open_database(cli.url)
     company = BillingCompany.create(
         clinic=1, name="Clinique du Parc inc.", currency="CAD", number_prefix="CDP"
     )
@@ -45,7 +45,7 @@ def sent(cli: Cli) -> dict[str, object]:
     from models.db import close_database, open_database
     from models.messaging import OutboxMessage
 
-    open_database("sqlite:///facteur.db")
+    open_database(cli.url)
     try:
         message = OutboxMessage.select().order_by(OutboxMessage.id.desc()).get()
         return dict(message.__data__)
