@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -140,8 +140,10 @@ def create_app(
     clock: Clock = system_clock,
     monotonic: Callable[[], float] = time.monotonic,
     sweep_seconds: float | None = SWEEP_SECONDS,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> ASGIApp:
-    """The portal, ready for uvicorn; ``sweep_seconds=None`` leaves the sweep to the caller."""
+    """The portal, ready for uvicorn; ``sweep_seconds=None`` leaves the sweep to the caller;
+    ``extra_routes``: the Stripe webhook where the clinic enables it."""
     portal = build_portal(options, clock, monotonic)
 
     @contextlib.asynccontextmanager
@@ -159,7 +161,9 @@ def create_app(
         Route("/l/{token}", pages.link_page, methods=["GET"]),
         Route("/l/{token}", pages.submit_pin, methods=["POST"]),
         Route("/l/{token}/documents/{slot:int}", pages.download, methods=["GET"]),
+        Route("/paid", pages.paid_page, methods=["GET"]),
         Route("/favicon.ico", _no_favicon, methods=["GET"]),
+        *extra_routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *api.ROUTES,
     ]

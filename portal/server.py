@@ -44,7 +44,14 @@ def serve(config: Config, listen: str) -> None:
     host, port = split_listen(listen)
     os.umask(0o077)  # everything the portal writes is for its owner only
     options = PortalOptions.from_config(config)
-    app = create_app(options)
+    from portal.stripe_webhook import stripe_webhook_routes
+
+    webhook = stripe_webhook_routes(config)
+    if webhook:  # a clinic with a public address: payments applied as Stripe reports them
+        from models.db import open_database
+
+        open_database(config.database.url, config.base_dir)
+    app = create_app(options, extra_routes=webhook)
     watcher = None
     if config.locales.watch:
         from locales.watch import CatalogWatcher
