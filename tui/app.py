@@ -15,7 +15,7 @@ from locales import N_, ReloadEvent, add_listener
 from models.base import utcnow
 from models.config import Config
 from models.enums import Role
-from tui.messages import DataChanged, InvoiceAction, NewInvoice, OpenInvoice
+from tui.messages import DataChanged, DataListener, InvoiceAction, NewInvoice, OpenInvoice
 from tui.session import RoleDenied, StaffSession
 from tui.texts import Localized, translate_bindings
 
@@ -103,6 +103,14 @@ class FacteurApp(App[int]):
             for node in screen.walk_children(with_self=True):
                 if isinstance(node, Localized):
                     node.apply_texts()
+
+    @on(DataChanged)
+    def data_changed(self, message: DataChanged) -> None:
+        """Something was saved: every list that shows it, on every screen, reads it again."""
+        for screen in self.screen_stack:
+            for node in screen.walk_children(with_self=True):
+                if isinstance(node, DataListener):
+                    node.data_changed(message)
 
     def deny(self, exc: RoleDenied) -> None:
         self.notify(exc.render(self.session.tr), severity="warning")
