@@ -29,6 +29,9 @@ from models.text import fold
 
 PAGE_SIZE = 50
 COUNT_CAP = 20_000  # a filter's matches are counted up to this: a covering index read, about 1 ms
+NAME_CAP = 5_000  # patients whose name starts with the text, counted up to this
+# Orders in which a number prefix is one stretch: numbers, ids and dates grow together.
+CLUSTERED = (HistorySort.NEWEST, HistorySort.NUMBER, HistorySort.DATE)
 # Above every character staff type: "abc" <= x < "abc" + HIGH is a prefix range an index can seek.
 HIGH = "\U0010ffff"
 
@@ -134,8 +137,14 @@ def _order(sort: HistorySort, descending: bool, seek: bool) -> list[peewee.Node]
     return [way(node) for node in keys[sort]]
 
 
-def _conditions(filters: HistoryFilter, sort: HistorySort, plan: PagePlan) -> list[peewee.Node]:
-    """Every active filter as SQL; only the one whose index reads the page may use its index."""
+def _conditions(
+    filters: HistoryFilter, sort: HistorySort, plan: PagePlan, *, joined: bool
+) -> list[peewee.Node]:
+    """Every active filter as SQL; only the one whose index reads the page may use its index.
+
+    ``joined``: the query joins each invoice's patient, so a name is checked on that row rather
+    than against the list of every patient whose name matches (20,000 ids for one letter).
+    """
     indexed = plan.lookup or _aligned(filters, sort, plan.text)
 
     def column(node: Any, kind: Lookup) -> Any:
@@ -150,8 +159,10 @@ def _conditions(filters: HistoryFilter, sort: HistorySort, plan: PagePlan) -> li
             parts.append((number >= text.prefix) & (number < text.prefix + HIGH))
         if text.numbers:
             parts.append(number.in_(list(text.numbers)))
-        if text.by_name and _aligned(filters, sort, text) is Lookup.TEXT:
-            # Names alone, sorted by patient: the joined patient's name range is the sort key's own.
+        numbered = text.by_prefix or bool(text.numbers)
+        if text.by_name and joined and not (indexed is Lookup.TEXT and numbered):
+            # Sorted by patient, names alone are a range of the sort key (``_aligned``); an index
+            # cannot serve a name range or a number range across two tables.
             name = column(Patient.search_name, Lookup.TEXT)
             parts.append((name >= text.name) & (name < text.name + HIGH))
         elif text.by_name:
@@ -187,7 +198,6 @@ def history_query(
     if plan is None:
         plan = PagePlan(text=TextMatch.of(filters.text))
     seek = plan.lookup is not None
-    conditions = _conditions(filters, sort, plan)
     rows = Invoice.select(
         Invoice.id,
         Invoice.number,
@@ -201,13 +211,13 @@ def history_query(
         Invoice.provider,
     ).join(Patient, on=Invoice.patient == Patient.id)
     if not seek:
-        for condition in conditions:
+        for condition in _conditions(filters, sort, plan, joined=True):
             rows = rows.where(condition)
         return rows.order_by(*_order(sort, descending, seek)).limit(limit).offset(offset)
     ids = Invoice.select(Invoice.id)
     if sort is HistorySort.PATIENT:
         ids = ids.join(Patient, on=Invoice.patient == Patient.id)
-    for condition in conditions:
+    for condition in _conditions(filters, sort, plan, joined=sort is HistorySort.PATIENT):
         ids = ids.where(condition)
     ids = ids.order_by(*_order(sort, descending, seek)).limit(limit).offset(offset)
     return rows.where(Invoice.id.in_(ids)).order_by(*_order(sort, descending, seek=False))
@@ -225,83 +235,100 @@ def numbers_ending_with(needle: str) -> list[str]:
 
 
 def plan_page(filters: HistoryFilter, sort: HistorySort, descending: bool, wanted: int) -> PagePlan:
-    """Count what each filter matches through its own index (up to ``COUNT_CAP``, about a millisecond
-    each) and choose how to read the first ``wanted`` rows (``models.history_plan``)."""
+    """Count what each filter matches through its own index (up to ``COUNT_CAP``: a millisecond or
+    two, all in one statement) and choose how to read the first ``wanted`` rows (``history_plan``)."""
     text = TextMatch.of(filters.text)
-    if text is None and filters.status is None and filters.since is None and filters.until is None:
+    dated = filters.since is not None or filters.until is not None
+    if text is None and filters.status is None and not dated:
         return PagePlan()
-    total = Invoice.select().count()
-    counts: dict[Lookup, int] = {}
+    if text is not None and text.numbers:
+        text = replace(text, numbers=_numbers_in_use(text.numbers))
+    counts = _counts(filters, text, sort, descending)
+    total = counts["total"]
+    matches: dict[Lookup, int] = {}
+    skips: dict[Lookup, int] = {}
     if text is not None:
-        text, counts[Lookup.TEXT] = _text_matches(text, total)
+        text = replace(text, by_prefix=counts["prefixed"] > 0, by_name=counts["named"] > 0)
+        numbered = counts["prefixed"] + len(text.numbers)
+        # A patient's invoices are counted as the average patient's: counting them is a join.
+        named = round(counts["named"] * total / max(1, counts["patients"]))
+        if counts["named"] >= NAME_CAP:
+            named = max(named, COUNT_CAP)  # at least that many: as capped as the other counts
+        matches[Lookup.TEXT] = numbered + named
+        if sort in CLUSTERED and text.by_prefix and not text.by_name:
+            # A number prefix is one stretch of numbers; where it starts is not counted: as if last.
+            skips[Lookup.TEXT] = total - min(numbered, COUNT_CAP)
     if filters.status is not None:
-        counts[Lookup.STATUS] = _count(
-            Invoice.select(Invoice.id).where(Invoice.status == filters.status.value)
-        )
-    if filters.since is not None or filters.until is not None:
-        dated = Invoice.select(Invoice.id)
-        if filters.since is not None:
-            dated = dated.where(Invoice.issue_date >= filters.since)
-        if filters.until is not None:
-            dated = dated.where(Invoice.issue_date <= filters.until)
-        counts[Lookup.DATES] = _count(dated)
+        matches[Lookup.STATUS] = counts["status"]
+    if dated:
+        matches[Lookup.DATES] = counts["dated"]
+        if sort in (HistorySort.NEWEST, HistorySort.NUMBER):
+            skips[Lookup.DATES] = counts.get("before", 0)
     aligned = _aligned(filters, sort, text)
-    skips = _skips(filters, sort, descending, text, text_count=counts.get(Lookup.TEXT, 0), total=total)
-    lookup = choose_lookup(Estimate(counts, total, COUNT_CAP, aligned, skips), wanted, sort)
+    if aligned is not None:
+        skips.pop(aligned, None)  # read through, not reached
+    lookup = choose_lookup(Estimate(matches, total, COUNT_CAP, aligned, skips), wanted, sort)
     return PagePlan(lookup, text)
 
 
-def _text_matches(text: TextMatch, total: int) -> tuple[TextMatch, int]:
-    """``text`` without the parts that match nothing, and about how many invoices it matches."""
-    prefix = (Invoice.number >= text.prefix) & (Invoice.number < text.prefix + HIGH)
-    prefixed = _count(Invoice.select(Invoice.id).where(prefix))
-    numbers: tuple[str, ...] = ()
-    if text.numbers:  # only those in use
-        existing = Invoice.select(Invoice.number).where(Invoice.number.in_(list(text.numbers))).tuples()
-        numbers = tuple(str(row[0]) for row in cast("list[tuple[str]]", list(existing)))
-    name = (Patient.search_name >= text.name) & (Patient.search_name < text.name + HIGH)
-    named = _count(Patient.select(Patient.id).where(name))
-    # A patient's invoices are counted as the average patient's: counting them is a join.
-    per_patient = total / max(1, Patient.select().count())
-    matched = replace(text, numbers=numbers, by_prefix=prefixed > 0, by_name=named > 0)
-    return matched, prefixed + len(numbers) + round(named * per_patient)
-
-
-def _skips(
-    filters: HistoryFilter,
-    sort: HistorySort,
-    descending: bool,
-    text: TextMatch | None,
-    *,
-    text_count: int,
-    total: int,
-) -> dict[Lookup, int]:
-    """Rows a walk of ``sort`` reads before the first match of a filter whose matches sit together in
-    that order: ids and numbers grow with the issue date, and a number prefix is one stretch of them."""
-    if sort not in (HistorySort.NEWEST, HistorySort.NUMBER, HistorySort.DATE):
-        return {}
-    skips: dict[Lookup, int] = {}
-    if sort is not HistorySort.DATE and (filters.since is not None or filters.until is not None):
+def _counts(
+    filters: HistoryFilter, text: TextMatch | None, sort: HistorySort, descending: bool
+) -> dict[str, int]:
+    """What ``plan_page`` weighs, read in one statement."""
+    counter = _Counter()
+    counter.ask_total("total", Invoice)
+    if text is not None:
+        prefix = (Invoice.number >= text.prefix) & (Invoice.number < text.prefix + HIGH)
+        counter.ask("prefixed", Invoice.select(Invoice.id).where(prefix))
+        name = (Patient.search_name >= text.name) & (Patient.search_name < text.name + HIGH)
+        counter.ask("named", Patient.select(Patient.id).where(name), cap=NAME_CAP)
+        counter.ask_total("patients", Patient)
+    if filters.status is not None:
+        counter.ask("status", Invoice.select(Invoice.id).where(Invoice.status == filters.status.value))
+    if filters.since is not None or filters.until is not None:
+        counter.ask("dated", _date_range(Invoice.select(Invoice.id), filters.since, filters.until))
+        # Ids and numbers grow with the date: newest first, a walk meets the invoices dated after
+        # the range before it; oldest first, those dated before it.
         newest_first = sort is HistorySort.NEWEST or descending
-        before = 0  # the invoices dated after the range (newest first) or before it
-        if newest_first and filters.until is not None:
-            before = _count(Invoice.select(Invoice.id).where(Invoice.issue_date > filters.until))
-        elif not newest_first and filters.since is not None:
-            before = _count(Invoice.select(Invoice.id).where(Invoice.issue_date < filters.since))
-        skips[Lookup.DATES] = before
-    if (
-        text is not None
-        and text.by_prefix
-        and not text.by_name
-        and _aligned(filters, sort, text) is not Lookup.TEXT
-    ):
-        # Where the stretch of numbers starts is not counted: as if everything else came first.
-        skips[Lookup.TEXT] = total - min(text_count, COUNT_CAP)
-    return skips
+        if sort in (HistorySort.NEWEST, HistorySort.NUMBER) and newest_first and filters.until:
+            counter.ask("before", Invoice.select(Invoice.id).where(Invoice.issue_date > filters.until))
+        elif sort is HistorySort.NUMBER and not newest_first and filters.since:
+            counter.ask("before", Invoice.select(Invoice.id).where(Invoice.issue_date < filters.since))
+    return counter.read()
 
 
-def _count(query: peewee.ModelSelect[Any]) -> int:
-    return int(query.limit(COUNT_CAP).count())
+class _Counter:
+    """Counts asked for by name, then read in one statement: one round trip to SQLite."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, peewee.Node] = {}
+
+    def ask(self, name: str, query: peewee.ModelSelect[Any], *, cap: int = COUNT_CAP) -> None:
+        """The rows of ``query``, counted up to ``cap``."""
+        self.columns[name] = peewee.Select([query.limit(cap).alias(name)], [peewee.fn.COUNT(peewee.SQL("1"))])
+
+    def ask_total(self, name: str, model: type[peewee.Model]) -> None:
+        """Every row of ``model``: a bare COUNT(*), which SQLite reads from the b-tree's page counts."""
+        self.columns[name] = model.select(peewee.fn.COUNT(peewee.SQL("*")))
+
+    def read(self) -> dict[str, int]:
+        row = db.execute(peewee.Select(columns=list(self.columns.values()))).fetchone()
+        return {name: int(count) for name, count in zip(self.columns, row, strict=True)}
+
+
+def _numbers_in_use(numbers: tuple[str, ...]) -> tuple[str, ...]:
+    query = Invoice.select(Invoice.number).where(Invoice.number.in_(list(numbers))).tuples()
+    return tuple(str(row[0]) for row in cast("list[tuple[str]]", list(query)))
+
+
+def _date_range(
+    query: peewee.ModelSelect[Any], since: date | None, until: date | None
+) -> peewee.ModelSelect[Any]:
+    if since is not None:
+        query = query.where(Invoice.issue_date >= since)
+    if until is not None:
+        query = query.where(Invoice.issue_date <= until)
+    return query
 
 
 def history_page(

@@ -98,6 +98,10 @@ class MainScreen(Screen[None]):
     @on(TabbedContent.TabActivated)
     def focus_active_view(self, event: TabbedContent.TabActivated) -> None:
         self._focus_view(event.pane)
+        # What was saved elsewhere meanwhile (the agent, another terminal) shows on coming back.
+        shown = getattr(event.pane.children[0], "shown", None) if event.pane.children else None
+        if callable(shown):
+            shown()
 
     def _focus_view(self, pane: TabPane) -> None:
         if self.focused is not None and pane in self.focused.ancestors:

@@ -109,6 +109,7 @@ class PatientsView(Vertical):
         self.wide = self.app.size.width >= WIDE
         self._set_columns()  # again on every resize, once the width is known
         self.apply_texts()
+        self.watch(self.query_one("#patients-search", Input), "value", self.search_changed, init=False)
         self.reload()
 
     def focus_first(self) -> None:
@@ -165,11 +166,11 @@ class PatientsView(Vertical):
 
     # Searching, a page at a time ------------------------------------------------------
 
-    @on(Input.Changed, "#patients-search")
-    def search_changed(self, event: Input.Changed) -> None:
+    def search_changed(self, value: str) -> None:
+        # Watched, not its Changed message, which bubbles behind the field's redraw (see History).
         # No debounce: a burst of keys runs the query under way and the last one only (``_ask``).
-        if event.value != self.text:
-            self.text = event.value
+        if value != self.text:
+            self.text = value
             self.reload()
 
     def reload(self) -> None:
@@ -181,6 +182,11 @@ class PatientsView(Vertical):
         """Read the rows shown again (a patient was saved), keeping the cursor where it is."""
         self.generation += 1
         self._ask(PageRequest(self.generation, self.text, None, max(PAGE_SIZE, len(self.rows)), keep=True))
+
+    def shown(self) -> None:
+        """The tab came back into view: read the rows shown again, unless a page is on its way."""
+        if not self.fetching:
+            self.refresh_rows()
 
     def load_more(self) -> None:
         if self.fetching or self.exhausted or not self.rows:
