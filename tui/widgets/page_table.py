@@ -26,6 +26,17 @@ from textual.strip import Strip
 HEADER_HEIGHT = 1
 
 
+def share_widths(
+    space: int, fixed: dict[str, int], weights: dict[str, int], minimum: int = 6
+) -> dict[str, int]:
+    """Column widths: the ``fixed`` ones as given, the rest of ``space`` shared by ``weights``
+    (each at least ``minimum``), so every column shows however narrow the terminal."""
+    left = max(0, space - sum(fixed.values()))
+    total = sum(weights.values()) or 1
+    shared = {key: max(minimum, left * weight // total) for key, weight in weights.items()}
+    return {**fixed, **shared}
+
+
 @dataclass
 class Column:
     key: str
@@ -198,11 +209,15 @@ class PageTable(ScrollView, can_focus=True):
         return "".join(self._fit(cell, column) for cell, column in zip(row.cells, self.columns, strict=False))
 
     def _fit(self, text: str, column: Column) -> str:
-        """``text`` on one line, cut or padded to the column's width, with the cell padding."""
+        """``text`` on one line, cut (an ellipsis says so) or padded to the column's width, with the
+        cell padding."""
         text = " ".join(text.split()) if "\n" in text or "\t" in text else text
         pad = " " * self.cell_padding
-        if column.align == "right" and cell_len(text) < column.width:
-            return pad + " " * (column.width - cell_len(text)) + text + pad
+        length = cell_len(text)
+        if length > column.width and column.width > 1:
+            text = set_cell_size(text.rstrip(), column.width - 1) + "…"
+        elif column.align == "right" and length < column.width:
+            text = " " * (column.width - length) + text
         return pad + set_cell_size(text, column.width) + pad
 
     # Drawing ------------------------------------------------------------------------
