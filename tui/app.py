@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -15,6 +15,7 @@ from locales import N_, ReloadEvent, add_listener
 from models.base import utcnow
 from models.config import Config
 from models.enums import Role
+from tui.key_gate import KeyGate
 from tui.messages import DataChanged, DataListener, InvoiceAction, NewInvoice, OpenInvoice
 from tui.session import RoleDenied, StaffSession
 from tui.texts import Localized, translate_bindings
@@ -50,6 +51,18 @@ class FacteurApp(App[int]):
         self.clock = clock
         self.watch_enabled = session.config.locales.watch if watch_catalogs is None else watch_catalogs
         self._remove_listener: Callable[[], None] | None = None
+        self.key_gate = KeyGate(self)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys typed right after one that moves the focus wait for it (``tui.key_gate``)."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self.key_gate.hold(event) or not self.screen_stack:
+                return  # held, or a held key let go as the app closes
+            focused = self.focused
+            await super().on_event(event)
+            self.key_gate.passed(event, focused)
+            return
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         from tui.screens.main import MainScreen

@@ -36,10 +36,8 @@ from pathlib import Path
 from time import perf_counter, process_time
 from typing import Any
 
-from textual import events
 from textual._compositor import CompositorUpdate
 from textual.app import App, ComposeResult
-from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.widgets import DataTable, Input
 
 from models.clinic import BillingCompany, Clinic, Staff
@@ -50,6 +48,7 @@ from models.patients import PatientRow, patient_rows
 from models.schema import ensure_schema
 from models.text import fold
 
+from .conftest import send_key
 from .test_history_plan import INVOICES, PATIENTS, fill_history
 
 SIZE = (120, 40)
@@ -110,23 +109,6 @@ def patient_expected(texts: set[str]) -> dict[str, Expected]:
         )
 
     return {text: top(text) for text in texts}
-
-
-def send_key(app: App[Any], key: str) -> None:
-    """Deliver ``key`` as the terminal driver does (``Pilot.press`` also waits for every widget to be
-    idle after each key, work a real terminal never adds)."""
-    import unicodedata
-
-    if len(key) == 1 and not key.isalnum():
-        key = _character_to_key(key)
-    try:
-        char: str | None = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
-    except KeyError:
-        char = key if len(key) == 1 else None
-    event = events.Key(key, char)
-    event.set_sender(app)
-    assert app._driver is not None
-    app._driver.send_message(event)
 
 
 class FrameWatch:
