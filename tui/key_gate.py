@@ -5,9 +5,9 @@ the focus (F3 switches tab, A opens the patient form, Enter opens an invoice, Ct
 acted on a few messages later, when the keys typed right after it were already handed to the widget
 left behind: "a" then "Roy" typed fast on the patient list opened the form and lost "Roy" (or ran
 the list's own keys). ``KeyGate`` holds the keys that follow a key the focused widget does not take
-as text, until that key has settled: nothing waits in a queue along the focus path and the screen
-on top is mounted with its focus set (or has nothing to focus); then they go on, in order, as if
-typed slowly. A screen still loading (a widget's ``loading`` spinner) has not settled: the new
+as text, until that key has settled: the screen on top is mounted and nothing waits in a queue
+along the focus path (from the focused widget, or the screen, up to the app); then they go on, in
+order, as if typed slowly. A screen still loading (a widget's ``loading`` spinner) has not settled: the new
 invoice form focuses its patient field once its lists are read. Keys typed into a field (printable
 ones, which it consumes) pass at once, so typing is never held up, and a hold never lasts more than
 ``MAX_HOLD``.
@@ -57,16 +57,15 @@ class KeyGate:
             self._timer.resume()
 
     def settled(self) -> bool:
-        """Has the last key done what it does: messages handled, the screen on top focused?"""
+        """Has the last key done what it does: the screen on top mounted, its messages handled?"""
         if not self.app.screen_stack:
             return True  # starting or closing: nothing to type into
         screen = self.app.screen
         if not screen.is_mounted or any(node.loading for node in screen.walk_children(Widget)):
             return False  # a screen reading its data focuses its field once it has it
         focused = screen.focused
-        if focused is None:
-            return not screen.focus_chain  # still mounting, unless it has nothing to focus
-        path: list[DOMNode] = [focused, *focused.ancestors]
+        # A focus about to be set (``Widget.focus`` calls later) is a message in the app's queue.
+        path: list[DOMNode] = [focused, *focused.ancestors] if focused else [screen, self.app]
         return all(node.message_queue_size == 0 for node in path)
 
     def _release_when_settled(self) -> None:
