@@ -96,7 +96,7 @@ class Expected:
 def history_expected(texts: set[str]) -> dict[str, Expected]:
     def top(text: str) -> Expected:
         rows = history_page(HistoryFilter(text=text), limit=1)
-        return Expected(rows[0].id, (rows[0].number or "")[:15]) if rows else Expected(None, "")
+        return Expected(rows[0].id, (rows[0].number or "")[:14]) if rows else Expected(None, "")
 
     return {text: top(text) for text in texts}
 
