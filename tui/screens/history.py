@@ -99,6 +99,7 @@ class HistoryView(Vertical):
         self._waiting: PageRequest | None = None  # the page to read once it is done
         self.rows_by_id: dict[int, HistoryRow] = {}  # what the table shows, in order
         self._drawn: dict[int, Row] = {}  # those rows as drawn (formatted in the worker)
+        self._wording = 0  # bumped by apply_texts: a page formatted in older wording is redone
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="history-filters"):
@@ -137,6 +138,7 @@ class HistoryView(Vertical):
                 labels[key] += " ▼" if self.descending else " ▲"
         self.query_one("#history-table", PageTable).set_labels(labels)
         translate_bindings(self, tr)
+        self._wording += 1
         self._drawn = {invoice_id: self._row(row) for invoice_id, row in self.rows_by_id.items()}
         self._draw(keep_cursor=True)  # the rows shown, in the current wording
 
@@ -253,9 +255,10 @@ class HistoryView(Vertical):
         except DB_ERRORS as exc:
             self.app.call_from_thread(self._failed, request, exc)
             return
+        wording = self._wording
         drawn = [self._row(row) for row in rows]  # here, not on the UI thread: Babel takes its time
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_page, request, rows, drawn)
+            self.app.call_from_thread(self._show_page, request, rows, drawn, wording)
 
     def _failed(self, request: PageRequest, exc: BaseException) -> None:
         self._querying = False
@@ -264,8 +267,14 @@ class HistoryView(Vertical):
             self.notify(error_text(exc, self.session.tr), severity="error")
         self._next_query()
 
-    def _show_page(self, request: PageRequest, rows: list[HistoryRow], drawn: list[Row]) -> None:
+    def _show_page(
+        self, request: PageRequest, rows: list[HistoryRow], drawn: list[Row], wording: int
+    ) -> None:
         self._querying = False
+        if not self.query(PageTable):
+            return  # the app is closing: the table went first
+        if wording != self._wording:  # the language or a catalog changed meanwhile
+            drawn = [self._row(row) for row in rows]
         current = request.generation == self.generation and request.offset in (0, self.loaded_rows)
         if current:  # not a page of an older filter or sort
             if request.offset == 0:

@@ -227,6 +227,8 @@ class PatientsView(Vertical):
 
     def _show_page(self, request: PageRequest, rows: list[PatientRow]) -> None:
         self._querying = False
+        if not self.query(PageTable):
+            return  # the app is closing: the table went first
         follows = request.after is None or (bool(self.rows) and self.rows[-1].key == request.after)
         if request.generation == self.generation and follows:  # not a page of an older search
             self.exhausted = len(rows) < request.limit
