@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -15,7 +16,8 @@ from locales import N_, ReloadEvent, add_listener
 from models.base import utcnow
 from models.config import Config
 from models.enums import Role
-from tui.messages import DataChanged, InvoiceAction, NewInvoice, OpenInvoice
+from tui.key_gate import KeyGate
+from tui.messages import DataChanged, DataListener, InvoiceAction, NewInvoice, OpenInvoice
 from tui.session import RoleDenied, StaffSession
 from tui.texts import Localized, translate_bindings
 
@@ -50,6 +52,18 @@ class FacteurApp(App[int]):
         self.clock = clock
         self.watch_enabled = session.config.locales.watch if watch_catalogs is None else watch_catalogs
         self._remove_listener: Callable[[], None] | None = None
+        self.key_gate = KeyGate(self)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys typed right after one that moves the focus wait for it (``tui.key_gate``)."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self.key_gate.hold(event) or not self.screen_stack:
+                return  # held, or a held key let go as the app closes
+            focused = self.focused
+            await super().on_event(event)
+            self.key_gate.passed(event, focused)
+            return
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         from tui.screens.main import MainScreen
@@ -59,6 +73,9 @@ class FacteurApp(App[int]):
         if self.watch_enabled:
             self.watch_catalogs()
         self.push_screen(MainScreen(self.session, clock=self.clock))
+        # What the start built (modules, styles, the widgets) lives as long as the app: leave it out
+        # of the collector's full passes, which otherwise stall a keystroke now and then (~0.1 s).
+        self.call_after_refresh(gc.freeze)
 
     def _hear_catalog(self, event: ReloadEvent) -> None:
         # Called on the watcher's loop or thread: post_message is thread-safe.
@@ -67,6 +84,7 @@ class FacteurApp(App[int]):
     def on_unmount(self) -> None:
         if self._remove_listener is not None:
             self._remove_listener()
+        gc.unfreeze()  # an app built again in this process (the tests) starts from a clean collector
 
     def apply_texts(self) -> None:
         self.title = self.session.clinic.name
@@ -103,6 +121,14 @@ class FacteurApp(App[int]):
             for node in screen.walk_children(with_self=True):
                 if isinstance(node, Localized):
                     node.apply_texts()
+
+    @on(DataChanged)
+    def data_changed(self, message: DataChanged) -> None:
+        """Something was saved: every list that shows it, on every screen, reads it again."""
+        for screen in self.screen_stack:
+            for node in screen.walk_children(with_self=True):
+                if isinstance(node, DataListener):
+                    node.data_changed(message)
 
     def deny(self, exc: RoleDenied) -> None:
         self.notify(exc.render(self.session.tr), severity="warning")

@@ -2,9 +2,12 @@
 
 Later row actions (send by email, payment link) reuse ``InvoiceAction``: History posts
 it with the action's name and the invoice id; a handler on the app (or a screen) acts.
+``DataChanged`` goes the other way once it reaches the app: down to every ``DataListener``.
 """
 
 from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
 
 from textual.message import Message
 
@@ -35,8 +38,18 @@ class InvoiceAction(Message):
 
 
 class DataChanged(Message):
-    """Something was saved (``what``: ``"patient"``, ``"invoice"``, ``"settings"``): lists reload."""
+    """Something was saved (``what``: ``"patient"``, ``"invoice"``, ``"settings"``, ``"outbox"``).
+
+    It bubbles up to the app, which hands it to every ``DataListener`` on every screen: the lists
+    that show what changed read it again.
+    """
 
     def __init__(self, what: str) -> None:
         super().__init__()
         self.what = what
+
+
+@runtime_checkable
+class DataListener(Protocol):
+    def data_changed(self, message: DataChanged) -> None:
+        """Read again what ``message.what`` changed, if this widget shows it."""

@@ -1,29 +1,39 @@
-"""Measure the History tab at clinic scale (100,000 invoices, 20,000 patients), against loading it all.
+"""Measure History and Patients at clinic scale (100,000 invoices, 20,000 patients), against loading it all.
 
 Not collected by pytest (no ``test_`` prefix). Run from the worktree root::
 
-    .venv/bin/python -m tests.tui.bench_history            # figures
-    .venv/bin/python -m tests.tui.bench_history --profile  # and a pyinstrument profile of the keystrokes
+    .venv/bin/python -m tests.tui.bench_history              # figures, with the baseline
+    .venv/bin/python -m tests.tui.bench_history --runs 5     # more app starts for "first rows"
+    .venv/bin/python -m tests.tui.bench_history --profile    # and a pyinstrument profile of the keys
 
-The real app is built through ``build_app`` and driven by Pilot at 120x40. A measurement ends at the
-first frame the app hands to its terminal (headless here, so the frame is also turned into terminal
-bytes, as a real terminal would cost) that shows the expected first row, once the view holds that
-filter's rows. The baseline is what the issue names: every invoice loaded into a ``DataTable`` and
-filtered in memory.
+The real app is built through ``build_app`` and driven by Pilot at 120x40. A measurement ends at
+the first frame the app hands to its terminal (headless here, so the frame is also turned into
+terminal bytes, as a real terminal would cost) that shows the expected first row, once the view
+holds that search's rows; when the rows did not change (another key, the same first page), it
+ends when the view holds them, as nothing more is drawn.
+
+- *first rows*: F3 (History) or F2 (Patients) pressed to the tab showing its rows read again; and
+  launch to the Patients tab's first rows (the app opens on it).
+- *keystroke*: every key of typing searches from an empty field, then erasing them one by one.
+
+The baseline is what the issue names: every row loaded into a ``DataTable`` and filtered in memory
+as you type, measured in the same run (fewer keys: each costs seconds).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, process_time
 from typing import Any
 
 from textual._compositor import CompositorUpdate
@@ -34,14 +44,19 @@ from models.clinic import BillingCompany, Clinic, Staff
 from models.config import Config, DatabaseSettings, LocalesSettings
 from models.db import close_database, open_database
 from models.history import HistoryFilter, HistoryRow, history_page
+from models.patients import PatientRow, patient_rows
 from models.schema import ensure_schema
 from models.text import fold
 
-from .test_history_plan import INVOICES, fill_history
+from .conftest import send_key
+from .test_history_plan import INVOICES, PATIENTS, fill_history
 
 SIZE = (120, 40)
 NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)
-TYPED = [f"nom{digit}" for digit in "123456789"]  # each prefix then one more digit, then both erased
+# Typed from an empty field, one key at a time, then erased one key at a time.
+HISTORY_WORDS = ["nom12345", "CDP-2025-00123", "prenom", "17"]
+PATIENT_WORDS = ["nom12345", "prenom", "nom9"]
+BASELINE_WORDS = ["nom123"]
 
 
 def build_database(folder: Path) -> Config:
@@ -61,8 +76,44 @@ def build_database(folder: Path) -> Config:
     return config
 
 
+def typed(words: list[str]) -> list[tuple[str, str]]:
+    """``(key, text after it)`` for typing each word then erasing it."""
+    keys: list[tuple[str, str]] = []
+    for word in words:
+        keys += [(char, word[: index + 1]) for index, char in enumerate(word)]
+        keys += [("backspace", word[:index]) for index in range(len(word) - 1, -1, -1)]
+    return keys
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a search shows on top: its row's id and a marker text the frame must show."""
+
+    key: int | None
+    marker: str
+
+
+def history_expected(texts: set[str]) -> dict[str, Expected]:
+    def top(text: str) -> Expected:
+        rows = history_page(HistoryFilter(text=text), limit=1)
+        return Expected(rows[0].id, (rows[0].number or "")[:14]) if rows else Expected(None, "")
+
+    return {text: top(text) for text in texts}
+
+
+def patient_expected(texts: set[str]) -> dict[str, Expected]:
+    def top(text: str) -> Expected:
+        rows = patient_rows(text, 1)
+        return (
+            Expected(rows[0].id, f"{rows[0].last_name}, {rows[0].first_name}") if rows else Expected(None, "")
+        )
+
+    return {text: top(text) for text in texts}
+
+
 class FrameWatch:
-    """Wraps ``app._display``: resolves when a frame shows ``marker`` while ``ready()`` holds."""
+    """Wraps ``app._display``: resolves at the first frame showing ``marker`` while ``ready()`` holds,
+    or at ``settled()`` when the view holds the rows and nothing is left to draw."""
 
     def __init__(self, app: App[Any]) -> None:
         self.app = app
@@ -78,11 +129,19 @@ class FrameWatch:
                 return
             text = renderable.render_segments(app.console)  # what a real terminal would be sent
             if self.marker is not None and self.marker in text and self.ready():
-                self.at = perf_counter()
-                self.marker = None
-                self.shown.set()
+                self._resolve()
 
         app._display = display  # type: ignore[method-assign]
+
+    def _resolve(self) -> None:
+        self.at = perf_counter()
+        self.marker = None
+        self.shown.set()
+
+    def settled(self) -> None:
+        """The view took a page that changed nothing on screen: the rows already drawn are the answer."""
+        if self.marker is not None and self.ready():
+            self._resolve()
 
     def expect(self, marker: str, ready: Callable[[], bool] = lambda: True) -> None:
         self.marker, self.ready = marker, ready
@@ -93,177 +152,242 @@ class FrameWatch:
         return (self.at - since) * 1000
 
 
-def history_state(app: App[Any]) -> Callable[[str, int], bool]:
-    """Does the History view hold the rows of ``text``, ``first`` on top?"""
+@dataclass(frozen=True)
+class Tab:
+    """How to drive one list view of the app."""
 
-    def ready(text: str, first: int) -> bool:
-        view: Any = app.screen.query_one("#history-view")
-        return view.filters.text == text and not view.fetching and view.first_shown_id() == first
+    key: str  # the F key that shows it
+    view: str  # its id
+    field: str  # its search field's id
 
-    return ready
+    def holds(self, view: Any, text: str, expected: Expected) -> bool:
+        if view.fetching:
+            return False
+        if self.view == "history-view":
+            return bool(view.filters.text == text and view.first_shown_id() == expected.key)
+        table = view.query_one("#patients-table")
+        first = int(table.rows[0].key) if table.rows else None
+        return bool(view.text == text and first == expected.key)
 
 
-def expected_first(texts: list[str]) -> dict[str, HistoryRow]:
-    return {text: history_page(HistoryFilter(text=text), limit=1)[0] for text in texts}
+HISTORY = Tab("f3", "history-view", "history-search")
+PATIENTS_TAB = Tab("f2", "patients-view", "patients-search")
 
 
-async def measure_app(config: Config, firsts: dict[str, HistoryRow], profile: bool) -> dict[str, list[float]]:
+def watch_pages(app: App[Any], tab: Tab, watch: FrameWatch) -> None:
+    """Tell ``watch`` when the view took a page that left the table as it was."""
+    view: Any = app.screen.query_one(f"#{tab.view}")
+    table: Any = view.query_one("PageTable")
+    original = view._show_page
+
+    def show_page(*args: Any) -> None:
+        before = table.rows
+        original(*args)
+        if table.rows is before:
+            watch.settled()
+
+    view._show_page = show_page
+
+
+async def measure_first_rows(config: Config, runs: int) -> dict[str, list[float]]:
     from tui.app import build_app
 
-    figures: dict[str, list[float]] = {"F3": [], "keystroke": []}
-    top = firsts[""]
-    for _ in range(3):
+    figures: dict[str, list[float]] = {"launch": [], "F3 History": [], "F2 Patients": []}
+    top_history = history_expected({""})[""]
+    top_patient = patient_expected({""})[""]
+    for _ in range(runs):
         app = build_app(config, "admin", clock=lambda: NOW)
+        watch = FrameWatch(app)  # before the app runs: its very first frames count
+        watch.expect(top_patient.marker)
         started = perf_counter()
         async with app.run_test(size=SIZE) as pilot:
-            watch = FrameWatch(app)
-            watch.expect(top.number or "", lambda: True)
-            pressed = perf_counter()
-            await pilot.press("f3")
-            figures["F3"].append(await watch.wait(pressed))
-            print(f"  start to rows {(watch.at - started) * 1000:.0f} ms", file=sys.stderr)
+            figures["launch"].append(await watch.wait(started))
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.3)
+            for tab, top, name in (
+                (HISTORY, top_history, "F3 History"),
+                (PATIENTS_TAB, top_patient, "F2 Patients"),
+            ):
+                view = app.screen.query_one(f"#{tab.view}")
+                watch_pages(app, tab, watch)
+                watch.expect(top.marker, lambda t=tab, v=view, e=top: t.holds(v, "", e))  # type: ignore[misc]
+                pressed = perf_counter()
+                send_key(app, tab.key)
+                figures[name].append(await watch.wait(pressed))
+                await app.workers.wait_for_complete()
+                await pilot.pause(0.2)
+    return figures
+
+
+async def measure_typing(
+    config: Config,
+    tab: Tab,
+    words: list[str],
+    expected: dict[str, Expected],
+    profile: bool,
+    verbose: bool,
+    cpu_ms: list[float],
+) -> list[float]:
+    """Each key's time to its rows; ``cpu_ms`` gets the CPU the process spent meanwhile (both
+    threads), which other users of a shared machine do not inflate."""
+    from tui.app import build_app
+
+    figures: list[float] = []
     app = build_app(config, "admin", clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         watch = FrameWatch(app)
-        ready = history_state(app)
-        await pilot.press("f3")
+        await pilot.press(tab.key)
         await app.workers.wait_for_complete()
         await pilot.pause(0.3)
+        view = app.screen.query_one(f"#{tab.view}")
+        watch_pages(app, tab, watch)
+        assert app.focused is view.query_one(f"#{tab.field}")
         profiler: AbstractContextManager[Any] = nullcontext()
         if profile:
             from pyinstrument import Profiler
 
             profiler = Profiler(async_mode="enabled")
         with profiler as running:
-            for prefix in TYPED:
-                await pilot.press(*prefix)
-                await app.workers.wait_for_complete()
-                await pilot.pause(0.2)
-                for key, text in keystrokes_from(prefix):
-                    row = firsts[text]
-                    watch.expect(row.number or "", lambda t=text, i=row.id: ready(t, i))  # type: ignore[misc]
-                    pressed = perf_counter()
-                    await pilot.press(key)
-                    try:
-                        figures["keystroke"].append(await watch.wait(pressed, timeout=5))
-                    except TimeoutError:
-                        view: Any = app.screen.query_one("#history-view")
-                        print(
-                            "  missed",
-                            key,
-                            repr(text),
-                            view.filters.text,
-                            view.first_shown_id(),
-                            row.id,
-                            app.focused,
-                            file=sys.stderr,
-                        )
-                    await pilot.pause(0.05)
-                await pilot.press(*["backspace"] * len(prefix))
-                await app.workers.wait_for_complete()
-                await pilot.pause(0.2)
+            for key, text in typed(words):
+                want = expected[text]
+                watch.expect(want.marker, lambda t=text, e=want: tab.holds(view, t, e))  # type: ignore[misc]
+                pressed, cpu = perf_counter(), process_time()
+                send_key(app, key)
+                try:
+                    figures.append(await watch.wait(pressed, timeout=10))
+                    cpu_ms.append((process_time() - cpu) * 1000)
+                except TimeoutError:
+                    print(f"  missed {key!r} -> {text!r}", file=sys.stderr)
+                else:
+                    if verbose:
+                        print(f"  {figures[-1]:6.1f} ms  {text!r}", file=sys.stderr)
+                await asyncio.sleep(0.1)  # a fast typist: ten keys a second
         if profile:
             running.print(show_all=False)
     return figures
 
 
-def keystrokes_from(prefix: str) -> list[tuple[str, str]]:
-    return [("0", prefix + "0"), ("backspace", prefix)]
-
-
 class EverythingApp(App[None]):
-    """The baseline: every invoice in one DataTable, filtered in memory as you type."""
+    """The baseline: every row in one DataTable, filtered in memory as you type."""
 
-    def __init__(self, rows: list[HistoryRow]) -> None:
+    def __init__(self, rows: list[tuple[str, ...]], keys: list[str]) -> None:
         super().__init__()
         self.rows = rows
-        self.folded = {row.id: fold(row.patient.split(" ", 1)[-1] + " " + row.patient) for row in rows}
+        self.keys = keys  # what a search matches the start of, per row
 
     def compose(self) -> ComposeResult:
         yield Input(id="search")
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
-        for title in ("Number", "Date", "Patient", "Status", "Total", "Balance"):
-            table.add_column(title, key=title)
+        for index in range(len(self.rows[0])):
+            table.add_column(f"Column {index}", key=str(index))
         yield table
 
     def on_mount(self) -> None:
         self.fill(self.rows)
 
-    def fill(self, rows: list[HistoryRow]) -> None:
+    def fill(self, rows: list[tuple[str, ...]]) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        table.add_rows(
-            (
-                row.number or "",
-                str(row.issue_date),
-                row.patient,
-                row.status.value,
-                f"{row.total_cents / 100:.2f}",
-                f"{row.balance_cents / 100:.2f}",
-            )
-            for row in rows
-        )
+        table.add_rows(rows)
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        needle = event.value.strip()
-        number, name = needle.upper(), fold(needle)
-        self.fill(
-            [
-                r
-                for r in self.rows
-                if (r.number or "").startswith(number) or self.folded[r.id].startswith(name)
-            ]
-        )
+        needle = fold(event.value)
+        self.fill([row for row, key in zip(self.rows, self.keys, strict=True) if key.startswith(needle)])
 
 
-async def measure_baseline(firsts: dict[str, HistoryRow]) -> dict[str, list[float]]:
-    figures: dict[str, list[float]] = {"F3": [], "keystroke": []}
-    loaded = perf_counter()
-    rows = history_page(limit=INVOICES)
-    query_ms = (perf_counter() - loaded) * 1000
-    for _ in range(1):
-        app = EverythingApp(rows)
-        started = perf_counter()
-        async with app.run_test(size=SIZE) as pilot:
-            watch = FrameWatch(app)
-            watch.expect(firsts[""].number or "")
-            figures["F3"].append(await watch.wait(started) + query_ms)
-            app.query_one(Input).focus()
-            for prefix in TYPED[:3]:
-                app.query_one(Input).value = prefix
-                await pilot.pause(0.5)
-                for key, text in keystrokes_from(prefix):
-                    watch.expect(firsts[text].number or "")
-                    pressed = perf_counter()
-                    await pilot.press(key)
-                    figures["keystroke"].append(await watch.wait(pressed))
+def history_cells(row: HistoryRow) -> tuple[str, ...]:
+    return (
+        row.number or "",
+        str(row.issue_date),
+        row.patient,
+        row.status.value,
+        f"{row.total_cents / 100:.2f}",
+        f"{row.balance_cents / 100:.2f}",
+    )
+
+
+def patient_cells(row: PatientRow) -> tuple[str, ...]:
+    return (f"{row.last_name}, {row.first_name}", row.cell_phone or "", row.email or "", row.language or "")
+
+
+async def measure_baseline(
+    rows: list[tuple[str, ...]], keys: list[str], expected: dict[str, Expected], loaded_ms: float
+) -> dict[str, list[float]]:
+    figures: dict[str, list[float]] = {"first rows": [], "keystroke": []}
+    app = EverythingApp(rows, keys)
+    started = perf_counter()
+    async with app.run_test(size=SIZE) as pilot:
+        watch = FrameWatch(app)
+        watch.expect(expected[""].marker)
+        figures["first rows"].append(await watch.wait(started, timeout=120) + loaded_ms)
+        app.query_one(Input).focus()
+        for key, text in typed(BASELINE_WORDS):
+            watch.expect(expected[text].marker)
+            pressed = perf_counter()
+            await pilot.press(key)
+            try:
+                figures["keystroke"].append(await watch.wait(pressed, timeout=120))
+            except TimeoutError:
+                print(f"  baseline missed {key!r} -> {text!r}", file=sys.stderr)
     return figures
 
 
-def report(title: str, figures: dict[str, list[float]]) -> None:
-    print(title)
-    for name, values in figures.items():
-        if values:
-            ordered = sorted(values)
-            p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-            print(
-                f"  {name:<10} median {statistics.median(values):7.1f} ms  p95 {p95:7.1f} ms  n={len(values)}"
-            )
+def baselines() -> dict[str, dict[str, list[float]]]:
+    texts = {text for _, text in typed(BASELINE_WORDS)} | {""}
+    started = perf_counter()
+    invoices = history_page(limit=INVOICES)
+    loaded_ms = (perf_counter() - started) * 1000
+    expected = history_expected(texts)
+    keys = [fold(row.patient.split(" ", 1)[-1] + " " + row.patient) for row in invoices]
+    history = asyncio.run(measure_baseline([history_cells(r) for r in invoices], keys, expected, loaded_ms))
+    started = perf_counter()
+    people = patient_rows("", PATIENTS)
+    loaded_ms = (perf_counter() - started) * 1000
+    expected = patient_expected(texts)
+    keys = [row.key[0] for row in people]
+    patients = asyncio.run(measure_baseline([patient_cells(r) for r in people], keys, expected, loaded_ms))
+    return {"History": history, "Patients": patients}
+
+
+def summary(values: list[float]) -> str:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"median {statistics.median(values):7.1f} ms  p95 {p95:7.1f} ms  n={len(values)}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="app starts measured for the first rows")
     parser.add_argument("--profile", action="store_true", help="profile the keystrokes (pyinstrument)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the load-everything baseline")
+    parser.add_argument("--keys", action="store_true", help="print every keystroke's time")
+    parser.add_argument("--no-first", action="store_true", help="skip the first-rows measures")
     args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", file=sys.stderr)
     with tempfile.TemporaryDirectory() as folder:
         config = build_database(Path(folder))
-        texts = [""] + [t for prefix in TYPED for t in (prefix, prefix + "0")]
-        firsts = expected_first(texts)
+        history = history_expected({text for _, text in typed(HISTORY_WORDS)} | {""})
+        patients = patient_expected({text for _, text in typed(PATIENT_WORDS)} | {""})
         if not args.no_baseline:
-            report("load everything into a DataTable (baseline):", asyncio.run(measure_baseline(firsts)))
+            for view, figures in baselines().items():
+                print(f"{view}, every row loaded into a DataTable (baseline):")
+                for name, values in figures.items():
+                    print(f"  {name:<12} {summary(values)}")
         close_database()
-        report("History (pages through indexes):", asyncio.run(measure_app(config, firsts, args.profile)))
+        print("Facteur (pages through indexes, PageTable):")
+        if not args.no_first:
+            for name, values in asyncio.run(measure_first_rows(config, args.runs)).items():
+                print(f"  {name:<24} {summary(values)}")
+        for tab, words, expected in (
+            (HISTORY, HISTORY_WORDS, history),
+            (PATIENTS_TAB, PATIENT_WORDS, patients),
+        ):
+            cpu: list[float] = []
+            values = asyncio.run(measure_typing(config, tab, words, expected, args.profile, args.keys, cpu))
+            name = tab.view.split("-")[0].title()
+            print(f"  {name + ' keystroke':<24} {summary(values)}")
+            print(f"  {name + ' CPU per key':<24} {summary(cpu)}")
+    print(f"load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
 
 
 if __name__ == "__main__":

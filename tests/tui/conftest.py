@@ -118,3 +118,22 @@ def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
         return snap_compare(app, *args, run_before=before, **kwargs)
 
     return compare
+
+
+def send_key(app: Any, key: str) -> None:
+    """Deliver ``key`` as the terminal driver does, without ``Pilot.press``'s wait for every widget
+    to be idle after it: several in a row arrive as a burst, as from a fast typist or over SSH."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    if len(key) == 1 and not key.isalnum():
+        key = _character_to_key(key)
+    try:
+        char: str | None = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+    except KeyError:
+        char = key if len(key) == 1 else None
+    event = events.Key(key, char)
+    event.set_sender(app)
+    app._driver.send_message(event)

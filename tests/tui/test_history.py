@@ -124,3 +124,44 @@ async def test_enter_opens_the_invoice_and_m_asks_to_send_it(make_app: Callable[
         await pilot.press("m")
         await settle(pilot)
         assert type(app.screen).__name__ == "SendInvoiceScreen"
+
+
+@pytest.mark.usefixtures("invoices")
+async def test_a_patient_renamed_elsewhere_is_renamed_in_the_history_at_once(
+    make_app: Callable[..., Any],
+) -> None:
+    """The patient form says what it saved (DataChanged); History reads its rows again, behind."""
+    app = make_app("clerk")
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await history(pilot)
+        await pilot.press(*"nom7")
+        await settle(pilot)
+        assert {row.patient for row in view.rows_by_id.values()} == {"Prenom Nom7"}
+        view.query_one("#history-table").focus()
+        await pilot.press("down", "down")  # the cursor stays where it was
+        await pilot.press("f2", *"nom7", "enter", "enter")  # Patients: search, to the list, open
+        await settle(pilot)
+        form = app.screen
+        assert type(form).__name__ == "PatientFormScreen"
+        form.query_one("#first_name", Input).value = "Zoé"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert {row.patient for row in view.rows_by_id.values()} == {"Zoé Nom7"}  # History not shown
+        assert view.query_one("#history-table").cursor_row == 2
+
+
+@pytest.mark.usefixtures("invoices")
+async def test_coming_back_to_the_tab_shows_what_changed_meanwhile(make_app: Callable[..., Any]) -> None:
+    """Another terminal or the agent changed an invoice: F3 shows it as it is now."""
+    from models.invoice import Invoice
+
+    app = make_app("clerk")
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await history(pilot)
+        assert view.rows_by_id[120].status is InvoiceStatus.PAID
+        await pilot.press("f2")
+        await settle(pilot)
+        Invoice.update(status=InvoiceStatus.VOID.value).where(Invoice.id == 120).execute()
+        await pilot.press("f3")
+        await settle(pilot)
+        assert view.rows_by_id[120].status is InvoiceStatus.VOID

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import peewee
 import pytest
 
-from models.history import PAGE_SIZE, HistoryFilter, HistorySort, history_page, history_query
+from models.enums import InvoiceStatus
+from models.history import (
+    PAGE_SIZE,
+    HistoryFilter,
+    HistorySort,
+    Lookup,
+    PagePlan,
+    TextMatch,
+    history_page,
+    history_query,
+    plan_page,
+)
 
 from .conftest import Clinic_
 
@@ -47,9 +60,20 @@ def big(tui_db: peewee.Database, clinic: Clinic_) -> peewee.Database:
 
 
 def plan(database: peewee.Database, query: peewee.ModelSelect) -> str:
-    sql, params = query.limit(PAGE_SIZE).sql()
+    sql, params = query.sql()
     rows = database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()
     return " | ".join(row[3] for row in rows)
+
+
+def page_plan(
+    database: peewee.Database,
+    filters: HistoryFilter,
+    sort: HistorySort = HistorySort.NEWEST,
+    descending: bool = False,
+) -> tuple[Lookup | None, str]:
+    """How ``history_page`` reads the first page: the filter whose index finds it, and SQLite's plan."""
+    chosen = plan_page(filters, sort, descending, PAGE_SIZE)
+    return chosen.lookup, plan(database, history_query(filters, sort, descending, plan=chosen))
 
 
 @pytest.mark.parametrize("sort", list(HistorySort))
@@ -65,9 +89,10 @@ def test_each_sort_reads_one_page_in_index_order(
 
 
 def test_the_default_order_is_the_primary_key_and_a_page_is_a_page(big: peewee.Database) -> None:
-    steps = plan(big, history_query())
-    assert steps.split(" | ")[0] == "SCAN t1", steps  # rowid order, newest first, no sort
-    assert "TEMP B-TREE" not in steps
+    assert page_plan(big, HistoryFilter()) == (
+        None,
+        "SCAN t1 | SEARCH t2 USING INTEGER PRIMARY KEY (rowid=?)",
+    )
     first = history_page()
     assert len(first) == PAGE_SIZE
     assert [row.id for row in first] == sorted((row.id for row in first), reverse=True)
@@ -75,20 +100,98 @@ def test_the_default_order_is_the_primary_key_and_a_page_is_a_page(big: peewee.D
     assert second[0].id == first[-1].id - 1
 
 
-def test_a_status_filter_seeks_its_index(big: peewee.Database) -> None:
-    from models.enums import InvoiceStatus
-
-    steps = plan(big, history_query(HistoryFilter(status=InvoiceStatus.PAID)))
+def test_a_common_status_walks_the_order_and_a_rare_one_seeks_its_index(big: peewee.Database) -> None:
+    lookup, steps = page_plan(big, HistoryFilter(status=InvoiceStatus.PAID))  # a quarter of them
+    assert lookup is None and steps.startswith("SCAN t1 |") and "TEMP B-TREE" not in steps, steps
+    lookup, steps = page_plan(big, HistoryFilter(status=InvoiceStatus.DRAFT), HistorySort.TOTAL, True)
+    assert lookup is Lookup.STATUS, steps
     assert "SEARCH t1 USING INDEX invoice_status (status=?)" in steps, steps
-    assert "TEMP B-TREE" not in steps
+    assert "SCAN" not in steps, steps
+    lookup, steps = page_plan(big, HistoryFilter(status=InvoiceStatus.PAID), HistorySort.STATUS)
+    assert lookup is None and "SEARCH t1 USING INDEX invoice_status (status=?)" in steps, steps
+    assert "TEMP B-TREE" not in steps  # the filter is a stretch of the sort order: read through it
 
 
-def test_text_seeks_the_number_and_the_patient_name_indexes(big: peewee.Database) -> None:
-    steps = plan(big, history_query(HistoryFilter(text="nom123")))
-    assert "invoice_number (number>? AND number<?)" in steps, steps
+def test_text_seeks_a_narrow_name_and_walks_a_common_one(big: peewee.Database) -> None:
+    lookup, steps = page_plan(big, HistoryFilter(text="nom123"))  # 111 patients, about 550 invoices
+    assert lookup is Lookup.TEXT, steps
+    assert "SEARCH t1 USING COVERING INDEX invoice_patient_id (patient_id=?)" in steps, steps
     assert "patient_search_name (search_name>? AND search_name<?)" in steps, steps
-    assert "SCAN t1" not in steps  # never the whole invoice table
+    assert "invoice_number" not in steps  # no number starts with NOM123: that part is left out
+    assert "SCAN" not in steps, steps  # never the whole invoice table
+    lookup, steps = page_plan(big, HistoryFilter(text="nom1"))  # 11,111 patients: every other invoice
+    assert lookup is None and steps.startswith("SCAN t1 |") and "TEMP B-TREE" not in steps, steps
+    lookup, steps = page_plan(big, HistoryFilter(text="CDP-2025-000012"), HistorySort.TOTAL)
+    assert lookup is Lookup.TEXT and "invoice_number (number>? AND number<?)" in steps, steps
+    assert "patient_search_name" not in steps  # no name starts with cdp: that part is left out
     rows = history_page(HistoryFilter(text="CDP-2025-000012"))
     assert {row.number for row in rows} == {f"CDP-2025-{n:07d}" for n in range(120, 130)}
     named = history_page(HistoryFilter(text="Nom1234 pré"))  # accents and case folded
     assert named and all(row.patient == "Prenom Nom1234" for row in named)
+
+
+def test_a_name_sorted_by_patient_and_dates_sorted_by_date_read_their_stretch(big: peewee.Database) -> None:
+    lookup, steps = page_plan(big, HistoryFilter(text="nom1"), HistorySort.PATIENT)
+    assert lookup is None, steps
+    assert "SEARCH t2 USING INDEX patient_search_name (search_name>? AND search_name<?)" in steps, steps
+    month = HistoryFilter(since=date(2024, 1, 1), until=date(2024, 1, 31))
+    lookup, steps = page_plan(big, month, HistorySort.DATE, True)
+    assert lookup is None and "TEMP B-TREE" not in steps, steps
+    assert "SEARCH t1 USING INDEX invoice_issue_date (issue_date>? AND issue_date<?)" in steps, steps
+
+
+def test_dates_far_from_where_the_walk_starts_are_sought(big: peewee.Database) -> None:
+    """Newest first, the first month of 2023 comes after 97,000 invoices: its index finds it."""
+    lookup, steps = page_plan(big, HistoryFilter(until=date(2023, 1, 31)))
+    assert lookup is Lookup.DATES, steps
+    assert "SEARCH t1 USING COVERING INDEX invoice_issue_date (issue_date<?)" in steps, steps
+    lookup, _ = page_plan(big, HistoryFilter(since=date(2024, 1, 1)))  # the newest two thirds
+    assert lookup is None
+    rows = history_page(HistoryFilter(until=date(2023, 1, 31)))
+    assert [row.id for row in rows] == list(range(3099, 3049, -1))
+
+
+@pytest.fixture
+def mid(tui_db: peewee.Database, clinic: Clinic_) -> peewee.Database:
+    fill_history(tui_db, clinic.company.id, invoices=3000, patients=600)
+    return tui_db
+
+
+FILTERS = [
+    HistoryFilter(text="nom1"),
+    HistoryFilter(text="nom12 pre"),
+    HistoryFilter(text="cdp-2025-00001"),
+    HistoryFilter(text="17"),  # the end of a number: no sequence row in this data, so nothing
+    HistoryFilter(text="zzz"),
+    HistoryFilter(status=InvoiceStatus.VOID, since=date(2023, 1, 10)),
+    HistoryFilter(text="nom2", status=InvoiceStatus.PAID, until=date(2023, 1, 20)),
+    HistoryFilter(since=date(2023, 1, 5), until=date(2023, 1, 9)),
+]
+
+
+@pytest.mark.parametrize("sort", list(HistorySort))
+def test_every_way_of_reading_gives_the_same_rows(mid: peewee.Database, sort: HistorySort) -> None:
+    """Walking the order, seeking any filter's index, or what ``plan_page`` picks: the same page."""
+    for filters in FILTERS:
+        for descending in (False, True):
+            for offset in (0, 60):
+                chosen = plan_page(filters, sort, descending, offset + PAGE_SIZE)
+                ways = [chosen, PagePlan(None, chosen.text), PagePlan(None, TextMatch.of(filters.text))]
+                ways += [PagePlan(lookup, chosen.text) for lookup in lookups(filters)]
+                pages = {
+                    way: [
+                        row[0]
+                        for row in history_query(filters, sort, descending, plan=way, offset=offset).tuples()
+                    ]
+                    for way in ways
+                }
+                expected = pages[ways[-1]]
+                assert all(page == expected for page in pages.values()), (filters, descending, offset, pages)
+                assert expected == [row.id for row in history_page(filters, sort, descending, offset)]
+    assert history_page(HistoryFilter(text="nom1"), sort)  # not every page is empty
+
+
+def lookups(filters: HistoryFilter) -> list[Lookup]:
+    found = [Lookup.TEXT] if filters.text.strip() else []
+    found += [Lookup.STATUS] if filters.status else []
+    return found + ([Lookup.DATES] if filters.since or filters.until else [])

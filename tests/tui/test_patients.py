@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, DataTable, Input
+from textual.widgets import Checkbox, Input
 
 from models.patient import Patient
 from tui.dialogs.confirm import ConfirmDialog
@@ -14,6 +14,7 @@ from tui.screens.invoice_form import InvoiceFormScreen
 from tui.screens.patient_form import PatientFormScreen
 from tui.screens.patients import PAGE_SIZE, PatientsView
 from tui.widgets.invoice_field import FormField
+from tui.widgets.page_table import PageTable
 
 from .conftest import Clinic_
 
@@ -36,10 +37,9 @@ def patients(clinic: Clinic_) -> list[Patient]:
 
 
 async def settle(pilot: Pilot[object]) -> None:
-    """Let the search debounce fire, then workers finish and their results land on screen."""
+    """Let workers finish and their results land on screen (a page may ask for the next one)."""
     app = pilot.app
     for _ in range(3):
-        await pilot.pause(0.06)
         await app.workers.wait_for_complete()
         await pilot.pause()
 
@@ -94,7 +94,7 @@ async def test_search_by_name_accents_folded_phone_and_email(
         assert shown(app) == ["Bélanger, Élise"]
         await search(pilot, "nobody")
         assert shown(app) == []
-        table = app.screen.query_one("#patients-table", DataTable)  # type: ignore[attr-defined]
+        table = app.screen.query_one("#patients-table", PageTable)  # type: ignore[attr-defined]
         assert table.row_count == 0
 
 
@@ -110,12 +110,12 @@ async def test_pages_load_near_the_end(make_app: Callable[..., object], clinic: 
         await settle(pilot)
         view = app.screen.query_one(PatientsView)  # type: ignore[attr-defined]
         assert len(view.rows) == PAGE_SIZE
-        table = view.query_one("#patients-table", DataTable)
+        table = view.query_one("#patients-table", PageTable)
         table.focus()
-        table.move_cursor(row=PAGE_SIZE - 5)
+        table.move_cursor(PAGE_SIZE - 5)
         await settle(pilot)
         assert len(view.rows) == PAGE_SIZE * 2
-        table.move_cursor(row=PAGE_SIZE * 2 - 1)
+        table.move_cursor(PAGE_SIZE * 2 - 1)
         await settle(pilot)
         assert len(view.rows) == PAGE_SIZE * 2 + 30 and view.exhausted
         names = [row.last_name for row in view.rows]

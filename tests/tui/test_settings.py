@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, DataTable, Input, Select, TabbedContent
+from textual.widgets import Checkbox, Input, Select, TabbedContent
 
 from models.clinic import BillingCompany, Clinic, Staff
 from models.enums import Role
@@ -15,6 +15,7 @@ from tui.dialogs.settings_company import CompanyDialog
 from tui.dialogs.settings_staff import StaffDialog
 from tui.screens.settings import SettingsView
 from tui.widgets.invoice_field import FormField
+from tui.widgets.page_table import PageTable
 
 from .conftest import Clinic_
 from .invoices.conftest import messages, settle
@@ -106,7 +107,7 @@ async def test_add_company_bad_stripe_then_good(make_app: Callable[..., Any], cl
     async with app.run_test(size=SIZE) as pilot:
         await open_settings(pilot)
         await section(pilot, "settings-companies")
-        app.screen.query_one("#settings-companies DataTable", DataTable).focus()
+        app.screen.query_one("#settings-companies PageTable", PageTable).focus()
         await pilot.press("a")
         await settle(pilot)
         assert isinstance(app.screen, CompanyDialog)
@@ -125,7 +126,7 @@ async def test_add_company_bad_stripe_then_good(make_app: Callable[..., Any], cl
         assert not isinstance(app.screen, CompanyDialog)
         company = BillingCompany.get(BillingCompany.number_prefix == "PN")
         assert company.stripe_account_id == "acct_1AbCdEfGh2"
-        table = app.screen.query_one("#settings-companies DataTable", DataTable)
+        table = app.screen.query_one("#settings-companies PageTable", PageTable)
         assert table.row_count == 2
 
 
@@ -134,7 +135,7 @@ async def test_duplicate_prefix_is_refused(make_app: Callable[..., Any], clinic:
     async with app.run_test(size=SIZE) as pilot:
         await open_settings(pilot)
         await section(pilot, "settings-companies")
-        app.screen.query_one("#settings-companies DataTable", DataTable).focus()
+        app.screen.query_one("#settings-companies PageTable", PageTable).focus()
         await pilot.press("a")
         await settle(pilot)
         await type_into(pilot, "#company-name", "Autre")
@@ -164,7 +165,7 @@ async def test_used_prefix_is_locked_and_says_why(make_app: Callable[..., Any], 
     async with app.run_test(size=SIZE) as pilot:
         await open_settings(pilot)
         await section(pilot, "settings-companies")
-        app.screen.query_one("#settings-companies DataTable", DataTable).focus()
+        app.screen.query_one("#settings-companies PageTable", PageTable).focus()
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CompanyDialog)
@@ -178,7 +179,7 @@ async def test_add_staff_member_with_roles(make_app: Callable[..., Any], clinic:
     async with app.run_test(size=SIZE) as pilot:
         await open_settings(pilot)
         await section(pilot, "settings-staff")
-        app.screen.query_one("#settings-staff DataTable", DataTable).focus()
+        app.screen.query_one("#settings-staff PageTable", PageTable).focus()
         await pilot.press("a")
         await settle(pilot)
         assert isinstance(app.screen, StaffDialog)
@@ -190,7 +191,7 @@ async def test_add_staff_member_with_roles(make_app: Callable[..., Any], clinic:
         assert not isinstance(app.screen, StaffDialog)
         bob = Staff.get(Staff.login == "bob")
         assert bob.role_set == {Role.BILLING, Role.PROVIDER}
-        assert app.screen.query_one("#settings-staff DataTable", DataTable).row_count == 4
+        assert app.screen.query_one("#settings-staff PageTable", PageTable).row_count == 4
 
 
 async def test_last_admin_cannot_lose_admin(make_app: Callable[..., Any], clinic: Clinic_) -> None:
@@ -198,9 +199,9 @@ async def test_last_admin_cannot_lose_admin(make_app: Callable[..., Any], clinic
     async with app.run_test(size=SIZE) as pilot:
         await open_settings(pilot)
         await section(pilot, "settings-staff")
-        table = app.screen.query_one("#settings-staff DataTable", DataTable)
+        table = app.screen.query_one("#settings-staff PageTable", PageTable)
         table.focus()
-        table.move_cursor(row=0)  # Anne Admin, by name
+        table.move_cursor(0)  # Anne Admin, by name
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, StaffDialog) and app.screen.staff is not None
@@ -259,9 +260,9 @@ async def test_admin_switching_own_language_sees_it_at_once(
     async with app.run_test(size=SIZE) as pilot:
         await open_settings(pilot)
         await section(pilot, "settings-staff")
-        table = app.screen.query_one("#settings-staff DataTable", DataTable)
+        table = app.screen.query_one("#settings-staff PageTable", PageTable)
         table.focus()
-        table.move_cursor(row=0)
+        table.move_cursor(0)
         await pilot.press("enter")
         await settle(pilot)
         app.screen.query_one("#staff-language", Select).value = "en"

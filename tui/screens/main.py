@@ -89,7 +89,11 @@ class MainScreen(Screen[None]):
         if pane_id == "settings" and not self.session.is_admin:
             self.notify(self._settings_denied_reason(), severity="warning")
             return
-        self.query_one(TabbedContent).active = pane_id
+        tabs = self.query_one(TabbedContent)
+        tabs.active = pane_id
+        # Focus the tab's first field now, not once TabActivated is handled: keys typed right after
+        # the F key are already queued behind it and would reach the tab left behind.
+        self._focus_view(tabs.get_pane(pane_id))
 
     def action_new_invoice(self) -> None:
         self.post_message(NewInvoice())
@@ -119,9 +123,16 @@ class MainScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def focus_active_view(self, event: TabbedContent.TabActivated) -> None:
-        pane = event.pane
+        self._focus_view(event.pane)
+        # What was saved elsewhere meanwhile (the agent, another terminal) shows on coming back.
+        shown = getattr(event.pane.children[0], "shown", None) if event.pane.children else None
+        if callable(shown):
+            shown()
+
+    def _focus_view(self, pane: TabPane) -> None:
+        if self.focused is not None and pane in self.focused.ancestors:
+            return  # already there (the F key focused it before TabActivated came)
         if pane.children:
-            view = pane.children[0]
-            focus_first = getattr(view, "focus_first", None)
+            focus_first = getattr(pane.children[0], "focus_first", None)
             if callable(focus_first):
                 focus_first()

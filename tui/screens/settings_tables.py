@@ -1,18 +1,22 @@
 """``CompaniesPane`` and ``StaffPane``: a table each, A adds, Enter or E edits in a dialog.
 
 The rows are read in a worker (a clinic has a handful of companies and staff); after a
-dialog saves, the table reloads and the list others show is told (``DataChanged``).
+dialog saves, the table reloads and the list others show is told (``DataChanged``). Column
+widths follow the pane's width, so every column shows at 80 columns, long values ending in "…"
+(the dialog shows them whole).
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.events import Resize
+from textual.widgets import Static
 
 from locales import N_
 from models.clinic import BillingCompany, Staff
@@ -21,6 +25,7 @@ from models.settings import list_companies, list_staff, prefix_in_use
 from tui.messages import DataChanged
 from tui.session import ROLE_LABELS, StaffSession
 from tui.texts import translate_bindings
+from tui.widgets.page_table import Column, PageTable, Row, share_widths
 from tui.workers import DB_ERRORS, database_thread, error_text
 
 YES, NO = N_("yes"), N_("no")
@@ -39,7 +44,9 @@ class _TablePane(Vertical):
         Binding("a", "add", N_("Add")),
         Binding("e", "edit", N_("Edit")),
     ]
-    COLUMNS: ClassVar[tuple[str, ...]] = ()
+    # Title and share of the width: 0 fits the title and the values (short codes), a weight
+    # shares what the others leave.
+    COLUMNS: ClassVar[tuple[tuple[str, int], ...]] = ()
     HELP = ""
 
     def __init__(self, session: StaffSession, *, id: str) -> None:
@@ -49,7 +56,7 @@ class _TablePane(Vertical):
         self.announce = False
 
     def compose(self) -> ComposeResult:
-        yield DataTable(cursor_type="row", zebra_stripes=True)
+        yield PageTable()
         yield Static("", classes="settings-help", markup=False)
 
     def on_mount(self) -> None:
@@ -59,14 +66,33 @@ class _TablePane(Vertical):
     def apply_texts(self) -> None:
         tr = self.session.tr
         translate_bindings(self, tr)
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
-        table.add_columns(*(tr.gettext(column) for column in self.COLUMNS))
+        self._set_columns()
         self.query_one(".settings-help", Static).update(tr.gettext(self.HELP))
         self.show(self.records)
 
+    def on_resize(self, event: Resize) -> None:
+        self._set_columns()
+
+    def _set_columns(self) -> None:
+        table = self.query_one(PageTable)
+        titles = [self.session.tr.gettext(title) for title, _ in self.COLUMNS]
+        cells = [self.row(record) for record in self.records]
+        keys = [str(index) for index in range(len(self.COLUMNS))]
+        fixed, weights = {}, {}
+        for index, (key, title, (_, weight)) in enumerate(zip(keys, titles, self.COLUMNS, strict=True)):
+            if weight:
+                weights[key] = weight
+            else:
+                fixed[key] = max([cell_len(title), *(cell_len(row[index]) for row in cells)])
+        # The pane's width less each column's cell padding, and a scrollbar's room if it shows.
+        space = self.size.width - 2 * table.cell_padding * len(keys)
+        if len(cells) + 1 > table.size.height:
+            space -= table.styles.scrollbar_size_vertical
+        widths = share_widths(space, fixed, weights)
+        table.set_columns([Column(key, title, widths[key]) for key, title in zip(keys, titles, strict=True)])
+
     def focus_first(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(PageTable).focus()
 
     @work(thread=True, exclusive=True, group="settings-table-load")
     def reload(self) -> None:
@@ -86,13 +112,9 @@ class _TablePane(Vertical):
 
     def show(self, records: list[object]) -> None:
         self.records = records
-        table = self.query_one(DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        for record in records:
-            table.add_row(*self.row(record))
-        if records:
-            table.move_cursor(row=min(cursor, len(records) - 1))
+        self._set_columns()
+        rows = [Row(str(index), self.row(record)) for index, record in enumerate(records)]
+        self.query_one(PageTable).replace_rows(rows, keep_cursor=True)
         self.after_show(records)
         if self.announce:
             self.announce = False
@@ -103,12 +125,12 @@ class _TablePane(Vertical):
 
     @property
     def current(self) -> object | None:
-        table = self.query_one(DataTable)
-        if not self.records or table.cursor_row < 0:
+        table = self.query_one(PageTable)
+        if not self.records:
             return None
         return self.records[min(table.cursor_row, len(self.records) - 1)]
 
-    @on(DataTable.RowSelected)
+    @on(PageTable.RowSelected)
     def row_chosen(self) -> None:
         self.action_edit()
 
@@ -134,7 +156,13 @@ class _TablePane(Vertical):
 
 
 class CompaniesPane(_TablePane):
-    COLUMNS = (N_("Name"), N_("Prefix"), N_("Currency"), N_("Stripe account"), N_("Active"))
+    COLUMNS = (
+        (N_("Name"), 1),
+        (N_("Prefix"), 0),
+        (N_("Currency"), 0),
+        (N_("Stripe account"), 1),
+        (N_("Active"), 0),
+    )
     HELP = N_("A adds a billing company; Enter edits the one selected.")
 
     def __init__(self, session: StaffSession) -> None:
@@ -166,7 +194,7 @@ class CompaniesPane(_TablePane):
 
 
 class StaffPane(_TablePane):
-    COLUMNS = (N_("Login"), N_("Name"), N_("Roles"), N_("Language"), N_("Active"))
+    COLUMNS = ((N_("Login"), 0), (N_("Name"), 1), (N_("Roles"), 1), (N_("Language"), 0), (N_("Active"), 0))
     HELP = N_("A adds a staff member; Enter edits roles, language, name or deactivates.")
 
     def __init__(self, session: StaffSession) -> None:
