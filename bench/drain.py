@@ -87,8 +87,10 @@ def run(count: int = 2000) -> list[Result]:
         plain = asyncio.run(_plain_loop(smtp.port, emails))
         warm = _drain(url, smtp.port, work / "cache", warm=True)
         close_database()
+        # every PDF rendered during the drain: a tenth as many messages, each a different invoice
+        cold_count = max(count // 10, 20)
         cold_work = scratch("drain-cold")
-        url = queue_emails(cold_work, count)
+        url = queue_emails(cold_work, cold_count, invoices=cold_count)
         cold = _drain(url, smtp.port, cold_work / "cache", warm=False)
         close_database()
     results.append(
@@ -103,7 +105,11 @@ def run(count: int = 2000) -> list[Result]:
     )
     results.append(
         ratio_row(
-            "drain", f"{count} emails/s, PDFs rendered during the drain", count / cold, count / plain, "msg/s"
+            "drain",
+            f"{cold_count} emails/s, each PDF rendered during the drain",
+            cold_count / cold,
+            count / plain,
+            "msg/s",
         )
     )
     return results
