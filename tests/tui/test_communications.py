@@ -42,8 +42,12 @@ def schedule(clinic: Clinic_) -> Schedule:
     Template.update(active=True).execute()
 
     def billed(last: str, first: str, days_ago: int, language: str) -> Invoice:
-        patient = Patient.create(
-            last_name=last, first_name=first, email=f"{first.lower()}@example.org", language=language
+        patient = Patient.create(  # consents to attachments: the clinic's PIN mode here is "none"
+            last_name=last,
+            first_name=first,
+            email=f"{first.lower()}@example.org",
+            language=language,
+            consent_email_attachments=True,
         )
         draft = create_draft(
             patient=patient,
@@ -248,7 +252,9 @@ async def test_billing_in_the_tui_goes_through_the_same_hook(
     clinic.clinic.default_pin_mode = "none"
     clinic.clinic.save()
     Template.update(active=True).where(Template.system_key == "invoice_email").execute()
-    patient = Patient.create(last_name="Gagnon", first_name="Léa", email="lea@example.org")
+    patient = Patient.create(
+        last_name="Gagnon", first_name="Léa", email="lea@example.org", consent_email_attachments=True
+    )
     draft = create_draft(
         patient=patient, billing_company=clinic.company, lines=[LineInput("Consultation", Decimal(1), 8500)]
     )
