@@ -14,6 +14,7 @@ from models.agent_state import beat
 from models.base import utcnow
 from models.config import Config, StripeSettings
 from models.enums import LinkAction, OutboxStatus
+from models.invoice import Invoice
 from models.links import PaymentLink
 from models.messaging import OutboxMessage
 from tui.screens.invoice_detail import InvoiceDetailScreen
@@ -86,6 +87,8 @@ async def test_the_option_queues_the_email_with_its_payment_link(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with_account(clinic)
+    # the clinic's default PIN mode texts the PIN: the billed-to payer has a cell phone to prefill
+    Invoice.update(billed_to_phone="+15145551234").where(Invoice.id == billing.billed.id).execute()
     monkeypatch.setenv(KEY_VARIABLE, "sk_test_in_the_tui_environment")  # as with `make run`
     app = make_app("clerk", stripe=stripe_config.stripe)
     async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
