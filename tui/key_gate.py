@@ -41,6 +41,13 @@ class KeyGate:
         """Keep ``event`` for later if a previous key has not settled; says whether it was kept."""
         if self.held is None:
             return False
+        if self.settled():  # since the last check: no need to wait for the next one
+            if not self.held:
+                self._open()
+                return False
+            self.held.append(event)
+            self._release()
+            return True
         self.held.append(event)
         return True
 
@@ -69,12 +76,15 @@ class KeyGate:
         return all(node.message_queue_size == 0 for node in path)
 
     def _release_when_settled(self) -> None:
-        if self.held is None:
-            return
-        if not self.settled() and monotonic() < self.deadline:
-            return
-        held, self.held = self.held, None
+        if self.held is not None and (self.settled() or monotonic() >= self.deadline):
+            self._release()
+
+    def _open(self) -> list[events.Key]:
+        held, self.held = self.held or [], None
         if self._timer is not None:
             self._timer.pause()
-        for event in held:  # in order, behind nothing: every key typed meanwhile is among them
+        return held
+
+    def _release(self) -> None:
+        for event in self._open():  # in order, behind nothing: every key typed meanwhile is among them
             self.app.post_message(event)

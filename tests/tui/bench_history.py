@@ -5,8 +5,10 @@ Not collected by pytest (no ``test_`` prefix). Run from the worktree root::
     .venv/bin/python -m tests.tui.bench_history              # figures, with the baseline
     .venv/bin/python -m tests.tui.bench_history --runs 5     # more app starts for "first rows"
     .venv/bin/python -m tests.tui.bench_history --profile    # and a pyinstrument profile of the keys
+    .venv/bin/python -m tests.tui.bench_history --keys       # every keystroke's time on stderr
 
-The real app is built through ``build_app`` and driven by Pilot at 120x40. A measurement ends at
+The real app is built through ``build_app`` and run headless at 120x40; keys are delivered as the
+terminal driver delivers them (``send_key``), ten a second at most. A measurement ends at
 the first frame the app hands to its terminal (headless here, so the frame is also turned into
 terminal bytes, as a real terminal would cost) that shows the expected first row, once the view
 holds that search's rows; when the rows did not change (another key, the same first page), it
@@ -14,7 +16,8 @@ ends when the view holds them, as nothing more is drawn.
 
 - *first rows*: F3 (History) or F2 (Patients) pressed to the tab showing its rows read again; and
   launch to the Patients tab's first rows (the app opens on it).
-- *keystroke*: every key of typing searches from an empty field, then erasing them one by one.
+- *keystroke*: every key of typing searches from an empty field, then erasing them one by one; and
+  the CPU the process spent meanwhile (both threads), which a busy shared machine does not inflate.
 
 The baseline is what the issue names: every row loaded into a ``DataTable`` and filtered in memory
 as you type, measured in the same run (fewer keys: each costs seconds).

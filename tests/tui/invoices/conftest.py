@@ -87,9 +87,15 @@ def billing(clinic: Clinic_) -> Billing:
 
 async def settle(pilot: Pilot[object]) -> None:
     """Let workers finish and their results land on screen."""
+    from contextlib import suppress
+
+    from textual.worker import WorkerCancelled
+
     app = pilot.app
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        # A refresh replaced by the next one (exclusive workers) is cancelled: that one lands instead.
+        with suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
         await pilot.pause()
 
 
