@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from bench.common import Result, SinkSmtp, facteur_env, percentile, scratch
-from bench.outbox_load import agent_config_text, queue_emails
+from bench.outbox_load import agent_config_text, queue_emails, warm_pdf_cache
 
 WRITE_EVERY = 0.05
 
@@ -59,16 +59,11 @@ def _writes_during(
 
 
 def run(count: int = 2000) -> list[Result]:
-    from agent.pdf import render_many
     from models.messaging import OutboxMessage
 
     work = scratch("contention")
     url = queue_emails(work, count)
-    keys = {
-        (m.invoice_id, m.language)
-        for m in OutboxMessage.select(OutboxMessage.invoice, OutboxMessage.language)
-    }
-    render_many(sorted(keys), workers=2, cache_dir=work / "cache")
+    warm_pdf_cache(work / "cache")
     quiet, quiet_errors = _writes_during(5.0, None)
     with SinkSmtp() as smtp:
         config = work / "facteur.toml"

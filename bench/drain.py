@@ -12,7 +12,7 @@ import time
 from email.message import EmailMessage
 
 from bench.common import Result, SinkSmtp, ratio_row, scratch
-from bench.outbox_load import queue_emails
+from bench.outbox_load import queue_emails, warm_pdf_cache
 
 
 async def _plain_loop(port: int, emails: list[EmailMessage]) -> float:
@@ -41,7 +41,6 @@ def _prepared(count: int) -> list[EmailMessage]:
 
 
 def _drain(url: str, port: int, cache_dir: object, *, warm: bool) -> float:
-    from agent.pdf import render_many
     from agent.service import build_agent
     from models.config import parse_config
     from models.messaging import OutboxMessage
@@ -61,11 +60,7 @@ def _drain(url: str, port: int, cache_dir: object, *, warm: bool) -> float:
         }
     )
     if warm:
-        keys = {
-            (m.invoice_id, m.language)
-            for m in OutboxMessage.select(OutboxMessage.invoice, OutboxMessage.language)
-        }
-        render_many(sorted(keys), workers=2, cache_dir=config.resolve(config.agent.cache_dir))
+        warm_pdf_cache(config.resolve(config.agent.cache_dir))
     agent = build_agent(config)
     started = time.perf_counter()
     asyncio.run(agent.run(once=True))

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bench.common import Result, SinkSmtp, facteur_env, limit_row, scratch
-from bench.outbox_load import agent_config_text, queue_emails
+from bench.outbox_load import agent_config_text, queue_emails, warm_pdf_cache
 
 
 def _peak_rss_mb(command: list[str], env: dict[str, str]) -> tuple[float, int]:
@@ -21,19 +21,12 @@ def _peak_rss_mb(command: list[str], env: dict[str, str]) -> tuple[float, int]:
 
 
 def run(count: int = 10_000) -> list[Result]:
-    from agent.pdf import render_many
     from models.db import close_database
     from models.messaging import OutboxMessage
 
     work = scratch("memory")
     url = queue_emails(work, count, invoices=300)
-    keys = {
-        (m.invoice_id, m.language)
-        for m in OutboxMessage.select(OutboxMessage.invoice, OutboxMessage.language)
-    }
-    render_many(
-        sorted(keys)[:50], workers=2, cache_dir=work / "cache"
-    )  # some cached, most rendered in the drain
+    warm_pdf_cache(work / "cache", limit=50)  # some cached, most rendered in the drain
     close_database()
     facteur = str(Path(sys.executable).with_name("facteur"))
     with SinkSmtp() as smtp:

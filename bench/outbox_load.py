@@ -39,6 +39,16 @@ def queue_emails(folder: Path, count: int, *, invoices: int = 200, attach: bool 
     return url
 
 
+def warm_pdf_cache(cache_dir: Path, limit: int | None = None) -> None:
+    """Render the queued messages' PDFs into ``cache_dir`` ahead of a drain (the first ``limit``)."""
+    from agent.pdf import render_many
+    from models.messaging import OutboxMessage
+
+    query = OutboxMessage.select(OutboxMessage.invoice, OutboxMessage.language)
+    keys = sorted({(message.invoice_id, message.language) for message in query})
+    render_many(keys[:limit], workers=2, cache_dir=cache_dir)
+
+
 def agent_config_text(url: str, smtp_port: int, cache_dir: Path, *, concurrency: int = 8) -> str:
     """The TOML a real ``facteur agent`` reads for a benchmark: SMTP on loopback, no TLS."""
     return (
