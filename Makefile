@@ -56,7 +56,7 @@ contract: $(STAMP) ## Check the import layers (import-linter)
 check: lint types contract test ## Everything CI should see: format, lint, types, import contract, tests
 
 locales-extract: $(STAMP) ## Extract msgids into locales/facteur.pot
-	$(BIN)/pybabel extract --mapping babel.cfg --no-location --sort-output \
+	$(BIN)/pybabel extract --mapping babel.cfg --no-location --sort-output --add-comments Translators: \
 	  --keywords 'N_ L_ format:1 nformat:1,2' --project Facteur --output-file locales/facteur.pot .
 
 locales-update: locales-extract ## Merge new msgids into the fr and en catalogs

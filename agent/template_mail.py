@@ -25,6 +25,7 @@ from models.invoicing import clinic_today
 from models.messaging import OutboxMessage, Template
 from models.template_fields import field_context, values_for_invoice
 from models.template_render import render
+from models.templates import wording_of
 
 LAYOUTS = Path(__file__).parent / "templates"
 
@@ -59,8 +60,8 @@ def template_body(
     values = values_for_invoice(invoice, clinic, today=clinic_today(clinic))
     if delivery is not None:
         values = values.with_links(delivery.download_url, delivery.payment_url, delivery.link_expires_at)
-    wording = {"fr": (template.subject_fr, template.body_fr), "en": (template.subject_en, template.body_en)}
-    subject, body = wording[language]
+    wording = wording_of(template)  # a shipped template's wording may come from the catalogs
+    subject, body = wording[f"subject_{language}"], wording[f"body_{language}"]
     rendered = render(subject, body, field_context(values, language), language)
     return TemplateBody(
         language=language,

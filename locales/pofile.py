@@ -217,6 +217,8 @@ _PLURAL_HEADER = N_("the Plural-Forms header says nplurals={found}; this languag
 
 def _placeholder_problems(parsed: PoFile, message: Message, forms: tuple[str, ...]) -> list[Problem]:
     path = parsed.path
+    if any(is_template_text(msgid) for msgid in message_ids(message)):
+        return _template_problems(parsed, message, forms)
     try:
         wanted = set().union(*(placeholders(msgid) for msgid in message_ids(message)))
     except ValueError:
@@ -245,5 +247,45 @@ def _placeholder_problems(parsed: PoFile, message: Message, forms: tuple[str, ..
     return problems
 
 
+_JINJA_FIELD = re.compile(r"\{\{\s*(.*?)\s*\}\}", re.DOTALL)
+_JINJA_TAG = re.compile(r"\{%-?\s*(.*?)\s*-?%\}", re.DOTALL)
+
+
+def is_template_text(text: str) -> bool:
+    """An email template's wording (Jinja ``{{ field }}`` and ``{% if %}``), not a format string."""
+    return "{{" in text or "{%" in text
+
+
+def template_fields(text: str) -> set[str]:
+    """``"Hello {{ name }}"`` -> ``{"{{ name }}"}``: the fields a template's wording shows."""
+    return {"{{ " + " ".join(field.split()) + " }}" for field in _JINJA_FIELD.findall(text)}
+
+
+def template_tags(text: str) -> list[str]:
+    """The ``{% ... %}`` tags in order, whitespace normalized: the wording's structure."""
+    return ["{% " + " ".join(tag.split()) + " %}" for tag in _JINJA_TAG.findall(text)]
+
+
+def _template_problems(parsed: PoFile, message: Message, forms: tuple[str, ...]) -> list[Problem]:
+    """A template's translation keeps the original's fields and its ``{% %}`` tags in the same order;
+    a stray brace (``{{ amount_due }``) shows as a field missing."""
+    original = message_ids(message)[0]
+    wanted, structure = template_fields(original), template_tags(original)
+    problems: list[Problem] = []
+    for index, form in enumerate(forms):
+        if not form:
+            continue
+        line = parsed.translation_line(message, index)
+        found = template_fields(form)
+        for name in sorted(wanted - found):
+            problems.append(error(parsed.path, line, _MISSING, placeholder=name))
+        for name in sorted(found - wanted):
+            problems.append(error(parsed.path, line, _ADDED, placeholder=name))
+        if template_tags(form) != structure:
+            problems.append(error(parsed.path, line, _TAGS, tags=" ".join(structure)))
+    return problems
+
+
+_TAGS = N_("the translation must keep the original text's tags, in this order: {tags}")
 _MISSING = N_("the translation lacks the placeholder {placeholder} of the original text")
 _ADDED = N_("the translation has a placeholder {placeholder} that the original text does not (misspelled?)")

@@ -1,7 +1,14 @@
 """The templates Facteur ships, in French and English: the invoice email and two payment reminders.
 
-They are created inactive by ``facteur db init`` (and by migration 7 for older databases);
-an admin turns them on in the Templates screen, rewords them, or restores this wording.
+Their wording lives in the catalogs (``locales/``): each subject and body below is a msgid, its
+English text, translated in ``fr/LC_MESSAGES/facteur.po``. A shipped template's row stores a part
+as ``""`` while it follows the catalogs, so an admin who rewords it in a ``.po`` file (the site
+override directory) changes the next email and what the Templates screen shows, live; the
+catalog check keeps each translation's ``{{ fields }}`` and ``{% tags %}`` (``locales.pofile``).
+A part reworded in the Templates screen is stored and wins over the catalogs; restoring the
+shipped wording empties it again.
+
+They are created inactive by ``facteur db init`` (and by migration 7 for older databases).
 Subjects show the clinic's name only: no health detail ever goes in a subject.
 """
 
@@ -15,8 +22,10 @@ from typing import Any
 
 import peewee
 
-from locales import N_
+from locales import LANGUAGES, N_, translator
 from models.enums import DelayUnit, TemplateKind
+
+PARTS: tuple[str, ...] = tuple(f"{part}_{lang}" for lang in LANGUAGES for part in ("subject", "body"))
 
 
 @dataclass(frozen=True)
@@ -28,48 +37,21 @@ class SystemTemplate:
     delay_unit: DelayUnit
     attach_invoice: bool
     add_payment_link: bool
-    subject_fr: str
-    body_fr: str
-    subject_en: str
-    body_en: str
+    subject: str  # a msgid: the English subject
+    body: str  # a msgid: the English body
 
     def wording(self) -> dict[str, str]:
-        return {
-            "subject_fr": self.subject_fr,
-            "body_fr": self.body_fr,
-            "subject_en": self.subject_en,
-            "body_en": self.body_en,
-        }
+        """The subjects and bodies as the catalogs word them now (``subject_fr``, ``body_fr``, …)."""
+        wording: dict[str, str] = {}
+        for language in LANGUAGES:
+            tr = translator(language)
+            wording[f"subject_{language}"] = tr.gettext(self.subject)
+            wording[f"body_{language}"] = tr.gettext(self.body)
+        return wording
 
 
-def _blocks(body: str, language: str) -> str:
-    """``body`` with its shared blocks put in: ``<<pay>>`` (the payment link) and ``<<contact>>``."""
-    return body.replace("<<pay>>", _PAY[language]).replace("<<contact>>", _CONTACT[language])
-
-
-_PAY_FR = """{% if payment_link %}
-
-Pour payer en ligne : {{ payment_link }}
-{% endif %}"""
-_PAY_EN = """{% if payment_link %}
-
-To pay online: {{ payment_link }}
-{% endif %}"""
-_CONTACT_FR = """{% if clinic_phone %}
-Téléphone : {{ clinic_phone }}
-{% endif %}
-{% if clinic_email %}
-Courriel : {{ clinic_email }}
-{% endif %}"""
-_CONTACT_EN = """{% if clinic_phone %}
-Phone: {{ clinic_phone }}
-{% endif %}
-{% if clinic_email %}
-Email: {{ clinic_email }}
-{% endif %}"""
-
-_PAY = {"fr": _PAY_FR, "en": _PAY_EN}
-_CONTACT = {"fr": _CONTACT_FR, "en": _CONTACT_EN}
+# Translators: the shipped templates' subject: the clinic's name, never a health detail.
+SUBJECT = N_("{{ clinic_name }}")
 
 INVOICE_EMAIL = SystemTemplate(
     key="invoice_email",
@@ -79,29 +61,10 @@ INVOICE_EMAIL = SystemTemplate(
     delay_unit=DelayUnit.DAYS,
     attach_invoice=True,
     add_payment_link=True,
-    subject_fr="{{ clinic_name }}",
-    body_fr=_blocks(
-        """Bonjour {{ billed_to_name }},
-
-Voici votre facture {{ invoice_number }} du {{ issue_date }}.
-{% if download_link %}
-Vous pouvez la consulter en toute sécurité ici : {{ download_link }}
-{% if link_expiry %}
-Lien valide jusqu’au {{ link_expiry }}
-{% endif %}
-{% endif %}
-
-Montant dû : {{ amount_due }}
-Date d’échéance : {{ due_date }}
-<<pay>>
-
-Merci de votre confiance,
-{{ clinic_name }}
-<<contact>>""",
-        "fr",
-    ),
-    subject_en="{{ clinic_name }}",
-    body_en=_blocks(
+    subject=SUBJECT,
+    # Translators: an email template. Keep every {{ field }} and {% tag %} as they are (the check
+    # refuses a translation that drops, adds or reorders one); reword the text around them.
+    body=N_(
         """Hello {{ billed_to_name }},
 
 Here is your invoice {{ invoice_number }} of {{ issue_date }}.
@@ -114,12 +77,19 @@ Link valid until {{ link_expiry }}
 
 Amount due: {{ amount_due }}
 Due date: {{ due_date }}
-<<pay>>
+{% if payment_link %}
+
+To pay online: {{ payment_link }}
+{% endif %}
 
 Thank you,
 {{ clinic_name }}
-<<contact>>""",
-        "en",
+{% if clinic_phone %}
+Phone: {{ clinic_phone }}
+{% endif %}
+{% if clinic_email %}
+Email: {{ clinic_email }}
+{% endif %}"""
     ),
 )
 
@@ -131,33 +101,28 @@ FIRST_REMINDER = SystemTemplate(
     delay_unit=DelayUnit.DAYS,
     attach_invoice=False,
     add_payment_link=True,
-    subject_fr="{{ clinic_name }}",
-    body_fr=_blocks(
-        """Bonjour {{ billed_to_name }},
-
-Petit rappel : la facture {{ invoice_number }} du {{ issue_date }} présente un solde de {{ amount_due }}, payable au plus tard le {{ due_date }}.
-<<pay>>
-
-Si vous avez déjà payé, veuillez ne pas tenir compte de ce message.
-
-Merci,
-{{ clinic_name }}
-<<contact>>""",
-        "fr",
-    ),
-    subject_en="{{ clinic_name }}",
-    body_en=_blocks(
+    subject=SUBJECT,
+    # Translators: an email template. Keep every {{ field }} and {% tag %} as they are (the check
+    # refuses a translation that drops, adds or reorders one); reword the text around them.
+    body=N_(
         """Hello {{ billed_to_name }},
 
 A friendly reminder: invoice {{ invoice_number }} of {{ issue_date }} has a balance of {{ amount_due }}, due by {{ due_date }}.
-<<pay>>
+{% if payment_link %}
+
+To pay online: {{ payment_link }}
+{% endif %}
 
 If you have already paid, please disregard this message.
 
 Thank you,
 {{ clinic_name }}
-<<contact>>""",
-        "en",
+{% if clinic_phone %}
+Phone: {{ clinic_phone }}
+{% endif %}
+{% if clinic_email %}
+Email: {{ clinic_email }}
+{% endif %}"""
     ),
 )
 
@@ -169,37 +134,30 @@ SECOND_REMINDER = SystemTemplate(
     delay_unit=DelayUnit.DAYS,
     attach_invoice=False,
     add_payment_link=True,
-    subject_fr="{{ clinic_name }}",
-    body_fr=_blocks(
-        """Bonjour {{ billed_to_name }},
-
-Sauf erreur de notre part, la facture {{ invoice_number }} du {{ issue_date }} n’est pas encore réglée.
-Solde à payer : {{ amount_due }}
-Date d’échéance : {{ due_date }}
-<<pay>>
-
-Si vous avez déjà payé, veuillez ne pas tenir compte de ce message. Pour toute question, n’hésitez pas à nous joindre.
-
-Merci,
-{{ clinic_name }}
-<<contact>>""",
-        "fr",
-    ),
-    subject_en="{{ clinic_name }}",
-    body_en=_blocks(
+    subject=SUBJECT,
+    # Translators: an email template. Keep every {{ field }} and {% tag %} as they are (the check
+    # refuses a translation that drops, adds or reorders one); reword the text around them.
+    body=N_(
         """Hello {{ billed_to_name }},
 
 According to our records, invoice {{ invoice_number }} of {{ issue_date }} is still unpaid.
 Balance: {{ amount_due }}
 Due date: {{ due_date }}
-<<pay>>
+{% if payment_link %}
+
+To pay online: {{ payment_link }}
+{% endif %}
 
 If you have already paid, please disregard this message. If you have any questions, please contact us.
 
 Thank you,
 {{ clinic_name }}
-<<contact>>""",
-        "en",
+{% if clinic_phone %}
+Phone: {{ clinic_phone }}
+{% endif %}
+{% if clinic_email %}
+Email: {{ clinic_email }}
+{% endif %}"""
     ),
 )
 
@@ -219,7 +177,7 @@ def system_rows(now: datetime) -> list[dict[str, Any]]:
             "delay_unit": shipped.delay_unit.value,
             "attach_invoice": shipped.attach_invoice,
             "add_payment_link": shipped.add_payment_link,
-            **shipped.wording(),
+            **dict.fromkeys(PARTS, ""),  # following the catalogs
             "created_at": now,
             "updated_at": now,
         }

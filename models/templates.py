@@ -33,7 +33,7 @@ from models.messaging import OutboxMessage, ScheduledMessage, Template
 from models.reminders import cancel_for_template
 from models.settings import FieldErrors, SettingsRefused, require_admin
 from models.setup import get_clinic
-from models.system_templates import BY_KEY
+from models.system_templates import BY_KEY, PARTS, SystemTemplate
 from models.template_fields import FieldValues, field_context, sample_values, values_for_invoice
 from models.template_render import check_wording
 from models.validation import REQUIRED, validate_name
@@ -81,11 +81,21 @@ class TemplateInput:
 
 
 def wording_of(template: Template) -> dict[str, str]:
+    """The wording as it goes out: a shipped template's empty parts read the catalogs now."""
+    stored = {part: getattr(template, part) for part in PARTS}
+    shipped = BY_KEY.get(template.system_key or "")
+    if shipped is None or all(stored.values()):
+        return stored
+    catalogs = shipped.wording()
+    return {part: text or catalogs[part] for part, text in stored.items()}
+
+
+def _following_catalogs(shipped: SystemTemplate, values: dict[str, Any]) -> dict[str, Any]:
+    """A shipped template's parts worded as the catalogs word them are stored empty, so they
+    keep following the catalogs (an admin's later ``.po`` edit applies); the others are kept."""
+    catalogs = {part: text.strip("\n") for part, text in shipped.wording().items()}
     return {
-        "subject_fr": template.subject_fr,
-        "body_fr": template.body_fr,
-        "subject_en": template.subject_en,
-        "body_en": template.body_en,
+        part: ("" if part in catalogs and text == catalogs[part] else text) for part, text in values.items()
     }
 
 
@@ -200,11 +210,15 @@ def save_template(
     require_admin(acting)
     clinic = clinic or get_clinic()
     now = utcnow()
+    shipped: SystemTemplate | None = None
     if template_id is not None:
         current = get_template(template_id)
         if current.is_system:
             data = _system_settings_kept(current, data)
+            shipped = BY_KEY.get(current.system_key or "")
     values = _values(data, clinic, now.date())
+    if shipped is not None:
+        values = _following_catalogs(shipped, values)
     with db.atomic():
         if template_id is None:
             return Template.create(**values, created_at=now, updated_at=now)
@@ -290,14 +304,15 @@ def delete_template(template_id: int, *, acting: Staff) -> None:
 
 
 def restore_wording(template_id: int, *, acting: Staff) -> Template:
-    """A shipped template's subjects and bodies back to the shipped ones."""
+    """A shipped template's subjects and bodies back to the catalogs' (they follow them again)."""
     require_admin(acting)
     with db.atomic():
         template = get_template(template_id)
         shipped = BY_KEY.get(template.system_key or "")
         if shipped is None:
             raise SettingsRefused(N_("only a shipped template has a wording to restore"))
-        Template.update(**shipped.wording(), updated_at=utcnow()).where(Template.id == template_id).execute()
+        following = dict.fromkeys(PARTS, "")  # the catalogs' wording, today's and after later edits
+        Template.update(**following, updated_at=utcnow()).where(Template.id == template_id).execute()
         return get_template(template_id)
 
 

@@ -118,6 +118,19 @@ class CliResult:
 
 
 @pytest.fixture
+def override_catalogs(tmp_path: Path) -> Iterator[Path]:
+    """A site override folder the process's catalogs layer on (``tests.catalog_helpers.write_override``
+    writes an admin's edit there); the shipped catalogs alone again afterwards."""
+    import locales
+
+    folder = tmp_path / "override-locales"
+    folder.mkdir()
+    locales.configure(folder)
+    yield folder
+    locales.configure(None)
+
+
+@pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str):  # type: ignore[no-untyped-def]
     """Run ``facteur ARGS`` in-process against a config in ``tmp_path``; returns a ``CliResult``.
 

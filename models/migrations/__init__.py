@@ -28,6 +28,7 @@ from models.migrations import (  # noqa: E402
     v0005_secure_delivery,
     v0006_stripe_payments,
     v0007_templates,
+    v0008_template_catalogs,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -45,6 +46,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         v0006_stripe_payments.apply,
     ),
     Migration(7, "shipped templates; scheduled messages by time", v0007_templates.apply),
+    Migration(8, "shipped templates follow the catalogs", v0008_template_catalogs.apply),
 )
 
 

@@ -13,6 +13,8 @@ from agent.pdf import InvoicePdfs
 from agent.scheduler import SchedulerJob
 from agent.service import build_agent
 from agent.steps import Delivery
+from locales import translator
+from locales.registry import default_registry
 from models.base import utcnow
 from models.enums import MessageKind, OutboxStatus, PinMode, ScheduleStatus
 from models.invoice import Invoice
@@ -20,8 +22,10 @@ from models.invoicing import bill, record_payment
 from models.messaging import OutboxMessage, ScheduledMessage, Template
 from models.outbox import enqueue_invoice_email
 from models.patient import Patient
+from models.system_templates import FIRST_REMINDER
 from tests.agent.conftest import agent_config, pdf_text
 from tests.agent.smtp_server import SmtpServer
+from tests.catalog_helpers import write_override
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 
@@ -61,6 +65,36 @@ def test_a_reminder_is_written_from_its_template_in_the_recipients_language(
         assert "{{" not in body and "checkout" not in body  # no payment link: the block is left out
         assert f'<html lang="{language}">' in html(email)
         assert list(email.iter_attachments()) == []  # the template said: no attachment
+
+
+def test_an_admins_catalog_edit_words_the_next_reminder_and_a_broken_one_does_not(
+    setup: Setup, pdfs: InvoicePdfs, override_catalogs: Path
+) -> None:
+    first = FIRST_REMINDER.wording()["body_fr"]
+    edited = first.replace("Petit rappel :", "Un mot amical :")
+    path = write_override(override_catalogs, "fr", {FIRST_REMINDER.body: edited})
+    composer = Composer(pdfs, "facturation@clinique.example")
+
+    def reminder_body() -> str:
+        invoice = billed_invoice(setup.company, language="fr")
+        message = enqueue_invoice_email(
+            invoice,
+            message="",
+            kind=MessageKind.REMINDER,
+            template=shipped("reminder_first"),
+            attach_pdf=False,
+        )
+        return plain(composer.compose(message))
+
+    assert "Un mot amical : la facture" in reminder_body()
+    msgid, translation = path.read_text(encoding="utf-8").rsplit("msgstr", 1)  # the admin edits the French
+    broken = translation.replace("{{ amount_due }}", "{{ montant }}").replace("Un mot amical", "Texte cassé")
+    path.write_text(f"{msgid}msgstr{broken}", encoding="utf-8")
+    (event,) = default_registry().refresh()
+    assert not event.applied and "{{ amount_due }}" in event.problems[0].text(translator("en"))
+    body = reminder_body()
+    assert "Un mot amical : la facture" in body and "Texte cassé" not in body  # the last good text
+    assert "85,00\u00a0$" in body
 
 
 def test_the_delivery_links_fill_the_fields_and_html_links_them(setup: Setup, pdfs: InvoicePdfs) -> None:

@@ -26,6 +26,9 @@ msgstr "Rappel : la facture {number} est due le {date}"
 msgid "Only in French"
 msgstr "Seulement en français"
 
+msgid "Hello {{ name }},\\n{% if link %}Pay: {{ link }}\\n{% endif %}Due: {{ amount_due }}"
+msgstr "Bonjour {{ name }},\\n{% if link %}Payer : {{ link }}\\n{% endif %}Dû : {{ amount_due }}"
+
 msgid "{n} invoice"
 msgid_plural "{n} invoices"
 msgstr[0] "{n} facture"
@@ -40,6 +43,9 @@ msgstr "Balance due: {amount}"
 
 msgid "Reminder: invoice {number} is due on {date}"
 msgstr "Reminder: invoice {number} is due on {date}"
+
+msgid "Hello {{ name }},\\n{% if link %}Pay: {{ link }}\\n{% endif %}Due: {{ amount_due }}"
+msgstr "Hello {{ name }},\\n{% if link %}Pay: {{ link }}\\n{% endif %}Due: {{ amount_due }}"
 
 msgid "{n} invoice"
 msgid_plural "{n} invoices"

@@ -26,6 +26,12 @@ BROKEN_EDITS = {
         GOOD_EDIT.replace('msgstr[1] "{n} factures"', 'msgstr[1] "a"\nmsgstr[2] "b"'),
         "msgstr[2]",
     ),
+    "template field renamed": (
+        GOOD_EDIT.replace("Dû : {{ amount_due }}", "Dû : {{ montant }}"),
+        "Dû : {{ montant }}",
+    ),
+    "template brace lost": (GOOD_EDIT.replace("Dû : {{ amount_due }}", "Dû : {{ amount_due }"), "Dû :"),
+    "template tag dropped": (GOOD_EDIT.replace("\\n{% endif %}Dû", "\\nDû"), "Payer :"),
     "duplicate entry": (GOOD_EDIT + '\n#: again\nmsgid "Hello"\nmsgstr "Salut"\n', "#: again"),
 }
 
@@ -75,6 +81,24 @@ def test_a_placeholder_mismatch_is_named(registry: Registry, fr_override: Path) 
     assert "il manque à la traduction le champ {amount}" in event.problems[0].text(
         Registry().translator("fr")
     )
+
+
+def test_a_template_translation_keeps_its_fields_and_tags(registry: Registry, fr_override: Path) -> None:
+    swapped = GOOD_EDIT.replace(
+        "{% if link %}Payer : {{ link }}\\n{% endif %}", "{% endif %}Payer\\n{% if link %}"
+    )
+    fr_override.write_text(po_text("fr", swapped), encoding="utf-8")
+    (event,) = registry.refresh()
+    english = registry.translator("en")
+    texts = [problem.text(english) for problem in event.problems]
+    assert texts == [
+        "the translation lacks the placeholder {{ link }} of the original text",
+        "the translation must keep the original text's tags, in this order: {% if link %} {% endif %}",
+    ]
+    reworded = GOOD_EDIT.replace("Dû : {{ amount_due }}", "Montant à payer : {{amount_due}}")
+    fr_override.write_text(po_text("fr", reworded), encoding="utf-8")
+    (event,) = registry.refresh()
+    assert event.applied  # the words around the fields are the admin's to change, spacing too
 
 
 def test_the_fix_is_picked_up_after_a_broken_edit(registry: Registry, fr_override: Path) -> None:

@@ -35,6 +35,9 @@ msgstr[1] ""
 
 msgid "Only in French"
 msgstr ""
+
+msgid "Hello {{ name }},\\n{% if link %}Pay: {{ link }}\\n{% endif %}Due: {{ amount_due }}"
+msgstr ""
 """
 
 

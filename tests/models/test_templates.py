@@ -16,7 +16,7 @@ from models.errors import ValidationError
 from models.messaging import ScheduledMessage, Template
 from models.schedule_reasons import reason_text
 from models.settings import FieldErrors, SettingsRefused
-from models.system_templates import FIRST_REMINDER, INVOICE_EMAIL, SYSTEM_TEMPLATES
+from models.system_templates import FIRST_REMINDER, INVOICE_EMAIL, PARTS, SYSTEM_TEMPLATES
 from models.templates import (
     TemplateInput,
     applies_to_every_invoice,
@@ -28,7 +28,9 @@ from models.templates import (
     restore_wording,
     save_template,
     set_active,
+    wording_of,
 )
+from tests.catalog_helpers import write_override
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 
@@ -68,7 +70,52 @@ def test_a_new_database_ships_the_three_templates_inactive(setup: Setup) -> None
     first = system(FIRST_REMINDER.key)
     assert (first.kind, first.delay_value, first.delay_unit) == ("reminder", 15, "days")
     assert display_name(first, translator("fr")) == "Premier rappel de paiement"
-    assert all(t.subject_fr == t.subject_en == "{{ clinic_name }}" for t in shipped)
+    assert all(
+        wording_of(t)["subject_fr"] == wording_of(t)["subject_en"] == "{{ clinic_name }}" for t in shipped
+    )
+    # stored empty: their wording is the catalogs', so an admin's .po edit reaches them
+    assert all(getattr(t, part) == "" for t in shipped for part in PARTS)
+    assert wording_of(first)["body_fr"].startswith(
+        "Bonjour {{ billed_to_name }},\n\nPetit rappel : la facture"
+    )
+
+
+def test_a_shipped_part_saved_as_the_catalogs_word_it_keeps_following_them(
+    admin: Staff, override_catalogs: Path
+) -> None:
+    template = system(FIRST_REMINDER.key)
+    data = TemplateInput.of(template)  # the catalogs' wording, as the editor shows it
+    saved = save_template(template.id, replace(data, body_en="Hi {{ billed_to_name }}"), acting=admin)
+    assert (saved.body_fr, saved.body_en) == ("", "Hi {{ billed_to_name }}")
+    french = FIRST_REMINDER.wording()["body_fr"]
+    edited = french.replace("Petit rappel :", "Un mot pour vous rappeler que")
+    write_override(override_catalogs, "fr", {FIRST_REMINDER.body: edited})
+    assert wording_of(system(FIRST_REMINDER.key))["body_fr"] == edited  # the edit reaches it
+    assert wording_of(system(FIRST_REMINDER.key))["body_en"] == "Hi {{ billed_to_name }}"  # reworded: kept
+
+
+def test_migration_8_lets_parts_still_worded_as_shipped_follow_the_catalogs(tmp_path: Path) -> None:
+    from models.db import close_database, open_database
+    from models.migrations import v0008_template_catalogs
+    from models.schema import ensure_schema
+
+    close_database()
+    database = open_database(f"sqlite:///{tmp_path / 'v7.db'}")
+    ensure_schema(database)
+    shipped = FIRST_REMINDER.wording()
+    # as version 7 stored them: the whole wording, one French body reworded by an admin
+    for template in SYSTEM_TEMPLATES:
+        Template.update(**template.wording()).where(Template.system_key == template.key).execute()
+    Template.update(body_fr="Mon rappel {{ amount_due }}").where(
+        Template.system_key == FIRST_REMINDER.key
+    ).execute()
+    v0008_template_catalogs.apply(database)
+    first = system(FIRST_REMINDER.key)
+    assert (first.subject_fr, first.subject_en, first.body_en) == ("", "", "")
+    assert first.body_fr == "Mon rappel {{ amount_due }}"
+    assert wording_of(first)["body_en"] == shipped["body_en"]
+    assert all(getattr(system(INVOICE_EMAIL.key), part) == "" for part in PARTS)
+    close_database()
 
 
 def test_only_admins_change_templates(setup: Setup) -> None:
@@ -154,7 +201,8 @@ def test_a_shipped_template_keeps_its_settings_but_takes_new_wording(admin: Staf
         "Solde : {{ amount_due }}",
     )
     restored = restore_wording(template.id, acting=admin)
-    assert restored.body_fr == FIRST_REMINDER.body_fr and restored.active
+    assert wording_of(restored) == FIRST_REMINDER.wording() and restored.active
+    assert restored.body_fr == ""  # following the catalogs again
     with pytest.raises(SettingsRefused):
         delete_template(template.id, acting=admin)
     copy = duplicate_template(template.id, acting=admin, tr=translator("fr"))
@@ -203,7 +251,7 @@ def test_migration_7_ships_the_templates_to_an_older_database_once(tmp_path: Pat
     ensure_schema(database)
     assert [t.system_key for t in list_templates()] == [t.key for t in SYSTEM_TEMPLATES]
     assert not any(t.active for t in list_templates())
-    assert list_templates()[0].body_fr == INVOICE_EMAIL.body_fr
+    assert wording_of(list_templates()[0]) == INVOICE_EMAIL.wording()
     ensure_schema(database)
     assert Template.select().count() == 3
     close_database()

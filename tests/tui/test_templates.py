@@ -6,16 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, Select, TabbedContent, TextArea
 
+from locales import configure
 from models.clinic import Staff
+from models.config import LocalesSettings
 from models.invoicing import LineInput, bill, create_draft
 from models.messaging import Template
 from models.patient import Patient
 from models.system_templates import FIRST_REMINDER
+from tests.catalog_helpers import write_override
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.field_picker import FieldPicker
 from tui.screens.template_editor import TemplateEditorScreen
@@ -203,7 +207,7 @@ async def test_a_refused_save_marks_the_part_and_its_line_and_saves_nothing(
         assert editor.query_one("#tpl-subject-fr").has_class("-invalid")
         assert editor.query_one("#tpl-body-en").has_class("-invalid")
         assert editor.query_one(TabbedContent).active == "tpl-pane-fr"  # the first refused part
-        assert shipped(FIRST_REMINDER.key).body_en == FIRST_REMINDER.body_en  # nothing saved
+        assert shipped(FIRST_REMINDER.key).body_en == ""  # nothing saved: still the catalogs' wording
         editor.query_one("#tpl-subject-fr", Input).value = "{{ clinic_name }}"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: editor.query_one(TabbedContent).active == "tpl-pane-en")
@@ -227,9 +231,9 @@ async def test_f4_puts_back_the_shipped_wording(make_app: Callable[..., object])
         await settle(pilot)
         await pilot.click("#confirm-yes")
         await settle(pilot)
-        assert editor.query_one("#tpl-body-fr", TextArea).text == FIRST_REMINDER.body_fr
+        assert editor.query_one("#tpl-body-fr", TextArea).text == FIRST_REMINDER.wording()["body_fr"]
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: shipped(FIRST_REMINDER.key).body_fr == FIRST_REMINDER.body_fr)
+        await until(pilot, lambda: shipped(FIRST_REMINDER.key).body_fr == "")  # the catalogs' again
 
 
 async def test_a_custom_template_is_added_duplicated_and_deleted(make_app: Callable[..., object]) -> None:
@@ -317,3 +321,21 @@ def test_snapshot(
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=show)
+
+
+async def test_a_shipped_template_shows_the_wording_an_admin_put_in_the_override_catalog(
+    make_app: Callable[..., object], billed: None, tmp_path: Path
+) -> None:
+    override = tmp_path / "wording"
+    edited = FIRST_REMINDER.wording()["body_fr"].replace("Petit rappel :", "Un mot amical :")
+    # no watcher here (settle waits for every worker): write_override reloads as the watcher would
+    app = make_app("admin", locales=LocalesSettings(override_dir=str(override), watch=False))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+            await settle(pilot)
+            write_override(override, "fr", {FIRST_REMINDER.body: edited})  # while the TUI runs
+            editor = await open_editor(pilot, 1)
+            assert editor.query_one("#tpl-body-fr", TextArea).text == edited
+            await until(pilot, lambda: "Un mot amical : la facture" in preview_text(editor, "fr"))
+    finally:
+        configure(None)
