@@ -18,7 +18,7 @@ Rules, enforced here for any caller (the Templates screen, tests, a script):
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from locales import N_, Translator
@@ -331,4 +331,6 @@ def preview_values(clinic: Clinic, today: date) -> tuple[FieldValues, Invoice | 
     if invoice is None:
         return sample, None
     values = values_for_invoice(invoice, clinic, today=today)
-    return values.with_links(sample.download_url, sample.payment_url, sample.link_expires_at), invoice
+    # a link sent today would end after the clinic's link days, at this time of day
+    expires = datetime.combine(today, datetime.now(UTC).timetz()) + timedelta(days=clinic.link_days)
+    return values.with_links(sample.download_url, sample.payment_url, expires), invoice

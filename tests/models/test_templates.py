@@ -4,7 +4,7 @@ duplicate, delete, restore, deactivation cancels what was scheduled; the shipped
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -239,6 +239,8 @@ def test_the_preview_uses_the_latest_billed_invoice_else_a_sample(setup: Setup) 
     assert invoice is not None and invoice.id == billed.id
     assert (values.invoice_number, values.balance_cents) == (billed.number, 12300)
     assert values.payment_url  # example links, so the link blocks show in the preview
+    assert values.link_expires_at is not None  # as if sent that day: it ends after the clinic's link days
+    assert values.link_expires_at.date() == date(2026, 4, 10) + timedelta(days=setup.clinic.link_days)
 
 
 def test_migration_7_ships_the_templates_to_an_older_database_once(tmp_path: Path) -> None:

@@ -339,3 +339,16 @@ async def test_a_shipped_template_shows_the_wording_an_admin_put_in_the_override
             await until(pilot, lambda: "Un mot amical : la facture" in preview_text(editor, "fr"))
     finally:
         configure(None)
+
+
+async def test_the_cursor_stays_on_its_template_when_the_wording_reloads(
+    make_app: Callable[..., object],
+) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        screen = await open_templates(pilot)
+        await pilot.press("down", "down")
+        screen.apply_texts()  # what an edited catalog does to every screen
+        await settle(pilot)
+        assert screen.query_one(DataTable).cursor_row == 2
+        assert screen.current is not None and screen.current.system_key == "reminder_second"

@@ -87,9 +87,10 @@ class TemplatesScreen(Screen[None]):
         title = tr.gettext(N_("Email templates: automatic invoice emails and payment reminders"))
         self.query_one("#templates-title", Static).update(f"[b]{title}[/b]")
         table = self.query_one(DataTable)
+        current = self.current  # before the clear, which puts the cursor back on the first row
         table.clear(columns=True)
         table.add_columns(*(tr.gettext(column) for column in COLUMNS))
-        self.show(self.templates)
+        self.show(self.templates, current.id if current is not None else None)
 
     @work(thread=True, exclusive=True, group="templates-load")
     def reload(self, select_id: int | None = None) -> None:
