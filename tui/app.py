@@ -19,7 +19,7 @@ from models.enums import Role
 from tui.key_gate import KeyGate
 from tui.messages import DataChanged, DataListener, InvoiceAction, NewInvoice, OpenInvoice
 from tui.session import RoleDenied, StaffSession
-from tui.texts import Localized, translate_bindings
+from tui.texts import BUILTIN_BINDINGS, Localized, translate_bindings
 
 if TYPE_CHECKING:
     from tui.screens.invoice_detail import InvoiceDetailScreen
@@ -113,6 +113,13 @@ class FacteurApp(App[int]):
                 severity="error",
                 timeout=30,
             )
+
+    @on(events.DescendantFocus)
+    def _translate_builtin_bindings(self, event: events.DescendantFocus) -> None:
+        # Textual's own widgets bring footer bindings of their own (a Select's open list: escape,
+        # "Dismiss menu"); they get the reader's language as they take the focus.
+        if type(event.widget) in BUILTIN_BINDINGS:
+            translate_bindings(event.widget, self.session.tr)
 
     def retranslate(self) -> None:
         """Show every visible text again from the current catalogs."""

@@ -12,8 +12,12 @@ from typing import Protocol, runtime_checkable
 
 from textual.binding import BindingsMap
 from textual.dom import DOMNode
+from textual.widgets._select import SelectOverlay
 
-from locales import Translator
+from locales import N_, Translator
+
+# Textual's widgets whose footer bindings show: their descriptions, as msgids of our catalogs.
+BUILTIN_BINDINGS: dict[type[DOMNode], tuple[str, ...]] = {SelectOverlay: (N_("Dismiss menu"),)}
 
 
 @runtime_checkable

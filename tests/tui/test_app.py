@@ -104,3 +104,27 @@ async def test_the_status_bar_shows_the_agent_the_outbox_and_the_last_sync(
     app = make_app("clerk")
     async with app.run_test(size=(80, 24)):  # type: ignore[attr-defined]
         assert "Agent: offline" in str((await wait_status(app)).render())
+
+
+@pytest.mark.parametrize(("login_language", "label"), [("fr", "Fermer la liste"), ("en", "Close the list")])
+async def test_textual_widgets_own_footer_bindings_speak_the_readers_language(
+    make_app: Callable[..., object], login_language: str, label: str
+) -> None:
+    from textual.widgets import Select
+    from textual.widgets._select import SelectOverlay
+
+    from models.clinic import Staff
+
+    Staff.update(language=login_language).where(Staff.login == "admin").execute()
+    app = make_app("admin")
+    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+        await pilot.press("f5")
+        await pilot.pause()
+        select = app.screen.query(Select).first()  # type: ignore[attr-defined]
+        select.focus()
+        await pilot.press("enter")  # the list opens, and takes the focus
+        await pilot.pause()
+        overlay = app.focused  # type: ignore[attr-defined]
+        assert isinstance(overlay, SelectOverlay)
+        (escape,) = overlay._bindings.key_to_bindings["escape"]
+        assert escape.description == label
