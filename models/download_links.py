@@ -164,7 +164,9 @@ def _apply(link: DownloadLink, event: PortalEventLike) -> bool:
         DownloadLink.update(download_count=DownloadLink.download_count + 1, last_download_at=latest).where(
             DownloadLink.id == link.id
         ).execute()
-        _transmission(link, event, TransmissionStatus.DOWNLOADED, f"document {event.document or 0}")
+        # which of the link's documents, where it carries several ("#2"); an invoice link has one
+        which = f"#{event.document + 1}" if event.document else None
+        _transmission(link, event, TransmissionStatus.DOWNLOADED, which)
         return True
     if event.kind == "locked":
         if link.locked_at is None:
@@ -172,13 +174,17 @@ def _apply(link: DownloadLink, event: PortalEventLike) -> bool:
             _notify_locked(link, event.at)
         return True
     if event.kind == "expired_visit":
-        _transmission(link, event, TransmissionStatus.EXPIRED, "visited after the link expired")
+        _transmission(link, event, TransmissionStatus.EXPIRED, EXPIRED_VISIT)
         return True
     return False  # "opened", or a kind a newer portal added
 
 
+# A transmission's detail is a msgid where Facteur writes it: each reader reads it in their language.
+EXPIRED_VISIT = N_("visited after the link expired")
+
+
 def _transmission(
-    link: DownloadLink, event: PortalEventLike, status: TransmissionStatus, detail: str
+    link: DownloadLink, event: PortalEventLike, status: TransmissionStatus, detail: str | None
 ) -> None:
     Transmission.create(
         invoice=fk_id(link, "invoice"),

@@ -112,3 +112,33 @@ def test_transmissions_json(cli: Cli, invoices: list[dict[str, Any]], database_u
     assert "deferred" in table and "451 4.3.0 try later" in table
     assert json.loads(ok(cli("transmissions", "--status", "sent", "--json"))) == []
     assert "is not a date" in failed(cli("transmissions", "--since", "yesterday"), code=2)
+
+
+def test_facteurs_own_notes_read_in_the_readers_language_and_replies_as_written(
+    cli: Cli, invoices: list[dict[str, Any]], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from models.db import close_database, open_database
+    from models.download_links import EXPIRED_VISIT
+    from models.invoice import Invoice
+    from models.messaging import Transmission
+
+    invoice = pick(invoices, "billed")
+    open_database(database_url)
+    for detail in (EXPIRED_VISIT, "421 4.7.0 Try again later"):
+        Transmission.create(
+            invoice=Invoice.get(Invoice.number == invoice["number"]),
+            channel="portal",
+            status="expired",
+            detail=detail,
+            created_at="2026-04-01 12:00:00",
+        )
+    close_database()
+    english = ok(cli("transmissions"))
+    assert "visited after the link expired" in english and "421 4.7.0 Try again later" in english
+    monkeypatch.setenv("FACTEUR_LANG", "fr")
+    french = ok(cli("transmissions"))
+    assert "visité après la fin du lien" in french and "421 4.7.0 Try again later" in french
+    assert json.loads(ok(cli("transmissions", "--json")))[0]["detail"] in (
+        EXPIRED_VISIT,
+        "421 4.7.0 Try again later",
+    )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from locales import N_, Translator
 from tui.cli.arguments import count, iso_date
 from tui.cli.context import Context
+from tui.transmission_text import detail_text
 
 if TYPE_CHECKING:
     from models.invoice import Invoice
@@ -73,7 +74,7 @@ def run_outbox(args: argparse.Namespace, ctx: Context) -> int:
             tr.gettext(OUTBOX_STATUS[m.status]),
             str(m.attempts),
             _when(ctx, m.sent_at or m.created_at),
-            m.last_error or "" if m.status != "sent" else "",
+            detail_text(m.last_error, tr) if m.status != "sent" else "",
         ]
         for m in query
     ]
@@ -115,7 +116,7 @@ def run_transmissions(args: argparse.Namespace, ctx: Context) -> int:
             t.channel,
             recipient(t) or "",
             tr.gettext(TRANSMISSION_STATUS[t.status]),
-            " ".join(part for part in (t.reply_code, t.detail) if part)[:60],
+            " ".join(part for part in (t.reply_code, detail_text(t.detail, tr)) if part)[:60],
         ]
         for t in query
     ]

@@ -30,6 +30,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.messages import DataChanged, OpenInvoice
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
+from tui.transmission_text import detail_text
 from tui.widgets.invoice_transmissions import TRANSMISSION_STATUS
 from tui.widgets.transmission_log import LogFilters, LogRow, TransmissionLog, fetch_rows
 from tui.workers import DB_ERRORS, database_thread, error_text
@@ -202,7 +203,8 @@ class TransmissionsScreen(Screen[None]):
     def _show_selected(self) -> None:
         """The highlighted row's full reply and provider id, which the columns may cut."""
         row = self.query_one(TransmissionLog).selected
-        parts = (row.code, row.detail, row.provider_id) if row is not None else ()
+        tr = self.session.tr
+        parts = (row.code, detail_text(row.detail, tr), row.provider_id) if row is not None else ()
         self.query_one("#tx-selected", Static).update(" · ".join(part for part in parts if part))
 
     # Filters ----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from models.outbox import fk_id
 from models.outbox_queries import OUTBOX_STATUS, outbox_query, recipient, transmission_query
 from models.outbox_queries import TRANSMISSION_STATUS as SHORT_STATUS
 from tui.session import StaffSession
+from tui.transmission_text import detail_text
 from tui.widgets.invoice_transmissions import CHANNEL, TRANSMISSION_STATUS, status_label
 
 # Below WIDE the narrow columns are used (80x24 stays readable); the provider id needs WIDEST.
@@ -219,7 +220,7 @@ class TransmissionLog(DataTable[str]):
         else:  # the long labels ("deferred, will retry") where there is room
             status = status_label(row.channel, row.status, TRANSMISSION_STATUS if self.wide else SHORT_STATUS)
         channel = CHANNEL.get(row.channel)
-        detail = " ".join((row.detail or "").split()) if row.status != "sent" else ""
+        detail = detail_text(row.detail, tr) if row.status != "sent" else ""
         reason_width = 60 if self.wide else 40  # the whole text shows below the table
         at = format_datetime(row.at, session.timezone, tr.language, session.country, "short")
         return {
