@@ -580,4 +580,8 @@ def release(message: OutboxMessage, agent_id: str, reason: str | None = None) ->
 
 
 def _error_text(reply: Reply) -> str:
-    return " ".join(part for part in (reply.code, reply.text) if part)[:1000]
+    """``"550 No such user"``: the code once, where the reply's text does not begin with it already."""
+    text = reply.text or ""
+    if reply.code and not text.startswith(reply.code):
+        text = f"{reply.code} {text}".strip()
+    return text[:1000]

@@ -110,7 +110,8 @@ async def test_permanent_replies_fail_at_once_and_notify(
     await drain(tmp_path, smtp_server.port)
     failed = reload(message)
     assert failed.status == OutboxStatus.FAILED and failed.attempts == 1
-    assert failed.last_error.startswith(mode.split(":")[1])
+    code = mode.split(":")[1]
+    assert failed.last_error.startswith(code) and not failed.last_error.startswith(f"{code} {code}")
     (row,) = attempts_of(message)
     assert (row.status, row.reply_code) == ("failed", mode.split(":")[1])
     (notice,) = Notification.select().where(Notification.staff == staff.id)

@@ -171,14 +171,17 @@ def test_outcomes(setup: Setup) -> None:
     assert rows[deferred.id].status == "pending" and rows[deferred.id].personal_message is not None
     wait = rows[deferred.id].next_attempt_at - now
     assert timedelta(seconds=47) <= wait <= timedelta(seconds=73)  # about a minute, jittered
-    assert (rows[failed.id].status, rows[failed.id].last_error) == ("failed", "550 550 no such user")
+    assert (rows[failed.id].status, rows[failed.id].last_error) == (
+        "failed",
+        "550 no such user",
+    )  # the code once
     assert (rows[offline.id].status, rows[offline.id].attempts) == ("pending", 0)
     transmissions = {t.message_id: t for t in Transmission.select()}
     assert offline.id not in transmissions  # offline is not an attempt
     assert (transmissions[sent.id].status, transmissions[sent.id].provider_id) == ("sent", f"<{sent.id}@x>")
     assert transmissions[deferred.id].reply_code == "451"
     (notice,) = Notification.select()
-    assert notice.staff_id == staff.id and json.loads(notice.params)["reason"] == "550 550 no such user"
+    assert notice.staff_id == staff.id and json.loads(notice.params)["reason"] == "550 no such user"
     # an outcome for a lease the agent no longer holds changes nothing
     mark_sent(claimed[failed.id], AGENT, Reply("250"), now)
     assert OutboxMessage.get_by_id(failed.id).status == "failed"
