@@ -17,6 +17,7 @@ from locales import N_
 from models.enums import Role
 from tui.messages import NewInvoice
 from tui.notice_watcher import NoticeWatcher
+from tui.screens.patients import PatientsView
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.status_bar import StatusBar
@@ -44,13 +45,10 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.clock = clock
+        self.settings_built = False
 
     def compose(self) -> ComposeResult:
-        from textual.lazy import Lazy
-
         from tui.screens.history import HistoryView
-        from tui.screens.patients import PatientsView
-        from tui.screens.settings import SettingsView
 
         yield Header(icon="✉")
         with TabbedContent(initial="patients"):
@@ -58,11 +56,25 @@ class MainScreen(Screen[None]):
                 yield PatientsView(self.session)
             with TabPane("", id="history"):
                 yield HistoryView(self.session)
-            with TabPane("", id="settings", disabled=not self.session.is_admin):
-                if self.session.is_admin:  # built after the first frame: the patient list shows sooner
-                    yield Lazy(SettingsView(self.session))
+            # Settings is built once the patient list has drawn its first rows (``build_settings``).
+            yield TabPane("", id="settings", disabled=not self.session.is_admin)
         yield StatusBar(self.session, clock=self.clock)
         yield Footer()
+
+    @on(PatientsView.FirstPage)
+    def first_rows_shown(self) -> None:
+        # After the frame that shows them: building Settings takes a few hundred milliseconds, which
+        # textual's own ``Lazy`` spent before that frame (it runs before a new screen's first paint).
+        self.call_after_refresh(self.build_settings)
+
+    def build_settings(self) -> None:
+        """Mount the Settings view (admins), once: after the first rows, or on F4 if that comes first."""
+        if self.settings_built or not self.session.is_admin:
+            return
+        from tui.screens.settings import SettingsView
+
+        self.settings_built = True
+        self.query_one("#settings", TabPane).mount(SettingsView(self.session))
 
     def on_mount(self) -> None:
         self.apply_texts()
@@ -89,6 +101,8 @@ class MainScreen(Screen[None]):
         if pane_id == "settings" and not self.session.is_admin:
             self.notify(self._settings_denied_reason(), severity="warning")
             return
+        if pane_id == "settings":
+            self.build_settings()  # when F4 comes before the first rows; it focuses itself once mounted
         tabs = self.query_one(TabbedContent)
         tabs.active = pane_id
         # Focus the tab's first field now, not once TabActivated is handled: keys typed right after

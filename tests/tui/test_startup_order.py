@@ -1,0 +1,98 @@
+"""What the main screen builds first: the patient list's rows, then (admins) the Settings view.
+
+Settings costs a few hundred milliseconds to build; it waits for the frame that shows the first
+rows, unless F4 asks for it sooner, and keys typed right after that F4 still reach it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from textual.widgets import Input, OptionList
+
+import models.patients
+from models.patient import Patient
+from tui.screens.main import MainScreen
+from tui.screens.patients import PatientsView
+from tui.screens.settings import SettingsView
+from tui.widgets.page_table import PageTable
+
+from .conftest import Clinic_, send_key
+from .invoices.conftest import settle
+from .test_key_bursts import until
+
+
+@pytest.fixture(autouse=True)
+def a_patient(clinic: Clinic_) -> None:
+    Patient.create(last_name="Tremblay", first_name="Léa", email="lea@example.org")
+
+
+async def test_settings_is_built_once_the_first_rows_are_on_screen(
+    make_app: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows_when_built: list[int] = []
+    compose = SettingsView.compose
+
+    def recording(view: SettingsView) -> Any:
+        rows_when_built.append(view.screen.query_one("#patients-table", PageTable).row_count)
+        return compose(view)
+
+    monkeypatch.setattr(SettingsView, "compose", recording)
+    app = make_app("admin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert len(app.screen.query(SettingsView)) == 1
+        assert len(rows_when_built) == 1 and rows_when_built[0] > 0
+        await pilot.press("f4")
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#settings-sections", OptionList)
+        assert len(rows_when_built) == 1  # built once
+
+
+async def test_a_non_admin_never_gets_the_settings_view(make_app: Callable[..., Any]) -> None:
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen) and not app.screen.settings_built
+        assert not app.screen.query(SettingsView)
+
+
+@pytest.fixture
+def slow_first_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """The patient list's query waits until the test lets it go (a slow disk, a big clinic)."""
+    go = threading.Event()
+    read = models.patients.patient_rows
+
+    def waiting(*args: Any, **kwargs: Any) -> Any:
+        go.wait(10)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(models.patients, "patient_rows", waiting)
+    yield go
+    go.set()
+
+
+async def test_f4_before_the_first_rows_builds_settings_and_the_keys_after_it_land_there(
+    make_app: Callable[..., Any], slow_first_page: threading.Event
+) -> None:
+    app = make_app("admin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert not app.screen.query(SettingsView)  # the rows have not come: not built yet
+        for key in ("f4", "down"):  # a burst, queued before F4 is handled
+            send_key(app, key)
+        await until(
+            pilot,
+            lambda: bool(app.screen.query(SettingsView)) and app.screen.query_one(SettingsView).is_mounted,
+        )
+        sections = app.screen.query_one("#settings-sections", OptionList)
+        await until(pilot, lambda: sections.highlighted == 1)  # "down" moved to the second section
+        assert app.focused is sections
+        assert app.screen.query_one("#patients-search", Input).value == ""
+        slow_first_page.set()
+        await settle(pilot)
+        assert app.screen.query_one(PatientsView).rows  # the rows came after all
+        assert len(app.screen.query(SettingsView)) == 1  # and Settings was not built again
