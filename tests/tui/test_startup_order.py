@@ -1,7 +1,7 @@
-"""What the main screen builds first: the patient list's rows, then (admins) the Settings view.
+"""What the main screen builds first: the patient list's rows, then History, then (admins) Settings.
 
-Settings costs a few hundred milliseconds to build; it waits for the frame that shows the first
-rows, unless F4 asks for it sooner, and keys typed right after that F4 still reach it.
+The two hidden tabs cost a few hundred milliseconds to build; they wait for the frame that shows the
+first rows, unless F3 or F4 asks for one sooner, and keys typed right after that F key still reach it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from textual.widgets import Input, OptionList
 
 import models.patients
 from models.patient import Patient
+from tui.screens.history import HistoryView
 from tui.screens.main import MainScreen
 from tui.screens.patients import PatientsView
 from tui.screens.settings import SettingsView
@@ -30,33 +31,37 @@ def a_patient(clinic: Clinic_) -> None:
     Patient.create(last_name="Tremblay", first_name="Léa", email="lea@example.org")
 
 
-async def test_settings_is_built_once_the_first_rows_are_on_screen(
+async def test_the_hidden_tabs_are_built_once_the_first_rows_are_on_screen(
     make_app: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rows_when_built: list[int] = []
-    compose = SettingsView.compose
+    rows_when_built: list[tuple[str, int]] = []
+    for view_class in (HistoryView, SettingsView):
 
-    def recording(view: SettingsView) -> Any:
-        rows_when_built.append(view.screen.query_one("#patients-table", PageTable).row_count)
-        return compose(view)
+        def recording(view: Any, compose: Any = view_class.compose) -> Any:
+            rows = view.screen.query_one("#patients-table", PageTable).row_count
+            rows_when_built.append((type(view).__name__, rows))
+            return compose(view)
 
-    monkeypatch.setattr(SettingsView, "compose", recording)
+        monkeypatch.setattr(view_class, "compose", recording)
     app = make_app("admin")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert len(app.screen.query(SettingsView)) == 1
-        assert len(rows_when_built) == 1 and rows_when_built[0] > 0
+        assert [name for name, _ in rows_when_built] == ["HistoryView", "SettingsView"]
+        assert all(rows > 0 for _, rows in rows_when_built)
         await pilot.press("f4")
         await settle(pilot)
         assert app.focused is app.screen.query_one("#settings-sections", OptionList)
-        assert len(rows_when_built) == 1  # built once
+        await pilot.press("f3")
+        await settle(pilot)
+        assert app.focused is app.screen.query_one("#history-search", Input)
+        assert len(rows_when_built) == 2  # each built once
 
 
 async def test_a_non_admin_never_gets_the_settings_view(make_app: Callable[..., Any]) -> None:
     app = make_app("clerk")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert isinstance(app.screen, MainScreen) and not app.screen.settings_built
+        assert isinstance(app.screen, MainScreen) and app.screen.tabs_built == {"history"}
         assert not app.screen.query(SettingsView)
 
 
@@ -96,3 +101,22 @@ async def test_f4_before_the_first_rows_builds_settings_and_the_keys_after_it_la
         await settle(pilot)
         assert app.screen.query_one(PatientsView).rows  # the rows came after all
         assert len(app.screen.query(SettingsView)) == 1  # and Settings was not built again
+
+
+async def test_f3_before_the_first_rows_builds_history_and_a_search_typed_after_it_lands_there(
+    make_app: Callable[..., Any], slow_first_page: threading.Event
+) -> None:
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert not app.screen.query(HistoryView)
+        for key in ("f3", *"CDP"):
+            send_key(app, key)
+        await until(pilot, lambda: bool(app.screen.query(HistoryView)))
+        search = app.screen.query_one("#history-search", Input)
+        await until(pilot, lambda: search.value == "CDP")
+        assert app.focused is search
+        assert app.screen.query_one("#patients-search", Input).value == ""
+        slow_first_page.set()
+        await settle(pilot)
+        assert len(app.screen.query(HistoryView)) == 1

@@ -11,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from locales import N_
@@ -23,6 +24,7 @@ from tui.texts import translate_bindings
 from tui.widgets.status_bar import StatusBar
 
 TAB_TITLES = {"patients": N_("Patients"), "history": N_("History"), "settings": N_("Settings")}
+DEFERRED_TABS = ("history", "settings")  # built after the patient list's first rows, in this order
 
 
 class MainScreen(Screen[None]):
@@ -45,36 +47,52 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.clock = clock
-        self.settings_built = False
+        self.tabs_built: set[str] = set()  # of DEFERRED_TABS
 
     def compose(self) -> ComposeResult:
-        from tui.screens.history import HistoryView
-
         yield Header(icon="✉")
         with TabbedContent(initial="patients"):
             with TabPane("", id="patients"):
                 yield PatientsView(self.session)
-            with TabPane("", id="history"):
-                yield HistoryView(self.session)
-            # Settings is built once the patient list has drawn its first rows (``build_settings``).
+            # Built once the patient list has drawn its first rows (``build_tab``).
+            yield TabPane("", id="history")
             yield TabPane("", id="settings", disabled=not self.session.is_admin)
         yield StatusBar(self.session, clock=self.clock)
         yield Footer()
 
     @on(PatientsView.FirstPage)
     def first_rows_shown(self) -> None:
-        # After the frame that shows them: building Settings takes a few hundred milliseconds, which
-        # textual's own ``Lazy`` spent before that frame (it runs before a new screen's first paint).
-        self.call_after_refresh(self.build_settings)
+        # After the frame that shows them: History and Settings cost a few hundred milliseconds to
+        # build (and History reads its first page), which textual's own ``Lazy`` would spend before
+        # that frame (it runs before a new screen's first paint).
+        self.call_after_refresh(self._build_next_tab)
 
-    def build_settings(self) -> None:
-        """Mount the Settings view (admins), once: after the first rows, or on F4 if that comes first."""
-        if self.settings_built or not self.session.is_admin:
-            return
-        from tui.screens.settings import SettingsView
+    def _build_next_tab(self) -> None:
+        # One tab per frame, so that keys typed meanwhile are handled in between.
+        for pane_id in DEFERRED_TABS:
+            if self.build_tab(pane_id):
+                self.call_after_refresh(self._build_next_tab)
+                return
 
-        self.settings_built = True
-        self.query_one("#settings", TabPane).mount(SettingsView(self.session))
+    def build_tab(self, pane_id: str) -> bool:
+        """Mount a deferred tab's view, once: after the first rows, or when its F key comes first
+        (the view focuses its field once mounted). Says whether it mounted one now."""
+        if pane_id not in DEFERRED_TABS or pane_id in self.tabs_built:
+            return False
+        if pane_id == "settings" and not self.session.is_admin:
+            return False
+        self.tabs_built.add(pane_id)
+        view: Widget
+        if pane_id == "history":
+            from tui.screens.history import HistoryView
+
+            view = HistoryView(self.session)
+        else:
+            from tui.screens.settings import SettingsView
+
+            view = SettingsView(self.session)
+        self.query_one(f"#{pane_id}", TabPane).mount(view)
+        return True
 
     def on_mount(self) -> None:
         self.apply_texts()
@@ -101,8 +119,7 @@ class MainScreen(Screen[None]):
         if pane_id == "settings" and not self.session.is_admin:
             self.notify(self._settings_denied_reason(), severity="warning")
             return
-        if pane_id == "settings":
-            self.build_settings()  # when F4 comes before the first rows; it focuses itself once mounted
+        self.build_tab(pane_id)  # when the F key comes before the first rows
         tabs = self.query_one(TabbedContent)
         tabs.active = pane_id
         # Focus the tab's first field now, not once TabActivated is handled: keys typed right after
@@ -139,8 +156,9 @@ class MainScreen(Screen[None]):
     def focus_active_view(self, event: TabbedContent.TabActivated) -> None:
         self._focus_view(event.pane)
         # What was saved elsewhere meanwhile (the agent, another terminal) shows on coming back.
-        shown = getattr(event.pane.children[0], "shown", None) if event.pane.children else None
-        if callable(shown):
+        view = event.pane.children[0] if event.pane.children else None
+        shown = getattr(view, "shown", None) if view is not None and view.is_mounted else None
+        if callable(shown):  # (a view mounting now reads its rows as it mounts)
             shown()
 
     def _focus_view(self, pane: TabPane) -> None:
