@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -112,6 +111,8 @@ def _read_entry(entry: Path, key: str, language: str) -> Catalog | None:
 
 
 def _write_entry(entry: Path, key: str, catalog: Catalog) -> None:
+    import tempfile  # only on a miss: a start served from the cache does without it
+
     stored = {"key": key, "singular": catalog.singular, "plural": catalog.plural}
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
