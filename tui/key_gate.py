@@ -5,8 +5,7 @@ the focus (F3 switches tab, A opens the patient form, Enter opens an invoice, Ct
 acted on a few messages later, when the keys typed right after it were already handed to the widget
 left behind: "a" then "Roy" typed fast on the patient list opened the form and lost "Roy" (or ran
 the list's own keys). ``KeyGate`` holds the keys that follow a key the focused widget does not take
-as text, until that key has settled: the screen on top and every widget in it are mounted (F4 may
-come while the Settings view is still being built) and nothing waits in a queue
+as text, until that key has settled: the screen on top is mounted and nothing waits in a queue
 along the focus path (from the focused widget, or the screen, up to the app); then they go on, in
 order, as if typed slowly. A screen still loading (a widget's ``loading`` spinner) has not settled: the new
 invoice form focuses its patient field once its lists are read. Keys typed into a field (printable
@@ -69,10 +68,8 @@ class KeyGate:
         if not self.app.screen_stack:
             return True  # starting or closing: nothing to type into
         screen = self.app.screen
-        if not screen.is_mounted or any(
-            node.loading or not node.is_mounted for node in screen.walk_children(Widget)
-        ):
-            return False  # a screen reading its data, or a view being built, focuses its field once ready
+        if not screen.is_mounted or any(node.loading for node in screen.walk_children(Widget)):
+            return False  # a screen reading its data focuses its field once it has it
         focused = screen.focused
         # A focus about to be set (``Widget.focus`` calls later) is a message in the app's queue.
         path: list[DOMNode] = [focused, *focused.ancestors] if focused else [screen, self.app]

@@ -61,7 +61,7 @@ async def test_a_non_admin_never_gets_the_settings_view(make_app: Callable[..., 
     app = make_app("clerk")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert isinstance(app.screen, MainScreen) and app.screen.tabs_built == {"history"}
+        assert isinstance(app.screen, MainScreen) and set(app.screen.tab_mounts) == {"history"}
         assert not app.screen.query(SettingsView)
 
 
@@ -117,6 +117,21 @@ async def test_f3_before_the_first_rows_builds_history_and_a_search_typed_after_
         await until(pilot, lambda: search.value == "CDP")
         assert app.focused is search
         assert app.screen.query_one("#patients-search", Input).value == ""
+        slow_first_page.set()
+        await settle(pilot)
+        assert len(app.screen.query(HistoryView)) == 1
+
+
+async def test_a_click_on_the_history_tab_before_the_first_rows_builds_it_and_focuses_its_search(
+    make_app: Callable[..., Any], slow_first_page: threading.Event
+) -> None:
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert not app.screen.query(HistoryView)
+        await pilot.click("#--content-tab-history")
+        await until(pilot, lambda: bool(app.screen.query(HistoryView)) and app.focused is not None)
+        await until(pilot, lambda: app.focused is app.screen.query_one("#history-search", Input))
         slow_first_page.set()
         await settle(pilot)
         assert len(app.screen.query(HistoryView)) == 1

@@ -100,7 +100,6 @@ class HistoryView(Vertical):
         self.rows_by_id: dict[int, HistoryRow] = {}  # what the table shows, in order
         self._drawn: dict[int, Row] = {}  # those rows as drawn (formatted in the worker)
         self._wording = 0  # bumped by apply_texts: a page formatted in older wording is redone
-        self._focus_when_mounted = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="history-filters"):
@@ -116,15 +115,10 @@ class HistoryView(Vertical):
         self.apply_texts()
         self._watch_fields()
         self.reload()
-        if self._focus_when_mounted:
-            self.screen.set_focus(self.query_one("#history-search", Input))
 
     def focus_first(self) -> None:
-        if self.is_mounted:
-            # At once, not after a refresh (``Input.focus``): keys typed right after F3 land here.
-            self.screen.set_focus(self.query_one("#history-search", Input))
-        else:  # F3 came while the view was being built (``MainScreen.build_tab``): once it is
-            self._focus_when_mounted = True
+        # At once, not after a refresh (``Input.focus``): keys typed right after F3 land here.
+        self.screen.set_focus(self.query_one("#history-search", Input))
 
     def apply_texts(self) -> None:
         tr = self.session.tr

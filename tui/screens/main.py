@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widget import Widget
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from locales import N_
@@ -47,7 +47,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.clock = clock
-        self.tabs_built: set[str] = set()  # of DEFERRED_TABS
+        self.tab_mounts: dict[str, AwaitMount] = {}  # the DEFERRED_TABS built so far
 
     def compose(self) -> ComposeResult:
         yield Header(icon="✉")
@@ -70,29 +70,32 @@ class MainScreen(Screen[None]):
     def _build_next_tab(self) -> None:
         # One tab per frame, so that keys typed meanwhile are handled in between.
         for pane_id in DEFERRED_TABS:
-            if self.build_tab(pane_id):
+            if pane_id not in self.tab_mounts and self._may_build(pane_id):
+                self.build_tab(pane_id)
                 self.call_after_refresh(self._build_next_tab)
                 return
 
-    def build_tab(self, pane_id: str) -> bool:
-        """Mount a deferred tab's view, once: after the first rows, or when its F key comes first
-        (the view focuses its field once mounted). Says whether it mounted one now."""
-        if pane_id not in DEFERRED_TABS or pane_id in self.tabs_built:
-            return False
-        if pane_id == "settings" and not self.session.is_admin:
-            return False
-        self.tabs_built.add(pane_id)
-        view: Widget
-        if pane_id == "history":
-            from tui.screens.history import HistoryView
+    def _may_build(self, pane_id: str) -> bool:
+        return pane_id in DEFERRED_TABS and (pane_id != "settings" or self.session.is_admin)
 
-            view = HistoryView(self.session)
-        else:
-            from tui.screens.settings import SettingsView
+    def build_tab(self, pane_id: str) -> AwaitMount | None:
+        """Mount a deferred tab's view unless it is already; returns what to await while it is still being
+        mounted (after the first rows, or at once when its F key comes first), else None."""
+        if not self._may_build(pane_id):
+            return None
+        if pane_id not in self.tab_mounts:
+            view: Widget
+            if pane_id == "history":
+                from tui.screens.history import HistoryView
 
-            view = SettingsView(self.session)
-        self.query_one(f"#{pane_id}", TabPane).mount(view)
-        return True
+                view = HistoryView(self.session)
+            else:
+                from tui.screens.settings import SettingsView
+
+                view = SettingsView(self.session)
+            self.tab_mounts[pane_id] = self.query_one(f"#{pane_id}", TabPane).mount(view)
+        pane = self.query_one(f"#{pane_id}", TabPane)
+        return None if pane.children and pane.children[0].is_mounted else self.tab_mounts[pane_id]
 
     def on_mount(self) -> None:
         self.apply_texts()
@@ -115,13 +118,15 @@ class MainScreen(Screen[None]):
             return exc.render(self.session.tr)
         return ""
 
-    def action_show_tab(self, pane_id: str) -> None:
+    async def action_show_tab(self, pane_id: str) -> None:
         if pane_id == "settings" and not self.session.is_admin:
             self.notify(self._settings_denied_reason(), severity="warning")
             return
-        self.build_tab(pane_id)  # when the F key comes before the first rows
+        mounting = self.build_tab(pane_id)  # the F key came before the view was built
         tabs = self.query_one(TabbedContent)
         tabs.active = pane_id
+        if mounting is not None:
+            await mounting  # the keys typed meanwhile wait in the app's queue, behind this one
         # Focus the tab's first field now, not once TabActivated is handled: keys typed right after
         # the F key are already queued behind it and would reach the tab left behind.
         self._focus_view(tabs.get_pane(pane_id))
@@ -154,12 +159,20 @@ class MainScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def focus_active_view(self, event: TabbedContent.TabActivated) -> None:
+        mounting = self.build_tab(event.pane.id or "")  # a click on a tab not built yet
+        if mounting is not None:
+            # Not awaited here: mounting the view needs this screen's messages to flow.
+            self.run_worker(self._focus_once_mounted(event.pane, mounting), group="tabs")
+            return
         self._focus_view(event.pane)
         # What was saved elsewhere meanwhile (the agent, another terminal) shows on coming back.
-        view = event.pane.children[0] if event.pane.children else None
-        shown = getattr(view, "shown", None) if view is not None and view.is_mounted else None
-        if callable(shown):  # (a view mounting now reads its rows as it mounts)
+        shown = getattr(event.pane.children[0], "shown", None) if event.pane.children else None
+        if callable(shown):
             shown()
+
+    async def _focus_once_mounted(self, pane: TabPane, mounting: AwaitMount) -> None:
+        await mounting
+        self._focus_view(pane)
 
     def _focus_view(self, pane: TabPane) -> None:
         if self.focused is not None and pane in self.focused.ancestors:

@@ -36,7 +36,6 @@ class SettingsView(Vertical):
         except RoleDenied as exc:
             self.denied = exc.render(session.tr)
         self._switching = False
-        self._focus_when_mounted = False
 
     def compose(self) -> ComposeResult:
         if self.denied is not None:
@@ -54,8 +53,6 @@ class SettingsView(Vertical):
 
     def on_mount(self) -> None:
         self.apply_texts()
-        if self._focus_when_mounted:
-            self._focus_sections()
 
     def apply_texts(self) -> None:
         if self.denied is not None:
@@ -68,12 +65,6 @@ class SettingsView(Vertical):
         sections.highlighted = highlighted if highlighted is not None else 0
 
     def focus_first(self) -> None:
-        if self.is_mounted:
-            self._focus_sections()
-        else:  # F4 came while the view was being built (``MainScreen.build_settings``): once it is
-            self._focus_when_mounted = True
-
-    def _focus_sections(self) -> None:
         if self.denied is None:
             self.query_one("#settings-sections", OptionList).focus()
 
