@@ -135,3 +135,24 @@ async def test_a_click_on_the_history_tab_before_the_first_rows_builds_it_and_fo
         slow_first_page.set()
         await settle(pilot)
         assert len(app.screen.query(HistoryView)) == 1
+
+
+async def test_a_screen_opened_first_holds_the_hidden_tabs_until_the_main_screen_is_back(
+    make_app: Callable[..., Any], slow_first_page: threading.Event
+) -> None:
+    from tui.screens.transmissions import TransmissionsScreen
+
+    app = make_app("admin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        await pilot.pause()
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, TransmissionsScreen))
+        slow_first_page.set()  # the rows come while Transmissions is on top
+        await until(pilot, lambda: bool(main.query_one(PatientsView).rows))
+        await settle(pilot)
+        assert not main.query(HistoryView) and not main.query(SettingsView)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is main
+        assert len(main.query(HistoryView)) == 1 and len(main.query(SettingsView)) == 1

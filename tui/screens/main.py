@@ -48,6 +48,7 @@ class MainScreen(Screen[None]):
         self.session = session
         self.clock = clock
         self.tab_mounts: dict[str, AwaitMount] = {}  # the DEFERRED_TABS built so far
+        self._building_paused = False
 
     def compose(self) -> ComposeResult:
         yield Header(icon="✉")
@@ -68,7 +69,12 @@ class MainScreen(Screen[None]):
         self.call_after_refresh(self._build_next_tab)
 
     def _build_next_tab(self) -> None:
-        # One tab per frame, so that keys typed meanwhile are handled in between.
+        # One tab per frame, so that keys typed meanwhile are handled in between; none while another
+        # screen is on top (a form or dialog opened at once): the rest waits for this one to be back.
+        if not self.is_active:
+            self._building_paused = True
+            return
+        self._building_paused = False
         for pane_id in DEFERRED_TABS:
             if pane_id not in self.tab_mounts and self._may_build(pane_id):
                 self.build_tab(pane_id)
@@ -96,6 +102,10 @@ class MainScreen(Screen[None]):
             self.tab_mounts[pane_id] = self.query_one(f"#{pane_id}", TabPane).mount(view)
         pane = self.query_one(f"#{pane_id}", TabPane)
         return None if pane.children and pane.children[0].is_mounted else self.tab_mounts[pane_id]
+
+    def on_screen_resume(self) -> None:
+        if self._building_paused:
+            self.call_after_refresh(self._build_next_tab)
 
     def on_mount(self) -> None:
         self.apply_texts()
