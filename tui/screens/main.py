@@ -49,6 +49,7 @@ class MainScreen(Screen[None]):
         self.clock = clock
         self.tab_mounts: dict[str, AwaitMount] = {}  # the DEFERRED_TABS built so far
         self._building_paused = False
+        self._started = False
 
     def compose(self) -> ComposeResult:
         yield Header(icon="✉")
@@ -175,6 +176,9 @@ class MainScreen(Screen[None]):
             self.run_worker(self._focus_once_mounted(event.pane, mounting), group="tabs")
             return
         self._focus_view(event.pane)
+        if not self._started:  # the first tab shown, as the screen starts: it is reading its rows
+            self._started = True
+            return
         # What was saved elsewhere meanwhile (the agent, another terminal) shows on coming back.
         shown = getattr(event.pane.children[0], "shown", None) if event.pane.children else None
         if callable(shown):
