@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from weasyprint import CSS
@@ -56,7 +56,7 @@ def write_pdf(
 
 def _warm(base_url: str, stylesheet: Path | None, fonts: tuple[Path, ...]) -> _Warm:
     stamps = tuple(_stamp(path) for path in (*([stylesheet] if stylesheet else []), *fonts))
-    kept: dict[tuple[str, str | None], _Warm] = _kept()
+    kept = _kept()
     key = (base_url, str(stylesheet) if stylesheet else None)
     warm = kept.get(key)
     if warm is None or warm.stamps != stamps:
@@ -73,8 +73,9 @@ def _warm(base_url: str, stylesheet: Path | None, fonts: tuple[Path, ...]) -> _W
     return warm
 
 
-def _kept() -> Any:
-    kept = getattr(_local, "kept", None)
+def _kept() -> dict[tuple[str, str | None], _Warm]:
+    """This thread's warm renderers, by base URL and stylesheet."""
+    kept: dict[tuple[str, str | None], _Warm] | None = getattr(_local, "kept", None)
     if kept is None:
         kept = _local.kept = {}
     return kept
