@@ -67,20 +67,23 @@ class MainScreen(Screen[None]):
         # After the frame that shows them: History and Settings cost a few hundred milliseconds to
         # build (and History reads its first page), which textual's own ``Lazy`` would spend before
         # that frame (it runs before a new screen's first paint).
-        self.call_after_refresh(self._build_next_tab)
+        self.call_after_refresh(self._start_building)
 
-    def _build_next_tab(self) -> None:
-        # One tab per frame, so that keys typed meanwhile are handled in between; none while another
-        # screen is on top (a form or dialog opened at once): the rest waits for this one to be back.
-        if not self.is_active:
-            self._building_paused = True
-            return
-        self._building_paused = False
+    def _start_building(self) -> None:
+        self.run_worker(self._build_tabs(), group="deferred-tabs", exclusive=True)
+
+    async def _build_tabs(self) -> None:
+        """Mount the deferred tabs one after the other (keys typed meanwhile are handled in between);
+        none while another screen is on top (a form or dialog opened at once): the rest waits for
+        this one to be back (``on_screen_resume``)."""
         for pane_id in DEFERRED_TABS:
-            if pane_id not in self.tab_mounts and self._may_build(pane_id):
-                self.build_tab(pane_id)
-                self.call_after_refresh(self._build_next_tab)
+            if not self.is_active:
+                self._building_paused = True
                 return
+            mounting = self.build_tab(pane_id)
+            if mounting is not None:
+                await mounting
+        self._building_paused = False
 
     def _may_build(self, pane_id: str) -> bool:
         return pane_id in DEFERRED_TABS and (pane_id != "settings" or self.session.is_admin)
@@ -106,7 +109,8 @@ class MainScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         if self._building_paused:
-            self.call_after_refresh(self._build_next_tab)
+            self._building_paused = False
+            self.call_after_refresh(self._start_building)
 
     def on_mount(self) -> None:
         self.apply_texts()
