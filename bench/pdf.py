@@ -1,5 +1,10 @@
 """PDF: 200 different invoices rendered by Facteur (a process pool) vs a plain one-process WeasyPrint
-loop over the same HTML; a cache hit vs a render."""
+loop over the same HTML; a cache hit vs a render.
+
+Facteur's renders are cheaper than the plain loop's even in one process (``agent.pdf.engine`` keeps
+the font configuration and the parsed stylesheet, which a plain ``write_pdf`` builds for every page):
+that row says how much of the pool's figure comes from there rather than from the second core.
+"""
 
 from __future__ import annotations
 
@@ -54,21 +59,22 @@ def run(count: int = 200) -> list[Result]:
     render_many([(invoice.id, "fr") for invoice in invoices], workers=2)
     pool = time.perf_counter() - started
 
-    sample = invoices[:20]
+    sample = invoices[:40]
     started = time.perf_counter()
     for invoice in sample:
         render_invoice_pdf(invoice, "fr")
     one_render = (time.perf_counter() - started) / len(sample)
     cache = InvoicePdfs(work / "cache")
-    for invoice in sample:
+    hits = sample[:20]
+    for invoice in hits:
         cache.get(invoice, "fr")
-    fresh = [Invoice.get_by_id(invoice.id) for invoice in sample]  # as the agent reads them
+    fresh = [Invoice.get_by_id(invoice.id) for invoice in hits]  # as the agent reads them
     rounds = 10
     started = time.perf_counter()
     for _ in range(rounds):
         for invoice in fresh:
             cache.get(invoice, "fr")
-    hit = (time.perf_counter() - started) / (len(sample) * rounds)
+    hit = (time.perf_counter() - started) / (len(hits) * rounds)
 
     headroom = core_headroom()
     return [
@@ -79,6 +85,13 @@ def run(count: int = 200) -> list[Result]:
             count / plain_loop,
             "inv/s",
             at_least=1.7,
+        ),
+        ratio_row(
+            "pdf",
+            f"one process: {len(sample)} of them, render vs plain loop",
+            1 / one_render,
+            count / plain_loop,
+            "inv/s",
         ),
         ratio_row("pdf", "cache hit vs render (renders/s)", 1 / hit, 1 / one_render, "/s", at_least=50),
         Result("pdf", "two-process headroom of this machine now", headroom, "x", 2.0, headroom / 2.0),

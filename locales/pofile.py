@@ -46,10 +46,10 @@ class PoFile:
         return lines[min(form, len(lines) - 1)] if lines else line_of(message)
 
 
-def read_catalog(path: Path, language: str) -> PoFile:
-    """Parse and check ``path`` as a catalog of ``language``."""
+def read_catalog(path: Path, language: str, *, data: bytes | None = None) -> PoFile:
+    """Parse and check ``path`` (or its bytes ``data``, already read) as a catalog of ``language``."""
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except OSError as exc:
         reason = exc.strerror or str(exc)
         return PoFile(path, None, [error(path, 0, N_("cannot read this file: {reason}"), reason=reason)])

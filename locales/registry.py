@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from locales.catalog_cache import CatalogCache
 from locales.catalogs import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
     SHIPPED_DIR,
     Catalog,
     Translator,
-    load_catalog,
     normalize_language,
     plural_rule,
     po_path,
@@ -55,8 +55,11 @@ class Registry:
         shipped_dir: Path = SHIPPED_DIR,
         override_dir: Path | None = None,
         log_language: str | None = None,
+        cache: CatalogCache | None = None,
     ) -> None:
         self._lock = threading.RLock()
+        # Without one, every file is parsed: the registries tests build keep nothing between runs.
+        self.cache = cache or CatalogCache(enabled=False)
         self._listeners: list[Listener] = []
         self._merged: dict[str, Catalog] = {}
         self._setup(shipped_dir, override_dir, log_language)
@@ -151,7 +154,7 @@ class Registry:
                 return ReloadEvent(path, language, False, (warning(path, 0, _GONE),), kept=True)
             return ReloadEvent(path, language, True) if self._layers.pop(path, None) else None
         try:
-            self._layers[path] = load_catalog(path, language)
+            self._layers[path] = self.cache.load(path, language)
         except CatalogError as exc:
             return ReloadEvent(path, language, False, exc.problems, kept=kept)
         return ReloadEvent(path, language, True)
@@ -222,7 +225,7 @@ def _stamp(path: Path) -> Stamp:
     return status.st_mtime_ns, status.st_size
 
 
-_default = Registry()
+_default = Registry(cache=CatalogCache())  # the process's: catalogs kept between runs (``catalog_cache``)
 
 
 def default_registry() -> Registry:

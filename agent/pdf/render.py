@@ -1,7 +1,7 @@
 """Rendering an invoice: the Jinja2 template to HTML, WeasyPrint to PDF.
 
-WeasyPrint takes about a second to import, so it is imported inside
-``html_to_pdf`` only: importing this module stays cheap for the TUI.
+WeasyPrint takes about a second to import, so it is imported at the first
+render only (``agent.pdf.engine``): importing this module stays cheap for the TUI.
 The template's words go through the catalogs: it calls ``_("…")`` (and
 ``format("… {x}", x=…)``), which ``make locales-extract`` finds in it.
 """
@@ -44,10 +44,11 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_document_html(document: InvoiceDocument, tr: Translator) -> str:
-    """The HTML of an already built document, in ``tr``'s language."""
+def render_document_html(document: InvoiceDocument, tr: Translator, *, inline_stylesheet: bool = True) -> str:
+    """The HTML of an already built document, in ``tr``'s language; without ``inline_stylesheet``
+    the page leaves ``invoice.css`` out (``invoice_html_to_pdf`` applies it, parsed once)."""
     template = _environment().get_template(TEMPLATE)
-    stylesheet = (TEMPLATES / STYLESHEET).read_text(encoding="utf-8")
+    stylesheet = (TEMPLATES / STYLESHEET).read_text(encoding="utf-8") if inline_stylesheet else ""
     return template.render(
         doc=document,
         stylesheet=stylesheet,
@@ -90,17 +91,27 @@ def render_invoice_html(invoice: Invoice, language: str) -> str:
 
 
 def html_to_pdf(html: str) -> bytes:
-    """WeasyPrint, imported here and only here."""
-    from weasyprint import HTML
+    """A complete page under ``TEMPLATES`` (its styles inside it) as PDF bytes."""
+    from agent.pdf.engine import write_pdf
 
-    pdf = HTML(string=html, base_url=BASE_URL).write_pdf()
-    assert pdf is not None  # no target given: the bytes are returned
-    return pdf
+    return write_pdf(html, BASE_URL, fonts=_FONT_PATHS)
+
+
+def invoice_html_to_pdf(html: str) -> bytes:
+    """A page made with ``inline_stylesheet=False`` as PDF bytes, ``invoice.css`` applied to it."""
+    from agent.pdf.engine import write_pdf
+
+    return write_pdf(html, BASE_URL, stylesheet=TEMPLATES / STYLESHEET, fonts=_FONT_PATHS)
+
+
+_FONT_PATHS = tuple(TEMPLATES / name for name in FONTS)
 
 
 def render_invoice_pdf(invoice: Invoice, language: str) -> bytes:
     """The invoice as PDF bytes in ``language`` (fr or en; another falls back to the clinic's)."""
-    return html_to_pdf(render_invoice_html(invoice, language))
+    document = build_document(invoice, language)
+    tr = translator(document.language)
+    return invoice_html_to_pdf(render_document_html(document, tr, inline_stylesheet=False))
 
 
 def wording_fingerprint(language: str) -> str:

@@ -9,6 +9,7 @@ import pytest
 
 import locales
 from locales import Registry, po_path
+from locales.catalog_cache import CatalogCache
 
 PLURAL_FORMS = {"fr": "nplurals=2; plural=(n > 1);", "en": "nplurals=2; plural=(n != 1);"}
 
@@ -96,9 +97,16 @@ def override(tmp_path: Path) -> Path:
     return base
 
 
-@pytest.fixture
-def registry(shipped: Path, override: Path) -> Registry:
-    return Registry(shipped, override)
+@pytest.fixture(params=["parsed", "cached"])
+def registry(request: pytest.FixtureRequest, shipped: Path, override: Path, tmp_path: Path) -> Registry:
+    """Every registry test twice: parsing each file, and with a catalog cache another process filled
+    (so the files unchanged since are served from it, and every rule must hold all the same)."""
+    if request.param == "parsed":
+        return Registry(shipped, override)
+    cache = CatalogCache(tmp_path / "cache")
+    Registry(shipped, override, cache=cache).refresh()
+    assert cache.misses == 2 and list((tmp_path / "cache").glob("*.json"))
+    return Registry(shipped, override, cache=cache)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from locales import N_, Translator
-from locales.check import check_paths, default_paths
 
 if TYPE_CHECKING:
     from tui.cli.context import Context
@@ -48,6 +47,9 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
 def run_check(args: argparse.Namespace, ctx: Context) -> int:
     """Check the catalogs named, or the shipped ones and the configured override folder."""
+    # Here, not at the top: every command builds the parser, and the checker brings Babel's parser.
+    from locales.check import check_paths, default_paths
+
     paths: list[Path] = list(args.paths or [])
     if not paths:
         setting = ctx.config.locales.override_dir
