@@ -12,7 +12,6 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 
 from agent.channels import EmailChannel
 from agent.compose import Composer
@@ -20,7 +19,6 @@ from agent.pdfs import PdfProvider
 from agent.steps import DeliveryStep, SyncJob
 from agent.worker import Agent, AgentOptions
 from models.config import Config
-from models.invoice import Invoice
 from models.outbox import RetryPolicy
 
 
@@ -45,27 +43,6 @@ def build_channel(config: Config) -> EmailChannel:
             pool_size=config.agent.concurrency,
         )
     )
-
-
-class RendererPdfs:
-    """The real WeasyPrint renderer (``agent.pdf``), imported at the first PDF, not at start."""
-
-    def __init__(self, cache_dir: Path) -> None:
-        self.cache_dir = cache_dir
-        self._provider: PdfProvider | None = None
-
-    def _real(self) -> PdfProvider:
-        if self._provider is None:
-            from agent.pdf import InvoicePdfs  # type: ignore[import-not-found, unused-ignore]
-
-            self._provider = InvoicePdfs(self.cache_dir)
-        return self._provider
-
-    def get(self, invoice: Invoice, language: str) -> bytes:
-        return self._real().get(invoice, language)
-
-    def filename(self, invoice: Invoice, language: str) -> str:
-        return self._real().filename(invoice, language)
 
 
 def build_agent(
@@ -93,7 +70,11 @@ def build_agent(
         ),
         log_language=config.clinic.language,
     )
-    provider = pdfs if pdfs is not None else RendererPdfs(config.resolve(config.agent.cache_dir))
+    if pdfs is None:  # PDFs rendered in child processes: WeasyPrint never loads in the agent
+        from agent.render_pool import RenderPool
+
+        pdfs = RenderPool(config.resolve(config.agent.cache_dir))
+    provider = pdfs
     composer = Composer(provider, config.email.from_address)
     if steps is None or syncs is None:
         from agent.delivery import build_secure_steps, build_secure_syncs

@@ -21,15 +21,17 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from typing import Any, TypeVar, cast
 
 import peewee
 
 from agent.channels import EmailChannel
-from agent.compose import Composer, message_id_domain, new_message_id
+from agent.compose import Composer, message_id_domain, new_message_id, wants_pdf
 from agent.errors import OfflineError, RejectedError, UnknownOutcomeError
+from agent.facts import MessageFacts, load_facts
 from agent.leases import LeaseKeeper
+from agent.mime import OutgoingEmail
+from agent.pdfs import PdfPrefetcher
 from agent.steps import Delivery, DeliveryStep, SyncJob
 from locales import N_, translator
 from models import agent_state, outbox
@@ -104,6 +106,7 @@ class Agent:
         self._leases = LeaseKeeper(self.agent_id, self.hostname, self.pid, options.lease_seconds)
         # claimed ahead (one transaction for many); only the ones in flight can ever arrive twice
         self._prefetch = max(4 * options.concurrency, 16)
+        self._facts: dict[int, MessageFacts] = {}  # read with the claim, taken by the delivery
         self._flusher: asyncio.Task[None] | None = None
         self._writes: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._flushing = False
@@ -146,6 +149,7 @@ class Agent:
                 try:
                     await self._fill(ready, in_flight)
                     await self._beat()
+                    self._trim()
                     if not once:
                         self._start_due_syncs()
                     if once and not ready and not in_flight:
@@ -160,15 +164,21 @@ class Agent:
             await self._wind_down(ready, in_flight)
             return self.online
         finally:
-            await self.channel.close()
-            for step in self.steps:
-                await step.close()
-            for job in self.syncs:
-                await job.close()
-            await self._db(agent_state.mark_stopped, self.agent_id)
-            self._log(logging.INFO, N_("agent {agent} stopped"))
-            self._db_pool.shutdown(wait=True)
-            self._render_pool.shutdown(wait=True)
+            await self._close()
+
+    async def _close(self) -> None:
+        """The channels, steps, jobs and helpers this run used, closed; the heartbeat says stopped."""
+        await self.channel.close()
+        for step in self.steps:
+            await step.close()
+        for job in self.syncs:
+            await job.close()
+        await self._db(agent_state.mark_stopped, self.agent_id)
+        self._log(logging.INFO, N_("agent {agent} stopped"))
+        self._db_pool.shutdown(wait=True)
+        self._render_pool.shutdown(wait=True)
+        if isinstance(self.composer.pdfs, PdfPrefetcher):
+            await asyncio.to_thread(self.composer.pdfs.close)
 
     async def _fill(self, ready: deque[OutboxMessage], in_flight: set[asyncio.Task[None]]) -> None:
         """Claim ahead when the queue runs low, and start sends up to the concurrency."""
@@ -200,7 +210,7 @@ class Agent:
     async def _deliver(self, message: OutboxMessage) -> None:
         """Run the steps, compose, send and record one message; whatever happens, the loop goes on."""
         try:
-            delivery = Delivery(message, self.agent_id)
+            delivery = Delivery(message, self.agent_id, facts=self._facts.pop(message.id, None))
             channel, probe = Channel.EMAIL, self.channel.probe
             try:
                 for step in self.steps:
@@ -212,10 +222,11 @@ class Agent:
                     self.stats.sent += 1
                     return
                 channel, probe = Channel.EMAIL, self.channel.probe
+                _check_recipient(message)
                 email = await self._compose(message, delivery)
                 if email is None:
                     return
-                reply = await self._send(message, email)
+                reply = await self.channel.send(email, message.recipient_email or "")
             except OfflineError as exc:
                 await self._record(outbox.release, message, self.agent_id, str(exc))
                 self.stats.released += 1
@@ -239,9 +250,9 @@ class Agent:
                 **_ids(message),
             )
 
-    async def _compose(self, message: OutboxMessage, delivery: Delivery) -> EmailMessage | None:
+    async def _compose(self, message: OutboxMessage, delivery: Delivery) -> OutgoingEmail | None:
         try:
-            return await self._run(self._render_pool, self.composer.compose, message, delivery)
+            return await self._run(self._render_pool, self.composer.compose_bytes, message, delivery)
         except OSError as exc:
             await self._deferred(message, _as_deferred(exc))
         except Exception as exc:
@@ -253,15 +264,6 @@ class Agent:
             )
             await self._failed(message, _as_rejected(exc))
         return None
-
-    async def _send(self, message: OutboxMessage, email: EmailMessage) -> Reply:
-        try:
-            validate_email(message.recipient_email or "")
-        except ValidationError as exc:
-            raise RejectedError(
-                N_("invalid recipient address {address}"), address=message.recipient_email or ""
-            ) from exc
-        return await self.channel.send(email, message.recipient_email or "")
 
     async def _deferred(
         self, message: OutboxMessage, exc: Any, *, unknown: bool = False, channel: Channel = Channel.EMAIL
@@ -308,6 +310,7 @@ class Agent:
         agent_state.beat(self.agent_id, self.hostname, self.pid, online=self.online, channels=self.channels)
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
+        """Lease up to ``limit`` due messages and read what their deliveries need (``agent.facts``)."""
         claimed = outbox.claim(
             self.agent_id,
             limit,
@@ -315,6 +318,15 @@ class Agent:
             new_message_id=lambda message: new_message_id(message, self._domain),
         )
         self._leases.hold(message.id for message in claimed)
+        facts = load_facts(claimed)
+        self._facts.update(facts)
+        pdfs = self.composer.pdfs
+        if isinstance(pdfs, PdfPrefetcher):  # the PDFs the claim will need, rendered meanwhile
+            pdfs.prepare(
+                (facts[message.id].invoice, message.language)
+                for message in claimed
+                if message.id in facts and wants_pdf(message)
+            )
         return claimed
 
     async def _probe(self) -> bool:
@@ -374,12 +386,18 @@ class Agent:
 
     async def _release_all(self, ready: deque[OutboxMessage], reason: str | None) -> None:
         while ready:
-            await self._db(outbox.release, ready.popleft(), self.agent_id, reason)
+            message = ready.popleft()
+            self._facts.pop(message.id, None)
+            await self._db(outbox.release, message, self.agent_id, reason)
 
     async def _beat(self, *, force: bool = False) -> None:
         """Heartbeat, lease renewal and rescue of dead agents' leases, each on its schedule."""
         if force or self._leases.due():
             await self._db(self._leases.tick, online=self.online, force=force, log_rescued=self._log_rescued)
+
+    def _trim(self) -> None:
+        if isinstance(self.composer.pdfs, PdfPrefetcher):
+            self.composer.pdfs.trim()  # idle render processes exit
 
     def _log_rescued(self, count: int) -> None:
         self._log(logging.WARNING, N_("{count} interrupted messages returned to the queue"), count=count)
@@ -460,6 +478,15 @@ def _write_together(writes: list[Callable[[], Any]]) -> list[Any]:
             except Exception as exc:
                 results.append(exc)
     return results
+
+
+def _check_recipient(message: OutboxMessage) -> None:
+    """Refuse an address no email can go to before composing for it (SMTP takes ASCII only)."""
+    address = message.recipient_email or ""
+    try:
+        validate_email(address).encode("ascii")
+    except (ValidationError, UnicodeEncodeError) as exc:
+        raise RejectedError(N_("invalid recipient address {address}"), address=address) from exc
 
 
 def _ids(message: OutboxMessage) -> dict[str, Any]:
