@@ -1,17 +1,21 @@
 """``RenderPool``: the agent's invoice PDFs, read from the cache or rendered in child processes.
 
 The agent never imports WeasyPrint itself. A PDF missing from the cache (``agent.pdf.InvoicePdfs``)
-is rendered by a small pool of spawned processes, each opening the database from its URL and
-storing what it renders in the same cache, so:
+is rendered by one of a few child processes (spawned, each opening the database from its URL and
+storing what it renders in the same cache), so:
 
 - renders run on every core beside the sends (WeasyPrint holds the GIL while it lays a page out);
 - the messages of a claim ask for their PDFs ahead (``prepare``), and a message waits only for
   its own; two messages of one invoice share one render;
-- the agent stays small over days of work: WeasyPrint's memory, which grows with every render,
-  lives in the children, each replaced after ``tasks_per_child`` renders; children idle for
-  ``idle_seconds`` exit (``trim``), and edited catalogs retire them so the wording is current.
+- the agent stays small over days of work. WeasyPrint keeps memory from every render (its font
+  configuration, about 0.3 MB each), so a child is replaced after ``renders_per_child``: it takes
+  no new work, finishes what it has, exits, and only then is its successor started, while the
+  other children carry on. Children idle for ``idle_seconds`` exit (``trim``), and edited catalogs
+  retire them the same way, so the wording is always current.
 
-A database another process cannot open (SQLite in memory) renders in this process instead.
+Each child is a ``ProcessPoolExecutor`` of one process (its ``max_tasks_per_child`` deadlocks on
+Python 3.11, CPython issue 115634). A database another process cannot open (SQLite in memory) is
+rendered in this process instead.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ import os
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.errors import DeferredError
@@ -33,9 +38,27 @@ from locales.registry import ReloadEvent
 from models.errors import DatabaseError
 from models.invoice import Invoice
 
-TASKS_PER_CHILD = 100  # WeasyPrint keeps ~0.3 MB per render (its font configuration): bound it
+RENDERS_PER_CHILD = 150
 IDLE_SECONDS = 60.0
 PARENT_CHECK_SECONDS = 0.5
+
+
+@dataclass
+class _Child:
+    """One render process: how much it did, what it has under way, whether it is being replaced."""
+
+    executor: ProcessPoolExecutor | None = None
+    renders: int = 0
+    in_flight: int = 0
+    retiring: bool = False
+
+
+@dataclass
+class _Job:
+    target: Path
+    invoice_id: int
+    language: str
+    result: Future[bytes] = field(default_factory=Future)
 
 
 class RenderPool:
@@ -46,18 +69,17 @@ class RenderPool:
         cache_dir: Path,
         *,
         processes: int | None = None,
-        tasks_per_child: int = TASKS_PER_CHILD,
+        renders_per_child: int = RENDERS_PER_CHILD,
         idle_seconds: float = IDLE_SECONDS,
     ) -> None:
         self.cache = InvoicePdfs(cache_dir)
-        self.processes = processes or min(2, os.cpu_count() or 1)
-        self.tasks_per_child = tasks_per_child
+        self.renders_per_child = renders_per_child
         self.idle_seconds = idle_seconds
+        self._children = [_Child() for _ in range(processes or min(2, os.cpu_count() or 1))]
         self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
         self._pending: dict[Path, Future[bytes]] = {}
+        self._waiting: list[_Job] = []  # every child is being replaced: the next one takes these
         self._last_used = time.monotonic()
-        self._stale = False
         add_listener(self._catalogs_changed)  # for as long as the agent lives
 
     # PdfProvider ------------------------------------------------------------------------------
@@ -74,8 +96,7 @@ class RenderPool:
             return self.cache.get(invoice, language)
         try:
             return future.result()
-        except BrokenProcessPool as exc:
-            self._reset()
+        except BrokenProcessPool as exc:  # the child died (killed, out of memory): a new one next time
             raise DeferredError(N_("cannot build the message: {reason}"), reason=str(exc)) from exc
 
     def filename(self, invoice: Invoice, language: str) -> str:
@@ -93,17 +114,19 @@ class RenderPool:
     def trim(self) -> None:
         """Let the children go when nothing was rendered for ``idle_seconds`` (call it now and then)."""
         with self._lock:
-            idle = time.monotonic() - self._last_used > self.idle_seconds
-            if self._pool is not None and not self._pending and idle:
-                self._pool.shutdown(wait=False)
-                self._pool = None
+            if self._pending or time.monotonic() - self._last_used <= self.idle_seconds:
+                return
+            for child in self._children:
+                self._stop_locked(child)
 
     def close(self) -> None:
-        """Stop the children (after the renders under way); the next render starts new ones."""
+        """Stop the children after the renders under way; a later render starts new ones."""
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            executors = [child.executor for child in self._children if child.executor is not None]
+            for child in self._children:
+                child.executor, child.renders, child.in_flight, child.retiring = None, 0, 0, False
+        for executor in executors:
+            executor.shutdown(wait=True, cancel_futures=True)
 
     # the children -----------------------------------------------------------------------------
 
@@ -114,50 +137,82 @@ class RenderPool:
             future = self._pending.get(target)
             if future is not None:
                 return future
-            pool = self._pool_locked()
-            if pool is None:
-                return None
-            future = pool.submit(_render, int(invoice.id), language, str(self.cache.cache_dir))
-            self._pending[target] = future
-        future.add_done_callback(lambda _: self._done(target))
-        return future
-
-    def _done(self, target: Path) -> None:
-        with self._lock:
-            self._pending.pop(target, None)
-            self._last_used = time.monotonic()
-
-    def _pool_locked(self) -> ProcessPoolExecutor | None:
-        if self._stale and self._pool is not None:  # reworded catalogs: new children read them
-            self._pool.shutdown(wait=False)
-            self._pool = None
-        self._stale = False
-        if self._pool is None:
             try:
                 url = current_database_url()
             except DatabaseError:
                 return None
+            job = _Job(target, int(invoice.id), language)
+            self._pending[target] = job.result
+            self._dispatch_locked(job, url)
+        return job.result
+
+    def _dispatch_locked(self, job: _Job, url: str) -> None:
+        working = [child for child in self._children if not child.retiring]
+        if not working:
+            self._waiting.append(job)
+            return
+        child = min(working, key=lambda candidate: candidate.in_flight)
+        if child.executor is None:
             registry = default_registry()
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.processes,
+            child.executor = ProcessPoolExecutor(
+                max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),  # never fork a process with threads
                 initializer=_start_child,
                 initargs=(url, registry.override_dir, registry.shipped_dir),
-                max_tasks_per_child=self.tasks_per_child,
             )
-        return self._pool
+        child.renders += 1
+        child.in_flight += 1
+        if child.renders >= self.renders_per_child:
+            child.retiring = True
+        try:
+            work = child.executor.submit(_render, job.invoice_id, job.language, str(self.cache.cache_dir))
+        except BrokenProcessPool as exc:
+            self._finish_locked(child, job, exc)
+            return
+        work.add_done_callback(lambda done: self._finished(child, job, done))
 
-    def _reset(self) -> None:
+    def _finished(self, child: _Child, job: _Job, work: Future[bytes]) -> None:
+        error = CancelledError() if work.cancelled() else work.exception()
         with self._lock:
-            pool, self._pool = self._pool, None
-            self._pending.clear()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            self._finish_locked(child, job, error)
+            if error is None:
+                job.result.set_result(work.result())
+
+    def _finish_locked(self, child: _Child, job: _Job, error: BaseException | None) -> None:
+        self._pending.pop(job.target, None)
+        self._last_used = time.monotonic()
+        child.in_flight = max(0, child.in_flight - 1)  # a render of a stopped child may end late
+        if isinstance(error, BrokenProcessPool):
+            child.retiring = True
+        if child.retiring and child.in_flight <= 0:
+            self._stop_locked(child)
+            self._resume_locked()
+        if error is not None:
+            job.result.set_exception(error)
+
+    def _stop_locked(self, child: _Child) -> None:
+        """A child with nothing under way exits; its successor starts with the next render."""
+        if child.executor is not None:
+            child.executor.shutdown(wait=False)
+        child.executor, child.renders, child.in_flight, child.retiring = None, 0, 0, False
+
+    def _resume_locked(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        if waiting:
+            url = current_database_url()
+            for job in waiting:
+                self._dispatch_locked(job, url)
 
     def _catalogs_changed(self, event: ReloadEvent) -> None:
-        if event.applied:
-            with self._lock:
-                self._stale = True
+        """Reworded catalogs: each child finishes what it has, and its successor reads them."""
+        if not event.applied:
+            return
+        with self._lock:
+            for child in self._children:
+                if child.in_flight <= 0:
+                    self._stop_locked(child)
+                else:
+                    child.retiring = True
 
 
 def _start_child(url: str, override_dir: Path | None, shipped_dir: Path) -> None:

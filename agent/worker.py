@@ -5,8 +5,9 @@ kills the loop; with nothing due it sleeps ``poll_seconds`` between cheap indexe
 reads; ``stop()`` (SIGTERM, SIGINT) stops claiming and lets in-flight sends finish;
 ``run(once=True)`` drains what is due and returns. When no server can be reached the
 agent is offline: it gives the attempts back, probes with a doubling delay and
-records the state in its heartbeat. Database work runs on one thread of its own
-and rendering on a small pool, so the event loop only waits on the network.
+records the state in its heartbeat. Database work runs on one thread of its own,
+the writes of many messages committed together, and composing on a small pool (PDFs
+render in child processes), so the event loop only waits on the network.
 """
 
 from __future__ import annotations
@@ -216,7 +217,8 @@ class Agent:
                 for step in self.steps:
                     if step.wanted(message):
                         channel, probe = step.channel, step.probe
-                        await step.run(delivery, self._db)
+                        # the steps' reads and writes join the group commit: one commit for many
+                        await step.run(delivery, self._record)
                 if not message.sends_email:  # a payment-link task: its step was the whole job
                     await self._record(outbox.mark_done, message, self.agent_id)
                     self.stats.sent += 1
@@ -422,8 +424,9 @@ class Agent:
         return done
 
     async def _record(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """An outcome write, committed together with the others that arrive meanwhile (group commit):
-        one fsync for several messages instead of one each."""
+        """A write (or a step's read), committed together with the others that arrive meanwhile
+        (group commit): one fsync for several messages instead of one each. It returns once
+        committed, so a step's record is durable before its next side effect."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._writes.append((functools.partial(function, *args, **kwargs), future))
         if not self._flushing:

@@ -81,7 +81,9 @@ def _facts(message: OutboxMessage, th: str, known: MessageFacts | None, *, publi
     clinic = invoice.billing_company.clinic
     contact = ClinicContact(clinic.name, clinic.phone, clinic.email, clinic.timezone, clinic.country)
     revokes = tuple(links_to_revoke(message, th)) if publishing else ()
-    return _Facts(invoice, contact, clinic.link_days, link_for(th), revokes)
+    # the link's row is written with published_at, in one transaction: never published, no row
+    link = link_for(th) if message.published_at is not None else None
+    return _Facts(invoice, contact, clinic.link_days, link, revokes)
 
 
 class PortalPublishStep:
