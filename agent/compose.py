@@ -117,6 +117,12 @@ def wants_pdf(message: OutboxMessage) -> bool:
     return bool(message.attach_pdf) and message.sends_email
 
 
+def composable(message: OutboxMessage, delivery: Delivery) -> bool:
+    """Whether ``Composer.compose_bytes`` has all it needs on ``delivery`` (no I/O, no waiting)."""
+    attached = message.attach_pdf and not is_secure(message)
+    return delivery.facts is not None and (not attached or delivery.pdf is not None)
+
+
 def secure_link(
     message: OutboxMessage, clinic: Clinic, delivery: Delivery | None, tr: Translator
 ) -> SecureLink:
@@ -199,7 +205,8 @@ class Composer:
 
     def compose_bytes(self, message: OutboxMessage, delivery: Delivery | None = None) -> OutgoingEmail:
         """The email as it goes on the wire (``agent.mime``). The rows come from ``delivery.facts``
-        (read with the claim), else from the database."""
+        (read with the claim), else from the database; the attached PDF from ``delivery.pdf``, else
+        from the renderer. With both on the delivery, it reads no file and no row (``composable``)."""
         facts = delivery.facts if delivery is not None and delivery.facts is not None else None
         if facts is None:
             facts = message_facts(message)
@@ -220,9 +227,9 @@ class Composer:
         )
         attachments = []
         if message.attach_pdf and not is_secure(message):  # a secure link never carries the document
-            attachments.append(
-                Attachment(self.pdfs.filename(invoice, body.language), self.pdfs.get(invoice, body.language))
-            )
+            ready = delivery.pdf if delivery is not None and body.language == message.language else None
+            pdf = ready if ready is not None else self.pdfs.get(invoice, body.language)
+            attachments.append(Attachment(self.pdfs.filename(invoice, body.language), pdf))
         return OutgoingEmail(message_id, build_email(headers, body.text(), body.html(), attachments))
 
     def compose(self, message: OutboxMessage, delivery: Delivery | None = None) -> EmailMessage:

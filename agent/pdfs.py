@@ -21,8 +21,9 @@ class PdfProvider(Protocol):
 class PdfPrefetcher(Protocol):
     """A provider that renders ahead and holds helpers (``agent.render_pool.RenderPool``)."""
 
-    def prepare(self, items: Iterable[tuple[Invoice, str]]) -> None:
-        """Start rendering these (invoice, language) PDFs now; returns at once."""
+    def prepare(self, items: Iterable[tuple[Invoice, str]]) -> dict[tuple[int, str], bytes]:
+        """The PDFs of these (invoice, language) already rendered, by (invoice id, language); the
+        others start rendering now. Returns at once."""
 
     def trim(self) -> None:
         """Release what an idle provider holds."""

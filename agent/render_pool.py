@@ -5,8 +5,9 @@ is rendered by one of a few child processes (spawned, each opening the database 
 storing what it renders in the same cache), so:
 
 - renders run on every core beside the sends (WeasyPrint holds the GIL while it lays a page out);
-- the messages of a claim ask for their PDFs ahead (``prepare``), and a message waits only for
-  its own; two messages of one invoice share one render;
+- the messages of a claim ask for their PDFs ahead (``prepare``): the cached ones are read at once,
+  the others start rendering, and a message waits only for its own; two messages of one invoice
+  share one render;
 - the agent stays small over days of work. WeasyPrint keeps memory from every render (its font
   configuration, about 0.3 MB each), so a child is replaced after ``renders_per_child``: it takes
   no new work, finishes what it has, exits, and only then is its successor started, while the
@@ -104,12 +105,20 @@ class RenderPool:
 
     # ahead of the sends -----------------------------------------------------------------------
 
-    def prepare(self, items: Iterable[tuple[Invoice, str]]) -> None:
-        """Start rendering, in the children, the PDFs that are not cached yet; returns at once."""
+    def prepare(self, items: Iterable[tuple[Invoice, str]]) -> dict[tuple[int, str], bytes]:
+        """The PDFs already in the cache, by (invoice id, language); the others start rendering in
+        the children. Returns at once (reading a cached file is all it waits for)."""
+        ready: dict[tuple[int, str], bytes] = {}
         for invoice, language in items:
+            key = (int(invoice.id), language)
+            if key in ready:
+                continue
             target = self.cache.path(invoice, language)
-            if not target.exists():
+            try:
+                ready[key] = target.read_bytes()
+            except FileNotFoundError:
                 self._submit(target, invoice, language)
+        return ready
 
     def trim(self) -> None:
         """Let the children go when nothing was rendered for ``idle_seconds`` (call it now and then)."""

@@ -44,6 +44,7 @@ class Delivery:
     message: OutboxMessage
     agent_id: str
     facts: MessageFacts | None = None  # its invoice, clinic, sender, template: read with the claim
+    pdf: bytes | None = None  # its invoice's PDF in its language, when it was ready at the claim
     download_url: str | None = None  # the portal link (secure delivery)
     link_expires_at: datetime | None = None
     payment_url: str | None = None  # the Stripe Checkout Session's url

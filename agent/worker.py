@@ -6,8 +6,10 @@ reads; ``stop()`` (SIGTERM, SIGINT) stops claiming and lets in-flight sends fini
 ``run(once=True)`` drains what is due and returns. When no server can be reached the
 agent is offline: it gives the attempts back, probes with a doubling delay and
 records the state in its heartbeat. Database work runs on one thread of its own,
-the writes of many messages committed together, and composing on a small pool (PDFs
-render in child processes), so the event loop only waits on the network.
+the writes of many messages committed together; a claim reads its messages' rows and
+cached PDFs in the same step, so composing them is pure computation, done on the loop
+(a message still waiting for its rows or its PDF is composed on a small pool; PDFs
+render in child processes). The event loop otherwise only waits on the network.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any, TypeVar, cast
 import peewee
 
 from agent.channels import EmailChannel
-from agent.compose import Composer, message_id_domain, new_message_id, wants_pdf
+from agent.compose import Composer, composable, message_id_domain, new_message_id, wants_pdf
 from agent.errors import OfflineError, RejectedError, UnknownOutcomeError
 from agent.facts import MessageFacts, load_facts
 from agent.leases import LeaseKeeper
@@ -108,6 +110,7 @@ class Agent:
         # claimed ahead (one transaction for many); only the ones in flight can ever arrive twice
         self._prefetch = max(4 * options.concurrency, 16)
         self._facts: dict[int, MessageFacts] = {}  # read with the claim, taken by the delivery
+        self._pdfs: dict[int, bytes] = {}  # the claimed messages' PDFs already rendered
         self._flusher: asyncio.Task[None] | None = None
         self._writes: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._flushing = False
@@ -211,7 +214,12 @@ class Agent:
     async def _deliver(self, message: OutboxMessage) -> None:
         """Run the steps, compose, send and record one message; whatever happens, the loop goes on."""
         try:
-            delivery = Delivery(message, self.agent_id, facts=self._facts.pop(message.id, None))
+            delivery = Delivery(
+                message,
+                self.agent_id,
+                facts=self._facts.pop(message.id, None),
+                pdf=self._pdfs.pop(message.id, None),
+            )
             channel, probe = Channel.EMAIL, self.channel.probe
             try:
                 for step in self.steps:
@@ -254,6 +262,8 @@ class Agent:
 
     async def _compose(self, message: OutboxMessage, delivery: Delivery) -> OutgoingEmail | None:
         try:
+            if composable(message, delivery):  # rows and PDF in hand: a millisecond of work, no thread hop
+                return self.composer.compose_bytes(message, delivery)
             return await self._run(self._render_pool, self.composer.compose_bytes, message, delivery)
         except OSError as exc:
             await self._deferred(message, _as_deferred(exc))
@@ -323,12 +333,13 @@ class Agent:
         facts = load_facts(claimed)
         self._facts.update(facts)
         pdfs = self.composer.pdfs
-        if isinstance(pdfs, PdfPrefetcher):  # the PDFs the claim will need, rendered meanwhile
-            pdfs.prepare(
-                (facts[message.id].invoice, message.language)
-                for message in claimed
-                if message.id in facts and wants_pdf(message)
-            )
+        if isinstance(pdfs, PdfPrefetcher):  # the PDFs the claim needs: read now, or rendered meanwhile
+            wanted = [m for m in claimed if m.id in facts and wants_pdf(m)]
+            cached = pdfs.prepare((facts[m.id].invoice, m.language) for m in wanted)
+            for message in wanted:
+                pdf = cached.get((fk_id(message, "invoice"), message.language))
+                if pdf is not None:
+                    self._pdfs[message.id] = pdf
         return claimed
 
     async def _probe(self) -> bool:
@@ -390,6 +401,7 @@ class Agent:
         while ready:
             message = ready.popleft()
             self._facts.pop(message.id, None)
+            self._pdfs.pop(message.id, None)
             await self._db(outbox.release, message, self.agent_id, reason)
 
     async def _beat(self, *, force: bool = False) -> None:

@@ -117,7 +117,10 @@ class PortalPublishStep:
             return
         if not publishing:  # published, yet the link is gone from the database: publish it again
             facts = await db(_facts, message, th, delivery.facts, publishing=True)
-        document = await asyncio.to_thread(self._document, facts.invoice, message.language)
+        if delivery.pdf is not None:  # read with the claim
+            document = PortalDocument(self.pdfs.filename(facts.invoice, message.language), delivery.pdf)
+        else:  # rendered meanwhile, or rendered now
+            document = await asyncio.to_thread(self._document, facts.invoice, message.language)
         if fresh_pin:
             pin = new_pin()
             hashed = pin_hash(token, pin)

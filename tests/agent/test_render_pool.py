@@ -10,8 +10,14 @@ import pytest
 
 import agent.pdf.cache
 from agent.render_pool import RenderPool
+from agent.service import build_agent
+from models.enums import OutboxStatus
 from models.errors import DatabaseError
-from tests.agent.conftest import pdf_text
+from models.invoice import Invoice
+from models.outbox import enqueue_invoice_email
+from tests.agent.conftest import agent_config, pdf_text
+from tests.agent.smtp_server import SmtpServer
+from tests.agent.test_delivery import reload
 from tests.catalog_helpers import write_override
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
@@ -94,3 +100,30 @@ def test_a_database_no_child_can_open_renders_here(
     invoice = billed_invoice(setup.company)
     assert invoice.number in pdf_text(pool.get(invoice, "fr"))
     assert all(child.executor is None for child in pool._children)
+
+
+async def test_an_agent_attaches_what_its_render_processes_made(
+    setup: Setup, smtp_server: SmtpServer, tmp_path: Path, no_render_here: None
+) -> None:
+    config = agent_config(smtp_server.port, tmp_path, cache_dir=str(tmp_path / "cache"))
+    cached, fresh = billed_invoice(setup.company), billed_invoice(setup.company, language="en")
+    ahead = RenderPool(tmp_path / "cache", processes=1)
+    try:
+        ahead.get(cached, "fr")  # in the cache before the claim: read with it
+    finally:
+        ahead.close()
+    messages = [enqueue_invoice_email(invoice) for invoice in (cached, fresh, cached)]
+    assert await build_agent(config).run(once=True) is True
+    assert {reload(message).status for message in messages} == {OutboxStatus.SENT}
+    attached = {}
+    for received in smtp_server.handler.received:
+        (attachment,) = received.email.iter_attachments()
+        attached.setdefault(attachment.get_filename(), set()).add(attachment.get_content())  # type: ignore[attr-defined]
+    assert attached == {
+        f"facture-{cached.number}.pdf": {(tmp_path / "cache" / config_path(cached, "fr")).read_bytes()},
+        f"invoice-{fresh.number}.pdf": {(tmp_path / "cache" / config_path(fresh, "en")).read_bytes()},
+    }
+
+
+def config_path(invoice: Invoice, language: str) -> str:
+    return agent.pdf.cache.InvoicePdfs(Path("cache")).path(invoice, language).name
