@@ -78,9 +78,8 @@ def build_agent(
     composer = Composer(provider, config.email.from_address)
     if steps is None or syncs is None:
         from agent.delivery import build_secure_steps, build_secure_syncs
-        from agent.stripe.setup import stripe_parts
 
-        stripe_steps, stripe_syncs = stripe_parts(config)
+        stripe_steps, stripe_syncs = _stripe_parts(config)
     return Agent(
         channel if channel is not None else build_channel(config),
         composer,
@@ -90,6 +89,16 @@ def build_agent(
         if syncs is not None
         else [*default_syncs(config), *build_secure_syncs(config), *stripe_syncs],
     )
+
+
+def _stripe_parts(config: Config) -> tuple[list[DeliveryStep], list[SyncJob]]:
+    """Stripe's step and job (``agent.stripe.setup``): none without a key, and then the ``stripe``
+    library (some 20 MB) is not even imported."""
+    if config.secret(config.stripe.api_key_env) is None:
+        return [], []
+    from agent.stripe.setup import stripe_parts
+
+    return stripe_parts(config)
 
 
 def default_syncs(config: Config) -> list[SyncJob]:

@@ -1,8 +1,9 @@
 """Memory: the agent's peak RSS while draining 10,000 messages, at most 200 MB. The baseline is the
 peak RSS of ``facteur --help`` (the interpreter and Facteur's command line, nothing else).
 
-Half the messages carry the PDF attached, half are secure links (the portal and the SMS gateway on
-loopback); most PDFs are rendered during the drain, by the agent's render processes. Three figures:
+A fifth of the messages are secure links (the portal and the SMS gateway on loopback), the others
+carry the PDF attached; most PDFs are rendered during the drain, by the agent's render processes.
+Three figures:
 
 - the goal: the peak resident set ``wait4`` reports for ``facteur agent --once``, which is the
   largest of the agent's and of each render process it started (the kernel keeps the largest);
@@ -79,7 +80,7 @@ def run(count: int = 10_000) -> list[Result]:
     from models.messaging import OutboxMessage
 
     work = scratch("memory")
-    url = queue_emails(work, count, invoices=300, secure=count // 2)
+    url = queue_emails(work, count, invoices=300, secure=count // 5)
     warm_pdf_cache(work / "cache", limit=50)  # some cached, most rendered in the drain
     close_database()
     facteur = str(Path(sys.executable).with_name("facteur"))
