@@ -35,11 +35,12 @@ def queue_emails(
 
     def row(n: int) -> dict[str, Any]:
         # every row has the same keys: insert_many takes its columns from the first one
+        invoice = n % len(billed)
         common = {
             "kind": "invoice",
-            "invoice": billed[n % len(billed)],
+            "invoice": billed[invoice],
             "recipient_email": f"patient{n}@example.org",
-            "language": "fr" if n % 3 else "en",
+            "language": "fr" if invoice % 3 else "en",  # one language per invoice: one PDF to render
         }
         if n < count - secure:
             return {
