@@ -1,10 +1,10 @@
 """``RenderPool``: the agent's invoice PDFs, read from the cache or rendered in child processes.
 
 The agent never imports WeasyPrint itself. A PDF missing from the cache (``agent.pdf.InvoicePdfs``)
-is rendered by one of a few child processes (spawned, each opening the database from its URL and
-storing what it renders in the same cache), so:
+is rendered by one of a few child processes (``default_processes``; spawned, each opening the
+database from its URL and storing what it renders in the same cache), so:
 
-- renders run on every core beside the sends (WeasyPrint holds the GIL while it lays a page out);
+- renders run beside the sends, on another core (WeasyPrint holds the GIL while it lays a page out);
 - the messages of a claim ask for their PDFs ahead (``prepare``): the cached ones are read at once,
   the others start rendering, and a message waits only for its own; two messages of one invoice
   share one render;
@@ -62,6 +62,12 @@ class _Job:
     result: Future[bytes] = field(default_factory=Future)
 
 
+def default_processes() -> int:
+    """One render process per core beyond the first, at most two: on a two-core clinic machine one
+    core stays for the agent's sends and the staff's terminal while a backlog renders."""
+    return min(2, max(1, (os.cpu_count() or 1) - 1))
+
+
 class RenderPool:
     """Invoice PDFs for the agent (a ``PdfProvider``); thread-safe. ``close()`` when done."""
 
@@ -76,7 +82,7 @@ class RenderPool:
         self.cache = InvoicePdfs(cache_dir)
         self.renders_per_child = renders_per_child
         self.idle_seconds = idle_seconds
-        self._children = [_Child() for _ in range(processes or min(2, os.cpu_count() or 1))]
+        self._children = [_Child() for _ in range(processes or default_processes())]
         self._lock = threading.Lock()
         self._pending: dict[Path, Future[bytes]] = {}
         self._waiting: list[_Job] = []  # every child is being replaced: the next one takes these
