@@ -2,32 +2,36 @@
 the secure link (a button, its end date, how the PIN comes) or, with consent, the PDF attached.
 
 Subject = the clinic's name; From = the staff member who queued it, at ``[email]
-from_address``; the Message-ID is the one stored on the outbox row before the send.
+from_address``; the Message-ID is the one stored on the outbox row before the send. The
+message is written as bytes directly (``agent.mime``); ``Composer.compose`` reads them back
+as an ``EmailMessage``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime as email_date
-from email.utils import formataddr, make_msgid
+from email.utils import make_msgid
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 
+from agent.facts import message_facts
+from agent.mime import Attachment, OutgoingEmail, address_header, build_email, header
 from agent.pdfs import PdfProvider
 from agent.steps import Delivery
 from agent.template_mail import TemplateBody, template_body
 from locales import N_, Translator, translator
 from locales.formatting import format_date, format_datetime, format_money, local_datetime
 from models.base import utcnow
-from models.clinic import BillingCompany, Clinic, Staff
+from models.clinic import Clinic
 from models.enums import PinMode
 from models.errors import FacteurError
 from models.invoice import Invoice
 from models.messaging import OutboxMessage, Template
-from models.outbox import fk_id
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -103,6 +107,22 @@ def is_secure(message: OutboxMessage) -> bool:
     return message.pin_mode in (PinMode.SMS, PinMode.INSTITUTION)
 
 
+def wants_pdf(message: OutboxMessage) -> bool:
+    """Whether delivering ``message`` reads its invoice's PDF: attached, or published to the portal
+    (a secure link not published yet, or republished with a fresh SMS PIN)."""
+    if is_secure(message):
+        return message.published_at is None or (
+            message.pin_mode == PinMode.SMS and message.pin_sent_at is None
+        )
+    return bool(message.attach_pdf) and message.sends_email
+
+
+def composable(message: OutboxMessage, delivery: Delivery) -> bool:
+    """Whether ``Composer.compose_bytes`` has all it needs on ``delivery`` (no I/O, no waiting)."""
+    attached = message.attach_pdf and not is_secure(message)
+    return delivery.facts is not None and (not attached or delivery.pdf is not None)
+
+
 def secure_link(
     message: OutboxMessage, clinic: Clinic, delivery: Delivery | None, tr: Translator
 ) -> SecureLink:
@@ -129,19 +149,23 @@ class SecureLinkMissing(FacteurError):
 
 
 class Composer:
-    """Builds the email for one outbox message (reads the database: run it off the event loop)."""
+    """Builds the email for one outbox message (reads the database unless the message's facts are
+    on its ``Delivery``: run it off the event loop)."""
 
     def __init__(self, pdfs: PdfProvider, from_address: str) -> None:
         self.pdfs = pdfs
         self.from_address = from_address
 
     def body(
-        self, message: OutboxMessage, invoice: Invoice, clinic: Clinic, delivery: Delivery | None = None
+        self,
+        message: OutboxMessage,
+        invoice: Invoice,
+        clinic: Clinic,
+        delivery: Delivery | None = None,
+        template: Template | None = None,
     ) -> Body | TemplateBody:
         """The email's text; ``delivery`` holds what the steps before it made (links to show).
-        A message with a template (automatic emails, reminders) is written from the template."""
-        template_id = fk_id(message, "template")
-        template = Template.get_or_none(Template.id == template_id) if template_id is not None else None
+        A message with a template (automatic emails, reminders) is written from ``template``."""
         if template is not None:
             return template_body(message, template, invoice, clinic, delivery)
         lang = message.language
@@ -179,38 +203,37 @@ class Composer:
             buttons=tuple(buttons),
         )
 
-    def compose(self, message: OutboxMessage, delivery: Delivery | None = None) -> EmailMessage:
-        invoice = (  # one query for the invoice, its company and clinic
-            Invoice.select(Invoice, BillingCompany, Clinic)
-            .join(BillingCompany)
-            .join(Clinic)
-            .where(Invoice.id == fk_id(message, "invoice"))
-            .get()
-        )
-        clinic = invoice.billing_company.clinic
-        staff = (
-            Staff.get_or_none(Staff.id == fk_id(message, "created_by"))
-            if fk_id(message, "created_by")
-            else None
-        )
-        body = self.body(message, invoice, clinic, delivery)
-        email = EmailMessage()
+    def compose_bytes(self, message: OutboxMessage, delivery: Delivery | None = None) -> OutgoingEmail:
+        """The email as it goes on the wire (``agent.mime``). The rows come from ``delivery.facts``
+        (read with the claim), else from the database; the attached PDF from ``delivery.pdf``, else
+        from the renderer. With both on the delivery, it reads no file and no row (``composable``)."""
+        facts = delivery.facts if delivery is not None and delivery.facts is not None else None
+        if facts is None:
+            facts = message_facts(message)
+        invoice, clinic, staff = facts.invoice, facts.clinic, facts.staff
+        body = self.body(message, invoice, clinic, delivery, facts.template)
+        message_id = message.message_id or new_message_id(message, message_id_domain(self.from_address))
         # never a health detail: the clinic's name, or a template's subject (checked when saved)
-        email["Subject"] = body.subject if isinstance(body, TemplateBody) else clinic.name
-        email["From"] = formataddr((staff.display_name if staff else clinic.name, self.from_address))
-        email["To"] = formataddr((invoice.billed_to_name, message.recipient_email or ""))
-        email["Date"] = email_date(utcnow())
-        email["Message-ID"] = message.message_id or new_message_id(
-            message, message_id_domain(self.from_address)
-        )
-        email.set_content(body.text())
-        email.add_alternative(body.html(), subtype="html")
-        if message.attach_pdf and not is_secure(message):  # a secure link never carries the document
-            email.add_attachment(
-                self.pdfs.get(invoice, body.language),
-                maintype="application",
-                subtype="pdf",
-                filename=self.pdfs.filename(invoice, body.language),
+        subject = body.subject if isinstance(body, TemplateBody) else clinic.name
+        headers = "".join(
+            (
+                address_header("From", staff.display_name if staff else clinic.name, self.from_address),
+                address_header("To", invoice.billed_to_name, message.recipient_email or ""),
+                header("Subject", subject),
+                header("Date", email_date(utcnow())),
+                header("Message-ID", message_id),
+                header("Content-Language", body.language),
             )
-        email["Content-Language"] = body.language  # after the parts: set_content drops Content-* headers
-        return email
+        )
+        attachments = []
+        if message.attach_pdf and not is_secure(message):  # a secure link never carries the document
+            ready = delivery.pdf if delivery is not None and body.language == message.language else None
+            pdf = ready if ready is not None else self.pdfs.get(invoice, body.language)
+            attachments.append(Attachment(self.pdfs.filename(invoice, body.language), pdf))
+        return OutgoingEmail(message_id, build_email(headers, body.text(), body.html(), attachments))
+
+    def compose(self, message: OutboxMessage, delivery: Delivery | None = None) -> EmailMessage:
+        """``compose_bytes`` read back as an ``EmailMessage``, for whoever wants to look inside."""
+        data = self.compose_bytes(message, delivery).data
+        # read with Python's own line ends, as a message built in memory has them
+        return message_from_bytes(data.replace(b"\r\n", b"\n"), policy=policy.default)

@@ -1,8 +1,10 @@
-"""What the agent needs from the invoice PDF renderer (``agent.pdf.InvoicePdfs`` satisfies it)."""
+"""What the agent needs from the invoice PDF renderer (``agent.pdf.InvoicePdfs`` satisfies it), and
+what a renderer that works ahead offers besides (``agent.render_pool.RenderPool``)."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
 
 from models.invoice import Invoice
 
@@ -13,3 +15,17 @@ class PdfProvider(Protocol):
     def get(self, invoice: Invoice, language: str) -> bytes: ...
 
     def filename(self, invoice: Invoice, language: str) -> str: ...
+
+
+@runtime_checkable
+class PdfPrefetcher(Protocol):
+    """A provider that renders ahead and holds helpers (``agent.render_pool.RenderPool``)."""
+
+    def prepare(self, items: Iterable[tuple[Invoice, str]]) -> dict[tuple[int, str], bytes]:
+        """The PDFs of these (invoice, language) already rendered, by (invoice id, language); the
+        others start rendering now. Returns at once."""
+
+    def trim(self) -> None:
+        """Release what an idle provider holds."""
+
+    def close(self) -> None: ...

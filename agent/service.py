@@ -12,7 +12,6 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 
 from agent.channels import EmailChannel
 from agent.compose import Composer
@@ -20,7 +19,6 @@ from agent.pdfs import PdfProvider
 from agent.steps import DeliveryStep, SyncJob
 from agent.worker import Agent, AgentOptions
 from models.config import Config
-from models.invoice import Invoice
 from models.outbox import RetryPolicy
 
 
@@ -45,27 +43,6 @@ def build_channel(config: Config) -> EmailChannel:
             pool_size=config.agent.concurrency,
         )
     )
-
-
-class RendererPdfs:
-    """The real WeasyPrint renderer (``agent.pdf``), imported at the first PDF, not at start."""
-
-    def __init__(self, cache_dir: Path) -> None:
-        self.cache_dir = cache_dir
-        self._provider: PdfProvider | None = None
-
-    def _real(self) -> PdfProvider:
-        if self._provider is None:
-            from agent.pdf import InvoicePdfs  # type: ignore[import-not-found, unused-ignore]
-
-            self._provider = InvoicePdfs(self.cache_dir)
-        return self._provider
-
-    def get(self, invoice: Invoice, language: str) -> bytes:
-        return self._real().get(invoice, language)
-
-    def filename(self, invoice: Invoice, language: str) -> str:
-        return self._real().filename(invoice, language)
 
 
 def build_agent(
@@ -93,13 +70,16 @@ def build_agent(
         ),
         log_language=config.clinic.language,
     )
-    provider = pdfs if pdfs is not None else RendererPdfs(config.resolve(config.agent.cache_dir))
+    if pdfs is None:  # PDFs rendered in child processes: WeasyPrint never loads in the agent
+        from agent.render_pool import RenderPool
+
+        pdfs = RenderPool(config.resolve(config.agent.cache_dir))
+    provider = pdfs
     composer = Composer(provider, config.email.from_address)
     if steps is None or syncs is None:
         from agent.delivery import build_secure_steps, build_secure_syncs
-        from agent.stripe.setup import stripe_parts
 
-        stripe_steps, stripe_syncs = stripe_parts(config)
+        stripe_steps, stripe_syncs = _stripe_parts(config)
     return Agent(
         channel if channel is not None else build_channel(config),
         composer,
@@ -109,6 +89,16 @@ def build_agent(
         if syncs is not None
         else [*default_syncs(config), *build_secure_syncs(config), *stripe_syncs],
     )
+
+
+def _stripe_parts(config: Config) -> tuple[list[DeliveryStep], list[SyncJob]]:
+    """Stripe's step and job (``agent.stripe.setup``): none without a key, and then the ``stripe``
+    library (some 20 MB) is not even imported."""
+    if config.secret(config.stripe.api_key_env) is None:
+        return [], []
+    from agent.stripe.setup import stripe_parts
+
+    return stripe_parts(config)
 
 
 def default_syncs(config: Config) -> list[SyncJob]:

@@ -20,10 +20,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from models.enums import Channel
 from models.messaging import OutboxMessage
+
+if TYPE_CHECKING:
+    from agent.facts import MessageFacts
 
 T = TypeVar("T")
 
@@ -40,6 +43,8 @@ class Delivery:
 
     message: OutboxMessage
     agent_id: str
+    facts: MessageFacts | None = None  # its invoice, clinic, sender, template: read with the claim
+    pdf: bytes | None = None  # its invoice's PDF in its language, when it was ready at the claim
     download_url: str | None = None  # the portal link (secure delivery)
     link_expires_at: datetime | None = None
     payment_url: str | None = None  # the Stripe Checkout Session's url

@@ -5,8 +5,11 @@ kills the loop; with nothing due it sleeps ``poll_seconds`` between cheap indexe
 reads; ``stop()`` (SIGTERM, SIGINT) stops claiming and lets in-flight sends finish;
 ``run(once=True)`` drains what is due and returns. When no server can be reached the
 agent is offline: it gives the attempts back, probes with a doubling delay and
-records the state in its heartbeat. Database work runs on one thread of its own
-and rendering on a small pool, so the event loop only waits on the network.
+records the state in its heartbeat. Database work runs on one thread of its own,
+the writes of many messages committed together; a claim reads its messages' rows and
+cached PDFs in the same step, so composing them is pure computation, done on the loop
+(a message still waiting for its rows or its PDF is composed on a small pool; PDFs
+render in child processes). The event loop otherwise only waits on the network.
 """
 
 from __future__ import annotations
@@ -21,15 +24,17 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from typing import Any, TypeVar, cast
 
 import peewee
 
 from agent.channels import EmailChannel
-from agent.compose import Composer, message_id_domain, new_message_id
+from agent.compose import Composer, composable, message_id_domain, new_message_id, wants_pdf
 from agent.errors import OfflineError, RejectedError, UnknownOutcomeError
+from agent.facts import MessageFacts, load_facts
 from agent.leases import LeaseKeeper
+from agent.mime import OutgoingEmail
+from agent.pdfs import PdfPrefetcher
 from agent.steps import Delivery, DeliveryStep, SyncJob
 from locales import N_, translator
 from models import agent_state, outbox
@@ -104,6 +109,8 @@ class Agent:
         self._leases = LeaseKeeper(self.agent_id, self.hostname, self.pid, options.lease_seconds)
         # claimed ahead (one transaction for many); only the ones in flight can ever arrive twice
         self._prefetch = max(4 * options.concurrency, 16)
+        self._facts: dict[int, MessageFacts] = {}  # read with the claim, taken by the delivery
+        self._pdfs: dict[int, bytes] = {}  # the claimed messages' PDFs already rendered
         self._flusher: asyncio.Task[None] | None = None
         self._writes: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._flushing = False
@@ -146,6 +153,7 @@ class Agent:
                 try:
                     await self._fill(ready, in_flight)
                     await self._beat()
+                    self._trim()
                     if not once:
                         self._start_due_syncs()
                     if once and not ready and not in_flight:
@@ -160,15 +168,21 @@ class Agent:
             await self._wind_down(ready, in_flight)
             return self.online
         finally:
-            await self.channel.close()
-            for step in self.steps:
-                await step.close()
-            for job in self.syncs:
-                await job.close()
-            await self._db(agent_state.mark_stopped, self.agent_id)
-            self._log(logging.INFO, N_("agent {agent} stopped"))
-            self._db_pool.shutdown(wait=True)
-            self._render_pool.shutdown(wait=True)
+            await self._close()
+
+    async def _close(self) -> None:
+        """The channels, steps, jobs and helpers this run used, closed; the heartbeat says stopped."""
+        await self.channel.close()
+        for step in self.steps:
+            await step.close()
+        for job in self.syncs:
+            await job.close()
+        await self._db(agent_state.mark_stopped, self.agent_id)
+        self._log(logging.INFO, N_("agent {agent} stopped"))
+        self._db_pool.shutdown(wait=True)
+        self._render_pool.shutdown(wait=True)
+        if isinstance(self.composer.pdfs, PdfPrefetcher):
+            await asyncio.to_thread(self.composer.pdfs.close)
 
     async def _fill(self, ready: deque[OutboxMessage], in_flight: set[asyncio.Task[None]]) -> None:
         """Claim ahead when the queue runs low, and start sends up to the concurrency."""
@@ -200,22 +214,29 @@ class Agent:
     async def _deliver(self, message: OutboxMessage) -> None:
         """Run the steps, compose, send and record one message; whatever happens, the loop goes on."""
         try:
-            delivery = Delivery(message, self.agent_id)
+            delivery = Delivery(
+                message,
+                self.agent_id,
+                facts=self._facts.pop(message.id, None),
+                pdf=self._pdfs.pop(message.id, None),
+            )
             channel, probe = Channel.EMAIL, self.channel.probe
             try:
                 for step in self.steps:
                     if step.wanted(message):
                         channel, probe = step.channel, step.probe
-                        await step.run(delivery, self._db)
+                        # the steps' reads and writes join the group commit: one commit for many
+                        await step.run(delivery, self._record)
                 if not message.sends_email:  # a payment-link task: its step was the whole job
                     await self._record(outbox.mark_done, message, self.agent_id)
                     self.stats.sent += 1
                     return
                 channel, probe = Channel.EMAIL, self.channel.probe
+                _check_recipient(message)
                 email = await self._compose(message, delivery)
                 if email is None:
                     return
-                reply = await self._send(message, email)
+                reply = await self.channel.send(email, message.recipient_email or "")
             except OfflineError as exc:
                 await self._record(outbox.release, message, self.agent_id, str(exc))
                 self.stats.released += 1
@@ -239,9 +260,11 @@ class Agent:
                 **_ids(message),
             )
 
-    async def _compose(self, message: OutboxMessage, delivery: Delivery) -> EmailMessage | None:
+    async def _compose(self, message: OutboxMessage, delivery: Delivery) -> OutgoingEmail | None:
         try:
-            return await self._run(self._render_pool, self.composer.compose, message, delivery)
+            if composable(message, delivery):  # rows and PDF in hand: a millisecond of work, no thread hop
+                return self.composer.compose_bytes(message, delivery)
+            return await self._run(self._render_pool, self.composer.compose_bytes, message, delivery)
         except OSError as exc:
             await self._deferred(message, _as_deferred(exc))
         except Exception as exc:
@@ -253,15 +276,6 @@ class Agent:
             )
             await self._failed(message, _as_rejected(exc))
         return None
-
-    async def _send(self, message: OutboxMessage, email: EmailMessage) -> Reply:
-        try:
-            validate_email(message.recipient_email or "")
-        except ValidationError as exc:
-            raise RejectedError(
-                N_("invalid recipient address {address}"), address=message.recipient_email or ""
-            ) from exc
-        return await self.channel.send(email, message.recipient_email or "")
 
     async def _deferred(
         self, message: OutboxMessage, exc: Any, *, unknown: bool = False, channel: Channel = Channel.EMAIL
@@ -308,6 +322,7 @@ class Agent:
         agent_state.beat(self.agent_id, self.hostname, self.pid, online=self.online, channels=self.channels)
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
+        """Lease up to ``limit`` due messages and read what their deliveries need (``agent.facts``)."""
         claimed = outbox.claim(
             self.agent_id,
             limit,
@@ -315,6 +330,16 @@ class Agent:
             new_message_id=lambda message: new_message_id(message, self._domain),
         )
         self._leases.hold(message.id for message in claimed)
+        facts = load_facts(claimed)
+        self._facts.update(facts)
+        pdfs = self.composer.pdfs
+        if isinstance(pdfs, PdfPrefetcher):  # the PDFs the claim needs: read now, or rendered meanwhile
+            wanted = [m for m in claimed if m.id in facts and wants_pdf(m)]
+            cached = pdfs.prepare((facts[m.id].invoice, m.language) for m in wanted)
+            for message in wanted:
+                pdf = cached.get((fk_id(message, "invoice"), message.language))
+                if pdf is not None:
+                    self._pdfs[message.id] = pdf
         return claimed
 
     async def _probe(self) -> bool:
@@ -374,12 +399,19 @@ class Agent:
 
     async def _release_all(self, ready: deque[OutboxMessage], reason: str | None) -> None:
         while ready:
-            await self._db(outbox.release, ready.popleft(), self.agent_id, reason)
+            message = ready.popleft()
+            self._facts.pop(message.id, None)
+            self._pdfs.pop(message.id, None)
+            await self._db(outbox.release, message, self.agent_id, reason)
 
     async def _beat(self, *, force: bool = False) -> None:
         """Heartbeat, lease renewal and rescue of dead agents' leases, each on its schedule."""
         if force or self._leases.due():
             await self._db(self._leases.tick, online=self.online, force=force, log_rescued=self._log_rescued)
+
+    def _trim(self) -> None:
+        if isinstance(self.composer.pdfs, PdfPrefetcher):
+            self.composer.pdfs.trim()  # idle render processes exit
 
     def _log_rescued(self, count: int) -> None:
         self._log(logging.WARNING, N_("{count} interrupted messages returned to the queue"), count=count)
@@ -404,8 +436,9 @@ class Agent:
         return done
 
     async def _record(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """An outcome write, committed together with the others that arrive meanwhile (group commit):
-        one fsync for several messages instead of one each."""
+        """A write (or a step's read), committed together with the others that arrive meanwhile
+        (group commit): one fsync for several messages instead of one each. It returns once
+        committed, so a step's record is durable before its next side effect."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._writes.append((functools.partial(function, *args, **kwargs), future))
         if not self._flushing:
@@ -460,6 +493,15 @@ def _write_together(writes: list[Callable[[], Any]]) -> list[Any]:
             except Exception as exc:
                 results.append(exc)
     return results
+
+
+def _check_recipient(message: OutboxMessage) -> None:
+    """Refuse an address no email can go to before composing for it (SMTP takes ASCII only)."""
+    address = message.recipient_email or ""
+    try:
+        validate_email(address).encode("ascii")
+    except (ValidationError, UnicodeEncodeError) as exc:
+        raise RejectedError(N_("invalid recipient address {address}"), address=address) from exc
 
 
 def _ids(message: OutboxMessage) -> dict[str, Any]:

@@ -1,8 +1,10 @@
-"""What every benchmark shares: a result row, a throw-away clinic database, servers on loopback."""
+"""What every benchmark shares: a result row, a throw-away clinic database, servers on loopback
+(SMTP, the SMS gateway, the portal), each in a process of its own as the real ones would be."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -11,7 +13,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,36 +90,70 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
-class SinkSmtp:
-    """aiosmtpd's Sink in its own process, as a real server would be (it does not share our GIL)."""
+class Server:
+    """A server in a process of its own (it does not share our GIL), stopped on exit."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, command: list[str], port: int, env: dict[str, str] | None = None) -> None:
+        self.port = port
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            [
-                sys.executable,
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                f"127.0.0.1:{self.port}",
-                "-c",
-                "aiosmtpd.handlers.Sink",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
         )
-        wait_for_port(self.port)
+        try:
+            wait_for_port(self.port)
+        except RuntimeError:
+            self.close()
+            raise
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def close(self) -> None:
         self.process.terminate()
         self.process.wait()
 
-    def __enter__(self) -> SinkSmtp:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+class SinkSmtp(Server):
+    """aiosmtpd's Sink: takes every message and drops it."""
+
+    def __init__(self) -> None:
+        port = free_port()
+        sink = ["-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"]
+        super().__init__([sys.executable, *sink], port)
+
+
+class SmsGateway(Server):
+    """The tests' fake SMS gateway (``tests/agent/sms_gateway.py``): accepts every SMS, keep-alive."""
+
+    token = "bench-sms-token"  # noqa: S105 (a throw-away gateway's)
+
+    def __init__(self) -> None:
+        port = free_port()
+        gateway = ["-m", "tests.agent.sms_gateway", "--port", str(port), "--token", self.token]
+        super().__init__([sys.executable, *gateway], port, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+class Portal(Server):
+    """``facteur portal`` as a clinic runs it, its data in ``folder``; ``token`` is its API token."""
+
+    def __init__(self, folder: Path) -> None:
+        port = free_port()
+        self.token = secrets.token_urlsafe(32)
+        config = folder / "portal.toml"
+        config.write_text(
+            f'[portal]\nurl = "http://127.0.0.1:{port}"\ndata_dir = "{folder / "portal"}"\n'
+            "[locales]\nwatch = false\n",
+            encoding="utf-8",
+        )
+        env = {**facteur_env(config), "FACTEUR_PORTAL_TOKEN": self.token}
+        facteur = str(Path(sys.executable).with_name("facteur"))
+        super().__init__([facteur, "portal", "--listen", f"127.0.0.1:{port}"], port, env=env)
 
 
 def scratch(prefix: str) -> Path:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from typing import Protocol
 
+from agent.mime import OutgoingEmail
 from models.outbox import Reply
 
 
 class EmailChannel(Protocol):
     """Sends one email; raises the ``agent.errors`` classes, returns the accepting reply."""
 
-    async def send(self, email: EmailMessage, recipient: str) -> Reply: ...
+    async def send(self, email: OutgoingEmail, recipient: str) -> Reply: ...
 
     async def probe(self) -> None:
         """Raise ``OfflineError`` unless the channel can deliver now."""

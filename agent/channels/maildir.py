@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import mailbox
 import threading
-from email.message import EmailMessage
 from pathlib import Path
 
 from agent.errors import DeferredError, OfflineError
+from agent.mime import OutgoingEmail
 from locales import N_
 from models.outbox import Reply
 
@@ -21,11 +21,12 @@ class MaildirChannel:
         # one writer at a time: creating the folder and Maildir's unique names are not thread-safe
         self._lock = threading.Lock()
 
-    def _add(self, email: EmailMessage) -> str:
+    def _add(self, email: OutgoingEmail) -> str:
+        data = email.data.replace(b"\r\n", b"\n")  # a file on disk ends its lines the Unix way
         with self._lock:
-            return mailbox.Maildir(self.path, create=True).add(email)
+            return mailbox.Maildir(self.path, create=True).add(data)
 
-    async def send(self, email: EmailMessage, recipient: str) -> Reply:
+    async def send(self, email: OutgoingEmail, recipient: str) -> Reply:
         try:
             key = await asyncio.to_thread(self._add, email)
         except OSError as exc:
@@ -34,7 +35,7 @@ class MaildirChannel:
                 path=str(self.path),
                 reason=exc.strerror or str(exc),
             ) from exc
-        return Reply(code=None, text=f"maildir {key}", provider_id=str(email["Message-ID"]))
+        return Reply(code=None, text=f"maildir {key}", provider_id=email.message_id)
 
     async def probe(self) -> None:
         try:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from email.message import EmailMessage
 
 import aiosmtplib
 
 from agent.errors import DeferredError, OfflineError, RejectedError, UnknownOutcomeError
+from agent.mime import OutgoingEmail
 from locales import N_
 from models.errors import ValidationError
 from models.outbox import Reply
@@ -79,7 +79,7 @@ class SmtpChannel:
                 reason=str(exc) or type(exc).__name__,
             ) from exc
 
-    async def send(self, email: EmailMessage, recipient: str) -> Reply:
+    async def send(self, email: OutgoingEmail, recipient: str) -> Reply:
         try:
             address = validate_email(recipient)
             address.encode("ascii")
@@ -112,8 +112,7 @@ class SmtpChannel:
         finally:
             pool.put_nowait((client, last_used))
 
-    async def _transaction(self, client: aiosmtplib.SMTP, email: EmailMessage, address: str) -> Reply:
-        message_id = str(email["Message-ID"])
+    async def _transaction(self, client: aiosmtplib.SMTP, email: OutgoingEmail, address: str) -> Reply:
         try:
             await client.mail(self.options.from_address)
             await client.rcpt(address)
@@ -123,11 +122,11 @@ class SmtpChannel:
             await _reset(client, exc)
             raise classify(exc, after_data=False) from exc
         try:
-            response = await client.data(aiosmtplib.email.flatten_message(email))
+            response = await client.data(email.data)  # composed as bytes: nothing left to flatten
         except (aiosmtplib.SMTPException, OSError) as exc:
             await _reset(client, exc)
             raise classify(exc, after_data=True) from exc
-        return Reply(code=str(response.code), text=response.message, provider_id=message_id)
+        return Reply(code=str(response.code), text=response.message, provider_id=email.message_id)
 
     async def probe(self) -> None:
         client = self._client()

@@ -62,7 +62,9 @@ class PinSmsStep:
             raise RejectedError(N_("no PIN to send: the link was not published first"))
         if not message.recipient_phone:
             raise RejectedError(N_("no cell phone number to send the PIN to"))
-        text = pin_sms_text(message.language, await db(_clinic_name, message), pin)
+        known = delivery.facts
+        clinic_name = known.clinic.name if known is not None else await db(_clinic_name, message)
+        text = pin_sms_text(message.language, clinic_name, pin)
         reply = await self.sms.send(message.recipient_phone, text, f"facteur-{message.id}", secret=pin)
         kept = Reply(code=reply.code, text=reply.text, provider_id=reply.provider_id)
         await db(

@@ -25,17 +25,17 @@ from typing import Protocol
 
 from agent.channels.portal import ClinicContact, PortalDocument, PortalEvent
 from agent.errors import DeferredError, RejectedError
+from agent.facts import MessageFacts, message_facts
 from agent.pdfs import PdfProvider
 from agent.steps import DbRunner, Delivery
 from locales import N_
 from models.base import utcnow
-from models.clinic import BillingCompany, Clinic
 from models.download_links import Publication, link_for, links_to_revoke, record_publication
 from models.enums import Channel, PinMode
 from models.invoice import Invoice
 from models.links import DownloadLink
 from models.messaging import OutboxMessage
-from models.outbox import Reply, fk_id
+from models.outbox import Reply
 from models.secure_link import new_pin, pin_hash, token_hash
 
 
@@ -74,17 +74,16 @@ class _Facts:
     revokes: tuple[str, ...]
 
 
-def _facts(message: OutboxMessage, th: str) -> _Facts:
-    invoice = (
-        Invoice.select(Invoice, BillingCompany, Clinic)
-        .join(BillingCompany)
-        .join(Clinic)
-        .where(Invoice.id == fk_id(message, "invoice"))
-        .get()
-    )
+def _facts(message: OutboxMessage, th: str, known: MessageFacts | None, *, publishing: bool) -> _Facts:
+    """The message's link as the database has it, and (``publishing``) the invoice, its clinic and
+    the invoice's older links; ``known`` are the message's rows read with its claim."""
+    invoice = (known or message_facts(message)).invoice
     clinic = invoice.billing_company.clinic
     contact = ClinicContact(clinic.name, clinic.phone, clinic.email, clinic.timezone, clinic.country)
-    return _Facts(invoice, contact, clinic.link_days, link_for(th), tuple(links_to_revoke(message, th)))
+    revokes = tuple(links_to_revoke(message, th)) if publishing else ()
+    # the link's row is written with published_at, in one transaction: never published, no row
+    link = link_for(th) if message.published_at is not None else None
+    return _Facts(invoice, contact, clinic.link_days, link, revokes)
 
 
 class PortalPublishStep:
@@ -109,12 +108,19 @@ class PortalPublishStep:
             raise RejectedError(N_("the message no longer has its link; send the invoice again"))
         th = token_hash(token)
         fresh_pin = message.pin_mode == PinMode.SMS and message.pin_sent_at is None
-        link = await db(link_for, th)
-        if message.published_at is not None and link is not None and not fresh_pin:
+        # an email retry after everything was published reads only the link
+        publishing = message.published_at is None or fresh_pin
+        facts = await db(_facts, message, th, delivery.facts, publishing=publishing)
+        link = facts.link
+        if not publishing and link is not None:
             self._fill(delivery, token, link.expires_at)
             return
-        facts = await db(_facts, message, th)
-        document = await asyncio.to_thread(self._document, facts.invoice, message.language)
+        if not publishing:  # published, yet the link is gone from the database: publish it again
+            facts = await db(_facts, message, th, delivery.facts, publishing=True)
+        if delivery.pdf is not None:  # read with the claim
+            document = PortalDocument(self.pdfs.filename(facts.invoice, message.language), delivery.pdf)
+        else:  # rendered meanwhile, or rendered now
+            document = await asyncio.to_thread(self._document, facts.invoice, message.language)
         if fresh_pin:
             pin = new_pin()
             hashed = pin_hash(token, pin)

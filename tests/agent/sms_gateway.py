@@ -3,14 +3,18 @@
 Each POST is recorded (headers, body) and answered by the next scripted mode, then "accept":
 ``"accept"`` (201 with an id), ``"status:400"`` / ``"status:503"`` / … (that status, a JSON
 error that echoes the text, as careless gateways do), ``"stall"`` (answer only after
-``STALL_SECONDS``: the client times out).
+``STALL_SECONDS``: the client times out). It keeps connections alive (HTTP/1.1), as real
+gateways do. ``python -m tests.agent.sms_gateway --port N`` serves it in a process of its own
+(the benchmarks do, so it does not share the agent's interpreter).
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import itertools
 import json
+import signal
 import threading
 import time
 from collections import deque
@@ -66,16 +70,20 @@ class SmsGateway:
     def sent(self) -> list[SmsRequest]:
         return [request for request in self.requests if request.method == "POST"]
 
-    def start(self) -> SmsGateway:
+    def start(self, port: int = 0) -> SmsGateway:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: one connection carries many requests
+            disable_nagle_algorithm = True  # the body is a second write: not held back ~40 ms
+
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 return None
 
             def do_HEAD(self) -> None:
                 gateway._record(self, {})
                 self.send_response(200)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def do_POST(self) -> None:
@@ -88,7 +96,7 @@ class SmsGateway:
                 gateway._record(self, body)
                 gateway._answer(self, body)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -141,3 +149,21 @@ class SmsGateway:
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
+
+
+def main() -> None:
+    """Serve the gateway on ``--port`` until SIGTERM or SIGINT; it accepts every SMS."""
+    parser = argparse.ArgumentParser(description="A fake SMS gateway on loopback.")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--token", default=SmsGateway.token)
+    args = parser.parse_args()
+    gateway = SmsGateway(token=args.token).start(args.port)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    gateway.stop()
+
+
+if __name__ == "__main__":
+    main()

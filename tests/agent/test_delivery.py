@@ -118,13 +118,16 @@ async def test_permanent_replies_fail_at_once_and_notify(
     assert notice.kind == "delivery_failed" and '"recipient": "marie.tremblay@example.org"' in notice.params
 
 
+@pytest.mark.parametrize("address", ["not an address", "marié@exemple.ca"])  # SMTP takes ASCII only
 async def test_invalid_address_fails_without_a_connection(
-    setup: Setup, smtp_server: SmtpServer, tmp_path: Path
+    setup: Setup, smtp_server: SmtpServer, tmp_path: Path, address: str
 ) -> None:
     message = queue(setup)
-    OutboxMessage.update(recipient_email="not an address").where(OutboxMessage.id == message.id).execute()
+    OutboxMessage.update(recipient_email=address).where(OutboxMessage.id == message.id).execute()
     await drain(tmp_path, smtp_server.port)
-    assert reload(message).status == OutboxStatus.FAILED
+    failed = reload(message)
+    assert failed.status == OutboxStatus.FAILED
+    assert failed.last_error == f"invalid recipient address {address}"
     assert smtp_server.handler.connections == 0
 
 
