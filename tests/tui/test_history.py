@@ -18,6 +18,7 @@ from models.enums import InvoiceStatus
 from tui.screens.history import HistoryView
 
 from .conftest import Clinic_
+from .settling import settle
 from .test_history_plan import fill_history
 
 
@@ -30,13 +31,6 @@ async def history(pilot: Pilot[Any]) -> HistoryView:
     await pilot.press("f3")
     await settle(pilot)
     return pilot.app.screen.query_one(HistoryView)
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 @pytest.mark.usefixtures("invoices")

@@ -17,6 +17,7 @@ from tui.widgets.invoice_field import FormField
 from tui.widgets.page_table import PageTable
 
 from .conftest import Clinic_
+from .settling import settle
 
 NAMES = [("Bélanger", "Élise"), ("Tremblay", "Marc"), ("Smith", "Olivia"), ("Gagnon", "Léa")]
 
@@ -34,14 +35,6 @@ def patients(clinic: Clinic_) -> list[Patient]:
         )
         for index, (last, first) in enumerate(NAMES)
     ]
-
-
-async def settle(pilot: Pilot[object]) -> None:
-    """Let workers finish and their results land on screen (a page may ask for the next one)."""
-    app = pilot.app
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def messages(app: object) -> list[str]:

@@ -24,6 +24,7 @@ from models.messaging import OutboxMessage, Transmission
 from models.patient import Patient
 
 from ..conftest import FROZEN_NOW, Clinic_
+from ..settling import settle as settle  # the invoice tests import it from here
 
 
 @dataclass
@@ -83,20 +84,6 @@ def billing(clinic: Clinic_) -> Billing:
         created_at=FROZEN_NOW - timedelta(days=1),
     )
     return Billing(patients, draft, billed, receptionist)
-
-
-async def settle(pilot: Pilot[object]) -> None:
-    """Let workers finish and their results land on screen."""
-    from contextlib import suppress
-
-    from textual.worker import WorkerCancelled
-
-    app = pilot.app
-    for _ in range(3):
-        # A refresh replaced by the next one (exclusive workers) is cancelled: that one lands instead.
-        with suppress(WorkerCancelled):
-            await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def open_screen(pilot: Pilot[object], screen: object) -> None:
