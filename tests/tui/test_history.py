@@ -108,6 +108,7 @@ async def test_enter_opens_the_invoice_and_m_asks_to_send_it(make_app: Callable[
     async with app.run_test(size=(120, 40)) as pilot:
         view = await history(pilot)
         await pilot.press("enter")  # from the search: to the list
+        await settle(pilot)
         assert app.focused is view.query_one("#history-table")
         await pilot.press("down", "enter")
         await settle(pilot)
