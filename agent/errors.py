@@ -1,7 +1,8 @@
 """Delivery errors by type: the agent's retry decision reads the class, never the text.
 
 Each carries the server's reply ``code`` and ``reply`` text (stored in the
-transmission's ``detail``), never the message itself.
+transmission's ``detail``), never the message itself. Without a reply, the error's own
+message is stored instead, in the agent's log language.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ class _WithReply(DeliveryError):
         # the reply code is also a placeholder the message may show ("… replied {code}")
         super().__init__(message, **{"code": "" if code is None else str(code), **params})
         self.code = None if code is None else str(code)
-        self.reply = reply or str(self)
+        # the server's own words, as it wrote them; empty where there were none (Facteur's reason is
+        # then the message, rendered in a reader's language where it is stored or shown)
+        self.reply = reply
 
 
 class DeferredError(_WithReply, TransientDeliveryError):

@@ -238,7 +238,7 @@ class Agent:
                     return
                 reply = await self.channel.send(email, message.recipient_email or "")
             except OfflineError as exc:
-                await self._record(outbox.release, message, self.agent_id, str(exc))
+                await self._record(outbox.release, message, self.agent_id, exc.render(self._tr))
                 self.stats.released += 1
                 self._went_offline(exc, probe)
             except UnknownOutcomeError as exc:
@@ -280,7 +280,7 @@ class Agent:
     async def _deferred(
         self, message: OutboxMessage, exc: Any, *, unknown: bool = False, channel: Channel = Channel.EMAIL
     ) -> None:
-        reply = Reply(code=getattr(exc, "code", None), text=getattr(exc, "reply", None) or str(exc))
+        reply = Reply(code=getattr(exc, "code", None), text=self._stored_text(exc))
         await self._record(
             outbox.mark_deferred,
             message,
@@ -300,7 +300,7 @@ class Agent:
         )
 
     async def _failed(self, message: OutboxMessage, exc: Any, *, channel: Channel = Channel.EMAIL) -> None:
-        reply = Reply(code=getattr(exc, "code", None), text=getattr(exc, "reply", None) or str(exc))
+        reply = Reply(code=getattr(exc, "code", None), text=self._stored_text(exc))
         await self._record(outbox.mark_failed, message, self.agent_id, reply, channel=channel)
         self.stats.failed += 1
         self._log(
@@ -470,6 +470,16 @@ class Agent:
     ) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(pool, lambda: function(*args, **kwargs))
+
+    def _stored_text(self, exc: BaseException) -> str:
+        """What the outbox and the transmission keep: the server's reply as it gave it, else
+        Facteur's own reason in the log's language (the clinic's), never the English msgid."""
+        reply = getattr(exc, "reply", "")
+        if reply:
+            return str(reply)
+        if isinstance(exc, FacteurError):
+            return exc.render(self._tr)
+        return str(exc) or type(exc).__name__
 
     def _reason(self, exc: Any, reply: Reply) -> str:
         """The server's reply as it gave it, else Facteur's own reason in the log's language."""

@@ -143,12 +143,13 @@ class PortalClient:
             "revokes": [h for h in revokes if h != th],
         }
         response = await self._call("PUT", f"{API}/links/{th}", json=body)
-        return Reply(str(response.status_code), "created" if response.status_code == 201 else "replaced", th)
+        outcome = N_("created") if response.status_code == 201 else N_("replaced")
+        return Reply(str(response.status_code), outcome, th)
 
     async def revoke(self, token_hash: str) -> Reply:
         """Close a link for good; an unknown one is a ``RejectedError`` (404)."""
         response = await self._call("POST", f"{API}/links/{token_hash}/revoke")
-        return Reply(str(response.status_code), "revoked", token_hash)
+        return Reply(str(response.status_code), N_("revoked"), token_hash)
 
     async def events(self, after: int, limit: int = 500) -> tuple[list[PortalEvent], int]:
         """The events after id ``after`` (oldest first) and the new cursor."""

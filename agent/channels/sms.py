@@ -103,7 +103,7 @@ class HttpSms:
         status = response.status_code
         if 200 <= status < 300:
             provider_id = _reply_id(response, "sid" if self.mode == "twilio" else "id")
-            return Reply(code=str(status), text=reason or "accepted", provider_id=provider_id)
+            return Reply(code=str(status), text=reason or N_("accepted"), provider_id=provider_id)
         if status in (401, 403):
             raise OfflineError(
                 N_("the SMS gateway refused the token in {variable}: {reason}"),

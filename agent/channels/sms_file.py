@@ -56,7 +56,7 @@ class FileSms:
                 path=str(self.path),
                 reason=exc.strerror or str(exc),
             ) from exc
-        return Reply(code=None, text="written to the SMS file", provider_id=sms_id)
+        return Reply(code=None, text=N_("written to the SMS file"), provider_id=sms_id)
 
     async def probe(self) -> None:
         folder = self.path.parent

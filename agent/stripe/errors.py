@@ -27,7 +27,7 @@ def classify(exc: stripe.StripeError) -> DeliveryError:
         if isinstance(cause, _NOTHING_SENT):
             return OfflineError(N_("cannot reach Stripe: {reason}"), reason=reason, reply=reason)
         return UnknownOutcomeError(
-            N_("the connection to Stripe broke: {reason}"), reason=reason, reply=f"connection broke: {reason}"
+            N_("the connection to Stripe broke: {reason}"), reason=reason, reply=reason
         )
     status = exc.http_status
     text = exc.user_message or str(exc) or type(exc).__name__

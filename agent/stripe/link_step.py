@@ -41,6 +41,9 @@ from models.reconcile import stripe_time
 
 ATTEMPTS = 3  # a replayed session that is stale, or a key Stripe refuses, moves to a new request
 
+# a link closed because it no longer asks the right amount, or not long enough (a transmission detail)
+STALE = N_("stale: the amount or the expiry changed")
+
 
 class LeaseLost(RuntimeError):
     """Another agent took the message back meanwhile: stop without writing anything."""
@@ -70,7 +73,7 @@ class PaymentLinkStep:
         if job.action is LinkAction.REMOVE:
             for old in (*job.others, *([job.own_link] if job.own_link else [])):
                 await expire_link(
-                    self.api, db, old, PaymentLinkStatus.REMOVED, message_id=message.id, detail="removed"
+                    self.api, db, old, PaymentLinkStatus.REMOVED, message_id=message.id, detail=N_("removed")
                 )
             return
         if not job.payable:
@@ -81,7 +84,12 @@ class PaymentLinkStep:
         if link is None:
             for other in job.others:
                 if not await expire_link(
-                    self.api, db, other, PaymentLinkStatus.EXPIRED, message_id=message.id, detail="replaced"
+                    self.api,
+                    db,
+                    other,
+                    PaymentLinkStatus.EXPIRED,
+                    message_id=message.id,
+                    detail=N_("replaced"),
                 ):
                     return  # someone is paying that link right now: offer nothing new meanwhile
             link = await self._create(job, delivery, db)
@@ -97,9 +105,7 @@ class PaymentLinkStep:
             return None
         if link.amount_cents == job.balance_cents and link.expires_at - utcnow() >= FRESH_ENOUGH:
             return link
-        await expire_link(
-            self.api, db, link, PaymentLinkStatus.EXPIRED, message_id=message.id, detail="stale"
-        )
+        await expire_link(self.api, db, link, PaymentLinkStatus.EXPIRED, message_id=message.id, detail=STALE)
         return None
 
     async def _create(self, job: LinkJob, delivery: Delivery, db: DbRunner) -> LinkRecord | None:
@@ -146,7 +152,7 @@ class PaymentLinkStep:
                     return record
                 # Stripe replayed a session from before a long outage: close it, ask anew
                 if not await expire_link(
-                    self.api, db, record, PaymentLinkStatus.EXPIRED, message_id=message.id, detail="stale"
+                    self.api, db, record, PaymentLinkStatus.EXPIRED, message_id=message.id, detail=STALE
                 ):
                     return None
             else:

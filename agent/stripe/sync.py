@@ -105,7 +105,7 @@ class StripeSync:
     async def _close_stale(self, db: DbRunner) -> None:
         for link in await db(link_sessions.links_to_close):
             try:
-                await expire_link(self.api, db, link, PaymentLinkStatus.EXPIRED, detail="invoice changed")
+                await expire_link(self.api, db, link, PaymentLinkStatus.EXPIRED, detail=N_("invoice changed"))
             except OfflineError:
                 raise
             except DeliveryError as exc:

@@ -13,9 +13,11 @@ from agent.channels.sms import HttpSms
 from agent.channels.sms_file import FileSms
 from agent.delivery import build_sms
 from agent.errors import DeferredError, OfflineError, RejectedError
+from locales import translator
 from models.config import parse_config
 from models.errors import ConfigError
 from tests.agent.sms_gateway import STALL_SECONDS, SmsGateway
+from tui.transmission_text import detail_text
 
 TEXT = "Clinique du Parc: your PIN to open the invoice we emailed you is 482913"
 
@@ -154,6 +156,9 @@ async def test_the_file_backend_appends_one_owner_only_line_per_sms(tmp_path: Pa
     ]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    # the transmission keeps Facteur's note as a msgid: each reader reads it in their language
+    assert detail_text(first.text, translator("fr")) == "écrit dans le fichier des textos"
+    assert detail_text(first.text, translator("en")) == "written to the SMS file"
 
 
 async def test_the_file_backend_defers_when_it_cannot_write(tmp_path: Path) -> None:

@@ -237,7 +237,8 @@ async def test_an_unreachable_stripe_takes_the_agent_offline_without_spending_an
     assert await drain(tmp_path, smtp_server.port, fake_stripe) is False
     released = reload(message)
     assert released.status == OutboxStatus.PENDING and released.attempts == 0
-    assert "cannot reach Stripe" in (released.last_error or "")
+    # the agent's reason, in the clinic's language (French by default)
+    assert "impossible de joindre Stripe" in (released.last_error or "")
     assert not smtp_server.handler.received
 
 
@@ -253,7 +254,9 @@ async def test_a_company_without_an_account_is_refused_when_queued_and_failed_wh
         send_with_link(stripe_setup)
     await drain(tmp_path, smtp_server.port, fake_stripe)
     failed = reload(message)
-    assert failed.status == OutboxStatus.FAILED and "no Stripe account" in failed.last_error
+    assert (
+        failed.status == OutboxStatus.FAILED and "pas de compte Stripe" in failed.last_error
+    )  # in the clinic's language
     assert not fake_stripe.requests and not smtp_server.handler.received
 
 
