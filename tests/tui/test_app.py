@@ -30,7 +30,7 @@ async def test_the_app_opens_on_patients_in_the_staff_language(make_app: Callabl
         await pilot.pause()
         tabs = app.screen.query_one(TabbedContent)
         assert tabs.active == "patients"
-        assert str(tabs.get_tab("history").label) == "History"
+        assert str(tabs.get_tab("history").label) == "F3 History"
         bar = await wait_status(app)
         assert "Agent: stopped" in str(bar.render())
         await pilot.press("f3")
@@ -42,7 +42,7 @@ async def test_french_staff_read_french(make_app: Callable[..., object]) -> None
     async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
         await pilot.pause()
         tabs = app.screen.query_one(TabbedContent)
-        assert str(tabs.get_tab("history").label) == "Historique"
+        assert str(tabs.get_tab("history").label) == "F3 Historique"
 
 
 async def test_settings_are_refused_to_non_admins_with_the_reason(make_app: Callable[..., object]) -> None:

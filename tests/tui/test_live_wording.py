@@ -40,9 +40,9 @@ async def test_an_edit_shows_within_2_seconds_and_a_broken_one_is_refused(
             await pilot.pause(0.3)
             tab = app.screen.query_one(TabbedContent).get_tab("history")
             write_fr(override, '\nmsgid "History"\nmsgstr "Factures passées"\n')
-            assert await until(lambda: str(tab.label) == "Factures passées")
+            assert await until(lambda: str(tab.label) == "F3 Factures passées")
             write_fr(override, '\nmsgid "History"\nmsgstr "Factures {oups}"\n')
             assert await until(lambda: any("facteur.po" in n.message for n in app._notifications))
-            assert str(tab.label) == "Factures passées"  # the last good wording keeps serving
+            assert str(tab.label) == "F3 Factures passées"  # the last good wording keeps serving
     finally:
         configure(None)

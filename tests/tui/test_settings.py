@@ -270,7 +270,7 @@ async def test_admin_switching_own_language_sees_it_at_once(
         await settle(pilot)
         assert Staff.get(Staff.login == "admin").language == "en"
         assert app.session.staff.language == "en"
-        assert str(app.screen.query_one(TabbedContent).get_tab("settings").label) == "Settings"
+        assert str(app.screen.query_one(TabbedContent).get_tab("settings").label) == "F4 Settings"
         assert messages(app)[-1] == "Saved"
 
 

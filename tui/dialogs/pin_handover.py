@@ -16,12 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from locales import N_
 from locales.formatting import format_date
 from tui.session import StaffSession
 from tui.texts import translate_bindings
+from tui.widgets.key_footer import KeyFooter
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class PinHandoverDialog(ModalScreen[None]):
             with Horizontal(id="handover-buttons"):
                 yield Button(tr.gettext(N_("Print the PIN slip")), id="handover-print", compact=True)
                 yield Button(tr.gettext(N_("Close")), id="handover-close", variant="primary", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         translate_bindings(self, self.session.tr)

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Select, TextArea
 
 from locales import N_
 from models.errors import ValidationError
@@ -25,6 +25,7 @@ from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.invoice_billed_to import LANGUAGES
 from tui.widgets.invoice_field import FormField
+from tui.widgets.key_footer import KeyFooter
 from tui.workers import DB_ERRORS, database_thread, error_text
 
 NOT_SAVED = N_("Nothing was saved: please correct the marked fields")
@@ -117,7 +118,7 @@ class SettingsDialog(SettingsForm, ModalScreen[bool]):
                     tr.gettext(N_("Save (Ctrl+S)")), id="settings-save", variant="primary", compact=True
                 )
                 yield Button(tr.gettext(N_("Cancel (Esc)")), id="settings-cancel", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     def title_text(self) -> str:
         return self.session.tr.gettext(self.TITLE_MSGID)

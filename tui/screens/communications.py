@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
 from locales import N_
@@ -27,6 +27,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.messages import DataChanged, OpenInvoice
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.scheduled_table import DONE_CHOICES, Filters, ScheduledRow, ScheduledTable, fetch_rows
 from tui.workers import DB_ERRORS, database_thread, error_text
 
@@ -67,7 +68,7 @@ class CommunicationsScreen(Screen[None]):
         yield ScheduledTable(self.session, id="comm-table")
         yield Static("", id="comm-empty")
         yield Static("", id="comm-selected", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#comm-error").display = False

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from locales import N_
 from locales.formatting import format_date, format_datetime
@@ -35,6 +35,7 @@ from tui.texts import translate_bindings
 from tui.widgets.invoice_payment_link import PaymentLinkPanel
 from tui.widgets.invoice_totals import InvoiceTotals
 from tui.widgets.invoice_transmissions import InvoiceTransmissions
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.link_state import LinkStateLine
 from tui.widgets.money_format import MoneyFormat
 from tui.workers import DB_ERRORS, database_thread, error_text
@@ -105,7 +106,7 @@ class InvoiceDetailScreen(Screen[None]):
             )
             yield InvoiceTransmissions(self.session, id="detail-transmissions")
             yield Static("", id="no-transmissions", classes="empty")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#invoice-detail").loading = True

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, Static
+from textual.widgets import Button, Checkbox, Header, Input, Select, Static
 
 from locales import N_
 from models.base import utcnow
@@ -44,6 +44,7 @@ from tui.widgets.invoice_billed_to import BilledToFields
 from tui.widgets.invoice_field import FormField
 from tui.widgets.invoice_lines import InvoiceLinesEditor
 from tui.widgets.invoice_totals import InvoiceTotals
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.money_format import MoneyFormat
 from tui.widgets.patient_picker import PatientPicker
 from tui.workers import DB_ERRORS, database_thread, error_text
@@ -115,7 +116,7 @@ class InvoiceFormScreen(Screen[int | None]):
                 yield Button("", id="save", compact=True)
                 yield Button("", id="bill", compact=True, variant="primary")
         yield Static("", id="form-denied", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.apply_texts()

@@ -10,9 +10,10 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.screen import Screen
 from textual.widget import AwaitMount, Widget
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Header, TabbedContent, TabPane
 
 from locales import N_
 from models.enums import Role
@@ -21,9 +22,11 @@ from tui.notice_watcher import NoticeWatcher
 from tui.screens.patients import PatientsView
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.status_bar import StatusBar
 
 TAB_TITLES = {"patients": N_("Patients"), "history": N_("History"), "settings": N_("Settings")}
+TAB_KEYS = {"patients": "F2", "history": "F3", "settings": "F4"}  # shown on the tabs, not in the footer
 DEFERRED_TABS = ("history", "settings")  # built after the patient list's first rows, in this order
 
 
@@ -33,9 +36,9 @@ class MainScreen(Screen[None]):
 
     CSS_PATH: ClassVar[list[str | PurePath]] = ["main.tcss", "patients.tcss", "history.tcss", "settings.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f2", "show_tab('patients')", N_("Patients")),
-        Binding("f3", "show_tab('history')", N_("History")),
-        Binding("f4", "show_tab('settings')", N_("Settings")),
+        Binding("f2", "show_tab('patients')", N_("Patients"), show=False),  # the tab shows its key
+        Binding("f3", "show_tab('history')", N_("History"), show=False),  # the tab shows its key
+        Binding("f4", "show_tab('settings')", N_("Settings"), show=False),  # the tab shows its key
         Binding("f5", "transmissions", N_("Transmissions")),
         Binding("f6", "communications", N_("Communications")),
         Binding("f7", "templates", N_("Templates")),
@@ -60,7 +63,7 @@ class MainScreen(Screen[None]):
             yield TabPane("", id="history")
             yield TabPane("", id="settings", disabled=not self.session.is_admin)
         yield StatusBar(self.session, clock=self.clock)
-        yield Footer()
+        yield KeyFooter()
 
     @on(PatientsView.FirstPage)
     def first_rows_shown(self) -> None:
@@ -121,7 +124,7 @@ class MainScreen(Screen[None]):
         tabs = self.query_one(TabbedContent)
         for pane_id, title in TAB_TITLES.items():
             tab = tabs.get_tab(pane_id)
-            tab.label = tr.gettext(title)
+            tab.label = Content.assemble((TAB_KEYS[pane_id], "bold"), " ", tr.gettext(title))
             if pane_id == "settings" and not self.session.is_admin:
                 tab.tooltip = self._settings_denied_reason()
         translate_bindings(self, tr)

@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from locales import N_
 from locales.formatting import format_datetime
@@ -21,6 +21,7 @@ from models.notification_center import NoticeView, mark_all_read, mark_read, not
 from tui.messages import DataChanged, OpenInvoice
 from tui.session import StaffSession
 from tui.texts import translate_bindings
+from tui.widgets.key_footer import KeyFooter
 from tui.workers import DB_ERRORS, database_thread, error_text
 
 UNREAD = "●"
@@ -51,7 +52,7 @@ class NotificationsScreen(Screen[None]):
         yield DataTable(id="notices-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="notices-empty")
         yield Static("", id="notices-selected", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.apply_texts()

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Select, Static
+from textual.widgets import Button, Checkbox, Header, Input, Select, Static
 
 from locales import N_
 from models.errors import ValidationError
@@ -27,6 +27,7 @@ from tui.screens.patients import edit_denial
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.invoice_field import FormField
+from tui.widgets.key_footer import KeyFooter
 from tui.workers import DB_ERRORS, database_thread, error_text
 
 # Field name (as in PatientInput and ValidationError.field), label.
@@ -75,7 +76,7 @@ class PatientFormScreen(Screen[int | None]):
             yield Checkbox("", False, id="consent_email_attachments", compact=True)
             with Horizontal(id="patient-form-buttons"):
                 yield Button("", id="patient-save", compact=True, variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.apply_texts()

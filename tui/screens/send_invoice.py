@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Footer, Input, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 
 from locales import N_
 from locales.formatting import format_money
@@ -27,6 +27,7 @@ from tui.dialogs.pin_handover import Handover, PinHandoverDialog
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.invoice_field import FormField
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.pin_mode_picker import PinModePicker, PinPrefill
 from tui.workers import database_thread, error_text
 
@@ -102,7 +103,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
             with Horizontal(id="send-buttons"):
                 yield Button(tr.gettext(N_("Send")), variant="primary", id="send-go", compact=True)
                 yield Button(tr.gettext(N_("Cancel")), id="send-cancel", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         translate_bindings(self, self.session.tr)

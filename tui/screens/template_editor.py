@@ -21,7 +21,6 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import (
     Checkbox,
-    Footer,
     Header,
     Input,
     Label,
@@ -51,6 +50,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.every_invoice import ask_every_invoice
 from tui.session import StaffSession
 from tui.texts import translate_bindings
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.template_preview import TemplatePreview
 from tui.workers import DB_ERRORS, database_thread, error_text
 
@@ -144,7 +144,7 @@ class TemplateEditorScreen(Screen[int | None]):
                         yield TextArea(id=f"tpl-body-{lang}", show_line_numbers=True, compact=True)
                     yield TemplatePreview(self.session, lang, id=f"tpl-preview-{lang}")
         yield Static("", id="tpl-error", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         tr = self.session.tr

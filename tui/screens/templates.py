@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from locales import N_, Translator
 from models.enums import DelayUnit, Role
@@ -33,6 +33,7 @@ from tui.dialogs.every_invoice import ask_every_invoice
 from tui.messages import DataChanged
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
+from tui.widgets.key_footer import KeyFooter
 from tui.workers import DB_ERRORS, database_thread, error_text
 
 COLUMNS = (N_("Name"), N_("Kind"), N_("When"), N_("Active"), N_("Attach"), N_("Pay link"))
@@ -74,7 +75,7 @@ class TemplatesScreen(Screen[None]):
         yield Static("", id="templates-title")
         yield DataTable(id="templates-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="templates-help", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.apply_texts()

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
 from locales import N_
@@ -32,6 +32,7 @@ from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
 from tui.transmission_text import detail_text
 from tui.widgets.invoice_transmissions import TRANSMISSION_STATUS
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.transmission_log import LogFilters, LogRow, TransmissionLog, fetch_rows
 from tui.workers import DB_ERRORS, database_thread, error_text
 
@@ -75,7 +76,7 @@ class TransmissionsScreen(Screen[None]):
         yield TransmissionLog(self.session, id="tx-table")
         yield Static("", id="tx-empty")
         yield Static("", id="tx-selected", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#tx-error").display = False
