@@ -1,8 +1,9 @@
 """The seams other parts plug into the agent: steps before an email, and feeds pulled while online.
 
 A **delivery step** does one external side effect an email depends on, before the
-email is composed: publish the document to the portal and send its PIN, create the
-Stripe Checkout Session. Steps run in order; each is idempotent across retries (it
+email is composed: publish the document to the portal, create the Stripe Checkout
+Session; or one that follows it once it is accepted (``after_email``): text the PIN,
+so no patient gets a PIN for an email that failed. Steps run in order; each is idempotent across retries (it
 reads what an earlier attempt already did from the outbox row, and keys every
 external call on the row), and puts what the email must show on the ``Delivery``.
 A step raises the ``agent.errors`` classes; the agent records the failure on the
@@ -53,9 +54,10 @@ class Delivery:
 
 
 class DeliveryStep(Protocol):
-    """One side effect before the email; see the module's docstring."""
+    """One side effect before the email, or after it (``after_email``); see the module's docstring."""
 
     channel: Channel
+    after_email: bool  # runs once the email is accepted (the PIN by SMS), else before it
 
     def wanted(self, message: OutboxMessage) -> bool:
         """Whether this message needs the step at all (its options, what is already done)."""

@@ -221,22 +221,31 @@ class Agent:
                 pdf=self._pdfs.pop(message.id, None),
             )
             channel, probe = Channel.EMAIL, self.channel.probe
+            before = [step for step in self.steps if not step.after_email and step.wanted(message)]
+            after = [step for step in self.steps if step.after_email and step.wanted(message)]
             try:
-                for step in self.steps:
-                    if step.wanted(message):
-                        channel, probe = step.channel, step.probe
-                        # the steps' reads and writes join the group commit: one commit for many
-                        await step.run(delivery, self._record)
+                for step in before:
+                    channel, probe = step.channel, step.probe
+                    # the steps' reads and writes join the group commit: one commit for many
+                    await step.run(delivery, self._record)
                 if not message.sends_email:  # a payment-link task: its step was the whole job
                     await self._record(outbox.mark_done, message, self.agent_id)
                     self.stats.sent += 1
                     return
-                channel, probe = Channel.EMAIL, self.channel.probe
-                _check_recipient(message)
-                email = await self._compose(message, delivery)
-                if email is None:
-                    return
-                reply = await self.channel.send(email, message.recipient_email or "")
+                if message.sent_at is None:  # else accepted on an earlier attempt: a step after it failed
+                    channel, probe = Channel.EMAIL, self.channel.probe
+                    _check_recipient(message)
+                    email = await self._compose(message, delivery)
+                    if email is None:
+                        return
+                    reply = await self.channel.send(email, message.recipient_email or "")
+                    # the steps after the email keep the message (and its link) until they are done
+                    await self._record(outbox.mark_sent, message, self.agent_id, reply, finished=not after)
+                for step in after:
+                    channel, probe = step.channel, step.probe
+                    await step.run(delivery, self._record)
+                if after:
+                    await self._record(outbox.mark_finished, message, self.agent_id)
             except OfflineError as exc:
                 await self._record(outbox.release, message, self.agent_id, exc.render(self._tr))
                 self.stats.released += 1
@@ -248,7 +257,6 @@ class Agent:
             except PermanentDeliveryError as exc:
                 await self._failed(message, exc, channel=channel)
             else:
-                await self._record(outbox.mark_sent, message, self.agent_id, reply)
                 self.stats.sent += 1
                 self._log(logging.INFO, N_("message {id} of invoice #{invoice} sent"), **_ids(message))
         except Exception:

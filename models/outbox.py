@@ -453,20 +453,38 @@ def _transmission(
     )
 
 
-def mark_sent(message: OutboxMessage, agent_id: str, reply: Reply, now: datetime | None = None) -> None:
-    """Accepted after DATA: sent, the personal message dropped."""
+def mark_sent(
+    message: OutboxMessage,
+    agent_id: str,
+    reply: Reply,
+    now: datetime | None = None,
+    *,
+    finished: bool = True,
+) -> None:
+    """Accepted after DATA: sent (``sent_at``), the personal message dropped. When a step comes after
+    the email (``finished=False``: the PIN by SMS), the message stays held, with its link, until
+    ``mark_finished``; a retry of that step finds ``sent_at`` set and does not email again."""
     now = now or utcnow()
+    values: dict[str, object] = {"sent_at": now, "personal_message": None, "last_error": None}
+    if finished:
+        values.update(_FINISHED)
     with db.atomic():
         _transmission(message, TransmissionStatus.SENT, reply, now)
-        OutboxMessage.update(
-            status=OutboxStatus.SENT.value,
-            sent_at=now,
-            personal_message=None,
-            link_token=None,  # the email carries it now; nobody else keeps it
-            lease_owner=None,
-            lease_expires_at=None,
-            last_error=None,
-        ).where(_held(message, agent_id)).execute()
+        OutboxMessage.update(values).where(_held(message, agent_id)).execute()
+    message.sent_at = now
+
+
+_FINISHED: dict[str, object] = {
+    "status": OutboxStatus.SENT.value,
+    "link_token": None,  # the email carries it now; nobody else keeps it
+    "lease_owner": None,
+    "lease_expires_at": None,
+}
+
+
+def mark_finished(message: OutboxMessage, agent_id: str) -> None:
+    """The steps after the email are done too: the message is sent."""
+    OutboxMessage.update({**_FINISHED, "last_error": None}).where(_held(message, agent_id)).execute()
 
 
 def mark_done(message: OutboxMessage, agent_id: str, now: datetime | None = None) -> None:

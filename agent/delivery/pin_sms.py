@@ -1,10 +1,12 @@
 """``PinSmsStep``: text the PIN the publishing step just drew to the message's cell phone.
 
-It runs after ``PortalPublishStep`` (which, for an SMS message whose PIN is not sent yet,
-draws a fresh PIN and re-publishes its hash) and before the email. The PIN lives only in
-memory (``Delivery.pin``) between the two; it is never stored, logged or kept in a
-transmission. ``pin_sent_at`` on the outbox row says the SMS was accepted, so an email
-retry does not text again. The SMS says nothing about the invoice's content.
+It runs once the email is accepted (``after_email``), so a patient never gets a PIN for an email
+that failed. ``PortalPublishStep`` (which, for an SMS message whose PIN is not sent yet, draws a
+fresh PIN and re-publishes its hash) runs before the email; the PIN lives only in memory
+(``Delivery.pin``) until the SMS; it is never stored, logged or kept in a transmission. When
+the SMS fails after the email, the retry draws a new PIN and publishes its hash again, and does
+not email again (``sent_at``). ``pin_sent_at`` on the outbox row says the SMS was accepted. The
+SMS says nothing about the invoice's content.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class PinSmsStep:
     """Sends the SMS PIN through ``sms`` (the gateway or the file backend)."""
 
     channel = Channel.SMS
+    after_email = True  # the email says the PIN comes by text; a PIN without the email helps nobody
 
     def __init__(self, sms: SmsChannel, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.sms = sms

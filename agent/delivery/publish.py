@@ -90,6 +90,7 @@ class PortalPublishStep:
     """See the module's docstring; ``portal`` is the agent's ``PortalClient`` (closed with the step)."""
 
     channel = Channel.PORTAL
+    after_email = False
 
     def __init__(
         self, portal: PortalApi, pdfs: PdfProvider, *, clock: Callable[[], datetime] = utcnow

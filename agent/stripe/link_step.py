@@ -53,6 +53,7 @@ class PaymentLinkStep:
     """The ``DeliveryStep`` on channel ``stripe``; see the module's docstring."""
 
     channel = Channel.STRIPE
+    after_email = False
 
     def __init__(self, api: StripeApi, success_url: str) -> None:
         self.api = api

@@ -115,7 +115,8 @@ async def test_sms_mode_link_by_email_pin_by_sms_exact_pdf_and_the_download_come
     sent = reload(message)
     assert sent.status == OutboxStatus.SENT and sent.link_token is None  # the email carries it now
     assert sent.published_at is not None and sent.pin_sent_at is not None
-    assert rows(message) == [("portal", "published"), ("sms", "sent"), ("email", "sent")]
+    # the PIN goes once the email is accepted: no PIN for an email that failed
+    assert rows(message) == [("portal", "published"), ("email", "sent"), ("sms", "sent")]
     sms_row = Transmission.get((Transmission.message == message.id) & (Transmission.channel == "sms"))
     assert sms_row.provider_id == "sms-1"
 
@@ -154,6 +155,20 @@ async def test_sms_mode_link_by_email_pin_by_sms_exact_pdf_and_the_download_come
     assert rows(message).count(("portal", "downloaded")) == 1
 
 
+async def test_an_email_refused_for_good_sends_no_pin(
+    setup: Setup, smtp_server: SmtpServer, sms_gateway: SmsGateway, portal: RunningPortal, tmp_path: Path
+) -> None:
+    """The PIN follows the email: a patient whose address bounces gets no PIN for a link never sent."""
+    config = secure_config(tmp_path, smtp_server, sms_gateway, portal)
+    message = enqueue_invoice_email(patient_invoice(setup), staff=setup.provider, pin_mode="sms")
+    smtp_server.handler.script("rcpt:550")
+    await drain(config, tmp_path)
+    failed = reload(message)
+    assert failed.status == OutboxStatus.FAILED and failed.pin_sent_at is None
+    assert rows(message) == [("portal", "published"), ("email", "failed")]
+    assert sms_gateway.sent == []
+
+
 async def test_an_sms_retry_draws_a_new_pin_and_the_old_one_stops_working(
     setup: Setup,
     smtp_server: SmtpServer,
@@ -169,18 +184,22 @@ async def test_an_sms_retry_draws_a_new_pin_and_the_old_one_stops_working(
     await drain(config, tmp_path)
     deferred = reload(message)
     assert deferred.status == OutboxStatus.PENDING and deferred.pin_sent_at is None
-    assert rows(message) == [("portal", "published"), ("sms", "deferred")]
-    assert not smtp_server.handler.received
+    assert deferred.sent_at is not None and deferred.link_token  # emailed; the link kept for the PIN
+    assert rows(message) == [("portal", "published"), ("email", "sent"), ("sms", "deferred")]
+    assert len(smtp_server.handler.received) == 1
 
     OutboxMessage.update(next_attempt_at=utcnow()).where(OutboxMessage.id == message.id).execute()
     assert await drain(config, tmp_path) is True
     assert rows(message) == [
         ("portal", "published"),
+        ("email", "sent"),
         ("sms", "deferred"),
         ("portal", "published"),  # the new PIN's hash, re-published on the same link
-        ("sms", "sent"),
-        ("email", "sent"),
+        ("sms", "sent"),  # and no second email
     ]
+    assert len(smtp_server.handler.received) == 1
+    done = reload(message)
+    assert done.status == OutboxStatus.SENT and done.pin_sent_at is not None and done.link_token is None
     first, second = (request.pin for request in sms_gateway.sent)
     assert first != second
     path, token = link_in(smtp_server.handler.received[0].email)

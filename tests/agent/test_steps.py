@@ -30,6 +30,7 @@ class PublishStep:
     failures: list[Exception] = field(default_factory=list)
     reachable: bool = True
     channel: Channel = Channel.PORTAL
+    after_email: bool = False
     runs: int = 0
     probes: int = 0
     closed: bool = False
