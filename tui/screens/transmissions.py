@@ -205,7 +205,7 @@ class TransmissionsScreen(Screen[None]):
         """The highlighted row's full reply and provider id, which the columns may cut."""
         row = self.query_one(TransmissionLog).selected
         tr = self.session.tr
-        parts = (row.code, detail_text(row.detail, tr), row.provider_id) if row is not None else ()
+        parts = (row.code, detail_text(row.detail, tr, row.code), row.provider_id) if row is not None else ()
         self.query_one("#tx-selected", Static).update(" · ".join(part for part in parts if part))
 
     # Filters ----------------------------------------------------------------------------

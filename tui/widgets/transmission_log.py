@@ -220,7 +220,7 @@ class TransmissionLog(DataTable[str]):
         else:  # the long labels ("deferred, will retry") where there is room
             status = status_label(row.channel, row.status, TRANSMISSION_STATUS if self.wide else SHORT_STATUS)
         channel = CHANNEL.get(row.channel)
-        detail = detail_text(row.detail, tr) if row.status != "sent" else ""
+        detail = detail_text(row.detail, tr, row.code) if row.status != "sent" else ""
         reason_width = 60 if self.wide else 40  # the whole text shows below the table
         at = format_datetime(row.at, session.timezone, tr.language, session.country, "short")
         return {
