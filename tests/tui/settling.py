@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
+import traceback
 from contextlib import suppress
 from typing import Any
 
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerState
+
+
+def _threads() -> str:
+    """Where every thread is: what a stuck worker waits for."""
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    return "\n".join(
+        f"--- {names.get(ident, ident)}\n{''.join(traceback.format_stack(frame)[-8:])}"
+        for ident, frame in sys._current_frames().items()
+    )
 
 
 def _busy(app: Any) -> str:
@@ -43,4 +55,4 @@ async def settle(pilot: Pilot[Any], timeout: float = 30.0) -> None:
         busy = _busy(app)
         quiet_rounds = 0 if busy else quiet_rounds + 1
         if busy and loop.time() > deadline:
-            raise TimeoutError(f"the app did not settle: {busy}")
+            raise TimeoutError(f"the app did not settle: {busy}\n{_threads()}")
