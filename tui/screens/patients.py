@@ -20,7 +20,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.events import Resize
-from textual.message import Message
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
@@ -78,9 +77,6 @@ class PageRequest:
 class PatientsView(Vertical):
     """Search by name, phone, email or insurance number; A adds, Enter/E edits, I invoices."""
 
-    class FirstPage(Message):
-        """The first load is over: its rows are on the table (or its error in a notification)."""
-
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", N_("Add")),
         Binding("e", "edit", N_("Edit")),
@@ -100,7 +96,6 @@ class PatientsView(Vertical):
         # the search field.
         self.fetching = False  # a page of the current search is on its way
         self.loads = 0  # finished loads, for tests
-        self._first_page_posted = False
         self.wide = False
         self._querying = False  # a query is under way (one at a time)
         self._waiting: PageRequest | None = None  # the page to read once it is done
@@ -228,13 +223,7 @@ class PatientsView(Vertical):
         if request.generation == self.generation and self._waiting is None:
             self.fetching = False
             self.notify(error_text(exc, self.session.tr), severity="error")
-        self._first_page_over()
         self._next_query()
-
-    def _first_page_over(self) -> None:
-        if not self._first_page_posted:
-            self._first_page_posted = True
-            self.post_message(self.FirstPage())
 
     def _show_page(self, request: PageRequest, rows: list[PatientRow]) -> None:
         self._querying = False
@@ -251,7 +240,6 @@ class PatientsView(Vertical):
                 self.query_one("#patients-table", PageTable).append_rows([self._row(row) for row in rows])
             self.fetching = self._waiting is not None
             self.loads += 1
-            self._first_page_over()
         self._next_query()
 
     def data_changed(self, message: DataChanged) -> None:
