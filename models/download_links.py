@@ -22,6 +22,7 @@ from locales import N_
 from models.base import utcnow
 from models.db import db
 from models.enums import Channel, OutboxStatus, TransmissionStatus
+from models.fast_writes import insert_row, update_where
 from models.invoicing import describe
 from models.links import DownloadLink
 from models.messaging import Notification, OutboxMessage, Transmission
@@ -88,20 +89,23 @@ def record_publication(
             message, agent_id, Channel.PORTAL, TransmissionStatus.PUBLISHED, reply, now=now, **done
         ):
             return False
-        updated = (
-            DownloadLink.update(pin_hash=publication.pin_hash)
-            .where(DownloadLink.token_hash == publication.token_hash)
-            .execute()
+        updated = update_where(
+            DownloadLink,
+            {DownloadLink.pin_hash: publication.pin_hash},
+            {DownloadLink.token_hash: publication.token_hash},
         )
         if not updated:
-            DownloadLink.create(
-                invoice=fk_id(message, "invoice"),
-                message=message.id,
-                token_hash=publication.token_hash,
-                pin_hash=publication.pin_hash,
-                pin_mode=message.pin_mode,
-                expires_at=publication.expires_at,
-                created_at=now,
+            insert_row(
+                DownloadLink,
+                {
+                    DownloadLink.invoice: fk_id(message, "invoice"),
+                    DownloadLink.message: message.id,
+                    DownloadLink.token_hash: publication.token_hash,
+                    DownloadLink.pin_hash: publication.pin_hash,
+                    DownloadLink.pin_mode: message.pin_mode,
+                    DownloadLink.expires_at: publication.expires_at,
+                    DownloadLink.created_at: now,
+                },
             )
         if publication.revoked:
             DownloadLink.update(revoked_at=now).where(

@@ -45,6 +45,7 @@ from models.clinic import Staff
 from models.db import db
 from models.enums import Channel, InvoiceStatus, MessageKind, OutboxStatus, PinMode, TransmissionStatus
 from models.errors import FacteurError, ValidationError
+from models.fast_writes import insert_row, update_where
 from models.invoice import Invoice
 from models.invoicing import describe
 from models.messaging import OutboxMessage, Template, Transmission
@@ -346,9 +347,11 @@ def claim(
         for message in claimed:
             if message.message_id is None and new_message_id is not None:
                 message.message_id = new_message_id(message)
-                OutboxMessage.update(message_id=message.message_id).where(
-                    OutboxMessage.id == message.id
-                ).execute()
+                update_where(
+                    OutboxMessage,
+                    {OutboxMessage.message_id: message.message_id},
+                    {OutboxMessage.id: message.id},
+                )
     claimed.sort(key=lambda m: (m.next_attempt_at, m.id))
     return claimed
 
@@ -433,23 +436,43 @@ def _held(message: OutboxMessage, agent_id: str) -> peewee.Expression:
     )
 
 
+def _held_by(message: OutboxMessage, agent_id: str) -> dict[peewee.Field, Any]:
+    """``_held`` as the equality conditions of ``fast_writes.update_where``."""
+    return {
+        OutboxMessage.id: message.id,
+        OutboxMessage.status: OutboxStatus.SENDING.value,
+        OutboxMessage.lease_owner: agent_id,
+    }
+
+
+def _update_held(message: OutboxMessage, agent_id: str, values: dict[str, object]) -> int:
+    """The held message's ``values`` (by column name) set; 0 when the lease was lost."""
+    fields = OutboxMessage._meta.fields
+    return update_where(
+        OutboxMessage, {fields[name]: value for name, value in values.items()}, _held_by(message, agent_id)
+    )
+
+
 def _transmission(
     message: OutboxMessage,
     status: TransmissionStatus,
     reply: Reply,
     now: datetime,
     channel: Channel = Channel.EMAIL,
-) -> Transmission:
+) -> None:
     email = channel is Channel.EMAIL
-    return Transmission.create(
-        invoice=fk_id(message, "invoice"),
-        message=message.id,
-        channel=channel.value,
-        status=status.value,
-        reply_code=reply.code,
-        provider_id=reply.provider_id or (message.message_id if email else None),
-        detail=(reply.text or "")[:1000] or None,
-        created_at=now,
+    insert_row(
+        Transmission,
+        {
+            Transmission.invoice: fk_id(message, "invoice"),
+            Transmission.message: message.id,
+            Transmission.channel: channel.value,
+            Transmission.status: status.value,
+            Transmission.reply_code: reply.code,
+            Transmission.provider_id: reply.provider_id or (message.message_id if email else None),
+            Transmission.detail: (reply.text or "")[:1000] or None,
+            Transmission.created_at: now,
+        },
     )
 
 
@@ -470,7 +493,7 @@ def mark_sent(
         values.update(_FINISHED)
     with db.atomic():
         _transmission(message, TransmissionStatus.SENT, reply, now)
-        OutboxMessage.update(values).where(_held(message, agent_id)).execute()
+        _update_held(message, agent_id, values)
     message.sent_at = now
 
 
@@ -484,7 +507,7 @@ _FINISHED: dict[str, object] = {
 
 def mark_finished(message: OutboxMessage, agent_id: str) -> None:
     """The steps after the email are done too: the message is sent."""
-    OutboxMessage.update({**_FINISHED, "last_error": None}).where(_held(message, agent_id)).execute()
+    _update_held(message, agent_id, {**_FINISHED, "last_error": None})
 
 
 def mark_done(message: OutboxMessage, agent_id: str, now: datetime | None = None) -> None:
@@ -573,7 +596,7 @@ def mark_step(
     now = now or utcnow()
     with db.atomic():
         if done:
-            changed = OutboxMessage.update(done).where(_held(message, agent_id)).execute()
+            changed = _update_held(message, agent_id, done)
         else:
             changed = OutboxMessage.select().where(_held(message, agent_id)).count()
         if not changed:
