@@ -3,6 +3,8 @@
 - ``GET  /api/v1/health``: ``{"ok": true}``, the agent's reachability probe;
 - ``PUT  /api/v1/links/{token_hash}``: publish or replace a link (201 created, 200 replaced,
   409 when that link was revoked, 400 bad body, 413 body too large);
+- ``POST /api/v1/links``: publish up to ``MAX_BATCH`` links in one call, as PUTs one after the
+  other would; 200 with a status per link (201, 200, 409, 400), 400 when the batch itself is bad;
 - ``POST /api/v1/links/{token_hash}/revoke``: 200 (again too), 404 unknown;
 - ``GET  /api/v1/events?after=N&limit=M``: what patients did, oldest first.
 
@@ -22,14 +24,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from locales import N_
-from portal.links import LinkRevokedError
-from portal.publish_body import BadRequest, is_token_hash, parse_publication
+from portal.links import LinkRevokedError, Publication
+from portal.publish_body import (
+    BadRequest,
+    is_token_hash,
+    parse_batch,
+    parse_publication,
+    parse_publication_object,
+)
 from portal.services import Portal, log_tr, services
 
 log = logging.getLogger("facteur.portal")
 
 NO_TOKEN_CODE = "api_token_not_configured"  # noqa: S105 (a code, read by the agent's client: a configuration problem
 MAX_EVENTS = 1000
+REVOKED = "this link was revoked; publish a new link instead"
 
 
 def api_error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -92,10 +101,49 @@ async def put_link(request: Request) -> Response:
     try:
         created = await run_in_threadpool(portal.store.publish, publication, now)
     except LinkRevokedError:
-        return api_error(409, "this link was revoked; publish a new link instead")
+        return api_error(409, REVOKED)
+    _log_published(token_hash, created)
+    return JSONResponse({"token_hash": token_hash, "created": created}, status_code=201 if created else 200)
+
+
+async def post_links(request: Request) -> Response:
+    """Many PUTs in one request: one blob-folder sync and one transaction for the lot."""
+    portal = services(request)
+    refused = _refused(request, portal)
+    if refused:
+        return refused
+    body = await _body(request, portal.options.max_body_bytes)
+    if body is None:
+        return api_error(413, f"the body is larger than {portal.options.max_body_bytes} bytes")
+    now = portal.now()
+    try:
+        entries = parse_batch(body)
+    except BadRequest as exc:
+        return api_error(400, str(exc))
+    results: list[dict[str, Any]] = []
+    publications: list[Publication] = []
+    for token_hash, entry in entries:
+        results.append({"token_hash": token_hash})
+        try:
+            publications.append(parse_publication_object(token_hash, entry, now))
+        except BadRequest as exc:
+            results[-1].update(status=400, error=str(exc))
+    outcomes = iter(await run_in_threadpool(portal.store.publish_many, publications, now))
+    for result in results:
+        if "status" in result:
+            continue
+        outcome = next(outcomes)
+        if isinstance(outcome, LinkRevokedError):
+            result.update(status=409, error=REVOKED)
+        else:
+            result["status"] = 201 if outcome else 200
+            _log_published(result["token_hash"], outcome)
+    return JSONResponse({"results": results})
+
+
+def _log_published(token_hash: str, created: bool) -> None:
     msgid = N_("link {link}… published") if created else N_("link {link}… replaced")
     log.info(log_tr().format(msgid, link=token_hash[:8]))
-    return JSONResponse({"token_hash": token_hash, "created": created}, status_code=201 if created else 200)
 
 
 async def revoke_link(request: Request) -> Response:
@@ -151,6 +199,7 @@ async def events(request: Request) -> Response:
 
 ROUTES = [
     Route("/api/v1/health", health, methods=["GET"]),
+    Route("/api/v1/links", post_links, methods=["POST"]),
     Route("/api/v1/links/{token_hash}", put_link, methods=["PUT"]),
     Route("/api/v1/links/{token_hash}/revoke", revoke_link, methods=["POST"]),
     Route("/api/v1/events", events, methods=["GET"]),

@@ -19,6 +19,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeAlias
 
 from models.secure_link import pin_matches
 from portal.blobs import BlobStore
@@ -47,6 +48,9 @@ class EventKind(StrEnum):
 
 class LinkRevokedError(Exception):
     """A PUT named a link that was revoked: it stays revoked."""
+
+
+PublishOutcome: TypeAlias = bool | LinkRevokedError  # True created, False replaced, or the refusal
 
 
 @dataclass(frozen=True)
@@ -152,21 +156,59 @@ class LinkStore:
     def publish(self, publication: Publication, now: dt.datetime) -> bool:
         """Create or replace a link and revoke the ones it supersedes; True when created.
 
-        The blobs are written (and synced) before the transaction, the replaced ones deleted
-        after it: a crash in between leaves only orphan files, which the sweep removes.
+        ``LinkRevokedError`` when that link was revoked: it stays so, and nothing is stored.
         """
-        written = [self.blobs.write(document.content) for document in publication.documents]
+        (outcome,) = self.publish_many([publication], now)
+        if isinstance(outcome, LinkRevokedError):
+            raise outcome
+        return outcome
+
+    def publish_many(self, publications: Sequence[Publication], now: dt.datetime) -> list[PublishOutcome]:
+        """``publish`` each of ``publications`` in order, as one transaction; an outcome for each:
+        True created, False replaced, a ``LinkRevokedError`` refused (the others go on).
+
+        The blobs are written (and synced) before the transaction, the replaced ones deleted
+        after it: a crash in between leaves only orphan files, which the sweep removes. Each
+        publication runs in its own savepoint, so a refused one leaves no trace but its blobs,
+        deleted after the commit. Any other error rolls back the whole batch and deletes every
+        blob it wrote.
+        """
+        if not publications:
+            return []
+        written = self.blobs.write_many([d.content for p in publications for d in p.documents])
+        per_publication: list[list[str]] = []
+        start = 0
+        for publication in publications:
+            per_publication.append(written[start : start + len(publication.documents)])
+            start += len(publication.documents)
+        outcomes: list[PublishOutcome] = []
+        dropped: list[str] = []
         try:
             with portal_db.atomic():
-                created, dropped = self._upsert(publication, written, now)
-                for other in publication.revokes:
-                    if other != publication.token_hash:
-                        dropped += self._revoke(other, now, tombstone_from=publication)
+                for publication, blob_names in zip(publications, per_publication, strict=True):
+                    try:
+                        with portal_db.atomic():  # a savepoint: a refusal rolls back this one only
+                            created, gone = self._publish_one(publication, blob_names, now)
+                    except LinkRevokedError as exc:
+                        outcomes.append(exc)
+                        dropped += blob_names
+                        continue
+                    outcomes.append(created)
+                    dropped += gone
         except BaseException:
             self.blobs.delete(written)
             raise
         self.blobs.delete(dropped)
-        return created
+        return outcomes
+
+    def _publish_one(
+        self, publication: Publication, blob_names: Sequence[str], now: dt.datetime
+    ) -> tuple[bool, list[str]]:
+        created, dropped = self._upsert(publication, blob_names, now)
+        for other in publication.revokes:
+            if other != publication.token_hash:
+                dropped += self._revoke(other, now, tombstone_from=publication)
+        return created, dropped
 
     def _upsert(self, p: Publication, blob_names: Sequence[str], now: dt.datetime) -> tuple[bool, list[str]]:
         link = Link.get_or_none(Link.token_hash == p.token_hash)

@@ -1,4 +1,5 @@
-"""The agent's ``PUT /api/v1/links/{token_hash}`` body, checked field by field.
+"""The agent's ``PUT /api/v1/links/{token_hash}`` body, checked field by field, and the batch
+of them ``POST /api/v1/links`` sends.
 
 Reasons are plain English, like an SMTP server's replies: they end up in the clinic's
 transmissions log for an operator, not in front of a patient.
@@ -20,6 +21,7 @@ HEX64 = re.compile(r"[0-9a-f]{64}")
 SEALED_OVERHEAD = 28  # nonce (12) + GCM tag (16): the least an encrypted blob can be
 MAX_NAME_BYTES = 1024
 MAX_REVOKES = 100
+MAX_BATCH = 50  # links in one POST /api/v1/links
 MAX_AHEAD = dt.timedelta(days=31)  # links live 1 to 30 days; a day's slack for clocks
 LANGUAGES = ("fr", "en")
 
@@ -123,12 +125,12 @@ def _revokes(value: Any) -> tuple[str, ...]:
 
 def parse_publication(token_hash: str, body: bytes, now: dt.datetime) -> Publication:
     """The ``Publication`` a PUT body describes; ``BadRequest`` naming the first thing wrong."""
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"the body is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise BadRequest("the body must be a JSON object")
+    data = _json_object(body)
+    return parse_publication_object(token_hash, data, now)
+
+
+def parse_publication_object(token_hash: str, data: dict[str, Any], now: dt.datetime) -> Publication:
+    """The ``Publication`` a PUT body's decoded object describes (one entry of a batch too)."""
     pin = data.get("pin_hash")
     if not isinstance(pin, str) or not is_token_hash(pin):  # the same shape: 64 hex digits
         raise BadRequest("pin_hash must be 64 lowercase hex digits")
@@ -144,3 +146,36 @@ def parse_publication(token_hash: str, body: bytes, now: dt.datetime) -> Publica
         documents=_documents(data.get("documents")),
         revokes=_revokes(data.get("revokes")),
     )
+
+
+def parse_batch(body: bytes) -> list[tuple[str, dict[str, Any]]]:
+    """The ``(token_hash, entry)`` pairs of a ``POST /api/v1/links`` body, in order; ``BadRequest``
+    when the batch as a whole is unusable. Each entry's own fields are left to
+    ``parse_publication_object``, so one bad entry fails alone."""
+    data = _json_object(body)
+    links = data.get("links")
+    if not isinstance(links, list) or not 1 <= len(links) <= MAX_BATCH:
+        raise BadRequest(f"links must be a list of 1 to {MAX_BATCH} links")
+    entries: list[tuple[str, dict[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(links):
+        if not isinstance(entry, dict):
+            raise BadRequest(f"links[{index}] must be an object")
+        token_hash = entry.get("token_hash")
+        if not isinstance(token_hash, str) or not is_token_hash(token_hash):
+            raise BadRequest(f"links[{index}].token_hash must be 64 lowercase hex digits")
+        if token_hash in seen:
+            raise BadRequest(f"links[{index}].token_hash repeats links[{seen[token_hash]}]: send a link once")
+        seen[token_hash] = index
+        entries.append((token_hash, entry))
+    return entries
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"the body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data

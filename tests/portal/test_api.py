@@ -14,6 +14,7 @@ from tests.portal.conftest import PDF, RunningPortal, StartPortal, link_body, pu
 ENDPOINTS = [
     ("GET", "/api/v1/health"),
     ("PUT", f"/api/v1/links/{'a' * 64}"),
+    ("POST", "/api/v1/links"),
     ("POST", f"/api/v1/links/{'a' * 64}/revoke"),
     ("GET", "/api/v1/events"),
 ]
