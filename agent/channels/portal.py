@@ -2,7 +2,11 @@
 
 Documents are encrypted here, with a key derived from the link's token
 (``models.secure_link``), before they leave: the portal never sees a plain document,
-file name or token. Failures are classified for the retry decision:
+file name or token. Publications made while another is on its way wait for it, then go
+together in one ``POST /api/v1/links`` (up to ``MAX_BATCH``): draining a backlog, one
+request carries many links instead of one each, for the agent and for the portal (one
+transaction, one folder sync). A portal without that endpoint (404/405, an older one)
+gets one PUT per link from then on. Failures are classified for the retry decision:
 
 - connection refused, DNS, connect timeout, a bad URL: ``OfflineError`` (no attempt spent);
 - read/write timeout, a dropped connection, 408, 429, 5xx: ``DeferredError``;
@@ -13,17 +17,18 @@ file name or token. Failures are classified for the retry decision:
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from agent.errors import DeferredError, OfflineError, RejectedError
-from locales import N_
+from locales import L_, N_
 from models.errors import DeliveryError
 from models.outbox import Reply
 from models.secure_link import document_aad, encrypt, token_hash
@@ -31,6 +36,8 @@ from models.secure_link import document_aad, encrypt, token_hash
 DEFAULT_TOKEN_ENV = "FACTEUR_PORTAL_TOKEN"  # noqa: S105 (a variable's name)
 NO_TOKEN_CODE = "api_token_not_configured"  # noqa: S105 (the portal's code for "no token set there")
 API = "/api/v1"
+MAX_BATCH = 50  # the portal's limit for one POST /api/v1/links
+BATCH_BYTES = 4 * 1024 * 1024  # documents per batch, well under the portal's smallest max_body_mb
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,16 @@ class PortalEvent:
     kind: str  # opened, downloaded, locked, expired_visit
     document: int | None
     at: dt.datetime
+
+
+@dataclass
+class _Waiting:
+    """A publication waiting for the batch it will go in."""
+
+    token_hash: str
+    body: dict[str, Any]
+    size: int  # its encrypted documents, in base64 bytes
+    future: asyncio.Future[Reply] = field(repr=False)
 
 
 def _utc_text(when: dt.datetime) -> str:
@@ -96,6 +113,9 @@ class PortalClient:
         self.api_token = api_token
         self.token_env = token_env
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, follow_redirects=False)
+        self._waiting: list[_Waiting] = []
+        self._sender: asyncio.Task[None] | None = None
+        self.batches = True  # False once the portal showed it has no batch endpoint
 
     def link_url(self, token: str, language: str) -> str:
         """The address the email carries."""
@@ -134,17 +154,121 @@ class PortalClient:
             clinic_body["timezone"] = clinic.timezone
         if clinic.country:
             clinic_body["country"] = clinic.country
+        sealed = encrypt_documents(token, documents)
         body = {
             "pin_hash": pin_hash,
             "expires_at": _utc_text(expires_at),
             "language": language,
             "clinic": clinic_body,
-            "documents": encrypt_documents(token, documents),
+            "documents": sealed,
             "revokes": [h for h in revokes if h != th],
         }
+        if not self.batches:
+            return await self._put(th, body)
+        size = sum(len(d["content"]) + len(d["name"]) for d in sealed)
+        waiting = _Waiting(th, body, size, asyncio.get_running_loop().create_future())
+        self._waiting.append(waiting)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_waiting())
+        return await asyncio.shield(waiting.future)  # a cancelled caller leaves the batch whole
+
+    async def _put(self, th: str, body: dict[str, Any]) -> Reply:
         response = await self._call("PUT", f"{API}/links/{th}", json=body)
-        outcome = N_("created") if response.status_code == 201 else N_("replaced")
-        return Reply(str(response.status_code), outcome, th)
+        return _published(response.status_code, th)
+
+    async def _send_waiting(self) -> None:
+        """Send what waits, a batch at a time, until nothing does; each caller gets its own outcome."""
+        batch: list[_Waiting] = []
+        try:
+            while self._waiting:
+                batch, size = [], 0
+                while self._waiting and len(batch) < MAX_BATCH:
+                    if batch and size + self._waiting[0].size > BATCH_BYTES:
+                        break
+                    size += self._waiting[0].size
+                    batch.append(self._waiting.pop(0))
+                try:
+                    outcomes = await self._send_batch(batch)
+                except Exception as exc:  # the request as a whole failed: each of its links did
+                    outcomes = [exc] * len(batch)
+                for waiting, outcome in zip(batch, outcomes, strict=True):
+                    if waiting.future.done():
+                        continue
+                    if isinstance(outcome, Exception):
+                        waiting.future.set_exception(outcome)
+                    else:
+                        waiting.future.set_result(outcome)
+        finally:  # cancelled (the loop ends): nobody may wait for an answer that will not come
+            for waiting in [*batch, *self._waiting]:
+                if not waiting.future.done():
+                    waiting.future.cancel()
+            self._waiting.clear()
+
+    async def _send_batch(self, batch: list[_Waiting]) -> list[Reply | Exception]:
+        if len(batch) == 1 or not self.batches:
+            return await self._each_by_put(batch)
+        links = [{"token_hash": w.token_hash, **w.body} for w in batch]
+        response = await self._request("POST", f"{API}/links", json={"links": links})
+        if response.status_code in (404, 405):  # an older portal: one PUT per link from now on
+            self.batches = False
+            return await self._send_batch(batch)
+        if response.status_code == 413:  # together over the portal's max_body_mb: each on its own
+            return await self._each_by_put(batch)
+        self._raise_for(response)
+        return self._batch_outcomes(response, batch)
+
+    async def _each_by_put(self, batch: list[_Waiting]) -> list[Reply | Exception]:
+        async def put(waiting: _Waiting) -> Reply | Exception:
+            try:
+                return await self._put(waiting.token_hash, waiting.body)
+            except Exception as exc:
+                return exc
+
+        return list(await asyncio.gather(*(put(waiting) for waiting in batch)))
+
+    def _batch_outcomes(self, response: httpx.Response, batch: list[_Waiting]) -> list[Reply | Exception]:
+        results = _json(response).get("results")
+        if not isinstance(results, list) or len(results) != len(batch):
+            raise DeferredError(
+                N_("the portal's answer could not be read: {reason}"),
+                code=response.status_code,
+                reason=L_("it does not give one result per link"),
+            )
+        outcomes: list[Reply | Exception] = []
+        for waiting, result in zip(batch, results, strict=True):
+            status = result.get("status") if isinstance(result, dict) else None
+            if not isinstance(result, dict) or result.get("token_hash") != waiting.token_hash:
+                outcomes.append(
+                    DeferredError(
+                        N_("the portal's answer could not be read: {reason}"),
+                        code=response.status_code,
+                        reason=L_("its results are not in the order of the links"),
+                    )
+                )
+            elif status in (200, 201):
+                outcomes.append(_published(status, waiting.token_hash))
+            elif status not in (400, 409):  # the portal answers these four only
+                outcomes.append(
+                    DeferredError(
+                        N_("the portal answered {status}: {detail}"),
+                        status=status,
+                        detail=str(result.get("error") or ""),
+                        code=status,
+                        reply=str(result.get("error") or ""),
+                    )
+                )
+            else:
+                detail = str(result.get("error") or status)
+                outcomes.append(
+                    RejectedError(
+                        N_("the portal refused it ({status}): {detail}"),
+                        status=status,
+                        detail=detail,
+                        code=status,
+                        reply=detail,
+                    )
+                )
+        return outcomes
 
     async def revoke(self, token_hash: str) -> Reply:
         """Close a link for good; an unknown one is a ``RejectedError`` (404)."""
@@ -175,16 +299,24 @@ class PortalClient:
             ) from exc
 
     async def aclose(self) -> None:
+        if self._sender is not None and not self._sender.done():
+            await self._sender  # the links on their way get their answers first
         await self._http.aclose()
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = await self._request(method, path, **kwargs)
+        self._raise_for(response)
+        return response
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The portal's answer, whatever its status; no answer raises (offline, or try later)."""
         if not self.api_token:
             raise OfflineError(
                 N_("no portal API token: set the environment variable {variable}"), variable=self.token_env
             )
         headers = {"Authorization": f"Bearer {self.api_token}"}
         try:
-            response = await self._http.request(method, path, headers=headers, **kwargs)
+            return await self._http.request(method, path, headers=headers, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             raise OfflineError(
                 N_("cannot reach the portal {url}: {reason}"),
@@ -197,8 +329,6 @@ class PortalClient:
                 url=self.base_url,
                 reason=str(exc) or type(exc).__name__,
             ) from exc
-        self._raise_for(response)
-        return response
 
     def _raise_for(self, response: httpx.Response) -> None:
         status = response.status_code
@@ -230,6 +360,10 @@ class PortalClient:
             code=status,
             reply=reply,
         )
+
+
+def _published(status: int, th: str) -> Reply:
+    return Reply(str(status), N_("created") if status == 201 else N_("replaced"), th)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
