@@ -185,6 +185,8 @@ class PortalClient:
                 while self._waiting and len(batch) < MAX_BATCH:
                     if batch and size + self._waiting[0].size > BATCH_BYTES:
                         break
+                    if any(w.token_hash == self._waiting[0].token_hash for w in batch):
+                        break  # the portal takes a link once per batch: the next one carries it
                     size += self._waiting[0].size
                     batch.append(self._waiting.pop(0))
                 try:

@@ -226,3 +226,16 @@ async def test_a_bad_link_in_a_batch_is_rejected_with_the_portals_reason(fake_po
     assert isinstance(refused, RejectedError) and refused.code == "400"
     assert refused.reply == "expires_at is in the past"
     assert isinstance(outcomes[1], Reply) and outcomes[1].code == "200"
+
+
+async def test_the_same_link_twice_goes_in_two_requests(portal: RunningPortal) -> None:
+    """The portal refuses a batch naming a link twice: the client never sends one."""
+    client = PortalClient(portal.url, API_TOKEN)
+    seen = requests_of(client)
+    token, other = new_token(), new_token()
+    try:
+        replies = await publish_together(client, [other, token, token], portal.clock.now)
+    finally:
+        await client.aclose()
+    assert [r.code for r in replies] == ["201", "201", "200"]  # type: ignore[attr-defined]
+    assert seen == ["POST /api/v1/links", f"PUT /api/v1/links/{token_hash(token)}"]
