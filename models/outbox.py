@@ -31,6 +31,8 @@ Eligibility (what the agent may claim):
 
 from __future__ import annotations
 
+import functools
+import operator
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -428,21 +430,20 @@ def holds(message: OutboxMessage, agent_id: str) -> peewee.Expression:
     return _held(message, agent_id)
 
 
-def _held(message: OutboxMessage, agent_id: str) -> peewee.Expression:
-    return (
-        (OutboxMessage.id == message.id)
-        & (OutboxMessage.status == OutboxStatus.SENDING)
-        & (OutboxMessage.lease_owner == agent_id)
-    )
-
-
 def _held_by(message: OutboxMessage, agent_id: str) -> dict[peewee.Field, Any]:
-    """``_held`` as the equality conditions of ``fast_writes.update_where``."""
+    """The lease's conditions, as equalities (``fast_writes.update_where`` takes them so)."""
     return {
         OutboxMessage.id: message.id,
         OutboxMessage.status: OutboxStatus.SENDING.value,
         OutboxMessage.lease_owner: agent_id,
     }
+
+
+def _held(message: OutboxMessage, agent_id: str) -> peewee.Expression:
+    """``_held_by`` as a peewee condition."""
+    return functools.reduce(
+        operator.and_, (field == value for field, value in _held_by(message, agent_id).items())
+    )
 
 
 def _update_held(message: OutboxMessage, agent_id: str, values: dict[str, object]) -> int:

@@ -231,22 +231,12 @@ class PortalClient:
     def _batch_outcomes(self, response: httpx.Response, batch: list[_Waiting]) -> list[Reply | Exception]:
         results = _json(response).get("results")
         if not isinstance(results, list) or len(results) != len(batch):
-            raise DeferredError(
-                N_("the portal's answer could not be read: {reason}"),
-                code=response.status_code,
-                reason=L_("it does not give one result per link"),
-            )
+            raise _unreadable(response, L_("it does not give one result per link"))
         outcomes: list[Reply | Exception] = []
         for waiting, result in zip(batch, results, strict=True):
             status = result.get("status") if isinstance(result, dict) else None
             if not isinstance(result, dict) or result.get("token_hash") != waiting.token_hash:
-                outcomes.append(
-                    DeferredError(
-                        N_("the portal's answer could not be read: {reason}"),
-                        code=response.status_code,
-                        reason=L_("its results are not in the order of the links"),
-                    )
-                )
+                outcomes.append(_unreadable(response, L_("its results are not in the order of the links")))
             elif status in (200, 201):
                 outcomes.append(_published(status, waiting.token_hash))
             elif status not in (400, 409):  # the portal answers these four only
@@ -294,11 +284,7 @@ class PortalClient:
             ]
             return parsed, int(data["last"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise DeferredError(
-                N_("the portal's answer could not be read: {reason}"),
-                code=response.status_code,
-                reason=str(exc),
-            ) from exc
+            raise _unreadable(response, str(exc)) from exc
 
     async def aclose(self) -> None:
         if self._sender is not None and not self._sender.done():
@@ -362,6 +348,12 @@ class PortalClient:
             code=status,
             reply=reply,
         )
+
+
+def _unreadable(response: httpx.Response, reason: object) -> DeferredError:
+    return DeferredError(
+        N_("the portal's answer could not be read: {reason}"), code=response.status_code, reason=reason
+    )
 
 
 def _published(status: int, th: str) -> Reply:
