@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -89,8 +90,6 @@ def make_app(tui_config: Config, clinic: Clinic_) -> Callable[..., object]:
 async def laid_out(pilot: Any, timeout: float = 10.0) -> None:
     """Wait until every table on screen has sized its columns for the rows it got (a ``DataTable``
     does it when it is next idle, which a loaded machine may not reach before a screenshot)."""
-    import asyncio
-
     from textual.widgets import DataTable
 
     loop = asyncio.get_running_loop()
@@ -101,6 +100,22 @@ async def laid_out(pilot: Any, timeout: float = 10.0) -> None:
         if not any(table._require_update_dimensions or table._new_rows for table in tables):
             return
         await pilot.pause(0.02)
+
+
+async def steady(pilot: Any, timeout: float = 5.0) -> None:
+    """Wait until two screenshots a moment apart are the same: a change still on its way (the footer
+    recomposed for the new bindings, a detail line following the cursor) lands before the snapshot.
+    On a loaded machine those can trail the last worker by a few rounds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    shot = pilot.app.export_screenshot()
+    while loop.time() < deadline:
+        await pilot.pause(0.05)
+        await laid_out(pilot)
+        again = pilot.app.export_screenshot()
+        if again == shot:
+            return
+        shot = again
 
 
 @pytest.fixture
@@ -114,6 +129,7 @@ def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
                 if result is not None:
                     await result
             await laid_out(pilot)
+            await steady(pilot)
 
         return snap_compare(app, *args, run_before=before, **kwargs)
 
