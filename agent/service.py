@@ -60,6 +60,7 @@ def build_agent(
     settings = config.agent
     options = AgentOptions(
         concurrency=settings.concurrency,
+        in_flight=settings.in_flight,
         lease_seconds=settings.lease_seconds,
         poll_seconds=settings.poll_seconds,
         probe_max_seconds=settings.offline_probe_max_seconds,

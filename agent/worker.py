@@ -51,7 +51,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class AgentOptions:
-    concurrency: int = 4
+    concurrency: int = 4  # emails (SMTP connections) and SMS at once
+    in_flight: int = 32  # messages worked on at once; never fewer than ``concurrency``
     lease_seconds: float = 600.0
     poll_seconds: float = 1.0
     probe_max_seconds: float = 60.0
@@ -107,14 +108,19 @@ class Agent:
         self._stopping: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
         self._leases = LeaseKeeper(self.agent_id, self.hostname, self.pid, options.lease_seconds)
+        # a secure message spends most of its time on the portal and the SMS gateway, not on an SMTP
+        # connection: more messages in the works than connections keep the connections busy, and
+        # the links waiting for the portal go in bigger batches, the writes in bigger commits
+        self._in_flight = max(options.in_flight, options.concurrency)
         # claimed ahead (one transaction for many); only the ones in flight can ever arrive twice
-        self._prefetch = max(4 * options.concurrency, 16)
+        self._prefetch = max(2 * self._in_flight, 16)
         self._facts: dict[int, MessageFacts] = {}  # read with the claim, taken by the delivery
         self._pdfs: dict[int, bytes] = {}  # the claimed messages' PDFs already rendered
         self._flusher: asyncio.Task[None] | None = None
         self._writes: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._flushing = False
         self._synced = False
+        self._email_slots = asyncio.Semaphore(options.concurrency)  # as many as SMTP connections
 
     # the outside world -------------------------------------------------------------------------
 
@@ -185,11 +191,11 @@ class Agent:
             await asyncio.to_thread(self.composer.pdfs.close)
 
     async def _fill(self, ready: deque[OutboxMessage], in_flight: set[asyncio.Task[None]]) -> None:
-        """Claim ahead when the queue runs low, and start sends up to the concurrency."""
+        """Claim ahead when the queue runs low, and start deliveries up to ``in_flight``."""
         if len(ready) < self.options.concurrency and await self._db(outbox.due_exists):
             wanted = self._prefetch - len(ready) - len(in_flight)
             ready.extend(await self._db(self._claim, wanted))
-        while ready and len(in_flight) < self.options.concurrency and self.online:
+        while ready and len(in_flight) < self._in_flight and self.online:
             message = ready.popleft()
             task = asyncio.create_task(self._deliver(message))
             in_flight.add(task)
@@ -234,17 +240,13 @@ class Agent:
                     return
                 if message.sent_at is None:  # else accepted on an earlier attempt: a step after it failed
                     channel, probe = Channel.EMAIL, self.channel.probe
-                    _check_recipient(message)
-                    email = await self._compose(message, delivery)
-                    if email is None:
+                    if not await self._email(message, delivery, finished=not after):
                         return
-                    reply = await self.channel.send(email, message.recipient_email or "")
-                    # the steps after the email keep the message (and its link) until they are done
-                    await self._record(outbox.mark_sent, message, self.agent_id, reply, finished=not after)
                 for step in after:
                     channel, probe = step.channel, step.probe
+                    delivery.last_step = step is after[-1]
                     await step.run(delivery, self._record)
-                if after:
+                if after and not delivery.finished:
                     await self._record(outbox.mark_finished, message, self.agent_id)
             except OfflineError as exc:
                 await self._record(outbox.release, message, self.agent_id, exc.render(self._tr))
@@ -267,6 +269,46 @@ class Agent:
                 exc=True,
                 **_ids(message),
             )
+
+    async def _email(self, message: OutboxMessage, delivery: Delivery, *, finished: bool) -> bool:
+        """Compose, send and record the email; False when it did not go (it failed to compose and was
+        recorded so, or the agent is stopping and the message went back to the queue)."""
+        _check_recipient(message)
+        email = await self._compose(message, delivery)
+        if email is None:
+            return False
+        if not await self._email_slot():  # stopping: it goes back, its link kept
+            await self._record(outbox.release, message, self.agent_id, None)
+            self.stats.released += 1
+            return False
+        try:  # the slot is held until the email is recorded: a crash repeats no more
+            reply = await self.channel.send(email, message.recipient_email or "")
+            # the steps after the email keep the message (and its link) until they are done
+            await self._record(outbox.mark_sent, message, self.agent_id, reply, finished=finished)
+        finally:
+            self._email_slots.release()
+        return True
+
+    async def _email_slot(self) -> bool:
+        """One of the ``concurrency`` emails at once, or False when the agent stops first: a message
+        still waiting for its turn goes back to the queue rather than hold the stop up."""
+        assert self._stopping is not None
+        if self._stopping.is_set():
+            return False
+        if not self._email_slots.locked():
+            await self._email_slots.acquire()  # free: taken at once
+            return True
+        acquire = asyncio.ensure_future(self._email_slots.acquire())
+        stopped = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait((acquire, stopped), return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not acquire.done():
+            acquire.cancel()
+        try:
+            await acquire
+        except asyncio.CancelledError:
+            return False
+        return True  # taken, even if the stop came at the same moment: it goes out
 
     async def _compose(self, message: OutboxMessage, delivery: Delivery) -> OutgoingEmail | None:
         try:

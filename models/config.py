@@ -95,7 +95,8 @@ class StripeSettings:
 @dataclass(frozen=True)
 class AgentSettings:
     poll_seconds: float = 1.0  # a cheap indexed read; keeps the 2-second pick-up
-    concurrency: int = 4
+    concurrency: int = 4  # emails (SMTP connections) and SMS at once
+    in_flight: int = 32  # messages worked on at once (publishing, waiting for a connection, texting)
     lease_seconds: float = 600.0  # longer than any one send; an expired lease is rescued
     retry_base_seconds: float = 60.0
     retry_cap_seconds: float = 3600.0
@@ -174,6 +175,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("portal", "max_body_mb"): (1, 500),
     ("agent", "poll_seconds"): (0.1, 3600),
     ("agent", "concurrency"): (1, 64),
+    ("agent", "in_flight"): (1, 256),
     ("agent", "lease_seconds"): (1, 86400),
     ("agent", "retry_base_seconds"): (0.01, 3600),
     ("agent", "retry_cap_seconds"): (0.01, 86400),

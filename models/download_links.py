@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from locales import N_
 from models.base import utcnow
@@ -84,7 +84,7 @@ def record_publication(
     """The portal took the link: see the module's docstring. False when the lease was lost."""
     now = now or utcnow()
     with db.atomic():
-        done = {"published_at": now} if message.published_at is None else {}
+        done: dict[str, Any] = {"published_at": now} if message.published_at is None else {}
         if not mark_step(
             message, agent_id, Channel.PORTAL, TransmissionStatus.PUBLISHED, reply, now=now, **done
         ):

@@ -589,12 +589,16 @@ def mark_step(
     reply: Reply,
     *,
     now: datetime | None = None,
+    finish: bool = False,
     **done: Any,
 ) -> bool:
     """A delivery step succeeded (published, PIN sent, session created): its transmission, and
-    ``done`` columns (``published_at=now``…) set on the message, only while the caller holds it.
+    ``done`` columns (``published_at=now``…) set on the message, only while the caller holds it;
+    ``finish`` (the last step after the email) marks it sent in the same write, as ``mark_finished``.
     False when the lease was lost (rescued meanwhile): nothing is written."""
     now = now or utcnow()
+    if finish:
+        done = {**done, **_FINISHED, "last_error": None}
     with db.atomic():
         if done:
             changed = _update_held(message, agent_id, done)

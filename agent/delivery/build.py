@@ -57,7 +57,10 @@ def build_secure_steps(
 ) -> list[DeliveryStep]:
     """Publish to the portal, then text the PIN: in this order, before the email."""
     channel = sms if sms is not None else build_sms(config)
-    return [PortalPublishStep(build_portal(config), pdfs), PinSmsStep(channel)]
+    return [
+        PortalPublishStep(build_portal(config), pdfs),
+        PinSmsStep(channel, at_once=config.agent.concurrency),
+    ]
 
 
 def build_secure_syncs(config: Config) -> list[SyncJob]:

@@ -11,6 +11,7 @@ SMS says nothing about the invoice's content.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
@@ -45,14 +46,17 @@ def _clinic_name(message: OutboxMessage) -> str:
 
 
 class PinSmsStep:
-    """Sends the SMS PIN through ``sms`` (the gateway or the file backend)."""
+    """Sends the SMS PIN through ``sms`` (the gateway or the file backend), ``at_once`` at a time
+    (the agent's ``concurrency``, like its SMTP connections): a gateway is not flooded with every
+    message in flight, and a crash can repeat no more SMS than that."""
 
     channel = Channel.SMS
     after_email = True  # the email says the PIN comes by text; a PIN without the email helps nobody
 
-    def __init__(self, sms: SmsChannel, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, sms: SmsChannel, *, at_once: int = 4, clock: Callable[[], datetime] = utcnow) -> None:
         self.sms = sms
         self.clock = clock
+        self._at_once = asyncio.Semaphore(at_once)
 
     def wanted(self, message: OutboxMessage) -> bool:
         return message.pin_mode == PinMode.SMS and message.pin_sent_at is None
@@ -68,18 +72,21 @@ class PinSmsStep:
         known = delivery.facts
         clinic_name = known.clinic.name if known is not None else await db(_clinic_name, message)
         text = pin_sms_text(message.language, clinic_name, pin)
-        reply = await self.sms.send(message.recipient_phone, text, f"facteur-{message.id}", secret=pin)
-        kept = Reply(code=reply.code, text=reply.text, provider_id=reply.provider_id)
-        await db(
-            mark_step,
-            message,
-            delivery.agent_id,
-            Channel.SMS,
-            TransmissionStatus.SENT,
-            kept,
-            now=self.clock(),
-            pin_sent_at=self.clock(),
-        )
+        async with self._at_once:  # held until the text is recorded: a crash repeats no more
+            reply = await self.sms.send(message.recipient_phone, text, f"facteur-{message.id}", secret=pin)
+            kept = Reply(code=reply.code, text=reply.text, provider_id=reply.provider_id)
+            recorded = await db(
+                mark_step,
+                message,
+                delivery.agent_id,
+                Channel.SMS,
+                TransmissionStatus.SENT,
+                kept,
+                now=self.clock(),
+                pin_sent_at=self.clock(),
+                finish=delivery.last_step,  # the message sent in the same write: one commit, not two
+            )
+        delivery.finished = recorded and delivery.last_step
         delivery.pin = None  # the email does not need it
 
     async def probe(self) -> None:

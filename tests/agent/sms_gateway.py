@@ -3,9 +3,10 @@
 Each POST is recorded (headers, body) and answered by the next scripted mode, then "accept":
 ``"accept"`` (201 with an id), ``"status:400"`` / ``"status:503"`` / … (that status, a JSON
 error that echoes the text, as careless gateways do), ``"stall"`` (answer only after
-``STALL_SECONDS``: the client times out). It keeps connections alive (HTTP/1.1), as real
-gateways do. ``python -m tests.agent.sms_gateway --port N`` serves it in a process of its own
-(the benchmarks do, so it does not share the agent's interpreter).
+``STALL_SECONDS``: the client times out), ``"slow"`` (accept after ``SLOW_SECONDS``: a distant
+gateway; ``most_at_once`` tells how many requests it had at the same time). It keeps
+connections alive (HTTP/1.1), as real gateways do. ``python -m tests.agent.sms_gateway --port N``
+serves it in a process of its own (the benchmarks do, so it does not share the agent's interpreter).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 STALL_SECONDS = 2.0
+SLOW_SECONDS = 0.1
 
 
 @dataclass
@@ -54,6 +56,8 @@ class SmsGateway:
     requests: list[SmsRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    at_once: int = 0  # requests being answered now
+    most_at_once: int = 0
     _server: ThreadingHTTPServer | None = None
 
     def script(self, *modes: str) -> None:
@@ -124,12 +128,22 @@ class SmsGateway:
     def _answer(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
         with self.lock:
             mode = self.modes.popleft() if self.modes else "accept"
+            self.at_once += 1
+            self.most_at_once = max(self.most_at_once, self.at_once)
+        try:
+            self._answer_as(handler, body, mode)
+        finally:
+            with self.lock:
+                self.at_once -= 1
+
+    def _answer_as(self, handler: BaseHTTPRequestHandler, body: dict[str, Any], mode: str) -> None:
         twilio = handler.path.endswith("/Messages.json")
         if not self._authorized(handler):
             self._reply(handler, 401, {"error": "bad token"})
         elif mode == "stall":
             time.sleep(STALL_SECONDS)
             self._reply(handler, 201, {"id": "late"})
+
         elif mode.startswith("status:"):
             status = int(mode.split(":")[1])
             text = body.get("text") or body.get("Body")
@@ -138,6 +152,8 @@ class SmsGateway:
             else:
                 self._reply(handler, status, {"error": f"refused: {text}"})
         else:
+            if mode == "slow":
+                time.sleep(SLOW_SECONDS)
             sms_id = f"{'SM' if twilio else 'sms-'}{next(self._ids)}"
             self._reply(handler, 201, {"sid": sms_id} if twilio else {"id": sms_id})
 

@@ -217,6 +217,28 @@ async def test_an_sms_retry_draws_a_new_pin_and_the_old_one_stops_working(
         assert not stored_anywhere(tmp_path / "facteur.db", pin)
 
 
+async def test_more_messages_in_the_works_than_emails_or_texts_at_once(
+    setup: Setup, smtp_server: SmtpServer, sms_gateway: SmsGateway, portal: RunningPortal, tmp_path: Path
+) -> None:
+    """``in_flight`` messages are published while ``concurrency`` emails and texts go at once: the
+    SMTP connections and the gateway never see more than that, and a slow gateway does not keep
+    the next messages from being published meanwhile."""
+    config = secure_config(tmp_path, smtp_server, sms_gateway, portal)
+    config = replace(config, agent=replace(config.agent, concurrency=2, in_flight=8))
+    messages = [
+        enqueue_invoice_email(patient_invoice(setup), staff=setup.provider, pin_mode="sms") for _ in range(10)
+    ]
+    sms_gateway.script(*["slow"] * 10)
+    assert await drain(config, tmp_path) is True
+    sent = [reload(message) for message in messages]
+    assert all(m.status == OutboxStatus.SENT and m.pin_sent_at is not None for m in sent)
+    assert len(sms_gateway.sent) == 10 and sms_gateway.most_at_once == 2
+    assert smtp_server.handler.connections <= 2
+    first_text = min(m.pin_sent_at for m in sent if m.pin_sent_at is not None)
+    published_before = [m for m in sent if m.published_at is not None and m.published_at < first_text]
+    assert len(published_before) > 2  # more than ``concurrency`` were in the works at once
+
+
 async def test_institution_mode_uses_the_insurance_number_and_sends_no_sms(
     setup: Setup, smtp_server: SmtpServer, sms_gateway: SmsGateway, portal: RunningPortal, tmp_path: Path
 ) -> None:

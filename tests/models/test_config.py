@@ -85,6 +85,8 @@ def test_bad_choice(tmp_path: Path, toml: str, key: str, choices: str) -> None:
         ("[agent]\npoll_seconds = 0\n", "agent.poll_seconds", ("0.1", "3600")),
         ("[agent]\npoll_seconds = nan\n", "agent.poll_seconds", ("0.1", "3600")),
         ("[agent]\nconcurrency = -1\n", "agent.concurrency", ("1", "64")),
+        ("[agent]\nin_flight = 0\n", "agent.in_flight", ("1", "256")),
+        ("[agent]\nin_flight = 1000\n", "agent.in_flight", ("1", "256")),
     ],
 )
 def test_out_of_range(tmp_path: Path, toml: str, key: str, bounds: tuple[str, str]) -> None:
@@ -215,6 +217,7 @@ link_days = 7
 [agent]
 poll_seconds = 5
 concurrency = 2
+in_flight = 12
 [locales]
 watch = false
 """,
@@ -230,7 +233,7 @@ watch = false
     assert config.email.timeout == 10.0
     assert isinstance(config.email.timeout, float)  # an integer is accepted where a number is expected
     assert isinstance(config.agent.poll_seconds, float)
-    assert config.agent.concurrency == 2
+    assert (config.agent.concurrency, config.agent.in_flight) == (2, 12)
     assert config.sms.url == "https://sms.example/send"
     assert config.portal.link_days == 7
     assert config.portal.listen == "127.0.0.1:8088"  # untouched keys keep their default
