@@ -25,6 +25,8 @@ from yarl import URL
 
 from agent.channels.env_proxy import EnvironmentProxies, basic_auth
 
+IDLE_SECONDS = 4.0
+
 
 @dataclass(frozen=True)
 class HttpAnswer:
@@ -140,6 +142,9 @@ class HttpClient:
             seconds = self.timeout
             self._proxies = EnvironmentProxies.read()
             self._session = aiohttp.ClientSession(
+                # an idle connection let go after 4 s (aiohttp's default 15 s, httpx's 5 s): never
+                # picked for a request just as uvicorn closes it after its own 5 s
+                connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS),
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=seconds, sock_connect=seconds, sock_read=seconds
                 ),

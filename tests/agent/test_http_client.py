@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from agent.channels import http
 from agent.channels.http import HttpClient, NoAnswer, Unreachable
 from tests.portal.conftest import free_port, serve_in_thread
 
@@ -254,6 +255,22 @@ async def test_requests_one_after_another_share_one_connection(echo: EchoServer)
     finally:
         await client.aclose()
     assert len(ports) == 1
+
+
+async def test_a_connection_idle_too_long_is_not_reused(
+    echo: EchoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Let go before the server's own idle limit (uvicorn's 5 s) can close it under a request."""
+    monkeypatch.setattr(http, "IDLE_SECONDS", 0.2)
+    client = HttpClient(echo.url)
+    try:
+        first = (await client.request("GET", "/echo")).json()["client_port"]
+        again = (await client.request("GET", "/echo")).json()["client_port"]
+        await asyncio.sleep(0.5)
+        later = (await client.request("GET", "/echo")).json()["client_port"]
+    finally:
+        await client.aclose()
+    assert first == again != later
 
 
 async def test_a_refused_port_is_unreachable() -> None:
