@@ -5,7 +5,11 @@ built before it starts). Redirects are not followed and no status raises: the ca
 the answers. Getting no answer raises one of two errors, each with a reason staff can read:
 
 - ``Unreachable``: refused, DNS, connect timeout, a malformed or non-HTTP URL (nothing was sent);
-- ``NoAnswer``: connected, then a read timeout, a dropped connection or a cut-short answer.
+- ``NoAnswer``: connected, then a timeout, a dropped connection or a cut-short answer.
+
+aiohttp has no write timeout: a body larger than ``UPLOAD_CHUNK`` goes in chunks, each to be
+taken within ``timeout`` or the connection is dropped (``NoAnswer``), as httpx's write timeout
+did; without it a portal or network that stops taking an upload would hold it for good.
 
 Proxies named by the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``)
 are read once, when the session is made, as httpx did. aiohttp's own ``trust_env`` is not used:
@@ -15,17 +19,20 @@ of CPU each), and a netrc entry for the host would clash with the callers' beare
 
 from __future__ import annotations
 
+import asyncio
 import json as jsonlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from aiohttp.abc import AbstractStreamWriter
 from yarl import URL
 
 from agent.channels.env_proxy import EnvironmentProxies, basic_auth
 
 IDLE_SECONDS = 4.0
+UPLOAD_CHUNK = 64 * 1024  # asyncio's transport buffer: a chunk waits until the last has gone
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,9 @@ class HttpClient:
         if auth is not None:
             sent["Authorization"] = basic_auth(*auth)
         session = self._open()
+        payload: Any = body
+        if isinstance(body, bytes) and len(body) > UPLOAD_CHUNK:
+            payload = _PacedBody(body, self.timeout)
         try:
             target = URL(url if not self.base_url or "://" in url else self.base_url + url)
             proxy, proxy_headers = self._proxies.for_url(target)
@@ -108,7 +118,7 @@ class HttpClient:
                 method,
                 target,
                 headers=sent,
-                data=body,
+                data=payload,
                 params=params,
                 allow_redirects=False,
                 proxy=proxy,
@@ -125,7 +135,7 @@ class HttpClient:
             raise Unreachable(f"invalid URL: {_describe(exc)}") from exc
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise Unreachable(_describe(exc)) from exc  # refused, DNS, TLS, the proxy unreachable
-        except (aiohttp.ClientError, OSError) as exc:  # a read timeout (TimeoutError), a reset, cut short
+        except (aiohttp.ClientError, OSError) as exc:  # a timeout (TimeoutError), a reset, cut short
             raise NoAnswer(_describe(exc)) from exc
 
     async def aclose(self) -> None:
@@ -151,6 +161,41 @@ class HttpClient:
                 trust_env=False,  # see the module's docstring
             )
         return self._session
+
+
+class _Stalled(TimeoutError):
+    """A chunk of the body not taken in time (aiohttp hands it to the request as it is)."""
+
+
+class _PacedBody(aiohttp.Payload):
+    """A body written by ``UPLOAD_CHUNK``, each within ``seconds``, else the connection is dropped."""
+
+    _autoclose = True  # nothing to close: bytes
+
+    def __init__(self, body: bytes, seconds: float) -> None:
+        super().__init__(body, content_type="application/octet-stream")  # the caller's header wins
+        self._body = body
+        self._size = len(body)
+        self._seconds = seconds
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return self._body.decode(encoding, errors)
+
+    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return self._body
+
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        # a chunk waits in writer.write until the one before has left asyncio's buffer: a chunk
+        # not taken in time is a stalled peer; a slow link that keeps taking them is not
+        for start in range(0, len(self._body), UPLOAD_CHUNK):
+            try:
+                async with asyncio.timeout(self._seconds):
+                    await writer.write(self._body[start : start + UPLOAD_CHUNK])
+            except TimeoutError:
+                transport = getattr(writer, "transport", None)
+                if transport is not None:
+                    transport.abort()  # close() would wait, open, for the peer to take what is buffered
+                raise _Stalled(f"the upload stalled: nothing taken for {self._seconds:g} s") from None
 
 
 def _describe(exc: BaseException) -> str:

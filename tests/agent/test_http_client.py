@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import socket
 import threading
 import time
@@ -53,6 +54,8 @@ def echo() -> Iterator[EchoServer]:
                 "path": request.url.path,
                 "query": dict(request.query_params),
                 "content_type": request.headers.get("content-type", ""),
+                "content_length": request.headers.get("content-length", ""),
+                "chunked": "transfer-encoding" in request.headers,
                 "authorization": request.headers.get("authorization", ""),
                 "body": body.decode("utf-8"),
                 "client_port": client.port if client else None,
@@ -161,6 +164,23 @@ def refuse_tunnel(connection: socket.socket, head: bytes) -> None:
     connection.close()
 
 
+def slow_reader(connection: socket.socket, head: bytes) -> None:
+    """Take the body slowly but steadily (1 MB each 50 ms), then answer."""
+    fields, _, started = head.partition(b"\r\n\r\n")
+    length = int(
+        next(line for line in fields.split(b"\r\n") if line.lower().startswith(b"content-length:"))[15:]
+    )
+    received = len(started)
+    while received < length:
+        time.sleep(0.05)
+        taken = 0
+        while taken < 1 << 20 and received < length:
+            chunk = connection.recv(min(1 << 20, length - received))
+            taken += len(chunk)
+            received += len(chunk)
+    answer_ok(connection, head)
+
+
 def answer_ok(connection: socket.socket, head: bytes) -> None:
     connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
     connection.close()
@@ -197,6 +217,20 @@ async def test_a_form_goes_with_basic_auth_in_utf8(echo: EchoServer) -> None:
     assert seen["body"] == "To=%2B1514&Body=%C3%A9"
     assert seen["content_type"] == "application/x-www-form-urlencoded"
     assert seen["authorization"] == "Basic " + base64.b64encode("AC1:sécret".encode()).decode()
+
+
+async def test_a_large_body_goes_whole_with_its_length(echo: EchoServer) -> None:
+    """Sent in chunks (see ``test_an_upload_the_server_stops_taking_is_no_answer``), not chunked."""
+    documents = [{"content": "A" * 300_000, "name": f"facture-{n}.pdf"} for n in range(4)]
+    client = HttpClient(echo.url)
+    try:
+        answer = await client.request("PUT", "/echo", json={"documents": documents})
+    finally:
+        await client.aclose()
+    seen = answer.json()
+    assert json.loads(seen["body"]) == {"documents": documents}
+    assert int(seen["content_length"]) == len(seen["body"].encode()) > http.UPLOAD_CHUNK * 10
+    assert seen["chunked"] is False and seen["content_type"] == "application/json"
 
 
 async def test_the_base_url_prefixes_paths_and_params_join_the_query(echo: EchoServer) -> None:
@@ -322,6 +356,33 @@ async def test_a_server_that_never_answers_is_no_answer(raw_server: Callable[...
     assert time.monotonic() - started < 3
     assert "timeout" in silence.value.reason.lower()
     assert server.heads[0].startswith(b"POST /sms HTTP/1.1")  # it was connected and sent
+
+
+async def test_an_upload_the_server_stops_taking_is_no_answer(raw_server: Callable[..., RawServer]) -> None:
+    """aiohttp has no write timeout: a body the server stops reading must not hold the request for good."""
+    server = raw_server(silent)  # reads the head, never the body
+    client = HttpClient(timeout=0.3)
+    started = time.monotonic()
+    try:
+        with pytest.raises(NoAnswer) as stalled:  # 32 MB: more than loopback's buffers hold
+            await asyncio.wait_for(client.request("PUT", server.url + "/", data=b"x" * (32 << 20)), 10)
+    finally:
+        await client.aclose()
+    assert time.monotonic() - started < 5
+    assert "stalled" in stalled.value.reason
+
+
+async def test_a_slow_upload_that_keeps_going_is_not_cut(raw_server: Callable[..., RawServer]) -> None:
+    """Each chunk must be taken in time, not the whole body: a slow link is not a stalled one."""
+    server = raw_server(slow_reader)
+    client = HttpClient(timeout=0.5)
+    started = time.monotonic()
+    try:
+        answer = await client.request("PUT", server.url + "/", data=b"x" * (32 << 20))
+    finally:
+        await client.aclose()
+    assert answer.text == "ok"
+    assert time.monotonic() - started > 1.0  # longer than the timeout, twice over
 
 
 @pytest.mark.parametrize("handle", [hang_up, cut_short], ids=["hangs-up", "cut-short"])
