@@ -10,7 +10,7 @@ gets one PUT per link from then on. Requests go by aiohttp (``agent.channels.htt
 are classified for the retry decision:
 
 - connection refused, DNS, connect timeout, a bad URL: ``OfflineError`` (no attempt spent);
-- a read timeout, a dropped connection, 408, 429, 5xx: ``DeferredError``;
+- read/write timeout, a dropped connection, 408, 429, 5xx: ``DeferredError``;
 - 401/403, or no API token on either side: ``OfflineError`` naming the token's variable
   (a configuration problem: wait for a fix rather than burn the messages);
 - any other 4xx: ``RejectedError``.
@@ -309,7 +309,7 @@ class PortalClient:
             raise OfflineError(
                 N_("cannot reach the portal {url}: {reason}"), url=self.base_url, reason=exc.reason
             ) from exc
-        except NoAnswer as exc:  # a read timeout, a dropped connection
+        except NoAnswer as exc:  # a read or write timeout, a dropped connection
             raise DeferredError(
                 N_("the portal {url} did not answer in time: {reason}"), url=self.base_url, reason=exc.reason
             ) from exc
