@@ -1,4 +1,4 @@
-"""SMS: an HTTP gateway (httpx), in a generic JSON request or Twilio's, and the channel protocol.
+"""SMS: an HTTP gateway (aiohttp), in a generic JSON request or Twilio's, and the channel protocol.
 
 Generic JSON (``[sms] mode = "json"``)::
 
@@ -21,11 +21,9 @@ gateway's reason. A reply is never allowed to carry the PIN into a transmission 
 
 from __future__ import annotations
 
-import json
 from typing import Any, Protocol
 
-import httpx
-
+from agent.channels.http import HttpAnswer, HttpClient, HttpFailure, Unreachable
 from agent.errors import DeferredError, OfflineError, RejectedError
 from locales import N_
 from models.outbox import Reply
@@ -65,7 +63,7 @@ class HttpSms:
         self.sender = sender
         self.mode = mode
         self.account_sid = account_sid
-        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._http = HttpClient(timeout=timeout)
 
     @property
     def endpoint(self) -> str:
@@ -96,11 +94,11 @@ class HttpSms:
     async def send(self, to: str, text: str, reference: str, *, secret: str = "") -> Reply:
         request = self._request(to, text, reference)
         try:
-            response = await self._client.post(self.endpoint, **request)
-        except httpx.HTTPError as exc:
+            response = await self._http.request("POST", self.endpoint, **request)
+        except HttpFailure as exc:
             raise _transport_error(exc, self.endpoint) from None
         reason = _scrub(_reason(response), (text, secret))
-        status = response.status_code
+        status = response.status
         if 200 <= status < 300:
             provider_id = _reply_id(response, "sid" if self.mode == "twilio" else "id")
             return Reply(code=str(status), text=reason or N_("accepted"), provider_id=provider_id)
@@ -125,36 +123,30 @@ class HttpSms:
             f"{self.url}/2010-04-01/Accounts/{self.account_sid}.json" if self.mode == "twilio" else self.url
         )
         try:
-            await self._client.head(target)
-        except httpx.HTTPError as exc:
+            await self._http.request("HEAD", target)
+        except HttpFailure as exc:
             raise OfflineError(
-                N_("the SMS gateway {url} cannot be reached: {reason}"),
-                url=target,
-                reason=_describe(exc),
+                N_("the SMS gateway {url} cannot be reached: {reason}"), url=target, reason=exc.reason
             ) from None
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
 
-def _transport_error(exc: httpx.HTTPError, url: str) -> Exception:
+def _transport_error(exc: HttpFailure, url: str) -> Exception:
     """No answer: unreachable means offline; a timeout or a broken reply is retried later."""
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.UnsupportedProtocol):
+    if isinstance(exc, Unreachable):
         return OfflineError(
-            N_("the SMS gateway {url} cannot be reached: {reason}"), url=url, reason=_describe(exc)
+            N_("the SMS gateway {url} cannot be reached: {reason}"), url=url, reason=exc.reason
         )
-    return DeferredError(N_("the SMS gateway did not answer: {reason}"), reason=_describe(exc))
+    return DeferredError(N_("the SMS gateway did not answer: {reason}"), reason=exc.reason)
 
 
-def _describe(exc: httpx.HTTPError) -> str:
-    return str(exc) or type(exc).__name__
-
-
-def _reason(response: httpx.Response) -> str:
+def _reason(response: HttpAnswer) -> str:
     """The gateway's own words: its JSON ``error``/``message``, else the start of the body."""
     try:
         data = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:
         data = None
     if isinstance(data, dict):
         for key in ("error", "message", "detail"):
@@ -163,16 +155,16 @@ def _reason(response: httpx.Response) -> str:
                 return value[:REASON_CHARS]
             if isinstance(value, dict) and isinstance(value.get("message"), str):
                 return str(value["message"])[:REASON_CHARS]
-    if 200 <= response.status_code < 300:
+    if 200 <= response.status < 300:
         return ""
     text = " ".join(response.text.split())
-    return (text or response.reason_phrase or "")[:REASON_CHARS]
+    return (text or response.reason)[:REASON_CHARS]
 
 
-def _reply_id(response: httpx.Response, key: str) -> str | None:
+def _reply_id(response: HttpAnswer, key: str) -> str | None:
     try:
         data = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:
         return None
     value = data.get(key) if isinstance(data, dict) else None
     return str(value)[:255] if value not in (None, "") else None

@@ -8,14 +8,16 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from yarl import URL
 
+from agent.channels.http import HttpAnswer
 from agent.channels.portal import ClinicContact, PortalClient, PortalDocument
 from agent.errors import DeferredError, RejectedError
 from models.outbox import Reply
@@ -29,11 +31,14 @@ NOW = dt.datetime(2026, 11, 22, 15, 0, tzinfo=dt.UTC)
 def requests_of(client: PortalClient) -> list[str]:
     """Every request ``client`` makes from now on, as ``METHOD path``."""
     seen: list[str] = []
+    http = client._http
+    send = http.request
 
-    async def record(request: httpx.Request) -> None:
-        seen.append(f"{request.method} {request.url.path}")
+    async def record(method: str, url: str, **kwargs: Any) -> HttpAnswer:
+        seen.append(f"{method} {URL(http.base_url + url).path}")
+        return await send(method, url, **kwargs)
 
-    client._http.event_hooks["request"].append(record)
+    http.request = record  # type: ignore[method-assign]
     return seen
 
 
