@@ -52,7 +52,6 @@ class Delivery:
     payment_expires_at: datetime | None = None
     pin: str | None = None  # an SMS PIN between its publication and its SMS; memory only, never stored
     last_step: bool = False  # set by the agent for the last step after the email: it may finish the row
-    finished: bool = False  # that step recorded the message as sent with its own write
 
 
 class DeliveryStep(Protocol):

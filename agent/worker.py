@@ -39,7 +39,7 @@ from agent.steps import Delivery, DeliveryStep, SyncJob
 from locales import N_, translator
 from models import agent_state, outbox
 from models.db import db
-from models.enums import Channel
+from models.enums import Channel, OutboxStatus
 from models.errors import FacteurError, PermanentDeliveryError, TransientDeliveryError, ValidationError
 from models.messaging import OutboxMessage
 from models.outbox import Reply, RetryPolicy, fk_id
@@ -246,7 +246,7 @@ class Agent:
                     channel, probe = step.channel, step.probe
                     delivery.last_step = step is after[-1]
                     await step.run(delivery, self._record)
-                if after and not delivery.finished:
+                if after and message.status != OutboxStatus.SENT:  # the last step did not finish it
                     await self._record(outbox.mark_finished, message, self.agent_id)
             except OfflineError as exc:
                 await self._record(outbox.release, message, self.agent_id, exc.render(self._tr))

@@ -75,7 +75,7 @@ class PinSmsStep:
         async with self._at_once:  # held until the text is recorded: a crash repeats no more
             reply = await self.sms.send(message.recipient_phone, text, f"facteur-{message.id}", secret=pin)
             kept = Reply(code=reply.code, text=reply.text, provider_id=reply.provider_id)
-            recorded = await db(
+            await db(
                 mark_step,
                 message,
                 delivery.agent_id,
@@ -86,7 +86,6 @@ class PinSmsStep:
                 pin_sent_at=self.clock(),
                 finish=delivery.last_step,  # the message sent in the same write: one commit, not two
             )
-        delivery.finished = recorded and delivery.last_step
         delivery.pin = None  # the email does not need it
 
     async def probe(self) -> None:
