@@ -1,25 +1,49 @@
-# Facteur — `make help` lists the targets. Every target creates .venv when missing.
+# Facteur — `make help` lists the targets. Every target sets up what it needs: .venv from the
+# committed lock (requirements.lock, exact versions with hashes), installed by a pinned uv.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 PACKAGES := models locales tui agent portal
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+LOCK_ARGS ?=
+# uv uses this machine's Python (never one it downloads) and only its own command-line flags
+export UV_PYTHON_DOWNLOADS := never
+export UV_NO_CONFIG := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install postgres run test bench check format lint types contract locales-extract locales-update clean
+SHELL := /bin/bash
+.PHONY: help install lock lock-upgrade postgres run test test-latest bench check format lint types contract locales-extract locales-update clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(UV): requirements-uv.lock
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-uv.lock
+	@touch $@
+
+# The lock goes in first, exactly (extra packages are removed); the project after it, editable,
+# without its dependencies and built by the locked setuptools.
+$(STAMP): pyproject.toml $(LOCK) | $(UV)
+	@test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP) ## Create .venv and install Facteur with its dev tools
+install: $(STAMP) ## Create .venv with exactly the locked packages, and Facteur in it
+
+lock: $(UV) ## Update the lock after a change to pyproject.toml (other pins kept; LOCK_ARGS=--upgrade for newest)
+	$(UV) pip compile pyproject.toml --extra dev --universal --generate-hashes --python-version 3.11 \
+	  --quiet --custom-compile-command "make lock" $(LOCK_ARGS) -o $(LOCK)
+	@echo "$(LOCK) written; commit it with the change that needed it."
+
+lock-upgrade: ## Move the lock to the newest versions pyproject.toml allows (then: make test)
+	$(MAKE) --no-print-directory lock LOCK_ARGS=--upgrade
 
 run: $(STAMP) ## Set up the database (demo data on first run), start the agent, the portal and the TUI
 	$(BIN)/facteur db init --demo
@@ -34,8 +58,20 @@ run: $(STAMP) ## Set up the database (demo data on first run), start the agent, 
 postgres: ## Install PostgreSQL (Debian's package) for the tests when missing; skipped without root
 	@sh tests/install_postgres.sh
 
-test: $(STAMP) postgres ## Install what the tests need (PostgreSQL too) and run them
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# Set-up and tests are timed apart: each has its budget on a fresh clone with 2 cores (README).
+test: ## Set up what the tests need (the lock, PostgreSQL), then run them; prints both times
+	@start=$$(date +%s); $(MAKE) --no-print-directory install postgres || exit 1; \
+	  took=$$(( $$(date +%s) - start )); \
+	  echo "set-up: $$took s (budget 300 s)$$( [ $$took -le 300 ] || echo ', OVER BUDGET')"
+	FACTEUR_TEST_BUDGET=360 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-latest: $(UV) postgres ## Run the suite against the newest versions pyproject.toml allows (in .venv-latest)
+	rm -rf .venv-latest
+	$(UV) venv --quiet --python $(PYTHON) .venv-latest
+	$(UV) pip install --quiet --python .venv-latest/bin/python --upgrade --refresh -e '.[dev]'
+	@echo "Newer than the lock:"; $(UV) pip freeze --python .venv-latest/bin/python --exclude-editable \
+	  | grep -vxFf <(grep -oE '^[A-Za-z0-9._-]+==[^ ]+' $(LOCK)) || echo "  nothing"
+	.venv-latest/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) ## Measure speed against same-run baselines; prints a table, writes var/bench.json
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
@@ -65,5 +101,5 @@ locales-update: locales-extract ## Merge new msgids into the fr and en catalogs
 	    --locale $$lang --init-missing --no-fuzzy-matching --ignore-obsolete || exit 1; \
 	done
 
-clean: ## Remove the virtual environment and caches (keeps var/, your data)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+clean: ## Remove the virtual environments, uv and caches (keeps var/, your data)
+	rm -rf $(VENV) .venv-latest $(TOOLS) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -237,7 +237,7 @@ def _start_child(url: str, override_dir: Path | None, shipped_dir: Path) -> None
 
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
     open_database(url)
-    configure(override_dir, shipped_dir=shipped_dir)
+    configure(override_dir, shipped_dir=shipped_dir, quiet=True)  # the agent said what is wrong
     with contextlib.suppress(ImportError):
         import weasyprint  # noqa: F401 (a second of import, paid before the first invoice)
 

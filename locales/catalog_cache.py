@@ -20,10 +20,11 @@ import os
 from functools import cache
 from pathlib import Path
 
-from locales.catalogs import Catalog, load_catalog, plural_rule
+from locales.catalogs import Catalog, load_catalog
+from locales.plurals import PluralRule, PluralText
 
-FORMAT = 1  # of a cache file; bump when its layout changes
-_LOADER_FILES = ("catalogs.py", "pofile.py", "problems.py", "catalog_cache.py")
+FORMAT = 2  # of a cache file; bump when its layout changes
+_LOADER_FILES = ("catalogs.py", "pofile.py", "plurals.py", "problems.py", "catalog_cache.py")
 
 
 def default_cache_dir() -> Path | None:
@@ -104,16 +105,28 @@ def _read_entry(entry: Path, key: str, language: str) -> Catalog | None:
         if not isinstance(stored, dict) or stored.get("key") != key:
             return None
         singular = {str(msgid): str(text) for msgid, text in stored["singular"].items()}
-        plural = {str(msgid): tuple(str(form) for form in forms) for msgid, forms in stored["plural"].items()}
+        rule = PluralRule.parse(str(stored["plural_forms"]))
+        plural = {
+            str(msgid): PluralText(tuple(str(form) for form in forms), rule)
+            for msgid, forms in stored["plural"].items()
+        }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # missing, half-copied or from elsewhere: parse the file
-    return Catalog(language, singular, plural, plural_rule(language))
+    return Catalog(language, singular, plural)
 
 
 def _write_entry(entry: Path, key: str, catalog: Catalog) -> None:
     import tempfile  # only on a miss: a start served from the cache does without it
 
-    stored = {"key": key, "singular": catalog.singular, "plural": catalog.plural}
+    rules = {text.rule for text in catalog.plural.values()}
+    if len(rules) > 1:
+        return  # a catalog read from one file has one rule; anything else is not kept
+    stored = {
+        "key": key,
+        "singular": catalog.singular,
+        "plural": {msgid: text.forms for msgid, text in catalog.plural.items()},
+        "plural_forms": rules.pop().header if rules else "nplurals=2; plural=(n != 1);",
+    }
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=entry.name, suffix=".partial")

@@ -7,15 +7,12 @@ catalogs up at every call, so one obtained before a reload reads the new text.
 
 from __future__ import annotations
 
-import gettext
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from babel.messages.plurals import get_plural
-
 from locales.marks import LazyText
+from locales.plurals import PluralRule, PluralText
 from locales.problems import CatalogError
 
 if TYPE_CHECKING:
@@ -40,46 +37,37 @@ def po_path(language: str, base: Path = SHIPPED_DIR) -> Path:
     return base / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def plural_rule(language: str) -> Callable[[int], int]:
-    """``n -> index of the plural form`` for ``language`` (gettext's rule, e.g. ``n > 1``)."""
-    return gettext.c2py(get_plural(language).plural_expr)
-
-
 @dataclass(frozen=True)
 class Catalog:
-    """One language's messages: ``msgid -> str`` and ``msgid -> plural forms``."""
+    """One language's messages: ``msgid -> str`` and ``msgid -> plural forms`` (each plural message
+    with the rule of the file it came from, so layered files may each have their own header)."""
 
     language: str
     singular: dict[str, str] = field(default_factory=dict)
-    plural: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    plural_index: Callable[[int], int] | None = None
+    plural: dict[str, PluralText] = field(default_factory=dict)
 
     def layered(self, top: Catalog) -> Catalog:
         """This catalog with ``top``'s messages winning where both have one."""
-        return Catalog(
-            self.language,
-            {**self.singular, **top.singular},
-            {**self.plural, **top.plural},
-            self.plural_index or top.plural_index,
-        )
+        return Catalog(self.language, {**self.singular, **top.singular}, {**self.plural, **top.plural})
 
 
-def build_catalog(po: PoCatalog, language: str) -> Catalog:
-    """The served part of a parsed file: translated, non-fuzzy entries."""
+def build_catalog(po: PoCatalog, language: str, rule: PluralRule) -> Catalog:
+    """The served part of a parsed file: translated, non-fuzzy entries; ``rule`` is the file's."""
     from locales.pofile import message_forms, message_ids
 
     singular: dict[str, str] = {}
-    plural: dict[str, tuple[str, ...]] = {}
+    plural: dict[str, PluralText] = {}
     for message in po:
         if not message.id or message.fuzzy:
             continue
         ids, forms = message_ids(message), message_forms(message)
         if message.pluralizable:
+            forms = forms[: rule.count]  # Babel pads to its own table's count where no header says
             if forms and all(forms):
-                plural[ids[0]] = forms
+                plural[ids[0]] = PluralText(forms, rule)
         elif forms[0]:
             singular[ids[0]] = forms[0]
-    return Catalog(language, singular, plural, plural_rule(language))
+    return Catalog(language, singular, plural)
 
 
 def load_catalog(path: Path, language: str, *, data: bytes | None = None) -> Catalog:
@@ -90,9 +78,9 @@ def load_catalog(path: Path, language: str, *, data: bytes | None = None) -> Cat
     from locales.pofile import read_catalog
 
     parsed = read_catalog(path, language, data=data)
-    if parsed.po is None or parsed.errors:
+    if parsed.po is None or parsed.rule is None or parsed.errors:
         raise CatalogError(path, parsed.errors)
-    return build_catalog(parsed.po, language)
+    return build_catalog(parsed.po, language, parsed.rule)
 
 
 class CatalogSource(Protocol):
@@ -119,10 +107,9 @@ class Translator:
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         for catalog in self._chain():
-            forms = catalog.plural.get(singular)
-            if forms:
-                index = catalog.plural_index(n) if catalog.plural_index else int(n != 1)
-                return forms[min(index, len(forms) - 1)]
+            text = catalog.plural.get(singular)
+            if text:
+                return text.form(n)
         return singular if n == 1 else plural
 
     def format(self, msgid: str, /, **params: Any) -> str:

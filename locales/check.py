@@ -1,11 +1,14 @@
 """``facteur locales check``: every problem of catalog files, as ``Problem`` records.
 
-Errors (exit non-zero): what refuses a file at load (syntax, placeholders, plural
-forms, duplicates) and, in the shipped catalogs, a missing or fuzzy translation
-or a msgid of ``facteur.pot`` absent from the catalog. Warnings (exit 0): in an
+Errors (exit non-zero): what refuses a file at load (syntax, placeholders, a plural
+count other than the file's own ``Plural-Forms`` header gives, duplicates) and, in
+the shipped catalogs, a missing or fuzzy translation or a msgid of ``facteur.pot``
+absent from the catalog. Warnings (exit 0): in an
 override catalog a fuzzy entry (ignored until its flag is removed: the shipped
 text serves), and in any catalog a msgid Facteur does not use (misspelled or
-removed). Override catalogs may hold only the entries a clinic changes, so an
+removed), and a ``Plural-Forms`` header that is neither GNU gettext's rule for the
+language nor as many forms as Babel's CLDR table gives (the header still decides).
+Override catalogs may hold only the entries a clinic changes, so an
 entry missing there is not a problem.
 """
 
@@ -21,7 +24,8 @@ from babel.messages.pofile import PoFileError, read_po
 
 from locales.catalogs import DOMAIN, LANGUAGES, SHIPPED_DIR
 from locales.marks import N_
-from locales.pofile import line_of, message_forms, message_ids, read_catalog
+from locales.plurals import cldr_count, gettext_rule
+from locales.pofile import PoFile, line_of, message_forms, message_ids, read_catalog
 from locales.problems import Problem, Severity, error, warning
 
 _HEADER_LANGUAGE = re.compile(r'^"Language: *([A-Za-z_-]+)\\n"', re.MULTILINE)
@@ -86,6 +90,7 @@ def check_file(path: Path, template: dict[str, int] | None = None, *, strict: bo
     po, problems = parsed.po, list(parsed.problems)
     if po is None:
         return problems
+    problems.extend(_plural_rule_notes(parsed, language))
     severity = Severity.ERROR if strict else Severity.WARNING
     present: set[str] = set()
     for message in po:
@@ -112,6 +117,25 @@ def check_file(path: Path, template: dict[str, int] | None = None, *, strict: bo
     return sorted(problems, key=lambda problem: problem.line)
 
 
+def _plural_rule_notes(parsed: PoFile, language: str) -> list[Problem]:
+    """A warning where the file's plural rule is unusual: it serves as written all the same."""
+    rule = parsed.rule
+    if rule is None or not parsed.has_plural_header or rule == gettext_rule(language):
+        return []
+    cldr = cldr_count(language)
+    if rule.count == cldr:
+        return []
+    return [
+        warning(
+            parsed.path, 1, _PLURAL_UNUSUAL, found=rule.count, gettext=gettext_rule(language).count, cldr=cldr
+        )
+    ]
+
+
+_PLURAL_UNUSUAL = N_(
+    "the Plural-Forms header gives {found} plural forms, where GNU gettext gives this language "
+    "{gettext} and Unicode CLDR {cldr}; the header is used as written"
+)
 _NO_LANGUAGE = N_(
     "cannot tell the language: put the file in <language>/LC_MESSAGES/ or set its Language header"
 )

@@ -3,8 +3,9 @@
 Babel's parser forgives a lot (an unclosed quote silently loses a character), so
 every line is checked first; then each translation that would be served must
 keep its msgid's ``{placeholders}`` (and ``%s`` ones where flagged) and have the
-number of plural forms the language has. Any error refuses the whole file: a
-half-applied file is harder to reason about than a file that waits for its fix.
+number of plural forms the file's own ``Plural-Forms`` header gives (``locales.plurals``).
+Any error refuses the whole file: a half-applied file is harder to reason about than
+a file that waits for its fix.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from string import Formatter
 from babel.messages.catalog import Catalog as PoCatalog
 from babel.messages.catalog import Message, TranslationError
 from babel.messages.checkers import python_format
-from babel.messages.plurals import get_plural
 from babel.messages.pofile import PoFileError, read_po
 
 from locales.marks import N_
+from locales.plurals import PluralRule, gettext_rule
 from locales.problems import Problem, error
 
 _KEYWORD = re.compile(r"(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+(.*)")
@@ -35,6 +36,8 @@ class PoFile:
     po: PoCatalog | None
     problems: list[Problem] = field(default_factory=list)
     msgstr_lines: dict[int, list[int]] = field(default_factory=dict)  # msgid line -> each msgstr's line
+    rule: PluralRule | None = None  # from the file's Plural-Forms header, else gettext's for the language
+    has_plural_header: bool = False
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -60,30 +63,59 @@ def read_catalog(path: Path, language: str, *, data: bytes | None = None) -> PoF
         return PoFile(
             path, None, [error(path, line, N_("this line is not UTF-8 text; save the file as UTF-8"))]
         )
+    return _read_text(path, text, language)
+
+
+def _read_text(path: Path, text: str, language: str) -> PoFile:
     problems, msgstr_lines = scan_lines(path, text)
     if problems:
         return PoFile(path, None, problems, msgstr_lines)
+    header = plural_header(text)
+    try:
+        rule = PluralRule.parse(header[1]) if header else gettext_rule(language)
+    except ValueError as exc:
+        return PoFile(path, None, [error(path, header[0] if header else 1, _PLURAL_RULE, reason=str(exc))])
     try:
         po = read_po(text.splitlines(), locale=language, abort_invalid=True)
     except PoFileError as exc:
-        problem = _syntax_problem(path, exc, msgstr_lines)
+        problem = _syntax_problem(path, exc, msgstr_lines, rule)
         return PoFile(path, None, [problem], msgstr_lines)
-    except ValueError as exc:  # e.g. an unreadable Plural-Forms header
+    except ValueError as exc:
         return PoFile(path, None, [error(path, 1, _SYNTAX, reason=str(exc))], msgstr_lines)
-    parsed = PoFile(path, po, [], msgstr_lines)
-    parsed.problems = check_entries(parsed, language)
+    parsed = PoFile(path, po, [], msgstr_lines, rule, header is not None)
+    parsed.problems = check_entries(parsed)
     return parsed
+
+
+_PLURAL_FORMS_LINE = re.compile(r'^"Plural-Forms:\s*(.*?)(?:\\n)?"\s*$')
+
+
+def plural_header(text: str) -> tuple[int, str] | None:
+    """The line and value of the header entry's ``Plural-Forms``, None when it has none."""
+    in_header = False
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if in_header and (not line or line.startswith(("#", "msgid", "msgctxt"))):
+            return None  # the header is the first entry's msgstr: it ended without one
+        in_header = in_header or line.startswith("msgstr")
+        match = _PLURAL_FORMS_LINE.match(line) if in_header else None
+        if match:
+            return number, match.group(1)
+    return None
 
 
 _SYNTAX = N_("not valid .po syntax: {reason}")
 _PLURAL_COUNT = N_("plural forms given: {found}; this language has {expected}")
+_PLURAL_RULE = N_("the Plural-Forms header cannot be read: {reason}")
 
 
-def _syntax_problem(path: Path, exc: PoFileError, msgstr_lines: dict[int, list[int]]) -> Problem:
+def _syntax_problem(
+    path: Path, exc: PoFileError, msgstr_lines: dict[int, list[int]], rule: PluralRule
+) -> Problem:
     line = exc.lineno + 1  # babel counts from 0 in this error, from 1 everywhere else
     if "more translations than num_plurals" in str(exc):  # babel names the msgid: point at the msgstrs
         forms = msgstr_lines.get(line, [line])
-        return error(path, forms[-1], _PLURAL_COUNT, found=len(forms), expected=exc.catalog.num_plurals)
+        return error(path, forms[-1], _PLURAL_COUNT, found=len(forms), expected=rule.count)
     return error(path, line, _SYNTAX, reason=_reason(exc))
 
 
@@ -182,14 +214,12 @@ def placeholders(text: str) -> set[str]:
     return {f"{{{name}}}" for _, name, _, _ in Formatter().parse(text) if name is not None}
 
 
-def check_entries(parsed: PoFile, language: str) -> list[Problem]:
+def check_entries(parsed: PoFile) -> list[Problem]:
     """Placeholders and plural forms of every translation that would be served."""
-    path, po = parsed.path, parsed.po
-    assert po is not None
-    expected = get_plural(language).num_plurals
+    path, po, rule = parsed.path, parsed.po, parsed.rule
+    assert po is not None and rule is not None
+    expected = rule.count
     problems: list[Problem] = []
-    if po.num_plurals != expected:
-        problems.append(error(path, 1, _PLURAL_HEADER, found=po.num_plurals, expected=expected))
     for message in po:
         if not message.id or message.fuzzy:
             continue
@@ -210,9 +240,6 @@ def check_entries(parsed: PoFile, language: str) -> list[Problem]:
                 )
         problems.extend(_placeholder_problems(parsed, message, forms))
     return problems
-
-
-_PLURAL_HEADER = N_("the Plural-Forms header says nplurals={found}; this language has nplurals={expected}")
 
 
 def _placeholder_problems(parsed: PoFile, message: Message, forms: tuple[str, ...]) -> list[Problem]:

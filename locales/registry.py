@@ -2,7 +2,9 @@
 
 Each file is loaded on its own. A file with any error is refused: the last good
 version of it keeps serving (none at all for a file broken from the start), the
-problems are logged on ``facteur.locales`` and handed to listeners. Readers never
+problems are logged on ``facteur.locales`` and handed to listeners, once: the same
+refusal of an unchanged file is not said again (a second ``configure``, a watcher's
+wake-up), so each problem is one line per process until the file changes. Readers never
 lock: the merged catalogs are an immutable mapping replaced in one assignment.
 """
 
@@ -22,7 +24,6 @@ from locales.catalogs import (
     Catalog,
     Translator,
     normalize_language,
-    plural_rule,
     po_path,
 )
 from locales.marks import N_
@@ -62,6 +63,7 @@ class Registry:
         self.cache = cache or CatalogCache(enabled=False)
         self._listeners: list[Listener] = []
         self._merged: dict[str, Catalog] = {}
+        self._said: dict[Path, tuple[Stamp, tuple[Problem, ...]]] = {}  # the refusals already reported
         self._setup(shipped_dir, override_dir, log_language)
 
     def _setup(self, shipped_dir: Path, override_dir: Path | None, log_language: str | None) -> None:
@@ -70,15 +72,22 @@ class Registry:
         self.log_language = log_language
         self._layers: dict[Path, Catalog] = {}
         self._stamps: dict[Path, Stamp] = {}
+        self._refused: dict[Path, ReloadEvent] = {}  # the files refused now, with their problems
         self._loaded = False  # the catalogs serving until the new ones are merged stay in _merged
 
     def configure(
-        self, override_dir: Path | None, *, shipped_dir: Path = SHIPPED_DIR, log_language: str | None = None
+        self,
+        override_dir: Path | None,
+        *,
+        shipped_dir: Path = SHIPPED_DIR,
+        log_language: str | None = None,
+        quiet: bool = False,
     ) -> list[ReloadEvent]:
         """Start over with these folders and load every catalog now; translators keep working.
 
         The same folders again (the CLI, then the TUI it starts, configure alike) only look for
-        files changed on disk: parsing every catalog is the costliest part of starting up."""
+        files changed on disk: parsing every catalog is the costliest part of starting up.
+        ``quiet``: report nothing (a helper process whose parent already said it)."""
         with self._lock:
             same = (
                 self._loaded
@@ -91,6 +100,8 @@ class Registry:
             else:
                 self._setup(shipped_dir, override_dir, log_language)
                 events = self._refresh(force=(), remerge=True)
+        if quiet:
+            return events
         self._report(events)
         if self.override_dir and not self.override_dir.is_dir():
             log.warning(self._tr().format(_NO_OVERRIDE_DIR, path=str(self.override_dir)))
@@ -109,7 +120,7 @@ class Registry:
         """The merged catalog now serving ``language`` (loads everything at first use)."""
         if not self._loaded:
             self.refresh()
-        return self._merged.get(language) or Catalog(language, plural_index=plural_rule(language))
+        return self._merged.get(language) or Catalog(language)
 
     def translator(self, language: str | None = None, default: str | None = None) -> Translator:
         """The reader's language, then ``default`` (the clinic's), then French."""
@@ -118,6 +129,11 @@ class Registry:
             if candidate and candidate not in chain:
                 chain.append(candidate)
         return Translator(chain[0], tuple(chain), self)
+
+    def refusals(self) -> list[ReloadEvent]:
+        """The files refused now, with their problems: for a screen that opens after they were said."""
+        with self._lock:
+            return list(self._refused.values())
 
     def refresh(self, force: Iterable[Path] = (), *, notify: bool = True) -> list[ReloadEvent]:
         """Reload the files changed on disk (and those in ``force``); report what happened."""
@@ -147,6 +163,14 @@ class Registry:
         return events
 
     def _load(self, path: Path, language: str, stamp: Stamp) -> ReloadEvent | None:
+        event = self._read(path, language, stamp)
+        if event is not None and event.applied:
+            self._refused.pop(path, None)
+        elif event is not None and event.problems and event.problems[0].is_error:
+            self._refused[path] = event
+        return event
+
+    def _read(self, path: Path, language: str, stamp: Stamp) -> ReloadEvent | None:
         kept = path in self._layers
         if stamp is None:
             # a shipped file removed by hand keeps serving; a removed override file stops overriding
@@ -160,7 +184,7 @@ class Registry:
         return ReloadEvent(path, language, True)
 
     def _merge(self, language: str) -> None:
-        merged = Catalog(language, plural_index=plural_rule(language))
+        merged = Catalog(language)
         for path in self.files(language):
             layer = self._layers.get(path)
             if layer is not None:
@@ -183,7 +207,25 @@ class Registry:
         """Log ``events`` and hand them to the listeners (in the calling thread)."""
         self._report(list(events))
 
+    def _news(self, events: list[ReloadEvent]) -> list[ReloadEvent]:
+        """``events`` less the refusals of unchanged files already reported."""
+        news: list[ReloadEvent] = []
+        with self._lock:
+            for event in events:
+                if event.applied:
+                    self._said.pop(event.path, None)
+                else:
+                    said = (self._stamps.get(event.path), event.problems)
+                    if self._said.get(event.path) == said:
+                        continue
+                    self._said[event.path] = said
+                news.append(event)
+        return news
+
     def _report(self, events: list[ReloadEvent]) -> None:
+        events = self._news(events)
+        if not events:
+            return
         tr = self._tr()
         for event in events:
             for problem in event.problems:
@@ -234,10 +276,15 @@ def default_registry() -> Registry:
 
 
 def configure(
-    override_dir: Path | None = None, *, log_language: str | None = None, shipped_dir: Path = SHIPPED_DIR
+    override_dir: Path | None = None,
+    *,
+    log_language: str | None = None,
+    shipped_dir: Path = SHIPPED_DIR,
+    quiet: bool = False,
 ) -> list[ReloadEvent]:
-    """Set the site's override folder (None: none) and load every catalog; call once at startup."""
-    return _default.configure(override_dir, shipped_dir=shipped_dir, log_language=log_language)
+    """Set the site's override folder (None: none) and load every catalog; call once at startup
+    (``quiet`` in a helper process: its parent reports the catalogs' problems)."""
+    return _default.configure(override_dir, shipped_dir=shipped_dir, log_language=log_language, quiet=quiet)
 
 
 def translator(language: str | None = None, default: str | None = None) -> Translator:

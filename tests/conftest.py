@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,3 +153,16 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str):  # 
 
     run.url = url  # type: ignore[attr-defined]  # for a test that opens the CLI's database itself
     return run
+
+
+_started = time.monotonic()  # the controller imports this conftest as the session starts
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """The suite's wall time against its budget (``FACTEUR_TEST_BUDGET`` seconds, set by ``make test``)."""
+    budget = os.environ.get("FACTEUR_TEST_BUDGET")
+    if not budget:
+        return
+    took = time.monotonic() - _started
+    over = "" if took <= float(budget) else ", OVER BUDGET"
+    terminalreporter.write_line(f"tests: {took:.0f} s (budget {budget} s){over}")

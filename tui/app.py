@@ -12,7 +12,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
-from locales import N_, ReloadEvent, add_listener
+from locales import N_, ReloadEvent, add_listener, default_registry
 from models.base import utcnow
 from models.config import Config
 from models.enums import Role
@@ -70,6 +70,8 @@ class FacteurApp(App[int]):
 
         self.apply_texts()
         self._remove_listener = add_listener(self._hear_catalog)
+        for refused in default_registry().refusals():  # said on stderr before this screen covered it
+            self._hear_catalog(refused)
         if self.watch_enabled:
             self.watch_catalogs()
         self.push_screen(MainScreen(self.session, clock=self.clock))

@@ -99,7 +99,7 @@ def _start_worker(url: str, override_dir: Path | None, shipped_dir: Path, cache_
     from models.db import open_database
 
     open_database(url)
-    configure(override_dir, shipped_dir=shipped_dir)
+    configure(override_dir, shipped_dir=shipped_dir, quiet=True)  # the agent said what is wrong
     _worker_state["cache_dir"] = cache_dir
     import weasyprint  # noqa: F401 (a second of import, paid before the first invoice)
 

@@ -17,6 +17,14 @@ from tests.agent.smtp_server import SmtpServer
 from tests.portal.conftest import portal, start_portal  # noqa: F401 (the real portal, for PortalClient)
 
 
+@pytest.fixture(autouse=True)
+def _fonts_stamped_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fontTools stamps each embedded font subset with the current second (its ``head.modified``):
+    two renders of one page a second apart differ in bytes. Tests that compare bytes fix the stamp
+    (fontTools reads ``SOURCE_DATE_EPOCH``, as reproducible builds do); render processes inherit it."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+
+
 @pytest.fixture
 def pdfs(tmp_path: Path) -> InvoicePdfs:
     """The real renderer with a cache of its own: each invoice is rendered once per test."""

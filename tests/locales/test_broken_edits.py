@@ -139,3 +139,38 @@ def test_a_failing_listener_does_not_stop_the_others(registry: Registry, fr_over
     fr_override.write_text(po_text("fr", GOOD_EDIT), encoding="utf-8")
     registry.refresh()
     assert len(heard) == 1
+
+
+def test_a_refusal_is_said_once_until_the_file_changes(
+    shipped: Path, override: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write_po(override, "fr", '\nmsgid "Hello"\nmsgstr "Allô {name}"\n')
+    registry = Registry(shipped, None)
+    heard: list[ReloadEvent] = []
+    registry.add_listener(heard.append)
+    with caplog.at_level(logging.INFO, logger="facteur.locales"):
+        registry.configure(override, shipped_dir=shipped)
+        registry.configure(override, shipped_dir=shipped)  # the CLI, then the TUI it starts
+        registry.refresh(force=[path])  # a watcher's wake-up on an unchanged file
+        registry.configure(None, shipped_dir=shipped)
+        registry.configure(override, shipped_dir=shipped)  # the same folders again, later
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 2 and "{name}" in errors[0] and "not loaded" in errors[1]
+    assert [event.path for event in heard if not event.applied] == [path]
+    assert [event.path for event in registry.refusals()] == [path]
+    caplog.clear()
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # edited, still wrong
+    registry.refresh()
+    assert len([record for record in caplog.records if record.levelno >= logging.ERROR]) == 2
+    write_po(override, "fr", '\nmsgid "Hello"\nmsgstr "Allô"\n')
+    registry.refresh()
+    assert registry.refusals() == [] and registry.translator("fr").gettext("Hello") == "Allô"
+
+
+def test_a_quiet_configure_reports_nothing(
+    shipped: Path, override: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_po(override, "fr", '\nmsgid "Hello"\nmsgstr "Allô {name}"\n')
+    with caplog.at_level(logging.INFO, logger="facteur.locales"):
+        Registry(shipped, None).configure(override, shipped_dir=shipped, quiet=True)
+    assert caplog.records == []
