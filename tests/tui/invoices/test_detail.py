@@ -132,7 +132,7 @@ async def test_voiding_asks_for_a_reason_and_a_confirmation(
         invoice = Invoice.get(Invoice.id == billing.billed.id)
         assert (invoice.status, invoice.void_reason) == (InvoiceStatus.VOID, "Erreur de patient")
         assert detail.view is not None and detail.view.status == InvoiceStatus.VOID
-        assert "Facture annulée" in messages(app)
+        await until(pilot, lambda: "Facture annulée" in messages(app))  # the notice follows the view
 
 
 async def test_a_draft_is_edited_then_billed_from_its_detail(
