@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench.common import ROOT, Result, limit_row, median, scratch
 
-PACKAGES = ("models", "locales", "tui", "agent", "portal")
+PACKAGES = ("cli", "models", "locales", "tui", "agent", "portal")
 
 MINIMAL_APP = """
 from textual.app import App

@@ -28,7 +28,7 @@ from tests import postgres
 # Tests (path prefixes from the rootdir) that run on both backends; the rest run on SQLite only.
 ON_POSTGRESQL = (
     "tests/models/",
-    "tests/tui/test_cli",
+    "tests/cli/",
     "tests/agent/test_multi_agent",  # and test_multi_agent_kill
 )
 
@@ -136,7 +136,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str):  # 
     """Run ``facteur ARGS`` in-process against a config in ``tmp_path``; returns a ``CliResult``.
 
     On SQLite the database is ``tmp_path/facteur.db`` (the config's relative URL names it)."""
-    from tui.cli import main
+    from cli import main
 
     url = "sqlite:///facteur.db" if database_url.startswith("sqlite:") else database_url
     config = tmp_path / "facteur.toml"

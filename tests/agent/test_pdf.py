@@ -184,7 +184,7 @@ def test_importing_the_package_does_not_import_weasyprint() -> None:
     import subprocess
     import sys
 
-    code = "import sys, agent.pdf, tui.cli.invoice_pdf_cmd; print('weasyprint' in sys.modules)"
+    code = "import sys, agent.pdf, cli.invoice_pdf_cmd; print('weasyprint' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from cli.locales_cmd import register, run_check
 from locales import Registry, Translator, po_path
 from locales.check import check_paths
 from models.config import Config, LocalesSettings
-from tui.cli.locales_cmd import register, run_check
 
 from .conftest import line_of, write_po
 
@@ -115,7 +115,7 @@ def test_missing_paths_and_unknown_languages(tmp_path: Path) -> None:
 
 @dataclass
 class FakeContext:
-    """What ``run_check`` reads of ``tui.cli.context.Context``."""
+    """What ``run_check`` reads of ``cli.context.Context``."""
 
     tr: Translator
     config: Config = field(default_factory=Config)
@@ -164,7 +164,7 @@ def test_the_cli_checks_shipped_and_configured_override_by_default(
 def test_facteur_locales_check_end_to_end(
     tmp_path: Path, override: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tui.cli import main
+    from cli import main
 
     monkeypatch.setenv("FACTEUR_LANG", "en")
     monkeypatch.delenv("FACTEUR_CONFIG", raising=False)

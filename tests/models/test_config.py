@@ -304,7 +304,7 @@ def test_database_url_resolves_from_the_file_folder(tmp_path: Path) -> None:
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
-    from tui.cli import main
+    from cli import main
 
     out, err = io.StringIO(), io.StringIO()
     code = main(list(args), out=out, err=err)

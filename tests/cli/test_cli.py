@@ -62,7 +62,7 @@ def money(cents: int) -> str:
 
 
 def test_every_command_has_help(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
-    from tui.cli import build_parser, main
+    from cli import build_parser, main
 
     paths: list[tuple[str, ...]] = []
 
@@ -354,7 +354,7 @@ def test_staff_add_and_list(cli: Cli) -> None:
 def act_as(monkeypatch: pytest.MonkeyPatch, login: str) -> None:
     """Run the next commands as the non-root Unix user ``login``."""
     monkeypatch.setattr("models.staff_members.current_login", lambda: login)
-    monkeypatch.setattr("tui.cli.context.os.geteuid", lambda: 1000)
+    monkeypatch.setattr("cli.context.os.geteuid", lambda: 1000)
 
 
 def test_roles_are_checked(cli: Cli, demo: Invoices, monkeypatch: pytest.MonkeyPatch) -> None:

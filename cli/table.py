@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tui.cli.context import Context
+from cli.context import Context
 
 
 def print_table(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from cli.arguments import command_group, count, iso_date
+from cli.context import Context, require_role
+from cli.invoice_pdf_cmd import register_pdf
+from cli.send_cmd import register_send
 from locales import N_, Translator
 from models.labels import INVOICE_STATUS, PAYMENT_METHOD
-from tui.cli.arguments import command_group, count, iso_date
-from tui.cli.context import Context, require_role
-from tui.cli.invoice_pdf_cmd import register_pdf
-from tui.cli.send_cmd import register_send
 
 STATUSES = ("draft", "billed", "paid", "void")
 
@@ -71,9 +71,9 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         ctx.print_json([invoice_summary(invoice) for invoice in query])
         return 0
+    from cli.table import print_table
     from locales.formatting import format_date, format_money
     from models.setup import get_clinic
-    from tui.cli.table import print_table
 
     clinic = get_clinic()
     lang, country = ctx.tr.language, clinic.country

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from cli.context import Context
 from locales import N_, Translator
 from models.errors import ConfigError
-from tui.cli.context import Context
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from locales import N_, Translator
 
 if TYPE_CHECKING:
-    from tui.cli.context import Context
+    from cli.context import Context
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:

@@ -18,18 +18,18 @@ if TYPE_CHECKING:
     from models.config import Config
 
 COMMAND_MODULES = (
-    "tui.cli.db_cmd",
-    "tui.cli.invoice_cmd",
-    "tui.cli.payment_cmd",
-    "tui.cli.patient_cmd",
-    "tui.cli.staff_cmd",
-    "tui.cli.backup_cmd",
-    "tui.cli.locales_cmd",
-    "tui.cli.tui_cmd",
-    "tui.cli.agent_cmd",
-    "tui.cli.outbox_cmd",
-    "tui.cli.portal_cmd",
-    "tui.cli.scheduled_cmd",
+    "cli.db_cmd",
+    "cli.invoice_cmd",
+    "cli.payment_cmd",
+    "cli.patient_cmd",
+    "cli.staff_cmd",
+    "cli.backup_cmd",
+    "cli.locales_cmd",
+    "cli.tui_cmd",
+    "cli.agent_cmd",
+    "cli.outbox_cmd",
+    "cli.portal_cmd",
+    "cli.scheduled_cmd",
 )
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -88,8 +88,8 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[
         return EXIT_USAGE
     ctx = None
     try:
+        from cli.context import Context
         from models.config import load_config
-        from tui.cli.context import Context
 
         config = load_config(args.config)
         _use_clinic_wording(config)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cli.context import Context
 from locales import N_, Translator
-from tui.cli.context import Context
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from cli.context import Context
 from locales import N_, Translator
-from tui.cli.context import Context
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:

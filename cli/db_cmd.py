@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import time
 
+from cli.arguments import command_group, count
+from cli.context import Context
 from locales import N_, Translator
-from tui.cli.arguments import command_group, count
-from tui.cli.context import Context
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:

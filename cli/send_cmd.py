@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from cli.context import Context, require_role
 from locales import N_, Translator
 from models.enums import PinMode
-from tui.cli.context import Context, require_role
 
 if TYPE_CHECKING:
     from models.invoice import Invoice

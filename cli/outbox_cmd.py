@@ -6,9 +6,9 @@ import argparse
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from cli.arguments import count, iso_date
+from cli.context import Context
 from locales import N_, Translator
-from tui.cli.arguments import count, iso_date
-from tui.cli.context import Context
 from tui.transmission_text import detail_text
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def run_outbox(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         ctx.print_json([outbox_record(message) for message in query])
         return 0
-    from tui.cli.table import print_table
+    from cli.table import print_table
 
     tr = ctx.tr
     rows = [
@@ -106,7 +106,7 @@ def run_transmissions(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         ctx.print_json([transmission_record(t) for t in query])
         return 0
-    from tui.cli.table import print_table
+    from cli.table import print_table
 
     tr = ctx.tr
     rows = [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from cli.arguments import command_group
+from cli.context import Context, require_role
 from locales import N_, Translator
-from tui.cli.arguments import command_group
-from tui.cli.context import Context, require_role
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
@@ -29,9 +29,9 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
+    from cli.table import print_table
     from models.clinic import Staff
     from models.serialize import staff_record
-    from tui.cli.table import print_table
 
     ctx.database()
     members = list(Staff.select().order_by(Staff.login))

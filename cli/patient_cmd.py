@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from cli.arguments import command_group, count
+from cli.context import Context, require_role
 from locales import N_, Translator
-from tui.cli.arguments import command_group, count
-from tui.cli.context import Context, require_role
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
@@ -72,9 +72,9 @@ def _input(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
+    from cli.table import print_table
     from models.patients import search_patients
     from models.serialize import patient_record
-    from tui.cli.table import print_table
 
     ctx.database()
     patients = search_patients(args.search, limit=args.limit or None)

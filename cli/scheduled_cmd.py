@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from cli.arguments import count
+from cli.context import Context, require_role
 from locales import N_, Translator
-from tui.cli.arguments import count
-from tui.cli.context import Context, require_role
 
 if TYPE_CHECKING:
     from models.messaging import ScheduledMessage
@@ -64,7 +64,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         ctx.print_json([scheduled_record(row, ctx.tr) for row in query])
         return 0
-    from tui.cli.table import print_table
+    from cli.table import print_table
 
     tr = ctx.tr
     rows = [_row(ctx, row) for row in query]

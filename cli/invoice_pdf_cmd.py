@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cli.context import Context
 from locales import LANGUAGES, N_, Translator
 from models.errors import FacteurError
-from tui.cli.context import Context
 
 
 class OutputError(FacteurError):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from cli.arguments import command_group
+from cli.context import Context, require_role
 from locales import N_, Translator
-from tui.cli.arguments import command_group
-from tui.cli.context import Context, require_role
 
 METHODS = ("cash", "card", "transfer", "stripe")
 
