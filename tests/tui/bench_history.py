@@ -51,8 +51,8 @@ from models.patients import PatientRow, patient_rows
 from models.schema import ensure_schema
 from models.text import fold
 
-from .conftest import send_key
 from .test_history_plan import INVOICES, PATIENTS, fill_history
+from .textual_private import send_key
 
 SIZE = (120, 40)
 NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)

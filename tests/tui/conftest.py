@@ -17,6 +17,8 @@ from models.config import Config, DatabaseSettings, LocalesSettings
 from models.db import close_database, open_database
 from models.schema import ensure_schema
 
+from .textual_private import table_laid_out
+
 # The clock every TUI test and snapshot sees, so the status bar and dates never move.
 FROZEN_NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)
 
@@ -96,8 +98,7 @@ async def laid_out(pilot: Any, timeout: float = 10.0) -> None:
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         await pilot.pause()
-        tables = list(pilot.app.screen.query(DataTable))
-        if not any(table._require_update_dimensions or table._new_rows for table in tables):
+        if all(table_laid_out(table) for table in pilot.app.screen.query(DataTable)):
             return
         await pilot.pause(0.02)
 
@@ -134,22 +135,3 @@ def snap_compare(snap_compare: Callable[..., bool]) -> Callable[..., bool]:
         return snap_compare(app, *args, run_before=before, **kwargs)
 
     return compare
-
-
-def send_key(app: Any, key: str) -> None:
-    """Deliver ``key`` as the terminal driver does, without ``Pilot.press``'s wait for every widget
-    to be idle after it: several in a row arrive as a burst, as from a fast typist or over SSH."""
-    import unicodedata
-
-    from textual import events
-    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
-
-    if len(key) == 1 and not key.isalnum():
-        key = _character_to_key(key)
-    try:
-        char: str | None = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
-    except KeyError:
-        char = key if len(key) == 1 else None
-    event = events.Key(key, char)
-    event.set_sender(app)
-    app._driver.send_message(event)

@@ -16,6 +16,7 @@ from tui.startup import NotStaff
 from tui.widgets.status_bar import StatusBar
 
 from .conftest import Clinic_, frozen_clock
+from .textual_private import SelectOverlay, bindings_for, notifications
 
 
 async def wait_status(app) -> StatusBar:  # type: ignore[no-untyped-def]
@@ -51,7 +52,7 @@ async def test_settings_are_refused_to_non_admins_with_the_reason(make_app: Call
         await pilot.press("f4")
         tabs = app.screen.query_one(TabbedContent)
         assert tabs.active == "patients"
-        messages = [n.message for n in app._notifications]
+        messages = notifications(app)
         assert any("admin" in m and "Carl Clerk" in m for m in messages), messages
 
 
@@ -111,7 +112,6 @@ async def test_textual_widgets_own_footer_bindings_speak_the_readers_language(
     make_app: Callable[..., object], login_language: str, label: str
 ) -> None:
     from textual.widgets import Select
-    from textual.widgets._select import SelectOverlay
 
     from models.clinic import Staff
 
@@ -126,5 +126,5 @@ async def test_textual_widgets_own_footer_bindings_speak_the_readers_language(
         await pilot.pause()
         overlay = app.focused  # type: ignore[attr-defined]
         assert isinstance(overlay, SelectOverlay)
-        (escape,) = overlay._bindings.key_to_bindings["escape"]
+        (escape,) = bindings_for(overlay, "escape")
         assert escape.description == label

@@ -18,8 +18,9 @@ from textual.widgets import Input
 
 from tui import key_gate
 
-from .conftest import Clinic_, send_key
+from .conftest import Clinic_
 from .test_history_plan import fill_history
+from .textual_private import send_key
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from textual.widgets import TabbedContent
 from locales import configure
 from models.config import LocalesSettings
 
+from .textual_private import notifications
+
 HEADER = 'msgid ""\nmsgstr ""\n"Language: fr\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
 
 
@@ -42,7 +44,7 @@ async def test_an_edit_shows_within_2_seconds_and_a_broken_one_is_refused(
             write_fr(override, '\nmsgid "History"\nmsgstr "Factures passées"\n')
             assert await until(lambda: str(tab.label) == "F3 Factures passées")
             write_fr(override, '\nmsgid "History"\nmsgstr "Factures {oups}"\n')
-            assert await until(lambda: any("facteur.po" in n.message for n in app._notifications))
+            assert await until(lambda: any("facteur.po" in n for n in notifications(app)))
             assert str(tab.label) == "F3 Factures passées"  # the last good wording keeps serving
     finally:
         configure(None)

@@ -22,6 +22,7 @@ from tui.widgets.status_bar import StatusBar
 
 from .conftest import FROZEN_NOW, Clinic_
 from .invoices.conftest import settle, until
+from .textual_private import notifications
 
 
 def invoice_of(clinic: Clinic_) -> Invoice:
@@ -145,7 +146,7 @@ async def test_a_new_notification_pops_up_for_whoever_is_logged_in(
     async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
         await settle(pilot)
         await pilot.pause(0.3)
-        toasts = lambda: [n.message for n in app._notifications]  # type: ignore[attr-defined]  # noqa: E731
+        toasts = lambda: notifications(app)  # noqa: E731
         assert toasts() == []  # what existed at login is counted in the status bar, not popped up
         notice(clinic.clerk.id, invoice, PAYMENT_NOTICE, 0, amount_cents=4250, currency="CAD")
         notice(clinic.admin.id, invoice, PAYMENT_NOTICE, 0, amount_cents=1, currency="CAD")  # not theirs

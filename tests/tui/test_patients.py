@@ -18,6 +18,7 @@ from tui.widgets.page_table import PageTable
 
 from .conftest import Clinic_
 from .settling import settle
+from .textual_private import notifications
 
 NAMES = [("Bélanger", "Élise"), ("Tremblay", "Marc"), ("Smith", "Olivia"), ("Gagnon", "Léa")]
 
@@ -38,7 +39,7 @@ def patients(clinic: Clinic_) -> list[Patient]:
 
 
 def messages(app: object) -> list[str]:
-    return [str(notification.message) for notification in app._notifications]  # type: ignore[attr-defined]
+    return notifications(app)
 
 
 def shown(app: object) -> list[str]:

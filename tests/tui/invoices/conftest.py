@@ -25,6 +25,7 @@ from models.patient import Patient
 
 from ..conftest import FROZEN_NOW, Clinic_
 from ..settling import settle as settle  # the invoice tests import it from here
+from ..textual_private import notifications
 
 
 @dataclass
@@ -96,7 +97,7 @@ Opener = Callable[[Pilot[object]], Awaitable[None]]
 
 
 def messages(app: App[object]) -> list[str]:
-    return [str(notification.message) for notification in app._notifications]
+    return notifications(app)
 
 
 async def until(pilot: Pilot[object], condition: Callable[[], bool], timeout: float = 10.0) -> None:

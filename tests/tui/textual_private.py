@@ -1,0 +1,49 @@
+"""The few places the TUI tests reach into Textual's private parts, kept together.
+
+Textual offers no public way to read the toasts shown, to know that a ``DataTable`` has sized its
+columns, to deliver a key as the terminal driver does, or to read a widget's own bindings. When a
+Textual upgrade moves one of these, this module is the one to fix (``make test-latest`` shows it).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from textual import events
+from textual.binding import Binding
+from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+from textual.widget import Widget
+from textual.widgets import DataTable
+from textual.widgets._select import SelectOverlay
+
+__all__ = ["SelectOverlay", "bindings_for", "notifications", "send_key", "table_laid_out"]
+
+
+def notifications(app: Any) -> list[str]:
+    """The messages of the toasts the app shows now, oldest first."""
+    return [str(notification.message) for notification in app._notifications]
+
+
+def table_laid_out(table: DataTable[Any]) -> bool:
+    """Whether ``table`` has sized its columns for every row it was given (it does when next idle)."""
+    return not (table._require_update_dimensions or table._new_rows)
+
+
+def bindings_for(widget: Widget, key: str) -> list[Binding]:
+    """The bindings ``widget`` itself has for ``key`` (not its ancestors')."""
+    return list(widget._bindings.key_to_bindings.get(key, []))
+
+
+def send_key(app: Any, key: str) -> None:
+    """Deliver ``key`` as the terminal driver does, without ``Pilot.press``'s wait for every widget
+    to be idle after it: several in a row arrive as a burst, as from a fast typist or over SSH."""
+    if len(key) == 1 and not key.isalnum():
+        key = _character_to_key(key)
+    try:
+        char: str | None = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+    except KeyError:
+        char = key if len(key) == 1 else None
+    event = events.Key(key, char)
+    event.set_sender(app)
+    app._driver.send_message(event)
