@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import peewee
 
+from models.base import fk_id
 from models.clinic import BillingCompany, Clinic, Staff
 from models.invoice import Invoice
 from models.messaging import OutboxMessage, Template
-from models.outbox import fk_id
 from models.patient import Patient
 
 

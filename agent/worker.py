@@ -38,11 +38,12 @@ from agent.pdfs import PdfPrefetcher
 from agent.steps import Delivery, DeliveryStep, SyncJob
 from locales import N_, translator
 from models import agent_state, outbox
+from models.base import fk_id
 from models.db import db
 from models.enums import Channel, OutboxStatus
 from models.errors import FacteurError, PermanentDeliveryError, TransientDeliveryError, ValidationError
 from models.messaging import OutboxMessage
-from models.outbox import Reply, RetryPolicy, fk_id
+from models.outbox import Reply, RetryPolicy
 from models.validation import validate_email
 
 log = logging.getLogger("facteur.agent")

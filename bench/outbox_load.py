@@ -70,8 +70,8 @@ def queue_emails(
 def warm_pdf_cache(cache_dir: Path, limit: int | None = None) -> None:
     """Render the queued messages' PDFs into ``cache_dir`` ahead of a drain (the first ``limit``)."""
     from agent.pdf import render_many
+    from models.base import fk_id
     from models.messaging import OutboxMessage
-    from models.outbox import fk_id
 
     query = OutboxMessage.select(OutboxMessage.invoice, OutboxMessage.language)
     keys = sorted({(int(fk_id(message, "invoice")), str(message.language)) for message in query})

@@ -160,7 +160,8 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_bill(args: argparse.Namespace, ctx: Context) -> int:
-    from models.invoicing import bill, find_invoice
+    from models.invoicing import find_invoice
+    from models.workflow import bill
 
     require_role(ctx, "billing")
     invoice = bill(find_invoice(args.id if args.id.startswith("#") else f"#{args.id}"))
@@ -169,7 +170,8 @@ def run_bill(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_void(args: argparse.Namespace, ctx: Context) -> int:
-    from models.invoicing import find_invoice, void
+    from models.invoicing import find_invoice
+    from models.workflow import void
 
     require_role(ctx, "billing")
     invoice = void(find_invoice(args.number), args.reason)

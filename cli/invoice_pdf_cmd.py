@@ -36,7 +36,8 @@ def register_pdf(actions: argparse._SubParsersAction, tr: Translator) -> None:
 def run_pdf(args: argparse.Namespace, ctx: Context) -> int:
     from agent.pdf import invoice_language, render_invoice_pdf
     from agent.pdf.cache import write_private
-    from models.invoicing import describe, find_invoice
+    from models.invoice import describe
+    from models.invoicing import find_invoice
 
     ctx.database()
     target = Path(args.output).expanduser()

@@ -1,6 +1,6 @@
 """What happens on billing: every active template gets its scheduled message; those due at once go out.
 
-``on_billed`` is called by ``models.invoicing.bill`` inside the billing transaction, so every
+``on_billed`` is called by ``models.workflow.bill`` inside the billing transaction, so every
 way of billing (the TUI, ``facteur invoice bill``, the demo) schedules the same way, and a
 failed billing schedules nothing. An active *invoice* template with delay 0 is queued in the
 outbox at once with the clinic's default PIN mode; everything else waits for the agent's
@@ -24,9 +24,9 @@ from models.enums import InvoiceStatus, MessageKind, PinMode, ScheduleStatus, Te
 from models.errors import FacteurError
 from models.invoice import Invoice
 from models.messaging import ScheduledMessage, Template
-from models.outbox import enqueue_invoice_email
 from models.pin_modes import attachment_allowed
 from models.schedule_time import due_time
+from models.sending import enqueue_invoice_email
 
 INSURANCE_PIN_LENGTH = 6
 

@@ -44,3 +44,8 @@ class BaseModel(peewee.Model):
     class Meta:
         database = db
         legacy_table_names = False
+
+
+def fk_id(row: peewee.Model, field: str) -> Any:
+    """The id a foreign key holds, without loading the row (peewee's ``x_id``, typed)."""
+    return row.__data__.get(field)

@@ -15,10 +15,11 @@ from models.db import db, reset_sequences
 from models.enums import InvoiceStatus, PaymentMethod
 from models.errors import ValidationError
 from models.invoice import Invoice, InvoiceLine, InvoiceSequence, Payment
-from models.invoicing import LineInput, bill, create_draft, line_amounts, record_payment, void
+from models.invoicing import LineInput, create_draft, line_amounts
 from models.numbering import format_number
 from models.patient import Patient
 from models.text import fold, name_key
+from models.workflow import bill, record_payment, void
 
 FRENCH_FIRST = [
     "Élise",

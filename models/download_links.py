@@ -19,15 +19,15 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from locales import N_
-from models.base import utcnow
+from models.base import fk_id, utcnow
 from models.db import db
 from models.enums import Channel, OutboxStatus, TransmissionStatus
 from models.fast_writes import insert_row, update_where
-from models.invoicing import describe
+from models.invoice import describe
 from models.links import DownloadLink
 from models.messaging import Notification, OutboxMessage, Transmission
 from models.notifications import admin_ids
-from models.outbox import Reply, fk_id, mark_step
+from models.outbox import Reply, mark_step
 from models.sync_cursor import read_cursor, write_cursor
 
 EVENTS_CURSOR = "portal:events"

@@ -103,3 +103,8 @@ class InvoiceSequence(BaseModel):
 
     class Meta:
         indexes = ((("billing_company", "year"), True),)
+
+
+def describe(invoice: Invoice) -> str:
+    """How messages name an invoice: its number, or ``#id`` for a draft."""
+    return invoice.number or f"#{invoice.id}"

@@ -20,19 +20,15 @@ from models.clinic import BillingCompany, Clinic, Staff
 from models.db import db
 from models.enums import InvoiceStatus, PaymentMethod
 from models.errors import NotFoundError, TransitionError, ValidationError
-from models.invoice import Invoice
+from models.invoice import Invoice, describe
 from models.invoicing import (
     MAX_QUANTITY,
     BilledTo,
     LineInput,
-    bill,
     clinic_today,
     create_draft,
-    describe,
     lines_of,
-    record_payment,
     replace_lines,
-    void,
 )
 from models.labels import INVOICE_STATUS
 from models.money import parse_amount
@@ -47,6 +43,7 @@ from models.validation import (
     validate_language,
     validate_name,
 )
+from models.workflow import bill, record_payment, void
 
 # Field parsing (no database) -------------------------------------------------------
 

@@ -4,6 +4,8 @@ Statuses move ``draft -> billed -> paid`` or ``billed -> void``; every other mov
 is refused with a ``TransitionError``. A billed invoice's lines never change.
 Each function runs in its own write transaction and re-reads the invoice inside
 it, so two people (or the TUI and the agent) acting at once cannot both win.
+What billing, voiding and a payment set in motion (automatic emails, reminders) is
+``models.workflow``'s: call ``bill``, ``void`` and ``record_payment`` from there.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from models.clinic import BillingCompany, Clinic, Staff
 from models.db import db
 from models.enums import InvoiceStatus, PaymentMethod
 from models.errors import NotFoundError, TransitionError, ValidationError
-from models.invoice import Invoice, InvoiceLine, Payment
+from models.invoice import Invoice, InvoiceLine, Payment, describe
 from models.labels import INVOICE_STATUS
 from models.money import round_cents
 from models.numbering import take_next_number
@@ -68,10 +70,6 @@ def check_move(invoice: Invoice, target: InvoiceStatus) -> None:
             current=INVOICE_STATUS[current],
             target=INVOICE_STATUS[target],
         )
-
-
-def describe(invoice: Invoice) -> str:
-    return invoice.number or f"#{invoice.id}"
 
 
 def line_amounts(quantity: Decimal, unit_price_cents: int, tax_rate: Decimal) -> tuple[int, int]:
@@ -198,11 +196,6 @@ def bill(invoice: Invoice, *, now: datetime | None = None) -> Invoice:
             updated_at=now,
             version=Invoice.version + 1,
         ).where(Invoice.id == current.id).execute()
-        # Every way of billing schedules its automatic emails and reminders here, in the same
-        # transaction (imported late: automation builds on the outbox, which builds on this module).
-        from models.automation import on_billed
-
-        on_billed(_reload(current), now)
     return _reload(current)
 
 
@@ -223,10 +216,6 @@ def void(invoice: Invoice, reason: str = "") -> Invoice:
             updated_at=now,
             version=Invoice.version + 1,
         ).where(Invoice.id == current.id).execute()
-        from models.reminders import cancel_pending
-        from models.schedule_reasons import VOIDED
-
-        cancel_pending(current, VOIDED, now=now)  # a void invoice is never sent again
     return _reload(current)
 
 
@@ -279,11 +268,6 @@ def record_payment(
         Invoice.update(
             paid_cents=paid, status=status.value, updated_at=now, version=Invoice.version + 1
         ).where(Invoice.id == current.id).execute()
-        if status is InvoiceStatus.PAID:
-            from models.reminders import cancel_pending_reminders
-            from models.schedule_reasons import PAID
-
-            cancel_pending_reminders(current, PAID, now=now)
     return payment
 
 

@@ -16,14 +16,14 @@ from typing import Any
 
 import peewee
 
-from models.base import utcnow
+from models.base import fk_id, utcnow
 from models.clinic import BillingCompany
 from models.db import db
 from models.enums import Channel, InvoiceStatus, LinkAction, PaymentLinkStatus, TransmissionStatus
 from models.invoice import Invoice
 from models.links import PaymentLink
 from models.messaging import OutboxMessage, Transmission
-from models.outbox import Reply, fk_id, holds, mark_step
+from models.outbox import Reply, holds, mark_step
 
 LINK_LIFETIME = timedelta(hours=24)
 CLOCK_MARGIN = timedelta(minutes=5)  # Stripe checks expires_at against its own clock

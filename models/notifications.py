@@ -14,8 +14,7 @@ from typing import Any
 from locales import N_
 from models.clinic import Staff
 from models.enums import Role
-from models.invoice import Invoice
-from models.invoicing import describe
+from models.invoice import Invoice, describe
 from models.messaging import Notification, OutboxMessage
 
 DELIVERY_FAILED = "delivery_failed"  # Notification.kind

@@ -13,10 +13,10 @@ from typing import Any
 import peewee
 
 from locales import L_, LazyText
+from models.base import fk_id
 from models.enums import Channel, OutboxStatus, TransmissionStatus
 from models.invoice import Invoice
 from models.messaging import OutboxMessage, Transmission
-from models.outbox import fk_id
 
 
 def _day_start(day: date) -> datetime:

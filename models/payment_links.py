@@ -15,19 +15,17 @@ from datetime import datetime
 
 from locales import N_
 from models.agent_state import agent_channels
-from models.base import utcnow
+from models.base import fk_id, utcnow
 from models.clinic import BillingCompany, Staff
 from models.config import Config
 from models.db import db
 from models.enums import Channel, InvoiceStatus, LinkAction, OutboxStatus, PaymentLinkStatus
 from models.errors import FacteurError, NotFoundError
-from models.invoice import Invoice
-from models.invoicing import describe
+from models.invoice import Invoice, describe
 from models.labels import INVOICE_STATUS
 from models.link_sessions import open_links_of
 from models.links import PaymentLink
 from models.messaging import OutboxMessage
-from models.outbox import fk_id
 
 NO_ACCOUNT = N_("payment links are off for {company}: it has no Stripe account (Settings, billing companies)")
 

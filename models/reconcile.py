@@ -32,8 +32,7 @@ from models.enums import (
     TransmissionStatus,
 )
 from models.errors import TransitionError, ValidationError
-from models.invoice import Invoice, Payment
-from models.invoicing import describe, record_payment
+from models.invoice import Invoice, Payment, describe
 from models.link_sessions import close_link, mark_completed
 from models.links import PaymentLink
 from models.messaging import OutboxMessage, ScheduledMessage, Transmission
@@ -50,6 +49,7 @@ from models.notifications import (
 )
 from models.stripe_events import claim_event
 from models.sync_cursor import read_cursor, write_cursor
+from models.workflow import record_payment
 
 COMPLETED = "checkout.session.completed"
 SUCCEEDED = "checkout.session.async_payment_succeeded"

@@ -26,7 +26,7 @@ import peewee
 from locales import N_
 from models import schedule_reasons as reasons
 from models.automation import dispatch, settle
-from models.base import utcnow
+from models.base import fk_id, utcnow
 from models.clinic import Staff
 from models.db import db
 from models.enums import MessageKind, ScheduleStatus, TemplateKind
@@ -34,7 +34,6 @@ from models.errors import FacteurError
 from models.invoice import Invoice
 from models.labels import SCHEDULE_STATUS
 from models.messaging import OutboxMessage, ScheduledMessage, Template
-from models.outbox import fk_id
 from models.schedule_time import day_bounds, local_day, next_day_same_time
 from models.setup import get_clinic
 

@@ -15,11 +15,11 @@ from typing import Any
 import peewee
 
 from locales import LazyText, Translator
+from models.base import fk_id
 from models.enums import OutboxStatus, ScheduleStatus
 from models.invoice import Invoice
 from models.labels import SCHEDULE_STATUS
 from models.messaging import OutboxMessage, ScheduledMessage, Template
-from models.outbox import fk_id
 from models.outbox_queries import OUTBOX_STATUS
 from models.schedule_reasons import reason_text
 

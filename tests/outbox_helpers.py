@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from models.clinic import BillingCompany, Staff
 from models.invoice import Invoice
-from models.invoicing import LineInput, bill, create_draft
+from models.invoicing import LineInput, create_draft
 from models.patient import Patient
+from models.workflow import bill
 
 
 def billed_invoice(

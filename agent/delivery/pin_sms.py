@@ -19,12 +19,12 @@ from agent.channels.sms import SmsChannel
 from agent.errors import RejectedError
 from agent.steps import DbRunner, Delivery
 from locales import N_, translator
-from models.base import utcnow
+from models.base import fk_id, utcnow
 from models.clinic import BillingCompany, Clinic
 from models.enums import Channel, PinMode, TransmissionStatus
 from models.invoice import Invoice
 from models.messaging import OutboxMessage
-from models.outbox import Reply, fk_id, mark_step
+from models.outbox import Reply, mark_step
 
 PIN_TEXT = N_("{clinic}: your PIN to open the invoice we emailed you is {pin}")
 

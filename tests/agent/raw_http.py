@@ -1,10 +1,11 @@
-"""Raw HTTP peers on loopback for the HTTP client's failure paths: a TCP listener whose every
-connection is handed to a function with the request's head (``silent``, ``hang_up``, ``cut_short``,
-``slow_reader``, ``refuse_tunnel``, ``answer_ok``)."""
+"""Raw HTTP peers on loopback for the HTTP client's failure paths: a TCP listener (TLS if given a
+context) whose every connection is handed to a function with the request's head (``silent``,
+``hang_up``, ``cut_short``, ``slow_reader``, ``refuse_tunnel``, ``answer_ok``)."""
 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -13,15 +14,18 @@ from collections.abc import Callable
 class RawServer:
     """A TCP listener on loopback whose every connection gets ``handle(connection, request head)``."""
 
-    def __init__(self, handle: Callable[[socket.socket, bytes], None]) -> None:
+    def __init__(
+        self, handle: Callable[[socket.socket, bytes], None], tls: ssl.SSLContext | None = None
+    ) -> None:
         self.handle = handle
+        self.tls = tls
         self.heads: list[bytes] = []
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(8)
         self.listener.settimeout(0.1)
         self.port = int(self.listener.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._stop = threading.Event()
         self._connections: list[socket.socket] = []
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -36,6 +40,11 @@ class RawServer:
             self._connections.append(connection)
             head = b""
             connection.settimeout(5)
+            if self.tls is not None:
+                try:
+                    connection = self.tls.wrap_socket(connection, server_side=True)
+                except OSError:  # the client refused the certificate (an ssl.SSLError) or left
+                    continue
             while b"\r\n\r\n" not in head:
                 chunk = connection.recv(4096)
                 if not chunk:

@@ -16,10 +16,11 @@ from models.clinic import Staff
 from models.config import Config, StripeSettings
 from models.enums import Role
 from models.invoice import Invoice
-from models.invoicing import LineInput, bill, create_draft
+from models.invoicing import LineInput, create_draft
 from models.messaging import OutboxMessage, Transmission
-from models.outbox import enqueue_invoice_email
 from models.patient import Patient
+from models.sending import enqueue_invoice_email
+from models.workflow import bill
 from tests.agent.conftest import agent_config
 from tests.agent.test_delivery import real_pdfs
 from tests.conftest import Setup

@@ -11,9 +11,9 @@ from agent.pdf import InvoicePdfs
 from agent.service import build_agent
 from models.config import parse_config
 from models.enums import OutboxStatus
-from models.invoicing import record_payment
 from models.messaging import OutboxMessage, Transmission
-from models.outbox import enqueue_invoice_email
+from models.sending import enqueue_invoice_email
+from models.workflow import record_payment
 from tests.agent.conftest import pdf_text
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice

@@ -13,7 +13,7 @@ from agent.service import build_agent
 from models.clinic import Staff
 from models.enums import OutboxStatus
 from models.messaging import Notification, OutboxMessage, Transmission
-from models.outbox import enqueue_invoice_email
+from models.sending import enqueue_invoice_email
 from tests.agent.conftest import agent_config, pdf_text
 from tests.agent.smtp_server import SmtpServer
 from tests.conftest import Setup

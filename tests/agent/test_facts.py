@@ -15,7 +15,7 @@ from agent.service import build_agent
 from models.clinic import Staff
 from models.enums import OutboxStatus
 from models.messaging import OutboxMessage, Template
-from models.outbox import enqueue_invoice_email
+from models.sending import enqueue_invoice_email
 from tests.agent.conftest import agent_config
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.test_delivery import real_pdfs, reload

@@ -10,7 +10,8 @@ from models.agent_state import AgentHeartbeat
 from models.base import utcnow
 from models.enums import OutboxStatus
 from models.messaging import OutboxMessage
-from models.outbox import claim, enqueue_invoice_email, rescue
+from models.outbox import claim, rescue
+from models.sending import enqueue_invoice_email
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 

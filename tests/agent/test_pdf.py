@@ -10,7 +10,8 @@ from agent.pdf import invoice_language, page_size, render_invoice_html, render_i
 from agent.pdf.render import css_string, page_counter
 from models.clinic import Clinic
 from models.invoice import Invoice
-from models.invoicing import BilledTo, LineInput, record_payment, void
+from models.invoicing import BilledTo, LineInput
+from models.workflow import record_payment, void
 from tests.agent.pdf_helpers import A4, LETTER, MASSAGE, make_invoice, page_points, pdf_pages, pdf_text
 from tests.conftest import Setup
 

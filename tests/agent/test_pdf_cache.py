@@ -14,7 +14,7 @@ import agent.pdf.cache
 from agent.pdf import InvoicePdfs, current_database_url
 from locales import configure, po_path
 from models.invoice import Invoice
-from models.invoicing import record_payment
+from models.workflow import record_payment
 from tests.agent.pdf_helpers import make_invoice, pdf_text
 from tests.conftest import Setup
 

@@ -10,14 +10,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from yarl import URL
 
-from agent.channels.http import HttpAnswer
 from agent.channels.portal import ClinicContact, PortalClient, PortalDocument
 from agent.errors import DeferredError, RejectedError
 from models.outbox import Reply
@@ -34,8 +33,8 @@ def requests_of(client: PortalClient) -> list[str]:
     http = client._http
     send = http.request
 
-    async def record(method: str, url: str, **kwargs: Any) -> HttpAnswer:
-        seen.append(f"{method} {URL(http.base_url + url).path}")
+    async def record(method: str, url: str, **kwargs: Any) -> httpx.Response:
+        seen.append(f"{method} {httpx.URL(http.base_url + url).path}")
         return await send(method, url, **kwargs)
 
     http.request = record  # type: ignore[method-assign]

@@ -14,7 +14,7 @@ from agent.service import build_agent
 from models.enums import OutboxStatus
 from models.errors import DatabaseError
 from models.invoice import Invoice
-from models.outbox import enqueue_invoice_email
+from models.sending import enqueue_invoice_email
 from tests.agent.conftest import agent_config, pdf_text
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.test_delivery import reload

@@ -21,12 +21,13 @@ from models.clinic import Clinic
 from models.config import Config, PortalSettings, SmsSettings
 from models.enums import OutboxStatus
 from models.invoice import Invoice
-from models.invoicing import LineInput, bill, create_draft
+from models.invoicing import LineInput, create_draft
 from models.links import DownloadLink
 from models.messaging import Notification, OutboxMessage, Transmission
-from models.outbox import enqueue_invoice_email, resend
 from models.patient import Patient
 from models.secure_link import pin_matches, token_hash
+from models.sending import enqueue_invoice_email, resend
+from models.workflow import bill
 from tests.agent.conftest import agent_config
 from tests.agent.sms_gateway import SmsGateway
 from tests.agent.smtp_server import SmtpServer

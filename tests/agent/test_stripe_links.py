@@ -316,7 +316,7 @@ async def test_a_link_already_paid_on_stripe_is_not_replaced(
 async def test_the_agent_closes_the_link_of_an_invoice_paid_otherwise(
     stripe_setup: Setup, smtp_server: SmtpServer, fake_stripe: FakeStripe, tmp_path: Path
 ) -> None:
-    from models.invoicing import record_payment
+    from models.workflow import record_payment
 
     send_with_link(stripe_setup)
     await drain(tmp_path, smtp_server.port, fake_stripe)
@@ -347,7 +347,7 @@ def test_the_heartbeat_tells_the_tui_a_key_is_configured(stripe_setup: Setup, tm
 async def test_sending_a_failed_link_task_again_asks_for_the_link_again(
     stripe_setup: Setup, smtp_server: SmtpServer, fake_stripe: FakeStripe, tmp_path: Path
 ) -> None:
-    from models.outbox import resend
+    from models.sending import resend
 
     message = send_with_link(stripe_setup)
     invoice_id = reload(message).invoice.id

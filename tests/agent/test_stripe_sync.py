@@ -13,12 +13,12 @@ import pytest
 from models.base import utcnow
 from models.enums import OutboxStatus, PaymentLinkStatus, ScheduleStatus
 from models.invoice import Payment
-from models.invoicing import record_payment
 from models.links import PaymentLink
 from models.messaging import Notification, OutboxMessage, ScheduledMessage, Template, Transmission
 from models.reconcile import Outcome, apply_event
 from models.stripe_events import StripeEvent
 from models.sync_cursor import read_cursor, write_cursor
+from models.workflow import record_payment
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.stripe_fixtures import (
     ACCOUNT,

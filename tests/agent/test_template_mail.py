@@ -18,11 +18,11 @@ from locales.registry import default_registry
 from models.base import utcnow
 from models.enums import MessageKind, OutboxStatus, PinMode, ScheduleStatus
 from models.invoice import Invoice
-from models.invoicing import bill, record_payment
 from models.messaging import OutboxMessage, ScheduledMessage, Template
-from models.outbox import enqueue_invoice_email
 from models.patient import Patient
+from models.sending import enqueue_invoice_email
 from models.system_templates import FIRST_REMINDER
+from models.workflow import bill, record_payment
 from tests.agent.conftest import agent_config, pdf_text
 from tests.agent.smtp_server import SmtpServer
 from tests.catalog_helpers import write_override

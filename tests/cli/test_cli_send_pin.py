@@ -18,8 +18,9 @@ def numbers(cli: Cli) -> dict[str, str]:
     """Three billed invoices: a patient with phone and card, one with neither, one who consents."""
     from models.clinic import BillingCompany
     from models.db import close_database, open_database
-    from models.invoicing import LineInput, bill, create_draft
+    from models.invoicing import LineInput, create_draft
     from models.patient import Patient
+    from models.workflow import bill
 
     assert cli("db", "init").code == 0
     open_database(cli.url)

@@ -20,9 +20,10 @@ from models.db_copy import COPY_ORDER, copy_database
 from models.demo import bulk_demo, seed_demo
 from models.errors import DatabaseError
 from models.invoice import Invoice
-from models.outbox import Reply, RetryPolicy, claim, enqueue_invoice_email, mark_deferred, mark_failed
+from models.outbox import Reply, RetryPolicy, claim, mark_deferred, mark_failed
 from models.patient import Patient
 from models.schema import ALL_MODELS, database_version, ensure_schema
+from models.sending import enqueue_invoice_email
 from models.sync_cursor import write_cursor
 from tests.postgres import PostgresCluster
 

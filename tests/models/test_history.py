@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from models.history import HistoryFilter, history_query, numbers_ending_with
-from models.invoicing import LineInput, bill, create_draft
+from models.invoicing import LineInput, create_draft
 from models.patient import Patient
+from models.workflow import bill
 
 from ..conftest import Setup
 

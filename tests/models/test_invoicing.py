@@ -15,17 +15,15 @@ from models.invoice import Invoice, InvoiceLine
 from models.invoicing import (
     BilledTo,
     LineInput,
-    bill,
     clinic_today,
     create_draft,
     delete_draft,
     find_invoice,
     line_amounts,
-    record_payment,
     replace_lines,
-    void,
 )
 from models.patient import Patient
+from models.workflow import bill, record_payment, void
 from tests.conftest import Setup
 
 CONSULT = LineInput("Consultation", Decimal(1), 8500, Decimal(0), "CONS")

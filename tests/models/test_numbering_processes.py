@@ -9,9 +9,10 @@ from decimal import Decimal
 from models.clinic import BillingCompany, Clinic
 from models.db import close_database, open_database
 from models.invoice import Invoice
-from models.invoicing import LineInput, bill, create_draft
+from models.invoicing import LineInput, create_draft
 from models.patient import Patient
 from models.schema import ensure_schema
+from models.workflow import bill
 
 DRAFTS_PER_PROCESS = 40
 

@@ -14,25 +14,13 @@ from models.clinic import Staff
 from models.db import db
 from models.enums import OutboxStatus
 from models.errors import ValidationError
-from models.invoicing import BilledTo, LineInput, bill, create_draft, void
+from models.invoicing import BilledTo, LineInput, create_draft
 from models.messaging import Notification, OutboxMessage, Transmission
-from models.outbox import (
-    Reply,
-    RetryPolicy,
-    SendRefused,
-    cancel,
-    claim,
-    default_personal_message,
-    enqueue_invoice_email,
-    mark_deferred,
-    mark_failed,
-    mark_sent,
-    release,
-    rescue,
-    resend,
-)
+from models.outbox import Reply, RetryPolicy, claim, mark_deferred, mark_failed, mark_sent, release, rescue
 from models.outbox_queries import outbox_query, outbox_record, transmission_query, transmission_record
 from models.patient import Patient
+from models.sending import SendRefused, cancel, default_personal_message, enqueue_invoice_email, resend
+from models.workflow import bill, void
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 

@@ -26,10 +26,11 @@ from models.invoice import Invoice
 from models.invoicing import LineInput, create_draft
 from models.messaging import OutboxMessage, Transmission
 from models.migrations import Migration
-from models.outbox import claim, enqueue_invoice_email, renew_leases, rescue
+from models.outbox import claim, renew_leases, rescue
 from models.patient import Patient
 from models.patients import search_patients
 from models.schema import SchemaVersion, check_schema, database_version, ensure_schema
+from models.sending import enqueue_invoice_email
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 

@@ -12,7 +12,7 @@ import pytest
 from locales import translator
 from models.enums import DelayUnit, MessageKind, PinMode, ScheduleStatus
 from models.invoice import Invoice
-from models.invoicing import LineInput, bill, create_draft, record_payment, void
+from models.invoicing import LineInput, create_draft
 from models.messaging import OutboxMessage, ScheduledMessage, Template
 from models.patient import Patient
 from models.reminders import (
@@ -25,6 +25,7 @@ from models.reminders import (
 from models.schedule_reasons import PAID, reason_text
 from models.schedule_time import from_wall, to_wall
 from models.secure_link import pin_matches
+from models.workflow import bill, record_payment, void
 from tests.conftest import Setup
 
 EN = translator("en")

@@ -8,7 +8,7 @@ import pytest
 
 from models.clinic import BillingCompany, Clinic, Staff
 from models.errors import ValidationError
-from models.invoicing import LineInput, bill, create_draft
+from models.invoicing import LineInput, create_draft
 from models.patient import Patient
 from models.settings import (
     ClinicInput,
@@ -24,6 +24,7 @@ from models.settings import (
     list_staff,
     update_clinic,
 )
+from models.workflow import bill
 from tests.conftest import Setup
 
 

@@ -21,12 +21,13 @@ from starlette.applications import Starlette
 from models.config import Config, StripeSettings
 from models.errors import ConfigError
 from models.invoice import Invoice, Payment
-from models.invoicing import LineInput, bill, create_draft
+from models.invoicing import LineInput, create_draft
 from models.links import PaymentLink
 from models.messaging import Notification
 from models.patient import Patient
 from models.reconcile import apply_event
 from models.stripe_events import StripeEvent
+from models.workflow import bill
 from portal.stripe_webhook import PATH, stripe_webhook_routes
 from tests.conftest import Setup
 

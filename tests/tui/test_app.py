@@ -75,9 +75,10 @@ async def test_the_status_bar_shows_the_agent_the_outbox_and_the_last_sync(
     from datetime import timedelta
 
     from models.agent_state import beat
-    from models.invoicing import LineInput, bill, create_draft
+    from models.invoicing import LineInput, create_draft
     from models.messaging import OutboxMessage
     from models.patient import Patient
+    from models.workflow import bill
 
     from .conftest import FROZEN_NOW
 

@@ -14,9 +14,10 @@ from textual.widgets import Input, Select
 
 from models.enums import OutboxStatus, ScheduleStatus
 from models.invoice import Invoice
-from models.invoicing import LineInput, bill, create_draft, record_payment
+from models.invoicing import LineInput, create_draft
 from models.messaging import OutboxMessage, ScheduledMessage, Template
 from models.patient import Patient
+from models.workflow import bill, record_payment
 from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.communications import CommunicationsScreen
 from tui.screens.invoice_detail import InvoiceDetailScreen

@@ -151,8 +151,9 @@ async def test_duplicate_prefix_is_refused(make_app: Callable[..., Any], clinic:
 async def test_used_prefix_is_locked_and_says_why(make_app: Callable[..., Any], clinic: Clinic_) -> None:
     from decimal import Decimal
 
-    from models.invoicing import LineInput, bill, create_draft
+    from models.invoicing import LineInput, create_draft
     from models.patient import Patient
+    from models.workflow import bill
 
     patient = Patient.create(last_name="Tremblay", first_name="Marc")
     draft = create_draft(

@@ -15,10 +15,11 @@ from textual.widgets import Checkbox, DataTable, Input, Select, TabbedContent, T
 from locales import configure
 from models.clinic import Staff
 from models.config import LocalesSettings
-from models.invoicing import LineInput, bill, create_draft
+from models.invoicing import LineInput, create_draft
 from models.messaging import Template
 from models.patient import Patient
 from models.system_templates import FIRST_REMINDER
+from models.workflow import bill
 from tests.catalog_helpers import write_override
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.field_picker import FieldPicker

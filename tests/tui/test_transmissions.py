@@ -13,9 +13,10 @@ from textual.widgets import Input, Select
 
 from models.enums import Channel, OutboxStatus, TransmissionStatus
 from models.invoice import Invoice
-from models.invoicing import LineInput, bill, create_draft
+from models.invoicing import LineInput, create_draft
 from models.messaging import OutboxMessage, Transmission
 from models.patient import Patient
+from models.workflow import bill
 from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.transmissions import TransmissionsScreen

@@ -114,9 +114,9 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
     @work(thread=True, exclusive=True, group="send-load")
     def load(self) -> None:
         from models.invoicing import find_invoice
-        from models.outbox import check_sendable, default_personal_message
         from models.payment_links import link_refusal, stripe_key_configured
         from models.pin_modes import attachment_allowed, institution_pin, prefilled_phone
+        from models.sending import check_sendable, default_personal_message
 
         tr, config = self.session.tr, self.session.config
         try:
@@ -266,7 +266,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
         payment_link: bool = False,
     ) -> None:
         from models.invoicing import find_invoice
-        from models.outbox import enqueue_invoice_email
+        from models.sending import enqueue_invoice_email
         from models.settings import FieldErrors
 
         tr = self.session.tr

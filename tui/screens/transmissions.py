@@ -24,8 +24,8 @@ from locales import N_
 from models.enums import OutboxStatus, Role, TransmissionStatus
 from models.errors import NotFoundError
 from models.messaging import OutboxMessage, Transmission
-from models.outbox import cancel, resend
 from models.outbox_queries import OUTBOX_STATUS
+from models.sending import cancel, resend
 from tui.dialogs.confirm import ConfirmDialog
 from tui.messages import DataChanged, OpenInvoice
 from tui.session import RoleDenied, StaffSession

@@ -14,9 +14,9 @@ from textual.widgets import DataTable
 
 from locales import L_, LazyText, Translator
 from locales.formatting import format_datetime
+from models.base import fk_id
 from models.enums import OutboxStatus, ScheduleStatus
 from models.invoicing import find_invoice
-from models.outbox import fk_id
 from models.schedule_reasons import reason_text
 from models.scheduled_queries import outbox_of, scheduled_query, status_label
 from models.templates import display_name

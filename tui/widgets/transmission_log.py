@@ -15,10 +15,10 @@ from textual.widgets import DataTable
 
 from locales import L_, LazyText
 from locales.formatting import format_datetime
+from models.base import fk_id
 from models.enums import OutboxStatus, TransmissionStatus
 from models.invoicing import find_invoice
 from models.messaging import OutboxMessage, Transmission
-from models.outbox import fk_id
 from models.outbox_queries import OUTBOX_STATUS, outbox_query, recipient, transmission_query
 from models.outbox_queries import TRANSMISSION_STATUS as SHORT_STATUS
 from tui.session import StaffSession

@@ -19,9 +19,10 @@ from textual.pilot import Pilot
 from models.clinic import Staff
 from models.enums import Channel, TransmissionStatus
 from models.invoice import Invoice
-from models.invoicing import BilledTo, LineInput, bill, create_draft
+from models.invoicing import BilledTo, LineInput, create_draft
 from models.messaging import OutboxMessage, Transmission
 from models.patient import Patient
+from models.workflow import bill
 
 from ..conftest import FROZEN_NOW, Clinic_
 from ..settling import settle as settle  # the invoice tests import it from here

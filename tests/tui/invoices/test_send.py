@@ -8,9 +8,10 @@ from decimal import Decimal
 from textual.widgets import Checkbox, Input, Select, TextArea
 
 from models.invoice import Invoice
-from models.invoicing import LineInput, bill, create_draft
+from models.invoicing import LineInput, create_draft
 from models.messaging import OutboxMessage
 from models.patient import Patient
+from models.workflow import bill
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.send_invoice import SendInvoiceScreen
 

@@ -13,7 +13,7 @@ import pytest
 from textual.pilot import Pilot
 
 from models.enums import PaymentMethod
-from models.invoicing import record_payment
+from models.workflow import record_payment
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.invoice_form import InvoiceFormScreen
 from tui.widgets.invoice_lines import InvoiceLinesEditor
