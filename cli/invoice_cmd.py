@@ -73,7 +73,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     from cli.table import print_table
     from locales.formatting import format_date, format_money
-    from models.setup import get_clinic
+    from models.clinic import get_clinic
 
     clinic = get_clinic()
     lang, country = ctx.tr.language, clinic.country
@@ -110,7 +110,7 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
         ctx.print_json(invoice_detail(invoice, lines, payments))
         return 0
     from locales.formatting import format_date, format_money
-    from models.setup import get_clinic
+    from models.clinic import get_clinic
 
     clinic = get_clinic()
     tr, lang, country = ctx.tr, ctx.tr.language, clinic.country

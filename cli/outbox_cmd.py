@@ -127,7 +127,7 @@ def run_transmissions(args: argparse.Namespace, ctx: Context) -> int:
 
 def _when(ctx: Context, value: datetime) -> str:
     from locales.formatting import format_datetime
-    from models.setup import get_clinic
+    from models.clinic import get_clinic
 
     clinic = get_clinic()
     return format_datetime(value, clinic.timezone, ctx.tr.language, clinic.country, "short")

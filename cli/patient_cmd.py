@@ -102,8 +102,8 @@ def _report(ctx: Context, args: argparse.Namespace, patient, message: str) -> in
 
 
 def run_add(args: argparse.Namespace, ctx: Context) -> int:
+    from models.clinic import get_clinic
     from models.patients import add_patient
-    from models.setup import get_clinic
 
     require_role(ctx, "billing")
     patient = add_patient(_input(args), get_clinic())
@@ -111,8 +111,8 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_edit(args: argparse.Namespace, ctx: Context) -> int:
+    from models.clinic import get_clinic
     from models.patients import edit_patient
-    from models.setup import get_clinic
 
     require_role(ctx, "billing")
     patient = edit_patient(args.id, _input(args), get_clinic())

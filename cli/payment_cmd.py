@@ -23,10 +23,10 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
 def run_add(args: argparse.Namespace, ctx: Context) -> int:
     from locales.formatting import format_money
+    from models.clinic import get_clinic
     from models.invoice import Invoice
     from models.invoicing import find_invoice
     from models.money import parse_amount
-    from models.setup import get_clinic
     from models.workflow import record_payment
 
     staff = require_role(ctx, "billing")

@@ -75,9 +75,9 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def _row(ctx: Context, row: ScheduledMessage) -> list[str]:
     from locales.formatting import format_datetime
+    from models.clinic import get_clinic
     from models.schedule_reasons import reason_text
     from models.scheduled_queries import outbox_of, status_label
-    from models.setup import get_clinic
     from models.templates import display_name
 
     clinic = get_clinic()

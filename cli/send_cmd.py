@@ -50,10 +50,10 @@ def register_send(actions: argparse._SubParsersAction, tr: Translator) -> None:
 
 
 def run_send(args: argparse.Namespace, ctx: Context) -> int:
+    from models.errors import FieldErrors
     from models.invoicing import find_invoice
     from models.pin_modes import handover_pin
     from models.sending import enqueue_invoice_email
-    from models.settings import FieldErrors
 
     staff = require_role(ctx, "billing")
     invoice = find_invoice(args.number)

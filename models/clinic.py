@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import peewee
 
+from locales import N_
 from models.base import BaseModel, UTCDateTimeField, utcnow
 from models.enums import PinMode, Role
+from models.errors import DatabaseError
 
 
 class Clinic(BaseModel):
@@ -60,3 +62,11 @@ class Staff(BaseModel):
 
     def has_role(self, role: Role) -> bool:
         return role in self.role_set
+
+
+def get_clinic() -> Clinic:
+    """The clinic of this database (there is one); ``DatabaseError`` before ``facteur db init``."""
+    clinic = Clinic.select().order_by(Clinic.id).first()
+    if clinic is None:
+        raise DatabaseError(N_("the database has no clinic yet: run 'facteur db init'"))
+    return clinic

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from locales import L_, N_
+from models.database_url import parse_url
 from models.errors import ConfigError
 
 CONFIG_ENV = "FACTEUR_CONFIG"
@@ -300,8 +301,6 @@ def _check_value(file: str, section: str, key: str, type_name: str, value: Any) 
     if (section, key) == ("portal", "listen"):
         _check_listen(value, where)
     if (section, key) == ("database", "url"):
-        from models.db import parse_url
-
         try:
             parse_url(value)
         except ConfigError as exc:

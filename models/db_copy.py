@@ -22,7 +22,8 @@ import peewee
 
 from locales import N_
 from models.base import BaseModel
-from models.db import DatabaseURL, make_database, parse_url, redacted, reset_sequences
+from models.database_url import DatabaseURL, parse_url
+from models.db import make_database, redacted, reset_sequences
 from models.errors import DatabaseError
 from models.messaging import Template
 from models.schema import (

@@ -67,3 +67,12 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """Retrying cannot help: 5xx replies, invalid addresses."""
+
+
+class FieldErrors(ValidationError):
+    """Every refused field of one form at once; reads as the first of ``errors``."""
+
+    def __init__(self, errors: list[ValidationError]) -> None:
+        first = errors[0]
+        super().__init__(first.field, first.message, **first.params)
+        self.errors = errors

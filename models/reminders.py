@@ -27,7 +27,7 @@ from locales import N_
 from models import schedule_reasons as reasons
 from models.automation import dispatch, settle
 from models.base import fk_id, utcnow
-from models.clinic import Staff
+from models.clinic import Staff, get_clinic
 from models.db import db
 from models.enums import MessageKind, ScheduleStatus, TemplateKind
 from models.errors import FacteurError
@@ -35,7 +35,6 @@ from models.invoice import Invoice
 from models.labels import SCHEDULE_STATUS
 from models.messaging import OutboxMessage, ScheduledMessage, Template
 from models.schedule_time import day_bounds, local_day, next_day_same_time
-from models.setup import get_clinic
 
 
 class CancelRefused(FacteurError):

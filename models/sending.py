@@ -13,13 +13,12 @@ from models.base import fk_id, utcnow
 from models.clinic import Staff
 from models.db import db
 from models.enums import InvoiceStatus, MessageKind, OutboxStatus, PinMode
-from models.errors import FacteurError, ValidationError
+from models.errors import FacteurError, FieldErrors, ValidationError
 from models.invoice import Invoice, describe
 from models.messaging import OutboxMessage, Template, Transmission
 from models.payment_links import check_link_offered
 from models.pin_modes import PinChoice, choose
 from models.secure_link import new_token
-from models.settings import FieldErrors
 from models.validation import validate_email, validate_language
 
 MAX_PERSONAL_MESSAGE = 2000

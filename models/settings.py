@@ -15,12 +15,11 @@ from dataclasses import dataclass
 import phonenumbers
 
 from locales import N_
-from models.clinic import BillingCompany, Clinic, Staff
+from models.clinic import BillingCompany, Clinic, Staff, get_clinic
 from models.db import db, serialize_writers
 from models.enums import PinMode, Role
-from models.errors import FacteurError, NotFoundError, ValidationError
+from models.errors import FacteurError, FieldErrors, NotFoundError, ValidationError
 from models.invoice import Invoice
-from models.setup import get_clinic
 from models.staff_members import add_staff
 from models.validation import (
     optional,
@@ -41,15 +40,6 @@ MIN_LINK_DAYS, MAX_LINK_DAYS = 1, 30
 
 class SettingsRefused(FacteurError):
     """The acting staff member may not change settings, or the change would break a staff rule."""
-
-
-class FieldErrors(ValidationError):
-    """Every refused field of one form at once; reads as the first of ``errors``."""
-
-    def __init__(self, errors: list[ValidationError]) -> None:
-        first = errors[0]
-        super().__init__(first.field, first.message, **first.params)
-        self.errors = errors
 
 
 def _checked(checks: dict[str, Callable[[], object]]) -> dict[str, object]:

@@ -6,12 +6,10 @@ from dataclasses import dataclass
 
 import peewee
 
-from locales import N_
 from models.clinic import Clinic, Staff
 from models.config import ClinicSettings
 from models.db import db, serialize_writers
 from models.enums import Role
-from models.errors import DatabaseError
 from models.schema import ensure_schema
 from models.staff_members import current_login
 from models.validation import validate_country, validate_language, validate_timezone
@@ -53,10 +51,3 @@ def init_database(database: peewee.Database, settings: ClinicSettings) -> InitRe
                 staff.save()
             admin_created = login
     return InitReport(before, after, clinic_created, admin_created)
-
-
-def get_clinic() -> Clinic:
-    clinic = Clinic.select().order_by(Clinic.id).first()
-    if clinic is None:
-        raise DatabaseError(N_("the database has no clinic yet: run 'facteur db init'"))
-    return clinic

@@ -24,15 +24,14 @@ from typing import Any
 from locales import N_, Translator
 from models import schedule_reasons as reasons
 from models.base import utcnow
-from models.clinic import Clinic, Staff
+from models.clinic import Clinic, Staff, get_clinic
 from models.db import db
 from models.enums import DelayUnit, InvoiceStatus, TemplateKind
-from models.errors import NotFoundError, ValidationError
+from models.errors import FieldErrors, NotFoundError, ValidationError
 from models.invoice import Invoice
 from models.messaging import OutboxMessage, ScheduledMessage, Template
 from models.reminders import cancel_for_template
-from models.settings import FieldErrors, SettingsRefused, require_admin
-from models.setup import get_clinic
+from models.settings import SettingsRefused, require_admin
 from models.system_templates import BY_KEY, PARTS, SystemTemplate
 from models.template_fields import FieldValues, field_context, sample_values, values_for_invoice
 from models.template_render import check_wording

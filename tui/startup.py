@@ -26,9 +26,9 @@ def configure_wording(config: Config) -> None:
 
 def open_session(config: Config, login: str | None = None) -> StaffSession:
     """Open and check the database, then find the staff member for ``login`` (default: the Unix user)."""
+    from models.clinic import get_clinic
     from models.db import open_database
     from models.schema import check_schema
-    from models.setup import get_clinic
     from models.staff_members import current_login, staff_for_login
 
     database = open_database(config.database.url, config.base_dir)

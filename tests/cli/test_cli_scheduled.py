@@ -135,10 +135,10 @@ def test_an_sms_pin_mode_without_a_phone_is_skipped_not_lost(cli: Cli, database_
     ok(cli("db", "init", "--demo"))
     templates_on(database_url, "sms")
     ok(cli("patient", "add", "--last-name", "Sans", "--first-name", "Cell", "--email", "cell@example.org"))
+    from models.clinic import get_clinic
     from models.db import close_database, open_database
     from models.invoicing import LineInput, create_draft
     from models.patient import Patient
-    from models.setup import get_clinic
 
     open_database(local_url(database_url))
     draft = create_draft(

@@ -293,7 +293,7 @@ def test_relative_paths_resolve_from_the_file_folder(tmp_path: Path, monkeypatch
 
 
 def test_database_url_resolves_from_the_file_folder(tmp_path: Path) -> None:
-    from models.db import parse_url
+    from models.database_url import parse_url
 
     folder = tmp_path / "site"
     config = load_config(write(folder / "facteur.toml", '[database]\nurl = "sqlite:///data/f.db"\n'))

@@ -9,7 +9,8 @@ from pathlib import Path
 import peewee
 import pytest
 
-from models.db import backup_sqlite, close_database, make_database, open_database, parse_url, url_of
+from models.database_url import parse_url
+from models.db import backup_sqlite, close_database, make_database, open_database, url_of
 from models.errors import ConfigError, DatabaseError
 from models.patient import Patient
 from models.schema import ensure_schema

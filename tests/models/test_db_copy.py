@@ -15,7 +15,8 @@ import pytest
 from models.agent_state import beat
 from models.base import utcnow
 from models.clinic import BillingCompany, Clinic, Staff
-from models.db import close_database, make_database, open_database, parse_url
+from models.database_url import parse_url
+from models.db import close_database, make_database, open_database
 from models.db_copy import COPY_ORDER, copy_database
 from models.demo import bulk_demo, seed_demo
 from models.errors import DatabaseError

@@ -6,14 +6,14 @@ import pytest
 
 from models.clinic import Clinic, Staff
 from models.enums import PinMode
-from models.errors import ValidationError
+from models.errors import FieldErrors, ValidationError
 from models.invoice import Invoice
 from models.messaging import OutboxMessage
 from models.patient import Patient
 from models.pin_modes import handover_pin, institution_pin, prefilled_phone, validate_pin
 from models.secure_link import pin_matches
 from models.sending import SendRefused, default_personal_message, enqueue_invoice_email, resend
-from models.settings import ClinicInput, FieldErrors, update_clinic
+from models.settings import ClinicInput, update_clinic
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 

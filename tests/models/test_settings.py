@@ -7,13 +7,12 @@ from decimal import Decimal
 import pytest
 
 from models.clinic import BillingCompany, Clinic, Staff
-from models.errors import ValidationError
+from models.errors import FieldErrors, ValidationError
 from models.invoicing import LineInput, create_draft
 from models.patient import Patient
 from models.settings import (
     ClinicInput,
     CompanyInput,
-    FieldErrors,
     SettingsRefused,
     StaffInput,
     add_billing_company,

@@ -12,10 +12,10 @@ import pytest
 from locales import translator
 from models.clinic import Staff
 from models.enums import ScheduleStatus, TemplateKind
-from models.errors import ValidationError
+from models.errors import FieldErrors, ValidationError
 from models.messaging import ScheduledMessage, Template
 from models.schedule_reasons import reason_text
-from models.settings import FieldErrors, SettingsRefused
+from models.settings import SettingsRefused
 from models.system_templates import FIRST_REMINDER, INVOICE_EMAIL, PARTS, SYSTEM_TEMPLATES
 from models.templates import (
     TemplateInput,

@@ -265,9 +265,9 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
         phone: str | None,
         payment_link: bool = False,
     ) -> None:
+        from models.errors import FieldErrors
         from models.invoicing import find_invoice
         from models.sending import enqueue_invoice_email
-        from models.settings import FieldErrors
 
         tr = self.session.tr
         try:
