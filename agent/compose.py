@@ -26,12 +26,12 @@ from agent.steps import Delivery
 from agent.template_mail import TemplateBody, template_body
 from locales import N_, Translator, translator
 from locales.formatting import format_date, format_datetime, format_money, local_datetime
-from models.base import utcnow
-from models.clinic import Clinic
-from models.enums import PinMode
-from models.errors import FacteurError
-from models.invoice import Invoice
-from models.messaging import OutboxMessage, Template
+from models.billing.invoice import Invoice
+from models.core.enums import PinMode
+from models.core.errors import FacteurError
+from models.database.base import utcnow
+from models.messaging.tables import OutboxMessage, Template
+from models.people.clinic import Clinic
 
 TEMPLATES = Path(__file__).parent / "templates"
 

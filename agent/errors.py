@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from models.core.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 
 
 class _WithReply(DeliveryError):

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import peewee
 
-from models.base import fk_id
-from models.clinic import BillingCompany, Clinic, Staff
-from models.invoice import Invoice
-from models.messaging import OutboxMessage, Template
-from models.patient import Patient
+from models.billing.invoice import Invoice
+from models.database.base import fk_id
+from models.messaging.tables import OutboxMessage, Template
+from models.people.clinic import BillingCompany, Clinic, Staff
+from models.people.patient import Patient
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from models import agent_state, outbox
+from models.messaging import agent_state, outbox
 
 RESCUE_SECONDS = 10.0  # how often to look for expired leases of agents that died elsewhere
 BEAT_SECONDS = 5.0  # heartbeat and lease renewal at most this far apart

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
-from models.invoice import Invoice
+from models.billing.invoice import Invoice
 
 
 class PdfProvider(Protocol):

@@ -36,8 +36,8 @@ from agent.errors import DeferredError
 from agent.pdf import InvoicePdfs, current_database_url
 from locales import N_, add_listener, default_registry
 from locales.registry import ReloadEvent
-from models.errors import DatabaseError
-from models.invoice import Invoice
+from models.billing.invoice import Invoice
+from models.core.errors import DatabaseError
 
 RENDERS_PER_CHILD = 80  # WeasyPrint keeps ~0.4 MB a render: a child ends near 115 MB
 IDLE_SECONDS = 60.0
@@ -233,7 +233,7 @@ class RenderPool:
 def _start_child(url: str, override_dir: Path | None, shipped_dir: Path) -> None:
     """A child: its own database connection, the agent's catalogs, WeasyPrint imported once."""
     from locales import configure
-    from models.db import open_database
+    from models.database.db import open_database
 
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
     open_database(url)

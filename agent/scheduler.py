@@ -1,6 +1,6 @@
 """The "scheduler" sync job: every ~30 seconds while online, queue the scheduled messages now due.
 
-It runs ``models.reminders.run_due`` on the agent's database thread with the agent's clock;
+It runs ``models.workflow.reminders.run_due`` on the agent's database thread with the agent's clock;
 the rules (late policy, one reminder per invoice per day, paid/void/opted-out skips) live there.
 A message it queues goes out with the rest of the outbox, usually within the same poll.
 """
@@ -13,8 +13,8 @@ from datetime import datetime
 
 from agent.steps import DbRunner
 from locales import N_, translator
-from models.base import utcnow
-from models.reminders import RunReport, run_due
+from models.database.base import utcnow
+from models.workflow.reminders import RunReport, run_due
 
 log = logging.getLogger("facteur.agent")
 

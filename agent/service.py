@@ -18,8 +18,8 @@ from agent.compose import Composer
 from agent.pdfs import PdfProvider
 from agent.steps import DeliveryStep, SyncJob
 from agent.worker import Agent, AgentOptions
-from models.config import Config
-from models.outbox import RetryPolicy
+from models.core.config import Config
+from models.messaging.outbox import RetryPolicy
 
 
 def build_channel(config: Config) -> EmailChannel:
@@ -123,8 +123,8 @@ def run_agent(agent: Agent, *, once: bool = False, watch: bool = True) -> bool:
 
     Refuses (``AgentRefused``) to share a SQLite file with an agent on another machine.
     """
-    from models.agent_state import check_can_join
-    from models.db import db
+    from models.database.db import db
+    from models.messaging.agent_state import check_can_join
 
     check_can_join(db.obj, agent.hostname)
     watcher = None

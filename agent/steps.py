@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from models.enums import Channel
-from models.messaging import OutboxMessage
+from models.core.enums import Channel
+from models.messaging.tables import OutboxMessage
 
 if TYPE_CHECKING:
     from agent.facts import MessageFacts

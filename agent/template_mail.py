@@ -1,7 +1,7 @@
 """A template-based email's subject and body (automatic invoice emails, reminders).
 
 When an outbox message names a template, the subject and the body come from the template's
-wording in the recipient's language, rendered in the sandbox (``models.template_render``)
+wording in the recipient's language, rendered in the sandbox (``models.messaging.template_render``)
 with the invoice's fields, money and dates formatted for that language and the clinic's
 country, and the links the delivery steps made (``Delivery.download_url``, ``payment_url``;
 empty when absent, so the template's ``{% if %}`` blocks can test them). A subject that
@@ -19,13 +19,13 @@ from markupsafe import Markup
 
 from agent.steps import Delivery
 from locales import DEFAULT_LANGUAGE, LANGUAGES
-from models.clinic import Clinic
-from models.invoice import Invoice
-from models.invoicing import clinic_today
-from models.messaging import OutboxMessage, Template
-from models.template_fields import field_context, values_for_invoice
-from models.template_render import render
-from models.templates import wording_of
+from models.admin.templates import wording_of
+from models.billing.invoice import Invoice
+from models.billing.invoicing import clinic_today
+from models.messaging.tables import OutboxMessage, Template
+from models.messaging.template_fields import field_context, values_for_invoice
+from models.messaging.template_render import render
+from models.people.clinic import Clinic
 
 LAYOUTS = Path(__file__).parent / "templates"
 

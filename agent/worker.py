@@ -37,14 +37,14 @@ from agent.mime import OutgoingEmail
 from agent.pdfs import PdfPrefetcher
 from agent.steps import Delivery, DeliveryStep, SyncJob
 from locales import N_, translator
-from models import agent_state, outbox
-from models.base import fk_id
-from models.db import db
-from models.enums import Channel, OutboxStatus
-from models.errors import FacteurError, PermanentDeliveryError, TransientDeliveryError, ValidationError
-from models.messaging import OutboxMessage
-from models.outbox import Reply, RetryPolicy
-from models.validation import validate_email
+from models.core.enums import Channel, OutboxStatus
+from models.core.errors import FacteurError, PermanentDeliveryError, TransientDeliveryError, ValidationError
+from models.core.validation import validate_email
+from models.database.base import fk_id
+from models.database.db import db
+from models.messaging import agent_state, outbox
+from models.messaging.outbox import Reply, RetryPolicy
+from models.messaging.tables import OutboxMessage
 
 log = logging.getLogger("facteur.agent")
 T = TypeVar("T")

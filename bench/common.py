@@ -161,11 +161,11 @@ def scratch(prefix: str) -> Path:
 
 
 def demo_database(folder: Path, *, patients: int, invoices: int) -> str:
-    """A clinic with demo data in ``folder/bench.db``, bound to ``models.db.db``; returns its URL."""
-    from models.config import ClinicSettings
-    from models.db import open_database
-    from models.demo import bulk_demo, seed_demo
-    from models.setup import init_database
+    """A clinic with demo data in ``folder/bench.db``, bound to ``models.database.db.db``; returns its URL."""
+    from models.core.config import ClinicSettings
+    from models.database.db import open_database
+    from models.setup.demo import bulk_demo, seed_demo
+    from models.setup.initial import init_database
 
     url = f"sqlite:///{folder / 'bench.db'}"
     database = open_database(url)

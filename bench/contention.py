@@ -18,11 +18,11 @@ WRITE_EVERY = 0.05
 
 def _writer(stop: threading.Event, latencies: list[float], errors: list[str]) -> None:
     """What a person at the TUI does: edit a patient and note a payment, each in its own transaction."""
-    from models.base import utcnow
-    from models.db import db
-    from models.enums import InvoiceStatus
-    from models.invoice import Invoice
-    from models.patient import Patient
+    from models.billing.invoice import Invoice
+    from models.core.enums import InvoiceStatus
+    from models.database.base import utcnow
+    from models.database.db import db
+    from models.people.patient import Patient
 
     patients = [p.id for p in Patient.select(Patient.id).limit(50)]
     turn = 0
@@ -59,7 +59,7 @@ def _writes_during(
 
 
 def run(count: int = 2000) -> list[Result]:
-    from models.messaging import OutboxMessage
+    from models.messaging.tables import OutboxMessage
 
     work = scratch("contention")
     url = queue_emails(work, count)

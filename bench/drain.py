@@ -54,8 +54,8 @@ def _prepared(count: int, cache_dir: Path) -> tuple[list[EmailMessage], list[byt
     from agent.compose import Composer, is_secure
     from agent.pdf import InvoicePdfs
     from agent.steps import Delivery
-    from models.base import utcnow
-    from models.messaging import OutboxMessage
+    from models.database.base import utcnow
+    from models.messaging.tables import OutboxMessage
 
     composer = Composer(InvoicePdfs(cache_dir), "facturation@clinique.example")
     query = OutboxMessage.select().order_by(OutboxMessage.id)
@@ -93,8 +93,8 @@ def _drain(
     url: str, smtp: SinkSmtp, portal: Portal, sms: SmsGateway, cache_dir: Path, *, warm: bool
 ) -> float:
     from agent.service import build_agent
-    from models.config import parse_config
-    from models.messaging import OutboxMessage
+    from models.core.config import parse_config
+    from models.messaging.tables import OutboxMessage
 
     config = parse_config(agent_settings(url, smtp.port, cache_dir, portal=portal, sms=sms))
     os.environ.update(agent_env(portal, sms))
@@ -112,8 +112,8 @@ def _drain(
 
 def _halves(elapsed: float) -> tuple[float, float]:
     """Seconds the attached half took from the start, and the secure half after it (sent times)."""
-    from models.enums import PinMode
-    from models.messaging import OutboxMessage
+    from models.core.enums import PinMode
+    from models.messaging.tables import OutboxMessage
 
     def last(*condition: object) -> datetime:
         query = OutboxMessage.select(OutboxMessage.sent_at).where(*condition)
@@ -127,7 +127,7 @@ def _halves(elapsed: float) -> tuple[float, float]:
 
 
 def run(count: int = 2000) -> list[Result]:
-    from models.db import close_database
+    from models.database.db import close_database
 
     secure = count // 2
     work = scratch("drain")

@@ -76,8 +76,8 @@ def _measure(command: list[str], env: dict[str, str]) -> dict[str, float]:
 
 
 def run(count: int = 10_000) -> list[Result]:
-    from models.db import close_database, open_database
-    from models.messaging import OutboxMessage
+    from models.database.db import close_database, open_database
+    from models.messaging.tables import OutboxMessage
 
     work = scratch("memory")
     url = queue_emails(work, count, invoices=300, secure=count // 5)

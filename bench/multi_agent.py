@@ -81,11 +81,11 @@ def _wait_for_port(port: int) -> None:
 
 def measure(url: str, *, agents: int, messages: int, concurrency: int, smtp_port: int, folder: Path) -> Run:
     """One run on the empty, migrated database at ``url``: ``agents`` processes, ``messages`` queued."""
-    from models.agent_state import AgentHeartbeat
-    from models.clinic import BillingCompany, Clinic
-    from models.db import close_database, db, open_database
-    from models.messaging import OutboxMessage
-    from models.schema import ensure_schema
+    from models.database.db import close_database, db, open_database
+    from models.messaging.agent_state import AgentHeartbeat
+    from models.messaging.tables import OutboxMessage
+    from models.people.clinic import BillingCompany, Clinic
+    from models.setup.schema import ensure_schema
     from tests.outbox_helpers import billed_invoice
 
     ensure_schema(open_database(url))

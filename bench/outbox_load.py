@@ -18,11 +18,11 @@ def queue_emails(
 
     The first ``count - secure`` carry the PDF attached (or nothing, without ``attach``); the last
     ``secure`` are secure links with an SMS PIN (published to the portal, the PIN texted)."""
-    from models.db import db
-    from models.enums import InvoiceStatus, PinMode
-    from models.invoice import Invoice
-    from models.messaging import OutboxMessage
-    from models.secure_link import new_token
+    from models.billing.invoice import Invoice
+    from models.core.enums import InvoiceStatus, PinMode
+    from models.database.db import db
+    from models.messaging.secure_link import new_token
+    from models.messaging.tables import OutboxMessage
 
     url = demo_database(folder, patients=100, invoices=invoices * 2)
     billed = [
@@ -70,8 +70,8 @@ def queue_emails(
 def warm_pdf_cache(cache_dir: Path, limit: int | None = None) -> None:
     """Render the queued messages' PDFs into ``cache_dir`` ahead of a drain (the first ``limit``)."""
     from agent.pdf import render_many
-    from models.base import fk_id
-    from models.messaging import OutboxMessage
+    from models.database.base import fk_id
+    from models.messaging.tables import OutboxMessage
 
     query = OutboxMessage.select(OutboxMessage.invoice, OutboxMessage.language)
     keys = sorted({(int(fk_id(message, "invoice")), str(message.language)) for message in query})

@@ -39,8 +39,8 @@ def run(count: int = 200) -> list[Result]:
     from agent.pdf import InvoicePdfs, render_invoice_html, render_invoice_pdf, render_many
     from agent.pdf.render import BASE_URL
     from bench.common import demo_database
-    from models.enums import InvoiceStatus
-    from models.invoice import Invoice
+    from models.billing.invoice import Invoice
+    from models.core.enums import InvoiceStatus
 
     work = scratch("pdf")
     demo_database(work, patients=50, invoices=count * 2)

@@ -57,7 +57,7 @@ class _Http:
 
 
 def _publication(token: str, pdf: bytes) -> bytes:
-    from models.secure_link import document_aad, encrypt, pin_hash, token_hash
+    from models.messaging.secure_link import document_aad, encrypt, pin_hash, token_hash
 
     th = token_hash(token)
     expires = (datetime.now(UTC) + timedelta(days=14)).replace(microsecond=0)
@@ -80,7 +80,7 @@ def _publication(token: str, pdf: bytes) -> bytes:
 async def _secure_flow(
     portal: Portal, sms: SmsGateway, smtp: SinkSmtp, emails: list[bytes], pdf: bytes, *, concurrency: int
 ) -> float:
-    from models.secure_link import new_token, token_hash
+    from models.messaging.secure_link import new_token, token_hash
 
     tokens = [new_token() for _ in emails]
     bodies = [_publication(token, pdf) for token in tokens]

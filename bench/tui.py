@@ -15,7 +15,7 @@ from bench.common import Result, limit_row, median, percentile
 
 
 def run(runs: int = 3) -> list[Result]:
-    from models.db import close_database
+    from models.database.db import close_database
     from tests.tui import bench_history as bh
 
     results: list[Result] = []

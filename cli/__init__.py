@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, NoReturn
 from locales import N_, Translator, normalize_language, translator
 
 if TYPE_CHECKING:
-    from models.config import Config
+    from models.core.config import Config
 
 COMMAND_MODULES = (
     "cli.db_cmd",
@@ -76,7 +76,7 @@ def build_parser(tr: Translator) -> Parser:
 
 
 def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None) -> int:  # noqa: PLR0911 (one exit per kind of failure)
-    from models.errors import ConfigError, FacteurError
+    from models.core.errors import ConfigError, FacteurError
 
     out, err = out or sys.stdout, err or sys.stderr
     tr = translator(cli_language())
@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[
     ctx = None
     try:
         from cli.context import Context
-        from models.config import load_config
+        from models.core.config import load_config
 
         config = load_config(args.config)
         _use_clinic_wording(config)

@@ -18,7 +18,7 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
 
 def run_backup(args: argparse.Namespace, ctx: Context) -> int:
-    from models.db import backup_sqlite
+    from models.database.db import backup_sqlite
 
     backup_sqlite(ctx.database(), args.path)
     ctx.print(ctx.tr.format(N_("Backed up the database to {path}."), path=str(args.path.resolve())))

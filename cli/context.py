@@ -11,8 +11,8 @@ from typing import IO, Any
 import peewee
 
 from locales import N_, Translator
-from models.config import Config
-from models.errors import FacteurError
+from models.core.config import Config
+from models.core.errors import FacteurError
 
 
 @dataclass
@@ -28,11 +28,11 @@ class Context:
         """Open the configured database; unless ``check`` is off (``db init``/``migrate``,
         which fix it), refuse one whose schema is not this program's."""
         if self._database is None:
-            from models.db import open_database
+            from models.database.db import open_database
 
             self._database = open_database(self.config.database.url, self.config.base_dir)
         if check and not self._checked:
-            from models.schema import check_schema
+            from models.setup.schema import check_schema
 
             check_schema(self._database)
             self._checked = True
@@ -60,7 +60,7 @@ def require_role(ctx: Context, role: str) -> Any:
     Root owns the database file anyway; everyone else must be a staff member
     with the role, so the CLI grants nothing the TUI would refuse.
     """
-    from models.staff_members import current_login, staff_for_login
+    from models.people.staff_members import current_login, staff_for_login
 
     ctx.database()
     login = current_login()

@@ -41,8 +41,8 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
 
 def run_init(args: argparse.Namespace, ctx: Context) -> int:
-    from models.demo import seed_demo
-    from models.setup import init_database
+    from models.setup.demo import seed_demo
+    from models.setup.initial import init_database
 
     database = ctx.database(check=False)
     report = init_database(database, ctx.config.clinic)
@@ -81,7 +81,7 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
-    from models.schema import ensure_schema
+    from models.setup.schema import ensure_schema
 
     before, after = ensure_schema(ctx.database(check=False))
     if before is not None and before < after:
@@ -96,7 +96,7 @@ def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_demo(args: argparse.Namespace, ctx: Context) -> int:
-    from models.demo import bulk_demo
+    from models.setup.demo import bulk_demo
 
     ctx.database()
     started = time.monotonic()
@@ -114,8 +114,8 @@ def run_demo(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_copy(args: argparse.Namespace, ctx: Context) -> int:
     """Copy between the two URLs given (relative SQLite paths start in the working directory)."""
-    from models.db import redacted
-    from models.db_copy import TableCopy, copy_database
+    from models.database.db import redacted
+    from models.setup.db_copy import TableCopy, copy_database
 
     def progress(done: TableCopy) -> None:
         ctx.print(ctx.tr.nformat("{table}: {n} row", "{table}: {n} rows", done.rows, table=done.table))

@@ -9,7 +9,7 @@ from cli.context import Context, require_role
 from cli.invoice_pdf_cmd import register_pdf
 from cli.send_cmd import register_send
 from locales import N_, Translator
-from models.labels import INVOICE_STATUS, PAYMENT_METHOD
+from models.core.labels import INVOICE_STATUS, PAYMENT_METHOD
 
 STATUSES = ("draft", "billed", "paid", "void")
 
@@ -55,9 +55,9 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
-    from models.enums import InvoiceStatus
-    from models.queries import invoice_query
-    from models.serialize import invoice_summary
+    from models.core.enums import InvoiceStatus
+    from models.views.queries import invoice_query
+    from models.views.serialize import invoice_summary
 
     ctx.database()
     query = invoice_query(
@@ -73,7 +73,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     from cli.table import print_table
     from locales.formatting import format_date, format_money
-    from models.clinic import get_clinic
+    from models.people.clinic import get_clinic
 
     clinic = get_clinic()
     lang, country = ctx.tr.language, clinic.country
@@ -98,9 +98,9 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
-    from models.invoice import Payment
-    from models.invoicing import find_invoice, lines_of
-    from models.serialize import invoice_detail
+    from models.billing.invoice import Payment
+    from models.billing.invoicing import find_invoice, lines_of
+    from models.views.serialize import invoice_detail
 
     ctx.database()
     invoice = find_invoice(args.number)
@@ -110,7 +110,7 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
         ctx.print_json(invoice_detail(invoice, lines, payments))
         return 0
     from locales.formatting import format_date, format_money
-    from models.clinic import get_clinic
+    from models.people.clinic import get_clinic
 
     clinic = get_clinic()
     tr, lang, country = ctx.tr, ctx.tr.language, clinic.country
@@ -160,8 +160,8 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_bill(args: argparse.Namespace, ctx: Context) -> int:
-    from models.invoicing import find_invoice
-    from models.workflow import bill
+    from models.billing.invoicing import find_invoice
+    from models.workflow.lifecycle import bill
 
     require_role(ctx, "billing")
     invoice = bill(find_invoice(args.id if args.id.startswith("#") else f"#{args.id}"))
@@ -170,8 +170,8 @@ def run_bill(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_void(args: argparse.Namespace, ctx: Context) -> int:
-    from models.invoicing import find_invoice
-    from models.workflow import void
+    from models.billing.invoicing import find_invoice
+    from models.workflow.lifecycle import void
 
     require_role(ctx, "billing")
     invoice = void(find_invoice(args.number), args.reason)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cli.context import Context
 from locales import LANGUAGES, N_, Translator
-from models.errors import FacteurError
+from models.core.errors import FacteurError
 
 
 class OutputError(FacteurError):
@@ -36,8 +36,8 @@ def register_pdf(actions: argparse._SubParsersAction, tr: Translator) -> None:
 def run_pdf(args: argparse.Namespace, ctx: Context) -> int:
     from agent.pdf import invoice_language, render_invoice_pdf
     from agent.pdf.cache import write_private
-    from models.invoice import describe
-    from models.invoicing import find_invoice
+    from models.billing.invoice import describe
+    from models.billing.invoicing import find_invoice
 
     ctx.database()
     target = Path(args.output).expanduser()

@@ -12,7 +12,7 @@ from locales import N_, Translator
 from tui.transmission_text import detail_text
 
 if TYPE_CHECKING:
-    from models.invoice import Invoice
+    from models.billing.invoice import Invoice
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 TRANSMISSION_STATUSES = ("sent", "deferred", "failed", "unknown")
@@ -43,14 +43,14 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
 
 def _invoice(args: argparse.Namespace) -> Invoice | None:
-    from models.invoicing import find_invoice
+    from models.billing.invoicing import find_invoice
 
     return find_invoice(args.invoice) if args.invoice else None
 
 
 def run_outbox(args: argparse.Namespace, ctx: Context) -> int:
-    from models.enums import OutboxStatus
-    from models.outbox_queries import OUTBOX_STATUS, outbox_query, outbox_record
+    from models.core.enums import OutboxStatus
+    from models.views.outbox_queries import OUTBOX_STATUS, outbox_query, outbox_record
 
     ctx.database()
     query = outbox_query(
@@ -92,8 +92,13 @@ def run_outbox(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_transmissions(args: argparse.Namespace, ctx: Context) -> int:
-    from models.enums import TransmissionStatus
-    from models.outbox_queries import TRANSMISSION_STATUS, recipient, transmission_query, transmission_record
+    from models.core.enums import TransmissionStatus
+    from models.views.outbox_queries import (
+        TRANSMISSION_STATUS,
+        recipient,
+        transmission_query,
+        transmission_record,
+    )
 
     ctx.database()
     query = transmission_query(
@@ -127,7 +132,7 @@ def run_transmissions(args: argparse.Namespace, ctx: Context) -> int:
 
 def _when(ctx: Context, value: datetime) -> str:
     from locales.formatting import format_datetime
-    from models.clinic import get_clinic
+    from models.people.clinic import get_clinic
 
     clinic = get_clinic()
     return format_datetime(value, clinic.timezone, ctx.tr.language, clinic.country, "short")

@@ -57,7 +57,7 @@ def _fields(parser: argparse.ArgumentParser, tr: Translator, required: bool) -> 
 
 
 def _input(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from models.patients import PatientInput
+    from models.people.patients import PatientInput
 
     return PatientInput(
         last_name=args.last_name,
@@ -73,8 +73,8 @@ def _input(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
     from cli.table import print_table
-    from models.patients import search_patients
-    from models.serialize import patient_record
+    from models.people.patients import search_patients
+    from models.views.serialize import patient_record
 
     ctx.database()
     patients = search_patients(args.search, limit=args.limit or None)
@@ -92,7 +92,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _report(ctx: Context, args: argparse.Namespace, patient, message: str) -> int:  # type: ignore[no-untyped-def]
-    from models.serialize import patient_record
+    from models.views.serialize import patient_record
 
     if args.json:
         ctx.print_json(patient_record(patient))
@@ -102,8 +102,8 @@ def _report(ctx: Context, args: argparse.Namespace, patient, message: str) -> in
 
 
 def run_add(args: argparse.Namespace, ctx: Context) -> int:
-    from models.clinic import get_clinic
-    from models.patients import add_patient
+    from models.people.clinic import get_clinic
+    from models.people.patients import add_patient
 
     require_role(ctx, "billing")
     patient = add_patient(_input(args), get_clinic())
@@ -111,8 +111,8 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_edit(args: argparse.Namespace, ctx: Context) -> int:
-    from models.clinic import get_clinic
-    from models.patients import edit_patient
+    from models.people.clinic import get_clinic
+    from models.people.patients import edit_patient
 
     require_role(ctx, "billing")
     patient = edit_patient(args.id, _input(args), get_clinic())

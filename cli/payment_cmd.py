@@ -23,11 +23,11 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
 def run_add(args: argparse.Namespace, ctx: Context) -> int:
     from locales.formatting import format_money
-    from models.clinic import get_clinic
-    from models.invoice import Invoice
-    from models.invoicing import find_invoice
-    from models.money import parse_amount
-    from models.workflow import record_payment
+    from models.billing.invoice import Invoice
+    from models.billing.invoicing import find_invoice
+    from models.core.money import parse_amount
+    from models.people.clinic import get_clinic
+    from models.workflow.lifecycle import record_payment
 
     staff = require_role(ctx, "billing")
     invoice = find_invoice(args.number)

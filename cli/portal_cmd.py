@@ -6,7 +6,7 @@ import argparse
 
 from cli.context import Context
 from locales import N_, Translator
-from models.errors import ConfigError
+from models.core.errors import ConfigError
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:

@@ -10,7 +10,7 @@ from cli.context import Context, require_role
 from locales import N_, Translator
 
 if TYPE_CHECKING:
-    from models.messaging import ScheduledMessage
+    from models.messaging.tables import ScheduledMessage
 
 STATUSES = ("scheduled", "enqueued", "cancelled", "skipped")
 
@@ -49,9 +49,9 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
-    from models.enums import ScheduleStatus
-    from models.invoicing import find_invoice
-    from models.scheduled_queries import scheduled_query, scheduled_record
+    from models.billing.invoicing import find_invoice
+    from models.core.enums import ScheduleStatus
+    from models.views.scheduled_queries import scheduled_query, scheduled_record
 
     ctx.database()
     status = ScheduleStatus(args.status) if args.status else None
@@ -75,10 +75,10 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def _row(ctx: Context, row: ScheduledMessage) -> list[str]:
     from locales.formatting import format_datetime
-    from models.clinic import get_clinic
-    from models.schedule_reasons import reason_text
-    from models.scheduled_queries import outbox_of, status_label
-    from models.templates import display_name
+    from models.admin.templates import display_name
+    from models.messaging.schedule_reasons import reason_text
+    from models.people.clinic import get_clinic
+    from models.views.scheduled_queries import outbox_of, status_label
 
     clinic = get_clinic()
     tr = ctx.tr
@@ -93,8 +93,8 @@ def _row(ctx: Context, row: ScheduledMessage) -> list[str]:
 
 
 def run_cancel(args: argparse.Namespace, ctx: Context) -> int:
-    from models.invoicing import find_invoice
-    from models.reminders import cancel_invoice_schedule, cancel_scheduled
+    from models.billing.invoicing import find_invoice
+    from models.workflow.reminders import cancel_invoice_schedule, cancel_scheduled
 
     staff = require_role(ctx, "billing")
     if args.cancel_invoice:

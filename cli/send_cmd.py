@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from cli.context import Context, require_role
 from locales import N_, Translator
-from models.enums import PinMode
+from models.core.enums import PinMode
 
 if TYPE_CHECKING:
-    from models.invoice import Invoice
+    from models.billing.invoice import Invoice
 
 
 def register_send(actions: argparse._SubParsersAction, tr: Translator) -> None:
@@ -50,16 +50,16 @@ def register_send(actions: argparse._SubParsersAction, tr: Translator) -> None:
 
 
 def run_send(args: argparse.Namespace, ctx: Context) -> int:
-    from models.errors import FieldErrors
-    from models.invoicing import find_invoice
-    from models.pin_modes import handover_pin
-    from models.sending import enqueue_invoice_email
+    from models.billing.invoicing import find_invoice
+    from models.core.errors import FieldErrors
+    from models.messaging.pin_modes import handover_pin
+    from models.workflow.sending import enqueue_invoice_email
 
     staff = require_role(ctx, "billing")
     invoice = find_invoice(args.number)
     mode = args.pin_mode or default_pin_mode(invoice)
     if args.payment_link:
-        from models.payment_links import check_link_offered, stripe_key_configured
+        from models.links.payment_links import check_link_offered, stripe_key_configured
 
         check_link_offered(
             invoice,
@@ -99,7 +99,7 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
 
 def default_pin_mode(invoice: Invoice) -> str:
     """The clinic's default PIN mode, SMS where that default is the attachment and it is not allowed."""
-    from models.pin_modes import attachment_allowed
+    from models.messaging.pin_modes import attachment_allowed
 
     mode = str(invoice.billing_company.clinic.default_pin_mode)
     if mode == PinMode.NONE and not attachment_allowed(invoice):

@@ -30,8 +30,8 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
     from cli.table import print_table
-    from models.clinic import Staff
-    from models.serialize import staff_record
+    from models.people.clinic import Staff
+    from models.views.serialize import staff_record
 
     ctx.database()
     members = list(Staff.select().order_by(Staff.login))
@@ -45,7 +45,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_add(args: argparse.Namespace, ctx: Context) -> int:
-    from models.staff_members import add_staff
+    from models.people.staff_members import add_staff
 
     require_role(ctx, "admin")
     staff = add_staff(args.login, args.name, args.roles, args.language)

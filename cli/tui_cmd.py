@@ -16,7 +16,7 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    from models.db import close_database
+    from models.database.db import close_database
     from tui.app import build_app
 
     app = build_app(ctx.config)

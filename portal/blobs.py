@@ -1,6 +1,6 @@
 """Encrypted document files under ``<data_dir>/blobs``: random names, owner-only, written atomically.
 
-The bytes arrive already encrypted by the agent (``models.secure_link``); the file
+The bytes arrive already encrypted by the agent (``models.messaging.secure_link``); the file
 name is random, so neither the name nor the content says whose document it is.
 """
 

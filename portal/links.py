@@ -23,8 +23,8 @@ from typing import TypeAlias
 
 from peewee import Field
 
-from models.fast_writes import delete_where, insert_row, select_where, update_where
-from models.secure_link import pin_matches
+from models.database.fast_writes import delete_where, insert_row, select_where, update_where
+from models.messaging.secure_link import pin_matches
 from portal.blobs import BlobStore
 from portal.storage import Document, Event, Link, portal_db
 
@@ -227,7 +227,7 @@ class LinkStore:
         return created, dropped
 
     # The writes of a publication are the portal's hot path (a batch of 50 makes some 400): they
-    # are SQL text built once per shape (``models.fast_writes``), not peewee queries built anew.
+    # are SQL text built once per shape (``models.database.fast_writes``), not peewee queries built anew.
 
     def _upsert(self, p: Publication, blob_names: Sequence[str], now: dt.datetime) -> tuple[bool, list[str]]:
         found = select_where(Link, (Link.id, Link.revoked_at), {Link.token_hash: p.token_hash})

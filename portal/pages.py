@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from locales import N_, normalize_language
-from models.secure_link import LinkDecryptError, decrypt, document_aad, token_hash
+from models.messaging.secure_link import LinkDecryptError, decrypt, document_aad, token_hash
 from portal.grants import COOKIE_NAME, GRANT_SECONDS
 from portal.links import LinkState, LinkView, PinOutcome
 from portal.render import PageContext, accepted_language, page_context

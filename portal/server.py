@@ -12,7 +12,7 @@ import os
 import sys
 
 from locales import N_
-from models.config import Config
+from models.core.config import Config
 from portal.services import PortalOptions, log_tr
 
 log = logging.getLogger("facteur.portal")
@@ -48,7 +48,7 @@ def serve(config: Config, listen: str) -> None:
 
     webhook = stripe_webhook_routes(config)
     if webhook:  # a clinic with a public address: payments applied as Stripe reports them
-        from models.db import open_database
+        from models.database.db import open_database
 
         open_database(config.database.url, config.base_dir)
     app = create_app(options, extra_routes=webhook)

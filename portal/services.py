@@ -10,7 +10,7 @@ from pathlib import Path
 from starlette.requests import Request
 
 from locales import Translator, default_registry
-from models.config import Config
+from models.core.config import Config
 from portal.grants import Grants
 from portal.links import LinkStore
 from portal.ratelimit import RateLimiter

@@ -3,7 +3,7 @@
 It never holds the clinic's data: a link is known by its token's hash, its PIN by a
 keyed hash, its documents' names as ciphertext and their content as encrypted files
 (``portal.blobs``). Nothing connects at import: ``open_portal_database(path)`` binds
-``portal_db``. One portal per process, like ``models.db``.
+``portal_db``. One portal per process, like ``models.database.db``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import peewee
 from peewee import DatabaseProxy
 from playhouse.sqlite_ext import AutoIncrementField
 
-from models.base import UTCDateTimeField
+from models.database.base import UTCDateTimeField
 
 portal_db = DatabaseProxy()
 

@@ -3,10 +3,10 @@
 The agent's pull (``agent.stripe.sync``) is enough on its own; the webhook only makes a
 payment show sooner. It is enabled with ``[stripe] webhook = true`` in the portal's
 configuration, since it writes to the clinic's database (opened by the portal process,
-``models.db``). Stripe's signature is checked by the ``stripe`` library with a 300-second
+``models.database.db``). Stripe's signature is checked by the ``stripe`` library with a 300-second
 tolerance, the secret read from the variable ``[stripe] webhook_secret_env`` names; the
 event is then applied by the same function, with the same deduplication by event id, as
-the agent's pull (``models.reconcile.apply_event``), so seeing it both ways counts once.
+the agent's pull (``models.workflow.reconcile.apply_event``), so seeing it both ways counts once.
 
 Answers: 200 once applied (or already applied, or not an event Facteur uses), 400 for a
 bad signature or body (Stripe stops), 503 when the database is busy (Stripe retries).
@@ -25,10 +25,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from locales import N_
-from models.config import Config
-from models.db import db
-from models.errors import ConfigError
-from models.reconcile import apply_event
+from models.core.config import Config
+from models.core.errors import ConfigError
+from models.database.db import db
+from models.workflow.reconcile import apply_event
 
 PATH = "/stripe/webhook"
 TOLERANCE_SECONDS = 300

@@ -20,9 +20,9 @@ from pathlib import Path
 import peewee
 import pytest
 
-from models.clinic import BillingCompany, Clinic, Staff
-from models.db import close_database, open_database
-from models.schema import ensure_schema
+from models.database.db import close_database, open_database
+from models.people.clinic import BillingCompany, Clinic, Staff
+from models.setup.schema import ensure_schema
 from tests import postgres
 
 # Tests (path prefixes from the rootdir) that run on both backends; the rest run on SQLite only.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from models.clinic import BillingCompany, Staff
-from models.invoice import Invoice
-from models.invoicing import LineInput, create_draft
-from models.patient import Patient
-from models.workflow import bill
+from models.billing.invoice import Invoice
+from models.billing.invoicing import LineInput, create_draft
+from models.people.clinic import BillingCompany, Staff
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill
 
 
 def billed_invoice(

@@ -186,8 +186,8 @@ class PostgresCluster:
         """``facteur_template``: the schema as ``ensure_schema`` makes it, cloned per test."""
         import peewee
 
-        from models.db import close_database, open_database
-        from models.schema import ensure_schema
+        from models.database.db import close_database, open_database
+        from models.setup.schema import ensure_schema
 
         with self.admin() as connection:
             connection.execute(f'CREATE DATABASE "{TEMPLATE}" TEMPLATE template0')

@@ -13,9 +13,9 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from locales import N_, ReloadEvent, add_listener, default_registry
-from models.base import utcnow
-from models.config import Config
-from models.enums import Role
+from models.core.config import Config
+from models.core.enums import Role
+from models.database.base import utcnow
 from tui.key_gate import KeyGate
 from tui.messages import DataChanged, DataListener, InvoiceAction, NewInvoice, OpenInvoice
 from tui.session import RoleDenied, StaffSession

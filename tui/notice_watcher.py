@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.app import App
 
 from locales import N_
-from models.notification_center import NoticeView, latest_id, render_notice, unread_since
+from models.views.notification_center import NoticeView, latest_id, render_notice, unread_since
 from tui.session import StaffSession
 from tui.workers import DB_ERRORS, database_thread
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from locales import L_, N_, LazyText, Translator, translator
-from models.clinic import Clinic, Staff
-from models.config import Config
-from models.enums import Role
-from models.errors import FacteurError
+from models.core.config import Config
+from models.core.enums import Role
+from models.core.errors import FacteurError
+from models.people.clinic import Clinic, Staff
 
 ROLE_LABELS: dict[Role, LazyText] = {
     Role.ADMIN: L_("admin"),

@@ -7,8 +7,8 @@ unknown user ends as one line on stderr (the CLI's usual errors), never a half-d
 from __future__ import annotations
 
 from locales import N_
-from models.config import Config
-from models.errors import FacteurError
+from models.core.config import Config
+from models.core.errors import FacteurError
 from tui.session import StaffSession
 
 
@@ -26,10 +26,10 @@ def configure_wording(config: Config) -> None:
 
 def open_session(config: Config, login: str | None = None) -> StaffSession:
     """Open and check the database, then find the staff member for ``login`` (default: the Unix user)."""
-    from models.clinic import get_clinic
-    from models.db import open_database
-    from models.schema import check_schema
-    from models.staff_members import current_login, staff_for_login
+    from models.database.db import open_database
+    from models.people.clinic import get_clinic
+    from models.people.staff_members import current_login, staff_for_login
+    from models.setup.schema import check_schema
 
     database = open_database(config.database.url, config.base_dir)
     check_schema(database)

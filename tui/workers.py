@@ -13,8 +13,8 @@ from contextlib import contextmanager
 import peewee
 
 from locales import N_, Translator
-from models.db import db
-from models.errors import FacteurError
+from models.core.errors import FacteurError
+from models.database.db import db
 
 # What a worker catches and turns into a notification.
 DB_ERRORS: tuple[type[BaseException], ...] = (FacteurError, peewee.PeeweeException)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from agent.mime import OutgoingEmail
-from models.outbox import Reply
+from models.messaging.outbox import Reply
 
 
 class EmailChannel(Protocol):

@@ -1,59 +1,26 @@
-"""A thin async HTTP client over one aiohttp session: the SMS gateway's and the portal's transport.
+"""The SMS gateway's and the portal's HTTP client: one ``httpx.AsyncClient`` with the agent's settings.
 
-The session is made on the first request, inside the running loop (the agent's objects are
-built before it starts). Redirects are not followed and no status raises: the callers sort
-the answers. Getting no answer raises one of two errors, each with a reason staff can read:
+Redirects are not followed and no status raises: the callers sort the answers. Getting no
+answer raises one of two errors, each with a reason staff can read:
 
 - ``Unreachable``: refused, DNS, connect timeout, a malformed or non-HTTP URL (nothing was sent);
 - ``NoAnswer``: connected, then a timeout, a dropped connection or a cut-short answer.
 
-aiohttp has no write timeout: a body larger than ``UPLOAD_CHUNK`` goes in chunks, each to be
-taken within ``timeout`` or the connection is dropped (``NoAnswer``), as httpx's write timeout
-did; without it a portal or network that stops taking an upload would hold it for good.
-
-Proxies named by the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``)
-are read once, when the session is made, as httpx did. aiohttp's own ``trust_env`` is not used:
-it reads the environment and ``~/.netrc`` in a thread on every request (a third of a millisecond
-of CPU each), and a netrc entry for the host would clash with the callers' bearer tokens.
+httpx reads the environment (``trust_env``) when the client is made: the proxies that
+``HTTP_PROXY``, ``HTTPS_PROXY`` and ``ALL_PROXY`` name, except for the hosts in ``NO_PROXY``,
+and the trusted authorities in ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` (else certifi's).
 """
 
 from __future__ import annotations
 
-import asyncio
-import json as jsonlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+import ssl
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import aiohttp
-from aiohttp.abc import AbstractStreamWriter
-from yarl import URL
+import httpx
 
-from agent.channels.env_proxy import EnvironmentProxies, basic_auth
-
-IDLE_SECONDS = 4.0
-UPLOAD_CHUNK = 64 * 1024  # asyncio's transport buffer: a chunk waits until the last has gone
-
-
-@dataclass(frozen=True)
-class HttpAnswer:
-    """An HTTP answer, whatever its status, read whole."""
-
-    status: int
-    reason: str  # the status line's phrase ("Not Found"), "" when the server sent none
-    body: bytes
-    charset: str = "utf-8"  # from Content-Type, for ``text``
-
-    @property
-    def text(self) -> str:
-        try:
-            return self.body.decode(self.charset, errors="replace")
-        except LookupError:  # a charset Python does not know
-            return self.body.decode("utf-8", errors="replace")
-
-    def json(self) -> Any:
-        """The body as JSON; ``ValueError`` when it is not."""
-        return jsonlib.loads(self.body)
+IDLE_SECONDS = 4.0  # an idle connection let go before uvicorn's 5 s can close it under a request
+UPLOAD_CHUNK = 64 * 1024
 
 
 class HttpFailure(Exception):
@@ -73,14 +40,17 @@ class NoAnswer(HttpFailure):
 
 
 class HttpClient:
-    """Requests to ``base_url`` (prefixed to relative URLs), each phase of an exchange given ``timeout``."""
+    """Requests to ``base_url`` (prefixed to relative URLs), each phase given ``timeout`` seconds.
+
+    The ``httpx.AsyncClient`` is made on the first request: it reads the environment and loads
+    the trusted authorities then, which a channel that is never used does not pay for.
+    """
 
     def __init__(self, base_url: str = "", timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self._session: aiohttp.ClientSession | None = None
+        self._client: httpx.AsyncClient | None = None
         self._closed = False
-        self._proxies = EnvironmentProxies({})
 
     async def request(
         self,
@@ -89,113 +59,79 @@ class HttpClient:
         *,
         headers: Mapping[str, str] | None = None,
         json: Any = None,
-        data: Mapping[str, str] | bytes | None = None,
+        data: Mapping[str, str] | None = None,
+        content: bytes | None = None,
         params: Mapping[str, str | int] | None = None,
         auth: tuple[str, str] | None = None,
-    ) -> HttpAnswer:
+    ) -> httpx.Response:
         """Send one request and read its whole answer; ``auth`` is basic auth (login, password)."""
-        if json is not None and data is not None:
-            raise TypeError("json and data cannot be sent together")
-        sent = dict(headers or {})
-        body = data
-        if json is not None:
-            # serialized here, as httpx did: unserializable JSON is the caller's error, not the network's
-            body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-            sent["Content-Type"] = "application/json"
-        if auth is not None:
-            sent["Authorization"] = basic_auth(*auth)
-        session = self._open()
-        payload: Any = body
-        if isinstance(body, bytes) and len(body) > UPLOAD_CHUNK:
-            payload = _PacedBody(body, self.timeout)
+        client = self._open()
         try:
-            target = URL(url if not self.base_url or "://" in url else self.base_url + url)
-            proxy, proxy_headers = self._proxies.for_url(target)
-            if proxy_headers and target.scheme == "http":  # the request itself goes to the proxy
-                sent.update(proxy_headers)
-                proxy_headers = None  # (aiohttp sends these in an HTTPS tunnel's CONNECT only)
-            async with session.request(
-                method,
-                target,
-                headers=sent,
-                data=payload,
-                params=params,
-                allow_redirects=False,
-                proxy=proxy,
-                proxy_headers=proxy_headers,
-            ) as response:
-                content = await response.read()  # read whole: the connection goes back to the pool
-                return HttpAnswer(
-                    response.status, response.reason or "", content, response.charset or "utf-8"
-                )
-        # subclasses before their bases: InvalidURL is a ValueError, the timeouts OSErrors
-        except aiohttp.NonHttpUrlClientError as exc:
-            raise Unreachable(f"not an http or https URL: {_describe(exc)}") from exc
-        except ValueError as exc:  # aiohttp's InvalidURL, or yarl and the IDNA codec refusing a host
-            raise Unreachable(f"invalid URL: {_describe(exc)}") from exc
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise Unreachable(_describe(exc)) from exc  # refused, DNS, TLS, the proxy unreachable
-        except (aiohttp.ClientError, OSError) as exc:  # a timeout (TimeoutError), a reset, cut short
+            # a caller's error (JSON that cannot be encoded) is raised here as it is, not as the network's
+            request = client.build_request(
+                method, url, headers=headers, json=json, data=data, content=content, params=params
+            )
+            if request.url.port is not None and not 0 < request.url.port < 65536:  # httpx lets it through
+                raise Unreachable(f"invalid URL: port {request.url.port} out of range")
+            if len(request.content) > UPLOAD_CHUNK:
+                # httpx's write timeout bounds each write: given whole, a large body (a batch of
+                # documents on a slow uplink) would have to be taken within one timeout
+                request.stream = _InChunks(request.content)
+            return await client.send(request, auth=auth)
+        except (
+            httpx.ConnectError,  # refused, DNS, TLS, the proxy unreachable
+            httpx.ConnectTimeout,
+            httpx.UnsupportedProtocol,
+            httpx.InvalidURL,
+            httpx.LocalProtocolError,  # a request that cannot be written (a newline in a header)
+        ) as exc:
+            raise Unreachable(_describe(exc)) from exc
+        except httpx.RequestError as exc:  # a read, write or pool timeout, a reset, cut short
             raise NoAnswer(_describe(exc)) from exc
 
     async def aclose(self) -> None:
-        """Close the session, if one was made; the client cannot be used after (as httpx's)."""
+        """Close the httpx client, if one was made; this client cannot be used after."""
         self._closed = True
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
-    def _open(self) -> aiohttp.ClientSession:
+    def _open(self) -> httpx.AsyncClient:
         if self._closed:
             raise RuntimeError("the HTTP client is closed")
-        if self._session is None:
-            seconds = self.timeout
-            self._proxies = EnvironmentProxies.read()
-            self._session = aiohttp.ClientSession(
-                # an idle connection let go after 4 s (aiohttp's default 15 s, httpx's 5 s): never
-                # picked for a request just as uvicorn closes it after its own 5 s
-                connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS),
-                timeout=aiohttp.ClientTimeout(
-                    total=None, connect=seconds, sock_connect=seconds, sock_read=seconds
-                ),
-                trust_env=False,  # see the module's docstring
-            )
-        return self._session
-
-
-class _Stalled(TimeoutError):
-    """A chunk of the body not taken in time (aiohttp hands it to the request as it is)."""
-
-
-class _PacedBody(aiohttp.Payload):
-    """A body written by ``UPLOAD_CHUNK``, each within ``seconds``, else the connection is dropped."""
-
-    _autoclose = True  # nothing to close: bytes
-
-    def __init__(self, body: bytes, seconds: float) -> None:
-        super().__init__(body, content_type="application/octet-stream")  # the caller's header wins
-        self._body = body
-        self._size = len(body)
-        self._seconds = seconds
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        return self._body.decode(encoding, errors)
-
-    async def as_bytes(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-        return self._body
-
-    async def write(self, writer: AbstractStreamWriter) -> None:
-        # a chunk waits in writer.write until the one before has left asyncio's buffer: a chunk
-        # not taken in time is a stalled peer; a slow link that keeps taking them is not
-        for start in range(0, len(self._body), UPLOAD_CHUNK):
+        if self._client is None:
             try:
-                async with asyncio.timeout(self._seconds):
-                    await writer.write(self._body[start : start + UPLOAD_CHUNK])
-            except TimeoutError:
-                transport = getattr(writer, "transport", None)
-                if transport is not None:
-                    transport.abort()  # close() would wait, open, for the peer to take what is buffered
-                raise _Stalled(f"the upload stalled: nothing taken for {self._seconds:g} s") from None
+                self._client = new_client(self.base_url, self.timeout)
+            except (ValueError, ImportError, OSError, httpx.InvalidURL) as exc:
+                # a proxy or a certificate file the environment names that cannot be used
+                raise Unreachable(f"the environment's proxy or certificates: {_describe(exc)}") from exc
+        return self._client
+
+
+def new_client(base_url: str = "", timeout: float = 10.0) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` with the agent's settings; proxies and authorities from the environment."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=httpx.Timeout(timeout),
+        # httpx's own limits but for the idle time (its default is uvicorn's 5 s)
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=IDLE_SECONDS),
+        follow_redirects=False,
+        # the system's trusted authorities, as the agent always used (httpx alone would take certifi's);
+        # OpenSSL still reads SSL_CERT_FILE and SSL_CERT_DIR when they are set
+        verify=ssl.create_default_context(),
+        trust_env=True,
+    )
+
+
+class _InChunks(httpx.AsyncByteStream):
+    """A body handed to the connection ``UPLOAD_CHUNK`` bytes at a time (its length already sent)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for start in range(0, len(self._body), UPLOAD_CHUNK):
+            yield self._body[start : start + UPLOAD_CHUNK]
 
 
 def _describe(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from agent.errors import DeferredError, OfflineError
 from agent.mime import OutgoingEmail
 from locales import N_
-from models.outbox import Reply
+from models.messaging.outbox import Reply
 
 
 class MaildirChannel:

@@ -1,12 +1,12 @@
 """The agent's client of the download portal's API (``portal.api``): publish, revoke, pull events.
 
 Documents are encrypted here, with a key derived from the link's token
-(``models.secure_link``), before they leave: the portal never sees a plain document,
+(``models.messaging.secure_link``), before they leave: the portal never sees a plain document,
 file name or token. Publications made while another is on its way wait for it, then go
 together in one ``POST /api/v1/links`` (up to ``MAX_BATCH``): draining a backlog, one
 request carries many links instead of one each, for the agent and for the portal (one
 transaction, one folder sync). A portal without that endpoint (404/405, an older one)
-gets one PUT per link from then on. Requests go by aiohttp (``agent.channels.http``); failures
+gets one PUT per link from then on. Requests go by httpx (``agent.channels.http``); failures
 are classified for the retry decision:
 
 - connection refused, DNS, connect timeout, a bad URL: ``OfflineError`` (no attempt spent);
@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from agent.channels.http import HttpAnswer, HttpClient, NoAnswer, Unreachable
+import httpx
+
+from agent.channels.http import HttpClient, NoAnswer, Unreachable
 from agent.errors import DeferredError, OfflineError, RejectedError
 from locales import L_, N_
-from models.errors import DeliveryError
-from models.outbox import Reply
-from models.secure_link import document_aad, encrypt, token_hash
+from models.core.errors import DeliveryError
+from models.messaging.outbox import Reply
+from models.messaging.secure_link import document_aad, encrypt, token_hash
 
 DEFAULT_TOKEN_ENV = "FACTEUR_PORTAL_TOKEN"  # noqa: S105 (a variable's name)
 NO_TOKEN_CODE = "api_token_not_configured"  # noqa: S105 (the portal's code for "no token set there")
@@ -174,7 +176,7 @@ class PortalClient:
 
     async def _put(self, th: str, body: dict[str, Any]) -> Reply:
         response = await self._call("PUT", f"{API}/links/{th}", json=body)
-        return _published(response.status, th)
+        return _published(response.status_code, th)
 
     async def _send_waiting(self) -> None:
         """Send what waits, a batch at a time, until nothing does; each caller gets its own outcome."""
@@ -211,10 +213,10 @@ class PortalClient:
             return await self._each_by_put(batch)
         links = [{"token_hash": w.token_hash, **w.body} for w in batch]
         response = await self._request("POST", f"{API}/links", json={"links": links})
-        if response.status in (404, 405):  # an older portal: one PUT per link from now on
+        if response.status_code in (404, 405):  # an older portal: one PUT per link from now on
             self.batches = False
             return await self._send_batch(batch)
-        if response.status == 413:  # together over the portal's max_body_mb: each on its own
+        if response.status_code == 413:  # together over the portal's max_body_mb: each on its own
             return await self._each_by_put(batch)
         self._raise_for(response)
         return self._batch_outcomes(response, batch)
@@ -228,7 +230,7 @@ class PortalClient:
 
         return list(await asyncio.gather(*(put(waiting) for waiting in batch)))
 
-    def _batch_outcomes(self, response: HttpAnswer, batch: list[_Waiting]) -> list[Reply | Exception]:
+    def _batch_outcomes(self, response: httpx.Response, batch: list[_Waiting]) -> list[Reply | Exception]:
         results = _json(response).get("results")
         if not isinstance(results, list) or len(results) != len(batch):
             raise _unreadable(response, L_("it does not give one result per link"))
@@ -265,7 +267,7 @@ class PortalClient:
     async def revoke(self, token_hash: str) -> Reply:
         """Close a link for good; an unknown one is a ``RejectedError`` (404)."""
         response = await self._call("POST", f"{API}/links/{token_hash}/revoke")
-        return Reply(str(response.status), N_("revoked"), token_hash)
+        return Reply(str(response.status_code), N_("revoked"), token_hash)
 
     async def events(self, after: int, limit: int = 500) -> tuple[list[PortalEvent], int]:
         """The events after id ``after`` (oldest first) and the new cursor."""
@@ -291,12 +293,12 @@ class PortalClient:
             await self._sender  # the links on their way get their answers first
         await self._http.aclose()
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> HttpAnswer:
+    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = await self._request(method, path, **kwargs)
         self._raise_for(response)
         return response
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> HttpAnswer:
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The portal's answer, whatever its status; no answer raises (offline, or try later)."""
         if not self.api_token:
             raise OfflineError(
@@ -314,8 +316,8 @@ class PortalClient:
                 N_("the portal {url} did not answer in time: {reason}"), url=self.base_url, reason=exc.reason
             ) from exc
 
-    def _raise_for(self, response: HttpAnswer) -> None:
-        status = response.status
+    def _raise_for(self, response: httpx.Response) -> None:
+        status = response.status_code
         if status < 400:
             return
         reply = _error_text(response)
@@ -346,9 +348,9 @@ class PortalClient:
         )
 
 
-def _unreadable(response: HttpAnswer, reason: object) -> DeferredError:
+def _unreadable(response: httpx.Response, reason: object) -> DeferredError:
     return DeferredError(
-        N_("the portal's answer could not be read: {reason}"), code=response.status, reason=reason
+        N_("the portal's answer could not be read: {reason}"), code=response.status_code, reason=reason
     )
 
 
@@ -356,7 +358,7 @@ def _published(status: int, th: str) -> Reply:
     return Reply(str(status), N_("created") if status == 201 else N_("replaced"), th)
 
 
-def _json(response: HttpAnswer) -> dict[str, Any]:
+def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError:
@@ -364,13 +366,13 @@ def _json(response: HttpAnswer) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _error_text(response: HttpAnswer) -> str:
+def _error_text(response: httpx.Response) -> str:
     message = _json(response).get("error")
     if isinstance(message, str) and message:
         return message
-    return response.reason or response.text[:200]
+    return response.reason_phrase or response.text[:200]
 
 
-def _error_code(response: HttpAnswer) -> str | None:
+def _error_code(response: httpx.Response) -> str | None:
     code = _json(response).get("code")
     return code if isinstance(code, str) else None

@@ -1,4 +1,4 @@
-"""SMS: an HTTP gateway (aiohttp), in a generic JSON request or Twilio's, and the channel protocol.
+"""SMS: an HTTP gateway (httpx), in a generic JSON request or Twilio's, and the channel protocol.
 
 Generic JSON (``[sms] mode = "json"``)::
 
@@ -23,10 +23,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from agent.channels.http import HttpAnswer, HttpClient, HttpFailure, Unreachable
+import httpx
+
+from agent.channels.http import HttpClient, HttpFailure, Unreachable
 from agent.errors import DeferredError, OfflineError, RejectedError
 from locales import N_
-from models.outbox import Reply
+from models.messaging.outbox import Reply
 
 REASON_CHARS = 300
 
@@ -98,7 +100,7 @@ class HttpSms:
         except HttpFailure as exc:
             raise _transport_error(exc, self.endpoint) from None
         reason = _scrub(_reason(response), (text, secret))
-        status = response.status
+        status = response.status_code
         if 200 <= status < 300:
             provider_id = _reply_id(response, "sid" if self.mode == "twilio" else "id")
             return Reply(code=str(status), text=reason or N_("accepted"), provider_id=provider_id)
@@ -142,7 +144,7 @@ def _transport_error(exc: HttpFailure, url: str) -> Exception:
     return DeferredError(N_("the SMS gateway did not answer: {reason}"), reason=exc.reason)
 
 
-def _reason(response: HttpAnswer) -> str:
+def _reason(response: httpx.Response) -> str:
     """The gateway's own words: its JSON ``error``/``message``, else the start of the body."""
     try:
         data = response.json()
@@ -155,13 +157,13 @@ def _reason(response: HttpAnswer) -> str:
                 return value[:REASON_CHARS]
             if isinstance(value, dict) and isinstance(value.get("message"), str):
                 return str(value["message"])[:REASON_CHARS]
-    if 200 <= response.status < 300:
+    if 200 <= response.status_code < 300:
         return ""
     text = " ".join(response.text.split())
-    return (text or response.reason)[:REASON_CHARS]
+    return (text or response.reason_phrase)[:REASON_CHARS]
 
 
-def _reply_id(response: HttpAnswer, key: str) -> str | None:
+def _reply_id(response: httpx.Response, key: str) -> str | None:
     try:
         data = response.json()
     except ValueError:

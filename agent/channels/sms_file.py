@@ -15,8 +15,8 @@ from pathlib import Path
 
 from agent.errors import DeferredError, OfflineError
 from locales import N_
-from models.base import utcnow
-from models.outbox import Reply
+from models.database.base import utcnow
+from models.messaging.outbox import Reply
 
 
 class FileSms:

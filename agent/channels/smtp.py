@@ -16,9 +16,9 @@ import aiosmtplib
 from agent.errors import DeferredError, OfflineError, RejectedError, UnknownOutcomeError
 from agent.mime import OutgoingEmail
 from locales import N_
-from models.errors import ValidationError
-from models.outbox import Reply
-from models.validation import validate_email
+from models.core.errors import ValidationError
+from models.core.validation import validate_email
+from models.messaging.outbox import Reply
 
 IDLE_SECONDS = 60.0  # servers drop idle sessions; reconnect rather than trust an old one
 

@@ -11,8 +11,8 @@ from agent.delivery.publish import PortalPublishStep
 from agent.pdfs import PdfProvider
 from agent.steps import DeliveryStep, SyncJob
 from locales import N_
-from models.config import Config
-from models.errors import ConfigError
+from models.core.config import Config
+from models.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from agent.channels.portal import PortalClient

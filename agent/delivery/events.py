@@ -1,7 +1,7 @@
 """``PortalEventsJob``: pull the portal's events (downloads, locks, visits after expiry) while online.
 
 Reads from the ``portal:events`` cursor, a page at a time, and applies each page with
-the cursor's move in one transaction (``models.download_links.apply_portal_events``).
+the cursor's move in one transaction (``models.links.download_links.apply_portal_events``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import logging
 
 from agent.delivery.publish import PortalApi
 from agent.steps import DbRunner
-from models.download_links import EVENTS_CURSOR, apply_portal_events, events_after
+from models.links.download_links import EVENTS_CURSOR, apply_portal_events, events_after
 
 log = logging.getLogger("facteur.agent")
 PAGE = 500

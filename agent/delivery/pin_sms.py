@@ -19,12 +19,12 @@ from agent.channels.sms import SmsChannel
 from agent.errors import RejectedError
 from agent.steps import DbRunner, Delivery
 from locales import N_, translator
-from models.base import fk_id, utcnow
-from models.clinic import BillingCompany, Clinic
-from models.enums import Channel, PinMode, TransmissionStatus
-from models.invoice import Invoice
-from models.messaging import OutboxMessage
-from models.outbox import Reply, mark_step
+from models.billing.invoice import Invoice
+from models.core.enums import Channel, PinMode, TransmissionStatus
+from models.database.base import fk_id, utcnow
+from models.messaging.outbox import Reply, mark_step
+from models.messaging.tables import OutboxMessage
+from models.people.clinic import BillingCompany, Clinic
 
 PIN_TEXT = N_("{clinic}: your PIN to open the invoice we emailed you is {pin}")
 

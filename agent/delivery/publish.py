@@ -29,14 +29,14 @@ from agent.facts import MessageFacts, message_facts
 from agent.pdfs import PdfProvider
 from agent.steps import DbRunner, Delivery
 from locales import N_
-from models.base import utcnow
-from models.download_links import Publication, link_for, links_to_revoke, record_publication
-from models.enums import Channel, PinMode
-from models.invoice import Invoice
-from models.links import DownloadLink
-from models.messaging import OutboxMessage
-from models.outbox import Reply
-from models.secure_link import new_pin, pin_hash, token_hash
+from models.billing.invoice import Invoice
+from models.core.enums import Channel, PinMode
+from models.database.base import utcnow
+from models.links.download_links import Publication, link_for, links_to_revoke, record_publication
+from models.links.tables import DownloadLink
+from models.messaging.outbox import Reply
+from models.messaging.secure_link import new_pin, pin_hash, token_hash
+from models.messaging.tables import OutboxMessage
 
 
 class PortalApi(Protocol):

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from models.db import db
-from models.invoice import Invoice
+from models.billing.invoice import Invoice
+from models.database.db import db
 
 Key = tuple[int, str]  # (invoice id, language as asked)
 
@@ -43,7 +43,7 @@ def render_many(
     invoices at a time: one by default, so that when this process and the workers meet
     in the middle, no one waits for more than a render or two (sending an id and getting
     a PDF back costs a fraction of a millisecond; a render, a tenth of a second). ``database_url``
-    defaults to the database ``models.db.db`` is bound to (a file or server: memory
+    defaults to the database ``models.database.db.db`` is bound to (a file or server: memory
     cannot be shared). With ``cache_dir`` every renderer goes through ``InvoicePdfs``
     there: cached PDFs are read, missing ones rendered and stored, which is how the
     agent warms the cache before a drain.
@@ -84,7 +84,7 @@ def render_many(
 
 def current_database_url() -> str:
     """A URL another process can open to reach the database ``db`` is bound to."""
-    from models.db import url_of
+    from models.database.db import url_of
 
     return url_of(db.obj)
 
@@ -96,7 +96,7 @@ def _id(item: Invoice | int) -> int:
 def _start_worker(url: str, override_dir: Path | None, shipped_dir: Path, cache_dir: Path | None) -> None:
     """Each worker: its own database connection, the parent's catalogs, WeasyPrint imported once."""
     from locales import configure
-    from models.db import open_database
+    from models.database.db import open_database
 
     open_database(url)
     configure(override_dir, shipped_dir=shipped_dir, quiet=True)  # the agent said what is wrong
@@ -111,7 +111,7 @@ def _render_in_worker(keys: list[Key]) -> list[tuple[Key, bytes]]:
 def _render_chunk(keys: list[Key], cache_dir: Path | None) -> list[tuple[Key, bytes]]:
     from agent.pdf.cache import InvoicePdfs
     from agent.pdf.render import render_invoice_pdf
-    from models.invoicing import find_invoice
+    from models.billing.invoicing import find_invoice
 
     pdfs = InvoicePdfs(cache_dir) if cache_dir else None
     done = []

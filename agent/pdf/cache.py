@@ -20,8 +20,8 @@ from pathlib import Path
 from agent.pdf.document import invoice_translator, related_digest
 from agent.pdf.render import render_invoice_pdf, wording_fingerprint
 from locales import N_
-from models.enums import InvoiceStatus
-from models.invoice import Invoice
+from models.billing.invoice import Invoice
+from models.core.enums import InvoiceStatus
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _NAME = re.compile(r"^(?P<id>\d+)-v(?P<version>\d+)-(?P<lang>[a-z]{2})-(?P<fp>[0-9a-f]+)\.pdf$")

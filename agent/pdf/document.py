@@ -16,11 +16,11 @@ from babel import numbers as babel_numbers
 
 from locales import Translator, normalize_language, translator
 from locales.formatting import babel_locale, format_date, format_money, local_datetime
-from models.clinic import BillingCompany, Clinic
-from models.enums import InvoiceStatus
-from models.invoice import Invoice, Payment
-from models.invoicing import clinic_today, lines_of
-from models.labels import PAYMENT_METHOD
+from models.billing.invoice import Invoice, Payment
+from models.billing.invoicing import clinic_today, lines_of
+from models.core.enums import InvoiceStatus
+from models.core.labels import PAYMENT_METHOD
+from models.people.clinic import BillingCompany, Clinic
 
 LETTER_COUNTRIES = frozenset({"US", "CA"})  # North America prints on Letter, everyone else on A4
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from agent.pdf.document import InvoiceDocument, build_document
 from locales import Translator, translator
-from models.invoice import Invoice
-from models.labels import INVOICE_STATUS, PAYMENT_METHOD
+from models.billing.invoice import Invoice
+from models.core.labels import INVOICE_STATUS, PAYMENT_METHOD
 
 if TYPE_CHECKING:
     import jinja2

@@ -14,7 +14,7 @@ import stripe
 
 from agent.errors import DeferredError, OfflineError, RejectedError, UnknownOutcomeError
 from locales import N_
-from models.errors import DeliveryError
+from models.core.errors import DeliveryError
 
 _NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)
 

@@ -22,10 +22,10 @@ from agent.stripe.api import StripeApi
 from agent.stripe.errors import is_idempotency_mismatch
 from agent.stripe.links import expire_link
 from locales import N_, translator
-from models import link_sessions
-from models.base import utcnow
-from models.enums import Channel, LinkAction, PaymentLinkStatus
-from models.link_sessions import (
+from models.core.enums import Channel, LinkAction, PaymentLinkStatus
+from models.database.base import utcnow
+from models.links import link_sessions
+from models.links.link_sessions import (
     FRESH_ENOUGH,
     CreatedSession,
     LinkJob,
@@ -35,9 +35,9 @@ from models.link_sessions import (
     plan_still_usable,
     request_key,
 )
-from models.messaging import OutboxMessage
-from models.payment_links import NO_ACCOUNT
-from models.reconcile import stripe_time
+from models.links.payment_links import NO_ACCOUNT
+from models.messaging.tables import OutboxMessage
+from models.workflow.reconcile import stripe_time
 
 ATTEMPTS = 3  # a replayed session that is stale, or a key Stripe refuses, moves to a new request
 

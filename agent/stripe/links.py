@@ -11,10 +11,10 @@ from agent.errors import RejectedError
 from agent.steps import DbRunner
 from agent.stripe.api import StripeApi
 from locales import N_
-from models import link_sessions
-from models.base import utcnow
-from models.enums import PaymentLinkStatus
-from models.link_sessions import LinkRecord
+from models.core.enums import PaymentLinkStatus
+from models.database.base import utcnow
+from models.links import link_sessions
+from models.links.link_sessions import LinkRecord
 
 
 async def expire_link(

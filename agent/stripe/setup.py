@@ -6,7 +6,7 @@ from agent.steps import DeliveryStep, SyncJob
 from agent.stripe.api import StripeApi
 from agent.stripe.link_step import PaymentLinkStep
 from agent.stripe.sync import StripeSync
-from models.config import Config
+from models.core.config import Config
 
 
 def success_url(config: Config) -> str:

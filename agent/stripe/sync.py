@@ -4,7 +4,7 @@ Each run, for every connected account:
 
 1. the Checkout events since the account's cursor (``stripe:acct_…``, an epoch second; a few
    minutes of overlap, Stripe's events may show up late; never before Stripe's 30 days),
-   applied oldest first, each once (``models.reconcile.apply_event``: the event's id, what
+   applied oldest first, each once (``models.workflow.reconcile.apply_event``: the event's id, what
    it changes and the cursor in one transaction);
 2. the sessions made since the account's oldest open link, so a session whose events were
    missed (offline more than 30 days) or that is still awaiting a delayed payment ends right;
@@ -25,13 +25,13 @@ from agent.steps import DbRunner
 from agent.stripe.api import StripeApi
 from agent.stripe.links import expire_link
 from locales import N_, translator
-from models import link_sessions
-from models.base import utcnow
-from models.enums import PaymentLinkStatus
-from models.errors import DeliveryError
-from models.reconcile import EVENT_TYPES, Outcome, apply_event, apply_session, stripe_time
-from models.stripe_events import prune_events
-from models.sync_cursor import read_cursor
+from models.core.enums import PaymentLinkStatus
+from models.core.errors import DeliveryError
+from models.database.base import utcnow
+from models.links import link_sessions
+from models.links.stripe_events import prune_events
+from models.links.sync_cursor import read_cursor
+from models.workflow.reconcile import EVENT_TYPES, Outcome, apply_event, apply_session, stripe_time
 
 log = logging.getLogger("facteur.agent.stripe")
 EVENT_HORIZON = timedelta(days=30) - timedelta(minutes=5)  # what Stripe still lists

@@ -40,12 +40,12 @@ def main(count: int = 200) -> None:
 
     from agent.pdf import InvoicePdfs, render_invoice_html, render_invoice_pdf, render_many
     from agent.pdf.render import BASE_URL
-    from models.config import ClinicSettings
-    from models.db import open_database
-    from models.demo import bulk_demo, seed_demo
-    from models.enums import InvoiceStatus
-    from models.invoice import Invoice
-    from models.setup import init_database
+    from models.billing.invoice import Invoice
+    from models.core.config import ClinicSettings
+    from models.core.enums import InvoiceStatus
+    from models.database.db import open_database
+    from models.setup.demo import bulk_demo, seed_demo
+    from models.setup.initial import init_database
 
     work = Path(tempfile.mkdtemp(prefix="facteur-bench-pdf-"))
     database = open_database(f"sqlite:///{work / 'bench.db'}")

@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from agent.pdf import InvoicePdfs
-from models.config import Config, parse_config
+from models.core.config import Config, parse_config
 from tests.agent.sms_gateway import SmsGateway
 from tests.agent.smtp_server import SmtpServer
 from tests.portal.conftest import portal, start_portal  # noqa: F401 (the real portal, for PortalClient)

@@ -9,10 +9,10 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
-from models.invoice import Invoice
-from models.invoicing import BilledTo, LineInput, create_draft
-from models.patient import Patient
-from models.workflow import bill
+from models.billing.invoice import Invoice
+from models.billing.invoicing import BilledTo, LineInput, create_draft
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill
 from tests.conftest import Setup
 
 BILLED_AT = datetime(2026, 1, 15, 15, 0, tzinfo=UTC)  # issue 2026-01-15, due 2026-02-14 (30 days)

@@ -16,7 +16,7 @@ import peewee
 
 from agent.pdf import current_database_url
 from locales import translator
-from models.messaging import OutboxMessage
+from models.messaging.tables import OutboxMessage
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 
 from agent.service import build_agent
-from models.clinic import Staff
-from models.config import Config, StripeSettings
-from models.enums import Role
-from models.invoice import Invoice
-from models.invoicing import LineInput, create_draft
-from models.messaging import OutboxMessage, Transmission
-from models.patient import Patient
-from models.sending import enqueue_invoice_email
-from models.workflow import bill
+from models.billing.invoice import Invoice
+from models.billing.invoicing import LineInput, create_draft
+from models.core.config import Config, StripeSettings
+from models.core.enums import Role
+from models.messaging.tables import OutboxMessage, Transmission
+from models.people.clinic import Staff
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill
+from models.workflow.sending import enqueue_invoice_email
 from tests.agent.conftest import agent_config
 from tests.agent.test_delivery import real_pdfs
 from tests.conftest import Setup

@@ -9,11 +9,11 @@ from pathlib import Path
 from agent.compose import Composer
 from agent.pdf import InvoicePdfs
 from agent.service import build_agent
-from models.config import parse_config
-from models.enums import OutboxStatus
-from models.messaging import OutboxMessage, Transmission
-from models.sending import enqueue_invoice_email
-from models.workflow import record_payment
+from models.core.config import parse_config
+from models.core.enums import OutboxStatus
+from models.messaging.tables import OutboxMessage, Transmission
+from models.workflow.lifecycle import record_payment
+from models.workflow.sending import enqueue_invoice_email
 from tests.agent.conftest import pdf_text
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice

@@ -10,10 +10,10 @@ import pytest
 
 from agent.pdf import InvoicePdfs
 from agent.service import build_agent
-from models.clinic import Staff
-from models.enums import OutboxStatus
-from models.messaging import Notification, OutboxMessage, Transmission
-from models.sending import enqueue_invoice_email
+from models.core.enums import OutboxStatus
+from models.messaging.tables import Notification, OutboxMessage, Transmission
+from models.people.clinic import Staff
+from models.workflow.sending import enqueue_invoice_email
 from tests.agent.conftest import agent_config, pdf_text
 from tests.agent.smtp_server import SmtpServer
 from tests.conftest import Setup
@@ -151,7 +151,7 @@ async def test_timeout_after_data_is_unknown_and_retried_with_the_same_message_i
 async def test_server_down_is_offline_without_spending_attempts(
     setup: Setup, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
-    from models.agent_state import AgentHeartbeat
+    from models.messaging.agent_state import AgentHeartbeat
 
     messages = [queue(setup) for _ in range(3)]
     smtp_server.stop()
@@ -233,7 +233,7 @@ async def test_a_database_error_does_not_stop_the_loop(
 ) -> None:
     import peewee
 
-    from models import outbox as rules
+    from models.messaging import outbox as rules
 
     real = rules.due_exists
     failures = iter([True, True])

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import peewee
 
-from models.messaging import OutboxMessage
-from models.patient import Patient
+from models.messaging.tables import OutboxMessage
+from models.people.patient import Patient
 from tests.agent.conftest import pdf_text
 from tests.agent.process_helpers import start_agent, write_config
 from tests.agent.smtp_server import SmtpServer

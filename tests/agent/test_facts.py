@@ -12,10 +12,10 @@ import pytest
 
 from agent.facts import load_facts, message_facts
 from agent.service import build_agent
-from models.clinic import Staff
-from models.enums import OutboxStatus
-from models.messaging import OutboxMessage, Template
-from models.sending import enqueue_invoice_email
+from models.core.enums import OutboxStatus
+from models.messaging.tables import OutboxMessage, Template
+from models.people.clinic import Staff
+from models.workflow.sending import enqueue_invoice_email
 from tests.agent.conftest import agent_config
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.test_delivery import real_pdfs, reload

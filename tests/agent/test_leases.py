@@ -6,12 +6,12 @@ import time
 from datetime import timedelta
 
 from agent.leases import RESCUE_SECONDS, LeaseKeeper
-from models.agent_state import AgentHeartbeat
-from models.base import utcnow
-from models.enums import OutboxStatus
-from models.messaging import OutboxMessage
-from models.outbox import claim, rescue
-from models.sending import enqueue_invoice_email
+from models.core.enums import OutboxStatus
+from models.database.base import utcnow
+from models.messaging.agent_state import AgentHeartbeat
+from models.messaging.outbox import claim, rescue
+from models.messaging.tables import OutboxMessage
+from models.workflow.sending import enqueue_invoice_email
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 

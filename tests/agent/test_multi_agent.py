@@ -15,10 +15,10 @@ import peewee
 import pytest
 
 from locales import translator
-from models.agent_state import AgentHeartbeat
-from models.base import utcnow
-from models.enums import TransmissionStatus
-from models.messaging import OutboxMessage, Transmission
+from models.core.enums import TransmissionStatus
+from models.database.base import utcnow
+from models.messaging.agent_state import AgentHeartbeat
+from models.messaging.tables import OutboxMessage, Transmission
 from tests.agent.process_helpers import (
     AGENTS,
     finish,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import peewee
 
-from models.agent_state import AgentHeartbeat
-from models.enums import OutboxStatus, TransmissionStatus
-from models.messaging import OutboxMessage, Transmission
+from models.core.enums import OutboxStatus, TransmissionStatus
+from models.messaging.agent_state import AgentHeartbeat
+from models.messaging.tables import OutboxMessage, Transmission
 from tests.agent.process_helpers import (
     AGENTS,
     CONCURRENCY,

@@ -8,10 +8,10 @@ import pytest
 
 from agent.pdf import invoice_language, page_size, render_invoice_html, render_invoice_pdf
 from agent.pdf.render import css_string, page_counter
-from models.clinic import Clinic
-from models.invoice import Invoice
-from models.invoicing import BilledTo, LineInput
-from models.workflow import record_payment, void
+from models.billing.invoice import Invoice
+from models.billing.invoicing import BilledTo, LineInput
+from models.people.clinic import Clinic
+from models.workflow.lifecycle import record_payment, void
 from tests.agent.pdf_helpers import A4, LETTER, MASSAGE, make_invoice, page_points, pdf_pages, pdf_text
 from tests.conftest import Setup
 

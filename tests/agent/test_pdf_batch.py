@@ -8,8 +8,8 @@ import pytest
 
 import agent.pdf.batch
 from agent.pdf import InvoicePdfs, current_database_url, render_many
-from models.db import close_database, open_database
-from models.errors import DatabaseError
+from models.core.errors import DatabaseError
+from models.database.db import close_database, open_database
 from tests.agent.pdf_helpers import make_invoice, pdf_text
 from tests.conftest import Setup
 

@@ -13,8 +13,8 @@ import pytest
 import agent.pdf.cache
 from agent.pdf import InvoicePdfs, current_database_url
 from locales import configure, po_path
-from models.invoice import Invoice
-from models.workflow import record_payment
+from models.billing.invoice import Invoice
+from models.workflow.lifecycle import record_payment
 from tests.agent.pdf_helpers import make_invoice, pdf_text
 from tests.conftest import Setup
 
@@ -107,7 +107,7 @@ def test_filenames_are_localized_and_safe(setup: Setup, tmp_path: Path) -> None:
 
 
 def _get_in_another_process(url: str, cache_dir: Path, invoice_id: int) -> bytes:
-    from models.db import open_database
+    from models.database.db import open_database
 
     open_database(url)
     return InvoicePdfs(cache_dir).get(Invoice.get_by_id(invoice_id), "fr")

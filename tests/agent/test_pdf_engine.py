@@ -14,8 +14,8 @@ import agent.pdf.engine as engine
 from agent.pdf import render_invoice_html, render_invoice_pdf
 from agent.pdf.render import BASE_URL
 from agent.pdf.slip import PinSlip, render_pin_slip, render_pin_slip_html
-from models.invoicing import BilledTo, LineInput
-from models.workflow import void
+from models.billing.invoicing import BilledTo, LineInput
+from models.workflow.lifecycle import void
 from tests.agent.pdf_helpers import MASSAGE, make_invoice
 from tests.conftest import Setup
 

@@ -19,8 +19,8 @@ from starlette.routing import Route
 
 from agent.channels.portal import ClinicContact, PortalClient, PortalDocument
 from agent.errors import DeferredError, RejectedError
-from models.outbox import Reply
-from models.secure_link import new_token, pin_hash, token_hash
+from models.messaging.outbox import Reply
+from models.messaging.secure_link import new_token, pin_hash, token_hash
 from tests.portal.conftest import API_TOKEN, PDF, RunningPortal, serve_in_thread
 
 CLINIC = ClinicContact("Clinique du Parc", "+15145550100", "accueil@cliniqueduparc.example")

@@ -16,8 +16,8 @@ from starlette.routing import Route
 from agent.channels.portal import ClinicContact, PortalClient, PortalDocument
 from agent.errors import DeferredError, OfflineError, RejectedError
 from locales import translator
-from models.errors import DeliveryError
-from models.secure_link import new_token, pin_hash, token_hash
+from models.core.errors import DeliveryError
+from models.messaging.secure_link import new_token, pin_hash, token_hash
 from tests.portal.conftest import API_TOKEN, PDF, RunningPortal, StartPortal, free_port, serve_in_thread
 
 CLINIC = ClinicContact("Clinique du Parc", "+15145550100", "accueil@cliniqueduparc.example")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import peewee
 
-from models.agent_state import AgentHeartbeat
-from models.messaging import OutboxMessage
+from models.messaging.agent_state import AgentHeartbeat
+from models.messaging.tables import OutboxMessage
 from tests.agent.conftest import pdf_text
 from tests.agent.process_helpers import CONCURRENCY, queue_many, start_agent, statuses, write_config
 from tests.agent.smtp_server import SmtpServer

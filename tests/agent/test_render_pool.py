@@ -11,10 +11,10 @@ import pytest
 import agent.pdf.cache
 from agent.render_pool import RenderPool
 from agent.service import build_agent
-from models.enums import OutboxStatus
-from models.errors import DatabaseError
-from models.invoice import Invoice
-from models.sending import enqueue_invoice_email
+from models.billing.invoice import Invoice
+from models.core.enums import OutboxStatus
+from models.core.errors import DatabaseError
+from models.workflow.sending import enqueue_invoice_email
 from tests.agent.conftest import agent_config, pdf_text
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.test_delivery import reload

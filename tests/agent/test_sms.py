@@ -14,8 +14,8 @@ from agent.channels.sms_file import FileSms
 from agent.delivery import build_sms
 from agent.errors import DeferredError, OfflineError, RejectedError
 from locales import translator
-from models.config import parse_config
-from models.errors import ConfigError
+from models.core.config import parse_config
+from models.core.errors import ConfigError
 from tests.agent.sms_gateway import STALL_SECONDS, SmsGateway
 from tui.transmission_text import detail_text
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from agent.errors import DeferredError, OfflineError, RejectedError
 from agent.service import build_agent
 from agent.steps import DbRunner, Delivery
-from models import outbox
-from models.base import utcnow
-from models.enums import Channel, OutboxStatus, TransmissionStatus
-from models.messaging import OutboxMessage, Transmission
-from models.outbox import Reply
+from models.core.enums import Channel, OutboxStatus, TransmissionStatus
+from models.database.base import utcnow
+from models.messaging import outbox
+from models.messaging.outbox import Reply
+from models.messaging.tables import OutboxMessage, Transmission
 from tests.agent.conftest import agent_config
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.test_delivery import queue, real_pdfs, reload

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from models import link_sessions, payment_links
-from models.base import utcnow
-from models.enums import LinkAction, OutboxStatus, PaymentLinkStatus
-from models.link_sessions import CLOCK_MARGIN, RequestPlan, link_expiry, request_key
-from models.links import PaymentLink
-from models.messaging import Notification, OutboxMessage, Transmission
-from models.payment_links import queue_link_task
+from models.core.enums import LinkAction, OutboxStatus, PaymentLinkStatus
+from models.database.base import utcnow
+from models.links import link_sessions, payment_links
+from models.links.link_sessions import CLOCK_MARGIN, RequestPlan, link_expiry, request_key
+from models.links.payment_links import queue_link_task
+from models.links.tables import PaymentLink
+from models.messaging.tables import Notification, OutboxMessage, Transmission
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.stripe_fixtures import (
     ACCOUNT,
@@ -245,7 +245,7 @@ async def test_an_unreachable_stripe_takes_the_agent_offline_without_spending_an
 async def test_a_company_without_an_account_is_refused_when_queued_and_failed_when_removed_later(
     stripe_setup: Setup, smtp_server: SmtpServer, fake_stripe: FakeStripe, tmp_path: Path
 ) -> None:
-    from models.payment_links import LinkRefused
+    from models.links.payment_links import LinkRefused
 
     message = send_with_link(stripe_setup)
     stripe_setup.company.stripe_account_id = None
@@ -291,7 +291,7 @@ async def test_removing_the_link_expires_it_on_stripe(
     assert reload(link).status == PaymentLinkStatus.REMOVED
     assert fake_stripe.sessions[link.session_id]["status"] == "expired"
     assert rows(task) == [("stripe", "expired")] and reload(task).status == OutboxStatus.SENT
-    from models.payment_links import LinkRefused
+    from models.links.payment_links import LinkRefused
 
     with pytest.raises(LinkRefused, match="no open payment link"):
         queue_link_task(link.invoice.id, LinkAction.REMOVE)
@@ -316,7 +316,7 @@ async def test_a_link_already_paid_on_stripe_is_not_replaced(
 async def test_the_agent_closes_the_link_of_an_invoice_paid_otherwise(
     stripe_setup: Setup, smtp_server: SmtpServer, fake_stripe: FakeStripe, tmp_path: Path
 ) -> None:
-    from models.workflow import record_payment
+    from models.workflow.lifecycle import record_payment
 
     send_with_link(stripe_setup)
     await drain(tmp_path, smtp_server.port, fake_stripe)
@@ -332,8 +332,8 @@ async def test_the_agent_closes_the_link_of_an_invoice_paid_otherwise(
 def test_the_heartbeat_tells_the_tui_a_key_is_configured(stripe_setup: Setup, tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from models.agent_state import beat
-    from models.config import Config, StripeSettings
+    from models.core.config import Config, StripeSettings
+    from models.messaging.agent_state import beat
 
     no_key = replace(Config(), stripe=StripeSettings(api_key_env="FACTEUR_NO_SUCH_VARIABLE"))
     assert not payment_links.stripe_key_configured(no_key)
@@ -347,7 +347,7 @@ def test_the_heartbeat_tells_the_tui_a_key_is_configured(stripe_setup: Setup, tm
 async def test_sending_a_failed_link_task_again_asks_for_the_link_again(
     stripe_setup: Setup, smtp_server: SmtpServer, fake_stripe: FakeStripe, tmp_path: Path
 ) -> None:
-    from models.sending import resend
+    from models.workflow.sending import resend
 
     message = send_with_link(stripe_setup)
     invoice_id = reload(message).invoice.id

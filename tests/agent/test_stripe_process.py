@@ -12,9 +12,9 @@ from pathlib import Path
 
 import peewee
 
-from models.enums import OutboxStatus
-from models.links import PaymentLink
-from models.messaging import OutboxMessage
+from models.core.enums import OutboxStatus
+from models.links.tables import PaymentLink
+from models.messaging.tables import OutboxMessage
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.stripe_fixtures import KEY_ENV, fake_stripe, reload, rows, send_with_link, stripe_setup
 from tests.conftest import Setup

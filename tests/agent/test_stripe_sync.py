@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from models.base import utcnow
-from models.enums import OutboxStatus, PaymentLinkStatus, ScheduleStatus
-from models.invoice import Payment
-from models.links import PaymentLink
-from models.messaging import Notification, OutboxMessage, ScheduledMessage, Template, Transmission
-from models.reconcile import Outcome, apply_event
-from models.stripe_events import StripeEvent
-from models.sync_cursor import read_cursor, write_cursor
-from models.workflow import record_payment
+from models.billing.invoice import Payment
+from models.core.enums import OutboxStatus, PaymentLinkStatus, ScheduleStatus
+from models.database.base import utcnow
+from models.links.stripe_events import StripeEvent
+from models.links.sync_cursor import read_cursor, write_cursor
+from models.links.tables import PaymentLink
+from models.messaging.tables import Notification, OutboxMessage, ScheduledMessage, Template, Transmission
+from models.workflow.lifecycle import record_payment
+from models.workflow.reconcile import Outcome, apply_event
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.stripe_fixtures import (
     ACCOUNT,

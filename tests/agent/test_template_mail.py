@@ -15,14 +15,14 @@ from agent.service import build_agent
 from agent.steps import Delivery
 from locales import translator
 from locales.registry import default_registry
-from models.base import utcnow
-from models.enums import MessageKind, OutboxStatus, PinMode, ScheduleStatus
-from models.invoice import Invoice
-from models.messaging import OutboxMessage, ScheduledMessage, Template
-from models.patient import Patient
-from models.sending import enqueue_invoice_email
-from models.system_templates import FIRST_REMINDER
-from models.workflow import bill, record_payment
+from models.billing.invoice import Invoice
+from models.core.enums import MessageKind, OutboxStatus, PinMode, ScheduleStatus
+from models.database.base import utcnow
+from models.messaging.system_templates import FIRST_REMINDER
+from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill, record_payment
+from models.workflow.sending import enqueue_invoice_email
 from tests.agent.conftest import agent_config, pdf_text
 from tests.agent.smtp_server import SmtpServer
 from tests.catalog_helpers import write_override

@@ -11,9 +11,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from agent.pdf import InvoicePdfs
 from agent.service import build_agent
-from models.config import parse_config
-from models.messaging import OutboxMessage
-from models.sending import enqueue_invoice_email
+from models.core.config import parse_config
+from models.messaging.tables import OutboxMessage
+from models.workflow.sending import enqueue_invoice_email
 from tests.agent.certificates import self_signed, server_context
 from tests.agent.smtp_server import SmtpServer
 from tests.conftest import Setup

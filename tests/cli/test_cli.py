@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from locales import translator
-from models.schema import LATEST_VERSION
-from models.staff_members import current_login
+from models.people.staff_members import current_login
+from models.setup.schema import LATEST_VERSION
 from tests.conftest import CliResult
 
 Cli = Callable[..., CliResult]
@@ -139,7 +139,7 @@ def test_old_database(cli: Cli, tmp_path: Path) -> None:
 
 def check_numbers(url: str) -> None:
     """Every number is PREFIX-YEAR-SEQ, its year the issue date's, and gapless per company and year."""
-    from models.db import close_database, open_database
+    from models.database.db import close_database, open_database
 
     connection = open_database(url)
     try:
@@ -353,7 +353,7 @@ def test_staff_add_and_list(cli: Cli) -> None:
 
 def act_as(monkeypatch: pytest.MonkeyPatch, login: str) -> None:
     """Run the next commands as the non-root Unix user ``login``."""
-    monkeypatch.setattr("models.staff_members.current_login", lambda: login)
+    monkeypatch.setattr("models.people.staff_members.current_login", lambda: login)
     monkeypatch.setattr("cli.context.os.geteuid", lambda: 1000)
 
 

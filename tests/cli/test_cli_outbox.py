@@ -85,8 +85,8 @@ def test_send_refusals(cli: Cli, invoices: list[dict[str, Any]]) -> None:
 
 
 def test_transmissions_json(cli: Cli, invoices: list[dict[str, Any]], database_url: str) -> None:
-    from models.db import close_database, open_database
-    from models.outbox import Reply, RetryPolicy, claim, mark_deferred
+    from models.database.db import close_database, open_database
+    from models.messaging.outbox import Reply, RetryPolicy, claim, mark_deferred
 
     invoice = pick(invoices, "billed")
     ok(cli("invoice", "send", invoice["number"]))
@@ -117,10 +117,10 @@ def test_transmissions_json(cli: Cli, invoices: list[dict[str, Any]], database_u
 def test_facteurs_own_notes_read_in_the_readers_language_and_replies_as_written(
     cli: Cli, invoices: list[dict[str, Any]], database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from models.db import close_database, open_database
-    from models.download_links import EXPIRED_VISIT
-    from models.invoice import Invoice
-    from models.messaging import Transmission
+    from models.billing.invoice import Invoice
+    from models.database.db import close_database, open_database
+    from models.links.download_links import EXPIRED_VISIT
+    from models.messaging.tables import Transmission
 
     invoice = pick(invoices, "billed")
     open_database(database_url)

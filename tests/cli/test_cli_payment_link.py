@@ -25,8 +25,8 @@ def billed(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 def set_account(cli: Cli, account: str | None) -> None:
     """What an admin does in Settings → Billing companies, on the database the CLI uses."""
-    from models.clinic import BillingCompany
-    from models.db import close_database, open_database
+    from models.database.db import close_database, open_database
+    from models.people.clinic import BillingCompany
 
     open_database(cli.url)  # type: ignore[attr-defined]
     BillingCompany.update(stripe_account_id=account).where(BillingCompany.number_prefix == "CDP").execute()

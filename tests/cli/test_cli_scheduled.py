@@ -42,10 +42,10 @@ def local_url(database_url: str) -> str:
 
 def templates_on(database_url: str, pin_mode: str = "none") -> None:
     """What an admin does in the Templates screen: every shipped template on."""
-    from models.clinic import Clinic
-    from models.db import close_database, open_database
-    from models.messaging import Template
-    from models.patient import Patient
+    from models.database.db import close_database, open_database
+    from models.messaging.tables import Template
+    from models.people.clinic import Clinic
+    from models.people.patient import Patient
 
     open_database(local_url(database_url))
     Template.update(active=True).execute()
@@ -135,10 +135,10 @@ def test_an_sms_pin_mode_without_a_phone_is_skipped_not_lost(cli: Cli, database_
     ok(cli("db", "init", "--demo"))
     templates_on(database_url, "sms")
     ok(cli("patient", "add", "--last-name", "Sans", "--first-name", "Cell", "--email", "cell@example.org"))
-    from models.clinic import get_clinic
-    from models.db import close_database, open_database
-    from models.invoicing import LineInput, create_draft
-    from models.patient import Patient
+    from models.billing.invoicing import LineInput, create_draft
+    from models.database.db import close_database, open_database
+    from models.people.clinic import get_clinic
+    from models.people.patient import Patient
 
     open_database(local_url(database_url))
     draft = create_draft(

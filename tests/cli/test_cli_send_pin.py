@@ -16,11 +16,11 @@ Cli = Callable[..., CliResult]
 @pytest.fixture
 def numbers(cli: Cli) -> dict[str, str]:
     """Three billed invoices: a patient with phone and card, one with neither, one who consents."""
-    from models.clinic import BillingCompany
-    from models.db import close_database, open_database
-    from models.invoicing import LineInput, create_draft
-    from models.patient import Patient
-    from models.workflow import bill
+    from models.billing.invoicing import LineInput, create_draft
+    from models.database.db import close_database, open_database
+    from models.people.clinic import BillingCompany
+    from models.people.patient import Patient
+    from models.workflow.lifecycle import bill
 
     assert cli("db", "init").code == 0
     open_database(cli.url)
@@ -43,8 +43,8 @@ def numbers(cli: Cli) -> dict[str, str]:
 
 
 def sent(cli: Cli) -> dict[str, object]:
-    from models.db import close_database, open_database
-    from models.messaging import OutboxMessage
+    from models.database.db import close_database, open_database
+    from models.messaging.tables import OutboxMessage
 
     open_database(cli.url)
     try:

@@ -12,7 +12,7 @@ import pytest
 from cli.locales_cmd import register, run_check
 from locales import Registry, Translator, po_path
 from locales.check import check_paths
-from models.config import Config, LocalesSettings
+from models.core.config import Config, LocalesSettings
 
 from .conftest import line_of, write_po
 

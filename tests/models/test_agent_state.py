@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import peewee
 
-from models.agent_state import STALE_AFTER, AgentState, agent_summary, beat, mark_stopped
+from models.messaging.agent_state import STALE_AFTER, AgentState, agent_summary, beat, mark_stopped
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 

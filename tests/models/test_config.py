@@ -1,4 +1,4 @@
-"""Tests for models.config: every kind of bad value, the search order, relative paths, the CLI's exit."""
+"""Tests for models.core.config: every kind of bad value, the search order, relative paths, the CLI's exit."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from models.config import CONFIG_ENV, Config, find_config_path, load_config, parse_config
-from models.errors import ConfigError
+from models.core.config import CONFIG_ENV, Config, find_config_path, load_config, parse_config
+from models.core.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)
@@ -293,7 +293,7 @@ def test_relative_paths_resolve_from_the_file_folder(tmp_path: Path, monkeypatch
 
 
 def test_database_url_resolves_from_the_file_folder(tmp_path: Path) -> None:
-    from models.database_url import parse_url
+    from models.core.database_url import parse_url
 
     folder = tmp_path / "site"
     config = load_config(write(folder / "facteur.toml", '[database]\nurl = "sqlite:///data/f.db"\n'))

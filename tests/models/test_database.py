@@ -9,11 +9,11 @@ from pathlib import Path
 import peewee
 import pytest
 
-from models.database_url import parse_url
-from models.db import backup_sqlite, close_database, make_database, open_database, url_of
-from models.errors import ConfigError, DatabaseError
-from models.patient import Patient
-from models.schema import ensure_schema
+from models.core.database_url import parse_url
+from models.core.errors import ConfigError, DatabaseError
+from models.database.db import backup_sqlite, close_database, make_database, open_database, url_of
+from models.people.patient import Patient
+from models.setup.schema import ensure_schema
 from tests.postgres import PostgresCluster
 
 

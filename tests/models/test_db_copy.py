@@ -12,20 +12,20 @@ from typing import Any
 import peewee
 import pytest
 
-from models.agent_state import beat
-from models.base import utcnow
-from models.clinic import BillingCompany, Clinic, Staff
-from models.database_url import parse_url
-from models.db import close_database, make_database, open_database
-from models.db_copy import COPY_ORDER, copy_database
-from models.demo import bulk_demo, seed_demo
-from models.errors import DatabaseError
-from models.invoice import Invoice
-from models.outbox import Reply, RetryPolicy, claim, mark_deferred, mark_failed
-from models.patient import Patient
-from models.schema import ALL_MODELS, database_version, ensure_schema
-from models.sending import enqueue_invoice_email
-from models.sync_cursor import write_cursor
+from models.billing.invoice import Invoice
+from models.core.database_url import parse_url
+from models.core.errors import DatabaseError
+from models.database.base import utcnow
+from models.database.db import close_database, make_database, open_database
+from models.links.sync_cursor import write_cursor
+from models.messaging.agent_state import beat
+from models.messaging.outbox import Reply, RetryPolicy, claim, mark_deferred, mark_failed
+from models.people.clinic import BillingCompany, Clinic, Staff
+from models.people.patient import Patient
+from models.setup.db_copy import COPY_ORDER, copy_database
+from models.setup.demo import bulk_demo, seed_demo
+from models.setup.schema import ALL_MODELS, database_version, ensure_schema
+from models.workflow.sending import enqueue_invoice_email
 from tests.postgres import PostgresCluster
 
 Snapshot = dict[str, list[tuple[Any, ...]]]

@@ -1,4 +1,4 @@
-"""``models.fast_writes``: the once-built statements read and write exactly what peewee's own
+"""``models.database.fast_writes``: the once-built statements read and write exactly what peewee's own
 queries do, on SQLite and PostgreSQL, and refuse the shapes they do not cover."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import datetime as dt
 import peewee
 import pytest
 
-from models.fast_writes import delete_where, insert_row, select_where, update_where
-from models.patient import Patient
+from models.database.fast_writes import delete_where, insert_row, select_where, update_where
+from models.people.patient import Patient
 
 WHEN = dt.datetime(2026, 11, 22, 15, 30, 12, 345678, tzinfo=dt.UTC)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from models.history import HistoryFilter, history_query, numbers_ending_with
-from models.invoicing import LineInput, create_draft
-from models.patient import Patient
-from models.workflow import bill
+from models.billing.invoicing import LineInput, create_draft
+from models.people.patient import Patient
+from models.views.history import HistoryFilter, history_query, numbers_ending_with
+from models.workflow.lifecycle import bill
 
 from ..conftest import Setup
 

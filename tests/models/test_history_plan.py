@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.history_plan import Estimate, HistorySort, Lookup, choose_lookup
+from models.views.history_plan import Estimate, HistorySort, Lookup, choose_lookup
 
 TOTAL = 100_000
 CAP = 20_000

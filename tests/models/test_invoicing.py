@@ -9,10 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.enums import InvoiceStatus
-from models.errors import NotFoundError, TransitionError, ValidationError
-from models.invoice import Invoice, InvoiceLine
-from models.invoicing import (
+from models.billing.invoice import Invoice, InvoiceLine
+from models.billing.invoicing import (
     BilledTo,
     LineInput,
     clinic_today,
@@ -22,8 +20,10 @@ from models.invoicing import (
     line_amounts,
     replace_lines,
 )
-from models.patient import Patient
-from models.workflow import bill, record_payment, void
+from models.core.enums import InvoiceStatus
+from models.core.errors import NotFoundError, TransitionError, ValidationError
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill, record_payment, void
 from tests.conftest import Setup
 
 CONSULT = LineInput("Consultation", Decimal(1), 8500, Decimal(0), "CONS")

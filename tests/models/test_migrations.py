@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from models.db import close_database, open_database
-from models.errors import DatabaseError
-from models.invoice import Invoice
-from models.patient import Patient
-from models.patients import search_patients
-from models.schema import LATEST_VERSION, SchemaVersion, check_schema, database_version, ensure_schema
+from models.billing.invoice import Invoice
+from models.core.errors import DatabaseError
+from models.database.db import close_database, open_database
+from models.people.patient import Patient
+from models.people.patients import search_patients
+from models.setup.schema import LATEST_VERSION, SchemaVersion, check_schema, database_version, ensure_schema
 
 FIXTURE = Path(__file__).parent / "fixtures" / "schema_v1.sql"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from locales import translator
-from models.clinic import Staff
-from models.messaging import Notification
-from models.notification_center import (
+from models.messaging.notifications import PAYMENT_NOTICE, UNAPPLIED_NOTICE
+from models.messaging.tables import Notification
+from models.people.clinic import Staff
+from models.views.notification_center import (
     latest_id,
     mark_all_read,
     mark_read,
@@ -16,7 +17,6 @@ from models.notification_center import (
     unread_count,
     unread_since,
 )
-from models.notifications import PAYMENT_NOTICE, UNAPPLIED_NOTICE
 from tests.conftest import Setup
 
 

@@ -6,13 +6,13 @@ import multiprocessing
 import re
 from decimal import Decimal
 
-from models.clinic import BillingCompany, Clinic
-from models.db import close_database, open_database
-from models.invoice import Invoice
-from models.invoicing import LineInput, create_draft
-from models.patient import Patient
-from models.schema import ensure_schema
-from models.workflow import bill
+from models.billing.invoice import Invoice
+from models.billing.invoicing import LineInput, create_draft
+from models.database.db import close_database, open_database
+from models.people.clinic import BillingCompany, Clinic
+from models.people.patient import Patient
+from models.setup.schema import ensure_schema
+from models.workflow.lifecycle import bill
 
 DRAFTS_PER_PROCESS = 40
 

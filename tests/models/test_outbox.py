@@ -9,18 +9,33 @@ from decimal import Decimal
 
 import pytest
 
-from models.base import utcnow
-from models.clinic import Staff
-from models.db import db
-from models.enums import OutboxStatus
-from models.errors import ValidationError
-from models.invoicing import BilledTo, LineInput, create_draft
-from models.messaging import Notification, OutboxMessage, Transmission
-from models.outbox import Reply, RetryPolicy, claim, mark_deferred, mark_failed, mark_sent, release, rescue
-from models.outbox_queries import outbox_query, outbox_record, transmission_query, transmission_record
-from models.patient import Patient
-from models.sending import SendRefused, cancel, default_personal_message, enqueue_invoice_email, resend
-from models.workflow import bill, void
+from models.billing.invoicing import BilledTo, LineInput, create_draft
+from models.core.enums import OutboxStatus
+from models.core.errors import ValidationError
+from models.database.base import utcnow
+from models.database.db import db
+from models.messaging.outbox import (
+    Reply,
+    RetryPolicy,
+    claim,
+    mark_deferred,
+    mark_failed,
+    mark_sent,
+    release,
+    rescue,
+)
+from models.messaging.tables import Notification, OutboxMessage, Transmission
+from models.people.clinic import Staff
+from models.people.patient import Patient
+from models.views.outbox_queries import outbox_query, outbox_record, transmission_query, transmission_record
+from models.workflow.lifecycle import bill, void
+from models.workflow.sending import (
+    SendRefused,
+    cancel,
+    default_personal_message,
+    enqueue_invoice_email,
+    resend,
+)
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from models.clinic import Clinic, Staff
-from models.enums import PinMode
-from models.errors import FieldErrors, ValidationError
-from models.invoice import Invoice
-from models.messaging import OutboxMessage
-from models.patient import Patient
-from models.pin_modes import handover_pin, institution_pin, prefilled_phone, validate_pin
-from models.secure_link import pin_matches
-from models.sending import SendRefused, default_personal_message, enqueue_invoice_email, resend
-from models.settings import ClinicInput, update_clinic
+from models.admin.settings import ClinicInput, update_clinic
+from models.billing.invoice import Invoice
+from models.core.enums import PinMode
+from models.core.errors import FieldErrors, ValidationError
+from models.messaging.pin_modes import handover_pin, institution_pin, prefilled_phone, validate_pin
+from models.messaging.secure_link import pin_matches
+from models.messaging.tables import OutboxMessage
+from models.people.clinic import Clinic, Staff
+from models.people.patient import Patient
+from models.workflow.sending import SendRefused, default_personal_message, enqueue_invoice_email, resend
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 

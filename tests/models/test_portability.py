@@ -15,22 +15,22 @@ import peewee
 import pytest
 from playhouse.migrate import SchemaMigrator, migrate
 
-import models.schema
-from models.base import utcnow
-from models.clinic import BillingCompany, Clinic
-from models.db import close_database, db, open_database
-from models.demo import bulk_demo, seed_demo
-from models.enums import OutboxStatus, TransmissionStatus
-from models.errors import DatabaseError
-from models.invoice import Invoice
-from models.invoicing import LineInput, create_draft
-from models.messaging import OutboxMessage, Transmission
-from models.migrations import Migration
-from models.outbox import claim, renew_leases, rescue
-from models.patient import Patient
-from models.patients import search_patients
-from models.schema import SchemaVersion, check_schema, database_version, ensure_schema
-from models.sending import enqueue_invoice_email
+import models.setup.schema
+from models.billing.invoice import Invoice
+from models.billing.invoicing import LineInput, create_draft
+from models.core.enums import OutboxStatus, TransmissionStatus
+from models.core.errors import DatabaseError
+from models.database.base import utcnow
+from models.database.db import close_database, db, open_database
+from models.messaging.outbox import claim, renew_leases, rescue
+from models.messaging.tables import OutboxMessage, Transmission
+from models.people.clinic import BillingCompany, Clinic
+from models.people.patient import Patient
+from models.people.patients import search_patients
+from models.setup.demo import bulk_demo, seed_demo
+from models.setup.migrations import Migration
+from models.setup.schema import SchemaVersion, check_schema, database_version, ensure_schema
+from models.workflow.sending import enqueue_invoice_email
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 
@@ -82,7 +82,7 @@ def test_two_schema_creations_at_once_make_one_schema(database_url: str, backend
     database = open_database(database_url)
     try:
         results = in_threads(lambda: ensure_schema(database), lambda: ensure_schema(database))
-        latest = models.schema.LATEST_VERSION
+        latest = models.setup.schema.LATEST_VERSION
         assert set(results) == {(None, latest), (latest, latest)}, results  # one of them made it
         check_schema(database)
         assert SchemaVersion.select().count() == 1
@@ -98,10 +98,10 @@ def test_a_new_migration_runs_on_both(database: peewee.Database, monkeypatch: py
         migrate(migrator.add_column("clinic", "fax", peewee.CharField(max_length=32, default="")))
 
     Clinic.create(name="Clinique du Parc")
-    current = models.schema.LATEST_VERSION
+    current = models.setup.schema.LATEST_VERSION
     upgrade = Migration(current + 1, "clinic.fax", add_column)
-    monkeypatch.setattr(models.schema, "MIGRATIONS", (*models.schema.MIGRATIONS, upgrade))
-    monkeypatch.setattr(models.schema, "LATEST_VERSION", current + 1)
+    monkeypatch.setattr(models.setup.schema, "MIGRATIONS", (*models.setup.schema.MIGRATIONS, upgrade))
+    monkeypatch.setattr(models.setup.schema, "LATEST_VERSION", current + 1)
     with pytest.raises(DatabaseError):
         check_schema(database)  # older than this program: refused until migrated
     assert ensure_schema(database) == (current, current + 1)

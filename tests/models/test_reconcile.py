@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from models.base import utcnow
-from models.clinic import Staff
-from models.invoice import Invoice, Payment
-from models.messaging import Notification
-from models.reconcile import Outcome, apply_event
-from models.stripe_events import StripeEvent, prune_events
-from models.sync_cursor import read_cursor
+from models.billing.invoice import Invoice, Payment
+from models.database.base import utcnow
+from models.links.stripe_events import StripeEvent, prune_events
+from models.links.sync_cursor import read_cursor
+from models.messaging.tables import Notification
+from models.people.clinic import Staff
+from models.workflow.reconcile import Outcome, apply_event
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
 

@@ -10,22 +10,22 @@ from decimal import Decimal
 import pytest
 
 from locales import translator
-from models.enums import DelayUnit, MessageKind, PinMode, ScheduleStatus
-from models.invoice import Invoice
-from models.invoicing import LineInput, create_draft
-from models.messaging import OutboxMessage, ScheduledMessage, Template
-from models.patient import Patient
-from models.reminders import (
+from models.billing.invoice import Invoice
+from models.billing.invoicing import LineInput, create_draft
+from models.core.enums import DelayUnit, MessageKind, PinMode, ScheduleStatus
+from models.messaging.schedule_reasons import PAID, reason_text
+from models.messaging.schedule_time import from_wall, to_wall
+from models.messaging.secure_link import pin_matches
+from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill, record_payment, void
+from models.workflow.reminders import (
     CancelRefused,
     cancel_invoice_schedule,
     cancel_pending_reminders,
     cancel_scheduled,
     run_due,
 )
-from models.schedule_reasons import PAID, reason_text
-from models.schedule_time import from_wall, to_wall
-from models.secure_link import pin_matches
-from models.workflow import bill, record_payment, void
 from tests.conftest import Setup
 
 EN = translator("en")
@@ -334,8 +334,8 @@ def test_a_failed_billing_schedules_nothing(setup: Setup, templates: Templates) 
 
 
 def test_the_late_days_setting() -> None:
-    from models.config import Config, parse_config
-    from models.errors import ConfigError
+    from models.core.config import Config, parse_config
+    from models.core.errors import ConfigError
 
     assert Config().reminders.late_days == 3
     assert parse_config({"reminders": {"late_days": 7}}).reminders.late_days == 7

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from models.enums import DelayUnit
-from models.schedule_time import day_bounds, due_time, from_wall, next_day_same_time, to_wall
+from models.core.enums import DelayUnit
+from models.messaging.schedule_time import day_bounds, due_time, from_wall, next_day_same_time, to_wall
 
 TORONTO = "America/Toronto"
 TZ = ZoneInfo(TORONTO)

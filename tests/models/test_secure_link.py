@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import secure_link as sl
+from models.messaging import secure_link as sl
 
 
 def test_tokens_are_long_random_and_hashed() -> None:

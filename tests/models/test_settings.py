@@ -6,11 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from models.clinic import BillingCompany, Clinic, Staff
-from models.errors import FieldErrors, ValidationError
-from models.invoicing import LineInput, create_draft
-from models.patient import Patient
-from models.settings import (
+from models.admin.settings import (
     ClinicInput,
     CompanyInput,
     SettingsRefused,
@@ -23,7 +19,11 @@ from models.settings import (
     list_staff,
     update_clinic,
 )
-from models.workflow import bill
+from models.billing.invoicing import LineInput, create_draft
+from models.core.errors import FieldErrors, ValidationError
+from models.people.clinic import BillingCompany, Clinic, Staff
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill
 from tests.conftest import Setup
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import peewee
 import pytest
 
-from models.clinic import Clinic
-from models.db import db
-from models.sync_cursor import SyncCursor, read_cursor, write_cursor
+from models.database.db import db
+from models.links.sync_cursor import SyncCursor, read_cursor, write_cursor
+from models.people.clinic import Clinic
 
 
 @pytest.mark.usefixtures("database")

@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 
 from locales import translator
-from models.clinic import Clinic
-from models.system_templates import SYSTEM_TEMPLATES
-from models.template_fields import field_context, sample_values
-from models.template_render import TemplateProblem, render, render_part
+from models.messaging.system_templates import SYSTEM_TEMPLATES
+from models.messaging.template_fields import field_context, sample_values
+from models.messaging.template_render import TemplateProblem, render, render_part
+from models.people.clinic import Clinic
 from tests.conftest import Setup
 
 TODAY = date(2026, 4, 10)

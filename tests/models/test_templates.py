@@ -10,14 +10,8 @@ from pathlib import Path
 import pytest
 
 from locales import translator
-from models.clinic import Staff
-from models.enums import ScheduleStatus, TemplateKind
-from models.errors import FieldErrors, ValidationError
-from models.messaging import ScheduledMessage, Template
-from models.schedule_reasons import reason_text
-from models.settings import SettingsRefused
-from models.system_templates import FIRST_REMINDER, INVOICE_EMAIL, PARTS, SYSTEM_TEMPLATES
-from models.templates import (
+from models.admin.settings import SettingsRefused
+from models.admin.templates import (
     TemplateInput,
     applies_to_every_invoice,
     delete_template,
@@ -30,6 +24,12 @@ from models.templates import (
     set_active,
     wording_of,
 )
+from models.core.enums import ScheduleStatus, TemplateKind
+from models.core.errors import FieldErrors, ValidationError
+from models.messaging.schedule_reasons import reason_text
+from models.messaging.system_templates import FIRST_REMINDER, INVOICE_EMAIL, PARTS, SYSTEM_TEMPLATES
+from models.messaging.tables import ScheduledMessage, Template
+from models.people.clinic import Staff
 from tests.catalog_helpers import write_override
 from tests.conftest import Setup
 from tests.outbox_helpers import billed_invoice
@@ -95,9 +95,9 @@ def test_a_shipped_part_saved_as_the_catalogs_word_it_keeps_following_them(
 
 
 def test_migration_8_lets_parts_still_worded_as_shipped_follow_the_catalogs(tmp_path: Path) -> None:
-    from models.db import close_database, open_database
-    from models.migrations import v0008_template_catalogs
-    from models.schema import ensure_schema
+    from models.database.db import close_database, open_database
+    from models.setup.migrations import v0008_template_catalogs
+    from models.setup.schema import ensure_schema
 
     close_database()
     database = open_database(f"sqlite:///{tmp_path / 'v7.db'}")
@@ -244,8 +244,8 @@ def test_the_preview_uses_the_latest_billed_invoice_else_a_sample(setup: Setup) 
 
 
 def test_migration_7_ships_the_templates_to_an_older_database_once(tmp_path: Path) -> None:
-    from models.db import close_database, open_database
-    from models.schema import ensure_schema
+    from models.database.db import close_database, open_database
+    from models.setup.schema import ensure_schema
     from tests.models.test_migrations import make_v1
 
     close_database()

@@ -1,4 +1,4 @@
-"""Tests for models.validation: good and bad values for every field a person types."""
+"""Tests for models.core.validation: good and bad values for every field a person types."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.errors import ValidationError
-from models.validation import (
+from models.core.errors import ValidationError
+from models.core.validation import (
     blank_to_none,
     optional,
     validate_cell_phone,

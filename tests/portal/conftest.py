@@ -19,7 +19,7 @@ import httpx
 import pytest
 import uvicorn
 
-from models.secure_link import document_aad, encrypt, new_token, pin_hash, token_hash
+from models.messaging.secure_link import document_aad, encrypt, new_token, pin_hash, token_hash
 from portal.app import create_app
 from portal.services import Portal, PortalOptions
 from portal.storage import close_portal_database

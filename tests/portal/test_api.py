@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from models.secure_link import new_token, pin_hash, token_hash
+from models.messaging.secure_link import new_token, pin_hash, token_hash
 from tests.portal.conftest import PDF, RunningPortal, StartPortal, link_body, publish
 
 ENDPOINTS = [

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from models.secure_link import new_token, token_hash
+from models.messaging.secure_link import new_token, token_hash
 from portal.blobs import BlobStore
 from portal.links import LinkStore, Publication
 from tests.portal.conftest import PDF, RunningPortal, StartPortal, link_body, publish

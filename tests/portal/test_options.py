@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from models.config import load_config
-from models.errors import ConfigError
+from models.core.config import load_config
+from models.core.errors import ConfigError
 from portal.render import accepted_language
 from portal.server import split_listen
 from portal.services import PortalOptions

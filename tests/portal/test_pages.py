@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from models.secure_link import new_token
+from models.messaging.secure_link import new_token
 from tests.portal.conftest import PDF, Clock, RunningPortal, StartPortal, publish
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from models.secure_link import new_token, token_hash
+from models.messaging.secure_link import new_token, token_hash
 from tests.portal.conftest import API_TOKEN, free_port, link_body, start_portal_process
 
 

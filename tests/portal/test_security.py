@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from models.secure_link import new_token
+from models.messaging.secure_link import new_token
 from portal.headers import CSP
 from tests.portal.conftest import PDF, RunningPortal, StartPortal, publish
 

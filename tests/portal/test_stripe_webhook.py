@@ -18,16 +18,16 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from models.config import Config, StripeSettings
-from models.errors import ConfigError
-from models.invoice import Invoice, Payment
-from models.invoicing import LineInput, create_draft
-from models.links import PaymentLink
-from models.messaging import Notification
-from models.patient import Patient
-from models.reconcile import apply_event
-from models.stripe_events import StripeEvent
-from models.workflow import bill
+from models.billing.invoice import Invoice, Payment
+from models.billing.invoicing import LineInput, create_draft
+from models.core.config import Config, StripeSettings
+from models.core.errors import ConfigError
+from models.links.stripe_events import StripeEvent
+from models.links.tables import PaymentLink
+from models.messaging.tables import Notification
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill
+from models.workflow.reconcile import apply_event
 from portal.stripe_webhook import PATH, stripe_webhook_routes
 from tests.conftest import Setup
 

@@ -43,13 +43,13 @@ from textual._compositor import CompositorUpdate
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input
 
-from models.clinic import BillingCompany, Clinic, Staff
-from models.config import Config, DatabaseSettings, LocalesSettings
-from models.db import close_database, open_database
-from models.history import HistoryFilter, HistoryRow, history_page
-from models.patients import PatientRow, patient_rows
-from models.schema import ensure_schema
-from models.text import fold
+from models.core.config import Config, DatabaseSettings, LocalesSettings
+from models.core.text import fold
+from models.database.db import close_database, open_database
+from models.people.clinic import BillingCompany, Clinic, Staff
+from models.people.patients import PatientRow, patient_rows
+from models.setup.schema import ensure_schema
+from models.views.history import HistoryFilter, HistoryRow, history_page
 
 from .test_history_plan import INVOICES, PATIENTS, fill_history
 from .textual_private import send_key

@@ -12,10 +12,10 @@ from typing import Any
 import peewee
 import pytest
 
-from models.clinic import BillingCompany, Clinic, Staff
-from models.config import Config, DatabaseSettings, LocalesSettings
-from models.db import close_database, open_database
-from models.schema import ensure_schema
+from models.core.config import Config, DatabaseSettings, LocalesSettings
+from models.database.db import close_database, open_database
+from models.people.clinic import BillingCompany, Clinic, Staff
+from models.setup.schema import ensure_schema
 
 from .textual_private import table_laid_out
 

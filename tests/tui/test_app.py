@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from textual.widgets import TabbedContent
 
-from models.config import Config, DatabaseSettings
-from models.errors import DatabaseError
+from models.core.config import Config, DatabaseSettings
+from models.core.errors import DatabaseError
 from tui.app import build_app
 from tui.startup import NotStaff
 from tui.widgets.status_bar import StatusBar
@@ -74,11 +74,11 @@ async def test_the_status_bar_shows_the_agent_the_outbox_and_the_last_sync(
 ) -> None:
     from datetime import timedelta
 
-    from models.agent_state import beat
-    from models.invoicing import LineInput, create_draft
-    from models.messaging import OutboxMessage
-    from models.patient import Patient
-    from models.workflow import bill
+    from models.billing.invoicing import LineInput, create_draft
+    from models.messaging.agent_state import beat
+    from models.messaging.tables import OutboxMessage
+    from models.people.patient import Patient
+    from models.workflow.lifecycle import bill
 
     from .conftest import FROZEN_NOW
 
@@ -114,7 +114,7 @@ async def test_textual_widgets_own_footer_bindings_speak_the_readers_language(
 ) -> None:
     from textual.widgets import Select
 
-    from models.clinic import Staff
+    from models.people.clinic import Staff
 
     Staff.update(language=login_language).where(Staff.login == "admin").execute()
     app = make_app("admin")

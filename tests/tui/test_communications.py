@@ -12,12 +12,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
-from models.enums import OutboxStatus, ScheduleStatus
-from models.invoice import Invoice
-from models.invoicing import LineInput, create_draft
-from models.messaging import OutboxMessage, ScheduledMessage, Template
-from models.patient import Patient
-from models.workflow import bill, record_payment
+from models.billing.invoice import Invoice
+from models.billing.invoicing import LineInput, create_draft
+from models.core.enums import OutboxStatus, ScheduleStatus
+from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill, record_payment
 from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.communications import CommunicationsScreen
 from tui.screens.invoice_detail import InvoiceDetailScreen

@@ -14,7 +14,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
-from models.enums import InvoiceStatus
+from models.core.enums import InvoiceStatus
 from tui.screens.history import HistoryView
 
 from .conftest import Clinic_
@@ -148,7 +148,7 @@ async def test_a_patient_renamed_elsewhere_is_renamed_in_the_history_at_once(
 @pytest.mark.usefixtures("invoices")
 async def test_coming_back_to_the_tab_shows_what_changed_meanwhile(make_app: Callable[..., Any]) -> None:
     """Another terminal or the agent changed an invoice: F3 shows it as it is now."""
-    from models.invoice import Invoice
+    from models.billing.invoice import Invoice
 
     app = make_app("clerk")
     async with app.run_test(size=(120, 40)) as pilot:

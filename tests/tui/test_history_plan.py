@@ -7,8 +7,8 @@ from datetime import date
 import peewee
 import pytest
 
-from models.enums import InvoiceStatus
-from models.history import (
+from models.core.enums import InvoiceStatus
+from models.views.history import (
     PAGE_SIZE,
     HistoryFilter,
     HistorySort,

@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.widgets import TabbedContent
 
 from locales import configure
-from models.config import LocalesSettings
+from models.core.config import LocalesSettings
 
 from .textual_private import notifications
 

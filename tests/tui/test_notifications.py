@@ -11,12 +11,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from models.invoice import Invoice
-from models.invoicing import LineInput, create_draft
-from models.messaging import Notification
-from models.notifications import FAILED_NOTICE, PAYMENT_NOTICE
-from models.patient import Patient
-from models.workflow import bill
+from models.billing.invoice import Invoice
+from models.billing.invoicing import LineInput, create_draft
+from models.messaging.notifications import FAILED_NOTICE, PAYMENT_NOTICE
+from models.messaging.tables import Notification
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.notifications import NotificationsScreen
 from tui.widgets.status_bar import StatusBar

@@ -8,7 +8,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 
-from models.patient import Patient
+from models.people.patient import Patient
 from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.invoice_form import InvoiceFormScreen
 from tui.screens.patient_form import PatientFormScreen

@@ -8,8 +8,8 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Select, TabbedContent
 
-from models.clinic import BillingCompany, Clinic, Staff
-from models.enums import Role
+from models.core.enums import Role
+from models.people.clinic import BillingCompany, Clinic, Staff
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.settings_company import CompanyDialog
 from tui.dialogs.settings_staff import StaffDialog
@@ -151,9 +151,9 @@ async def test_duplicate_prefix_is_refused(make_app: Callable[..., Any], clinic:
 async def test_used_prefix_is_locked_and_says_why(make_app: Callable[..., Any], clinic: Clinic_) -> None:
     from decimal import Decimal
 
-    from models.invoicing import LineInput, create_draft
-    from models.patient import Patient
-    from models.workflow import bill
+    from models.billing.invoicing import LineInput, create_draft
+    from models.people.patient import Patient
+    from models.workflow.lifecycle import bill
 
     patient = Patient.create(last_name="Tremblay", first_name="Marc")
     draft = create_draft(

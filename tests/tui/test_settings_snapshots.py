@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 
-from models.clinic import BillingCompany, Staff
+from models.people.clinic import BillingCompany, Staff
 from tui.screens.settings import SettingsView
 
 from .conftest import Clinic_

@@ -13,13 +13,13 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, Select, TabbedContent, TextArea
 
 from locales import configure
-from models.clinic import Staff
-from models.config import LocalesSettings
-from models.invoicing import LineInput, create_draft
-from models.messaging import Template
-from models.patient import Patient
-from models.system_templates import FIRST_REMINDER
-from models.workflow import bill
+from models.billing.invoicing import LineInput, create_draft
+from models.core.config import LocalesSettings
+from models.messaging.system_templates import FIRST_REMINDER
+from models.messaging.tables import Template
+from models.people.clinic import Staff
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill
 from tests.catalog_helpers import write_override
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.field_picker import FieldPicker

@@ -11,12 +11,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
-from models.enums import Channel, OutboxStatus, TransmissionStatus
-from models.invoice import Invoice
-from models.invoicing import LineInput, create_draft
-from models.messaging import OutboxMessage, Transmission
-from models.patient import Patient
-from models.workflow import bill
+from models.billing.invoice import Invoice
+from models.billing.invoicing import LineInput, create_draft
+from models.core.enums import Channel, OutboxStatus, TransmissionStatus
+from models.messaging.tables import OutboxMessage, Transmission
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill
 from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.transmissions import TransmissionsScreen

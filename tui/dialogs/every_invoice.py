@@ -8,7 +8,7 @@ from collections.abc import Callable
 from textual.app import App
 
 from locales import L_, N_, LazyText
-from models.enums import PinMode
+from models.core.enums import PinMode
 from tui.dialogs.confirm import ConfirmDialog
 from tui.session import StaffSession
 

@@ -16,7 +16,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from locales import N_
-from models.template_fields import FIELDS
+from models.messaging.template_fields import FIELDS
 from tui.session import StaffSession
 
 

@@ -1,7 +1,7 @@
 """``PaymentDialog``: amount (the balance by default), method, reference and date of a payment.
 
 Dismisses with a ``PaymentEntry`` once every field reads right, or ``None`` on Escape.
-The caller records it (``models.invoice_editing.pay``), which checks again inside its transaction.
+The caller records it (``models.views.invoice_editing.pay``), which checks again inside its transaction.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
 from locales import N_
-from models.enums import PaymentMethod
-from models.errors import ValidationError
-from models.labels import PAYMENT_METHOD
-from models.money import parse_amount
+from models.core.enums import PaymentMethod
+from models.core.errors import ValidationError
+from models.core.labels import PAYMENT_METHOD
+from models.core.money import parse_amount
 from tui.session import StaffSession
 from tui.widgets.invoice_field import FormField
 from tui.widgets.money_format import MoneyFormat

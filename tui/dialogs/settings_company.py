@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Static, TextArea
 
 from locales import N_
-from models.clinic import BillingCompany
-from models.settings import CompanyInput, add_billing_company, edit_billing_company
+from models.admin.settings import CompanyInput, add_billing_company, edit_billing_company
+from models.people.clinic import BillingCompany
 from tui.dialogs.settings_form import SettingsDialog
 from tui.session import StaffSession
 from tui.widgets.invoice_field import FormField

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, TextArea
 
 from locales import N_
-from models.errors import ValidationError
+from models.core.errors import ValidationError
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.invoice_billed_to import LANGUAGES

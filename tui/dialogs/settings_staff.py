@@ -1,6 +1,6 @@
 """``StaffDialog``: add a staff member (login, name, roles, language) or edit one (and deactivate).
 
-The self and last-admin rules live in ``models.settings``; their refusal is shown on the
+The self and last-admin rules live in ``models.admin.settings``; their refusal is shown on the
 roles or active field with the reason.
 """
 
@@ -11,9 +11,9 @@ from textual.containers import Horizontal
 from textual.widgets import Checkbox, Input, Select
 
 from locales import N_
-from models.clinic import Staff
-from models.enums import Role
-from models.settings import StaffInput, add_staff_member, edit_staff
+from models.admin.settings import StaffInput, add_staff_member, edit_staff
+from models.core.enums import Role
+from models.people.clinic import Staff
 from tui.dialogs.settings_form import SettingsDialog, language_options
 from tui.session import ROLE_LABELS, StaffSession
 from tui.widgets.invoice_field import FormField

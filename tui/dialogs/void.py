@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from locales import N_
-from models.validation import REQUIRED
+from models.core.validation import REQUIRED
 from tui.session import StaffSession
 from tui.widgets.invoice_field import FormField
 

@@ -20,9 +20,9 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
 from locales import N_
-from models.enums import Role
-from models.errors import NotFoundError
-from models.reminders import cancel_invoice_schedule, cancel_scheduled
+from models.core.enums import Role
+from models.core.errors import NotFoundError
+from models.workflow.reminders import cancel_invoice_schedule, cancel_scheduled
 from tui.dialogs.confirm import ConfirmDialog
 from tui.messages import DataChanged, OpenInvoice
 from tui.session import RoleDenied, StaffSession

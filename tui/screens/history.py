@@ -1,6 +1,6 @@
 """The History tab: every invoice, filtered as you type, sorted, a page at a time.
 
-Rows come from SQL one page (``PAGE_SIZE``) at a time through indexes (``models.history``);
+Rows come from SQL one page (``PAGE_SIZE``) at a time through indexes (``models.views.history``);
 the next page loads when the cursor or the scroll nears the end. One query runs at a time: a
 filter changed meanwhile waits for it, and only the latest waiting one runs, so a burst of keys
 costs the query under way and the last one, and a page of an older filter (``generation``) is
@@ -24,9 +24,9 @@ from textual.worker import get_current_worker
 
 from locales import N_
 from locales.formatting import format_date, format_money
-from models.enums import InvoiceStatus
-from models.history import PAGE_SIZE, HistoryFilter, HistoryRow, HistorySort
-from models.labels import INVOICE_STATUS
+from models.core.enums import InvoiceStatus
+from models.core.labels import INVOICE_STATUS
+from models.views.history import PAGE_SIZE, HistoryFilter, HistoryRow, HistorySort
 from tui.messages import DataChanged, InvoiceAction, OpenInvoice
 from tui.session import StaffSession
 from tui.texts import translate_bindings
@@ -245,7 +245,7 @@ class HistoryView(Vertical):
 
     @work(thread=True, group="history")
     def fetch(self, request: PageRequest) -> None:
-        from models.history import history_page
+        from models.views.history import history_page
 
         try:
             with database_thread():

@@ -21,12 +21,12 @@ from textual.widgets import DataTable, Header, Label, Static
 
 from locales import N_
 from locales.formatting import format_date, format_datetime
-from models.base import utcnow
-from models.enums import InvoiceStatus, LinkAction, Role
-from models.invoice_editing import bill_draft, pay, void_invoice
-from models.invoice_view import InvoiceView, TransmissionView, invoice_view, transmissions_of
-from models.invoicing import clinic_today
-from models.labels import INVOICE_STATUS, PAYMENT_METHOD
+from models.billing.invoicing import clinic_today
+from models.core.enums import InvoiceStatus, LinkAction, Role
+from models.core.labels import INVOICE_STATUS, PAYMENT_METHOD
+from models.database.base import utcnow
+from models.views.invoice_editing import bill_draft, pay, void_invoice
+from models.views.invoice_view import InvoiceView, TransmissionView, invoice_view, transmissions_of
 from tui.dialogs.payment import PaymentDialog, PaymentEntry
 from tui.dialogs.void import VoidDialog
 from tui.messages import DataChanged

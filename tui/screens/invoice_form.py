@@ -20,10 +20,11 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Header, Input, Select, Static
 
 from locales import N_
-from models.base import utcnow
-from models.enums import Role
-from models.errors import ValidationError
-from models.invoice_editing import (
+from models.core.enums import Role
+from models.core.errors import ValidationError
+from models.core.validation import REQUIRED
+from models.database.base import utcnow
+from models.views.invoice_editing import (
     DraftData,
     DraftInput,
     FormChoices,
@@ -36,7 +37,6 @@ from models.invoice_editing import (
     save_and_bill,
     save_draft,
 )
-from models.validation import REQUIRED
 from tui.messages import DataChanged
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Header, TabbedContent, TabPane
 
 from locales import N_
-from models.enums import Role
+from models.core.enums import Role
 from tui.messages import NewInvoice
 from tui.notice_watcher import NoticeWatcher
 from tui.session import RoleDenied, StaffSession

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Header, Static
 
 from locales import N_
 from locales.formatting import format_datetime
-from models.notification_center import NoticeView, mark_all_read, mark_read, notices_for, render_notice
+from models.views.notification_center import NoticeView, mark_all_read, mark_read, notices_for, render_notice
 from tui.messages import DataChanged, OpenInvoice
 from tui.session import StaffSession
 from tui.texts import translate_bindings

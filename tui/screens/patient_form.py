@@ -19,9 +19,15 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Header, Input, Select, Static
 
 from locales import N_
-from models.errors import ValidationError
-from models.patient import Patient
-from models.patients import PatientInput, add_patient, edit_patient, get_patient, patient_input_problems
+from models.core.errors import ValidationError
+from models.people.patient import Patient
+from models.people.patients import (
+    PatientInput,
+    add_patient,
+    edit_patient,
+    get_patient,
+    patient_input_problems,
+)
 from tui.messages import DataChanged
 from tui.screens.patients import edit_denial
 from tui.session import StaffSession

@@ -24,8 +24,8 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from locales import N_
-from models.enums import Role
-from models.patients import PatientRow
+from models.core.enums import Role
+from models.people.patients import PatientRow
 from tui.messages import DataChanged, NewInvoice
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
@@ -207,7 +207,7 @@ class PatientsView(Vertical):
 
     @work(thread=True, group="patients")
     def fetch(self, request: PageRequest) -> None:
-        from models.patients import patient_rows
+        from models.people.patients import patient_rows
 
         try:
             with database_thread():

@@ -21,8 +21,8 @@ from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 
 from locales import N_
 from locales.formatting import format_money
-from models.enums import PinMode
-from models.errors import ValidationError
+from models.core.enums import PinMode
+from models.core.errors import ValidationError
 from tui.dialogs.pin_handover import Handover, PinHandoverDialog
 from tui.session import StaffSession
 from tui.texts import translate_bindings
@@ -32,8 +32,8 @@ from tui.widgets.pin_mode_picker import PinModePicker, PinPrefill
 from tui.workers import database_thread, error_text
 
 if TYPE_CHECKING:
-    from models.invoice import Invoice
-    from models.messaging import OutboxMessage
+    from models.billing.invoice import Invoice
+    from models.messaging.tables import OutboxMessage
 
 FIELDS = ("email", "language", "message")
 
@@ -113,10 +113,10 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
 
     @work(thread=True, exclusive=True, group="send-load")
     def load(self) -> None:
-        from models.invoicing import find_invoice
-        from models.payment_links import link_refusal, stripe_key_configured
-        from models.pin_modes import attachment_allowed, institution_pin, prefilled_phone
-        from models.sending import check_sendable, default_personal_message
+        from models.billing.invoicing import find_invoice
+        from models.links.payment_links import link_refusal, stripe_key_configured
+        from models.messaging.pin_modes import attachment_allowed, institution_pin, prefilled_phone
+        from models.workflow.sending import check_sendable, default_personal_message
 
         tr, config = self.session.tr, self.session.config
         try:
@@ -265,9 +265,9 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
         phone: str | None,
         payment_link: bool = False,
     ) -> None:
-        from models.errors import FieldErrors
-        from models.invoicing import find_invoice
-        from models.sending import enqueue_invoice_email
+        from models.billing.invoicing import find_invoice
+        from models.core.errors import FieldErrors
+        from models.workflow.sending import enqueue_invoice_email
 
         tr = self.session.tr
         try:
@@ -333,7 +333,7 @@ def _handover(invoice: Invoice, queued: OutboxMessage, typed: str) -> Handover:
     from datetime import timedelta
 
     from locales.formatting import local_datetime
-    from models.pin_modes import handover_pin
+    from models.messaging.pin_modes import handover_pin
 
     clinic = invoice.billing_company.clinic
     until = local_datetime(queued.created_at + timedelta(days=clinic.link_days), clinic.timezone).date()

@@ -14,7 +14,7 @@ from textual.widgets import ContentSwitcher, OptionList, Static
 from textual.widgets.option_list import Option
 
 from locales import N_
-from models.enums import Role
+from models.core.enums import Role
 from tui.session import RoleDenied, StaffSession
 
 SECTIONS = (

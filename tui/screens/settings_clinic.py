@@ -18,8 +18,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Select, Static, TextArea
 
 from locales import N_
-from models.clinic import Clinic
-from models.settings import ClinicInput, update_clinic
+from models.admin.settings import ClinicInput, update_clinic
+from models.people.clinic import Clinic
 from tui.dialogs.settings_form import NOT_SAVED, SettingsForm, language_options
 from tui.messages import DataChanged
 from tui.session import StaffSession

@@ -19,9 +19,9 @@ from textual.events import Resize
 from textual.widgets import Static
 
 from locales import N_
-from models.clinic import BillingCompany, Staff
-from models.enums import Role
-from models.settings import list_companies, list_staff, prefix_in_use
+from models.admin.settings import list_companies, list_staff, prefix_in_use
+from models.core.enums import Role
+from models.people.clinic import BillingCompany, Staff
 from tui.messages import DataChanged
 from tui.session import ROLE_LABELS, StaffSession
 from tui.texts import translate_bindings

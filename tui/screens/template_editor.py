@@ -32,20 +32,20 @@ from textual.widgets import (
 )
 
 from locales import N_
-from models.base import utcnow
-from models.enums import DelayUnit, TemplateKind
-from models.errors import ValidationError
-from models.invoicing import clinic_today
-from models.labels import DELAY_UNIT, TEMPLATE_KIND
-from models.system_templates import BY_KEY
-from models.template_fields import FieldValues
-from models.templates import (
+from models.admin.templates import (
     TemplateInput,
     applies_to_every_invoice,
     display_name,
     get_template,
     preview_values,
 )
+from models.billing.invoicing import clinic_today
+from models.core.enums import DelayUnit, TemplateKind
+from models.core.errors import ValidationError
+from models.core.labels import DELAY_UNIT, TEMPLATE_KIND
+from models.database.base import utcnow
+from models.messaging.system_templates import BY_KEY
+from models.messaging.template_fields import FieldValues
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.every_invoice import ask_every_invoice
 from tui.session import StaffSession
@@ -339,7 +339,7 @@ class TemplateEditorScreen(Screen[int | None]):
 
     @work(thread=True, exclusive=True, group="template-editor-save")
     def save(self, data: TemplateInput) -> None:
-        from models.templates import save_template
+        from models.admin.templates import save_template
 
         try:
             with database_thread():

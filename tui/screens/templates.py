@@ -17,10 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from locales import N_, Translator
-from models.enums import DelayUnit, Role
-from models.labels import TEMPLATE_KIND
-from models.messaging import Template
-from models.templates import (
+from models.admin.templates import (
     applies_to_every_invoice,
     delete_template,
     display_name,
@@ -28,6 +25,9 @@ from models.templates import (
     list_templates,
     set_active,
 )
+from models.core.enums import DelayUnit, Role
+from models.core.labels import TEMPLATE_KIND
+from models.messaging.tables import Template
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.every_invoice import ask_every_invoice
 from tui.messages import DataChanged

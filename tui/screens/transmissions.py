@@ -21,11 +21,11 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 from textual.worker import get_current_worker
 
 from locales import N_
-from models.enums import OutboxStatus, Role, TransmissionStatus
-from models.errors import NotFoundError
-from models.messaging import OutboxMessage, Transmission
-from models.outbox_queries import OUTBOX_STATUS
-from models.sending import cancel, resend
+from models.core.enums import OutboxStatus, Role, TransmissionStatus
+from models.core.errors import NotFoundError
+from models.messaging.tables import OutboxMessage, Transmission
+from models.views.outbox_queries import OUTBOX_STATUS
+from models.workflow.sending import cancel, resend
 from tui.dialogs.confirm import ConfirmDialog
 from tui.messages import DataChanged, OpenInvoice
 from tui.session import RoleDenied, StaffSession

@@ -8,8 +8,8 @@ from textual.containers import Vertical
 from textual.widgets import Checkbox, Input, Select
 
 from locales import N_
-from models.errors import ValidationError
-from models.invoicing import BilledTo
+from models.billing.invoicing import BilledTo
+from models.core.errors import ValidationError
 from tui.session import StaffSession
 from tui.widgets.invoice_field import FormField
 

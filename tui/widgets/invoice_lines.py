@@ -9,9 +9,9 @@ from textual.message import Message
 from textual.widgets import Input, Label, Static
 
 from locales import N_
-from models.errors import ValidationError
-from models.invoice_editing import LineFields, parse_line
-from models.invoicing import LineInput, line_amounts
+from models.billing.invoicing import LineInput, line_amounts
+from models.core.errors import ValidationError
+from models.views.invoice_editing import LineFields, parse_line
 from tui.session import StaffSession
 from tui.widgets.money_format import MoneyFormat
 

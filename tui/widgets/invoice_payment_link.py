@@ -14,8 +14,8 @@ from textual.widgets import Static
 
 from locales import L_, N_, LazyText
 from locales.formatting import format_datetime
-from models.enums import LinkAction, PaymentLinkStatus
-from models.payment_links import LinkPanel, link_panel, queue_link_task, stripe_key_configured
+from models.core.enums import LinkAction, PaymentLinkStatus
+from models.links.payment_links import LinkPanel, link_panel, queue_link_task, stripe_key_configured
 from tui.messages import DataChanged
 from tui.session import StaffSession
 from tui.workers import DB_ERRORS, database_thread, error_text

@@ -6,8 +6,8 @@ from textual.widgets import DataTable
 
 from locales import L_, N_, LazyText
 from locales.formatting import format_datetime
-from models.enums import Channel, TransmissionStatus
-from models.invoice_view import TransmissionView
+from models.core.enums import Channel, TransmissionStatus
+from models.views.invoice_view import TransmissionView
 from tui.session import StaffSession
 
 CHANNEL: dict[str, LazyText] = {

@@ -10,8 +10,8 @@ from textual.widgets import Static
 
 from locales import N_
 from locales.formatting import format_datetime
-from models.base import utcnow
-from models.download_links import LinkState, latest_link
+from models.database.base import utcnow
+from models.links.download_links import LinkState, latest_link
 from tui.session import StaffSession
 from tui.workers import DB_ERRORS, database_thread
 

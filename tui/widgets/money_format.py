@@ -8,7 +8,7 @@ from decimal import Decimal
 from babel import numbers as babel_numbers
 
 from locales.formatting import babel_locale, format_money
-from models.money import minor_digits
+from models.core.money import minor_digits
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from locales import N_
-from models.invoice_editing import PatientSummary, patient_page
+from models.views.invoice_editing import PatientSummary, patient_page
 from tui.session import StaffSession
 from tui.workers import DB_ERRORS, database_thread, error_text
 

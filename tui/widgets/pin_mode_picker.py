@@ -18,8 +18,8 @@ from textual.message import Message
 from textual.widgets import Input, RadioButton, RadioSet, Static
 
 from locales import N_
-from models.enums import PinMode
-from models.secure_link import MIN_TYPED_PIN
+from models.core.enums import PinMode
+from models.messaging.secure_link import MIN_TYPED_PIN
 from tui.session import StaffSession
 from tui.widgets.invoice_field import FormField
 

@@ -1,7 +1,7 @@
 """The Communications screen's table: scheduled messages read off the UI thread, paged by keyset.
 
 ``fetch_rows`` runs in a worker and returns plain ``ScheduledRow`` records (a page of the
-``models.scheduled_queries`` order: waiting ones soonest first, the others latest first);
+``models.views.scheduled_queries`` order: waiting ones soonest first, the others latest first);
 ``ScheduledTable.show`` draws them and keeps the cursor on its row across refreshes.
 """
 
@@ -14,12 +14,12 @@ from textual.widgets import DataTable
 
 from locales import L_, LazyText, Translator
 from locales.formatting import format_datetime
-from models.base import fk_id
-from models.enums import OutboxStatus, ScheduleStatus
-from models.invoicing import find_invoice
-from models.schedule_reasons import reason_text
-from models.scheduled_queries import outbox_of, scheduled_query, status_label
-from models.templates import display_name
+from models.admin.templates import display_name
+from models.billing.invoicing import find_invoice
+from models.core.enums import OutboxStatus, ScheduleStatus
+from models.database.base import fk_id
+from models.messaging.schedule_reasons import reason_text
+from models.views.scheduled_queries import outbox_of, scheduled_query, status_label
 from tui.session import StaffSession
 from tui.widgets.transmission_log import shorten
 

@@ -17,8 +17,8 @@ from textual.widgets import Static
 
 from locales import L_, N_, LazyText
 from locales.formatting import format_datetime, local_datetime
-from models.agent_state import AgentState, AgentSummary
-from models.base import utcnow
+from models.database.base import utcnow
+from models.messaging.agent_state import AgentState, AgentSummary
 from tui.session import StaffSession
 from tui.workers import DB_ERRORS, database_thread
 
@@ -60,8 +60,8 @@ class StatusBar(Static):
 
     @work(thread=True, exclusive=True, group="status-bar")
     def reload(self) -> None:
-        from models.agent_state import agent_summary
-        from models.notification_center import unread_count
+        from models.messaging.agent_state import agent_summary
+        from models.views.notification_center import unread_count
 
         unread = self.unread
         try:

@@ -1,6 +1,6 @@
 """``TemplatePreview``: one language's wording rendered live on an invoice, as the recipient reads it.
 
-It renders in the sandbox (``models.template_render``) in a thread worker: a new source is
+It renders in the sandbox (``models.messaging.template_render``) in a thread worker: a new source is
 compiled by Jinja first (5-20 ms), which would make typing stutter on the UI thread. Only the
 latest text's rendering is shown; no database is involved (the invoice's values are read once,
 by the editor's worker). A template that cannot be rendered shows why, with the line.
@@ -14,8 +14,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from locales import N_
-from models.template_fields import FieldValues, field_context
-from models.template_render import TemplateProblem, render
+from models.messaging.template_fields import FieldValues, field_context
+from models.messaging.template_render import TemplateProblem, render
 from tui.session import StaffSession
 
 

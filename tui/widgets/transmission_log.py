@@ -15,12 +15,12 @@ from textual.widgets import DataTable
 
 from locales import L_, LazyText
 from locales.formatting import format_datetime
-from models.base import fk_id
-from models.enums import OutboxStatus, TransmissionStatus
-from models.invoicing import find_invoice
-from models.messaging import OutboxMessage, Transmission
-from models.outbox_queries import OUTBOX_STATUS, outbox_query, recipient, transmission_query
-from models.outbox_queries import TRANSMISSION_STATUS as SHORT_STATUS
+from models.billing.invoicing import find_invoice
+from models.core.enums import OutboxStatus, TransmissionStatus
+from models.database.base import fk_id
+from models.messaging.tables import OutboxMessage, Transmission
+from models.views.outbox_queries import OUTBOX_STATUS, outbox_query, recipient, transmission_query
+from models.views.outbox_queries import TRANSMISSION_STATUS as SHORT_STATUS
 from tui.session import StaffSession
 from tui.transmission_text import detail_text
 from tui.widgets.invoice_transmissions import CHANNEL, TRANSMISSION_STATUS, status_label

@@ -16,13 +16,13 @@ import pytest
 from textual.app import App
 from textual.pilot import Pilot
 
-from models.clinic import Staff
-from models.enums import Channel, TransmissionStatus
-from models.invoice import Invoice
-from models.invoicing import BilledTo, LineInput, create_draft
-from models.messaging import OutboxMessage, Transmission
-from models.patient import Patient
-from models.workflow import bill
+from models.billing.invoice import Invoice
+from models.billing.invoicing import BilledTo, LineInput, create_draft
+from models.core.enums import Channel, TransmissionStatus
+from models.messaging.tables import OutboxMessage, Transmission
+from models.people.clinic import Staff
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill
 
 from ..conftest import FROZEN_NOW, Clinic_
 from ..settling import settle as settle  # the invoice tests import it from here

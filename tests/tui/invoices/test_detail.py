@@ -8,9 +8,9 @@ from datetime import timedelta
 from textual import on
 from textual.widgets import Input
 
-from models.enums import Channel, InvoiceStatus, TransmissionStatus
-from models.invoice import Invoice, Payment
-from models.messaging import Transmission
+from models.billing.invoice import Invoice, Payment
+from models.core.enums import Channel, InvoiceStatus, TransmissionStatus
+from models.messaging.tables import Transmission
 from tui.dialogs.payment import PaymentDialog
 from tui.dialogs.void import VoidDialog
 from tui.screens.invoice_detail import InvoiceDetailScreen

@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from models.enums import InvoiceStatus, PaymentMethod
-from models.errors import TransitionError, ValidationError
-from models.invoice import Invoice
-from models.invoice_editing import (
+from models.billing.invoice import Invoice
+from models.billing.invoicing import BilledTo, LineInput
+from models.core.enums import InvoiceStatus, PaymentMethod
+from models.core.errors import TransitionError, ValidationError
+from models.views.invoice_editing import (
     DraftInput,
     LineFields,
     check_billed_to,
@@ -25,8 +26,7 @@ from models.invoice_editing import (
     save_and_bill,
     save_draft,
 )
-from models.invoice_view import invoice_view
-from models.invoicing import BilledTo, LineInput
+from models.views.invoice_view import invoice_view
 
 from ..conftest import FROZEN_NOW, Clinic_
 from .conftest import Billing

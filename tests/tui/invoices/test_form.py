@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from textual.widgets import Input
 
-from models.enums import InvoiceStatus
-from models.invoice import Invoice
+from models.billing.invoice import Invoice
+from models.core.enums import InvoiceStatus
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.invoice_form import InvoiceFormScreen
 from tui.widgets.invoice_lines import InvoiceLinesEditor

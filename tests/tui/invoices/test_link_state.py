@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from models.enums import Channel, TransmissionStatus
-from models.links import DownloadLink
-from models.messaging import OutboxMessage, Transmission
+from models.core.enums import Channel, TransmissionStatus
+from models.links.tables import DownloadLink
+from models.messaging.tables import OutboxMessage, Transmission
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.widgets.link_state import LinkStateLine
 

@@ -10,13 +10,13 @@ from datetime import timedelta
 import pytest
 from textual.widgets import Checkbox
 
-from models.agent_state import beat
-from models.base import utcnow
-from models.config import Config, StripeSettings
-from models.enums import LinkAction, OutboxStatus
-from models.invoice import Invoice
-from models.links import PaymentLink
-from models.messaging import OutboxMessage
+from models.billing.invoice import Invoice
+from models.core.config import Config, StripeSettings
+from models.core.enums import LinkAction, OutboxStatus
+from models.database.base import utcnow
+from models.links.tables import PaymentLink
+from models.messaging.agent_state import beat
+from models.messaging.tables import OutboxMessage
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.send_invoice import SendInvoiceScreen
 from tui.widgets.invoice_payment_link import PaymentLinkPanel

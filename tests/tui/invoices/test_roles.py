@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from textual.widgets import Select, Static
 
-from models.clinic import Staff
-from models.enums import InvoiceStatus
-from models.invoice import Invoice
+from models.billing.invoice import Invoice
+from models.core.enums import InvoiceStatus
+from models.people.clinic import Staff
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.invoice_form import InvoiceFormScreen
 from tui.widgets.invoice_lines import InvoiceLinesEditor

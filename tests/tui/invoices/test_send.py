@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from textual.widgets import Checkbox, Input, Select, TextArea
 
-from models.invoice import Invoice
-from models.invoicing import LineInput, create_draft
-from models.messaging import OutboxMessage
-from models.patient import Patient
-from models.workflow import bill
+from models.billing.invoice import Invoice
+from models.billing.invoicing import LineInput, create_draft
+from models.messaging.tables import OutboxMessage
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.send_invoice import SendInvoiceScreen
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from pypdf import PdfReader
 from textual.widgets import Input, RadioButton, Static, TextArea
 
-from models.config import PrintSettings
-from models.messaging import OutboxMessage
-from models.patient import Patient
-from models.secure_link import pin_matches
+from models.core.config import PrintSettings
+from models.messaging.secure_link import pin_matches
+from models.messaging.tables import OutboxMessage
+from models.people.patient import Patient
 from tui.dialogs.pin_handover import PinHandoverDialog
 from tui.screens.send_invoice import SendInvoiceScreen
 
@@ -173,7 +173,7 @@ async def test_the_attachment_needs_the_patients_consent(
 async def test_the_clinic_default_mode_is_preselected(
     make_app: Callable[..., object], clinic: Clinic_, billing: Billing
 ) -> None:
-    from models.clinic import Clinic
+    from models.people.clinic import Clinic
 
     Clinic.update(default_pin_mode="institution").execute()
     invoice = patients_invoice(clinic, billing.patients[2])

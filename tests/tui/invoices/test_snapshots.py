@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 from textual.pilot import Pilot
 
-from models.enums import PaymentMethod
-from models.workflow import record_payment
+from models.core.enums import PaymentMethod
+from models.workflow.lifecycle import record_payment
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.invoice_form import InvoiceFormScreen
 from tui.widgets.invoice_lines import InvoiceLinesEditor

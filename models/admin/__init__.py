@@ -1,0 +1,1 @@
+"""What admins change: the clinic's settings, staff, and the email templates."""

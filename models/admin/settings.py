@@ -1,0 +1,324 @@
+"""What an admin changes in Settings: the clinic, its billing companies and its staff.
+
+Every write validates with ``models.core.validation`` and raises ``ValidationError`` naming the
+refused field, before anything is written. Each takes the acting staff member and refuses
+anyone who is not an admin (``SettingsRefused``), so a forced call gets the reason too.
+Staff rules: an admin cannot take away their own admin role nor deactivate themselves, and
+the clinic always keeps at least one active admin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import phonenumbers
+
+from locales import N_
+from models.billing.invoice import Invoice
+from models.core.enums import PinMode, Role
+from models.core.errors import FacteurError, FieldErrors, NotFoundError, ValidationError
+from models.core.validation import (
+    optional,
+    validate_currency,
+    validate_email,
+    validate_language,
+    validate_login,
+    validate_name,
+    validate_number_prefix,
+    validate_roles,
+    validate_stripe_account_id,
+    validate_timezone,
+)
+from models.database.db import db, serialize_writers
+from models.people.clinic import BillingCompany, Clinic, Staff, get_clinic
+from models.people.staff_members import add_staff
+
+MAX_PAYMENT_TERMS_DAYS = 365
+MIN_LINK_DAYS, MAX_LINK_DAYS = 1, 30
+
+
+class SettingsRefused(FacteurError):
+    """The acting staff member may not change settings, or the change would break a staff rule."""
+
+
+def _checked(checks: dict[str, Callable[[], object]]) -> dict[str, object]:
+    """Run every check; the values, or ``FieldErrors`` with each refusal (so all are marked at once)."""
+    values: dict[str, object] = {}
+    errors: list[ValidationError] = []
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except ValidationError as exc:
+            errors.append(exc)
+    if errors:
+        raise FieldErrors(errors)
+    return values
+
+
+@dataclass(frozen=True)
+class ClinicInput:
+    name: str
+    address: str
+    timezone: str
+    default_language: str
+    payment_terms_days: str
+    # secure delivery (None leaves a value as it is)
+    phone: str | None = None
+    email: str | None = None
+    link_days: str | None = None
+    default_pin_mode: str | None = None
+
+
+@dataclass(frozen=True)
+class CompanyInput:
+    name: str
+    address: str
+    currency: str
+    number_prefix: str
+    stripe_account_id: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class StaffInput:
+    display_name: str
+    roles: Iterable[str]
+    language: str
+    active: bool = True
+
+
+def require_admin(acting: Staff) -> None:
+    """Refuse, with the reason, anyone who is not an active admin."""
+    fresh = Staff.get_or_none(Staff.id == acting.id)
+    if fresh is None or not fresh.active or not fresh.has_role(Role.ADMIN):
+        raise SettingsRefused(
+            N_("{name} is not an admin: only admins change settings"), name=acting.display_name
+        )
+
+
+def _address(value: str) -> str:
+    return "\n".join(line.strip() for line in value.strip().splitlines()).strip()
+
+
+def validate_payment_terms(value: str | int) -> int:
+    """Days from issue to due date, 0 (due on receipt) to 365."""
+    text = str(value).strip()
+    if not text:
+        raise ValidationError("payment_terms_days", N_("this field is required"))
+    if not text.isdigit() or int(text) > MAX_PAYMENT_TERMS_DAYS:
+        raise ValidationError(
+            "payment_terms_days",
+            N_("{value} is not a number of days from 0 to {max}"),
+            value=text,
+            max=MAX_PAYMENT_TERMS_DAYS,
+        )
+    return int(text)
+
+
+def validate_link_days(value: str | int) -> int:
+    """How many days a download link lives: 1 to 30."""
+    text = str(value).strip()
+    if not text:
+        raise ValidationError("link_days", N_("this field is required"))
+    if not text.isdigit() or not MIN_LINK_DAYS <= int(text) <= MAX_LINK_DAYS:
+        raise ValidationError(
+            "link_days",
+            N_("{value} is not a number of days from {min} to {max}"),
+            value=text,
+            min=MIN_LINK_DAYS,
+            max=MAX_LINK_DAYS,
+        )
+    return int(text)
+
+
+def validate_clinic_phone(value: str, country: str) -> str:
+    """The number patients call (any kind of line), in E.164; blank for none."""
+    text = value.strip()
+    if not text:
+        return ""
+    try:
+        number = phonenumbers.parse(text, country.strip().upper() or None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            "phone",
+            N_("{value} is not a valid phone number (from abroad: + and the country code first)"),
+            value=text,
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _pin_mode(value: str) -> str:
+    try:
+        return PinMode(value.strip().lower()).value
+    except ValueError:
+        raise ValidationError(
+            "default_pin_mode",
+            N_("{value} is not a PIN mode; expected sms, institution or none"),
+            value=value,
+        ) from None
+
+
+def update_clinic(data: ClinicInput, *, acting: Staff) -> Clinic:
+    """Save the clinic's name, address, time zone, default language and payment terms, and
+    (when given) its phone and email for patients, link days and default PIN mode."""
+    require_admin(acting)
+    country = get_clinic().country
+    checks: dict[str, Callable[[], object]] = {
+        "name": lambda: validate_name(data.name, "name", max_length=200),
+        "address": lambda: _address(data.address),
+        "timezone": lambda: validate_timezone(data.timezone),
+        "default_language": lambda: validate_language(data.default_language, "default_language"),
+        "payment_terms_days": lambda: validate_payment_terms(data.payment_terms_days),
+    }
+    if data.phone is not None:
+        checks["phone"] = lambda: validate_clinic_phone(data.phone or "", country)
+    if data.email is not None:
+        checks["email"] = lambda: optional(validate_email)(data.email) or ""
+    if data.link_days is not None:
+        checks["link_days"] = lambda: validate_link_days(data.link_days or "")
+    if data.default_pin_mode is not None:
+        checks["default_pin_mode"] = lambda: _pin_mode(data.default_pin_mode or "")
+    values = _checked(checks)
+    with db.atomic():
+        clinic = get_clinic()
+        Clinic.update(**values).where(Clinic.id == clinic.id).execute()
+        return Clinic.get_by_id(clinic.id)
+
+
+def _company_values(data: CompanyInput) -> dict[str, object]:
+    return _checked(
+        {
+            "name": lambda: validate_name(data.name, "name", max_length=200),
+            "address": lambda: _address(data.address),
+            "currency": lambda: validate_currency(data.currency),
+            "number_prefix": lambda: validate_number_prefix(data.number_prefix),
+            "stripe_account_id": lambda: optional(validate_stripe_account_id)(data.stripe_account_id),
+            "active": lambda: bool(data.active),
+        }
+    )
+
+
+def _check_prefix_free(prefix: str, company_id: int | None) -> None:
+    query = BillingCompany.select().where(BillingCompany.number_prefix == prefix)
+    if company_id is not None:
+        query = query.where(BillingCompany.id != company_id)
+    other = query.first()
+    if other is not None:
+        raise ValidationError(
+            "number_prefix",
+            N_("{prefix} is already the prefix of {company}"),
+            prefix=prefix,
+            company=other.name,
+        )
+
+
+def prefix_in_use(company_id: int) -> bool:
+    """Whether invoices were numbered with this company's prefix (it can no longer change)."""
+    return (
+        Invoice.select()
+        .where((Invoice.billing_company == company_id) & Invoice.number.is_null(False))
+        .exists()
+    )
+
+
+def add_billing_company(data: CompanyInput, *, acting: Staff) -> BillingCompany:
+    require_admin(acting)
+    values = _company_values(data)
+    with db.atomic():
+        _check_prefix_free(str(values["number_prefix"]), None)
+        return BillingCompany.create(clinic=get_clinic(), **values)
+
+
+def edit_billing_company(company_id: int, data: CompanyInput, *, acting: Staff) -> BillingCompany:
+    """Save a company; its prefix cannot change once invoices carry it (numbers stay unique and gapless)."""
+    require_admin(acting)
+    values = _company_values(data)
+    with db.atomic():
+        company = BillingCompany.get_or_none(BillingCompany.id == company_id)
+        if company is None:
+            raise NotFoundError(N_("billing company #{id} does not exist"), id=company_id)
+        prefix = str(values["number_prefix"])
+        if prefix != company.number_prefix:
+            if prefix_in_use(company_id):
+                raise ValidationError(
+                    "number_prefix",
+                    N_("invoices were already numbered with {prefix}; the prefix can no longer change"),
+                    prefix=company.number_prefix,
+                )
+            _check_prefix_free(prefix, company_id)
+        BillingCompany.update(**values).where(BillingCompany.id == company_id).execute()
+        return BillingCompany.get_by_id(company_id)
+
+
+def add_staff_member(login: str, data: StaffInput, *, acting: Staff) -> Staff:
+    require_admin(acting)
+    values = _checked(
+        {
+            "login": lambda: validate_login(login),
+            "display_name": lambda: validate_name(data.display_name, "display_name", max_length=200),
+            "roles": lambda: validate_roles(data.roles),
+            "language": lambda: validate_language(data.language),
+        }
+    )
+    return add_staff(
+        str(values["login"]), str(values["display_name"]), str(values["roles"]), str(values["language"])
+    )
+
+
+def _other_active_admins(staff_id: int) -> int:
+    return (
+        Staff.select()
+        .where(
+            (Staff.id != staff_id)
+            & (Staff.active == True)  # noqa: E712
+            & (Staff.roles.contains(Role.ADMIN.value))
+        )
+        .count()
+    )
+
+
+def edit_staff(staff_id: int, data: StaffInput, *, acting: Staff) -> Staff:
+    """Save a staff member's name, roles, language and whether they may log in."""
+    require_admin(acting)
+    values = _checked(
+        {
+            "display_name": lambda: validate_name(data.display_name, "display_name", max_length=200),
+            "roles": lambda: validate_roles(data.roles),
+            "language": lambda: validate_language(data.language),
+            "active": lambda: bool(data.active),
+        }
+    )
+    keeps_admin = Role.ADMIN.value in str(values["roles"]).split(",") and bool(values["active"])
+    with db.atomic():
+        serialize_writers("staff")  # two admins demoting each other at once leave one admin
+        staff = Staff.get_or_none(Staff.id == staff_id)
+        if staff is None:
+            raise NotFoundError(N_("staff member #{id} does not exist"), id=staff_id)
+        was_admin = staff.active and staff.has_role(Role.ADMIN)
+        field = "roles" if values["active"] else "active"
+        # The last admin first: it says what to do, whoever is acting.
+        if was_admin and not keeps_admin and _other_active_admins(staff_id) == 0:
+            raise ValidationError(
+                field,
+                N_("{name} is the last admin; make someone else an admin first"),
+                name=staff.display_name,
+            )
+        if staff.id == acting.id and not values["active"]:
+            raise ValidationError("active", N_("you cannot deactivate yourself; another admin can"))
+        if staff.id == acting.id and not keeps_admin:
+            raise ValidationError("roles", N_("you cannot remove your own admin role; another admin can"))
+        Staff.update(**values).where(Staff.id == staff_id).execute()
+        return Staff.get_by_id(staff_id)
+
+
+def list_companies() -> list[BillingCompany]:
+    """Every billing company, active ones first, by name (a clinic has a handful)."""
+    return list(BillingCompany.select().order_by(BillingCompany.active.desc(), BillingCompany.name))
+
+
+def list_staff() -> list[Staff]:
+    """Every staff member, active ones first, by display name."""
+    return list(Staff.select().order_by(Staff.active.desc(), Staff.display_name))

@@ -1,0 +1,335 @@
+"""What admins do with templates: create, edit, duplicate, (de)activate, delete, restore the wording.
+
+Rules, enforced here for any caller (the Templates screen, tests, a script):
+
+- only admins change templates (``SettingsRefused`` otherwise);
+- a shipped (system) template's settings never change: kind, name, delay, attachment and
+  payment link stay as shipped; it can be activated, deactivated and reworded, and its
+  wording restored; it cannot be deleted;
+- a custom template can be created, edited, duplicated, deactivated, and deleted as long as
+  nothing was ever scheduled or sent with it (deactivate it instead: the record stays);
+- the wording is checked before anything is written (``models.messaging.template_render``): a syntax
+  error, an unknown field or a field a subject may not show is refused with its part and line;
+- a reminder comes after the invoice: its delay is at least 1;
+- deactivating a template cancels what was still scheduled with it; activating one applies to
+  invoices billed from then on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from locales import N_, Translator
+from models.admin.settings import SettingsRefused, require_admin
+from models.billing.invoice import Invoice
+from models.core.enums import DelayUnit, InvoiceStatus, TemplateKind
+from models.core.errors import FieldErrors, NotFoundError, ValidationError
+from models.core.validation import REQUIRED, validate_name
+from models.database.base import utcnow
+from models.database.db import db
+from models.messaging import schedule_reasons as reasons
+from models.messaging.system_templates import BY_KEY, PARTS, SystemTemplate
+from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
+from models.messaging.template_fields import FieldValues, field_context, sample_values, values_for_invoice
+from models.messaging.template_render import check_wording
+from models.people.clinic import Clinic, Staff, get_clinic
+from models.workflow.reminders import cancel_for_template
+
+LANGUAGES = ("fr", "en")
+MAX_DELAY = {DelayUnit.HOURS: 24 * 366, DelayUnit.DAYS: 3660, DelayUnit.MONTHS: 120}
+
+
+@dataclass(frozen=True)
+class TemplateInput:
+    """A template as the editor holds it (the delay as typed)."""
+
+    name: str
+    kind: str
+    active: bool
+    delay_value: str
+    delay_unit: str
+    attach_invoice: bool
+    add_payment_link: bool
+    subject_fr: str
+    body_fr: str
+    subject_en: str
+    body_en: str
+
+    @classmethod
+    def of(cls, template: Template) -> TemplateInput:
+        return cls(
+            name=template.name,
+            kind=template.kind,
+            active=template.active,
+            delay_value=str(template.delay_value),
+            delay_unit=template.delay_unit,
+            attach_invoice=template.attach_invoice,
+            add_payment_link=template.add_payment_link,
+            **wording_of(template),
+        )
+
+    def wording(self) -> dict[str, str]:
+        return {
+            "subject_fr": self.subject_fr,
+            "body_fr": self.body_fr,
+            "subject_en": self.subject_en,
+            "body_en": self.body_en,
+        }
+
+
+def wording_of(template: Template) -> dict[str, str]:
+    """The wording as it goes out: a shipped template's empty parts read the catalogs now."""
+    stored = {part: getattr(template, part) for part in PARTS}
+    shipped = BY_KEY.get(template.system_key or "")
+    if shipped is None or all(stored.values()):
+        return stored
+    catalogs = shipped.wording()
+    return {part: text or catalogs[part] for part, text in stored.items()}
+
+
+def _following_catalogs(shipped: SystemTemplate, values: dict[str, Any]) -> dict[str, Any]:
+    """A shipped template's parts worded as the catalogs word them are stored empty, so they
+    keep following the catalogs (an admin's later ``.po`` edit applies); the others are kept."""
+    catalogs = {part: text.strip("\n") for part, text in shipped.wording().items()}
+    return {
+        part: ("" if part in catalogs and text == catalogs[part] else text) for part, text in values.items()
+    }
+
+
+def display_name(template: Template, tr: Translator) -> str:
+    """A shipped template's name in the reader's language; a custom one's as typed."""
+    return tr.gettext(template.name) if template.is_system else template.name
+
+
+def applies_to_every_invoice(kind: str, delay_value: str | int, active: bool) -> bool:
+    """An active invoice template with delay 0 emails every invoice billed from now on."""
+    return active and kind == TemplateKind.INVOICE and str(delay_value).strip() == "0"
+
+
+def list_templates() -> list[Template]:
+    """Shipped templates first (invoice email, then reminders), then custom ones by kind and name."""
+    return list(
+        Template.select().order_by(
+            Template.system_key.is_null(), Template.kind, Template.delay_value, Template.name, Template.id
+        )
+    )
+
+
+def get_template(template_id: int) -> Template:
+    template = Template.get_or_none(Template.id == template_id)
+    if template is None:
+        raise NotFoundError(N_("template #{id} does not exist"), id=template_id)
+    return template
+
+
+# Checking ---------------------------------------------------------------------------------------
+
+
+def _delay(data: TemplateInput) -> tuple[int, DelayUnit]:
+    try:
+        unit = DelayUnit(data.delay_unit)
+    except ValueError:
+        raise ValidationError("delay_unit", N_("choose hours, days or months")) from None
+    text = data.delay_value.strip()
+    if not text:
+        raise ValidationError("delay_value", REQUIRED)
+    if not text.isdigit() or int(text) > MAX_DELAY[unit]:
+        raise ValidationError(
+            "delay_value",
+            N_("{value} is not a whole number from 0 to {max}"),
+            value=text,
+            max=MAX_DELAY[unit],
+        )
+    if data.kind == TemplateKind.REMINDER and int(text) == 0:
+        raise ValidationError(
+            "delay_value", N_("a reminder comes after the invoice: give a delay of 1 or more")
+        )
+    return int(text), unit
+
+
+def sample_contexts(clinic: Clinic, today: date) -> list[dict[str, dict[str, Any]]]:
+    """The sample invoice per language, with its links and without them (both branches of an ``if``)."""
+    full = sample_values(clinic, today)
+    bare = full.with_links(None, None)
+    return [{lang: field_context(values, lang) for lang in LANGUAGES} for values in (full, bare)]
+
+
+def check_template_wording(wording: dict[str, str], clinic: Clinic, today: date) -> None:
+    """Raise ``FieldErrors`` with every problem of the wording (each part once)."""
+    problems: dict[str, ValidationError] = {}
+    for contexts in sample_contexts(clinic, today):
+        for problem in check_wording(wording, contexts, LANGUAGES):
+            problems.setdefault(problem.field, problem)
+    if problems:
+        ordered = [
+            problems[part] for part in ("subject_fr", "body_fr", "subject_en", "body_en") if part in problems
+        ]
+        raise FieldErrors(ordered)
+
+
+def _values(data: TemplateInput, clinic: Clinic, today: date) -> dict[str, Any]:
+    errors: list[ValidationError] = []
+    values: dict[str, Any] = {}
+    try:
+        values["name"] = validate_name(data.name, "name", max_length=200)
+    except ValidationError as exc:
+        errors.append(exc)
+    if data.kind not in set(TemplateKind):
+        errors.append(ValidationError("kind", N_("choose invoice or reminder")))
+    try:
+        values["delay_value"], unit = _delay(data)
+        values["delay_unit"] = unit.value
+    except ValidationError as exc:
+        errors.append(exc)
+    try:
+        check_template_wording(data.wording(), clinic, today)
+    except FieldErrors as exc:
+        errors.extend(exc.errors)
+    if errors:
+        raise FieldErrors(errors)
+    return {
+        **values,
+        "kind": data.kind,
+        "active": bool(data.active),
+        "attach_invoice": bool(data.attach_invoice),
+        "add_payment_link": bool(data.add_payment_link),
+        **{part: text.strip("\n") for part, text in data.wording().items()},
+    }
+
+
+# Changing ---------------------------------------------------------------------------------------
+
+
+def save_template(
+    template_id: int | None, data: TemplateInput, *, acting: Staff, clinic: Clinic | None = None
+) -> Template:
+    """Create (``template_id`` None) or save a template; refused whole, with every reason, or saved."""
+    require_admin(acting)
+    clinic = clinic or get_clinic()
+    now = utcnow()
+    shipped: SystemTemplate | None = None
+    if template_id is not None:
+        current = get_template(template_id)
+        if current.is_system:
+            data = _system_settings_kept(current, data)
+            shipped = BY_KEY.get(current.system_key or "")
+    values = _values(data, clinic, now.date())
+    if shipped is not None:
+        values = _following_catalogs(shipped, values)
+    with db.atomic():
+        if template_id is None:
+            return Template.create(**values, created_at=now, updated_at=now)
+        Template.update(**values, updated_at=now).where(Template.id == template_id).execute()
+        if not values["active"]:
+            cancel_for_template(template_id, reasons.TEMPLATE_OFF, now=now)
+        return get_template(template_id)
+
+
+def _system_settings_kept(current: Template, data: TemplateInput) -> TemplateInput:
+    """A shipped template takes only its wording and active flag; changing a setting is refused."""
+    kept = TemplateInput.of(current)
+    for name in ("kind", "delay_value", "delay_unit", "attach_invoice", "add_payment_link"):
+        if str(getattr(data, name)).strip() != str(getattr(kept, name)):
+            raise ValidationError(
+                name, N_("a shipped template's settings cannot change; duplicate it to make your own")
+            )
+    return replace(
+        kept,
+        active=data.active,
+        subject_fr=data.subject_fr,
+        body_fr=data.body_fr,
+        subject_en=data.subject_en,
+        body_en=data.body_en,
+    )
+
+
+def set_active(template_id: int, active: bool, *, acting: Staff) -> Template:
+    """Turn a template on (for invoices billed from now on) or off (what it had scheduled is cancelled)."""
+    require_admin(acting)
+    now = utcnow()
+    with db.atomic():
+        get_template(template_id)
+        Template.update(active=active, updated_at=now).where(Template.id == template_id).execute()
+        if not active:
+            cancel_for_template(template_id, reasons.TEMPLATE_OFF, now=now)
+        return get_template(template_id)
+
+
+def duplicate_template(template_id: int, *, acting: Staff, tr: Translator) -> Template:
+    """A custom, inactive copy (a shipped template's copy is custom: every setting can change)."""
+    require_admin(acting)
+    source = get_template(template_id)
+    now = utcnow()
+    name = tr.format(N_("{name} (copy)"), name=display_name(source, tr))[:200]
+    return Template.create(
+        kind=source.kind,
+        name=name,
+        active=False,
+        delay_value=source.delay_value,
+        delay_unit=source.delay_unit,
+        attach_invoice=source.attach_invoice,
+        add_payment_link=source.add_payment_link,
+        **wording_of(source),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def was_used(template_id: int) -> bool:
+    """Whether anything was ever scheduled or sent with this template."""
+    return (
+        ScheduledMessage.select().where(ScheduledMessage.template == template_id).exists()
+        or OutboxMessage.select().where(OutboxMessage.template == template_id).exists()
+    )
+
+
+def delete_template(template_id: int, *, acting: Staff) -> None:
+    """Delete a custom template nothing was ever sent with."""
+    require_admin(acting)
+    with db.atomic():
+        template = get_template(template_id)
+        if template.is_system:
+            raise SettingsRefused(N_("a shipped template cannot be deleted; deactivate it instead"))
+        if was_used(template_id):
+            raise SettingsRefused(
+                N_(
+                    "messages were scheduled or sent with this template; "
+                    "deactivate it instead, to keep their record"
+                )
+            )
+        template.delete_instance()
+
+
+def restore_wording(template_id: int, *, acting: Staff) -> Template:
+    """A shipped template's subjects and bodies back to the catalogs' (they follow them again)."""
+    require_admin(acting)
+    with db.atomic():
+        template = get_template(template_id)
+        shipped = BY_KEY.get(template.system_key or "")
+        if shipped is None:
+            raise SettingsRefused(N_("only a shipped template has a wording to restore"))
+        following = dict.fromkeys(PARTS, "")  # the catalogs' wording, today's and after later edits
+        Template.update(**following, updated_at=utcnow()).where(Template.id == template_id).execute()
+        return get_template(template_id)
+
+
+# Preview ----------------------------------------------------------------------------------------
+
+
+def preview_values(clinic: Clinic, today: date) -> tuple[FieldValues, Invoice | None]:
+    """The latest billed invoice (with example links, so link blocks show), else the sample invoice."""
+    invoice = (
+        Invoice.select()
+        .where(Invoice.status.in_([InvoiceStatus.BILLED.value, InvoiceStatus.PAID.value]))
+        .order_by(Invoice.billed_at.desc(), Invoice.id.desc())
+        .first()
+    )
+    sample = sample_values(clinic, today)
+    if invoice is None:
+        return sample, None
+    values = values_for_invoice(invoice, clinic, today=today)
+    # a link sent today would end after the clinic's link days, at this time of day
+    expires = datetime.combine(today, datetime.now(UTC).timetz()) + timedelta(days=clinic.link_days)
+    return values.with_links(sample.download_url, sample.payment_url, expires), invoice

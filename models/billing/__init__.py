@@ -1,0 +1,1 @@
+"""Invoices: their lines and totals, gapless numbers, billing, payments, voiding."""

@@ -1,0 +1,316 @@
+"""The invoice rules: lines and totals, billing with its number, payments, voiding.
+
+Statuses move ``draft -> billed -> paid`` or ``billed -> void``; every other move
+is refused with a ``TransitionError``. A billed invoice's lines never change.
+Each function runs in its own write transaction and re-reads the invoice inside
+it, so two people (or the TUI and the agent) acting at once cannot both win.
+What billing, voiding and a payment set in motion (automatic emails, reminders) is
+``models.workflow.lifecycle``'s: call ``bill``, ``void`` and ``record_payment`` from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import peewee
+
+from locales import N_
+from models.billing.invoice import Invoice, InvoiceLine, Payment, describe
+from models.billing.numbering import take_next_number
+from models.core.enums import InvoiceStatus, PaymentMethod
+from models.core.errors import NotFoundError, TransitionError, ValidationError
+from models.core.labels import INVOICE_STATUS
+from models.core.money import round_cents
+from models.database.base import utcnow
+from models.database.db import db
+from models.people.clinic import BillingCompany, Clinic, Staff
+from models.people.patient import Patient
+
+ALLOWED_MOVES: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
+    InvoiceStatus.DRAFT: frozenset({InvoiceStatus.BILLED}),
+    InvoiceStatus.BILLED: frozenset({InvoiceStatus.PAID, InvoiceStatus.VOID}),
+    InvoiceStatus.PAID: frozenset(),
+    InvoiceStatus.VOID: frozenset(),
+}
+MAX_QUANTITY = Decimal("100000")
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line as staff type it, before amounts are computed."""
+
+    description: str
+    quantity: Decimal
+    unit_price_cents: int
+    tax_rate: Decimal = Decimal(0)  # percent, e.g. Decimal("14.975")
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class BilledTo:
+    """A third party paying in the patient's place (an insurer, a parent, an employer)."""
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    language: str | None = None
+
+
+def check_move(invoice: Invoice, target: InvoiceStatus) -> None:
+    """Raise ``TransitionError`` unless ``invoice`` may move to ``target``."""
+    current = InvoiceStatus(invoice.status)
+    if target not in ALLOWED_MOVES[current]:
+        raise TransitionError(
+            N_("invoice {invoice} is {current} and cannot become {target}"),
+            invoice=describe(invoice),
+            current=INVOICE_STATUS[current],
+            target=INVOICE_STATUS[target],
+        )
+
+
+def line_amounts(quantity: Decimal, unit_price_cents: int, tax_rate: Decimal) -> tuple[int, int]:
+    """(subtotal, tax) of one line in cents, each rounded half up."""
+    subtotal = round_cents(quantity * unit_price_cents)
+    tax = round_cents(Decimal(subtotal) * tax_rate / 100)
+    return subtotal, tax
+
+
+def check_line(line: LineInput, position: int) -> None:
+    field = f"lines[{position}]"
+    if not line.description.strip():
+        raise ValidationError(field, N_("line {position}: the description is empty"), position=position)
+    if not Decimal(0) < line.quantity <= MAX_QUANTITY:
+        raise ValidationError(
+            field,
+            N_("line {position}: the quantity must be above 0 and at most {max}"),
+            position=position,
+            max=MAX_QUANTITY,
+        )
+    if line.unit_price_cents < 0:
+        raise ValidationError(
+            field, N_("line {position}: the unit price cannot be negative"), position=position
+        )
+    if not Decimal(0) <= line.tax_rate <= Decimal(100):
+        raise ValidationError(
+            field, N_("line {position}: the tax rate must be between 0 and 100 %"), position=position
+        )
+
+
+def create_draft(
+    *,
+    patient: Patient,
+    billing_company: BillingCompany,
+    provider: Staff | None = None,
+    created_by: Staff | None = None,
+    billed_to: BilledTo | None = None,
+    lines: Sequence[LineInput] = (),
+) -> Invoice:
+    """A new draft for ``patient``, billed to them unless a third party is given."""
+    with db.atomic():
+        invoice = Invoice.create(
+            patient=patient,
+            billing_company=billing_company,
+            provider=provider,
+            created_by=created_by,
+            currency=billing_company.currency,
+            third_party=billed_to is not None,
+            billed_to_name=billed_to.name if billed_to else patient.full_name,
+            billed_to_email=billed_to.email if billed_to else patient.email,
+            billed_to_phone=billed_to.phone if billed_to else patient.cell_phone,
+            billed_to_language=billed_to.language if billed_to else patient.language,
+        )
+        if lines:
+            _write_lines(invoice, lines)
+    return invoice
+
+
+def replace_lines(invoice: Invoice, lines: Sequence[LineInput]) -> Invoice:
+    """Set a draft's lines and totals; a billed invoice's lines never change."""
+    with db.atomic():
+        current = _reload(invoice)
+        if current.status != InvoiceStatus.DRAFT:
+            raise TransitionError(
+                N_("invoice {invoice} is {status}: its lines cannot change; void it instead"),
+                invoice=describe(current),
+                status=INVOICE_STATUS[current.status],
+            )
+        InvoiceLine.delete().where(InvoiceLine.invoice == current.id).execute()
+        _write_lines(current, lines)
+    return _reload(current)
+
+
+def _write_lines(invoice: Invoice, lines: Sequence[LineInput]) -> None:
+    rows = []
+    for position, line in enumerate(lines, start=1):
+        check_line(line, position)
+        subtotal, tax = line_amounts(line.quantity, line.unit_price_cents, line.tax_rate)
+        rows.append(
+            {
+                "invoice": invoice.id,
+                "position": position,
+                "code": line.code.strip(),
+                "description": line.description.strip(),
+                "quantity": line.quantity,
+                "unit_price_cents": line.unit_price_cents,
+                "tax_rate": line.tax_rate,
+                "subtotal_cents": subtotal,
+                "tax_cents": tax,
+            }
+        )
+    if rows:
+        InvoiceLine.insert_many(rows).execute()
+    subtotal = sum(int(row["subtotal_cents"]) for row in rows)  # type: ignore[call-overload]
+    tax = sum(int(row["tax_cents"]) for row in rows)  # type: ignore[call-overload]
+    Invoice.update(
+        subtotal_cents=subtotal,
+        tax_cents=tax,
+        total_cents=subtotal + tax,
+        version=Invoice.version + 1,
+        updated_at=utcnow(),
+    ).where(Invoice.id == invoice.id).execute()
+
+
+def bill(invoice: Invoice, *, now: datetime | None = None) -> Invoice:
+    """Bill a draft: it gets the next number of its company, an issue and a due date."""
+    now = now or utcnow()
+    with db.atomic():
+        current = _reload(invoice)
+        check_move(current, InvoiceStatus.BILLED)
+        if not InvoiceLine.select().where(InvoiceLine.invoice == current.id).exists():
+            raise ValidationError(
+                "lines", N_("invoice {invoice} has no lines to bill"), invoice=describe(current)
+            )
+        clinic = current.billing_company.clinic
+        issue_date = clinic_today(clinic, now)
+        number = take_next_number(current.billing_company, issue_date.year)
+        Invoice.update(
+            number=number,
+            status=InvoiceStatus.BILLED.value,
+            issue_date=issue_date,
+            due_date=issue_date + timedelta(days=clinic.payment_terms_days),
+            billed_at=now,
+            updated_at=now,
+            version=Invoice.version + 1,
+        ).where(Invoice.id == current.id).execute()
+    return _reload(current)
+
+
+def void(invoice: Invoice, reason: str = "") -> Invoice:
+    """Void a billed invoice that has no payments; its number stays used."""
+    with db.atomic():
+        current = _reload(invoice)
+        check_move(current, InvoiceStatus.VOID)
+        if current.paid_cents:
+            raise TransitionError(
+                N_("invoice {invoice} has payments recorded: it cannot be voided"), invoice=describe(current)
+            )
+        now = utcnow()
+        Invoice.update(
+            status=InvoiceStatus.VOID.value,
+            void_reason=reason.strip() or None,
+            voided_at=now,
+            updated_at=now,
+            version=Invoice.version + 1,
+        ).where(Invoice.id == current.id).execute()
+    return _reload(current)
+
+
+def record_payment(
+    invoice: Invoice,
+    amount_cents: int,
+    method: PaymentMethod | str,
+    *,
+    reference: str | None = None,
+    recorded_by: Staff | None = None,
+    received_at: datetime | None = None,
+) -> Payment:
+    """Record a payment on a billed invoice; the invoice becomes paid when the balance is 0."""
+    try:
+        method = PaymentMethod(method)
+    except ValueError:
+        raise ValidationError(
+            "method",
+            N_("{value} is not a payment method; expected one of: {expected}"),
+            value=method,
+            expected=", ".join(m.value for m in PaymentMethod),
+        ) from None
+    with db.atomic():
+        current = _reload(invoice)
+        if current.status != InvoiceStatus.BILLED:
+            raise TransitionError(
+                N_("invoice {invoice} is {status}: only a billed invoice takes payments"),
+                invoice=describe(current),
+                status=INVOICE_STATUS[current.status],
+            )
+        if amount_cents <= 0:
+            raise ValidationError("amount", N_("the amount must be greater than zero"))
+        if amount_cents > current.balance_cents:
+            raise ValidationError(
+                "amount",
+                N_("the payment is more than the balance of invoice {invoice}"),
+                invoice=describe(current),
+            )
+        now = utcnow()
+        payment = Payment.create(
+            invoice=current,
+            amount_cents=amount_cents,
+            method=method.value,
+            reference=(reference or "").strip() or None,
+            recorded_by=recorded_by,
+            received_at=received_at or now,
+        )
+        paid = current.paid_cents + amount_cents
+        status = InvoiceStatus.PAID if paid == current.total_cents else InvoiceStatus.BILLED
+        Invoice.update(
+            paid_cents=paid, status=status.value, updated_at=now, version=Invoice.version + 1
+        ).where(Invoice.id == current.id).execute()
+    return payment
+
+
+def delete_draft(invoice: Invoice) -> None:
+    """Drafts have no number yet and can simply go; billed invoices are voided instead."""
+    with db.atomic():
+        current = _reload(invoice)
+        if current.status != InvoiceStatus.DRAFT:
+            raise TransitionError(
+                N_("invoice {invoice} is {status}: only drafts can be deleted"),
+                invoice=describe(current),
+                status=INVOICE_STATUS[current.status],
+            )
+        current.delete_instance()  # its lines go with it (ON DELETE CASCADE)
+
+
+def clinic_today(clinic: Clinic, now: datetime | None = None) -> date:
+    """The date on the clinic's wall calendar at ``now`` (UTC): an invoice billed at
+    23:30 in Montréal is dated that day, not tomorrow's UTC date."""
+    return (now or utcnow()).astimezone(ZoneInfo(clinic.timezone)).date()
+
+
+def find_invoice(number_or_id: str) -> Invoice:
+    """An invoice by its number, or by ``#id``/``id`` for drafts, which have none."""
+    key = number_or_id.strip()
+    query = Invoice.select().where(Invoice.number == key)
+    invoice = query.first()
+    if invoice is None and key.lstrip("#").isdigit():
+        invoice = Invoice.get_or_none(Invoice.id == int(key.lstrip("#")))
+    if invoice is None:
+        raise NotFoundError(N_("no invoice {invoice}"), invoice=key)
+    return invoice
+
+
+def _reload(invoice: Invoice) -> Invoice:
+    query = Invoice.select().where(Invoice.id == invoice.id)
+    if not isinstance(db.obj, peewee.SqliteDatabase):
+        query = query.for_update()  # SQLite's BEGIN IMMEDIATE already holds the write lock
+    current = query.first()
+    if current is None:
+        raise NotFoundError(N_("no invoice {invoice}"), invoice=describe(invoice))
+    return current
+
+
+def lines_of(invoice: Invoice) -> Iterable[InvoiceLine]:
+    return InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.position)

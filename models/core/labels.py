@@ -1,0 +1,39 @@
+"""What people read for the data's vocabularies: statuses, payment methods, template kinds and
+delay units, in the catalogs."""
+
+from __future__ import annotations
+
+from locales import L_, LazyText
+from models.core.enums import DelayUnit, InvoiceStatus, PaymentMethod, ScheduleStatus, TemplateKind
+
+INVOICE_STATUS: dict[str, LazyText] = {
+    InvoiceStatus.DRAFT: L_("draft"),
+    InvoiceStatus.BILLED: L_("billed"),
+    InvoiceStatus.PAID: L_("paid"),
+    InvoiceStatus.VOID: L_("void"),
+}
+
+PAYMENT_METHOD: dict[str, LazyText] = {
+    PaymentMethod.CASH: L_("cash"),
+    PaymentMethod.CARD: L_("card"),
+    PaymentMethod.TRANSFER: L_("transfer"),
+    PaymentMethod.STRIPE: L_("Stripe"),
+}
+
+SCHEDULE_STATUS: dict[str, LazyText] = {
+    ScheduleStatus.SCHEDULED: L_("scheduled"),
+    ScheduleStatus.ENQUEUED: L_("queued"),
+    ScheduleStatus.CANCELLED: L_("cancelled"),
+    ScheduleStatus.SKIPPED: L_("skipped"),
+}
+
+TEMPLATE_KIND: dict[str, LazyText] = {
+    TemplateKind.INVOICE: L_("invoice"),
+    TemplateKind.REMINDER: L_("reminder"),
+}
+
+DELAY_UNIT: dict[str, LazyText] = {
+    DelayUnit.HOURS: L_("hours"),
+    DelayUnit.DAYS: L_("days"),
+    DelayUnit.MONTHS: L_("months"),
+}

@@ -1,0 +1,217 @@
+"""The clinic's record of its secure links: what was published, and what the portal says happened.
+
+- ``record_publication``: a link was PUT on the portal: its ``portal``/``published``
+  transmission, the ``DownloadLink`` row (created, or its PIN hash replaced on a re-PUT)
+  and the older links of the invoice that the PUT revoked, in one transaction, only while
+  the agent still holds the message;
+- ``apply_portal_events``: the portal's events (``downloaded``, ``locked``,
+  ``expired_visit``; ``opened`` is not kept) applied to the links they name, and the
+  ``portal:events`` cursor moved in the same transaction, so a crash neither skips an
+  event nor counts one twice. Events of links this clinic does not know are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from locales import N_
+from models.billing.invoice import describe
+from models.core.enums import Channel, OutboxStatus, TransmissionStatus
+from models.database.base import fk_id, utcnow
+from models.database.db import db
+from models.database.fast_writes import insert_row, update_where
+from models.links.sync_cursor import read_cursor, write_cursor
+from models.links.tables import DownloadLink
+from models.messaging.notifications import admin_ids
+from models.messaging.outbox import Reply, mark_step
+from models.messaging.tables import Notification, OutboxMessage, Transmission
+
+EVENTS_CURSOR = "portal:events"
+LINK_LOCKED = "link_locked"  # Notification.kind
+LOCKED_NOTICE = N_(
+    "The download link of invoice {invoice} was locked after too many wrong PINs: send the invoice again"
+)
+
+
+class PortalEventLike(Protocol):
+    """What the agent's portal client reads back (``agent.channels.portal.PortalEvent``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def token_hash(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def document(self) -> int | None: ...
+    @property
+    def at(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One successful PUT of a link."""
+
+    token_hash: str
+    pin_hash: str
+    expires_at: datetime
+    revoked: tuple[str, ...] = ()
+
+
+def link_for(token_hash: str) -> DownloadLink | None:
+    return DownloadLink.get_or_none(DownloadLink.token_hash == token_hash)
+
+
+def links_to_revoke(message: OutboxMessage, keep: str) -> list[str]:
+    """The invoice's links still open that ``message``'s new link replaces: those of messages queued
+    before it (a message queued earlier but published later must not close a newer link)."""
+    query = DownloadLink.select(DownloadLink.token_hash).where(
+        (DownloadLink.invoice == fk_id(message, "invoice"))
+        & DownloadLink.revoked_at.is_null()
+        & (DownloadLink.token_hash != keep)
+        & (DownloadLink.message.is_null() | (DownloadLink.message < message.id))
+    )
+    return [row.token_hash for row in query]
+
+
+def record_publication(
+    message: OutboxMessage, agent_id: str, publication: Publication, reply: Reply, now: datetime | None = None
+) -> bool:
+    """The portal took the link: see the module's docstring. False when the lease was lost."""
+    now = now or utcnow()
+    with db.atomic():
+        done: dict[str, Any] = {"published_at": now} if message.published_at is None else {}
+        if not mark_step(
+            message, agent_id, Channel.PORTAL, TransmissionStatus.PUBLISHED, reply, now=now, **done
+        ):
+            return False
+        updated = update_where(
+            DownloadLink,
+            {DownloadLink.pin_hash: publication.pin_hash},
+            {DownloadLink.token_hash: publication.token_hash},
+        )
+        if not updated:
+            insert_row(
+                DownloadLink,
+                {
+                    DownloadLink.invoice: fk_id(message, "invoice"),
+                    DownloadLink.message: message.id,
+                    DownloadLink.token_hash: publication.token_hash,
+                    DownloadLink.pin_hash: publication.pin_hash,
+                    DownloadLink.pin_mode: message.pin_mode,
+                    DownloadLink.expires_at: publication.expires_at,
+                    DownloadLink.created_at: now,
+                },
+            )
+        if publication.revoked:
+            DownloadLink.update(revoked_at=now).where(
+                DownloadLink.token_hash.in_(publication.revoked) & DownloadLink.revoked_at.is_null()
+            ).execute()
+    return True
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """An invoice's latest link the patient received (its email sent) and not replaced since."""
+
+    pin_mode: str
+    expires_at: datetime
+    downloads: int
+    last_download_at: datetime | None
+    locked_at: datetime | None
+
+
+def latest_link(invoice_id: int) -> LinkState | None:
+    link = (
+        DownloadLink.select()
+        .join(OutboxMessage, on=DownloadLink.message == OutboxMessage.id)
+        .where(
+            (DownloadLink.invoice == invoice_id)
+            & DownloadLink.revoked_at.is_null()
+            & (OutboxMessage.status == OutboxStatus.SENT)  # a link whose email failed reached no one
+        )
+        .order_by(DownloadLink.id.desc())
+        .first()
+    )
+    if link is None:
+        return None
+    return LinkState(
+        link.pin_mode, link.expires_at, link.download_count, link.last_download_at, link.locked_at
+    )
+
+
+def events_after() -> int:
+    """The last portal event id applied (0 before the first pull)."""
+    value = read_cursor(EVENTS_CURSOR, "0")
+    return int(value) if value.isdigit() else 0
+
+
+def apply_portal_events(events: Sequence[PortalEventLike], last: int) -> int:
+    """Apply ``events`` and move the cursor to ``last``, together; the number of events applied."""
+    applied = 0
+    with db.atomic():
+        for event in events:
+            link = link_for(event.token_hash)
+            if link is not None and _apply(link, event):
+                applied += 1
+        write_cursor(EVENTS_CURSOR, str(last))
+    return applied
+
+
+def _apply(link: DownloadLink, event: PortalEventLike) -> bool:
+    if event.kind == "downloaded":
+        latest = max(link.last_download_at, event.at) if link.last_download_at else event.at
+        DownloadLink.update(download_count=DownloadLink.download_count + 1, last_download_at=latest).where(
+            DownloadLink.id == link.id
+        ).execute()
+        # which of the link's documents, where it carries several ("#2"); an invoice link has one
+        which = f"#{event.document + 1}" if event.document else None
+        _transmission(link, event, TransmissionStatus.DOWNLOADED, which)
+        return True
+    if event.kind == "locked":
+        if link.locked_at is None:
+            DownloadLink.update(locked_at=event.at).where(DownloadLink.id == link.id).execute()
+            _notify_locked(link, event.at)
+        return True
+    if event.kind == "expired_visit":
+        _transmission(link, event, TransmissionStatus.EXPIRED, EXPIRED_VISIT)
+        return True
+    return False  # "opened", or a kind a newer portal added
+
+
+# A transmission's detail is a msgid where Facteur writes it: each reader reads it in their language.
+EXPIRED_VISIT = N_("visited after the link expired")
+
+
+def _transmission(
+    link: DownloadLink, event: PortalEventLike, status: TransmissionStatus, detail: str | None
+) -> None:
+    Transmission.create(
+        invoice=fk_id(link, "invoice"),
+        message=fk_id(link, "message"),
+        channel=Channel.PORTAL.value,
+        status=status.value,
+        provider_id=link.token_hash,
+        detail=detail,
+        created_at=event.at,
+    )
+
+
+def _notify_locked(link: DownloadLink, at: datetime) -> None:
+    """Whoever sent the link (else the admins) learns it is locked: only a new send opens it again."""
+    message = link.message
+    author = fk_id(message, "created_by") if message is not None else None
+    params = json.dumps({"invoice": describe(link.invoice)}, ensure_ascii=False)
+    for staff_id in [author] if author is not None else admin_ids():
+        Notification.create(
+            staff=staff_id,
+            kind=LINK_LOCKED,
+            invoice=fk_id(link, "invoice"),
+            message=LOCKED_NOTICE,
+            params=params,
+            created_at=at,
+        )

@@ -1,0 +1,165 @@
+"""The dynamic fields a template may show, and their values for one invoice and one reader.
+
+Values are formatted where they are read: money and dates with Babel in the recipient's
+language and the clinic's country (``85,00 $`` for ``fr``/``CA``, ``$85.00`` for ``en``/``CA``).
+Links are empty strings when the message carries none, so a template can test them
+(``{% if payment_link %}…{% endif %}``). The TUI's editor lists ``FIELDS`` and previews on
+``sample_values`` (or the latest billed invoice); the agent renders ``values_for_invoice``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from locales import L_, LazyText
+from locales.formatting import format_date, format_datetime, format_money
+from models.billing.invoice import Invoice
+from models.people.clinic import Clinic
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field: its name in templates, what staff read in the list, whether a subject may show it."""
+
+    name: str
+    label: LazyText
+    in_subject: bool = False
+    link: bool = False
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("invoice_number", L_("Invoice number"), in_subject=True),
+    Field("amount_due", L_("Amount due (the balance)")),
+    Field("total", L_("Invoice total")),
+    Field("amount_paid", L_("Amount paid so far")),
+    Field("issue_date", L_("Issue date"), in_subject=True),
+    Field("due_date", L_("Due date"), in_subject=True),
+    Field("days_overdue", L_("Days past the due date (0 before it)")),
+    Field("patient_name", L_("Patient's name")),
+    Field("billed_to_name", L_("Billed-to name")),
+    Field("clinic_name", L_("Clinic name"), in_subject=True),
+    Field("clinic_phone", L_("Clinic phone")),
+    Field("clinic_email", L_("Clinic email")),
+    Field("download_link", L_("Download link (secure delivery; empty without one)"), link=True),
+    Field("link_expiry", L_("Download link's expiry (empty without one)")),
+    Field("payment_link", L_("Payment link (empty without one)"), link=True),
+)
+FIELD_NAMES: frozenset[str] = frozenset(field.name for field in FIELDS)
+SUBJECT_FIELDS: frozenset[str] = frozenset(field.name for field in FIELDS if field.in_subject)
+LINK_FIELDS: frozenset[str] = frozenset(field.name for field in FIELDS if field.link)
+
+
+@dataclass(frozen=True)
+class FieldValues:
+    """An invoice's facts before formatting (money in cents, dates as dates)."""
+
+    invoice_number: str
+    currency: str
+    total_cents: int
+    paid_cents: int
+    balance_cents: int
+    issue_date: date | None
+    due_date: date | None
+    patient_name: str
+    billed_to_name: str
+    clinic_name: str
+    clinic_phone: str
+    clinic_email: str
+    country: str
+    timezone: str
+    today: date | None = None  # the clinic's date, for days_overdue
+    download_url: str = ""
+    link_expires_at: datetime | None = None
+    payment_url: str = ""
+
+    def with_links(
+        self, download_url: str | None, payment_url: str | None, link_expires_at: datetime | None = None
+    ) -> FieldValues:
+        return replace(
+            self,
+            download_url=download_url or "",
+            payment_url=payment_url or "",
+            link_expires_at=link_expires_at,
+        )
+
+
+def values_for_invoice(invoice: Invoice, clinic: Clinic, *, today: date | None = None) -> FieldValues:
+    """The facts of a billed invoice (links are added by whoever made them, ``with_links``)."""
+    return FieldValues(
+        invoice_number=invoice.number or f"#{invoice.id}",
+        currency=invoice.currency,
+        total_cents=invoice.total_cents,
+        paid_cents=invoice.paid_cents,
+        balance_cents=invoice.balance_cents,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        patient_name=invoice.patient.full_name,
+        billed_to_name=invoice.billed_to_name,
+        clinic_name=clinic.name,
+        clinic_phone=clinic.phone,
+        clinic_email=clinic.email,
+        country=clinic.country,
+        timezone=clinic.timezone,
+        today=today,
+    )
+
+
+def sample_values(clinic: Clinic, today: date) -> FieldValues:
+    """A believable invoice for the editor's preview when none was billed yet."""
+    return FieldValues(
+        invoice_number="CDP-2026-00042",
+        currency="CAD",
+        total_cents=9500,
+        paid_cents=1000,
+        balance_cents=8500,
+        issue_date=date(2026, 3, 2),
+        due_date=date(2026, 4, 1),
+        patient_name="Marie Tremblay",
+        billed_to_name="Marie Tremblay",
+        clinic_name=clinic.name,
+        clinic_phone=clinic.phone,
+        clinic_email=clinic.email,
+        country=clinic.country,
+        timezone=clinic.timezone,
+        today=today,
+        download_url="https://portail.example/l/3q2…",
+        link_expires_at=datetime(2026, 3, 16, 21, 0, tzinfo=UTC),
+        payment_url="https://checkout.stripe.com/c/pay/cs_…",
+    )
+
+
+def field_context(values: FieldValues, language: str) -> dict[str, Any]:
+    """Every field, formatted for a reader of ``language`` (strings, and an int for days)."""
+    country = values.country
+
+    def money(cents: int) -> str:
+        return format_money(cents, values.currency, language, country)
+
+    def day(value: date | None) -> str:
+        return format_date(value, language, country, "long") if value else ""
+
+    overdue = 0
+    if values.today and values.due_date and values.balance_cents > 0:
+        overdue = max((values.today - values.due_date).days, 0)
+    expiry = ""
+    if values.link_expires_at is not None:
+        expiry = format_datetime(values.link_expires_at, values.timezone, language, country, "long")
+    return {
+        "invoice_number": values.invoice_number,
+        "amount_due": money(values.balance_cents),
+        "total": money(values.total_cents),
+        "amount_paid": money(values.paid_cents),
+        "issue_date": day(values.issue_date),
+        "due_date": day(values.due_date),
+        "days_overdue": overdue,
+        "patient_name": values.patient_name,
+        "billed_to_name": values.billed_to_name,
+        "clinic_name": values.clinic_name,
+        "clinic_phone": values.clinic_phone,
+        "clinic_email": values.clinic_email,
+        "download_link": values.download_url,
+        "link_expiry": expiry,
+        "payment_link": values.payment_url,
+    }

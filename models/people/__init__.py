@@ -1,0 +1,1 @@
+"""Who is who: the clinic, its billing companies and staff, and the patients."""

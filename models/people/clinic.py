@@ -1,0 +1,72 @@
+"""Who bills: the clinic, its billing companies and its staff."""
+
+from __future__ import annotations
+
+import peewee
+
+from locales import N_
+from models.core.enums import PinMode, Role
+from models.core.errors import DatabaseError
+from models.database.base import BaseModel, UTCDateTimeField, utcnow
+
+
+class Clinic(BaseModel):
+    """The clinic running this database (one row)."""
+
+    name = peewee.CharField(max_length=200)
+    address = peewee.TextField(default="")
+    country = peewee.CharField(max_length=2, default="CA")  # ISO 3166-1 alpha-2
+    region = peewee.CharField(max_length=3, default="")  # e.g. QC; picks the insurance format
+    timezone = peewee.CharField(max_length=64, default="America/Toronto")
+    default_language = peewee.CharField(max_length=2, default="fr")
+    payment_terms_days = peewee.IntegerField(
+        default=30, constraints=[peewee.Check("payment_terms_days >= 0")]
+    )
+    phone = peewee.CharField(max_length=32, default="")  # shown to patients: "contact the clinic"
+    email = peewee.CharField(max_length=254, default="")
+    link_days = peewee.IntegerField(default=14, constraints=[peewee.Check("link_days BETWEEN 1 AND 30")])
+    default_pin_mode = peewee.CharField(  # what automatic emails use
+        max_length=12,
+        default=PinMode.SMS.value,
+        constraints=[peewee.Check("default_pin_mode IN ('none', 'sms', 'institution')")],
+    )
+    created_at = UTCDateTimeField(default=utcnow)
+
+
+class BillingCompany(BaseModel):
+    """A legal entity invoices are issued by; numbering is gapless per company."""
+
+    clinic = peewee.ForeignKeyField(Clinic, backref="billing_companies", on_delete="RESTRICT")
+    name = peewee.CharField(max_length=200)
+    address = peewee.TextField(default="")
+    currency = peewee.CharField(max_length=3, default="CAD")
+    number_prefix = peewee.CharField(max_length=12, unique=True)
+    stripe_account_id = peewee.CharField(max_length=64, null=True)
+    active = peewee.BooleanField(default=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+
+class Staff(BaseModel):
+    """A person using the TUI; ``login`` is their Unix user name (local or SSH)."""
+
+    login = peewee.CharField(max_length=64, unique=True)
+    display_name = peewee.CharField(max_length=200)
+    roles = peewee.CharField(max_length=64, default="")  # comma-separated Role values
+    language = peewee.CharField(max_length=2, default="fr")
+    active = peewee.BooleanField(default=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(Role(part) for part in self.roles.split(",") if part)
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.role_set
+
+
+def get_clinic() -> Clinic:
+    """The clinic of this database (there is one); ``DatabaseError`` before ``facteur db init``."""
+    clinic = Clinic.select().order_by(Clinic.id).first()
+    if clinic is None:
+        raise DatabaseError(N_("the database has no clinic yet: run 'facteur db init'"))
+    return clinic

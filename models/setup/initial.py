@@ -1,0 +1,53 @@
+"""Setting a database up: schema, the clinic's record and its first admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee
+
+from models.core.config import ClinicSettings
+from models.core.enums import Role
+from models.core.validation import validate_country, validate_language, validate_timezone
+from models.database.db import db, serialize_writers
+from models.people.clinic import Clinic, Staff
+from models.people.staff_members import current_login
+from models.setup.schema import ensure_schema
+
+
+@dataclass(frozen=True)
+class InitReport:
+    version_before: int | None
+    version_after: int
+    clinic_created: bool
+    admin_created: str | None  # the login added as the first admin
+
+
+def init_database(database: peewee.Database, settings: ClinicSettings) -> InitReport:
+    """Create or upgrade the schema and seed the clinic; safe to run again (idempotent)."""
+    before, after = ensure_schema(database)
+    clinic_created = False
+    admin_created = None
+    with db.atomic():
+        serialize_writers("setup")  # two `db init` at once create one clinic and one admin
+        if Clinic.select().count() == 0:
+            Clinic.create(
+                name=settings.name,
+                country=validate_country(settings.country),
+                region=settings.region.upper(),
+                timezone=validate_timezone(settings.timezone),
+                default_language=validate_language(settings.language),
+            )
+            clinic_created = True
+        if not Staff.select().where(Staff.roles.contains(Role.ADMIN.value)).exists():
+            login = current_login()
+            staff = Staff.get_or_none(Staff.login == login)
+            if staff is None:
+                Staff.create(
+                    login=login, display_name=login, roles="admin,billing", language=settings.language
+                )
+            else:
+                staff.roles = ",".join(sorted({*staff.roles.split(","), "admin"} - {""}))
+                staff.save()
+            admin_created = login
+    return InitReport(before, after, clinic_created, admin_created)

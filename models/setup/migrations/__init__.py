@@ -1,0 +1,55 @@
+"""Schema migrations, in order. Version 1 is the first released schema.
+
+Each migration is a module ``vNNNN_<what>.py`` with ``VERSION`` and
+``apply(database)``, written with ``playhouse.migrate`` so it runs on SQLite
+and PostgreSQL alike. A migration never imports today's models: it describes
+the change as it was on the day it was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import peewee
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[peewee.Database], None]
+
+
+from models.setup.migrations import (  # noqa: E402
+    v0002_patient_search_name,
+    v0003_agent_heartbeat,
+    v0004_history_indexes,
+    v0005_secure_delivery,
+    v0006_stripe_payments,
+    v0007_templates,
+    v0008_template_catalogs,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(2, "patient.search_name", v0002_patient_search_name.apply),
+    Migration(3, "agent_heartbeat", v0003_agent_heartbeat.apply),
+    Migration(4, "history indexes", v0004_history_indexes.apply),
+    Migration(
+        5,
+        "secure delivery: clinic contact, link days, PIN mode; outbox steps; sync cursors",
+        v0005_secure_delivery.apply,
+    ),
+    Migration(
+        6,
+        "Stripe payments: applied events, link account and completion, link tasks, agent channels",
+        v0006_stripe_payments.apply,
+    ),
+    Migration(7, "shipped templates; scheduled messages by time", v0007_templates.apply),
+    Migration(8, "shipped templates follow the catalogs", v0008_template_catalogs.apply),
+)
+
+
+def latest_version() -> int:
+    """The highest version (not the count: the numbers may leave gaps)."""
+    return max((migration.version for migration in MIGRATIONS), default=1)

@@ -1,0 +1,163 @@
+"""One invoice as the detail screen shows it: a plain snapshot read in one go, joins done.
+
+A snapshot holds no peewee model, so the screen renders it on the UI thread without
+touching the database; the worker that reads it is the only one that does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import peewee
+
+from locales import N_
+from models.billing.invoice import Invoice, InvoiceLine, Payment
+from models.core.errors import NotFoundError
+from models.messaging.tables import OutboxMessage, Transmission
+from models.people.clinic import BillingCompany, Staff
+from models.people.patient import Patient
+
+TRANSMISSIONS_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class LineView:
+    position: int
+    code: str
+    description: str
+    quantity: Decimal
+    unit_price_cents: int
+    tax_rate: Decimal
+    total_cents: int
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    received_at: datetime
+    method: str
+    reference: str | None
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class TransmissionView:
+    """One attempt on one channel; the recipient comes from its outbox message."""
+
+    at: datetime
+    channel: str
+    recipient: str | None
+    status: str
+    reply_code: str | None
+    provider_id: str | None
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    id: int
+    number: str | None
+    status: str
+    currency: str
+    patient_id: int
+    patient_name: str
+    third_party: bool
+    billed_to_name: str
+    billed_to_email: str | None
+    billed_to_phone: str | None
+    billed_to_language: str | None
+    provider_id: int | None
+    provider_name: str | None
+    company_name: str
+    issue_date: date | None
+    due_date: date | None
+    void_reason: str | None
+    subtotal_cents: int
+    tax_cents: int
+    total_cents: int
+    paid_cents: int
+    balance_cents: int
+    lines: tuple[LineView, ...]
+    payments: tuple[PaymentView, ...]
+    transmissions: tuple[TransmissionView, ...]
+
+
+def invoice_view(invoice_id: int) -> InvoiceView:
+    """The invoice with its patient, company, provider, lines, payments and latest transmissions."""
+    Provider = Staff.alias()
+    invoice = (
+        Invoice.select(Invoice, Patient, BillingCompany, Provider)
+        .join(Patient, on=Invoice.patient == Patient.id)
+        .switch(Invoice)
+        .join(BillingCompany, on=Invoice.billing_company == BillingCompany.id)
+        .switch(Invoice)
+        .join(Provider, peewee.JOIN.LEFT_OUTER, on=Invoice.provider == Provider.id)
+        .where(Invoice.id == invoice_id)
+        .first()
+    )
+    if invoice is None:
+        raise NotFoundError(N_("no invoice {invoice}"), invoice=f"#{invoice_id}")
+    lines = InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).order_by(InvoiceLine.position)
+    payments = Payment.select().where(Payment.invoice == invoice_id).order_by(Payment.received_at, Payment.id)
+    provider = invoice.provider
+    return InvoiceView(
+        id=invoice.id,
+        number=invoice.number,
+        status=invoice.status,
+        currency=invoice.currency,
+        patient_id=invoice.patient.id,
+        patient_name=invoice.patient.full_name,
+        third_party=invoice.third_party,
+        billed_to_name=invoice.billed_to_name,
+        billed_to_email=invoice.billed_to_email,
+        billed_to_phone=invoice.billed_to_phone,
+        billed_to_language=invoice.billed_to_language,
+        provider_id=provider.id if provider else None,
+        provider_name=provider.display_name if provider else None,
+        company_name=invoice.billing_company.name,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        void_reason=invoice.void_reason,
+        subtotal_cents=invoice.subtotal_cents,
+        tax_cents=invoice.tax_cents,
+        total_cents=invoice.total_cents,
+        paid_cents=invoice.paid_cents,
+        balance_cents=invoice.balance_cents,
+        lines=tuple(
+            LineView(
+                line.position,
+                line.code,
+                line.description,
+                Decimal(line.quantity),
+                line.unit_price_cents,
+                Decimal(line.tax_rate),
+                line.total_cents,
+            )
+            for line in lines
+        ),
+        payments=tuple(PaymentView(p.received_at, p.method, p.reference, p.amount_cents) for p in payments),
+        transmissions=transmissions_of(invoice_id),
+    )
+
+
+def transmissions_of(invoice_id: int, limit: int = TRANSMISSIONS_SHOWN) -> tuple[TransmissionView, ...]:
+    """The invoice's latest transmissions, newest first (through the invoice index)."""
+    rows = (
+        Transmission.select(Transmission, OutboxMessage)
+        .join(OutboxMessage, peewee.JOIN.LEFT_OUTER, on=Transmission.message == OutboxMessage.id)
+        .where(Transmission.invoice == invoice_id)
+        .order_by(Transmission.created_at.desc(), Transmission.id.desc())
+        .limit(limit)
+    )
+    views = []
+    for row in rows:
+        message = row.message
+        recipient = None
+        if message is not None:
+            recipient = message.recipient_phone if row.channel == "sms" else message.recipient_email
+        views.append(
+            TransmissionView(
+                row.created_at, row.channel, recipient, row.status, row.reply_code, row.provider_id
+            )
+        )
+    return tuple(views)

@@ -1,0 +1,102 @@
+"""Invoices, patients and staff as plain dicts with stable keys (the CLI's ``--json``).
+
+Keys are part of Facteur's interface: add new ones, never rename or remove.
+Money is integer minor units with the currency beside it; dates are ISO 8601.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from models.billing.invoice import Invoice, InvoiceLine, Payment
+from models.people.clinic import Staff
+from models.people.patient import Patient
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def invoice_summary(invoice: Invoice) -> dict[str, Any]:
+    patient = invoice.patient
+    provider = invoice.provider
+    return {
+        "id": invoice.id,
+        "number": invoice.number,
+        "status": invoice.status,
+        "billing_company": invoice.billing_company.name,
+        "patient": patient.full_name,
+        "patient_id": patient.id,
+        "provider": provider.display_name if provider else None,
+        "billed_to_name": invoice.billed_to_name,
+        "billed_to_email": invoice.billed_to_email,
+        "billed_to_phone": invoice.billed_to_phone,
+        "billed_to_language": invoice.billed_to_language,
+        "third_party": invoice.third_party,
+        "currency": invoice.currency,
+        "subtotal_cents": invoice.subtotal_cents,
+        "tax_cents": invoice.tax_cents,
+        "total_cents": invoice.total_cents,
+        "paid_cents": invoice.paid_cents,
+        "balance_cents": invoice.balance_cents,
+        "issue_date": _iso(invoice.issue_date),
+        "due_date": _iso(invoice.due_date),
+        "created_at": _iso(invoice.created_at),
+        "billed_at": _iso(invoice.billed_at),
+        "voided_at": _iso(invoice.voided_at),
+    }
+
+
+def invoice_detail(invoice: Invoice, lines: list[InvoiceLine], payments: list[Payment]) -> dict[str, Any]:
+    detail = invoice_summary(invoice)
+    detail["void_reason"] = invoice.void_reason
+    detail["lines"] = [
+        {
+            "position": line.position,
+            "code": line.code,
+            "description": line.description,
+            "quantity": str(line.quantity.normalize()),
+            "unit_price_cents": line.unit_price_cents,
+            "tax_rate": str(line.tax_rate.normalize()),
+            "subtotal_cents": line.subtotal_cents,
+            "tax_cents": line.tax_cents,
+            "total_cents": line.total_cents,
+        }
+        for line in lines
+    ]
+    detail["payments"] = [
+        {
+            "amount_cents": payment.amount_cents,
+            "method": payment.method,
+            "reference": payment.reference,
+            "received_at": _iso(payment.received_at),
+        }
+        for payment in payments
+    ]
+    return detail
+
+
+def patient_record(patient: Patient) -> dict[str, Any]:
+    return {
+        "id": patient.id,
+        "last_name": patient.last_name,
+        "first_name": patient.first_name,
+        "email": patient.email,
+        "cell_phone": patient.cell_phone,
+        "language": patient.language,
+        "health_insurance_number": patient.health_insurance_number,
+        "receive_reminders": patient.receive_reminders,
+        "consent_email_attachments": patient.consent_email_attachments,
+    }
+
+
+def staff_record(staff: Staff) -> dict[str, Any]:
+    return {
+        "id": staff.id,
+        "login": staff.login,
+        "display_name": staff.display_name,
+        "roles": sorted(role.value for role in staff.role_set),
+        "language": staff.language,
+        "active": staff.active,
+    }

@@ -1,0 +1,1 @@
+"""What an invoice's life sets in motion: billing, sending, automatic emails, reminders, Stripe's payments."""

@@ -1,0 +1,140 @@
+"""What happens on billing: every active template gets its scheduled message; those due at once go out.
+
+``on_billed`` is called by ``models.workflow.lifecycle.bill`` inside the billing transaction, so every
+way of billing (the TUI, ``facteur invoice bill``, the demo) schedules the same way, and a
+failed billing schedules nothing. An active *invoice* template with delay 0 is queued in the
+outbox at once with the clinic's default PIN mode; everything else waits for the agent's
+scheduler (``models.workflow.reminders.run_due``).
+
+``dispatch`` queues one scheduled message, or records why it cannot go (skipped, with the
+reason the Communications screen shows): nothing is silently lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from models.billing.invoice import Invoice
+from models.core.enums import InvoiceStatus, MessageKind, PinMode, ScheduleStatus, TemplateKind
+from models.core.errors import FacteurError
+from models.database.base import utcnow
+from models.database.db import db
+from models.messaging import schedule_reasons as reasons
+from models.messaging.pin_modes import attachment_allowed
+from models.messaging.schedule_time import due_time
+from models.messaging.tables import ScheduledMessage, Template
+from models.people.clinic import Clinic
+from models.workflow.sending import enqueue_invoice_email
+
+INSURANCE_PIN_LENGTH = 6
+
+
+class Skip(FacteurError):
+    """This scheduled message cannot go; the message is the reason recorded."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """How one scheduled message is queued: its kind and the outbox options its template asks for."""
+
+    kind: MessageKind
+    pin_mode: PinMode
+    phone: str | None = None
+    pin: str | None = None
+    payment_link: bool = False
+    attach_pdf: bool = True
+
+
+def on_billed(invoice: Invoice, now: datetime | None = None) -> list[ScheduledMessage]:
+    """Schedule each active template for ``invoice`` (just billed); dispatch the ones due now."""
+    now = now or utcnow()
+    clinic = invoice.billing_company.clinic
+    start = invoice.billed_at or now
+    rows = []
+    for template in Template.select().where(Template.active == True).order_by(Template.id):  # noqa: E712
+        row = ScheduledMessage.create(
+            invoice=invoice,
+            template=template,
+            due_at=due_time(start, template.delay_value, template.delay_unit, clinic.timezone),
+            created_at=now,
+            updated_at=now,
+        )
+        if template.kind == TemplateKind.INVOICE and template.delay_value == 0:
+            dispatch(row, invoice, template, clinic, now)
+        rows.append(row)
+    return rows
+
+
+def check_still_wanted(invoice: Invoice, template: Template) -> None:
+    """Raise ``Skip`` when the message no longer makes sense (void, paid, opted out, no address)."""
+    if invoice.status == InvoiceStatus.VOID:
+        raise Skip(reasons.VOIDED)
+    if not template.active:
+        raise Skip(reasons.TEMPLATE_OFF)
+    if template.kind == TemplateKind.REMINDER:
+        if invoice.balance_cents <= 0:
+            raise Skip(reasons.NOTHING_OWED)
+        if not invoice.patient.receive_reminders:
+            raise Skip(reasons.OPTED_OUT)
+    if not (invoice.billed_to_email or "").strip():
+        raise Skip(reasons.NO_EMAIL)
+
+
+def options_for(invoice: Invoice, template: Template, clinic: Clinic) -> Options:
+    """Reminders are email only; an invoice email uses the clinic's default PIN mode (``Skip`` when
+    the mode needs a phone number or a PIN the invoice lacks)."""
+    payment_link = bool(template.add_payment_link and invoice.billing_company.stripe_account_id)
+    if template.kind == TemplateKind.REMINDER:
+        # a reminder is a plain email: the PDF rides along only where the patient consented
+        attach = bool(template.attach_invoice and attachment_allowed(invoice))
+        return Options(MessageKind.REMINDER, PinMode.NONE, payment_link=payment_link, attach_pdf=attach)
+    mode = PinMode(clinic.default_pin_mode)
+    phone = pin = None
+    if mode is PinMode.SMS:
+        phone = invoice.billed_to_phone or (None if invoice.third_party else invoice.patient.cell_phone)
+        if not phone:
+            raise Skip(reasons.NO_PHONE)
+    elif mode is PinMode.INSTITUTION:
+        number = "".join(ch for ch in invoice.patient.health_insurance_number or "" if ch.isalnum())
+        if len(number) < INSURANCE_PIN_LENGTH:
+            raise Skip(reasons.NO_INSURANCE_PIN)
+        pin = number[-INSURANCE_PIN_LENGTH:]
+    return Options(MessageKind.INVOICE, mode, phone, pin, payment_link, template.attach_invoice)
+
+
+def dispatch(
+    row: ScheduledMessage, invoice: Invoice, template: Template, clinic: Clinic, now: datetime
+) -> ScheduleStatus:
+    """Queue ``row``'s message in the outbox (``enqueued``), or record why not (``skipped``)."""
+    try:
+        check_still_wanted(invoice, template)
+        options = options_for(invoice, template, clinic)
+        with db.atomic():  # a savepoint: a refused enqueue leaves nothing behind
+            message = enqueue_invoice_email(
+                invoice,
+                message="",
+                now=now,
+                template=template,
+                kind=options.kind,
+                pin_mode=options.pin_mode,
+                phone=options.phone,
+                pin=options.pin,
+                payment_link=options.payment_link,
+                attach_pdf=options.attach_pdf,
+            )
+    except FacteurError as exc:  # Skip, or what the outbox refused (an invalid address or phone)
+        settle(row, ScheduleStatus.SKIPPED, now, reason=reasons.encode(exc.message, **exc.params))
+        return ScheduleStatus.SKIPPED
+    settle(row, ScheduleStatus.ENQUEUED, now, outbox_message=message.id, reason=None)
+    return ScheduleStatus.ENQUEUED
+
+
+def settle(row: ScheduledMessage, status: ScheduleStatus, now: datetime, **values: Any) -> None:
+    ScheduledMessage.update(status=status.value, updated_at=now, **values).where(
+        ScheduledMessage.id == row.id
+    ).execute()
+    row.status = status.value
+    for name, value in values.items():
+        setattr(row, name, value)

@@ -1,0 +1,63 @@
+"""What an invoice's life sets in motion: ``bill``, ``void`` and ``record_payment`` as the product calls them.
+
+Each changes the invoice (``models.billing.invoicing``) and, in the same transaction, what follows from it:
+billing schedules the automatic emails and reminders of every active template (those due at once go
+to the outbox), voiding cancels whatever was still to go, and the payment that settles the balance
+cancels the pending reminders. Every way of doing these (the TUI, the CLI, Stripe's reconciliation,
+the demo) goes through here, so they all behave alike, and a refused change schedules nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from models.billing import invoicing
+from models.billing.invoice import Invoice, Payment
+from models.core.enums import InvoiceStatus, PaymentMethod
+from models.database.base import fk_id
+from models.database.db import db
+from models.messaging.schedule_reasons import PAID, VOIDED
+from models.people.clinic import Staff
+from models.workflow.automation import on_billed
+from models.workflow.reminders import cancel_pending, cancel_pending_reminders
+
+
+def bill(invoice: Invoice, *, now: datetime | None = None) -> Invoice:
+    """Bill a draft (its number, issue and due dates) and schedule what its templates send."""
+    with db.atomic():
+        billed = invoicing.bill(invoice, now=now)
+        on_billed(billed, billed.billed_at)
+    return Invoice.get_by_id(billed.id)
+
+
+def void(invoice: Invoice, reason: str = "") -> Invoice:
+    """Void a billed invoice without payments; nothing scheduled for it is sent any more."""
+    with db.atomic():
+        voided = invoicing.void(invoice, reason)
+        cancel_pending(voided, VOIDED, now=voided.voided_at)
+    return Invoice.get_by_id(voided.id)
+
+
+def record_payment(
+    invoice: Invoice,
+    amount_cents: int,
+    method: PaymentMethod | str,
+    *,
+    reference: str | None = None,
+    recorded_by: Staff | None = None,
+    received_at: datetime | None = None,
+) -> Payment:
+    """Record a payment; once the balance is 0 the invoice is paid and its reminders are cancelled."""
+    with db.atomic():
+        payment = invoicing.record_payment(
+            invoice,
+            amount_cents,
+            method,
+            reference=reference,
+            recorded_by=recorded_by,
+            received_at=received_at,
+        )
+        current = Invoice.get_by_id(fk_id(payment, "invoice"))
+        if current.status == InvoiceStatus.PAID:
+            cancel_pending_reminders(current, PAID, now=current.updated_at)
+    return payment
