@@ -15,9 +15,9 @@ from datetime import timedelta
 
 from agent.channels import EmailChannel
 from agent.compose import Composer
+from agent.loop import Agent, AgentOptions
 from agent.pdfs import PdfProvider
 from agent.steps import DeliveryStep, SyncJob
-from agent.worker import Agent, AgentOptions
 from models.core.config import Config
 from models.messaging.outbox import RetryPolicy
 

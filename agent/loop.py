@@ -1,0 +1,344 @@
+"""The agent's loop: claim due messages, hand each to its delivery, pull the feeds, stay alive.
+
+Like huey's consumer and arq's worker: one bad message is logged and marked, never
+kills the loop; with nothing due it sleeps ``poll_seconds`` between cheap indexed
+reads; ``stop()`` (SIGTERM, SIGINT) stops claiming and lets in-flight sends finish;
+``run(once=True)`` drains what is due and returns. When no server can be reached the
+agent is offline: it gives the attempts back, probes with a doubling delay and
+records the state in its heartbeat. Database work runs on one thread of its own,
+the writes of many messages committed together (``agent.writer``); a claim reads its
+messages' rows and cached PDFs in the same step, so composing them is pure computation,
+done on the loop (a message still waiting for its rows or its PDF is composed on a small
+pool; PDFs render in child processes). The event loop otherwise only waits on the network.
+One message's delivery is ``agent.message_delivery``; the sync jobs' turns, ``agent.syncs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import peewee
+
+from agent.channels import EmailChannel
+from agent.compose import Composer, message_id_domain, new_message_id, wants_pdf
+from agent.errors import OfflineError
+from agent.facts import MessageFacts, load_facts
+from agent.leases import LeaseKeeper
+from agent.message_delivery import Deliverer, Stats
+from agent.pdfs import PdfPrefetcher
+from agent.steps import DeliveryStep, SyncJob
+from agent.syncs import SyncJobs
+from agent.writer import GroupWriter
+from locales import N_, translator
+from models.core.enums import Channel
+from models.database.base import fk_id
+from models.messaging import agent_state, outbox
+from models.messaging.outbox import RetryPolicy
+from models.messaging.tables import OutboxMessage
+
+log = logging.getLogger("facteur.agent")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class AgentOptions:
+    concurrency: int = 4  # emails (SMTP connections) and SMS at once
+    in_flight: int = 32  # messages worked on at once; never fewer than ``concurrency``
+    lease_seconds: float = 600.0
+    poll_seconds: float = 1.0
+    probe_max_seconds: float = 60.0
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    log_language: str | None = None
+
+
+class Agent:
+    """Drains the outbox through one email channel, after the delivery steps each message needs,
+    and pulls the sync jobs' feeds while online. Build it with ``agent.service.build_agent``."""
+
+    def __init__(
+        self,
+        channel: EmailChannel,
+        composer: Composer,
+        options: AgentOptions,
+        *,
+        steps: Sequence[DeliveryStep] = (),
+        syncs: Sequence[SyncJob] = (),
+    ) -> None:
+        self.channel = channel
+        self.composer = composer
+        self.options = options
+        self.steps = tuple(steps)
+        self.syncs = tuple(syncs)
+        # told to the TUI through the heartbeat: it offers what this agent can do (a payment link)
+        self.channels = ",".join(
+            dict.fromkeys([Channel.EMAIL.value, *(step.channel.value for step in steps)])
+        )
+        # what went unreachable last (the email server, the portal, …): the offline probe asks it
+        self._offline_probe: Callable[[], Awaitable[None]] = channel.probe
+        self.hostname = socket.gethostname()
+        self.pid = os.getpid()
+        self.agent_id = f"{self.hostname}:{self.pid}"
+        self.online = True
+        self.stats = Stats()
+        self._tr = translator(options.log_language)
+        self._domain = message_id_domain(composer.from_address)
+        self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="facteur-db")
+        self._render_pool = ThreadPoolExecutor(
+            min(options.concurrency, 4), thread_name_prefix="facteur-render"
+        )
+        self._stopping: asyncio.Event | None = None
+        self._wake: asyncio.Event | None = None
+        self._leases = LeaseKeeper(self.agent_id, self.hostname, self.pid, options.lease_seconds)
+        # a secure message spends most of its time on the portal and the SMS gateway, not on an SMTP
+        # connection: more messages in the works than connections keep the connections busy, and
+        # the links waiting for the portal go in bigger batches, the writes in bigger commits
+        self._in_flight = max(options.in_flight, options.concurrency)
+        # claimed ahead (one transaction for many); only the ones in flight can ever arrive twice
+        self._prefetch = max(2 * self._in_flight, 16)
+        self._facts: dict[int, MessageFacts] = {}  # read with the claim, taken by the delivery
+        self._pdfs: dict[int, bytes] = {}  # the claimed messages' PDFs already rendered
+        self._synced = False
+        self._writer = GroupWriter(self._db)
+        self._sync_jobs = SyncJobs(self.syncs, self._db, self._tr, self._log)
+        self._deliverer = Deliverer(
+            self.agent_id,
+            channel,
+            composer,
+            self.steps,
+            concurrency=options.concurrency,
+            policy=options.policy,
+            writer=self._writer,
+            render_pool=self._render_pool,
+            stats=self.stats,
+            tr=self._tr,
+            log=self._log,
+            went_offline=self._went_offline,
+        )
+
+    # the outside world -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop claiming; in-flight sends finish, then ``run`` returns. Safe from a signal handler."""
+        if self._stopping is not None:
+            self._stopping.set()
+
+    async def run(self, *, once: bool = False) -> bool:
+        """Serve until ``stop()``; with ``once``, until nothing is due. False when it ended offline."""
+        self._stopping, self._wake = asyncio.Event(), asyncio.Event()
+        self._deliverer.begin(self._stopping)
+        in_flight: set[asyncio.Task[None]] = set()
+        ready: deque[OutboxMessage] = deque()
+        probe_delay = min(1.0, self.options.probe_max_seconds)
+        self._synced = False  # --once: the feeds were pulled
+        try:
+            await self._db(self._startup)
+            self._log(
+                logging.INFO,
+                N_("agent {agent} started, sending {count} at once"),
+                count=self.options.concurrency,
+            )
+            while not self._stopping.is_set():
+                if not self.online:
+                    await self._release_all(ready, N_("offline"))
+                    if in_flight:
+                        await asyncio.wait(in_flight)
+                    if await self._probe():
+                        probe_delay = min(1.0, self.options.probe_max_seconds)
+                        continue
+                    if once:
+                        return False
+                    await self._sleep(probe_delay)
+                    probe_delay = min(probe_delay * 2, self.options.probe_max_seconds)
+                    continue
+                try:
+                    await self._fill(ready, in_flight)
+                    await self._beat()
+                    self._trim()
+                    if not once:
+                        self._sync_jobs.start_due()
+                    if once and not ready and not in_flight:
+                        if await self._drained():
+                            break
+                        continue
+                except peewee.PeeweeException as exc:
+                    # a locked or unreachable database: the loop waits and tries again, never dies
+                    self._log(logging.ERROR, N_("database error: {reason}; trying again"), reason=str(exc))
+                # a finished send wakes the loop at once; otherwise look again after poll_seconds
+                await self._sleep(self.options.poll_seconds)
+            await self._wind_down(ready, in_flight)
+            return self.online
+        finally:
+            await self._close()
+
+    async def _close(self) -> None:
+        """The channels, steps, jobs and helpers this run used, closed; the heartbeat says stopped."""
+        await self.channel.close()
+        for step in self.steps:
+            await step.close()
+        await self._sync_jobs.close()
+        await self._db(agent_state.mark_stopped, self.agent_id)
+        self._log(logging.INFO, N_("agent {agent} stopped"))
+        self._db_pool.shutdown(wait=True)
+        self._render_pool.shutdown(wait=True)
+        if isinstance(self.composer.pdfs, PdfPrefetcher):
+            await asyncio.to_thread(self.composer.pdfs.close)
+
+    async def _fill(self, ready: deque[OutboxMessage], in_flight: set[asyncio.Task[None]]) -> None:
+        """Claim ahead when the queue runs low, and start deliveries up to ``in_flight``."""
+        if len(ready) < self.options.concurrency and await self._db(outbox.due_exists):
+            wanted = self._prefetch - len(ready) - len(in_flight)
+            ready.extend(await self._db(self._claim, wanted))
+        while ready and len(in_flight) < self._in_flight and self.online:
+            message = ready.popleft()
+            task = asyncio.create_task(self._deliver(message))
+            in_flight.add(task)
+            task.add_done_callback(self._finished(in_flight))
+            task.add_done_callback(self._leases.done_callback(message.id))
+
+    async def _wind_down(self, ready: deque[OutboxMessage], in_flight: set[asyncio.Task[None]]) -> None:
+        """Stopping: the sends in flight and the feeds being pulled finish; the rest goes back."""
+        self._log(
+            logging.INFO,
+            N_("agent {agent} stopping: finishing {count} sends in progress"),
+            count=len(in_flight),
+        )
+        if in_flight:
+            await asyncio.wait(in_flight)
+        await self._release_all(ready, None)
+        await self._sync_jobs.wait()
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        """One message's delivery, with what its claim read for it."""
+        await self._deliverer.deliver(
+            message, facts=self._facts.pop(message.id, None), pdf=self._pdfs.pop(message.id, None)
+        )
+
+    # the loop's helpers -------------------------------------------------------------------------
+
+    def _startup(self) -> None:
+        dead = [owner for owner in outbox.lease_owners() if _dead_local(owner, self.hostname, self.pid)]
+        rescued = outbox.rescue(dead_owners=dead)
+        if rescued:
+            self._log(
+                logging.WARNING, N_("{count} interrupted messages returned to the queue"), count=rescued
+            )
+        agent_state.beat(self.agent_id, self.hostname, self.pid, online=self.online, channels=self.channels)
+
+    def _claim(self, limit: int) -> list[OutboxMessage]:
+        """Lease up to ``limit`` due messages and read what their deliveries need (``agent.facts``)."""
+        claimed = outbox.claim(
+            self.agent_id,
+            limit,
+            self.options.lease_seconds,
+            new_message_id=lambda message: new_message_id(message, self._domain),
+        )
+        self._leases.hold(message.id for message in claimed)
+        facts = load_facts(claimed)
+        self._facts.update(facts)
+        pdfs = self.composer.pdfs
+        if isinstance(pdfs, PdfPrefetcher):  # the PDFs the claim needs: read now, or rendered meanwhile
+            wanted = [m for m in claimed if m.id in facts and wants_pdf(m)]
+            cached = pdfs.prepare((facts[m.id].invoice, m.language) for m in wanted)
+            for message in wanted:
+                pdf = cached.get((fk_id(message, "invoice"), message.language))
+                if pdf is not None:
+                    self._pdfs[message.id] = pdf
+        return claimed
+
+    async def _probe(self) -> bool:
+        try:
+            await self._offline_probe()
+        except OfflineError as exc:
+            await self._beat(force=True)
+            self._log(logging.INFO, N_("still offline: {reason}"), reason=exc.render(self._tr))
+            return False
+        self.online = True
+        self._log(logging.INFO, N_("online again"))
+        await self._beat(force=True)
+        return True
+
+    def _went_offline(self, exc: OfflineError, probe: Callable[[], Awaitable[None]] | None = None) -> None:
+        if self.online:
+            self.online = False
+            self._offline_probe = probe or self.channel.probe
+            self._log(logging.WARNING, N_("offline: {reason}"), reason=exc.render(self._tr))
+
+    async def _drained(self) -> bool:
+        """``--once``: nothing is due, and the feeds were pulled once (what they queued, reminders,
+        goes out in this same run: after a pull, the queue is looked at again)."""
+        if await self._db(outbox.due_exists):
+            return False
+        if not self._synced:
+            await self._sync_jobs.run_all_once()
+            self._synced = True
+            return False
+        return True
+
+    async def _release_all(self, ready: deque[OutboxMessage], reason: str | None) -> None:
+        while ready:
+            message = ready.popleft()
+            self._facts.pop(message.id, None)
+            self._pdfs.pop(message.id, None)
+            await self._db(outbox.release, message, self.agent_id, reason)
+
+    async def _beat(self, *, force: bool = False) -> None:
+        """Heartbeat, lease renewal and rescue of dead agents' leases, each on its schedule."""
+        if force or self._leases.due():
+            await self._db(self._leases.tick, online=self.online, force=force, log_rescued=self._log_rescued)
+
+    def _trim(self) -> None:
+        if isinstance(self.composer.pdfs, PdfPrefetcher):
+            self.composer.pdfs.trim()  # idle render processes exit
+
+    def _log_rescued(self, count: int) -> None:
+        self._log(logging.WARNING, N_("{count} interrupted messages returned to the queue"), count=count)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Until ``seconds`` pass, a send finishes, or a stop is asked."""
+        assert self._wake is not None and self._stopping is not None
+        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._stopping.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+            self._wake.clear()
+
+    def _finished(self, in_flight: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            if self._wake is not None:
+                self._wake.set()
+
+        return done
+
+    async def _db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``function(*args, **kwargs)`` on the database thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db_pool, lambda: function(*args, **kwargs))
+
+    def _log(self, level: int, msgid: str, *, exc: bool = False, **params: Any) -> None:
+        if log.isEnabledFor(level):
+            log.log(level, self._tr.format(msgid, agent=self.agent_id, **params), exc_info=exc)
+
+
+def _dead_local(owner: str, hostname: str, own_pid: int) -> bool:
+    """A lease owner ``host:pid`` on this host whose process is gone (killed, crashed)."""
+    host, _, pid = owner.rpartition(":")
+    if host != hostname or not pid.isdigit() or int(pid) == own_pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -1,0 +1,257 @@
+"""One claimed message's delivery: its steps, its email, and its outcome recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from agent.channels import EmailChannel
+from agent.compose import Composer, composable
+from agent.errors import DeferredError, OfflineError, RejectedError, UnknownOutcomeError
+from agent.facts import MessageFacts
+from agent.mime import OutgoingEmail
+from agent.steps import Delivery, DeliveryStep
+from agent.writer import GroupWriter
+from locales import N_, Translator
+from models.core.enums import Channel, OutboxStatus
+from models.core.errors import FacteurError, PermanentDeliveryError, TransientDeliveryError, ValidationError
+from models.core.validation import validate_email
+from models.database.base import fk_id
+from models.messaging import outbox
+from models.messaging.outbox import Reply, RetryPolicy
+from models.messaging.tables import OutboxMessage
+
+
+@dataclass
+class Stats:
+    """What this agent's deliveries came to."""
+
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    released: int = 0
+
+
+class Deliverer:
+    """Delivers the messages the loop hands it, one call each: the delivery steps it needs, its
+    email through ``channel`` (``concurrency`` at once), each outcome recorded through ``writer``;
+    whatever happens, the call returns. ``went_offline`` is told when a server cannot be reached."""
+
+    def __init__(
+        self,
+        agent_id: str,
+        channel: EmailChannel,
+        composer: Composer,
+        steps: Sequence[DeliveryStep],
+        *,
+        concurrency: int,
+        policy: RetryPolicy,
+        writer: GroupWriter,
+        render_pool: ThreadPoolExecutor,
+        stats: Stats,
+        tr: Translator,
+        log: Callable[..., None],
+        went_offline: Callable[[OfflineError, Callable[[], Awaitable[None]] | None], None],
+    ) -> None:
+        self.agent_id = agent_id
+        self.channel = channel
+        self.composer = composer
+        self.steps = tuple(steps)
+        self.policy = policy
+        self.stats = stats
+        self._record = writer.record
+        self._render_pool = render_pool
+        self._tr = tr
+        self._log = log
+        self._went_offline = went_offline
+        self._stopping: asyncio.Event | None = None
+        self._email_slots = asyncio.Semaphore(concurrency)  # as many as SMTP connections
+
+    def begin(self, stopping: asyncio.Event) -> None:
+        """A run starts: once ``stopping`` is set, a message still waiting for its email's turn goes back."""
+        self._stopping = stopping
+
+    async def deliver(self, message: OutboxMessage, *, facts: MessageFacts | None, pdf: bytes | None) -> None:
+        """Run the steps, compose, send and record one message (``facts`` and ``pdf`` read with its
+        claim, when they were); whatever happens, the loop goes on."""
+        try:
+            delivery = Delivery(message, self.agent_id, facts=facts, pdf=pdf)
+            channel, probe = Channel.EMAIL, self.channel.probe
+            before = [step for step in self.steps if not step.after_email and step.wanted(message)]
+            after = [step for step in self.steps if step.after_email and step.wanted(message)]
+            try:
+                for step in before:
+                    channel, probe = step.channel, step.probe
+                    # the steps' reads and writes join the group commit: one commit for many
+                    await step.run(delivery, self._record)
+                if not message.sends_email:  # a payment-link task: its step was the whole job
+                    await self._record(outbox.mark_done, message, self.agent_id)
+                    self.stats.sent += 1
+                    return
+                if message.sent_at is None:  # else accepted on an earlier attempt: a step after it failed
+                    channel, probe = Channel.EMAIL, self.channel.probe
+                    if not await self._email(message, delivery, finished=not after):
+                        return
+                for step in after:
+                    channel, probe = step.channel, step.probe
+                    delivery.last_step = step is after[-1]
+                    await step.run(delivery, self._record)
+                if after and message.status != OutboxStatus.SENT:  # the last step did not finish it
+                    await self._record(outbox.mark_finished, message, self.agent_id)
+            except OfflineError as exc:
+                await self._record(outbox.release, message, self.agent_id, exc.render(self._tr))
+                self.stats.released += 1
+                self._went_offline(exc, probe)
+            except UnknownOutcomeError as exc:
+                await self._deferred(message, exc, unknown=True, channel=channel)
+            except TransientDeliveryError as exc:
+                await self._deferred(message, exc, channel=channel)
+            except PermanentDeliveryError as exc:
+                await self._failed(message, exc, channel=channel)
+            else:
+                self.stats.sent += 1
+                self._log(logging.INFO, N_("message {id} of invoice #{invoice} sent"), **_ids(message))
+        except Exception:
+            # the lease expires and the message is rescued; the loop keeps going
+            self._log(
+                logging.ERROR,
+                N_("message {id} of invoice #{invoice}: unexpected error"),
+                exc=True,
+                **_ids(message),
+            )
+
+    async def _email(self, message: OutboxMessage, delivery: Delivery, *, finished: bool) -> bool:
+        """Compose, send and record the email; False when it did not go (it failed to compose and was
+        recorded so, or the agent is stopping and the message went back to the queue)."""
+        _check_recipient(message)
+        email = await self._compose(message, delivery)
+        if email is None:
+            return False
+        if not await self._email_slot():  # stopping: it goes back, its link kept
+            await self._record(outbox.release, message, self.agent_id, None)
+            self.stats.released += 1
+            return False
+        try:  # the slot is held until the email is recorded: a crash repeats no more
+            reply = await self.channel.send(email, message.recipient_email or "")
+            # the steps after the email keep the message (and its link) until they are done
+            await self._record(outbox.mark_sent, message, self.agent_id, reply, finished=finished)
+        finally:
+            self._email_slots.release()
+        return True
+
+    async def _email_slot(self) -> bool:
+        """One of the ``concurrency`` emails at once, or False when the agent stops first: a message
+        still waiting for its turn goes back to the queue rather than hold the stop up."""
+        assert self._stopping is not None
+        if self._stopping.is_set():
+            return False
+        if not self._email_slots.locked():
+            await self._email_slots.acquire()  # free: taken at once
+            return True
+        acquire = asyncio.ensure_future(self._email_slots.acquire())
+        stopped = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait((acquire, stopped), return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not acquire.done():
+            acquire.cancel()
+        try:
+            await acquire
+        except asyncio.CancelledError:
+            return False
+        return True  # taken, even if the stop came at the same moment: it goes out
+
+    async def _compose(self, message: OutboxMessage, delivery: Delivery) -> OutgoingEmail | None:
+        try:
+            if composable(message, delivery):  # rows and PDF in hand: a millisecond of work, no thread hop
+                return self.composer.compose_bytes(message, delivery)
+            compose = (
+                self.composer.compose_bytes
+            )  # else on the render pool: the rows or the PDF are read there
+            return await asyncio.get_running_loop().run_in_executor(
+                self._render_pool, lambda: compose(message, delivery)
+            )
+        except OSError as exc:
+            await self._deferred(message, _as_deferred(exc))
+        except Exception as exc:
+            self._log(
+                logging.ERROR,
+                N_("message {id} of invoice #{invoice}: cannot build it"),
+                exc=True,
+                **_ids(message),
+            )
+            await self._failed(message, _as_rejected(exc))
+        return None
+
+    async def _deferred(
+        self, message: OutboxMessage, exc: Any, *, unknown: bool = False, channel: Channel = Channel.EMAIL
+    ) -> None:
+        reply = Reply(code=getattr(exc, "code", None), text=self._stored_text(exc))
+        await self._record(
+            outbox.mark_deferred,
+            message,
+            self.agent_id,
+            reply,
+            self.policy,
+            None,
+            unknown=unknown,
+            channel=channel,
+        )
+        self.stats.deferred += 1
+        self._log(
+            logging.WARNING,
+            N_("message {id} of invoice #{invoice} deferred: {reason}"),
+            reason=self._reason(exc, reply),
+            **_ids(message),
+        )
+
+    async def _failed(self, message: OutboxMessage, exc: Any, *, channel: Channel = Channel.EMAIL) -> None:
+        reply = Reply(code=getattr(exc, "code", None), text=self._stored_text(exc))
+        await self._record(outbox.mark_failed, message, self.agent_id, reply, channel=channel)
+        self.stats.failed += 1
+        self._log(
+            logging.WARNING,
+            N_("message {id} of invoice #{invoice} failed: {reason}"),
+            reason=self._reason(exc, reply),
+            **_ids(message),
+        )
+
+    def _stored_text(self, exc: BaseException) -> str:
+        """What the outbox and the transmission keep: the server's reply as it gave it, else
+        Facteur's own reason in the log's language (the clinic's), never the English msgid."""
+        reply = getattr(exc, "reply", "")
+        if reply:
+            return str(reply)
+        if isinstance(exc, FacteurError):
+            return exc.render(self._tr)
+        return str(exc) or type(exc).__name__
+
+    def _reason(self, exc: Any, reply: Reply) -> str:
+        """The server's reply as it gave it, else Facteur's own reason in the log's language."""
+        if getattr(exc, "code", None) is None and isinstance(exc, FacteurError):
+            return exc.render(self._tr)
+        return reply.text or ""
+
+
+def _check_recipient(message: OutboxMessage) -> None:
+    """Refuse an address no email can go to before composing for it (SMTP takes ASCII only)."""
+    address = message.recipient_email or ""
+    try:
+        validate_email(address).encode("ascii")
+    except (ValidationError, UnicodeEncodeError) as exc:
+        raise RejectedError(N_("invalid recipient address {address}"), address=address) from exc
+
+
+def _ids(message: OutboxMessage) -> dict[str, Any]:
+    return {"id": message.id, "invoice": fk_id(message, "invoice")}
+
+
+def _as_deferred(exc: OSError) -> TransientDeliveryError:
+    return DeferredError(N_("cannot build the message: {reason}"), reason=exc.strerror or str(exc))
+
+
+def _as_rejected(exc: Exception) -> PermanentDeliveryError:
+    return RejectedError(N_("cannot build the message: {reason}"), reason=str(exc) or type(exc).__name__)
