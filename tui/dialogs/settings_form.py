@@ -26,7 +26,7 @@ from tui.texts import translate_bindings
 from tui.widgets.invoice_billed_to import LANGUAGES
 from tui.widgets.invoice_field import FormField
 from tui.widgets.key_footer import KeyFooter
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import error_text, run_db
 
 NOT_SAVED = N_("Nothing was saved: please correct the marked fields")
 
@@ -150,13 +150,13 @@ class SettingsDialog(SettingsForm, ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="settings-dialog-save")
     def save(self, data: object) -> None:
-        try:
-            with database_thread():
-                self.write_data(data)
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self._saved)
+        run_db(
+            self,
+            lambda: self.write_data(data),
+            lambda _: self._saved(),
+            tr=self.session.tr,
+            failed=self._refused,
+        )
 
     def write_data(self, data: object) -> None:
         """Save ``data`` (runs in a worker thread); raise what refuses it."""

@@ -29,7 +29,7 @@ from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.scheduled_table import DONE_CHOICES, Filters, ScheduledRow, ScheduledTable, fetch_rows
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import error_text, run_db
 
 NEAR_END = 10
 
@@ -135,16 +135,15 @@ class CommunicationsScreen(Screen[None]):
         self, token: int, filters: Filters, after: tuple[datetime, int] | None, limit: int, *, replace: bool
     ) -> None:
         tr = self.session.tr
-        try:
-            with database_thread():
-                rows = fetch_rows(filters, tr, after=after, limit=limit)
-        except NotFoundError as exc:
-            self.app.call_from_thread(self._failed, token, exc.render(tr), bad_invoice=True)
-            return
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self._failed, token, error_text(exc, tr), quiet=not replace)
-            return
-        if not get_current_worker().is_cancelled:
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, NotFoundError):
+                self._failed(token, exc.render(tr), bad_invoice=True)
+            else:
+                self._failed(token, error_text(exc, tr), quiet=not replace)
+
+        rows = run_db(self, lambda: fetch_rows(filters, tr, after=after, limit=limit), tr=tr, failed=failed)
+        if rows is not None and not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._loaded, token, rows, limit, replace)
 
     def _loaded(self, token: int, rows: list[ScheduledRow], limit: int, replace: bool) -> None:
@@ -280,24 +279,22 @@ class CommunicationsScreen(Screen[None]):
     def run_cancel(self, row: ScheduledRow, *, everything: bool) -> None:
         tr = self.session.tr
         staff = self.session.staff
-        try:
-            with database_thread():
-                if everything:
-                    count = cancel_invoice_schedule(row.invoice_id, staff=staff)
-                else:
-                    cancel_scheduled(row.id, staff=staff)
-                    count = 1
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self.notify, error_text(exc, tr), severity="error")
-            return
-        text = tr.nformat(
-            "{count} message of invoice {number} cancelled",
-            "{count} messages of invoice {number} cancelled",
-            count,
-            count=count,
-            number=row.number,
-        )
-        self.app.call_from_thread(self._written, text)
+
+        def cancel_messages() -> str:
+            if everything:
+                count = cancel_invoice_schedule(row.invoice_id, staff=staff)
+            else:
+                cancel_scheduled(row.id, staff=staff)
+                count = 1
+            return tr.nformat(
+                "{count} message of invoice {number} cancelled",
+                "{count} messages of invoice {number} cancelled",
+                count,
+                count=count,
+                number=row.number,
+            )
+
+        run_db(self, cancel_messages, self._written, tr=tr)
 
     def _written(self, text: str) -> None:
         self.notify(text)

@@ -31,7 +31,7 @@ from tui.messages import DataChanged, InvoiceAction, OpenInvoice
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.page_table import Column, PageTable, Row
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import error_text, run_db
 
 NEAR_END = 20  # rows before the end at which the next page is fetched
 
@@ -247,13 +247,15 @@ class HistoryView(Vertical):
     def fetch(self, request: PageRequest) -> None:
         from models.views.history import history_page
 
-        try:
-            with database_thread():
-                rows = history_page(
-                    request.filters, request.sort, request.descending, request.offset, request.limit
-                )
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self._failed, request, exc)
+        rows = run_db(
+            self,
+            lambda: history_page(
+                request.filters, request.sort, request.descending, request.offset, request.limit
+            ),
+            tr=self.session.tr,
+            failed=lambda exc: self._failed(request, exc),
+        )
+        if rows is None:
             return
         wording = self._wording
         drawn = [self._row(row) for row in rows]  # here, not on the UI thread: Babel takes its time

@@ -38,7 +38,7 @@ from tui.widgets.invoice_transmissions import InvoiceTransmissions
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.link_state import LinkStateLine
 from tui.widgets.money_format import MoneyFormat
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import DB_ERRORS, database_thread, error_text, run_db
 
 # Which action each status allows; the footer hides the others.
 STATUS_ACTIONS: dict[str, frozenset[str]] = {
@@ -140,14 +140,14 @@ class InvoiceDetailScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="invoice-detail-load")
     def reload(self) -> None:
-        writes = self.writes
-        try:
-            with database_thread():
-                view = invoice_view(self.invoice_id)
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self._load_failed, error_text(exc, self.session.tr))
-            return
-        self.app.call_from_thread(self._reloaded, view, writes)
+        writes, tr = self.writes, self.session.tr
+        run_db(
+            self,
+            lambda: invoice_view(self.invoice_id),
+            lambda view: self._reloaded(view, writes),
+            tr=tr,
+            failed=lambda exc: self._load_failed(error_text(exc, tr)),
+        )
 
     def _reloaded(self, view: InvoiceView, writes: int) -> None:
         # A write started since this read began shows its own, fresher, view when done.
@@ -355,15 +355,17 @@ class InvoiceDetailScreen(Screen[None]):
     def _write(self, change, done: str) -> None:  # type: ignore[no-untyped-def]
         """Run ``change`` (in this worker thread), then reload and say ``done``; errors become a notice."""
         tr = self.session.tr
-        try:
-            with database_thread():
-                invoice = change()
-                view = invoice_view(self.invoice_id)
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self._write_done, None, error_text(exc, tr), "error")
-            return
-        self.app.call_from_thread(
-            self._write_done, view, tr.format(done, number=invoice.number), "information"
+
+        def write() -> tuple[InvoiceView, str]:
+            invoice = change()
+            return invoice_view(self.invoice_id), tr.format(done, number=invoice.number)
+
+        run_db(
+            self,
+            write,
+            lambda written: self._write_done(*written, "information"),
+            tr=tr,
+            failed=lambda exc: self._write_done(None, error_text(exc, tr), "error"),
         )
 
     def _write_done(self, view: InvoiceView | None, text: str, severity: str) -> None:

@@ -47,7 +47,7 @@ from tui.widgets.invoice_totals import InvoiceTotals
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.money_format import MoneyFormat
 from tui.widgets.patient_picker import PatientPicker
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import error_text, run_db
 
 
 class InvoiceFormScreen(Screen[int | None]):
@@ -175,15 +175,20 @@ class InvoiceFormScreen(Screen[int | None]):
 
     @work(thread=True, exclusive=True, group="invoice-form-load")
     def load(self) -> None:
-        try:
-            with database_thread():
-                choices = form_choices()
-                draft = load_draft(self.invoice_id) if self.invoice_id is not None else None
-                patient = patient_summary(self.patient_id) if self.patient_id is not None else None
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self._load_failed, error_text(exc, self.session.tr))
-            return
-        self.app.call_from_thread(self.fill, choices, draft, patient)  # type: ignore[arg-type]
+        def read() -> tuple[FormChoices, DraftData | None, PatientSummary | None]:
+            choices = form_choices()
+            draft = load_draft(self.invoice_id) if self.invoice_id is not None else None
+            patient = patient_summary(self.patient_id) if self.patient_id is not None else None
+            return choices, draft, patient
+
+        tr = self.session.tr
+        run_db(
+            self,
+            read,
+            lambda loaded: self.fill(*loaded),
+            tr=tr,
+            failed=lambda exc: self._load_failed(error_text(exc, tr)),
+        )
 
     def _load_failed(self, text: str) -> None:
         self.query_one("#invoice-form").loading = False
@@ -404,18 +409,16 @@ class InvoiceFormScreen(Screen[int | None]):
     @work(thread=True, exclusive=True, group="invoice-form-save")
     def write(self, data: DraftInput, bill: bool) -> None:
         clock = getattr(self.app, "clock", utcnow)
-        try:
-            with database_thread():
-                staff = self.session.staff
-                if bill:
-                    invoice = save_and_bill(data, created_by=staff, invoice_id=self.invoice_id, now=clock())
-                else:
-                    invoice = save_draft(data, created_by=staff, invoice_id=self.invoice_id)
-                invoice_id, number = invoice.id, invoice.number
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self._write_failed, exc)
-            return
-        self.app.call_from_thread(self._written, invoice_id, number)
+
+        def save() -> tuple[int, str | None]:
+            staff = self.session.staff
+            if bill:
+                invoice = save_and_bill(data, created_by=staff, invoice_id=self.invoice_id, now=clock())
+            else:
+                invoice = save_draft(data, created_by=staff, invoice_id=self.invoice_id)
+            return invoice.id, invoice.number
+
+        run_db(self, save, lambda saved: self._written(*saved), tr=self.session.tr, failed=self._write_failed)
 
     def _write_failed(self, exc: BaseException) -> None:
         self.busy = False

@@ -22,7 +22,7 @@ from tui.messages import DataChanged, OpenInvoice
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.key_footer import KeyFooter
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import run_db
 
 UNREAD = "●"
 TIME_WIDTH = 18
@@ -82,13 +82,7 @@ class NotificationsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="notices-read")
     def reload(self) -> None:
-        try:
-            with database_thread():
-                notices = notices_for(self.session.staff.id)
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self.notify, error_text(exc, self.session.tr), severity="error")
-            return
-        self.app.call_from_thread(self.show, notices)
+        run_db(self, lambda: notices_for(self.session.staff.id), self.show, tr=self.session.tr)
 
     def show(self, notices: list[NoticeView]) -> None:
         """Redraw when something changed, keeping the cursor on its notification."""
@@ -133,15 +127,12 @@ class NotificationsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="notices-write")
     def write(self, change) -> None:  # type: ignore[no-untyped-def]
-        try:
-            with database_thread():
-                change()
-                notices = notices_for(self.session.staff.id)
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self.notify, error_text(exc, self.session.tr), severity="error")
-            return
-        self.app.call_from_thread(self.show, notices)
-        self.post_message(DataChanged("notifications"))
+        def changed() -> list[NoticeView]:
+            change()
+            return notices_for(self.session.staff.id)
+
+        if run_db(self, changed, self.show, tr=self.session.tr) is not None:
+            self.post_message(DataChanged("notifications"))
 
     def action_open_invoice(self) -> None:
         """The notification's invoice; it counts as read."""

@@ -34,7 +34,7 @@ from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.invoice_field import FormField
 from tui.widgets.key_footer import KeyFooter
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import error_text, run_db
 
 # Field name (as in PatientInput and ValidationError.field), label.
 TEXT_FIELDS: list[tuple[str, str]] = [
@@ -129,13 +129,14 @@ class PatientFormScreen(Screen[int | None]):
     @work(thread=True, exclusive=True, group="patient-form-load")
     def load(self) -> None:
         assert self.patient_id is not None
-        try:
-            with database_thread():
-                patient = get_patient(self.patient_id)
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self._load_failed, error_text(exc, self.session.tr))
-            return
-        self.app.call_from_thread(self.fill, patient)
+        patient_id, tr = self.patient_id, self.session.tr
+        run_db(
+            self,
+            lambda: get_patient(patient_id),
+            self.fill,
+            tr=tr,
+            failed=lambda exc: self._load_failed(error_text(exc, tr)),
+        )
 
     def _load_failed(self, text: str) -> None:
         self.query_one("#patient-form").loading = False
@@ -232,16 +233,13 @@ class PatientFormScreen(Screen[int | None]):
     @work(thread=True, exclusive=True, group="patient-form-save")
     def write(self, data: PatientInput) -> None:
         clinic = self.session.clinic
-        try:
-            with database_thread():
-                if self.patient_id is None:
-                    patient = add_patient(data, clinic)
-                else:
-                    patient = edit_patient(self.patient_id, data, clinic)
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self._write_failed, exc)
-            return
-        self.app.call_from_thread(self._written, patient)
+
+        def save() -> Patient:
+            if self.patient_id is None:
+                return add_patient(data, clinic)
+            return edit_patient(self.patient_id, data, clinic)
+
+        run_db(self, save, self._written, tr=self.session.tr, failed=self._write_failed)
 
     def _write_failed(self, exc: BaseException) -> None:
         self.busy = False

@@ -30,7 +30,7 @@ from tui.messages import DataChanged, NewInvoice
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.page_table import Column, PageTable, Row
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import error_text, run_db
 
 PAGE_SIZE = 100
 NEAR_END = 20  # rows before the end at which the next page is fetched
@@ -209,13 +209,13 @@ class PatientsView(Vertical):
     def fetch(self, request: PageRequest) -> None:
         from models.people.patients import patient_rows
 
-        try:
-            with database_thread():
-                rows = patient_rows(request.text, request.limit, request.after)
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self._failed, request, exc)
-            return
-        if not get_current_worker().is_cancelled:
+        rows = run_db(
+            self,
+            lambda: patient_rows(request.text, request.limit, request.after),
+            tr=self.session.tr,
+            failed=lambda exc: self._failed(request, exc),
+        )
+        if rows is not None and not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_page, request, rows)
 
     def _failed(self, request: PageRequest, exc: BaseException) -> None:

@@ -26,7 +26,7 @@ from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.invoice_field import FormField
 from tui.widgets.pin_mode_picker import LABELS as PIN_MODE_LABELS
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import error_text, run_db
 
 
 def pin_mode_options(session: StaffSession) -> list[tuple[str, str]]:
@@ -153,13 +153,13 @@ class ClinicPane(SettingsForm, VerticalScroll):
 
     @work(thread=True, exclusive=True, group="settings-clinic-save")
     def save(self, data: ClinicInput) -> None:
-        try:
-            with database_thread():
-                clinic = update_clinic(data, acting=self.session.staff)
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self._saved, clinic)
+        run_db(
+            self,
+            lambda: update_clinic(data, acting=self.session.staff),
+            self._saved,
+            tr=self.session.tr,
+            failed=self._refused,
+        )
 
     def _refused(self, exc: BaseException) -> None:
         self.busy = False

@@ -26,7 +26,7 @@ from tui.messages import DataChanged
 from tui.session import ROLE_LABELS, StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.page_table import Column, PageTable, Row, share_widths
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import run_db
 
 YES, NO = N_("yes"), N_("no")
 
@@ -96,13 +96,7 @@ class _TablePane(Vertical):
 
     @work(thread=True, exclusive=True, group="settings-table-load")
     def reload(self) -> None:
-        try:
-            with database_thread():
-                records = self.load()
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self.notify, error_text(exc, self.session.tr), severity="error")
-            return
-        self.app.call_from_thread(self.show, records)
+        run_db(self, self.load, self.show, tr=self.session.tr)
 
     def load(self) -> list[object]:
         raise NotImplementedError

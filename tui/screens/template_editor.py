@@ -52,7 +52,7 @@ from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.template_preview import TemplatePreview
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import error_text, run_db
 
 LANGUAGES = {"fr": N_("Français"), "en": N_("English")}
 WIDGETS = {
@@ -156,18 +156,17 @@ class TemplateEditorScreen(Screen[int | None]):
     def load(self) -> None:
         clinic = self.session.clinic
         clock = getattr(self.app, "clock", utcnow)  # the app's clock: tests and snapshots freeze it
-        try:
-            with database_thread():
-                template = get_template(self.template_id) if self.template_id is not None else None
-                values, invoice = preview_values(clinic, clinic_today(clinic, clock()))
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self.notify, error_text(exc, self.session.tr), severity="error")
-            return
-        data = TemplateInput.of(template) if template is not None else NEW_TEMPLATE
-        if template is not None and template.is_system:
-            data = TemplateInput(**{**data.__dict__, "name": display_name(template, self.session.tr)})
-        key = template.system_key if template is not None else None
-        self.app.call_from_thread(self._loaded, data, key, values, invoice.number if invoice else None)
+
+        def read() -> tuple[TemplateInput, str | None, FieldValues, str | None]:
+            template = get_template(self.template_id) if self.template_id is not None else None
+            values, invoice = preview_values(clinic, clinic_today(clinic, clock()))
+            data = TemplateInput.of(template) if template is not None else NEW_TEMPLATE
+            if template is not None and template.is_system:
+                data = TemplateInput(**{**data.__dict__, "name": display_name(template, self.session.tr)})
+            key = template.system_key if template is not None else None
+            return data, key, values, invoice.number if invoice else None
+
+        run_db(self, read, lambda loaded: self._loaded(*loaded), tr=self.session.tr)
 
     def _loaded(
         self, data: TemplateInput, system_key: str | None, values: FieldValues, number: str | None
@@ -341,15 +340,15 @@ class TemplateEditorScreen(Screen[int | None]):
     def save(self, data: TemplateInput) -> None:
         from models.admin.templates import save_template
 
-        try:
-            with database_thread():
-                saved = save_template(
-                    self.template_id, data, acting=self.session.staff, clinic=self.session.clinic
-                )
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
-        self.app.call_from_thread(self.dismiss, saved.id)
+        run_db(
+            self,
+            lambda: save_template(
+                self.template_id, data, acting=self.session.staff, clinic=self.session.clinic
+            ),
+            lambda saved: self.dismiss(saved.id),
+            tr=self.session.tr,
+            failed=self._refused,
+        )
 
     def _refused(self, exc: BaseException) -> None:
         self.busy = False

@@ -34,7 +34,7 @@ from tui.messages import DataChanged
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.key_footer import KeyFooter
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import run_db
 
 COLUMNS = (N_("Name"), N_("Kind"), N_("When"), N_("Active"), N_("Attach"), N_("Pay link"))
 YES, NO = N_("yes"), N_("no")
@@ -95,13 +95,7 @@ class TemplatesScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="templates-load")
     def reload(self, select_id: int | None = None) -> None:
-        try:
-            with database_thread():
-                templates = list_templates()
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self.notify, error_text(exc, self.session.tr), severity="error")
-            return
-        self.app.call_from_thread(self.show, templates, select_id)
+        run_db(self, list_templates, lambda templates: self.show(templates, select_id), tr=self.session.tr)
 
     def show(self, templates: list[Template], select_id: int | None = None) -> None:
         table = self.query_one(DataTable)
@@ -226,23 +220,19 @@ class TemplatesScreen(Screen[None]):
     @work(thread=True, group="templates-write")
     def write(self, what: str, template_id: int, active: bool) -> None:
         tr, staff = self.session.tr, self.session.staff
-        select: int | None = template_id
-        try:
-            with database_thread():
-                if what == "toggle":
-                    template = set_active(template_id, active, acting=staff)
-                    msgid = N_("“{name}” is on") if template.active else N_("“{name}” is off")
-                    text = tr.format(msgid, name=display_name(template, tr))
-                elif what == "duplicate":
-                    copy = duplicate_template(template_id, acting=staff, tr=tr)
-                    select, text = copy.id, tr.format(N_("“{name}” was added, off"), name=copy.name)
-                else:
-                    delete_template(template_id, acting=staff)
-                    select, text = None, tr.gettext(N_("The template was deleted"))
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self.notify, error_text(exc, tr), severity="error")
-            return
-        self.app.call_from_thread(self._written, text, select)
+
+        def change() -> tuple[str, int | None]:
+            if what == "toggle":
+                template = set_active(template_id, active, acting=staff)
+                msgid = N_("“{name}” is on") if template.active else N_("“{name}” is off")
+                return tr.format(msgid, name=display_name(template, tr)), template_id
+            if what == "duplicate":
+                copy = duplicate_template(template_id, acting=staff, tr=tr)
+                return tr.format(N_("“{name}” was added, off"), name=copy.name), copy.id
+            delete_template(template_id, acting=staff)
+            return tr.gettext(N_("The template was deleted")), None
+
+        run_db(self, change, lambda written: self._written(*written), tr=tr)
 
     def _written(self, text: str, select: int | None) -> None:
         self.notify(text)

@@ -34,7 +34,7 @@ from tui.transmission_text import detail_text
 from tui.widgets.invoice_transmissions import TRANSMISSION_STATUS
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.transmission_log import LogFilters, LogRow, TransmissionLog, fetch_rows
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import error_text, run_db
 
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 NEAR_END = 10  # rows from the end at which the next page is fetched
@@ -149,16 +149,17 @@ class TransmissionsScreen(Screen[None]):
         self, token: int, filters: LogFilters, before_id: int | None, limit: int, *, replace: bool
     ) -> None:
         tr = self.session.tr
-        try:
-            with database_thread():
-                rows = fetch_rows(filters, before_id=before_id, limit=limit)
-        except NotFoundError as exc:
-            self.app.call_from_thread(self._failed, token, exc.render(tr), quiet=False, bad_invoice=True)
-            return
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self._failed, token, error_text(exc, tr), quiet=not replace)
-            return
-        if not get_current_worker().is_cancelled:
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, NotFoundError):
+                self._failed(token, exc.render(tr), quiet=False, bad_invoice=True)
+            else:
+                self._failed(token, error_text(exc, tr), quiet=not replace)
+
+        rows = run_db(
+            self, lambda: fetch_rows(filters, before_id=before_id, limit=limit), tr=tr, failed=failed
+        )
+        if rows is not None and not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._loaded, token, rows, limit, replace)
 
     def _loaded(self, token: int, rows: list[LogRow], limit: int, replace: bool) -> None:
@@ -308,21 +309,17 @@ class TransmissionsScreen(Screen[None]):
     @work(thread=True, group="transmissions-write")
     def run_resend(self, row: LogRow) -> None:
         tr = self.session.tr
-        try:
-            with database_thread():
-                item = (
-                    OutboxMessage.get_by_id(row.id) if self.filters.outbox else Transmission.get_by_id(row.id)
-                )
-                queued = resend(item, staff=self.session.staff)
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self.notify, error_text(exc, tr), severity="error")
-            return
-        text = tr.format(
-            N_("Invoice {number} is queued again for {recipient}"),
-            number=row.number,
-            recipient=queued.recipient_email or queued.recipient_phone or "—",
-        )
-        self.app.call_from_thread(self._written, text)
+
+        def queue_again() -> str:
+            item = OutboxMessage.get_by_id(row.id) if self.filters.outbox else Transmission.get_by_id(row.id)
+            queued = resend(item, staff=self.session.staff)
+            return tr.format(
+                N_("Invoice {number} is queued again for {recipient}"),
+                number=row.number,
+                recipient=queued.recipient_email or queued.recipient_phone or "—",
+            )
+
+        run_db(self, queue_again, self._written, tr=tr)
 
     def action_cancel_message(self) -> None:
         row = self.query_one(TransmissionLog).selected
@@ -345,14 +342,8 @@ class TransmissionsScreen(Screen[None]):
     @work(thread=True, group="transmissions-write")
     def run_cancel(self, row: LogRow) -> None:
         tr = self.session.tr
-        try:
-            with database_thread():
-                cancel(OutboxMessage.get_by_id(row.id))
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self.notify, error_text(exc, tr), severity="error")
-            return
         text = tr.format(N_("The message of invoice {number} is cancelled"), number=row.number)
-        self.app.call_from_thread(self._written, text)
+        run_db(self, lambda: cancel(OutboxMessage.get_by_id(row.id)), lambda _: self._written(text), tr=tr)
 
     def _written(self, text: str) -> None:
         self.notify(text)

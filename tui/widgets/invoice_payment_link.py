@@ -18,7 +18,7 @@ from models.core.enums import LinkAction, PaymentLinkStatus
 from models.links.payment_links import LinkPanel, link_panel, queue_link_task, stripe_key_configured
 from tui.messages import DataChanged
 from tui.session import StaffSession
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import error_text, run_db
 
 LINK_STATE: dict[str, LazyText] = {
     PaymentLinkStatus.PAID: L_("Paid online."),
@@ -75,12 +75,13 @@ class PaymentLinkPanel(Static):
 
     @work(thread=True, group="payment-link-read")
     def read(self) -> None:
-        try:
-            with database_thread():
-                panel = self._read()
-        except DB_ERRORS:
-            panel = None  # the next refresh tries again
-        self.app.call_from_thread(self._read_done, panel)
+        run_db(
+            self,
+            self._read,
+            self._read_done,
+            tr=self.session.tr,
+            failed=lambda _exc: self._read_done(None),  # the next refresh tries again
+        )
 
     def _read_done(self, panel: LinkPanel | None) -> None:
         self.reading = False
@@ -91,22 +92,27 @@ class PaymentLinkPanel(Static):
     def request(self, action: LinkAction) -> None:
         """Queue a new link (the open one expired first) or its removal, for the agent."""
         config, tr = self.session.config, self.session.tr
-        try:
-            with database_thread():
-                queue_link_task(
-                    self.invoice_id,
-                    action,
-                    staff=self.session.staff,
-                    key_configured=stripe_key_configured(config),
-                    key_variable=config.stripe.api_key_env,
-                )
-                panel = self._read()
-        except DB_ERRORS as exc:
-            self.app.call_from_thread(self.notify, error_text(exc, tr), severity="warning", timeout=8)
-            return
-        self.app.call_from_thread(self.show, panel)
-        self.app.call_from_thread(self.notify, tr.gettext(REQUESTED[action]))
-        self.post_message(DataChanged("outbox"))
+
+        def queue() -> LinkPanel:
+            queue_link_task(
+                self.invoice_id,
+                action,
+                staff=self.session.staff,
+                key_configured=stripe_key_configured(config),
+                key_variable=config.stripe.api_key_env,
+            )
+            return self._read()
+
+        panel = run_db(
+            self,
+            queue,
+            self.show,
+            tr=tr,
+            failed=lambda exc: self.notify(error_text(exc, tr), severity="warning", timeout=8),
+        )
+        if panel is not None:
+            self.app.call_from_thread(self.notify, tr.gettext(REQUESTED[action]))
+            self.post_message(DataChanged("outbox"))
 
     def show(self, panel: LinkPanel) -> None:
         changed = panel != self.panel

@@ -13,7 +13,7 @@ from locales.formatting import format_datetime
 from models.database.base import utcnow
 from models.links.download_links import LinkState, latest_link
 from tui.session import StaffSession
-from tui.workers import DB_ERRORS, database_thread
+from tui.workers import run_db
 
 
 class LinkStateLine(Static):
@@ -54,13 +54,13 @@ class LinkStateLine(Static):
 
     @work(thread=True, group="link-state")
     def _read(self) -> None:
-        try:
-            with database_thread():
-                state = latest_link(self.invoice_id)
-        except DB_ERRORS:
-            self.app.call_from_thread(self._read_failed)
-            return
-        self.app.call_from_thread(self.show, state)
+        run_db(
+            self,
+            lambda: latest_link(self.invoice_id),
+            self.show,
+            tr=self.session.tr,
+            failed=lambda _exc: self._read_failed(),
+        )
 
     def _read_failed(self) -> None:
         self.reading = False  # the next turn tries again

@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 from locales import N_
 from models.views.invoice_editing import PatientSummary, patient_page
 from tui.session import StaffSession
-from tui.workers import DB_ERRORS, database_thread, error_text
+from tui.workers import run_db
 
 PAGE_SIZE = 6
 
@@ -109,14 +109,9 @@ class PatientPicker(Vertical):
 
     @work(thread=True, exclusive=True, group="patient-search")
     def search(self, text: str, page: int) -> None:
-        try:
-            with database_thread():
-                rows, more = patient_page(text, page, PAGE_SIZE)
-        except DB_ERRORS as exc:
-            message = error_text(exc, self.session.tr)
-            self.app.call_from_thread(self.notify, message, severity="error")
-            return
-        if not get_current_worker().is_cancelled:
+        found = run_db(self, lambda: patient_page(text, page, PAGE_SIZE), tr=self.session.tr)
+        if found is not None and not get_current_worker().is_cancelled:
+            rows, more = found
             self.app.call_from_thread(self.show_results, text, page, rows, more)
 
     def show_results(self, text: str, page: int, rows: list[PatientSummary], more: bool) -> None:

@@ -20,7 +20,7 @@ from locales.formatting import format_datetime, local_datetime
 from models.database.base import utcnow
 from models.messaging.agent_state import AgentState, AgentSummary
 from tui.session import StaffSession
-from tui.workers import DB_ERRORS, database_thread
+from tui.workers import run_db
 
 AGENT_STATE: dict[AgentState, LazyText] = {
     AgentState.ONLINE: L_("online"),
@@ -64,13 +64,14 @@ class StatusBar(Static):
         from models.views.notification_center import unread_count
 
         unread = self.unread
-        try:
-            with database_thread():
-                summary = agent_summary(self.clock())
-                unread = unread_count(self.session.staff.id)
-        except DB_ERRORS:
-            summary = None  # the bar says it cannot tell; the next read may succeed
-        self.app.call_from_thread(self.show, summary, unread)
+        # On failure the bar says it cannot tell; the next read may succeed.
+        run_db(
+            self,
+            lambda: (agent_summary(self.clock()), unread_count(self.session.staff.id)),
+            lambda read: self.show(*read),
+            tr=self.session.tr,
+            failed=lambda _exc: self.show(None, unread),
+        )
 
     def show(self, summary: AgentSummary | None, unread: int = 0) -> None:
         self.summary = summary
