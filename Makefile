@@ -56,7 +56,7 @@ run: $(STAMP) ## Set up the database (demo data on first run), start the agent, 
 	  $(BIN)/facteur tui
 
 postgres: ## Install PostgreSQL (Debian's package) for the tests when missing; skipped without root
-	@sh tests/install_postgres.sh
+	@sh testbed/install_postgres.sh
 
 # Set-up and tests are timed apart: each has its budget on a fresh clone with 2 cores (docs/development.md).
 setup: ## Set up what the tests need (the lock, PostgreSQL); prints the time against its budget

@@ -129,13 +129,13 @@ class SinkSmtp(Server):
 
 
 class SmsGateway(Server):
-    """The tests' fake SMS gateway (``tests/agent/sms_gateway.py``): accepts every SMS, keep-alive."""
+    """The tests' fake SMS gateway (``testbed/sms_gateway.py``): accepts every SMS, keep-alive."""
 
     token = "bench-sms-token"  # noqa: S105 (a throw-away gateway's)
 
     def __init__(self) -> None:
         port = free_port()
-        gateway = ["-m", "tests.agent.sms_gateway", "--port", str(port), "--token", self.token]
+        gateway = ["-m", "testbed.sms_gateway", "--port", str(port), "--token", self.token]
         super().__init__([sys.executable, *gateway], port, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 

@@ -4,7 +4,7 @@
                                           [--smtp-delay 0.05] [--backend postgresql|sqlite]
 
 Both runs happen in the same invocation, on the same machine, so the ratio is what counts.
-PostgreSQL is a throwaway cluster (``tests/postgres.py``: Debian's server, a temp folder, fsync
+PostgreSQL is a throwaway cluster (``testbed/postgres.py``: Debian's server, a temp folder, fsync
 off); the SMTP server is aiosmtpd in a process of its own that accepts every message, after
 ``--smtp-delay`` seconds per message (a real server's round trips; 0 measures the CPU alone).
 Each run: the agents start (service mode) on an empty outbox, N messages are queued in one
@@ -86,7 +86,7 @@ def measure(url: str, *, agents: int, messages: int, concurrency: int, smtp_port
     from models.messaging.tables import OutboxMessage
     from models.people.clinic import BillingCompany, Clinic
     from models.setup.schema import ensure_schema
-    from tests.outbox_helpers import billed_invoice
+    from testbed.invoices import billed_invoice
 
     ensure_schema(open_database(url))
     clinic = Clinic.create(name="Clinique du Parc")
@@ -153,7 +153,7 @@ def main() -> None:
         serve_smtp(args.serve_smtp, args.smtp_delay)
         return
 
-    from tests.postgres import PostgresCluster, unavailable
+    from testbed.postgres import PostgresCluster, unavailable
 
     folder = Path(tempfile.mkdtemp(prefix="facteur-bench-"))
     cluster = None

@@ -69,7 +69,7 @@ def queue_emails(
 
 def warm_pdf_cache(cache_dir: Path, limit: int | None = None) -> None:
     """Render the queued messages' PDFs into ``cache_dir`` ahead of a drain (the first ``limit``)."""
-    from agent.pdf import render_many
+    from bench.pdf_batch import render_many
     from models.database.base import fk_id
     from models.messaging.tables import OutboxMessage
 

@@ -36,9 +36,10 @@ def core_headroom() -> float:
 def run(count: int = 200) -> list[Result]:
     from weasyprint import HTML
 
-    from agent.pdf import InvoicePdfs, render_invoice_html, render_invoice_pdf, render_many
+    from agent.pdf import InvoicePdfs, render_invoice_html, render_invoice_pdf
     from agent.pdf.render import BASE_URL
     from bench.common import demo_database
+    from bench.pdf_batch import render_many
     from models.billing.invoice import Invoice
     from models.core.enums import InvoiceStatus
 
@@ -56,8 +57,11 @@ def run(count: int = 200) -> list[Result]:
     plain_loop = time.perf_counter() - started
 
     started = time.perf_counter()
-    render_many([(invoice.id, "fr") for invoice in invoices], workers=2)
+    pdfs = render_many([(invoice.id, "fr") for invoice in invoices], workers=2)
     pool = time.perf_counter() - started
+    # A pool that lost or mixed up invoices would win for nothing (render_many has no tests of its own).
+    assert list(pdfs) == [(invoice.id, "fr") for invoice in invoices], "the pool lost invoices"
+    assert all(pdf.startswith(b"%PDF-") for pdf in pdfs.values()), "the pool rendered something else"
 
     sample = invoices[:40]
     started = time.perf_counter()

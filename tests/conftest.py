@@ -23,7 +23,7 @@ import pytest
 from models.database.db import close_database, open_database
 from models.people.clinic import BillingCompany, Clinic, Staff
 from models.setup.schema import ensure_schema
-from tests import postgres
+from testbed import postgres
 
 # Tests (path prefixes from the rootdir) that run on both backends; the rest run on SQLite only.
 ON_POSTGRESQL = (

@@ -1,4 +1,4 @@
-"""``tests/install_postgres.sh``: installs PostgreSQL when it can, and otherwise says why without failing."""
+"""``testbed/install_postgres.sh``: installs PostgreSQL when it can, otherwise says why without failing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parent / "install_postgres.sh"
+SCRIPT = Path(__file__).parent.parent / "testbed" / "install_postgres.sh"
 
 
 def run(tmp_path: Path, path: str, **extra: object) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from agent.pdf import InvoicePdfs
 from models.core.config import Config, parse_config
-from tests.agent.sms_gateway import SmsGateway
+from testbed.sms_gateway import SmsGateway
 from tests.agent.smtp_server import SmtpServer
 from tests.portal.conftest import portal, start_portal  # noqa: F401 (the real portal, for PortalClient)
 
@@ -74,7 +74,7 @@ def agent_config(port: int, tmp_path: Path, **agent: Any) -> Config:
 
 @pytest.fixture
 def sms_gateway() -> Iterator[SmsGateway]:
-    """The fake SMS gateway on loopback (tests/agent/sms_gateway.py)."""
+    """The fake SMS gateway on loopback (testbed/sms_gateway.py)."""
     gateway = SmsGateway().start()
     yield gateway
     gateway.stop()

@@ -17,8 +17,8 @@ import peewee
 from agent.pdf import current_database_url
 from locales import translator
 from models.messaging.tables import OutboxMessage
+from testbed.invoices import billed_invoice
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 CONCURRENCY = 4
 

@@ -14,9 +14,9 @@ from models.core.enums import OutboxStatus
 from models.messaging.tables import OutboxMessage, Transmission
 from models.workflow.lifecycle import record_payment
 from models.workflow.sending import enqueue_invoice_email
+from testbed.invoices import billed_invoice
 from tests.agent.conftest import pdf_text
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 
 def plain_body(email: object) -> str:

@@ -14,10 +14,10 @@ from models.core.enums import OutboxStatus
 from models.messaging.tables import Notification, OutboxMessage, Transmission
 from models.people.clinic import Staff
 from models.workflow.sending import enqueue_invoice_email
+from testbed.invoices import billed_invoice
 from tests.agent.conftest import agent_config, pdf_text
 from tests.agent.smtp_server import SmtpServer
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 
 def queue(setup: Setup, *, staff: Staff | None = None, **kwargs: object) -> OutboxMessage:

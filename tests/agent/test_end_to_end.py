@@ -11,11 +11,11 @@ import peewee
 
 from models.messaging.tables import OutboxMessage
 from models.people.patient import Patient
+from testbed.invoices import billed_invoice
 from tests.agent.conftest import pdf_text
 from tests.agent.process_helpers import start_agent, write_config
 from tests.agent.smtp_server import SmtpServer
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 
 def facteur(config: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -16,11 +16,11 @@ from models.core.enums import OutboxStatus
 from models.messaging.tables import OutboxMessage, Template
 from models.people.clinic import Staff
 from models.workflow.sending import enqueue_invoice_email
+from testbed.invoices import billed_invoice
 from tests.agent.conftest import agent_config
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.test_delivery import real_pdfs, reload
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 
 @pytest.fixture

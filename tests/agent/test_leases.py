@@ -12,8 +12,8 @@ from models.messaging.agent_state import AgentHeartbeat
 from models.messaging.outbox import claim, rescue
 from models.messaging.tables import OutboxMessage
 from models.workflow.sending import enqueue_invoice_email
+from testbed.invoices import billed_invoice
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 
 def test_it_renews_only_what_it_still_works_on(setup: Setup) -> None:

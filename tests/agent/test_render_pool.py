@@ -15,12 +15,12 @@ from models.billing.invoice import Invoice
 from models.core.enums import OutboxStatus
 from models.core.errors import DatabaseError
 from models.workflow.sending import enqueue_invoice_email
+from testbed.invoices import billed_invoice
 from tests.agent.conftest import agent_config, pdf_text
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.test_delivery import reload
 from tests.catalog_helpers import write_override
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 
 @pytest.fixture

@@ -28,8 +28,8 @@ from models.people.clinic import Clinic
 from models.people.patient import Patient
 from models.workflow.lifecycle import bill
 from models.workflow.sending import enqueue_invoice_email, resend
+from testbed.sms_gateway import SmsGateway
 from tests.agent.conftest import agent_config
-from tests.agent.sms_gateway import SmsGateway
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.test_delivery import real_pdfs, reload
 from tests.conftest import Setup

@@ -16,7 +16,7 @@ from agent.errors import DeferredError, OfflineError, RejectedError
 from locales import translator
 from models.core.config import parse_config
 from models.core.errors import ConfigError
-from tests.agent.sms_gateway import STALL_SECONDS, SmsGateway
+from testbed.sms_gateway import STALL_SECONDS, SmsGateway
 from tui.transmission_text import detail_text
 
 TEXT = "Clinique du Parc: your PIN to open the invoice we emailed you is 482913"

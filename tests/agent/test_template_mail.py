@@ -23,11 +23,11 @@ from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
 from models.people.patient import Patient
 from models.workflow.lifecycle import bill, record_payment
 from models.workflow.sending import enqueue_invoice_email
+from testbed.invoices import billed_invoice
 from tests.agent.conftest import agent_config, pdf_text
 from tests.agent.smtp_server import SmtpServer
 from tests.catalog_helpers import write_override
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 
 def plain(email: object) -> str:

@@ -14,10 +14,10 @@ from agent.service import build_agent
 from models.core.config import parse_config
 from models.messaging.tables import OutboxMessage
 from models.workflow.sending import enqueue_invoice_email
+from testbed.invoices import billed_invoice
 from tests.agent.certificates import self_signed, server_context
 from tests.agent.smtp_server import SmtpServer
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 PASSWORD = "s3cret-Pa55"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from locales import translator
+from testbed.postgres import PostgresCluster
 from tests.conftest import CliResult
-from tests.postgres import PostgresCluster
 
 Cli = Callable[..., CliResult]
 pytestmark = pytest.mark.sqlite_only

@@ -14,7 +14,7 @@ from models.core.errors import ConfigError, DatabaseError
 from models.database.db import backup_sqlite, close_database, make_database, open_database, url_of
 from models.people.patient import Patient
 from models.setup.schema import ensure_schema
-from tests.postgres import PostgresCluster
+from testbed.postgres import PostgresCluster
 
 
 def test_sqlite_urls_relative_and_absolute(tmp_path: Path) -> None:

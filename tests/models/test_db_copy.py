@@ -26,7 +26,7 @@ from models.setup.db_copy import COPY_ORDER, copy_database
 from models.setup.demo import bulk_demo, seed_demo
 from models.setup.schema import ALL_MODELS, database_version, ensure_schema
 from models.workflow.sending import enqueue_invoice_email
-from tests.postgres import PostgresCluster
+from testbed.postgres import PostgresCluster
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 

@@ -36,8 +36,8 @@ from models.workflow.sending import (
     enqueue_invoice_email,
     resend,
 )
+from testbed.invoices import billed_invoice
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 AGENT = "host:1"
 

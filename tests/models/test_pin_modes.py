@@ -14,8 +14,8 @@ from models.messaging.tables import OutboxMessage
 from models.people.clinic import Clinic, Staff
 from models.people.patient import Patient
 from models.workflow.sending import SendRefused, default_personal_message, enqueue_invoice_email, resend
+from testbed.invoices import billed_invoice
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 
 def invoice_for(setup: Setup, **patient: object) -> Invoice:

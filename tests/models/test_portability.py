@@ -31,8 +31,8 @@ from models.setup.demo import bulk_demo, seed_demo
 from models.setup.migrations import Migration
 from models.setup.schema import SchemaVersion, check_schema, database_version, ensure_schema
 from models.workflow.sending import enqueue_invoice_email
+from testbed.invoices import billed_invoice
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 
 def in_threads(*work: Callable[[], Any]) -> list[Any]:

@@ -14,8 +14,8 @@ from models.links.sync_cursor import read_cursor
 from models.messaging.tables import Notification
 from models.people.clinic import Staff
 from models.workflow.reconcile import Outcome, apply_event
+from testbed.invoices import billed_invoice
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 ACCOUNT = "acct_1ClinicParc01"
 

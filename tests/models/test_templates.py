@@ -30,9 +30,9 @@ from models.messaging.schedule_reasons import reason_text
 from models.messaging.system_templates import FIRST_REMINDER, INVOICE_EMAIL, PARTS, SYSTEM_TEMPLATES
 from models.messaging.tables import ScheduledMessage, Template
 from models.people.clinic import Staff
+from testbed.invoices import billed_invoice
 from tests.catalog_helpers import write_override
 from tests.conftest import Setup
-from tests.outbox_helpers import billed_invoice
 
 EN = translator("en")
 

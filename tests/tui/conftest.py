@@ -16,8 +16,7 @@ from models.core.config import Config, DatabaseSettings, LocalesSettings
 from models.database.db import close_database, open_database
 from models.people.clinic import BillingCompany, Clinic, Staff
 from models.setup.schema import ensure_schema
-
-from .textual_private import table_laid_out
+from testbed.textual_private import table_laid_out
 
 # The clock every TUI test and snapshot sees, so the status bar and dates never move.
 FROZEN_NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)

@@ -11,12 +11,12 @@ from textual.widgets import TabbedContent
 
 from models.core.config import Config, DatabaseSettings
 from models.core.errors import DatabaseError
+from testbed.textual_private import SelectOverlay, bindings_for, notifications
 from tui.app import build_app
 from tui.startup import NotStaff
 from tui.widgets.status_bar import StatusBar
 
 from .conftest import Clinic_, frozen_clock
-from .textual_private import SelectOverlay, bindings_for, notifications
 
 
 async def wait_status(app) -> StatusBar:  # type: ignore[no-untyped-def]

@@ -15,11 +15,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from models.core.enums import InvoiceStatus
+from testbed.clinic_scale import fill_history
 from tui.screens.history import HistoryView
 
 from .conftest import Clinic_
 from .settling import settle
-from .test_history_plan import fill_history
 
 
 @pytest.fixture

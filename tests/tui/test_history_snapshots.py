@@ -12,9 +12,10 @@ import peewee
 import pytest
 from textual.pilot import Pilot
 
+from testbed.clinic_scale import fill_history
+
 from .conftest import Clinic_
 from .test_history import settle
-from .test_history_plan import fill_history
 
 SIZES = [(80, 24), (120, 40)]
 PEOPLE = {"fr": "admin", "en": "clerk"}

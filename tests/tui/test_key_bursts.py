@@ -16,11 +16,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from testbed.clinic_scale import fill_history
+from testbed.textual_private import send_key
 from tui import key_gate
 
 from .conftest import Clinic_
-from .test_history_plan import fill_history
-from .textual_private import send_key
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from textual.widgets import TabbedContent
 
 from locales import configure
 from models.core.config import LocalesSettings
-
-from .textual_private import notifications
+from testbed.textual_private import notifications
 
 HEADER = 'msgid ""\nmsgstr ""\n"Language: fr\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
 

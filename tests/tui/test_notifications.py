@@ -17,13 +17,13 @@ from models.messaging.notifications import FAILED_NOTICE, PAYMENT_NOTICE
 from models.messaging.tables import Notification
 from models.people.patient import Patient
 from models.workflow.lifecycle import bill
+from testbed.textual_private import notifications
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.notifications import NotificationsScreen
 from tui.widgets.status_bar import StatusBar
 
 from .conftest import FROZEN_NOW, Clinic_
 from .invoices.conftest import settle, until
-from .textual_private import notifications
 
 
 def invoice_of(clinic: Clinic_) -> Invoice:

@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 
 from models.people.patient import Patient
+from testbed.textual_private import notifications
 from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.invoice_form import InvoiceFormScreen
 from tui.screens.patient_form import PatientFormScreen
@@ -18,7 +19,6 @@ from tui.widgets.page_table import PageTable
 
 from .conftest import Clinic_
 from .settling import settle
-from .textual_private import notifications
 
 NAMES = [("Bélanger", "Élise"), ("Tremblay", "Marc"), ("Smith", "Olivia"), ("Gagnon", "Léa")]
 

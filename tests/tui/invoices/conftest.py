@@ -23,10 +23,10 @@ from models.messaging.tables import OutboxMessage, Transmission
 from models.people.clinic import Staff
 from models.people.patient import Patient
 from models.workflow.lifecycle import bill
+from testbed.textual_private import notifications
 
 from ..conftest import FROZEN_NOW, Clinic_
 from ..settling import settle as settle  # the invoice tests import it from here
-from ..textual_private import notifications
 
 
 @dataclass

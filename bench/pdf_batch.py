@@ -1,4 +1,7 @@
-"""Rendering many invoice PDFs at once on every core: a pool of processes.
+"""Rendering many invoice PDFs at once on every core: a pool of processes (``render_many``).
+
+The benchmarks' own: ``bench.pdf`` races it against a plain WeasyPrint loop, and ``bench.outbox_load``
+fills a drain's PDF cache with it. The agent renders through ``agent.render_pool`` instead.
 
 WeasyPrint holds the GIL while it lays a page out, so threads would not help.
 Workers are spawned (never forked: the parent may hold an open database
@@ -13,8 +16,8 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from agent.pdf import current_database_url
 from models.billing.invoice import Invoice
-from models.database.db import db
 
 Key = tuple[int, str]  # (invoice id, language as asked)
 
@@ -46,7 +49,7 @@ def render_many(
     defaults to the database ``models.database.db.db`` is bound to (a file or server: memory
     cannot be shared). With ``cache_dir`` every renderer goes through ``InvoicePdfs``
     there: cached PDFs are read, missing ones rendered and stored, which is how the
-    agent warms the cache before a drain.
+    benchmarks warm the cache before a drain.
     """
     keys = list(dict.fromkeys((_id(item), language) for item, language in invoices_and_languages))
     if workers <= 1 or (this_process and len(keys) < max(POOL_THRESHOLD, chunk_size + 1)):
@@ -80,13 +83,6 @@ def render_many(
     # Every result is in; a worker still starting up (it got no work) exits on its own.
     pool.shutdown(wait=False)
     return {key: results[key] for key in keys}
-
-
-def current_database_url() -> str:
-    """A URL another process can open to reach the database ``db`` is bound to."""
-    from models.database.db import url_of
-
-    return url_of(db.obj)
 
 
 def _id(item: Invoice | int) -> int:

@@ -1,11 +1,11 @@
 """Measure History and Patients at clinic scale (100,000 invoices, 20,000 patients), against loading it all.
 
-Not collected by pytest (no ``test_`` prefix). Run from the worktree root::
+``bench.tui`` reports these figures in ``make bench``; run alone from the worktree root::
 
-    .venv/bin/python -m tests.tui.bench_history              # figures, with the baseline
-    .venv/bin/python -m tests.tui.bench_history --runs 5     # more app starts for "first rows"
-    .venv/bin/python -m tests.tui.bench_history --profile    # and a pyinstrument profile of the keys
-    .venv/bin/python -m tests.tui.bench_history --keys       # every keystroke's time on stderr
+    .venv/bin/python -m bench.tui_lists              # figures, with the baseline
+    .venv/bin/python -m bench.tui_lists --runs 5     # more app starts for "first rows"
+    .venv/bin/python -m bench.tui_lists --profile    # and a pyinstrument profile of the keys
+    .venv/bin/python -m bench.tui_lists --keys       # every keystroke's time on stderr
 
 The real app is built through ``build_app`` and run headless at 120x40; keys are delivered as the
 terminal driver delivers them (``send_key``), ten a second at most. A measurement ends at
@@ -50,9 +50,8 @@ from models.people.clinic import BillingCompany, Clinic, Staff
 from models.people.patients import PatientRow, patient_rows
 from models.setup.schema import ensure_schema
 from models.views.history import HistoryFilter, HistoryRow, history_page
-
-from .test_history_plan import INVOICES, PATIENTS, fill_history
-from .textual_private import send_key
+from testbed.clinic_scale import INVOICES, PATIENTS, fill_history
+from testbed.textual_private import send_key
 
 SIZE = (120, 40)
 NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)
@@ -62,7 +61,8 @@ PATIENT_WORDS = ["nom12345", "prenom", "nom9"]
 BASELINE_WORDS = ["nom123"]
 
 
-def build_database(folder: Path) -> Config:
+def build_database(folder: Path, invoices: int = INVOICES, patients: int = PATIENTS) -> Config:
+    """A clinic with ``invoices`` invoices for ``patients`` patients in ``folder``; returns its config."""
     config = Config(
         database=DatabaseSettings(url=f"sqlite:///{folder / 'facteur.db'}"),
         locales=LocalesSettings(watch=False),
@@ -75,7 +75,7 @@ def build_database(folder: Path) -> Config:
         clinic=clinic, name="Clinique du Parc inc.", currency="CAD", number_prefix="CDP"
     )
     Staff.create(login="admin", display_name="Anne Admin", roles="admin,billing", language="fr")
-    fill_history(database, company.id)
+    fill_history(database, company.id, invoices, patients)
     return config
 
 
@@ -222,7 +222,7 @@ async def measure_first_rows(config: Config, runs: int) -> dict[str, list[float]
     return figures
 
 
-async def measure_typing(
+async def measure_typing(  # noqa: PLR0917 (a measuring script's knobs)
     config: Config,
     tab: Tab,
     words: list[str],

@@ -1,4 +1,4 @@
-"""Billed invoices to send, shared by the outbox, agent and CLI tests."""
+"""Billed invoices to send, for the outbox, agent and CLI tests and the multi-agent benchmark."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The few places the TUI tests reach into Textual's private parts, kept together.
+"""The few places the TUI tests and benchmarks reach into Textual's private parts, kept together.
 
 Textual offers no public way to read the toasts shown, to know that a ``DataTable`` has sized its
 columns, to deliver a key as the terminal driver does, or to read a widget's own bindings. When a

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs Debian's PostgreSQL server for the tests when it is missing; `make test` runs this.
-# The tests start a throwaway cluster of their own (tests/postgres.py), so the package is told
+# The tests start a throwaway cluster of their own (testbed/postgres.py), so the package is told
 # not to create its system cluster. This never fails the build: without root (or sudo) and
 # apt-get it says why, and the PostgreSQL tests skip with the same reason.
 set -u

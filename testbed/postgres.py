@@ -1,7 +1,8 @@
-"""A throwaway PostgreSQL cluster for the tests: Debian's server binaries, a temp folder, a free port.
+"""A throwaway PostgreSQL cluster for the tests and the benchmarks: Debian's server binaries, a temp
+folder, a free port.
 
 ``PostgresCluster.start()`` runs ``initdb`` and ``pg_ctl`` from ``/usr/lib/postgresql/*/bin``
-(installed by ``make test`` through ``tests/install_postgres.sh``) in a temp folder, listening on
+(installed by ``make test`` through ``testbed/install_postgres.sh``) in a temp folder, listening on
 127.0.0.1 only, with fsync off (the data dies with the test run). PostgreSQL refuses to run as
 root: as root the cluster runs as the ``postgres`` user the Debian package creates. Each test
 gets its own database (``create_database``), cloned from a migrated template when it asks for one.
@@ -105,7 +106,7 @@ class PostgresCluster:
         extra: dict[str, Any] = {}
         if self.owner is not None:
             extra = {"user": self.owner.pw_uid, "group": self.owner.pw_gid, "extra_groups": []}
-        done = subprocess.run(
+        done = subprocess.run(  # noqa: S603 (PostgreSQL's own binaries, our arguments)
             [str(self.bindir / args[0]), *args[1:]],
             capture_output=True,
             text=True,

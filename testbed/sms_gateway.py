@@ -5,7 +5,7 @@ Each POST is recorded (headers, body) and answered by the next scripted mode, th
 error that echoes the text, as careless gateways do), ``"stall"`` (answer only after
 ``STALL_SECONDS``: the client times out), ``"slow"`` (accept after ``SLOW_SECONDS``: a distant
 gateway; ``most_at_once`` tells how many requests it had at the same time). It keeps
-connections alive (HTTP/1.1), as real gateways do. ``python -m tests.agent.sms_gateway --port N``
+connections alive (HTTP/1.1), as real gateways do. ``python -m testbed.sms_gateway --port N``
 serves it in a process of its own (the benchmarks do, so it does not share the agent's interpreter).
 """
 
@@ -51,7 +51,7 @@ class SmsRequest:
 
 @dataclass
 class SmsGateway:
-    token: str = "gateway-token"
+    token: str = "gateway-token"  # noqa: S105 (a throwaway gateway's)
     modes: deque[str] = field(default_factory=deque)
     requests: list[SmsRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
