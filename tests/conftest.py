@@ -1,7 +1,7 @@
 """Shared fixtures: a real database per test, a seeded clinic, and the CLI as users run it.
 
 The database is a temp SQLite file; the tests under ``ON_POSTGRESQL`` run twice, once more
-against a fresh database on a throwaway PostgreSQL server (``tests/postgres.py``), one per
+against a fresh database on a throwaway PostgreSQL server (``testbed/postgres.py``), one per
 xdist worker, started at the first test that needs it. Mark a test ``sqlite_only`` where it
 checks something only SQLite has (pragmas, the file backup), ``postgresql_only`` where only
 PostgreSQL has it (``SKIP LOCKED``). Without PostgreSQL installed,
