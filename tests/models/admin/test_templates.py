@@ -246,7 +246,7 @@ def test_the_preview_uses_the_latest_billed_invoice_else_a_sample(setup: Setup) 
 def test_migration_7_ships_the_templates_to_an_older_database_once(tmp_path: Path) -> None:
     from models.database.db import close_database, open_database
     from models.setup.schema import ensure_schema
-    from tests.models.test_migrations import make_v1
+    from tests.models.setup.test_migrations import make_v1
 
     close_database()
     database = open_database(make_v1(tmp_path / "old.db"))

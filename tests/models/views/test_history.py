@@ -9,8 +9,7 @@ from models.billing.invoicing import LineInput, create_draft
 from models.people.patient import Patient
 from models.views.history import HistoryFilter, history_query, numbers_ending_with
 from models.workflow.lifecycle import bill
-
-from ..conftest import Setup
+from tests.conftest import Setup
 
 
 def numbers(text: str) -> list[str]:
