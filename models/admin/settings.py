@@ -17,7 +17,7 @@ import phonenumbers
 from locales import N_
 from models.billing.invoice import Invoice
 from models.core.enums import PinMode, Role
-from models.core.errors import FacteurError, FieldErrors, NotFoundError, ValidationError
+from models.core.errors import FacteurError, NotFoundError, ValidationError, check_fields
 from models.core.validation import (
     optional,
     validate_currency,
@@ -40,20 +40,6 @@ MIN_LINK_DAYS, MAX_LINK_DAYS = 1, 30
 
 class SettingsRefused(FacteurError):
     """The acting staff member may not change settings, or the change would break a staff rule."""
-
-
-def _checked(checks: dict[str, Callable[[], object]]) -> dict[str, object]:
-    """Run every check; the values, or ``FieldErrors`` with each refusal (so all are marked at once)."""
-    values: dict[str, object] = {}
-    errors: list[ValidationError] = []
-    for name, check in checks.items():
-        try:
-            values[name] = check()
-        except ValidationError as exc:
-            errors.append(exc)
-    if errors:
-        raise FieldErrors(errors)
-    return values
 
 
 @dataclass(frozen=True)
@@ -181,7 +167,7 @@ def update_clinic(data: ClinicInput, *, acting: Staff) -> Clinic:
         checks["link_days"] = lambda: validate_link_days(data.link_days or "")
     if data.default_pin_mode is not None:
         checks["default_pin_mode"] = lambda: _pin_mode(data.default_pin_mode or "")
-    values = _checked(checks)
+    values = check_fields(checks)
     with db.atomic():
         clinic = get_clinic()
         Clinic.update(**values).where(Clinic.id == clinic.id).execute()
@@ -189,7 +175,7 @@ def update_clinic(data: ClinicInput, *, acting: Staff) -> Clinic:
 
 
 def _company_values(data: CompanyInput) -> dict[str, object]:
-    return _checked(
+    return check_fields(
         {
             "name": lambda: validate_name(data.name, "name", max_length=200),
             "address": lambda: _address(data.address),
@@ -255,7 +241,7 @@ def edit_billing_company(company_id: int, data: CompanyInput, *, acting: Staff) 
 
 def add_staff_member(login: str, data: StaffInput, *, acting: Staff) -> Staff:
     require_admin(acting)
-    values = _checked(
+    values = check_fields(
         {
             "login": lambda: validate_login(login),
             "display_name": lambda: validate_name(data.display_name, "display_name", max_length=200),
@@ -283,7 +269,7 @@ def _other_active_admins(staff_id: int) -> int:
 def edit_staff(staff_id: int, data: StaffInput, *, acting: Staff) -> Staff:
     """Save a staff member's name, roles, language and whether they may log in."""
     require_admin(acting)
-    values = _checked(
+    values = check_fields(
         {
             "display_name": lambda: validate_name(data.display_name, "display_name", max_length=200),
             "roles": lambda: validate_roles(data.roles),

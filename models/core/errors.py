@@ -7,6 +7,7 @@ domain does not know who is reading.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 
@@ -76,3 +77,18 @@ class FieldErrors(ValidationError):
         first = errors[0]
         super().__init__(first.field, first.message, **first.params)
         self.errors = errors
+
+
+def check_fields(checks: dict[str, Callable[[], object]]) -> dict[str, object]:
+    """Run every check of a form: the values by name, or ``FieldErrors`` with each refusal, so the
+    form marks every wrong field at once rather than the first."""
+    values: dict[str, object] = {}
+    errors: list[ValidationError] = []
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except ValidationError as exc:
+            errors.append(exc)
+    if errors:
+        raise FieldErrors(errors)
+    return values

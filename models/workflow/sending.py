@@ -11,7 +11,7 @@ from datetime import datetime
 from locales import N_, translator
 from models.billing.invoice import Invoice, describe
 from models.core.enums import InvoiceStatus, MessageKind, OutboxStatus, PinMode
-from models.core.errors import FacteurError, FieldErrors, ValidationError
+from models.core.errors import FacteurError, ValidationError, check_fields
 from models.core.validation import validate_email, validate_language
 from models.database.base import fk_id, utcnow
 from models.database.db import db
@@ -110,7 +110,7 @@ def enqueue_invoice_email(
             checks["message"] = lambda: _personal_message(message)
         if update_patient and current.third_party:
             checks["save"] = _third_party_address
-        values = _collect(checks)
+        values = check_fields(checks)
         address, lang, choice = str(values["email"]), str(values["language"]), values["pin"]
         assert isinstance(choice, PinChoice)
         text = (
@@ -139,20 +139,6 @@ def enqueue_invoice_email(
             created_at=now,
             next_attempt_at=now,
         )
-
-
-def _collect(checks: dict[str, Callable[[], object]]) -> dict[str, object]:
-    """Every check run: the values, or ``FieldErrors`` with each refusal (a form marks them all)."""
-    values: dict[str, object] = {}
-    errors: list[ValidationError] = []
-    for name, check in checks.items():
-        try:
-            values[name] = check()
-        except ValidationError as exc:
-            errors.append(exc)
-    if errors:
-        raise FieldErrors(errors)
-    return values
 
 
 def _recipient(invoice: Invoice, email: str | None) -> str:
