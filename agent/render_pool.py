@@ -33,11 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.errors import DeferredError
-from agent.pdf import InvoicePdfs, current_database_url
+from agent.pdf import InvoicePdfs
 from locales import N_, add_listener, default_registry
 from locales.registry import ReloadEvent
 from models.billing.invoice import Invoice
 from models.core.errors import DatabaseError
+from models.database.db import current_url
 
 RENDERS_PER_CHILD = 80  # WeasyPrint keeps ~0.4 MB a render: a child ends near 115 MB
 IDLE_SECONDS = 60.0
@@ -153,7 +154,7 @@ class RenderPool:
             if future is not None:
                 return future
             try:
-                url = current_database_url()
+                url = current_url()
             except DatabaseError:
                 return None
             job = _Job(target, int(invoice.id), language)
@@ -214,7 +215,7 @@ class RenderPool:
     def _resume_locked(self) -> None:
         waiting, self._waiting = self._waiting, []
         if waiting:
-            url = current_database_url()
+            url = current_url()
             for job in waiting:
                 self._dispatch_locked(job, url)
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from agent.pdf import current_database_url
 from models.billing.invoice import Invoice
+from models.database.db import current_url
 
 Key = tuple[int, str]  # (invoice id, language as asked)
 
@@ -56,7 +56,7 @@ def render_many(
         return dict(_render_chunk(keys, cache_dir))
     from locales import default_registry
 
-    url = database_url or current_database_url()
+    url = database_url or current_url()
     registry = default_registry()
     chunks = [keys[start : start + chunk_size] for start in range(0, len(keys), chunk_size)]
     children = min(workers - 1 if this_process else workers, len(chunks))

@@ -1,29 +1,20 @@
 """Invoice PDFs: an HTML/CSS template (Jinja2) rendered by WeasyPrint, cached per invoice version.
 
 ``InvoicePdfs(cache_dir).get(invoice, language)`` is what the agent and the TUI
-call; ``render_invoice_pdf``/``render_invoice_html`` render without a cache, and
-``current_database_url`` is what a rendering process opens. Importing this package
+call; ``render_invoice_pdf``/``render_invoice_html`` render without a cache. Importing this package
 does not import WeasyPrint (about a second): the first render does.
 """
 
 from agent.pdf.cache import InvoicePdfs
 from agent.pdf.document import InvoiceDocument, build_document, invoice_language, page_size
 from agent.pdf.render import render_invoice_html, render_invoice_pdf
-from models.database.db import db, url_of
 
 __all__ = [
     "InvoiceDocument",
     "InvoicePdfs",
     "build_document",
-    "current_database_url",
     "invoice_language",
     "page_size",
     "render_invoice_html",
     "render_invoice_pdf",
 ]
-
-
-def current_database_url() -> str:
-    """A URL another process can open to reach the database ``models.database.db.db`` is bound to
-    (a file or a server: ``DatabaseError`` for memory)."""
-    return url_of(db.obj)

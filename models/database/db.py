@@ -101,6 +101,12 @@ def url_of(database: peewee.Database) -> str:
     raise DatabaseError(N_("another process cannot open this database: it lives in memory"))
 
 
+def current_url() -> str:
+    """A URL another process (a render process, a test's agent) can open to reach the database
+    ``db`` is bound to now."""
+    return url_of(db.obj)
+
+
 def open_database(url: str = DEFAULT_URL, base_dir: Path | None = None) -> peewee.Database:
     """Bind ``db`` to the database at ``url`` and connect to it."""
     parsed = parse_url(url, base_dir)

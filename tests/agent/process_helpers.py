@@ -14,8 +14,8 @@ from pathlib import Path
 
 import peewee
 
-from agent.pdf import current_database_url
 from locales import translator
+from models.database.db import current_url
 from models.messaging.tables import OutboxMessage
 from testbed.invoices import billed_invoice
 from tests.conftest import Setup
@@ -58,7 +58,7 @@ def write_config(tmp_path: Path, database: peewee.Database, port: int, **agent: 
     lines = "\n".join(f"{key} = {value}" for key, value in settings.items())
     config = tmp_path / "agent.toml"
     config.write_text(
-        f'[database]\nurl = "{current_database_url()}"\n'
+        f'[database]\nurl = "{current_url()}"\n'
         f'[email]\nbackend = "smtp"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n'
         f'from_address = "facturation@clinique.example"\n[agent]\n{lines}\n',
         encoding="utf-8",

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 import agent.pdf.cache
-from agent.pdf import InvoicePdfs, current_database_url
+from agent.pdf import InvoicePdfs
 from locales import configure, po_path
 from models.billing.invoice import Invoice
+from models.database.db import current_url
 from models.workflow.lifecycle import record_payment
 from tests.agent.pdf_helpers import make_invoice, pdf_text
 from tests.conftest import Setup
@@ -119,8 +120,7 @@ def test_two_processes_rendering_the_same_invoice_at_once_both_succeed(setup: Se
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2, mp_context=context) as pool:
         futures = [
-            pool.submit(_get_in_another_process, current_database_url(), cache_dir, invoice.id)
-            for _ in range(4)
+            pool.submit(_get_in_another_process, current_url(), cache_dir, invoice.id) for _ in range(4)
         ]
         results = [future.result() for future in futures]
     assert all(pdf.startswith(b"%PDF-") and "CDP-2026-00001" in pdf_text(pdf) for pdf in results)

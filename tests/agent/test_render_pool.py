@@ -95,7 +95,7 @@ def test_a_database_no_child_can_open_renders_here(
     def in_memory() -> str:
         raise DatabaseError("in memory")
 
-    monkeypatch.setattr("agent.render_pool.current_database_url", in_memory)
+    monkeypatch.setattr("agent.render_pool.current_url", in_memory)
     pool = RenderPool(tmp_path / "cache")
     invoice = billed_invoice(setup.company)
     assert invoice.number in pdf_text(pool.get(invoice, "fr"))
