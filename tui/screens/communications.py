@@ -1,40 +1,29 @@
 """``CommunicationsScreen``: automatic invoice emails and reminders, waiting (soonest first) or done
 (latest first, with their delivery status); cancel one, or everything waiting for an invoice.
 
-Rows are read a page at a time in a thread worker (keyset paging on ``(due_at, id)``); the next
-page loads when the cursor nears the end, and the rows shown are read again every
-``refresh_seconds``. Cancelling needs the billing role and a confirmation.
+Paging, refreshing and opening the invoice come from ``PagedListScreen`` (keyset paging on
+``(due_at, id)``). Cancelling needs the billing role and a confirmation.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Select, Static
-from textual.worker import get_current_worker
+from textual.widgets import Input, Select
 
 from locales import N_
-from models.core.enums import Role
-from models.core.errors import NotFoundError
 from models.workflow.reminders import cancel_invoice_schedule, cancel_scheduled
 from tui.dialogs.confirm import ConfirmDialog
-from tui.messages import DataChanged, OpenInvoice
-from tui.session import RoleDenied, StaffSession
-from tui.texts import translate_bindings
-from tui.widgets.key_footer import KeyFooter
+from tui.screens.paged_list import PagedListScreen
+from tui.session import StaffSession
 from tui.widgets.scheduled_table import DONE_CHOICES, Filters, ScheduledRow, ScheduledTable, fetch_rows
-from tui.workers import error_text, run_db
-
-NEAR_END = 10
+from tui.workers import run_db
 
 
-class CommunicationsScreen(Screen[None]):
+class CommunicationsScreen(PagedListScreen[ScheduledRow, Filters]):
     """What is scheduled and what went out; ``m`` switches between them, Escape goes back."""
 
     CSS_PATH = "communications.tcss"
@@ -46,53 +35,31 @@ class CommunicationsScreen(Screen[None]):
         Binding("m", "toggle_view", N_("Waiting / done")),
         Binding("f", "filter", N_("Filter")),
     ]
+    PREFIX = "comm"
+    CHANGED = "scheduled"
 
     def __init__(self, session: StaffSession, *, page_size: int = 100, refresh_seconds: float = 5.0) -> None:
-        super().__init__()
-        self.session = session
-        self.page_size = page_size
-        self.refresh_seconds = refresh_seconds
-        self.filters = Filters()
-        self.rows: list[ScheduledRow] = []
-        self.has_more = False
-        self.reading: int | None = None
-        self.token = 0
+        super().__init__(session, Filters(), page_size=page_size, refresh_seconds=refresh_seconds)
 
-    def compose(self) -> ComposeResult:
-        yield Header(icon="✉")
-        yield Static("", id="comm-title")
-        with Horizontal(id="comm-filters"):
-            yield Select[str]([], id="comm-status", compact=True)
-            yield Input(id="comm-invoice", compact=True, max_length=40)
-        yield Static("", id="comm-error", markup=False)
-        yield ScheduledTable(self.session, id="comm-table")
-        yield Static("", id="comm-empty")
-        yield Static("", id="comm-selected", markup=False)
-        yield KeyFooter()
+    def compose_filters(self) -> ComposeResult:
+        yield Select[str]([], id="comm-status", compact=True)
+        yield Input(id="comm-invoice", compact=True, max_length=40)
 
-    def on_mount(self) -> None:
-        self.query_one("#comm-error").display = False
-        self.query_one("#comm-empty").display = False
-        self.apply_texts()
-        self.query_one(ScheduledTable).focus()
-        self.reload()
-        self.set_interval(self.refresh_seconds, self.refresh_rows)
+    def make_table(self) -> ScheduledTable:
+        return ScheduledTable(self.session, id="comm-table")
 
-    def on_resize(self, event: events.Resize) -> None:
-        self.query_one(ScheduledTable).layout_for(event.size.width)
+    @property
+    def table(self) -> ScheduledTable:
+        return self.query_one(ScheduledTable)
+
+    def layout_table(self, width: int) -> None:
+        self.table.layout_for(width)
 
     def apply_texts(self) -> None:
-        tr = self.session.tr
-        translate_bindings(self, tr)
-        table = self.query_one(ScheduledTable)
-        table.layout_for(self.size.width)
-        table.apply_texts()
-        self._status_options()
-        self.query_one("#comm-invoice", Input).placeholder = tr.gettext(N_("invoice number"))
-        self.query_one("#comm-empty", Static).update(tr.gettext(N_("Nothing matches these filters")))
-        self._show_title()
+        super().apply_texts()
+        self.query_one("#comm-invoice", Input).placeholder = self.session.tr.gettext(N_("invoice number"))
 
-    def _status_options(self) -> None:
+    def status_options(self) -> None:
         tr = self.session.tr
         select = self.query_one("#comm-status", Select)
         with self.prevent(Select.Changed):
@@ -102,95 +69,19 @@ class CommunicationsScreen(Screen[None]):
                 select.value = self.filters.status
         select.display = not self.filters.waiting
 
-    def _show_title(self) -> None:
+    def heading(self) -> str:
         tr = self.session.tr
         if self.filters.waiting:
-            title = tr.gettext(N_("Scheduled: automatic emails and reminders to come, soonest first"))
-        else:
-            title = tr.gettext(N_("Done: queued, skipped or cancelled, latest first"))
-        self.query_one("#comm-title", Static).update(f"[b]{title}[/b]")
+            return tr.gettext(N_("Scheduled: automatic emails and reminders to come, soonest first"))
+        return tr.gettext(N_("Done: queued, skipped or cancelled, latest first"))
 
-    # Reading ----------------------------------------------------------------------------
+    def read_page(self, filters: Filters, after: ScheduledRow | None, limit: int) -> list[ScheduledRow]:
+        key = (after.due_at, after.id) if after is not None else None
+        return fetch_rows(filters, self.session.tr, after=key, limit=limit)
 
-    def reload(self) -> None:
-        self.token += 1
-        self.reading = self.token
-        self.fetch(self.token, self.filters, None, self.page_size, replace=True)
-
-    def refresh_rows(self) -> None:
-        if self.reading is None and self.is_current:
-            self.token += 1
-            self.reading = self.token
-            self.fetch(self.token, self.filters, None, max(len(self.rows), self.page_size), replace=True)
-
-    def load_more(self) -> None:
-        if self.reading is None and self.has_more and self.rows:
-            self.token += 1
-            self.reading = self.token
-            last = self.rows[-1]
-            self.fetch(self.token, self.filters, (last.due_at, last.id), self.page_size, replace=False)
-
-    @work(thread=True, exclusive=True, group="communications-load")
-    def fetch(
-        self, token: int, filters: Filters, after: tuple[datetime, int] | None, limit: int, *, replace: bool
-    ) -> None:
-        tr = self.session.tr
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, NotFoundError):
-                self._failed(token, exc.render(tr), bad_invoice=True)
-            else:
-                self._failed(token, error_text(exc, tr), quiet=not replace)
-
-        rows = run_db(self, lambda: fetch_rows(filters, tr, after=after, limit=limit), tr=tr, failed=failed)
-        if rows is not None and not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._loaded, token, rows, limit, replace)
-
-    def _loaded(self, token: int, rows: list[ScheduledRow], limit: int, replace: bool) -> None:
-        if token != self.reading:
-            return
-        self.reading = None
-        self.rows = rows if replace else self.rows + rows
-        self.has_more = len(rows) == limit
-        self.query_one("#comm-invoice").remove_class("-invalid")
-        self._show_error(None)
-        table = self.query_one(ScheduledTable)
-        table.show(self.rows)
-        table.display = bool(self.rows)
-        self.query_one("#comm-empty").display = not self.rows
-        self._show_selected()
-        self.refresh_bindings()
-
-    def _failed(self, token: int, text: str, *, quiet: bool = False, bad_invoice: bool = False) -> None:
-        if token != self.reading:
-            return
-        self.reading = None
-        if bad_invoice:
-            self.rows, self.has_more = [], False
-            self.query_one(ScheduledTable).show([])
-            self.query_one("#comm-invoice").add_class("-invalid")
-            self._show_error(text)
-            self._show_selected()
-        elif not quiet:
-            self.notify(text, severity="error")
-
-    def _show_error(self, text: str | None) -> None:
-        error = self.query_one("#comm-error", Static)
-        error.update(text or "")
-        error.display = text is not None
-
-    @on(DataTable.RowHighlighted, "#comm-table")
-    def near_the_end(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row >= len(self.rows) - NEAR_END:
-            self.load_more()
-        self._show_selected()
-        self.refresh_bindings()
-
-    def _show_selected(self) -> None:
-        """The highlighted row's template, recipient and full reason, which the columns may cut."""
-        row = self.query_one(ScheduledTable).selected
-        parts = (row.template, row.recipient, row.reason) if row is not None else ()
-        self.query_one("#comm-selected", Static).update(" · ".join(part for part in parts if part))
+    def row_details(self, row: ScheduledRow) -> tuple[str, ...]:
+        """The template, the recipient and the full reason."""
+        return row.template, row.recipient, row.reason
 
     # Filters ----------------------------------------------------------------------------
 
@@ -210,41 +101,18 @@ class CommunicationsScreen(Screen[None]):
         self.query_one(target).focus()
 
     def action_toggle_view(self) -> None:
-        self.filters = Filters(waiting=not self.filters.waiting, invoice=self.filters.invoice)
-        self.rows, self.has_more = [], False
-        with self.prevent(Select.Changed):
-            self.query_one("#comm-status", Select).clear()
-        self._status_options()
-        self._show_title()
-        self.reload()
-        self.refresh_bindings()
+        self._switch_view(Filters(waiting=not self.filters.waiting, invoice=self.filters.invoice))
 
     # Actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        row = self.query_one(ScheduledTable).selected
         if action in ("cancel_one", "cancel_invoice"):
+            row = self.table.selected
             return row is not None and row.waiting
-        if action == "open_invoice":
-            return row is not None
-        return True
-
-    @on(DataTable.RowSelected, "#comm-table")
-    def action_open_invoice(self) -> None:
-        row = self.query_one(ScheduledTable).selected
-        if row is not None:
-            self.post_message(OpenInvoice(row.invoice_id))
-
-    def _billing_allowed(self) -> bool:
-        try:
-            self.session.require(Role.BILLING)
-        except RoleDenied as exc:
-            self.notify(exc.render(self.session.tr), severity="warning")
-            return False
-        return True
+        return super().check_action(action, parameters)
 
     def action_cancel_one(self) -> None:
-        row = self.query_one(ScheduledTable).selected
+        row = self.table.selected
         if row is None or not row.waiting or not self._billing_allowed():
             return
         tr = self.session.tr
@@ -257,7 +125,7 @@ class CommunicationsScreen(Screen[None]):
         self._ask(dialog, row, everything=False)
 
     def action_cancel_invoice(self) -> None:
-        row = self.query_one(ScheduledTable).selected
+        row = self.table.selected
         if row is None or not row.waiting or not self._billing_allowed():
             return
         tr = self.session.tr
@@ -295,12 +163,3 @@ class CommunicationsScreen(Screen[None]):
             )
 
         run_db(self, cancel_messages, self._written, tr=tr)
-
-    def _written(self, text: str) -> None:
-        self.notify(text)
-        self.post_message(DataChanged("scheduled"))
-        self.reading = None
-        self.refresh_rows()
-
-    def action_leave(self) -> None:
-        self.dismiss(None)

@@ -1,9 +1,7 @@
 """``TransmissionsScreen``: every delivery attempt (or the outbox), filtered, paged, refreshed; send again.
 
-Rows are read a page at a time in a thread worker (keyset paging on id, newest first);
-the next page loads when the cursor nears the end. The visible rows are read again every
-``refresh_seconds`` while the screen is shown, keeping the cursor on its row. "Send again"
-and "cancel" need the billing role and a confirmation; "open invoice" posts ``OpenInvoice``.
+Paging, refreshing and opening the invoice come from ``PagedListScreen`` (keyset paging on id,
+newest first). "Send again" and "cancel" need the billing role and a confirmation.
 """
 
 from __future__ import annotations
@@ -12,35 +10,28 @@ import re
 from datetime import date
 from typing import ClassVar
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Select, Static
-from textual.worker import get_current_worker
+from textual.widgets import Input, Select
 
 from locales import N_
-from models.core.enums import OutboxStatus, Role, TransmissionStatus
-from models.core.errors import NotFoundError
+from models.core.enums import OutboxStatus, TransmissionStatus
 from models.messaging.tables import OutboxMessage, Transmission
 from models.views.outbox_queries import OUTBOX_STATUS
 from models.workflow.sending import cancel, resend
 from tui.dialogs.confirm import ConfirmDialog
-from tui.messages import DataChanged, OpenInvoice
-from tui.session import RoleDenied, StaffSession
-from tui.texts import translate_bindings
+from tui.screens.paged_list import PagedListScreen
+from tui.session import StaffSession
 from tui.transmission_text import detail_text
 from tui.widgets.invoice_transmissions import TRANSMISSION_STATUS
-from tui.widgets.key_footer import KeyFooter
 from tui.widgets.transmission_log import LogFilters, LogRow, TransmissionLog, fetch_rows
-from tui.workers import error_text, run_db
+from tui.workers import run_db
 
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-NEAR_END = 10  # rows from the end at which the next page is fetched
 
 
-class TransmissionsScreen(Screen[None]):
+class TransmissionsScreen(PagedListScreen[LogRow, LogFilters]):
     """The transmissions log, or the outbox (``m``); Escape goes back."""
 
     CSS_PATH = "transmissions.tcss"
@@ -52,56 +43,36 @@ class TransmissionsScreen(Screen[None]):
         Binding("m", "toggle_outbox", N_("Outbox / log")),
         Binding("f", "filter", N_("Filter")),
     ]
+    PREFIX = "tx"
+    CHANGED = "outbox"
 
     def __init__(self, session: StaffSession, *, page_size: int = 100, refresh_seconds: float = 5.0) -> None:
-        super().__init__()
-        self.session = session
-        self.page_size = page_size
-        self.refresh_seconds = refresh_seconds
-        self.filters = LogFilters()
-        self.rows: list[LogRow] = []
-        self.has_more = False
-        self.reading: int | None = None  # the token of the read whose rows are awaited
-        self.token = 0
+        super().__init__(session, LogFilters(), page_size=page_size, refresh_seconds=refresh_seconds)
 
-    def compose(self) -> ComposeResult:
-        yield Header(icon="✉")
-        yield Static("", id="tx-title")
-        with Horizontal(id="tx-filters"):
-            yield Select[str]([], id="tx-status", compact=True)
-            yield Input(id="tx-since", compact=True, max_length=10)
-            yield Input(id="tx-until", compact=True, max_length=10)
-            yield Input(id="tx-invoice", compact=True, max_length=40)
-        yield Static("", id="tx-error", markup=False)
-        yield TransmissionLog(self.session, id="tx-table")
-        yield Static("", id="tx-empty")
-        yield Static("", id="tx-selected", markup=False)
-        yield KeyFooter()
+    def compose_filters(self) -> ComposeResult:
+        yield Select[str]([], id="tx-status", compact=True)
+        yield Input(id="tx-since", compact=True, max_length=10)
+        yield Input(id="tx-until", compact=True, max_length=10)
+        yield Input(id="tx-invoice", compact=True, max_length=40)
 
-    def on_mount(self) -> None:
-        self.query_one("#tx-error").display = False
-        self.query_one("#tx-empty").display = False
-        self.apply_texts()
-        self.query_one(TransmissionLog).focus()
-        self.reload()
-        self.set_interval(self.refresh_seconds, self.refresh_rows)
+    def make_table(self) -> TransmissionLog:
+        return TransmissionLog(self.session, id="tx-table")
 
-    def on_resize(self, event: events.Resize) -> None:
-        self.query_one(TransmissionLog).layout_for(self.filters.outbox, event.size.width)
+    @property
+    def table(self) -> TransmissionLog:
+        return self.query_one(TransmissionLog)
+
+    def layout_table(self, width: int) -> None:
+        self.table.layout_for(self.filters.outbox, width)
 
     def apply_texts(self) -> None:
+        super().apply_texts()
         tr = self.session.tr
-        translate_bindings(self, tr)
-        self.query_one(TransmissionLog).layout_for(self.filters.outbox, self.size.width)
-        self.query_one(TransmissionLog).apply_texts()
-        self._status_options()
         self.query_one("#tx-since", Input).placeholder = tr.gettext(N_("from YYYY-MM-DD"))
         self.query_one("#tx-until", Input).placeholder = tr.gettext(N_("to YYYY-MM-DD"))
         self.query_one("#tx-invoice", Input).placeholder = tr.gettext(N_("invoice number"))
-        self.query_one("#tx-empty", Static).update(tr.gettext(N_("Nothing matches these filters")))
-        self._show_title()
 
-    def _status_options(self) -> None:
+    def status_options(self) -> None:
         tr = self.session.tr
         labels = OUTBOX_STATUS if self.filters.outbox else TRANSMISSION_STATUS
         statuses = list(OutboxStatus) if self.filters.outbox else list(TransmissionStatus)
@@ -113,101 +84,18 @@ class TransmissionsScreen(Screen[None]):
             if isinstance(value, str) and value in {status.value for status in statuses}:
                 select.value = value
 
-    def _show_title(self) -> None:
+    def heading(self) -> str:
         tr = self.session.tr
         if self.filters.outbox:
-            title = tr.gettext(N_("Outbox, newest first"))
-        else:
-            title = tr.gettext(N_("Transmissions, newest first"))
-        self.query_one("#tx-title", Static).update(f"[b]{title}[/b]")
+            return tr.gettext(N_("Outbox, newest first"))
+        return tr.gettext(N_("Transmissions, newest first"))
 
-    # Reading ----------------------------------------------------------------------------
+    def read_page(self, filters: LogFilters, after: LogRow | None, limit: int) -> list[LogRow]:
+        return fetch_rows(filters, before_id=after.id if after is not None else None, limit=limit)
 
-    def reload(self) -> None:
-        """Read the first page for the current filters, dropping any read in flight."""
-        self.token += 1
-        self.reading = self.token
-        self.fetch(self.token, self.filters, None, self.page_size, replace=True)
-
-    def refresh_rows(self) -> None:
-        """Read again the rows shown (at least a page); skipped while another read runs."""
-        if self.reading is None and self.is_current:
-            self.token += 1
-            self.reading = self.token
-            # one more than shown: a refresh that finds exactly the rows shown must not think there are more
-            limit = max(len(self.rows) + 1, self.page_size)
-            self.fetch(self.token, self.filters, None, limit, replace=True)
-
-    def load_more(self) -> None:
-        if self.reading is None and self.has_more and self.rows:
-            self.token += 1
-            self.reading = self.token
-            self.fetch(self.token, self.filters, self.rows[-1].id, self.page_size, replace=False)
-
-    @work(thread=True, exclusive=True, group="transmissions-load")
-    def fetch(
-        self, token: int, filters: LogFilters, before_id: int | None, limit: int, *, replace: bool
-    ) -> None:
-        tr = self.session.tr
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, NotFoundError):
-                self._failed(token, exc.render(tr), quiet=False, bad_invoice=True)
-            else:
-                self._failed(token, error_text(exc, tr), quiet=not replace)
-
-        rows = run_db(
-            self, lambda: fetch_rows(filters, before_id=before_id, limit=limit), tr=tr, failed=failed
-        )
-        if rows is not None and not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._loaded, token, rows, limit, replace)
-
-    def _loaded(self, token: int, rows: list[LogRow], limit: int, replace: bool) -> None:
-        if token != self.reading:
-            return  # the filters changed since: a newer read brings the rows
-        self.reading = None
-        self.rows = rows if replace else self.rows + rows
-        self.has_more = len(rows) == limit
-        self.query_one("#tx-invoice").remove_class("-invalid")
-        self._show_error(None)
-        table = self.query_one(TransmissionLog)
-        table.show(self.rows)
-        table.display = bool(self.rows)
-        self.query_one("#tx-empty").display = not self.rows
-        self._show_selected()
-        self.refresh_bindings()
-
-    def _failed(self, token: int, text: str, *, quiet: bool, bad_invoice: bool = False) -> None:
-        if token != self.reading:
-            return
-        self.reading = None
-        if bad_invoice:
-            self.rows, self.has_more = [], False
-            self.query_one(TransmissionLog).show([])
-            self._show_selected()
-            self.query_one("#tx-invoice").add_class("-invalid")
-            self._show_error(text)
-        elif not quiet:
-            self.notify(text, severity="error")
-
-    def _show_error(self, text: str | None) -> None:
-        error = self.query_one("#tx-error", Static)
-        error.update(text or "")
-        error.display = text is not None
-
-    @on(DataTable.RowHighlighted, "#tx-table")
-    def near_the_end(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row >= len(self.rows) - NEAR_END:
-            self.load_more()
-        self._show_selected()
-        self.refresh_bindings()
-
-    def _show_selected(self) -> None:
-        """The highlighted row's full reply and provider id, which the columns may cut."""
-        row = self.query_one(TransmissionLog).selected
-        tr = self.session.tr
-        parts = (row.code, detail_text(row.detail, tr, row.code), row.provider_id) if row is not None else ()
-        self.query_one("#tx-selected", Static).update(" · ".join(part for part in parts if part))
+    def row_details(self, row: LogRow) -> tuple[str | None, ...]:
+        """The reply code, the provider's full reply and the provider id."""
+        return row.code, detail_text(row.detail, self.session.tr, row.code), row.provider_id
 
     # Filters ----------------------------------------------------------------------------
 
@@ -248,48 +136,27 @@ class TransmissionsScreen(Screen[None]):
         self.query_one("#tx-status", Select).focus()
 
     def action_toggle_outbox(self) -> None:
-        self.filters = LogFilters(
-            outbox=not self.filters.outbox,
-            since=self.filters.since,
-            until=self.filters.until,
-            invoice=self.filters.invoice,
+        self._switch_view(
+            LogFilters(
+                outbox=not self.filters.outbox,
+                since=self.filters.since,
+                until=self.filters.until,
+                invoice=self.filters.invoice,
+            )
         )
-        self.rows, self.has_more = [], False
-        select = self.query_one("#tx-status", Select)
-        with self.prevent(Select.Changed):
-            select.clear()
-        self._status_options()
-        self.query_one(TransmissionLog).layout_for(self.filters.outbox, self.size.width)
-        self._show_title()
-        self.reload()
-        self.refresh_bindings()
 
     # Actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_message":
-            row = self.query_one(TransmissionLog).selected
+            row = self.table.selected
             return self.filters.outbox and row is not None and row.status == OutboxStatus.PENDING
-        if action in ("open_invoice", "send_again"):
-            return self.query_one(TransmissionLog).selected is not None
-        return True
-
-    @on(DataTable.RowSelected, "#tx-table")
-    def action_open_invoice(self) -> None:
-        row = self.query_one(TransmissionLog).selected
-        if row is not None:
-            self.post_message(OpenInvoice(row.invoice_id))
-
-    def _billing_allowed(self) -> bool:
-        try:
-            self.session.require(Role.BILLING)
-        except RoleDenied as exc:
-            self.notify(exc.render(self.session.tr), severity="warning")
-            return False
-        return True
+        if action == "send_again":
+            return self.table.selected is not None
+        return super().check_action(action, parameters)
 
     def action_send_again(self) -> None:
-        row = self.query_one(TransmissionLog).selected
+        row = self.table.selected
         if row is None or not self._billing_allowed():
             return
         tr = self.session.tr
@@ -322,7 +189,7 @@ class TransmissionsScreen(Screen[None]):
         run_db(self, queue_again, self._written, tr=tr)
 
     def action_cancel_message(self) -> None:
-        row = self.query_one(TransmissionLog).selected
+        row = self.table.selected
         if row is None or not self.filters.outbox or not self._billing_allowed():
             return
         tr = self.session.tr
@@ -344,15 +211,6 @@ class TransmissionsScreen(Screen[None]):
         tr = self.session.tr
         text = tr.format(N_("The message of invoice {number} is cancelled"), number=row.number)
         run_db(self, lambda: cancel(OutboxMessage.get_by_id(row.id)), lambda _: self._written(text), tr=tr)
-
-    def _written(self, text: str) -> None:
-        self.notify(text)
-        self.post_message(DataChanged("outbox"))
-        self.reading = None  # a refresh in flight may predate the write: read again now
-        self.refresh_rows()
-
-    def action_leave(self) -> None:
-        self.dismiss(None)
 
 
 def _parse_day(typed: str) -> date | bool | None:
