@@ -128,7 +128,7 @@ def test_empty_database(cli: Cli) -> None:
 
 @pytest.mark.sqlite_only
 def test_old_database(cli: Cli, tmp_path: Path) -> None:
-    fixture = Path(__file__).parents[1] / "models" / "fixtures" / "schema_v1.sql"
+    fixture = Path(__file__).parents[1] / "models" / "setup" / "fixtures" / "schema_v1.sql"
     with sqlite3.connect(tmp_path / "facteur.db") as connection:
         connection.executescript(fixture.read_text(encoding="utf-8"))
     assert "facteur db migrate" in failed(cli("invoice", "list", "--json"))
