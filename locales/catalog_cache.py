@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 
 from locales.catalogs import Catalog, load_catalog
-from locales.plurals import PluralRule, PluralText
+from locales.plurals import PluralRule, PluralText, gettext_rule
 
 FORMAT = 2  # of a cache file; bump when its layout changes
 _LOADER_FILES = ("catalogs.py", "pofile.py", "plurals.py", "problems.py", "catalog_cache.py")
@@ -125,7 +125,7 @@ def _write_entry(entry: Path, key: str, catalog: Catalog) -> None:
         "key": key,
         "singular": catalog.singular,
         "plural": {msgid: text.forms for msgid, text in catalog.plural.items()},
-        "plural_forms": rules.pop().header if rules else "nplurals=2; plural=(n != 1);",
+        "plural_forms": (rules.pop() if rules else gettext_rule(catalog.language)).header,
     }
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)

@@ -68,6 +68,7 @@ def gettext_rule(language: str) -> PluralRule:
 
 def cldr_count(language: str) -> int:
     """How many forms Babel's copy of Unicode CLDR gives ``language``: for a warning only."""
+    # imported here: a start served from the catalog cache never loads Babel's catalog modules
     from babel.messages.plurals import get_plural
 
     return get_plural(language).num_plurals

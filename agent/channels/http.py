@@ -8,7 +8,7 @@ answer raises one of two errors, each with a reason staff can read:
 
 httpx reads the environment (``trust_env``) when the client is made: the proxies that
 ``HTTP_PROXY``, ``HTTPS_PROXY`` and ``ALL_PROXY`` name, except for the hosts in ``NO_PROXY``,
-and the trusted authorities in ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` (else certifi's).
+and the system's trusted authorities (OpenSSL also reads ``SSL_CERT_FILE`` and ``SSL_CERT_DIR``).
 """
 
 from __future__ import annotations
