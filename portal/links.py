@@ -23,7 +23,6 @@ from typing import TypeAlias
 
 from peewee import Field
 
-from models.database.fast_writes import delete_where, insert_row, select_where, update_where
 from models.messaging.secure_link import pin_matches
 from portal.blobs import BlobStore
 from portal.storage import Document, Event, Link, portal_db
@@ -157,6 +156,12 @@ def _described(p: Publication) -> dict[Field, object]:
     }
 
 
+def _found(token_hash: str) -> Link | None:
+    """The link of ``token_hash`` with only what a publication reads of it (its id and
+    ``revoked_at``), or None when unknown."""
+    return Link.select(Link.id, Link.revoked_at).where(Link.token_hash == token_hash).get_or_none()
+
+
 def _record(token_hash: str, kind: EventKind, now: dt.datetime, document: int | None = None) -> None:
     Event.create(token_hash=token_hash, kind=kind.value, document=document, at=now)
 
@@ -226,11 +231,8 @@ class LinkStore:
                 dropped += self._revoke(other, now, tombstone_from=publication)
         return created, dropped
 
-    # The writes of a publication are the portal's hot path (a batch of 50 makes some 400): they
-    # are SQL text built once per shape (``models.database.fast_writes``), not peewee queries built anew.
-
     def _upsert(self, p: Publication, blob_names: Sequence[str], now: dt.datetime) -> tuple[bool, list[str]]:
-        found = select_where(Link, (Link.id, Link.revoked_at), {Link.token_hash: p.token_hash})
+        found = _found(p.token_hash)
         # failed_attempts and locked_at are left as they are: a retried PUT must not unlock
         values = {
             Link.pin_hash: p.pin_hash,
@@ -238,40 +240,31 @@ class LinkStore:
             Link.updated_at: now,
             **_described(p),
         }
-        if found:
-            link_id, revoked_at = found[0]
-            if revoked_at is not None:
+        if found is not None:
+            if found.revoked_at is not None:
                 raise LinkRevokedError(p.token_hash)
-            update_where(Link, values, {Link.id: link_id})
+            link_id = found.id
+            Link.update(values).where(Link.id == link_id).execute()
             dropped = self._drop_documents(link_id)
         else:
-            link_id = insert_row(Link, {Link.token_hash: p.token_hash, Link.created_at: now, **values})
+            link_id = Link.insert({Link.token_hash: p.token_hash, Link.created_at: now, **values}).execute()
             dropped = []
         for slot, (document, blob) in enumerate(zip(p.documents, blob_names, strict=True)):
-            insert_row(
-                Document,
-                {
-                    Document.link: link_id,
-                    Document.slot: slot,
-                    Document.name: document.name,
-                    Document.blob: blob,
-                    Document.size: len(document.content),
-                },
-            )
-        return not found, dropped
+            Document.insert(
+                link=link_id, slot=slot, name=document.name, blob=blob, size=len(document.content)
+            ).execute()
+        return found is None, dropped
 
     def _drop_documents(self, link_id: int) -> list[str]:
-        names = [
-            blob for (blob,) in select_where(Document, (Document.blob,), {Document.link: link_id}) if blob
-        ]
-        delete_where(Document, {Document.link: link_id})
+        names = [d.blob for d in Document.select(Document.blob).where(Document.link == link_id) if d.blob]
+        Document.delete().where(Document.link == link_id).execute()
         return names
 
     def _revoke(
         self, token_hash: str, now: dt.datetime, tombstone_from: Publication | None = None
     ) -> list[str]:
-        found = select_where(Link, (Link.id, Link.revoked_at), {Link.token_hash: token_hash})
-        if not found:
+        found = _found(token_hash)
+        if found is None:
             if tombstone_from is not None:
                 # An older link the agent never managed to publish: remember it as revoked, so a
                 # late PUT of it cannot bring it to life after its replacement went out.
@@ -282,15 +275,12 @@ class LinkStore:
                     Link.created_at: now,
                     Link.updated_at: now,
                 }
-                insert_row(Link, {**tombstone, **times})
+                Link.insert({**tombstone, **times}).execute()
             return []
-        link_id, revoked_at = found[0]
-        update_where(
-            Link,
-            {Link.revoked_at: revoked_at or now, Link.swept_at: now, Link.updated_at: now},
-            {Link.id: link_id},
-        )
-        return self._drop_documents(link_id)
+        Link.update(
+            {Link.revoked_at: found.revoked_at or now, Link.swept_at: now, Link.updated_at: now}
+        ).where(Link.id == found.id).execute()
+        return self._drop_documents(found.id)
 
     def revoke(self, token_hash: str, now: dt.datetime) -> bool:
         """Revoke one link (again is fine); False when unknown."""

@@ -1,1 +1,1 @@
-"""The database: the connection bound at run time, the base model, the hot paths' prepared writes."""
+"""The database: the connection bound at run time and the base model."""

@@ -23,7 +23,6 @@ from models.billing.invoice import describe
 from models.core.enums import Channel, OutboxStatus, TransmissionStatus
 from models.database.base import fk_id, utcnow
 from models.database.db import db
-from models.database.fast_writes import insert_row, update_where
 from models.links.sync_cursor import read_cursor, write_cursor
 from models.links.tables import DownloadLink
 from models.messaging.notifications import admin_ids
@@ -89,24 +88,21 @@ def record_publication(
             message, agent_id, Channel.PORTAL, TransmissionStatus.PUBLISHED, reply, now=now, **done
         ):
             return False
-        updated = update_where(
-            DownloadLink,
-            {DownloadLink.pin_hash: publication.pin_hash},
-            {DownloadLink.token_hash: publication.token_hash},
+        updated = (
+            DownloadLink.update(pin_hash=publication.pin_hash)
+            .where(DownloadLink.token_hash == publication.token_hash)
+            .execute()
         )
         if not updated:
-            insert_row(
-                DownloadLink,
-                {
-                    DownloadLink.invoice: fk_id(message, "invoice"),
-                    DownloadLink.message: message.id,
-                    DownloadLink.token_hash: publication.token_hash,
-                    DownloadLink.pin_hash: publication.pin_hash,
-                    DownloadLink.pin_mode: message.pin_mode,
-                    DownloadLink.expires_at: publication.expires_at,
-                    DownloadLink.created_at: now,
-                },
-            )
+            DownloadLink.insert(
+                invoice=fk_id(message, "invoice"),
+                message=message.id,
+                token_hash=publication.token_hash,
+                pin_hash=publication.pin_hash,
+                pin_mode=message.pin_mode,
+                expires_at=publication.expires_at,
+                created_at=now,
+            ).execute()
         if publication.revoked:
             DownloadLink.update(revoked_at=now).where(
                 DownloadLink.token_hash.in_(publication.revoked) & DownloadLink.revoked_at.is_null()

@@ -32,8 +32,6 @@ Eligibility (what the agent may claim):
 
 from __future__ import annotations
 
-import functools
-import operator
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -45,7 +43,6 @@ import peewee
 from models.core.enums import Channel, OutboxStatus, TransmissionStatus
 from models.database.base import fk_id, utcnow
 from models.database.db import db
-from models.database.fast_writes import insert_row, update_where
 from models.messaging.notifications import notify_delivery_failed
 from models.messaging.tables import OutboxMessage, Transmission
 
@@ -121,11 +118,9 @@ def claim(
         for message in claimed:
             if message.message_id is None and new_message_id is not None:
                 message.message_id = new_message_id(message)
-                update_where(
-                    OutboxMessage,
-                    {OutboxMessage.message_id: message.message_id},
-                    {OutboxMessage.id: message.id},
-                )
+                OutboxMessage.update(message_id=message.message_id).where(
+                    OutboxMessage.id == message.id
+                ).execute()
     claimed.sort(key=lambda m: (m.next_attempt_at, m.id))
     return claimed
 
@@ -202,28 +197,17 @@ def holds(message: OutboxMessage, agent_id: str) -> peewee.Expression:
     return _held(message, agent_id)
 
 
-def _held_by(message: OutboxMessage, agent_id: str) -> dict[peewee.Field, Any]:
-    """The lease's conditions, as equalities (``fast_writes.update_where`` takes them so)."""
-    return {
-        OutboxMessage.id: message.id,
-        OutboxMessage.status: OutboxStatus.SENDING.value,
-        OutboxMessage.lease_owner: agent_id,
-    }
-
-
 def _held(message: OutboxMessage, agent_id: str) -> peewee.Expression:
-    """``_held_by`` as a peewee condition."""
-    return functools.reduce(
-        operator.and_, (field == value for field, value in _held_by(message, agent_id).items())
+    return (
+        (OutboxMessage.id == message.id)
+        & (OutboxMessage.status == OutboxStatus.SENDING)
+        & (OutboxMessage.lease_owner == agent_id)
     )
 
 
 def _update_held(message: OutboxMessage, agent_id: str, values: dict[str, object]) -> int:
-    """The held message's ``values`` (by column name) set; 0 when the lease was lost."""
-    fields = OutboxMessage._meta.fields
-    return update_where(
-        OutboxMessage, {fields[name]: value for name, value in values.items()}, _held_by(message, agent_id)
-    )
+    """The held message's ``values`` (by field name) set; 0 when the lease was lost."""
+    return int(OutboxMessage.update(values).where(_held(message, agent_id)).execute())
 
 
 def _transmission(
@@ -234,19 +218,16 @@ def _transmission(
     channel: Channel = Channel.EMAIL,
 ) -> None:
     email = channel is Channel.EMAIL
-    insert_row(
-        Transmission,
-        {
-            Transmission.invoice: fk_id(message, "invoice"),
-            Transmission.message: message.id,
-            Transmission.channel: channel.value,
-            Transmission.status: status.value,
-            Transmission.reply_code: reply.code,
-            Transmission.provider_id: reply.provider_id or (message.message_id if email else None),
-            Transmission.detail: (reply.text or "")[:1000] or None,
-            Transmission.created_at: now,
-        },
-    )
+    Transmission.insert(
+        invoice=fk_id(message, "invoice"),
+        message=message.id,
+        channel=channel.value,
+        status=status.value,
+        reply_code=reply.code,
+        provider_id=reply.provider_id or (message.message_id if email else None),
+        detail=(reply.text or "")[:1000] or None,
+        created_at=now,
+    ).execute()
 
 
 def mark_sent(

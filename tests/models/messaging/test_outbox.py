@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from models.billing.invoicing import BilledTo, LineInput, create_draft
-from models.core.enums import OutboxStatus
+from models.core.enums import Channel, OutboxStatus, TransmissionStatus
 from models.core.errors import ValidationError
 from models.database.base import utcnow
 from models.database.db import db
@@ -21,6 +21,7 @@ from models.messaging.outbox import (
     mark_deferred,
     mark_failed,
     mark_sent,
+    mark_step,
     release,
     rescue,
 )
@@ -188,6 +189,28 @@ def test_outcomes(setup: Setup) -> None:
     # an outcome for a lease the agent no longer holds changes nothing
     mark_sent(claimed[failed.id], AGENT, Reply("250"), now)
     assert OutboxMessage.get_by_id(failed.id).status == "failed"
+
+
+def test_a_step_is_written_only_while_its_agent_holds_the_message(setup: Setup) -> None:
+    invoice = billed_invoice(setup.company)
+    now = utcnow()
+    message = enqueue_invoice_email(invoice, now=now)
+    (claimed,) = claim(AGENT, 1, 60, now)
+    published = (Channel.PORTAL, TransmissionStatus.PUBLISHED, Reply("201"))
+    assert not mark_step(claimed, "other:2", *published, now=now, published_at=now)
+    assert OutboxMessage.get_by_id(message.id).published_at is None and Transmission.select().count() == 0
+    assert mark_step(claimed, AGENT, *published, now=now, published_at=now)
+    assert OutboxMessage.get_by_id(message.id).published_at == now == claimed.published_at
+    (transmission,) = Transmission.select()
+    assert (transmission.channel, transmission.status, transmission.reply_code) == (
+        "portal",
+        "published",
+        "201",
+    )
+    rescue(now + timedelta(seconds=61))  # the lease ran out: the step's outcome comes too late
+    assert not mark_step(claimed, AGENT, Channel.SMS, TransmissionStatus.SENT, Reply(), now=now, finish=True)
+    assert OutboxMessage.get_by_id(message.id).status == "pending"
+    assert [t.status for t in Transmission.select().order_by(Transmission.id)] == ["published", "unknown"]
 
 
 def test_backoff_is_capped_and_gives_up_after_five_days(setup: Setup) -> None:

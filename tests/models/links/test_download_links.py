@@ -1,0 +1,62 @@
+"""``record_publication``: the link's row written once and its PIN replaced on a re-PUT, the
+links it revokes closed, and nothing written once the agent no longer holds the message."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from models.database.base import fk_id, utcnow
+from models.links.download_links import Publication, record_publication
+from models.links.tables import DownloadLink
+from models.messaging.outbox import Reply, claim, rescue
+from models.messaging.tables import OutboxMessage, Transmission
+from models.workflow.sending import enqueue_invoice_email
+from testbed.invoices import billed_invoice
+from tests.conftest import Setup
+
+AGENT = "host:1"
+
+
+def secure_message(setup: Setup, now: datetime) -> OutboxMessage:
+    """A message with a portal link, claimed by ``AGENT``."""
+    enqueue_invoice_email(billed_invoice(setup.company), pin_mode="sms", phone="514 555 9876", now=now)
+    (claimed,) = claim(AGENT, 1, 60, now)
+    return claimed
+
+
+def test_a_link_is_recorded_once_and_a_re_put_replaces_its_pin(setup: Setup) -> None:
+    now = utcnow()
+    message = secure_message(setup, now)
+    expires = now + timedelta(days=30)
+    assert record_publication(message, AGENT, Publication("h1", "pin-1", expires), Reply("201"), now)
+    assert record_publication(message, AGENT, Publication("h1", "pin-2", expires), Reply("200"), now)
+    (link,) = DownloadLink.select()
+    assert (link.token_hash, link.pin_hash, link.pin_mode) == ("h1", "pin-2", "sms")
+    assert fk_id(link, "message") == message.id
+    assert (link.expires_at, link.created_at) == (expires, now)
+    assert (link.download_count, link.failed_attempts, link.revoked_at) == (0, 0, None)  # the defaults
+    assert OutboxMessage.get_by_id(message.id).published_at == now
+    assert [t.status for t in Transmission.select()] == ["published", "published"]
+
+
+def test_a_new_link_closes_the_ones_it_revokes(setup: Setup) -> None:
+    now = utcnow()
+    old = secure_message(setup, now)
+    expires = now + timedelta(days=30)
+    assert record_publication(old, AGENT, Publication("old", "pin", expires), Reply("201"), now)
+    later = now + timedelta(minutes=5)
+    new = secure_message(setup, later)
+    assert record_publication(new, AGENT, Publication("new", "pin", expires, ("old",)), Reply("201"), later)
+    revoked = {link.token_hash: link.revoked_at for link in DownloadLink.select()}
+    assert revoked == {"old": later, "new": None}
+
+
+def test_nothing_is_recorded_once_the_lease_is_lost(setup: Setup) -> None:
+    now = utcnow()
+    message = secure_message(setup, now)
+    rescue(now + timedelta(seconds=61))  # the lease ran out before the portal answered
+    publication = Publication("h1", "pin", now + timedelta(days=30))
+    assert not record_publication(message, AGENT, publication, Reply("201"), now)
+    assert DownloadLink.select().count() == 0
+    assert OutboxMessage.get_by_id(message.id).published_at is None
+    assert [t.status for t in Transmission.select()] == ["unknown"]  # the rescue's, only
