@@ -1,23 +1,36 @@
 """The few places the TUI tests and benchmarks reach into Textual's private parts, kept together.
 
 Textual offers no public way to read the toasts shown, to know that a ``DataTable`` has sized its
-columns, to deliver a key as the terminal driver does, or to read a widget's own bindings. When a
-Textual upgrade moves one of these, this module is the one to fix (``make test-latest`` shows it).
+columns, to deliver a key as the terminal driver does, to read a widget's own bindings, to keep a
+cursor from blinking, or to name a footer's keys. When a Textual upgrade moves one of these, this
+module is the one to fix (``make test-latest`` shows it).
 """
 
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.binding import Binding
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.widget import Widget
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input, TextArea
+from textual.widgets._footer import FooterKey
 from textual.widgets._select import SelectOverlay
 
-__all__ = ["SelectOverlay", "bindings_for", "notifications", "send_key", "table_laid_out"]
+if TYPE_CHECKING:
+    import pytest
+
+__all__ = [
+    "FooterKey",
+    "SelectOverlay",
+    "bindings_for",
+    "keep_cursors_lit",
+    "notifications",
+    "send_key",
+    "table_laid_out",
+]
 
 
 def notifications(app: Any) -> list[str]:
@@ -47,3 +60,9 @@ def send_key(app: Any, key: str) -> None:
     event = events.Key(key, char)
     event.set_sender(app)
     app._driver.send_message(event)
+
+
+def keep_cursors_lit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs and text areas stop blinking for the test: their cursor stays lit."""
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)

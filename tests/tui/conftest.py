@@ -16,7 +16,9 @@ from models.core.config import Config, DatabaseSettings, LocalesSettings
 from models.database.db import close_database, open_database
 from models.people.clinic import BillingCompany, Clinic, Staff
 from models.setup.schema import ensure_schema
-from testbed.textual_private import table_laid_out
+from testbed.textual_private import keep_cursors_lit, table_laid_out
+
+from .settling import settle, until
 
 # The clock every TUI test and snapshot sees, so the status bar and dates never move.
 FROZEN_NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)
@@ -30,10 +32,7 @@ def frozen_clock() -> datetime:
 def steady_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cursors stay lit: a slow machine that takes over half a second to reach the screenshot
     would otherwise catch an input's cursor in its blink's dark half and fail a snapshot."""
-    from textual.widgets import Input, TextArea
-
-    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
-    monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
+    keep_cursors_lit(monkeypatch)
 
 
 @dataclass
@@ -88,33 +87,35 @@ def make_app(tui_config: Config, clinic: Clinic_) -> Callable[..., object]:
     return make
 
 
-async def laid_out(pilot: Any, timeout: float = 10.0) -> None:
+async def laid_out(pilot: Any) -> None:
     """Wait until every table on screen has sized its columns for the rows it got (a ``DataTable``
     does it when it is next idle, which a loaded machine may not reach before a screenshot)."""
     from textual.widgets import DataTable
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        await pilot.pause()
-        if all(table_laid_out(table) for table in pilot.app.screen.query(DataTable)):
-            return
-        await pilot.pause(0.02)
+    await pilot.pause()
+    await until(
+        pilot,
+        lambda: all(table_laid_out(table) for table in pilot.app.screen.query(DataTable)),
+        settling=False,
+    )
 
 
-async def steady(pilot: Any, timeout: float = 5.0) -> None:
-    """Wait until two screenshots a moment apart are the same: a change still on its way (the footer
-    recomposed for the new bindings, a detail line following the cursor) lands before the snapshot.
-    On a loaded machine those can trail the last worker by a few rounds."""
+async def steady(pilot: Any, timeout: float = 30.0) -> None:
+    """Wait until a screenshot is the same as the one before it, taken a settled round earlier: a
+    change still on its way (the footer recomposed for the new bindings, a detail line following the
+    cursor) lands before the snapshot. On a loaded machine those can trail the last worker by a few
+    rounds; it is the equal screenshots that end the wait, the timeout only catches a screen that
+    never stops changing."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     shot = pilot.app.export_screenshot()
-    while loop.time() < deadline:
-        await pilot.pause(0.05)
+    while True:
+        await settle(pilot)
         await laid_out(pilot)
         again = pilot.app.export_screenshot()
         if again == shot:
             return
+        assert loop.time() < deadline, "the screen kept changing"
         shot = again
 
 

@@ -1,4 +1,6 @@
-"""``settle``: wait until the app is quiet, for tests that read what a key or a filter changed."""
+"""Waits that end on an event, never on the clock: ``settle`` (the app is quiet: workers done, their
+results on screen) and ``until`` (a condition holds). Each has a generous timeout that only turns a
+hang into a failure saying what the app was still doing; a loaded machine just takes more rounds."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import asyncio
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
@@ -56,3 +59,21 @@ async def settle(pilot: Pilot[Any], timeout: float = 30.0) -> None:
         quiet_rounds = 0 if busy else quiet_rounds + 1
         if busy and loop.time() > deadline:
             raise TimeoutError(f"the app did not settle: {busy}\n{_threads()}")
+
+
+async def until(
+    pilot: Pilot[Any], condition: Callable[[], bool], *, timeout: float = 30.0, settling: bool = True
+) -> None:
+    """Let the app run until ``condition()`` holds; between two checks it settles (``settle``), or,
+    with ``settling=False`` (an app that never settles: a catalog watch runs for good, keys are held
+    on purpose), handles the messages waiting and has one idle beat."""
+    app = pilot.app
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"not reached in {timeout:g} s; the app: {_busy(app) or 'quiet'}")
+        if settling:
+            await settle(pilot, timeout=max(deadline - loop.time(), 1.0))
+        else:
+            await pilot.pause()

@@ -6,9 +6,7 @@ first is handled, as when someone types fast or over SSH.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from time import monotonic
 from typing import Any
 
 import peewee
@@ -20,6 +18,7 @@ from testbed.clinic_scale import fill_history
 from testbed.textual_private import send_key
 from tui import key_gate
 
+from . import settling
 from .conftest import Clinic_
 
 
@@ -33,11 +32,9 @@ def burst(app: Any, *keys: str) -> None:
         send_key(app, key)
 
 
-async def until(pilot: Pilot[Any], done: Callable[[], bool], seconds: float = 10.0) -> None:
-    deadline = monotonic() + seconds
-    while not done():
-        assert monotonic() < deadline, "not reached in time"
-        await pilot.pause(0.02)
+async def until(pilot: Pilot[Any], done: Callable[[], bool]) -> None:
+    """Wait for ``done`` alone: the keys arrive as typed, the app is not left to settle first."""
+    await settling.until(pilot, done, settling=False)
 
 
 async def started(pilot: Pilot[Any]) -> None:
@@ -130,12 +127,14 @@ async def test_typing_into_a_field_is_never_held(make_app: Callable[..., Any], c
 async def test_a_hold_ends_at_its_deadline_whatever_the_state(
     make_app: Callable[..., Any], clinic: Clinic_, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(key_gate, "MAX_HOLD", 0.2)
+    now = [0.0]
+    monkeypatch.setattr(key_gate, "monotonic", lambda: now[0])  # the gate's clock: the test moves it
     monkeypatch.setattr(key_gate.KeyGate, "settled", lambda self: False)  # as if stuck
     app = make_app("clerk")
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
         burst(app, "end", *"xyz")  # End does not type: the keys after it wait
-        await asyncio.sleep(0.05)
-        assert app.key_gate.held and field(app, "#patients-search").value == ""
-        await until(pilot, lambda: field(app, "#patients-search").value == "xyz", seconds=5)
+        await until(pilot, lambda: len(app.key_gate.held or ()) == 3)
+        assert field(app, "#patients-search").value == ""
+        now[0] += key_gate.MAX_HOLD  # the deadline passes
+        await until(pilot, lambda: field(app, "#patients-search").value == "xyz")

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from textual.widgets._footer import FooterKey
 
+from testbed.textual_private import FooterKey
 from tui.widgets.key_footer import KeyFooter, grid_width, rows_needed
 
 from .settling import settle

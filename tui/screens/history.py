@@ -1,39 +1,36 @@
 """The History tab: every invoice, filtered as you type, sorted, a page at a time.
 
-Rows come from SQL one page (``PAGE_SIZE``) at a time through indexes (``models.views.history``);
-the next page loads when the cursor or the scroll nears the end. One query runs at a time: a
-filter changed meanwhile waits for it, and only the latest waiting one runs, so a burst of keys
-costs the query under way and the last one, and a page of an older filter (``generation``) is
-dropped. The table (``PageTable``) draws only the lines on screen and skips a page equal to the
-one shown, so a keystroke costs a few milliseconds of SQL and about one of drawing.
+Rows come from SQL one page (``PAGE_SIZE``) at a time through indexes (``models.views.history``),
+at an offset, read and drawn as ``PagedView`` does it: one query at a time, the latest waiting one
+next, a page of an older filter or sort dropped. The table (``PageTable``) draws only the lines on
+screen and skips a page equal to the one shown, so a keystroke costs a few milliseconds of SQL and
+about one of drawing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import ClassVar, Literal
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.widgets import Input, Select
-from textual.worker import get_current_worker
 
 from locales import N_
 from locales.formatting import format_date, format_money
 from models.core.enums import InvoiceStatus
 from models.core.labels import INVOICE_STATUS
-from models.views.history import PAGE_SIZE, HistoryFilter, HistoryRow, HistorySort
+from models.views.history import PAGE_SIZE, HistoryFilter, HistoryRow, HistorySort, history_page
 from tui.messages import DataChanged, InvoiceAction, OpenInvoice
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.page_table import Column, PageTable, Row
-from tui.workers import error_text, run_db
+from tui.widgets.paged_view import PagedView, PageRequest
 
-NEAR_END = 20  # rows before the end at which the next page is fetched
+HistoryQuery = tuple[HistoryFilter, HistorySort, bool]  # the filters, the sort, descending
 
 # Title, sort, width, alignment. With no cell padding the widths add up to 78, so every column
 # shows at 80 columns; text columns carry their own trailing space, money columns are
@@ -60,20 +57,7 @@ def _date(day: date, language: str, country: str) -> str:
     return format_date(day, language, country, "short")
 
 
-@dataclass(frozen=True)
-class PageRequest:
-    """One page to read: ``keep`` redraws the rows shown (after a save) instead of starting over."""
-
-    generation: int
-    filters: HistoryFilter
-    sort: HistorySort
-    descending: bool
-    offset: int
-    limit: int
-    keep: bool = False
-
-
-class HistoryView(Vertical):
+class HistoryView(PagedView[HistoryQuery, int, HistoryRow]):
     """Search by number or patient, status and dates; Enter opens; S sorts, R reverses."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -84,22 +68,10 @@ class HistoryView(Vertical):
     ]
 
     def __init__(self, session: StaffSession) -> None:
-        super().__init__(id="history-view")
-        self.session = session
+        super().__init__(session, id="history-view", page_size=PAGE_SIZE)
         self.filters = HistoryFilter()
         self.sort = HistorySort.NEWEST
         self.descending = False
-        self.generation = 0  # bumped by every new filter or sort; older pages are dropped
-        self.loaded_rows = 0
-        self.exhausted = False
-        # Not ``loading``: that is Widget's reactive, which covers the view with a spinner and blurs
-        # the field being typed in.
-        self.fetching = False  # a page of the current filters is on its way
-        self._querying = False  # a query is under way (one at a time)
-        self._waiting: PageRequest | None = None  # the page to read once it is done
-        self.rows_by_id: dict[int, HistoryRow] = {}  # what the table shows, in order
-        self._drawn: dict[int, Row] = {}  # those rows as drawn (formatted in the worker)
-        self._wording = 0  # bumped by apply_texts: a page formatted in older wording is redone
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="history-filters"):
@@ -138,9 +110,7 @@ class HistoryView(Vertical):
                 labels[key] += " ▼" if self.descending else " ▲"
         self.query_one("#history-table", PageTable).set_labels(labels)
         translate_bindings(self, tr)
-        self._wording += 1
-        self._drawn = {invoice_id: self._row(row) for invoice_id, row in self.rows_by_id.items()}
-        self._draw(keep_cursor=True)  # the rows shown, in the current wording
+        self.redraw()  # the rows shown, in the current wording
 
     # Filters and sorting
 
@@ -209,94 +179,20 @@ class HistoryView(Vertical):
 
     # Loading, a page at a time
 
-    def reload(self) -> None:
-        """Start over from the first page with the current filters and sort."""
-        self.generation += 1
-        self._ask(0, PAGE_SIZE)
+    @property
+    def loaded_rows(self) -> int:
+        return len(self.rows_by_id)
 
-    def refresh_rows(self) -> None:
-        """Read the rows shown again (something was saved), keeping the cursor where it is."""
-        self.generation += 1
-        self._ask(0, max(PAGE_SIZE, self.loaded_rows), keep=True)
+    def current_query(self) -> HistoryQuery:
+        return self.filters, self.sort, self.descending
 
-    def shown(self) -> None:
-        """The tab came back into view: read the rows shown again, unless a page is on its way."""
-        if not self.fetching:
-            self.refresh_rows()
+    def next_after(self) -> int:
+        return self.loaded_rows  # an offset
 
-    def load_more(self) -> None:
-        if self.fetching or self.exhausted:
-            return
-        self._ask(self.loaded_rows, PAGE_SIZE)
+    def read_page(self, request: PageRequest[HistoryQuery, int]) -> list[HistoryRow]:
+        return history_page(*request.query, request.after or 0, request.limit)
 
-    def _ask(self, offset: int, limit: int, *, keep: bool = False) -> None:
-        self.fetching = True
-        self._waiting = PageRequest(
-            self.generation, self.filters, self.sort, self.descending, offset, limit, keep
-        )
-        if not self._querying:
-            self._next_query()
-
-    def _next_query(self) -> None:
-        request, self._waiting = self._waiting, None
-        if request is not None:
-            self._querying = True
-            self.fetch(request)
-
-    @work(thread=True, group="history")
-    def fetch(self, request: PageRequest) -> None:
-        from models.views.history import history_page
-
-        rows = run_db(
-            self,
-            lambda: history_page(
-                request.filters, request.sort, request.descending, request.offset, request.limit
-            ),
-            tr=self.session.tr,
-            failed=lambda exc: self._failed(request, exc),
-        )
-        if rows is None:
-            return
-        wording = self._wording
-        drawn = [self._row(row) for row in rows]  # here, not on the UI thread: Babel takes its time
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_page, request, rows, drawn, wording)
-
-    def _failed(self, request: PageRequest, exc: BaseException) -> None:
-        self._querying = False
-        if request.generation == self.generation and self._waiting is None:
-            self.fetching = False
-            self.notify(error_text(exc, self.session.tr), severity="error")
-        self._next_query()
-
-    def _show_page(
-        self, request: PageRequest, rows: list[HistoryRow], drawn: list[Row], wording: int
-    ) -> None:
-        self._querying = False
-        if not self.query(PageTable):
-            return  # the app is closing: the table went first
-        if wording != self._wording:  # the language or a catalog changed meanwhile
-            drawn = [self._row(row) for row in rows]
-        current = request.generation == self.generation and request.offset in (0, self.loaded_rows)
-        if current:  # not a page of an older filter or sort
-            if request.offset == 0:
-                self.rows_by_id, self._drawn = {}, {}
-            self.rows_by_id.update({row.id: row for row in rows})
-            self._drawn.update({row.id: line for row, line in zip(rows, drawn, strict=True)})
-            self.loaded_rows = len(self.rows_by_id)
-            self.exhausted = len(rows) < request.limit
-            if request.offset == 0:
-                self._draw(keep_cursor=request.keep)
-            else:
-                self.query_one("#history-table", PageTable).append_rows(drawn)
-            self.fetching = self._waiting is not None
-        self._next_query()
-
-    def _draw(self, *, keep_cursor: bool) -> None:
-        table = self.query_one("#history-table", PageTable)
-        table.replace_rows(list(self._drawn.values()), keep_cursor=keep_cursor)
-
-    def _row(self, row: HistoryRow) -> Row:
+    def draw_row(self, row: HistoryRow) -> Row:
         tr, country = self.session.tr, self.session.country
         cells = (
             row.number or tr.gettext(N_("(draft)")),
@@ -312,16 +208,6 @@ class HistoryView(Vertical):
         """Invoices, payments and patient names show in the rows: read them again."""
         if message.what in ("invoice", "patient", "outbox"):
             self.refresh_rows()
-
-    @on(PageTable.RowHighlighted, "#history-table")
-    def near_the_end(self, event: PageTable.RowHighlighted) -> None:
-        if event.cursor_row >= self.loaded_rows - NEAR_END:
-            self.load_more()
-
-    def on_mouse_scroll_down(self) -> None:
-        table = self.query_one("#history-table", PageTable)
-        if table.scroll_y >= table.max_scroll_y - NEAR_END:
-            self.load_more()
 
     # Opening and row actions
 

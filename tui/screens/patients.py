@@ -2,9 +2,8 @@
 
 Rows come from SQL one page (``PAGE_SIZE``) at a time in ``(search_name, id)`` order,
 each page starting after the last row shown (keyset paging through the name index), so
-the 200th page costs what the first does. One query runs at a time: a search typed meanwhile
-waits for it, and only the latest waiting one runs; a page of an older search (``generation``)
-is dropped. The table (``PageTable``) draws only the lines on screen.
+the 200th page costs what the first does; they are read and drawn as ``PagedView`` does it: one
+query at a time, the latest waiting one next, a page of an older search dropped.
 
 Who may change patients: staff with the billing role (reception) or admins; everyone
 else (a provider) may look them up, open them read-only and start invoices for them.
@@ -12,28 +11,24 @@ else (a provider) may look them up, open them read-only and start invoices for t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.events import Resize
 from textual.widgets import Input, Static
-from textual.worker import get_current_worker
 
 from locales import N_
 from models.core.enums import Role
-from models.people.patients import PatientRow
+from models.people.patients import PatientRow, patient_rows
 from tui.messages import DataChanged, NewInvoice
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.page_table import Column, PageTable, Row
-from tui.workers import error_text, run_db
+from tui.widgets.paged_view import PagedView, PageRequest
 
 PAGE_SIZE = 100
-NEAR_END = 20  # rows before the end at which the next page is fetched
 WIDE = 100  # from this many columns on, the insurance number has its own column
 
 # Column key, title, width (None: a share of what is left: the name 45 %, the email the rest).
@@ -62,19 +57,7 @@ def edit_denial(session: StaffSession) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class PageRequest:
-    """One page to read: after ``after`` (``None``: the first), ``limit`` rows; ``keep`` redraws the
-    rows shown (after a save) with the cursor where it was."""
-
-    generation: int
-    text: str
-    after: tuple[str, int] | None
-    limit: int
-    keep: bool = False
-
-
-class PatientsView(Vertical):
+class PatientsView(PagedView[str, tuple[str, int], PatientRow]):
     """Search by name, phone, email or insurance number; A adds, Enter/E edits, I invoices."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -86,19 +69,9 @@ class PatientsView(Vertical):
     ]
 
     def __init__(self, session: StaffSession) -> None:
-        super().__init__(id="patients-view")
-        self.session = session
+        super().__init__(session, id="patients-view", page_size=PAGE_SIZE)
         self.text = ""
-        self.generation = 0  # bumped by every new search; older pages are dropped
-        self.rows: list[PatientRow] = []
-        self.exhausted = False
-        # Not ``loading``: that is Widget's reactive, which covers the view with a spinner and blurs
-        # the search field.
-        self.fetching = False  # a page of the current search is on its way
-        self.loads = 0  # finished loads, for tests
         self.wide = False
-        self._querying = False  # a query is under way (one at a time)
-        self._waiting: PageRequest | None = None  # the page to read once it is done
 
     def compose(self) -> ComposeResult:
         yield Input(id="patients-search", select_on_focus=False)
@@ -143,9 +116,9 @@ class PatientsView(Vertical):
         table.set_columns(
             [Column(key, tr.gettext(title), width or flexible[key]) for key, title, width in shown]
         )
-        self._draw(keep_cursor=True)
+        self.redraw()
 
-    def _row(self, row: PatientRow) -> Row:
+    def draw_row(self, row: PatientRow) -> Row:
         cells = [
             f"{row.last_name}, {row.first_name}",
             row.cell_phone or "",
@@ -155,10 +128,6 @@ class PatientsView(Vertical):
         if self.wide:
             cells.append(row.health_insurance_number or "")
         return Row(str(row.id), tuple(cells))
-
-    def _draw(self, *, keep_cursor: bool) -> None:
-        table = self.query_one("#patients-table", PageTable)
-        table.replace_rows([self._row(row) for row in self.rows], keep_cursor=keep_cursor)
 
     def on_resize(self, event: Resize) -> None:
         self.wide = event.size.width >= WIDE
@@ -173,89 +142,24 @@ class PatientsView(Vertical):
             self.text = value
             self.reload()
 
-    def reload(self) -> None:
-        """Start over from the first page with the current search."""
-        self.generation += 1
-        self._ask(PageRequest(self.generation, self.text, None, PAGE_SIZE))
+    @property
+    def rows(self) -> list[PatientRow]:
+        return list(self.rows_by_id.values())
 
-    def refresh_rows(self) -> None:
-        """Read the rows shown again (a patient was saved), keeping the cursor where it is."""
-        self.generation += 1
-        self._ask(PageRequest(self.generation, self.text, None, max(PAGE_SIZE, len(self.rows)), keep=True))
+    def current_query(self) -> str:
+        return self.text
 
-    def shown(self) -> None:
-        """The tab came back into view: read the rows shown again, unless a page is on its way."""
-        if not self.fetching:
-            self.refresh_rows()
+    def next_after(self) -> tuple[str, int] | None:
+        last = next(reversed(self.rows_by_id.values()), None)
+        return None if last is None else last.key
 
-    def load_more(self) -> None:
-        if self.fetching or self.exhausted or not self.rows:
-            return
-        self._ask(PageRequest(self.generation, self.text, self.rows[-1].key, PAGE_SIZE))
-
-    def _ask(self, request: PageRequest) -> None:
-        self.fetching = True
-        self._waiting = request
-        if not self._querying:
-            self._next_query()
-
-    def _next_query(self) -> None:
-        request, self._waiting = self._waiting, None
-        if request is not None:
-            self._querying = True
-            self.fetch(request)
-
-    @work(thread=True, group="patients")
-    def fetch(self, request: PageRequest) -> None:
-        from models.people.patients import patient_rows
-
-        rows = run_db(
-            self,
-            lambda: patient_rows(request.text, request.limit, request.after),
-            tr=self.session.tr,
-            failed=lambda exc: self._failed(request, exc),
-        )
-        if rows is not None and not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_page, request, rows)
-
-    def _failed(self, request: PageRequest, exc: BaseException) -> None:
-        self._querying = False
-        if request.generation == self.generation and self._waiting is None:
-            self.fetching = False
-            self.notify(error_text(exc, self.session.tr), severity="error")
-        self._next_query()
-
-    def _show_page(self, request: PageRequest, rows: list[PatientRow]) -> None:
-        self._querying = False
-        if not self.query(PageTable):
-            return  # the app is closing: the table went first
-        follows = request.after is None or (bool(self.rows) and self.rows[-1].key == request.after)
-        if request.generation == self.generation and follows:  # not a page of an older search
-            self.exhausted = len(rows) < request.limit
-            if request.after is None:
-                self.rows = rows
-                self._draw(keep_cursor=request.keep)
-            else:
-                self.rows.extend(rows)
-                self.query_one("#patients-table", PageTable).append_rows([self._row(row) for row in rows])
-            self.fetching = self._waiting is not None
-            self.loads += 1
-        self._next_query()
+    def read_page(self, request: PageRequest[str, tuple[str, int]]) -> list[PatientRow]:
+        return patient_rows(request.query, request.limit, request.after)
 
     def data_changed(self, message: DataChanged) -> None:
         """A patient was saved (here or elsewhere): show the saved values."""
         if message.what == "patient":
             self.refresh_rows()
-
-    @on(PageTable.RowHighlighted, "#patients-table")
-    def near_the_end(self, event: PageTable.RowHighlighted) -> None:
-        if event.cursor_row >= len(self.rows) - NEAR_END:
-            self.load_more()
-
-    def on_mouse_scroll_down(self) -> None:
-        table = self.query_one("#patients-table", PageTable)
-        if table.scroll_y >= table.max_scroll_y - NEAR_END:
-            self.load_more()
 
     @on(Input.Submitted, "#patients-search")
     def action_to_the_list(self) -> None:

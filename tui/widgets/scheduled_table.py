@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from textual.widgets import DataTable
-
 from locales import L_, LazyText, Translator
 from locales.formatting import format_datetime
 from models.admin.templates import display_name
@@ -21,6 +19,7 @@ from models.database.base import fk_id
 from models.messaging.schedule_reasons import reason_text
 from models.views.scheduled_queries import outbox_of, scheduled_query, status_label
 from tui.session import StaffSession
+from tui.widgets.fitted_table import FittedTable
 from tui.widgets.transmission_log import shorten
 
 WIDE = 110
@@ -108,7 +107,7 @@ def fetch_rows(
     return rows
 
 
-class ScheduledTable(DataTable[str]):
+class ScheduledTable(FittedTable):
     """Rows keyed by id; ``show`` keeps the cursor on the same row when it is still there."""
 
     DEFAULT_CSS = """

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from textual.widgets import DataTable
-
 from locales import L_, LazyText
 from locales.formatting import format_datetime
 from models.billing.invoicing import find_invoice
@@ -23,6 +21,7 @@ from models.views.outbox_queries import OUTBOX_STATUS, outbox_query, recipient, 
 from models.views.outbox_queries import TRANSMISSION_STATUS as SHORT_STATUS
 from tui.session import StaffSession
 from tui.transmission_text import detail_text
+from tui.widgets.fitted_table import FittedTable
 from tui.widgets.invoice_transmissions import CHANNEL, TRANSMISSION_STATUS, status_label
 
 # Below WIDE the narrow columns are used (80x24 stays readable); the provider id needs WIDEST.
@@ -146,7 +145,7 @@ def shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-class TransmissionLog(DataTable[str]):
+class TransmissionLog(FittedTable):
     """Rows keyed by id; ``show`` redraws only on change and keeps the cursor on the same row."""
 
     DEFAULT_CSS = """

@@ -6,7 +6,6 @@ Built on ``tests/tui/conftest.py`` (a clinic with an admin, a clerk and a provid
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,7 +25,8 @@ from models.workflow.lifecycle import bill
 from testbed.textual_private import notifications
 
 from ..conftest import FROZEN_NOW, Clinic_
-from ..settling import settle as settle  # the invoice tests import it from here
+from ..settling import settle as settle  # the invoice tests import them from here
+from ..settling import until as until
 
 
 @dataclass
@@ -99,13 +99,3 @@ Opener = Callable[[Pilot[object]], Awaitable[None]]
 
 def messages(app: App[object]) -> list[str]:
     return notifications(app)
-
-
-async def until(pilot: Pilot[object], condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let workers run until ``condition`` holds; a loaded machine may need several rounds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "the screen did not catch up in time"
-        await pilot.pause(0.05)
-        await settle(pilot)
