@@ -140,6 +140,8 @@ class Agent:
         self._synced = False  # --once: the feeds were pulled
         try:
             await self._db(self._startup)
+            if not once and isinstance(self.composer.pdfs, PdfPrefetcher):
+                self.composer.pdfs.keep_one_ready()  # a send at the desk never waits for one to start
             self._log(
                 logging.INFO,
                 N_("agent {agent} started, sending {count} at once"),

@@ -25,7 +25,10 @@ class PdfPrefetcher(Protocol):
         """The PDFs of these (invoice, language) already rendered, by (invoice id, language); the
         others start rendering now. Returns at once."""
 
+    def keep_one_ready(self) -> None:
+        """Keep a helper started from now on, so a lone render does not wait for one to start."""
+
     def trim(self) -> None:
-        """Release what an idle provider holds."""
+        """Release what an idle provider holds (but the helper kept ready)."""
 
     def close(self) -> None: ...

@@ -12,7 +12,10 @@ database from its URL and storing what it renders in the same cache), so:
   configuration, about 0.4 MB each), so a child is replaced after ``renders_per_child``: it takes
   no new work, finishes what it has, exits, and only then is its successor started, while the
   other children carry on. Children idle for ``idle_seconds`` exit (``trim``), and edited catalogs
-  retire them the same way, so the wording is always current.
+  retire them the same way, so the wording is always current;
+- a send at the desk does not wait for a child to start: a serving agent keeps one child ready
+  (``keep_one_ready``: started, WeasyPrint imported and a page laid out, about 4 s on a clinic PC,
+  paid while nobody waits), idle or not, replaced the same way when it retires.
 
 Each child is a ``ProcessPoolExecutor`` of one process (its ``max_tasks_per_child`` deadlocks on
 Python 3.11, CPython issue 115634). A database another process cannot open (SQLite in memory) is
@@ -88,6 +91,7 @@ class RenderPool:
         self._pending: dict[Path, Future[bytes]] = {}
         self._waiting: list[_Job] = []  # every child is being replaced: the next one takes these
         self._last_used = time.monotonic()
+        self._keep_ready = False
         add_listener(self._catalogs_changed)  # for as long as the agent lives
 
     # PdfProvider ------------------------------------------------------------------------------
@@ -127,17 +131,27 @@ class RenderPool:
                 self._submit(target, invoice, language)
         return ready
 
+    def keep_one_ready(self) -> None:
+        """From now on until ``close``, one child is always started and warm."""
+        with self._lock:
+            self._keep_ready = True
+            self._ready_locked()
+
     def trim(self) -> None:
-        """Let the children go when nothing was rendered for ``idle_seconds`` (call it now and then)."""
+        """Let the children go when nothing was rendered for ``idle_seconds`` (call it now and then),
+        but the one kept ready."""
         with self._lock:
             if self._pending or time.monotonic() - self._last_used <= self.idle_seconds:
                 return
+            kept = next((child for child in self._children if self._ready(child)), None)
             for child in self._children:
-                self._stop_locked(child)
+                if child is not kept or not self._keep_ready:
+                    self._stop_locked(child)
 
     def close(self) -> None:
         """Stop the children after the renders under way; a later render starts new ones."""
         with self._lock:
+            self._keep_ready = False
             executors = [child.executor for child in self._children if child.executor is not None]
             for child in self._children:
                 child.executor, child.renders, child.in_flight, child.retiring = None, 0, 0, False
@@ -167,15 +181,10 @@ class RenderPool:
         if not working:
             self._waiting.append(job)
             return
-        child = min(working, key=lambda candidate: candidate.in_flight)
+        # the least busy child; of two idle ones, the one already started
+        child = min(working, key=lambda candidate: (candidate.in_flight, candidate.executor is None))
         if child.executor is None:
-            registry = default_registry()
-            child.executor = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),  # never fork a process with threads
-                initializer=_start_child,
-                initargs=(url, registry.override_dir, registry.shipped_dir),
-            )
+            child.executor = self._start(url)
         child.renders += 1
         child.in_flight += 1
         if child.renders >= self.renders_per_child:
@@ -186,6 +195,35 @@ class RenderPool:
             self._finish_locked(child, job, exc)
             return
         work.add_done_callback(lambda done: self._finished(child, job, done))
+
+    @staticmethod
+    def _start(url: str) -> ProcessPoolExecutor:
+        registry = default_registry()
+        return ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),  # never fork a process with threads
+            initializer=_start_child,
+            initargs=(os.getpid(), url, registry.override_dir, registry.shipped_dir),
+        )
+
+    @staticmethod
+    def _ready(child: _Child) -> bool:
+        return child.executor is not None and not child.retiring
+
+    def _ready_locked(self) -> None:
+        """With ``keep_one_ready``, start and warm a child when none is ready."""
+        if not self._keep_ready or any(self._ready(child) for child in self._children):
+            return
+        idle = next((child for child in self._children if child.executor is None), None)
+        if idle is None:  # every child is retiring: the first to go is replaced at once
+            return
+        try:
+            url = current_url()
+        except DatabaseError:
+            return  # a database only this process can open: renders run here
+        idle.executor = self._start(url)
+        with contextlib.suppress(BrokenProcessPool):
+            idle.executor.submit(_warm_up)  # the process starts with its first task
 
     def _finished(self, child: _Child, job: _Job, work: Future[bytes]) -> None:
         error = CancelledError() if work.cancelled() else work.exception()
@@ -203,6 +241,7 @@ class RenderPool:
         if child.retiring and child.in_flight <= 0:
             self._stop_locked(child)
             self._resume_locked()
+            self._ready_locked()
         if error is not None:
             job.result.set_exception(error)
 
@@ -229,14 +268,16 @@ class RenderPool:
                     self._stop_locked(child)
                 else:
                     child.retiring = True
+            self._ready_locked()
 
 
-def _start_child(url: str, override_dir: Path | None, shipped_dir: Path) -> None:
+def _start_child(agent: int, url: str, override_dir: Path | None, shipped_dir: Path) -> None:
     """A child: its own database connection, the agent's catalogs, WeasyPrint imported once."""
     from locales import configure
     from models.database.db import open_database
 
-    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
+    # the agent's pid from the agent itself: one killed while this child started is gone already
+    threading.Thread(target=_exit_with, args=(agent,), daemon=True).start()
     open_database(url)
     configure(override_dir, shipped_dir=shipped_dir, quiet=True)  # the agent said what is wrong
     with contextlib.suppress(ImportError):
@@ -248,6 +289,15 @@ def _exit_with(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(PARENT_CHECK_SECONDS)
     os._exit(1)
+
+
+def _warm_up() -> None:
+    """In a child: a page laid out with the invoice's stylesheet and fonts, which this process keeps
+    for its renders (``agent.pdf.engine``)."""
+    from agent.pdf.render import invoice_html_to_pdf
+
+    with contextlib.suppress(ImportError):  # no WeasyPrint: the render says so, to the message
+        invoice_html_to_pdf("<!doctype html><html lang=fr><body><p>Facture</p></body></html>")
 
 
 def _render(invoice_id: int, language: str, cache_dir: str) -> bytes:

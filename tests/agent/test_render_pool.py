@@ -89,6 +89,27 @@ def test_idle_children_are_let_go_and_come_back(setup: Setup, tmp_path: Path) ->
         pool.close()
 
 
+def test_a_serving_agent_keeps_one_child_ready(setup: Setup, tmp_path: Path, no_render_here: None) -> None:
+    pool = RenderPool(tmp_path / "cache", processes=2, renders_per_child=1, idle_seconds=0.0)
+
+    def started() -> list[object]:
+        return [child.executor for child in pool._children if child.executor is not None]
+
+    try:
+        pool.keep_one_ready()
+        (ready,) = started()  # before any invoice is asked for
+        invoice = billed_invoice(setup.company)
+        assert invoice.number in pdf_text(pool.get(invoice, "fr"))
+        # the ready child rendered it and retired after its one render: another is ready instead
+        (successor,) = started()
+        assert successor is not ready
+        pool.trim()  # nothing to render: the children go, but the one kept ready
+        assert started() == [successor]
+    finally:
+        pool.close()
+    assert started() == []
+
+
 def test_a_database_no_child_can_open_renders_here(
     setup: Setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
