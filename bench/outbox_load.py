@@ -131,7 +131,13 @@ def agent_config_text(
     sms: SmsGateway | None = None,
 ) -> str:
     """``agent_settings`` as the TOML a real ``facteur agent`` reads."""
-    settings = agent_settings(url, smtp_port, cache_dir, concurrency=concurrency, portal=portal, sms=sms)
+    return settings_toml(
+        agent_settings(url, smtp_port, cache_dir, concurrency=concurrency, portal=portal, sms=sms)
+    )
+
+
+def settings_toml(settings: dict[str, Any]) -> str:
+    """Settings (one table of plain values per section) as TOML."""
     lines = []
     for table, values in settings.items():
         lines.append(f"[{table}]")

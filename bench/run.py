@@ -21,7 +21,8 @@ from bench.common import ROOT
 
 # name -> (module, full-size arguments, quick arguments)
 BENCHES: dict[str, tuple[str, dict[str, int], dict[str, int]]] = {
-    "drain": ("bench.drain", {"count": 2000}, {"count": 300}),
+    "backlog": ("bench.backlog", {"count": 5000}, {"count": 400}),
+    "send": ("bench.send_to_accepted", {"sends": 10}, {"sends": 3}),
     "pdf": ("bench.pdf", {"count": 200}, {"count": 40}),
     "tui": ("bench.tui", {}, {"invoices": 20_000, "patients": 4_000}),
     "contention": ("bench.contention", {"count": 2000}, {"count": 300}),
