@@ -130,7 +130,9 @@ def rescue(now: datetime | None = None, *, dead_owners: Iterable[str] = ()) -> i
 
     One ``UPDATE … WHERE <still orphaned> RETURNING``: two agents rescuing at once cannot both
     take a row (PostgreSQL re-checks the condition on a row another transaction just changed),
-    and a row claimed again in between is no longer orphaned, so it is left alone.
+    and a row claimed again in between is no longer orphaned, so it is left alone. The claim's
+    attempt is given back, as when an agent releases a message: attempts count the tries a
+    server answered, and the dead agent's try has no answer on record.
     """
     now = now or utcnow()
     dead = list(dead_owners)
@@ -141,6 +143,7 @@ def rescue(now: datetime | None = None, *, dead_owners: Iterable[str] = ()) -> i
         rows = list(
             OutboxMessage.update(
                 status=OutboxStatus.PENDING.value,
+                attempts=OutboxMessage.attempts - 1,
                 lease_owner=None,
                 lease_expires_at=None,
                 next_attempt_at=now,
