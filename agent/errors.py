@@ -36,5 +36,11 @@ class OfflineError(_WithReply, TransientDeliveryError):
     """No server reachable (or usable): the agent goes offline; no attempt is spent."""
 
 
+class BlockedError(OfflineError):
+    """A server refuses the agent's configuration (TLS, authentication, the sender): every message
+    would meet the same refusal, so none is tried until it is fixed; no attempt is spent, the
+    admins are told once, and the agent probes until the server takes it."""
+
+
 class RejectedError(_WithReply, PermanentDeliveryError):
     """5xx or an invalid address: failed at once."""

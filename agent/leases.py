@@ -62,13 +62,21 @@ class LeaseKeeper:
         return now - self._renewed >= self.renew_every or now - self._rescued >= self.rescue_every
 
     def tick(
-        self, *, online: bool, force: bool = False, log_rescued: Callable[[int], None] | None = None
+        self,
+        *,
+        online: bool,
+        blocked: str = "",
+        force: bool = False,
+        log_rescued: Callable[[int], None] | None = None,
     ) -> None:
-        """Beat and renew when due (or ``force``d), rescue when due; a database call each."""
+        """Beat and renew when due (or ``force``d), rescue when due; a database call each. ``blocked``:
+        why a server refuses the agent's configuration ("" when none does)."""
         now = time.monotonic()
         if force or now - self._renewed >= self.renew_every:
             self._renewed = now
-            agent_state.beat(self.agent_id, self.hostname, self.pid, online=online, synced=online)
+            agent_state.beat(
+                self.agent_id, self.hostname, self.pid, online=online, synced=online, blocked=blocked
+            )
             with self._lock:
                 held = list(self._held)
             renewed = set(outbox.renew_leases(self.agent_id, self.lease_seconds, held))

@@ -5,8 +5,11 @@ kills the loop; with nothing due it sleeps ``poll_seconds`` between cheap indexe
 reads; ``stop()`` (SIGTERM, SIGINT) stops claiming and lets in-flight sends finish;
 ``run(once=True)`` drains what is due and returns. When no server can be reached the
 agent is offline: it gives the attempts back, probes with a doubling delay and
-records the state in its heartbeat. Database work runs on one thread of its own,
-the writes of many messages committed together (``agent.writer``); a claim reads its
+records the state in its heartbeat. A server that refuses the agent's configuration (TLS,
+a password, a token: ``BlockedError``) blocks the same way, said once in the log, the heartbeat
+and to the admins; since only a send can tell that a setting was fixed, the agent waits a doubling
+delay between tries, and is unblocked by the first message that goes. Database work runs on one
+thread of its own, the writes of many messages committed together (``agent.writer``); a claim reads its
 messages' rows and cached PDFs in the same step, so composing them is pure computation,
 done on the loop (a message still waiting for its rows or its PDF is composed on a small
 pool; PDFs render in child processes). The event loop otherwise only waits on the network.
@@ -29,7 +32,7 @@ import peewee
 
 from agent.channels import EmailChannel
 from agent.compose import Composer, message_id_domain, new_message_id, wants_pdf
-from agent.errors import OfflineError
+from agent.errors import BlockedError, OfflineError
 from agent.facts import MessageFacts, load_facts
 from agent.leases import LeaseKeeper
 from agent.message_delivery import Deliverer, Stats
@@ -39,8 +42,9 @@ from agent.syncs import SyncJobs
 from agent.writer import GroupWriter
 from locales import N_, translator
 from models.core.enums import Channel
-from models.database.base import fk_id
+from models.database.base import fk_id, utcnow
 from models.messaging import agent_state, outbox
+from models.messaging.notifications import notify_agent_blocked
 from models.messaging.outbox import RetryPolicy
 from models.messaging.tables import OutboxMessage
 
@@ -87,6 +91,10 @@ class Agent:
         self.pid = os.getpid()
         self.agent_id = f"{self.hostname}:{self.pid}"
         self.online = True
+        self.blocked = ""  # why a server refuses the agent's configuration, in its log language
+        self._sent_when_blocked = 0
+        self._told: list[str] = []  # reasons for blocking the admins are still to be told of
+        self._probe_delay = self._blocked_delay = min(1.0, options.probe_max_seconds)
         self.stats = Stats()
         self._tr = translator(options.log_language)
         self._domain = message_id_domain(composer.from_address)
@@ -136,7 +144,6 @@ class Agent:
         self._deliverer.begin(self._stopping)
         in_flight: set[asyncio.Task[None]] = set()
         ready: deque[OutboxMessage] = deque()
-        probe_delay = min(1.0, self.options.probe_max_seconds)
         self._synced = False  # --once: the feeds were pulled
         try:
             await self._db(self._startup)
@@ -152,15 +159,14 @@ class Agent:
                     await self._release_all(ready, N_("offline"))
                     if in_flight:
                         await asyncio.wait(in_flight)
-                    if await self._probe():
-                        probe_delay = min(1.0, self.options.probe_max_seconds)
-                        continue
-                    if once:
+                    if self._told:  # newly blocked: the heartbeat and the admins say why, now
+                        await self._beat(force=True)
+                    if not await self._back_online(once=once) and once:
                         return False
-                    await self._sleep(probe_delay)
-                    probe_delay = min(probe_delay * 2, self.options.probe_max_seconds)
                     continue
                 try:
+                    if self.blocked and self.stats.sent > self._sent_when_blocked:
+                        await self._unblocked()
                     await self._fill(ready, in_flight)
                     await self._beat()
                     self._trim()
@@ -255,23 +261,58 @@ class Agent:
                     self._pdfs[message.id] = pdf
         return claimed
 
+    async def _back_online(self, *, once: bool) -> bool:
+        """Offline: probe, waiting a doubling delay between probes; blocked, wait before the probe
+        too (it cannot tell a fixed setting from a wrong one: the next send will). ``once`` waits
+        for nothing: False at once when still offline, or blocked."""
+        if self.blocked:
+            if once:
+                return False
+            # the sends that met the refusal just finished: they are no news to wake for
+            await self._sleep(self._blocked_delay, woken_by_sends=False)
+            self._blocked_delay = min(self._blocked_delay * 2, self.options.probe_max_seconds)
+        if await self._probe():
+            self._probe_delay = min(1.0, self.options.probe_max_seconds)
+            return True
+        if not once:
+            await self._sleep(self._probe_delay, woken_by_sends=False)
+            self._probe_delay = min(self._probe_delay * 2, self.options.probe_max_seconds)
+        return False
+
     async def _probe(self) -> bool:
         try:
             await self._offline_probe()
         except OfflineError as exc:
             await self._beat(force=True)
-            self._log(logging.INFO, N_("still offline: {reason}"), reason=exc.render(self._tr))
+            if not self.blocked:
+                self._log(logging.INFO, N_("still offline: {reason}"), reason=exc.render(self._tr))
             return False
         self.online = True
-        self._log(logging.INFO, N_("online again"))
+        if not self.blocked:
+            self._log(logging.INFO, N_("online again"))
         await self._beat(force=True)
         return True
 
     def _went_offline(self, exc: OfflineError, probe: Callable[[], Awaitable[None]] | None = None) -> None:
-        if self.online:
-            self.online = False
-            self._offline_probe = probe or self.channel.probe
-            self._log(logging.WARNING, N_("offline: {reason}"), reason=exc.render(self._tr))
+        if not self.online:
+            return
+        self.online = False
+        self._offline_probe = probe or self.channel.probe
+        reason = exc.render(self._tr)
+        if not isinstance(exc, BlockedError):
+            self._log(logging.WARNING, N_("offline: {reason}"), reason=reason)
+            return
+        self._sent_when_blocked = self.stats.sent
+        if reason != self.blocked:  # said once per reason, however many tries meet it
+            self.blocked = reason
+            self._log(logging.ERROR, N_("cannot send until a setting is fixed: {reason}"), reason=reason)
+            self._told.append(reason)
+
+    async def _unblocked(self) -> None:
+        self.blocked = ""
+        self._blocked_delay = min(1.0, self.options.probe_max_seconds)
+        self._log(logging.INFO, N_("sending again: the server accepts the configuration"))
+        await self._beat(force=True)
 
     async def _drained(self) -> bool:
         """``--once``: nothing is due, and the feeds were pulled once (what they queued, reminders,
@@ -292,9 +333,18 @@ class Agent:
             await self._db(outbox.release, message, self.agent_id, reason)
 
     async def _beat(self, *, force: bool = False) -> None:
-        """Heartbeat, lease renewal and rescue of dead agents' leases, each on its schedule."""
+        """Heartbeat, lease renewal and rescue of dead agents' leases, each on its schedule; the
+        admins told of a new reason the agent is blocked."""
+        while self._told:
+            await self._db(notify_agent_blocked, self._told.pop(0), utcnow())
         if force or self._leases.due():
-            await self._db(self._leases.tick, online=self.online, force=force, log_rescued=self._log_rescued)
+            await self._db(
+                self._leases.tick,
+                online=self.online,
+                blocked=self.blocked,
+                force=force,
+                log_rescued=self._log_rescued,
+            )
 
     def _trim(self) -> None:
         if isinstance(self.composer.pdfs, PdfPrefetcher):
@@ -303,10 +353,12 @@ class Agent:
     def _log_rescued(self, count: int) -> None:
         self._log(logging.WARNING, N_("{count} interrupted messages returned to the queue"), count=count)
 
-    async def _sleep(self, seconds: float) -> None:
-        """Until ``seconds`` pass, a send finishes, or a stop is asked."""
+    async def _sleep(self, seconds: float, *, woken_by_sends: bool = True) -> None:
+        """Until ``seconds`` pass, a send finishes (unless not ``woken_by_sends``), or a stop is asked."""
         assert self._wake is not None and self._stopping is not None
-        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._stopping.wait())]
+        waits = [asyncio.ensure_future(self._stopping.wait())]
+        if woken_by_sends:
+            waits.append(asyncio.ensure_future(self._wake.wait()))
         try:
             await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -2,7 +2,8 @@
 
 Each POST is recorded (headers, body) and answered by the next scripted mode, then "accept":
 ``"accept"`` (201 with an id), ``"status:400"`` / ``"status:503"`` / … (that status, a JSON
-error that echoes the text, as careless gateways do), ``"stall"`` (answer only after
+error that echoes the text, as careless gateways do), ``"page"`` (200 with a web page: a URL that
+is not the gateway's API), ``"stall"`` (answer only after
 ``STALL_SECONDS``: the client times out), ``"slow"`` (accept after ``SLOW_SECONDS``: a distant
 gateway; ``most_at_once`` tells how many requests it had at the same time). It keeps
 connections alive (HTTP/1.1), as real gateways do. ``python -m testbed.sms_gateway --port N``
@@ -144,6 +145,13 @@ class SmsGateway:
             time.sleep(STALL_SECONDS)
             self._reply(handler, 201, {"id": "late"})
 
+        elif mode == "page":
+            page = b"<!doctype html><title>Welcome</title><p>It works!"
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html")
+            handler.send_header("Content-Length", str(len(page)))
+            handler.end_headers()
+            handler.wfile.write(page)
         elif mode.startswith("status:"):
             status = int(mode.split(":")[1])
             text = body.get("text") or body.get("Body")

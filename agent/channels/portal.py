@@ -29,7 +29,7 @@ from urllib.parse import quote
 import httpx
 
 from agent.channels.http import HttpClient, NoAnswer, Unreachable
-from agent.errors import DeferredError, OfflineError, RejectedError
+from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError
 from locales import L_, N_
 from models.core.errors import DeliveryError
 from models.messaging.outbox import Reply
@@ -301,7 +301,7 @@ class PortalClient:
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The portal's answer, whatever its status; no answer raises (offline, or try later)."""
         if not self.api_token:
-            raise OfflineError(
+            raise BlockedError(
                 N_("no portal API token: set the environment variable {variable}"), variable=self.token_env
             )
         headers = {"Authorization": f"Bearer {self.api_token}"}
@@ -322,7 +322,7 @@ class PortalClient:
             return
         reply = _error_text(response)
         if status in (401, 403) or (status == 503 and _error_code(response) == NO_TOKEN_CODE):
-            raise OfflineError(
+            raise BlockedError(
                 N_("the portal refused the API token ({status}: {detail}); check {variable} on both sides"),
                 variable=self.token_env,
                 status=status,

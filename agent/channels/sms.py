@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import httpx
 
 from agent.channels.http import HttpClient, HttpFailure, Unreachable
-from agent.errors import DeferredError, OfflineError, RejectedError
+from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError
 from locales import N_
 from models.messaging.outbox import Reply
 
@@ -73,8 +73,8 @@ class HttpSms:
             return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         return self.url
 
-    def _missing_token(self) -> OfflineError:
-        return OfflineError(
+    def _missing_token(self) -> BlockedError:
+        return BlockedError(
             N_("the SMS gateway's token is not set: put it in the environment variable {variable}"),
             variable=self.token_env or "[sms] token_env",
         )
@@ -103,9 +103,20 @@ class HttpSms:
         status = response.status_code
         if 200 <= status < 300:
             provider_id = _reply_id(response, "sid" if self.mode == "twilio" else "id")
+            if provider_id is None:  # a web page or another API took it: no text went out
+                raise BlockedError(
+                    N_(
+                        "the SMS gateway {url} answered {status} without the id of a text sent: "
+                        "check [sms] url"
+                    ),
+                    url=self.endpoint,
+                    status=status,
+                    code=status,
+                    reply=reason,
+                )
             return Reply(code=str(status), text=reason or N_("accepted"), provider_id=provider_id)
         if status in (401, 403):
-            raise OfflineError(
+            raise BlockedError(
                 N_("the SMS gateway refused the token in {variable}: {reason}"),
                 variable=self.token_env or "[sms] token_env",
                 reason=reason,

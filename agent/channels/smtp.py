@@ -1,19 +1,24 @@
 """SMTP with aiosmtplib: a pool of reused connections, none/STARTTLS/TLS, optional auth.
 
 A message counts as sent only when the server accepted it after DATA. Failures are
-classified by the phase they happen in and by type (see ``classify``): nothing here
-logs a body or the password.
+classified by the step that got them, then by code (see ``classify``): a refusal of the agent's
+settings (encryption or a login required, a refused login, the sender refused at MAIL FROM, a
+failed TLS handshake) blocks the channel, since every message would meet it; a refusal at RCPT TO
+is about that recipient, one after DATA about that message. Nothing here logs a body or the
+password.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import aiosmtplib
 
-from agent.errors import DeferredError, OfflineError, RejectedError, UnknownOutcomeError
+from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError, UnknownOutcomeError
 from agent.mime import OutgoingEmail
 from locales import N_
 from models.core.errors import ValidationError
@@ -21,6 +26,10 @@ from models.core.validation import validate_email
 from models.messaging.outbox import Reply
 
 IDLE_SECONDS = 60.0  # servers drop idle sessions; reconnect rather than trust an old one
+# encryption or a login required (530), a login refused (535), encryption required for it (538):
+# at whatever step, the agent's settings are refused, not one message
+SETTINGS_REFUSED = frozenset({530, 535, 538})
+Step = Literal["mail", "rcpt", "data"]
 
 
 @dataclass(frozen=True)
@@ -65,13 +74,26 @@ class SmtpChannel:
         try:
             await client.connect()
         except aiosmtplib.SMTPAuthenticationError as exc:
-            raise OfflineError(
-                N_("the SMTP server refused the user name or password ({code})"),
+            raise BlockedError(
+                N_(
+                    "the SMTP server refused the user name or password ({code}): "
+                    "check [email] username and password_env"
+                ),
                 code=exc.code,
                 reply=exc.message,
             ) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             client.close()
+            if _tls_failed(exc):
+                raise BlockedError(
+                    N_(
+                        "TLS with the SMTP server {host}:{port} failed ({reason}): "
+                        "check [email] security and port, and the server's certificate"
+                    ),
+                    host=self.options.host,
+                    port=self.options.port,
+                    reason=str(exc) or type(exc).__name__,
+                ) from exc
             raise OfflineError(
                 N_("cannot reach the SMTP server {host}:{port}: {reason}"),
                 host=self.options.host,
@@ -113,19 +135,21 @@ class SmtpChannel:
             pool.put_nowait((client, last_used))
 
     async def _transaction(self, client: aiosmtplib.SMTP, email: OutgoingEmail, address: str) -> Reply:
+        step: Step = "mail"
         try:
             await client.mail(self.options.from_address)
+            step = "rcpt"
             await client.rcpt(address)
         except aiosmtplib.SMTPServerDisconnected as exc:
             raise _Stale() from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             await _reset(client, exc)
-            raise classify(exc, after_data=False) from exc
+            raise classify(exc, step, sender=self.options.from_address) from exc
         try:
             response = await client.data(email.data)  # composed as bytes: nothing left to flatten
         except (aiosmtplib.SMTPException, OSError) as exc:
             await _reset(client, exc)
-            raise classify(exc, after_data=True) from exc
+            raise classify(exc, "data", sender=self.options.from_address) from exc
         return Reply(code=str(response.code), text=response.message, provider_id=email.message_id)
 
     async def probe(self) -> None:
@@ -145,19 +169,52 @@ class _Stale(Exception):
     """The server closed a reused connection before the transaction began."""
 
 
-def classify(exc: BaseException, *, after_data: bool) -> Exception:
-    """An aiosmtplib failure as Facteur's delivery error: the type decides the retry."""
+def classify(exc: BaseException, step: Step, *, sender: str = "") -> Exception:
+    """An aiosmtplib failure at ``step`` as Facteur's delivery error: the type decides the retry."""
     if isinstance(exc, aiosmtplib.SMTPResponseException):
+        reply = f"{exc.code} {exc.message}"
+        if exc.code in SETTINGS_REFUSED:
+            return BlockedError(
+                N_(
+                    "the SMTP server requires encryption or a login ({code} {answer}): "
+                    "check [email] security, username and password_env"
+                ),
+                code=exc.code,
+                answer=exc.message,
+                reply=reply,
+            )
+        if step == "mail" and exc.code >= 500:
+            return BlockedError(
+                N_(
+                    "the SMTP server refuses the sender {sender} ({code} {answer}): "
+                    "check [email] from_address"
+                ),
+                sender=sender,
+                answer=exc.message,
+                code=exc.code,
+                reply=reply,
+            )
         kind: type[DeferredError | RejectedError] = DeferredError if 400 <= exc.code < 500 else RejectedError
-        return kind(N_("the SMTP server replied {code}"), code=exc.code, reply=f"{exc.code} {exc.message}")
+        return kind(N_("the SMTP server replied {code}"), code=exc.code, reply=reply)
     reason = str(exc) or type(exc).__name__
-    if after_data and isinstance(
+    if step == "data" and isinstance(
         exc, aiosmtplib.SMTPTimeoutError | aiosmtplib.SMTPServerDisconnected | OSError
     ):
         return UnknownOutcomeError(
             N_("no answer after the message was sent ({reason}); it will be sent again"), reason=reason
         )
     return DeferredError(N_("the SMTP session failed: {reason}"), reason=reason)
+
+
+def _tls_failed(exc: BaseException) -> bool:
+    """A TLS handshake or certificate failure, or a server without the STARTTLS the settings ask
+    for: a setting to fix, not a network down."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) or "STARTTLS extension not supported" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 async def _reset(client: aiosmtplib.SMTP, exc: BaseException) -> None:

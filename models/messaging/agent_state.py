@@ -33,11 +33,14 @@ class AgentHeartbeat(BaseModel):
     last_sync_at = UTCDateTimeField(null=True)  # the last time it drained or pulled while online
     stopped_at = UTCDateTimeField(null=True)  # set on a clean stop
     channels = peewee.CharField(max_length=64, default="")  # what it can use: "email,stripe"
+    # why a channel refuses to work until a setting is fixed ("" when none), in the agent's words
+    blocked = peewee.TextField(default="")
 
 
 class AgentState(StrEnum):
     ONLINE = "online"  # an agent runs and reaches its servers
     OFFLINE = "offline"  # an agent runs but the clinic is offline
+    BLOCKED = "blocked"  # an agent runs, but a server refuses its configuration: a setting to fix
     STOPPED = "stopped"  # no agent has beaten recently
 
 
@@ -47,6 +50,7 @@ class AgentSummary:
     pending: int  # pending or sending
     failed: int
     last_sync_at: datetime | None
+    blocked: str = ""  # BLOCKED: why, in the agent's words
 
 
 def beat(
@@ -57,10 +61,12 @@ def beat(
     online: bool,
     synced: bool = False,
     channels: str | None = None,
+    blocked: str | None = None,
     now: datetime | None = None,
 ) -> None:
     """Record that ``agent_id`` is alive; ``synced`` when it just talked to its servers;
-    ``channels`` (``"email,stripe"``) what it is configured to use."""
+    ``channels`` (``"email,stripe"``) what it is configured to use; ``blocked`` why a server refuses
+    its configuration ("" once it no longer does)."""
     now = now or utcnow()
     values: dict[peewee.Field, object] = {
         AgentHeartbeat.hostname: hostname,
@@ -71,6 +77,8 @@ def beat(
     }
     if channels is not None:
         values[AgentHeartbeat.channels] = channels
+    if blocked is not None:
+        values[AgentHeartbeat.blocked] = blocked
     if synced:
         values[AgentHeartbeat.last_sync_at] = now
     insert = {AgentHeartbeat.agent_id: agent_id, AgentHeartbeat.started_at: now, **values}
@@ -141,10 +149,17 @@ def agent_summary(now: datetime | None = None) -> AgentSummary:
     )
     if not live.exists():
         state = AgentState.STOPPED
-    elif live.where(AgentHeartbeat.online == True).exists():  # noqa: E712 (peewee expression)
+    # online: an agent reaches its servers and nothing refuses its settings; blocked: one is refused
+    # (it may be online, trying again, until a message goes through)
+    elif live.where((AgentHeartbeat.online == True) & (AgentHeartbeat.blocked == "")).exists():  # noqa: E712
         state = AgentState.ONLINE
     else:
         state = AgentState.OFFLINE
+    blocked = ""
+    if state is AgentState.OFFLINE:
+        refused = live.where(AgentHeartbeat.blocked != "").order_by(AgentHeartbeat.seen_at.desc()).first()
+        if refused is not None:
+            state, blocked = AgentState.BLOCKED, refused.blocked
     counted = (
         OutboxMessage.select(OutboxMessage.status, peewee.fn.COUNT(OutboxMessage.id).alias("count"))
         .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED]))
@@ -162,4 +177,5 @@ def agent_summary(now: datetime | None = None) -> AgentSummary:
         pending=counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.SENDING, 0),
         failed=counts.get(OutboxStatus.FAILED, 0),
         last_sync_at=last_sync,
+        blocked=blocked,
     )

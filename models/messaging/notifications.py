@@ -20,6 +20,11 @@ from models.people.clinic import Staff
 DELIVERY_FAILED = "delivery_failed"  # Notification.kind
 FAILED_NOTICE = N_("Invoice {invoice} could not be delivered to {recipient}: {reason}")
 LINK_FAILED_NOTICE = N_("The payment link of invoice {invoice} could not be made: {reason}")
+AGENT_BLOCKED = "agent_blocked"
+BLOCKED_NOTICE = N_(
+    "The agent cannot send: {reason}. Messages wait, none is lost, and they go out by themselves "
+    "once this is fixed"
+)
 PAYMENT_RECEIVED = "payment_received"
 PAYMENT_NOTICE = N_("Invoice {invoice} was paid online: {amount}")
 PAYMENT_FAILED = "payment_failed"
@@ -44,6 +49,19 @@ def notify_delivery_failed(message: OutboxMessage, reason: str, now: datetime) -
     }
     notice = FAILED_NOTICE if message.sends_email else LINK_FAILED_NOTICE
     return notify(staff_ids, DELIVERY_FAILED, invoice, notice, params, now=now)
+
+
+def notify_agent_blocked(reason: str, now: datetime) -> list[Notification]:
+    """Tell the admins a server refuses the agent's configuration, once per reason while unread."""
+    params = {"reason": reason}
+    told = Notification.select().where(
+        (Notification.kind == AGENT_BLOCKED)
+        & (Notification.params == json.dumps(params, ensure_ascii=False))
+        & Notification.read_at.is_null()
+    )
+    if told.exists():
+        return []
+    return notify(admin_ids(), AGENT_BLOCKED, None, BLOCKED_NOTICE, params, now=now)
 
 
 def notify(

@@ -14,7 +14,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 # A mode per transaction, consumed in order (then "accept"):
-#   "accept"; "rcpt:450" (reply at RCPT); "data:554" (reply after DATA); "drop" (close at RCPT);
+#   "accept"; "mail:530" (reply at MAIL FROM); "rcpt:450" (reply at RCPT); "data:554" (reply after
+#   DATA); "drop" (close at RCPT);
 #   "stall" (take the message, answer only after STALL_SECONDS: the client times out after DATA)
 STALL_SECONDS = 2.5
 
@@ -55,6 +56,24 @@ class ScriptedHandler:
             self.connections += 1
         session.host_name = hostname
         return responses
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        with self.lock:
+            refused = self.modes[0] if self.modes and self.modes[0].startswith("mail:") else None
+            if refused is not None:
+                self.modes.popleft()
+        if refused is not None:
+            code = refused.split(":")[1]
+            return (
+                f"{code} 5.7.0 Must issue a STARTTLS command first"
+                if code == "530"
+                else f"{code} 5.7.1 Sender refused"
+            )
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agent.channels.portal import ClinicContact, PortalClient, PortalDocument
-from agent.errors import DeferredError, OfflineError, RejectedError
+from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError
 from locales import translator
 from models.core.errors import DeliveryError
 from models.messaging.secure_link import new_token, pin_hash, token_hash
@@ -224,7 +224,7 @@ def answering() -> Iterator[tuple[str, list[int]]]:
         (429, DeferredError),
         (502, DeferredError),
         (503, DeferredError),
-        (403, OfflineError),
+        (403, BlockedError),
         (404, RejectedError),
         (422, RejectedError),
     ],

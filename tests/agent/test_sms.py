@@ -12,7 +12,7 @@ import pytest
 from agent.channels.sms import HttpSms
 from agent.channels.sms_file import FileSms
 from agent.delivery import build_sms
-from agent.errors import DeferredError, OfflineError, RejectedError
+from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError
 from locales import translator
 from models.core.config import parse_config
 from models.core.errors import ConfigError
@@ -122,18 +122,29 @@ async def test_refused_connection_is_offline_and_the_probe_says_so() -> None:
     await client.close()
 
 
-async def test_a_bad_or_missing_token_is_offline_not_a_failed_message(sms_gateway: SmsGateway) -> None:
+async def test_a_bad_or_missing_token_is_a_setting_to_fix_not_a_failed_message(
+    sms_gateway: SmsGateway,
+) -> None:
     wrong = json_client(sms_gateway, token="nope")
-    with pytest.raises(OfflineError) as refused:
+    with pytest.raises(BlockedError) as refused:
         await wrong.send("+15145551234", TEXT, "facteur-7")
     assert "SMS_TOKEN" in str(refused.value)
     missing = twilio_client(sms_gateway, token=None)
-    with pytest.raises(OfflineError) as unset:
+    with pytest.raises(BlockedError) as unset:
         await missing.send("+15145551234", TEXT, "facteur-7")
     assert "TWILIO_TOKEN" in str(unset.value)
     assert len(sms_gateway.sent) == 1  # the unset token never left
     await wrong.close()
     await missing.close()
+
+
+async def test_a_web_page_for_an_answer_is_a_setting_to_fix_not_a_pin_sent(sms_gateway: SmsGateway) -> None:
+    sms_gateway.script("page")
+    client = json_client(sms_gateway)
+    with pytest.raises(BlockedError) as blocked:
+        await client.send("+15145551234", TEXT, "facteur-7")
+    assert "[sms] url" in str(blocked.value.render(translator("en")))
+    await client.close()
 
 
 async def test_the_probe_sends_nothing(sms_gateway: SmsGateway) -> None:

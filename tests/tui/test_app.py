@@ -106,6 +106,18 @@ async def test_the_status_bar_shows_the_agent_the_outbox_and_the_last_sync(
     app = make_app("clerk")
     async with app.run_test(size=(80, 24)):  # type: ignore[attr-defined]
         assert "Agent: offline" in str((await wait_status(app)).render())
+    # a server refuses its settings: blocked, even while it tries again (online)
+    beat(
+        "host:1",
+        "host",
+        1,
+        online=True,
+        blocked="530 5.7.0 Must issue a STARTTLS command first",
+        now=FROZEN_NOW,
+    )
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)):  # type: ignore[attr-defined]
+        assert "Agent: a setting to fix · to send: 2" in str((await wait_status(app)).render())
 
 
 @pytest.mark.parametrize(("login_language", "label"), [("fr", "Fermer la liste"), ("en", "Close the list")])

@@ -25,12 +25,13 @@ from tui.workers import run_db
 AGENT_STATE: dict[AgentState, LazyText] = {
     AgentState.ONLINE: L_("online"),
     AgentState.OFFLINE: L_("offline"),
+    AgentState.BLOCKED: L_("a setting to fix"),  # the admins' notification says which
     AgentState.STOPPED: L_("stopped"),
 }
 
 
 class StatusBar(Static):
-    """One line at the bottom: agent online/offline/stopped, outbox pending and failed, last sync."""
+    """One line at the bottom: agent online/offline/blocked/stopped, outbox pending and failed, last sync."""
 
     DEFAULT_CSS = """
     StatusBar {

@@ -29,6 +29,7 @@ from models.setup.migrations import (  # noqa: E402
     v0006_stripe_payments,
     v0007_templates,
     v0008_template_catalogs,
+    v0009_agent_blocked,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -47,6 +48,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(7, "shipped templates; scheduled messages by time", v0007_templates.apply),
     Migration(8, "shipped templates follow the catalogs", v0008_template_catalogs.apply),
+    Migration(9, "agent_heartbeat.blocked", v0009_agent_blocked.apply),
 )
 
 
