@@ -19,6 +19,7 @@ from agent.loop import Agent, AgentOptions
 from agent.pdfs import PdfProvider
 from agent.steps import DeliveryStep, SyncJob
 from models.core.config import Config
+from models.core.logs import OneLineFormatter
 from models.messaging.outbox import RetryPolicy
 
 
@@ -112,7 +113,7 @@ def default_syncs(config: Config) -> list[SyncJob]:
 def configure_logging(level: int = logging.INFO) -> None:
     """One line per event on stderr; journald adds the time and the unit."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("facteur")
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -13,6 +13,7 @@ import sys
 
 from locales import N_
 from models.core.config import Config
+from models.core.logs import OneLineFormatter
 from portal.services import PortalOptions, log_tr
 
 log = logging.getLogger("facteur.portal")
@@ -29,7 +30,7 @@ def split_listen(listen: str) -> tuple[str, int]:
 def configure_logging(level: int = logging.INFO) -> None:
     """One line per event on stderr; journald adds the time and the unit."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("facteur")
     root.handlers[:] = [handler]
     root.setLevel(level)
