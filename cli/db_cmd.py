@@ -44,7 +44,7 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
     from models.setup.demo import seed_demo
     from models.setup.initial import init_database
 
-    database = ctx.database(check=False)
+    database = ctx.database(check=False, create=True)
     report = init_database(database, ctx.config.clinic)
     tr = ctx.tr
     if report.version_before is None:

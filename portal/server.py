@@ -51,7 +51,7 @@ def serve(config: Config, listen: str) -> None:
     if webhook:  # a clinic with a public address: payments applied as Stripe reports them
         from models.database.db import open_database
 
-        open_database(config.database.url, config.base_dir)
+        open_database(config.database.url, config.base_dir, create=False)
     app = create_app(options, extra_routes=webhook)
     watcher = None
     if config.locales.watch:

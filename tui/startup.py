@@ -31,7 +31,7 @@ def open_session(config: Config, login: str | None = None) -> StaffSession:
     from models.people.staff_members import current_login, staff_for_login
     from models.setup.schema import check_schema
 
-    database = open_database(config.database.url, config.base_dir)
+    database = open_database(config.database.url, config.base_dir, create=False)
     check_schema(database)
     login = login or current_login()
     staff = staff_for_login(login)

@@ -107,9 +107,17 @@ def current_url() -> str:
     return url_of(db.obj)
 
 
-def open_database(url: str = DEFAULT_URL, base_dir: Path | None = None) -> peewee.Database:
-    """Bind ``db`` to the database at ``url`` and connect to it."""
+def open_database(
+    url: str = DEFAULT_URL, base_dir: Path | None = None, *, create: bool = True
+) -> peewee.Database:
+    """Bind ``db`` to the database at ``url`` and connect to it. Without ``create``, a SQLite file
+    that does not exist is refused before anything (its folder, an empty file) is made: only
+    ``facteur db init`` creates a database."""
     parsed = parse_url(url, base_dir)
+    if parsed.path is not None and not create and not parsed.path.exists():
+        raise DatabaseError(
+            N_("there is no database at {path}: run 'facteur db init' first"), path=str(parsed.path)
+        )
     if parsed.path is not None:
         try:
             parsed.path.parent.mkdir(parents=True, exist_ok=True)

@@ -127,6 +127,16 @@ def test_empty_database(cli: Cli) -> None:
 
 
 @pytest.mark.sqlite_only
+def test_a_missing_database_is_refused_and_nothing_is_made(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "facteur.toml").write_text('[database]\nurl = "sqlite:///var/facteur.db"\n', encoding="utf-8")
+    for command in (("patient", "list"), ("db", "migrate"), ("agent", "--once")):
+        assert "there is no database at" in failed(cli(*command))
+    assert not (tmp_path / "var").exists()  # neither the file nor its folder
+    assert "Created" in ok(cli("db", "init"))
+    assert (tmp_path / "var" / "facteur.db").exists()
+
+
+@pytest.mark.sqlite_only
 def test_old_database(cli: Cli, tmp_path: Path) -> None:
     fixture = Path(__file__).parents[1] / "models" / "setup" / "fixtures" / "schema_v1.sql"
     with sqlite3.connect(tmp_path / "facteur.db") as connection:
