@@ -33,6 +33,18 @@ class FacteurError(Exception):
         except (KeyError, IndexError, ValueError):
             return self.message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # whole across a process boundary (a template rendered in a child), whatever a subclass's
+        # constructor takes: the state is restored as it was, not rebuilt from arguments
+        return (_restore, (type(self), self.message, self.__dict__))
+
+
+def _restore(kind: type[FacteurError], message: str, state: dict[str, Any]) -> FacteurError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class ValidationError(FacteurError):
     """A value a person typed is not acceptable; ``field`` names it."""
