@@ -23,7 +23,8 @@ from models.core.validation import validate_email
 from models.database.base import fk_id
 from models.messaging import outbox
 from models.messaging.outbox import Reply, RetryPolicy
-from models.messaging.tables import OutboxMessage
+from models.messaging.tables import OutboxMessage, Template
+from models.messaging.template_render import TemplateProblem
 
 
 @dataclass
@@ -176,6 +177,16 @@ class Deliverer:
             )
         except OSError as exc:
             await self._deferred(message, _as_deferred(exc))
+        except TemplateProblem as exc:  # an admin's template this message cannot use: it alone fails
+            name = await self._record(_template_name, message)  # a read, on the database thread
+            await self._failed(
+                message,
+                RejectedError(
+                    N_("the template “{template}” cannot be used: {reason}"),
+                    template=name,
+                    reason=exc.render(self._tr),
+                ),
+            )
         except Exception as exc:
             self._log(
                 logging.ERROR,
@@ -251,6 +262,11 @@ def _ids(message: OutboxMessage) -> dict[str, Any]:
 
 def _as_deferred(exc: OSError) -> TransientDeliveryError:
     return DeferredError(N_("cannot build the message: {reason}"), reason=exc.strerror or str(exc))
+
+
+def _template_name(message: OutboxMessage) -> str:
+    template = Template.get_or_none(Template.id == fk_id(message, "template"))
+    return str(template.name) if template is not None else ""
 
 
 def _as_rejected(exc: Exception) -> PermanentDeliveryError:

@@ -75,6 +75,15 @@ def build_parser(tr: Translator) -> Parser:
     return parser
 
 
+def _use_template_budget(config: Config) -> None:
+    """Every render of a staff-edited template in this process (the TUI's, the agent's) within
+    the configured ``[templates]`` budget."""
+    from models.messaging.template_budget import Budget, configure_budget
+
+    limits = config.templates
+    configure_budget(Budget(seconds=limits.render_seconds, memory_mb=limits.render_memory_mb))
+
+
 def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None) -> int:  # noqa: PLR0911 (one exit per kind of failure)
     from models.core.errors import ConfigError, FacteurError
 
@@ -93,6 +102,7 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[
 
         config = load_config(args.config)
         _use_clinic_wording(config)
+        _use_template_budget(config)
         ctx = Context(config, tr, out, err)
         return int(args.handler(args, ctx) or 0)
     except ConfigError as exc:

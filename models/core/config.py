@@ -123,6 +123,15 @@ class LocalesSettings:
 
 
 @dataclass(frozen=True)
+class TemplatesSettings:
+    """What rendering one staff-edited template may spend (in a helper process): a render over it
+    is refused in the editor and fails its one message in the agent."""
+
+    render_seconds: float = 2.0
+    render_memory_mb: int = 256
+
+
+@dataclass(frozen=True)
 class PrintSettings:
     """How the TUI prints a PIN slip; where the slip is kept when it cannot be printed."""
 
@@ -141,6 +150,7 @@ class Config:
     agent: AgentSettings = field(default_factory=AgentSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     locales: LocalesSettings = field(default_factory=LocalesSettings)
+    templates: TemplatesSettings = field(default_factory=TemplatesSettings)
     print: PrintSettings = field(default_factory=PrintSettings)
     source: Path | None = None  # the file read, None for the embedded defaults
 
@@ -184,6 +194,8 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("agent", "offline_probe_max_seconds"): (0.1, 3600),
     ("reminders", "late_days"): (0, 365),
     ("sms", "timeout"): (1, 120),
+    ("templates", "render_seconds"): (0.1, 60),
+    ("templates", "render_memory_mb"): (64, 4096),
 }
 _URLS = {("portal", "url"), ("stripe", "api_base"), ("stripe", "success_url"), ("sms", "url")}
 _TYPE_NAMES = {str: L_("a string"), int: L_("an integer"), float: L_("a number"), bool: L_("true or false")}

@@ -7,6 +7,8 @@ Templates are Jinja2 sources run in a ``SandboxedEnvironment`` made stricter sti
   refused: templates show fields, they do not call methods);
 - ``StrictUndefined``: a name that is not a field is an error, never a silent blank;
 - ``*``, ``**`` and ``%`` are bounded, so a template cannot build a huge string;
+- every render runs on a budget (``template_budget``: a helper process with a time and a memory
+  limit), so a template that loops for hours costs its own message, never the caller;
 - the HTML part is rendered with autoescape, its literal text escaped too, and links made
   clickable; the text part and the subject are rendered without escaping.
 
@@ -32,6 +34,7 @@ from markupsafe import Markup, escape
 
 from locales import L_, N_, LazyText
 from models.core.errors import ValidationError
+from models.messaging.template_budget import OverBudget, shared_budget
 from models.messaging.template_fields import FIELD_NAMES, LINK_FIELDS, SUBJECT_FIELDS
 
 MAX_SUBJECT = 200
@@ -97,8 +100,11 @@ class _Sandbox(SandboxedEnvironment):
             raise SecurityError(f"powers are limited to {MAX_POWER}")
         if operator == "*":
             for text, times in ((left, right), (right, left)):
-                if isinstance(text, str | list) and isinstance(times, int) and times > MAX_REPEAT:
-                    raise SecurityError(f"repeating is limited to {MAX_REPEAT} times")
+                if isinstance(text, str | list) and isinstance(times, int):
+                    if times > MAX_REPEAT:
+                        raise SecurityError(f"repeating is limited to {MAX_REPEAT} times")
+                    if len(text) * times > MAX_OUTPUT:  # ('x' * 1000) * 1000 … is refused at once
+                        raise SecurityError(f"repeating is limited to {MAX_OUTPUT} characters")
         return super().call_binop(context, operator, left, right)
 
 
@@ -205,6 +211,8 @@ def render_part(source: str, part: str, context: Mapping[str, Any], *, html: boo
             line=_line_of(exc),
             detail=str(exc),
         ) from None
+    except MemoryError:
+        raise  # over the budget's memory (``template_budget`` says so)
     except Exception as exc:  # an error of the template's own making (a type, a missing key…)
         raise _problem(
             part,
@@ -233,7 +241,16 @@ def render(
     subject: str, body: str, context: Mapping[str, Any], language: str, *, html: bool = True
 ) -> Rendered:
     """A template's ``language`` wording rendered for one reader (``context`` from ``field_context``);
-    ``html`` False leaves the HTML part out (a preview shows the text)."""
+    ``html`` False leaves the HTML part out (a preview shows the text). Rendered on the budget."""
+    try:
+        return shared_budget().call(
+            _render, subject, body, dict(context), language, html=html, part=f"body_{language}"
+        )
+    except OverBudget as exc:
+        raise _problem(exc.field, exc.message, **exc.params) from None
+
+
+def _render(subject: str, body: str, context: Mapping[str, Any], language: str, *, html: bool) -> Rendered:
     subject_part, body_part = f"subject_{language}", f"body_{language}"
     return Rendered(
         subject=_subject_line(render_part(subject, subject_part, context)),
@@ -245,7 +262,22 @@ def render(
 def check_wording(
     wording: Mapping[str, str], contexts: Mapping[str, Mapping[str, Any]], languages: Iterable[str]
 ) -> list[TemplateProblem]:
-    """Every problem of a template's wording (subject and body per language), on sample contexts."""
+    """Every problem of a template's wording (subject and body per language), on sample contexts,
+    rendered on the budget: a template over it is refused, naming the part."""
+    try:
+        return shared_budget().call(
+            _check_wording,
+            dict(wording),
+            {language: dict(context) for language, context in contexts.items()},
+            list(languages),
+        )
+    except OverBudget as exc:
+        return [_problem(exc.field or "body_fr", exc.message, **exc.params)]
+
+
+def _check_wording(
+    wording: Mapping[str, str], contexts: Mapping[str, Mapping[str, Any]], languages: Iterable[str]
+) -> list[TemplateProblem]:
     problems: list[TemplateProblem] = []
     for language in languages:
         subject, body = wording[f"subject_{language}"], wording[f"body_{language}"]

@@ -198,3 +198,43 @@ async def test_after_a_long_offline_spell_old_reminders_are_skipped_not_sent(
     assert "Voici votre facture" in plain(only.email)
     first = ScheduledMessage.get(ScheduledMessage.template == shipped("reminder_first").id)
     assert first.status == ScheduleStatus.SKIPPED
+
+
+async def test_a_template_that_loops_fails_its_own_message_and_the_others_go(
+    setup: Setup, tmp_path: Path
+) -> None:
+    from models.messaging.notifications import DELIVERY_FAILED
+    from models.messaging.tables import Notification
+    from models.messaging.template_budget import Budget, configure_budget
+
+    looping = Template.create(
+        kind="reminder",
+        name="Relance maison",
+        subject_fr="Facture",
+        body_fr="{% for a in 'x' * 1000 %}{% for b in 'x' * 1000 %}{% for c in 'x' * 1000 %}"
+        "{% for d in 'x' * 1000 %}.{% endfor %}{% endfor %}{% endfor %}{% endfor %}",
+        subject_en="Invoice",
+        body_en="Hello",
+        attach_invoice=False,
+    )
+    stuck = enqueue_invoice_email(
+        billed_invoice(setup.company),
+        message="",
+        kind=MessageKind.REMINDER,
+        template=looping,
+        attach_pdf=False,
+        staff=setup.provider,
+    )
+    others = [enqueue_invoice_email(billed_invoice(setup.company)) for _ in range(3)]
+    server = SmtpServer().start()
+    configure_budget(Budget(seconds=1.0))
+    try:
+        agent = build_agent(agent_config(server.port, tmp_path), pdfs=InvoicePdfs(tmp_path / "pdf"))
+        assert await agent.run(once=True) is True
+    finally:
+        configure_budget(Budget())
+        server.stop()
+    assert OutboxMessage.get_by_id(stuck.id).status == OutboxStatus.FAILED
+    assert {OutboxMessage.get_by_id(m.id).status for m in others} == {OutboxStatus.SENT}
+    (notice,) = Notification.select().where(Notification.kind == DELIVERY_FAILED)
+    assert "« Relance maison »" in notice.params and "trop de temps" in notice.params  # names the template

@@ -133,7 +133,8 @@ async def test_people_who_are_not_admins_read_but_change_nothing(
         assert editor.query_one("#tpl-body-en", TextArea).read_only
         assert editor.query_one("#tpl-active", Checkbox).disabled
         assert "Read only" in str(editor.query_one("#tpl-title").render())
-        assert "Here is your invoice" in preview_text(editor, "en")
+        # the preview renders in the template helper (started with the first render)
+        await until(pilot, lambda: "Here is your invoice" in preview_text(editor, "en"))
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, TemplateEditorScreen)  # type: ignore[attr-defined]
