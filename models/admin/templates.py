@@ -24,7 +24,7 @@ from typing import Any
 from locales import N_, Translator
 from models.admin.settings import SettingsRefused, require_admin
 from models.billing.invoice import Invoice
-from models.core.enums import DelayUnit, InvoiceStatus, TemplateKind
+from models.core.enums import DelayUnit, InvoiceStatus, PinMode, TemplateKind
 from models.core.errors import FieldErrors, NotFoundError, ValidationError
 from models.core.validation import REQUIRED, validate_name
 from models.database.base import utcnow
@@ -33,7 +33,8 @@ from models.messaging import schedule_reasons as reasons
 from models.messaging.system_templates import BY_KEY, PARTS, SystemTemplate
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
 from models.messaging.template_fields import FieldValues, field_context, sample_values, values_for_invoice
-from models.messaging.template_render import check_wording
+from models.messaging.template_render import PARTS as PART_NAMES
+from models.messaging.template_render import TemplateProblem, check_wording, fields_used
 from models.people.clinic import Clinic, Staff, get_clinic
 from models.workflow.reminders import cancel_for_template
 
@@ -169,6 +170,46 @@ def check_template_wording(wording: dict[str, str], clinic: Clinic, today: date)
         raise FieldErrors(ordered)
 
 
+# What a new template starts with: each language's body must become a message of its own
+STARTER_SUBJECT = "{{ clinic_name }}"
+STARTER_BODIES = {"fr": "Bonjour {{ billed_to_name }},\n\n", "en": "Hello {{ billed_to_name }},\n\n"}
+
+
+def delivery_problems(
+    wording: dict[str, str], clinic: Clinic, *, delivers_invoice: bool
+) -> list[TemplateProblem]:
+    """What would make the template deliver nothing: a body left as the starter text, or, for a
+    template that delivers the invoice (an invoice email, or a reminder with the invoice) while the
+    clinic sends invoices by secure link, a body without the link (the patient would get an email
+    with no way to open the invoice, and a PIN for nothing)."""
+    problems: list[TemplateProblem] = []
+    secure = delivers_invoice and clinic.default_pin_mode != PinMode.NONE.value
+    for language, starter in STARTER_BODIES.items():
+        part = f"body_{language}"
+        body = wording[part]
+        if body.strip() == starter.strip():
+            problems.append(
+                TemplateProblem(
+                    part,
+                    N_("{part} is still the starter text: write the message itself"),
+                    part=PART_NAMES[part],
+                )
+            )
+        elif secure and body.strip() and "download_link" not in fields_used(body):
+            problems.append(
+                TemplateProblem(
+                    part,
+                    N_(
+                        "{part} must show the field {field}: the clinic sends invoices by secure "
+                        "link, and without it the patient has no way to open the invoice"
+                    ),
+                    part=PART_NAMES[part],
+                    field="{{ download_link }}",
+                )
+            )
+    return problems
+
+
 def _values(data: TemplateInput, clinic: Clinic, today: date) -> dict[str, Any]:
     errors: list[ValidationError] = []
     values: dict[str, Any] = {}
@@ -187,6 +228,13 @@ def _values(data: TemplateInput, clinic: Clinic, today: date) -> dict[str, Any]:
         check_template_wording(data.wording(), clinic, today)
     except FieldErrors as exc:
         errors.extend(exc.errors)
+    wrong = {error.field for error in errors}
+    delivers = data.kind == TemplateKind.INVOICE or bool(data.attach_invoice)
+    errors += [
+        problem
+        for problem in delivery_problems(data.wording(), clinic, delivers_invoice=delivers)
+        if problem.field not in wrong
+    ]
     if errors:
         raise FieldErrors(errors)
     return {

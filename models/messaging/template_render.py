@@ -184,6 +184,15 @@ def check_source(source: str, part: str) -> None:
             )
 
 
+def fields_used(source: str) -> frozenset[str]:
+    """The fields ``source`` shows, in any branch (none for a source that does not parse:
+    ``check_source`` says why)."""
+    try:
+        return frozenset(meta.find_undeclared_variables(environment(False).parse(source)))
+    except jinja2.TemplateSyntaxError:
+        return frozenset()
+
+
 def _line_of(exc: BaseException) -> int:
     """The template line a rendering error came from (Jinja rewrites its traceback to the source)."""
     frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == "<template>"]

@@ -283,6 +283,8 @@ async def test_saving_an_active_invoice_template_with_delay_zero_asks_first(
         editor.query_one("#tpl-kind", Select).value = "invoice"
         editor.query_one("#tpl-delay", Input).value = "0"
         editor.query_one("#tpl-active", Checkbox).value = True
+        editor.query_one("#tpl-body-fr", TextArea).text = "Bonjour, votre facture : {{ download_link }}"
+        editor.query_one("#tpl-body-en", TextArea).text = "Hello, your invoice: {{ download_link }}"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmDialog)  # type: ignore[attr-defined]

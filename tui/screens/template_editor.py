@@ -33,6 +33,8 @@ from textual.widgets import (
 
 from locales import N_
 from models.admin.templates import (
+    STARTER_BODIES,
+    STARTER_SUBJECT,
     TemplateInput,
     applies_to_every_invoice,
     display_name,
@@ -74,10 +76,10 @@ NEW_TEMPLATE = TemplateInput(
     delay_unit=DelayUnit.DAYS.value,
     attach_invoice=False,
     add_payment_link=True,
-    subject_fr="{{ clinic_name }}",
-    body_fr="Bonjour {{ billed_to_name }},\n\n",
-    subject_en="{{ clinic_name }}",
-    body_en="Hello {{ billed_to_name }},\n\n",
+    subject_fr=STARTER_SUBJECT,
+    body_fr=STARTER_BODIES["fr"],
+    subject_en=STARTER_SUBJECT,
+    body_en=STARTER_BODIES["en"],
 )
 
 

@@ -52,9 +52,9 @@ def custom(**changes: object) -> TemplateInput:
         attach_invoice=False,
         add_payment_link=True,
         subject_fr="{{ clinic_name }}",
-        body_fr="Bonjour {{ billed_to_name }}, solde : {{ amount_due }}",
+        body_fr="Bonjour {{ billed_to_name }}, solde : {{ amount_due }}\n{{ download_link }}",
         subject_en="{{ clinic_name }}",
-        body_en="Hello {{ billed_to_name }}, balance: {{ amount_due }}",
+        body_en="Hello {{ billed_to_name }}, balance: {{ amount_due }}\n{{ download_link }}",
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
@@ -257,3 +257,27 @@ def test_migration_7_ships_the_templates_to_an_older_database_once(tmp_path: Pat
     ensure_schema(database)
     assert Template.select().count() == 3
     close_database()
+
+
+def test_a_template_that_would_deliver_nothing_is_refused(admin: Staff) -> None:
+    from models.admin.templates import STARTER_BODIES
+
+    # the English body left as a new template starts: refused, naming the English body
+    with pytest.raises(FieldErrors) as caught:
+        save_template(None, custom(body_en=STARTER_BODIES["en"]), acting=admin)
+    (starter,) = caught.value.errors
+    assert starter.field == "body_en" and "still the starter text" in starter.render(EN)
+    # by secure link (the clinic's default), an invoice email without the link gives no way in
+    no_link = custom(kind="invoice", delay_value="0", body_en="Here is your invoice, {{ billed_to_name }}.")
+    with pytest.raises(FieldErrors) as caught:
+        save_template(None, no_link, acting=admin)
+    (missing,) = caught.value.errors
+    assert missing.field == "body_en" and "{{ download_link }}" in missing.render(EN)
+    # a reminder that does not deliver the invoice may leave the link out
+    reminder = custom(attach_invoice=False, body_en="A reminder: {{ amount_due }} is due.")
+    assert save_template(None, reminder, acting=admin).id
+    # a clinic that attaches the PDF instead has no link to show
+    from models.people.clinic import Clinic
+
+    Clinic.update(default_pin_mode="none").execute()
+    assert save_template(None, no_link, acting=admin).id
