@@ -7,6 +7,7 @@ message is stored instead, in the agent's log language.
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from models.core.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
@@ -44,3 +45,8 @@ class BlockedError(OfflineError):
 
 class RejectedError(_WithReply, PermanentDeliveryError):
     """5xx or an invalid address: failed at once."""
+
+
+# a full disk, a quota, a read-only or forbidden folder: every message would meet it (a setting or
+# the machine to fix, ``BlockedError``), not one message's fault
+LOCAL_FAULTS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})

@@ -11,7 +11,14 @@ from typing import Any
 
 from agent.channels import EmailChannel
 from agent.compose import Composer, composable
-from agent.errors import DeferredError, OfflineError, RejectedError, UnknownOutcomeError
+from agent.errors import (
+    LOCAL_FAULTS,
+    BlockedError,
+    DeferredError,
+    OfflineError,
+    RejectedError,
+    UnknownOutcomeError,
+)
 from agent.facts import MessageFacts
 from agent.mime import OutgoingEmail
 from agent.steps import Delivery, DeliveryStep
@@ -176,7 +183,12 @@ class Deliverer:
                 self._render_pool, lambda: compose(message, delivery)
             )
         except OSError as exc:
-            await self._deferred(message, _as_deferred(exc))
+            if exc.errno in LOCAL_FAULTS:  # a full or read-only disk: not this message's fault
+                await self._record(outbox.release, message, self.agent_id, None)
+                self.stats.released += 1
+                self._went_offline(_as_blocked(exc), self.channel.probe)
+            else:
+                await self._deferred(message, _as_deferred(exc))
         except TemplateProblem as exc:  # an admin's template this message cannot use: it alone fails
             name = await self._record(_template_name, message)  # a read, on the database thread
             await self._failed(
@@ -258,6 +270,14 @@ def _check_recipient(message: OutboxMessage) -> None:
 
 def _ids(message: OutboxMessage) -> dict[str, Any]:
     return {"id": message.id, "invoice": fk_id(message, "invoice")}
+
+
+def _as_blocked(exc: OSError) -> BlockedError:
+    return BlockedError(
+        N_("cannot write {path}: {reason}; free some space or fix its rights (see [agent] cache_dir)"),
+        path=exc.filename or "",
+        reason=exc.strerror or str(exc),
+    )
 
 
 def _as_deferred(exc: OSError) -> TransientDeliveryError:

@@ -7,7 +7,7 @@ import mailbox
 import threading
 from pathlib import Path
 
-from agent.errors import DeferredError, OfflineError
+from agent.errors import LOCAL_FAULTS, BlockedError, DeferredError, OfflineError
 from agent.mime import OutgoingEmail
 from locales import N_
 from models.messaging.outbox import Reply
@@ -30,7 +30,9 @@ class MaildirChannel:
         try:
             key = await asyncio.to_thread(self._add, email)
         except OSError as exc:
-            raise DeferredError(
+            # a full or read-only disk blocks every message alike: none spends an attempt on it
+            kind = BlockedError if exc.errno in LOCAL_FAULTS else DeferredError
+            raise kind(
                 N_("cannot write to the mail folder {path}: {reason}"),
                 path=str(self.path),
                 reason=exc.strerror or str(exc),

@@ -153,3 +153,47 @@ async def test_a_sender_refused_at_mail_from_blocks_but_a_refused_recipient_fail
         assert "from_address" in notice.params
     finally:
         server.stop()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 200 KB tmpfs: a few PDFs fill it. Mounting needs root (CI runs as root)."""
+    import os
+    import subprocess
+
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root: the full-disk case is not checked here")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.decode().strip()}): full disk not checked")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+async def test_a_full_cache_disk_spends_no_attempt_and_is_said_once(
+    setup: Setup, admin: Staff, small_disk: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = SmtpServer().start()
+    try:
+        ids = queue(setup, 30)  # thirty invoices, thirty PDFs of some 12 KB each: the disk fills
+        agent = build_agent(settings(tmp_path, server.port), pdfs=InvoicePdfs(small_disk))
+        with caplog.at_level(logging.INFO, logger="facteur"):
+            assert await agent.run(once=True) is False
+    finally:
+        server.stop()
+    messages = list(OutboxMessage.select().where(OutboxMessage.id.in_(ids)))
+    waiting = [m for m in messages if m.status == OutboxStatus.PENDING]
+    assert waiting, "the disk never filled"
+    assert {m.attempts for m in waiting} == {0}  # the full disk was no try at a server
+    assert not [m for m in messages if m.status == OutboxStatus.FAILED]
+    assert caplog.text.count(BLOCKED_LOG) == 1
+    (notice,) = blocked_notices()
+    assert "cache_dir" in notice.params
