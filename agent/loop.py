@@ -37,6 +37,7 @@ from agent.facts import MessageFacts, load_facts
 from agent.leases import LeaseKeeper
 from agent.message_delivery import Deliverer, Stats
 from agent.pdfs import PdfPrefetcher
+from agent.render_ahead import waiting_pdfs
 from agent.steps import DeliveryStep, SyncJob
 from agent.syncs import SyncJobs
 from agent.writer import GroupWriter
@@ -265,6 +266,8 @@ class Agent:
         """Offline: probe, waiting a doubling delay between probes; blocked, wait before the probe
         too (it cannot tell a fixed setting from a wrong one: the next send will). ``once`` waits
         for nothing: False at once when still offline, or blocked."""
+        if not once:
+            await self._render_ahead()
         if self.blocked:
             if once:
                 return False
@@ -278,6 +281,13 @@ class Agent:
             await self._sleep(self._probe_delay, woken_by_sends=False)
             self._probe_delay = min(self._probe_delay * 2, self.options.probe_max_seconds)
         return False
+
+    async def _render_ahead(self) -> None:
+        """Offline: the waiting messages' PDFs (those queued meanwhile too) start rendering in the
+        render processes at each probe, so that the reconnect costs only the network."""
+        pdfs = self.composer.pdfs
+        if isinstance(pdfs, PdfPrefetcher):
+            pdfs.prepare(await self._db(waiting_pdfs))
 
     async def _probe(self) -> bool:
         try:

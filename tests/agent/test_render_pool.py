@@ -148,3 +148,34 @@ async def test_an_agent_attaches_what_its_render_processes_made(
 
 def config_path(invoice: Invoice, language: str) -> str:
     return agent.pdf.cache.InvoicePdfs(Path("cache")).path(invoice, language).name
+
+
+async def test_offline_the_waiting_messages_pdfs_are_rendered_meanwhile(
+    setup: Setup, tmp_path: Path, no_render_here: None
+) -> None:
+    import asyncio
+
+    from models.messaging.tables import OutboxMessage
+    from tests.agent.smtp_server import free_port
+
+    enqueue_invoice_email(billed_invoice(setup.company))  # the agent finds out it is offline
+    pool = RenderPool(tmp_path / "cache", processes=1)
+    agent = build_agent(agent_config(free_port(), tmp_path), pdfs=pool)  # nothing listens: offline
+    running = asyncio.create_task(agent.run())
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while agent.online:
+            assert loop.time() < deadline, "the agent never went offline"
+            await asyncio.sleep(0.05)
+        # queued while offline: never claimed, yet their PDFs are ready when the clinic is back
+        invoices = [billed_invoice(setup.company) for _ in range(3)]
+        messages = [enqueue_invoice_email(invoice) for invoice in invoices]
+        while not all(pool.cache.path(invoice, "fr").exists() for invoice in invoices):
+            assert loop.time() < deadline, "the waiting PDFs were not rendered while offline"
+            await asyncio.sleep(0.05)
+    finally:
+        agent.stop()
+        await asyncio.wait_for(running, 30)
+    waiting = [OutboxMessage.get_by_id(message.id) for message in messages]
+    assert {(m.status, m.attempts) for m in waiting} == {(OutboxStatus.PENDING, 0)}  # none was sent
