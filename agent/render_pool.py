@@ -143,9 +143,10 @@ class RenderPool:
         with self._lock:
             if self._pending or time.monotonic() - self._last_used <= self.idle_seconds:
                 return
-            kept = next((child for child in self._children if self._ready(child)), None)
+            ready = (child for child in self._children if self._ready(child))
+            kept = next(ready, None) if self._keep_ready else None
             for child in self._children:
-                if child is not kept or not self._keep_ready:
+                if child is not kept:
                     self._stop_locked(child)
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import peewee
@@ -58,6 +59,17 @@ class BilledTo:
     email: str | None = None
     phone: str | None = None
     language: str | None = None
+
+
+def billed_to_fields(patient: Patient, billed_to: BilledTo | None) -> dict[str, Any]:
+    """An invoice's columns for whom it is billed to: the third party, else the patient."""
+    return {
+        "third_party": billed_to is not None,
+        "billed_to_name": billed_to.name if billed_to else patient.full_name,
+        "billed_to_email": billed_to.email if billed_to else patient.email,
+        "billed_to_phone": billed_to.phone if billed_to else patient.cell_phone,
+        "billed_to_language": billed_to.language if billed_to else patient.language,
+    }
 
 
 def check_move(invoice: Invoice, target: InvoiceStatus) -> None:
@@ -117,11 +129,7 @@ def create_draft(
             provider=provider,
             created_by=created_by,
             currency=billing_company.currency,
-            third_party=billed_to is not None,
-            billed_to_name=billed_to.name if billed_to else patient.full_name,
-            billed_to_email=billed_to.email if billed_to else patient.email,
-            billed_to_phone=billed_to.phone if billed_to else patient.cell_phone,
-            billed_to_language=billed_to.language if billed_to else patient.language,
+            **billed_to_fields(patient, billed_to),
         )
         if lines:
             _write_lines(invoice, lines)

@@ -112,21 +112,17 @@ class TemplateBudget:
                 self._helper = None
                 if isinstance(exc, OverBudget):
                     raise
-                # the helper died under the render: out of its memory
-                raise OverBudget(
-                    part,
-                    N_("{part}: the template needs too much memory to render (over {memory} MB)"),
-                    memory=self.budget.memory_mb,
-                ) from None
+                raise self._out_of_memory(part) from None  # the helper died under the render
         if not ok:
-            if isinstance(value, MemoryError):
-                raise OverBudget(
-                    part,
-                    N_("{part}: the template needs too much memory to render (over {memory} MB)"),
-                    memory=self.budget.memory_mb,
-                )
-            raise value
+            raise self._out_of_memory(part) if isinstance(value, MemoryError) else value
         return value
+
+    def _out_of_memory(self, part: str) -> OverBudget:
+        return OverBudget(
+            part,
+            N_("{part}: the template needs too much memory to render (over {memory} MB)"),
+            memory=self.budget.memory_mb,
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -20,6 +20,7 @@ from models.billing.invoicing import (
     MAX_QUANTITY,
     BilledTo,
     LineInput,
+    billed_to_fields,
     clinic_today,
     create_draft,
     lines_of,
@@ -303,17 +304,12 @@ def save_draft(data: DraftInput, *, created_by: Staff | None, invoice_id: int | 
                 lines=data.lines,
             )
         current = _invoice(invoice_id)
-        to = data.billed_to
         Invoice.update(
             patient=patient,
             billing_company=company,
             provider=provider,
             currency=company.currency,
-            third_party=to is not None,
-            billed_to_name=to.name if to else patient.full_name,
-            billed_to_email=to.email if to else patient.email,
-            billed_to_phone=to.phone if to else patient.cell_phone,
-            billed_to_language=to.language if to else patient.language,
+            **billed_to_fields(patient, data.billed_to),
             updated_at=utcnow(),
         ).where((Invoice.id == current.id) & (Invoice.status == InvoiceStatus.DRAFT.value)).execute()
         return replace_lines(current, data.lines)  # refuses, and rolls back, if no longer a draft
