@@ -47,6 +47,12 @@ class RejectedError(_WithReply, PermanentDeliveryError):
     """5xx or an invalid address: failed at once."""
 
 
+class ReplacedError(_WithReply):
+    """A newer send of the same invoice carries its link (the portal refused this one as revoked, or
+    the queue holds the newer send): the message ends ``replaced``, not sent and not failed; nobody
+    is notified, since the patient gets the newer one."""
+
+
 # a full disk, a quota, a read-only or forbidden folder: every message would meet it (a setting or
 # the machine to fix, ``BlockedError``), not one message's fault
 LOCAL_FAULTS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})

@@ -17,6 +17,7 @@ from agent.errors import (
     DeferredError,
     OfflineError,
     RejectedError,
+    ReplacedError,
     UnknownOutcomeError,
 )
 from agent.facts import MessageFacts
@@ -25,7 +26,13 @@ from agent.steps import Delivery, DeliveryStep
 from agent.writer import GroupWriter
 from locales import N_, Translator
 from models.core.enums import Channel, OutboxStatus
-from models.core.errors import FacteurError, PermanentDeliveryError, TransientDeliveryError, ValidationError
+from models.core.errors import (
+    DeliveryError,
+    FacteurError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    ValidationError,
+)
 from models.core.validation import validate_email
 from models.database.base import fk_id
 from models.messaging import outbox
@@ -42,6 +49,7 @@ class Stats:
     deferred: int = 0
     failed: int = 0
     released: int = 0
+    replaced: int = 0
 
 
 class Deliverer:
@@ -110,16 +118,8 @@ class Deliverer:
                     await step.run(delivery, self._record)
                 if after and message.status != OutboxStatus.SENT:  # the last step did not finish it
                     await self._record(outbox.mark_finished, message, self.agent_id)
-            except OfflineError as exc:
-                await self._record(outbox.release, message, self.agent_id, exc.render(self._tr))
-                self.stats.released += 1
-                self._went_offline(exc, probe)
-            except UnknownOutcomeError as exc:
-                await self._deferred(message, exc, unknown=True, channel=channel)
-            except TransientDeliveryError as exc:
-                await self._deferred(message, exc, channel=channel)
-            except PermanentDeliveryError as exc:
-                await self._failed(message, exc, channel=channel)
+            except DeliveryError as exc:
+                await self._settle(message, exc, channel, probe)
             else:
                 self.stats.sent += 1
                 self._log(logging.INFO, N_("message {id} of invoice #{invoice} sent"), **_ids(message))
@@ -131,6 +131,27 @@ class Deliverer:
                 exc=True,
                 **_ids(message),
             )
+
+    async def _settle(
+        self,
+        message: OutboxMessage,
+        exc: DeliveryError,
+        channel: Channel,
+        probe: Callable[[], Awaitable[None]] | None,
+    ) -> None:
+        """Record what a step's or the email's error means for the message (its class decides)."""
+        if isinstance(exc, ReplacedError):
+            await self._replaced(message, exc)
+        elif isinstance(exc, OfflineError):
+            await self._record(outbox.release, message, self.agent_id, exc.render(self._tr))
+            self.stats.released += 1
+            self._went_offline(exc, probe)
+        elif isinstance(exc, UnknownOutcomeError):
+            await self._deferred(message, exc, unknown=True, channel=channel)
+        elif isinstance(exc, TransientDeliveryError):
+            await self._deferred(message, exc, channel=channel)
+        else:
+            await self._failed(message, exc, channel=channel)
 
     async def _email(self, message: OutboxMessage, delivery: Delivery, *, finished: bool) -> bool:
         """Compose, send and record the email; False when it did not go (it failed to compose and was
@@ -208,6 +229,19 @@ class Deliverer:
             )
             await self._failed(message, _as_rejected(exc))
         return None
+
+    async def _replaced(self, message: OutboxMessage, exc: ReplacedError) -> None:
+        # the portal's refusal is a transmission; a message stopped before any server was asked
+        # gets its attempt back
+        reply = Reply(code=exc.code, text=exc.reply) if exc.code else None
+        await self._record(outbox.mark_replaced, message, self.agent_id, exc.render(self._tr), reply)
+        self.stats.replaced += 1
+        self._log(
+            logging.INFO,
+            N_("message {id} of invoice #{invoice} not sent: {reason}"),
+            reason=exc.render(self._tr),
+            **_ids(message),
+        )
 
     async def _deferred(
         self, message: OutboxMessage, exc: Any, *, unknown: bool = False, channel: Channel = Channel.EMAIL

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 from cli.arguments import count, iso_date
 from cli.context import Context
 from locales import N_, Translator
+from models.core.enums import OutboxStatus
 from tui.transmission_text import detail_text
 
 if TYPE_CHECKING:
     from models.billing.invoice import Invoice
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+OUTBOX_STATUSES = tuple(status.value for status in OutboxStatus)
 TRANSMISSION_STATUSES = ("sent", "deferred", "failed", "unknown")
 
 

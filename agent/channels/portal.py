@@ -29,7 +29,7 @@ from urllib.parse import quote
 import httpx
 
 from agent.channels.http import HttpClient, NoAnswer, Unreachable
-from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError
+from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError, ReplacedError
 from locales import L_, N_
 from models.core.errors import DeliveryError
 from models.messaging.outbox import Reply
@@ -241,7 +241,9 @@ class PortalClient:
                 outcomes.append(_unreadable(response, L_("its results are not in the order of the links")))
             elif status in (200, 201):
                 outcomes.append(_published(status, waiting.token_hash))
-            elif status not in (400, 409):  # the portal answers these four only
+            elif status == 409:
+                outcomes.append(_replaced(str(result.get("error") or status)))
+            elif status != 400:  # the portal answers these four only
                 outcomes.append(
                     DeferredError(
                         N_("the portal answered {status}: {detail}"),
@@ -330,6 +332,8 @@ class PortalClient:
                 code=status,
                 reply=reply,
             )
+        if status == 409:  # the only refusal of a PUT that is not a bad request
+            raise _replaced(reply)
         # code and reply are the error's attributes, not its message's parameters: repeated as such
         if status in (408, 429) or status >= 500:
             raise DeferredError(
@@ -352,6 +356,11 @@ def _unreadable(response: httpx.Response, reason: object) -> DeferredError:
     return DeferredError(
         N_("the portal's answer could not be read: {reason}"), code=response.status_code, reason=reason
     )
+
+
+def _replaced(reply: str) -> ReplacedError:
+    """409: the portal revoked this link when a newer send of the invoice replaced it."""
+    return ReplacedError(N_("a newer send of the invoice replaced this link"), code=409, reply=reply)
 
 
 def _published(status: int, th: str) -> Reply:

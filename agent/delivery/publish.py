@@ -9,7 +9,10 @@ What an attempt does depends on what the outbox row says is done:
 - SMS mode with the PIN not sent yet (a first try, or a retry after the SMS failed): draw
   a fresh PIN, re-PUT the link with its hash (same token, same expiry), and hand the PIN
   to the SMS step in memory; the PIN of an earlier try stops working at once;
-- everything done (an email retry): only tell the email its link and expiry.
+- everything done (an email retry): only tell the email its link and expiry;
+- a newer send of the invoice queued (or its link revoked): the message ends ``replaced``
+  before anything goes out, and the newer send's PUT names this link among those it revokes,
+  published or not, so a PUT of it that was already on its way is refused (409: replaced too).
 
 The PUT is an idempotent upsert keyed on the token's hash, so a retry after a crash
 publishes the same link again rather than a second one.
@@ -24,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from agent.channels.portal import ClinicContact, PortalDocument, PortalEvent
-from agent.errors import DeferredError, RejectedError
+from agent.errors import DeferredError, RejectedError, ReplacedError
 from agent.facts import MessageFacts, message_facts
 from agent.pdfs import PdfProvider
 from agent.steps import DbRunner, Delivery
@@ -32,7 +35,7 @@ from locales import N_
 from models.billing.invoice import Invoice
 from models.core.enums import Channel, PinMode
 from models.database.base import utcnow
-from models.links.download_links import Publication, link_for, links_to_revoke, record_publication
+from models.links.download_links import Publication, link_for, links_to_revoke, newer_send, record_publication
 from models.links.tables import DownloadLink
 from models.messaging.outbox import Reply
 from models.messaging.secure_link import new_pin, pin_hash, token_hash
@@ -72,6 +75,7 @@ class _Facts:
     link_days: int
     link: DownloadLink | None
     revokes: tuple[str, ...]
+    newer: int | None  # a newer send of the invoice, whose link replaces this one
 
 
 def _facts(message: OutboxMessage, th: str, known: MessageFacts | None, *, publishing: bool) -> _Facts:
@@ -83,7 +87,7 @@ def _facts(message: OutboxMessage, th: str, known: MessageFacts | None, *, publi
     revokes = tuple(links_to_revoke(message, th)) if publishing else ()
     # the link's row is written with published_at, in one transaction: never published, no row
     link = link_for(th) if message.published_at is not None else None
-    return _Facts(invoice, contact, clinic.link_days, link, revokes)
+    return _Facts(invoice, contact, clinic.link_days, link, revokes, newer_send(message))
 
 
 class PortalPublishStep:
@@ -113,6 +117,11 @@ class PortalPublishStep:
         publishing = message.published_at is None or fresh_pin
         facts = await db(_facts, message, th, delivery.facts, publishing=publishing)
         link = facts.link
+        # the newest link of an invoice wins: this message is not sent, nor its PIN texted
+        if facts.newer is not None:
+            raise ReplacedError(N_("replaced by message {id}, a newer send of this invoice"), id=facts.newer)
+        if link is not None and link.revoked_at is not None:
+            raise ReplacedError(N_("a newer send of the invoice replaced this link"))
         if not publishing and link is not None:
             self._fill(delivery, token, link.expires_at)
             return

@@ -60,6 +60,7 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    REPLACED = "replaced"  # a newer send of the invoice carries its link: this one is not sent
 
 
 class Channel(StrEnum):
@@ -78,6 +79,7 @@ class TransmissionStatus(StrEnum):
     DOWNLOADED = "downloaded"
     CREATED = "created"
     EXPIRED = "expired"
+    REPLACED = "replaced"  # the portal refused a link a newer send had replaced
 
 
 class ScheduleStatus(StrEnum):

@@ -20,16 +20,18 @@ from typing import Any, Protocol
 
 from locales import N_
 from models.billing.invoice import describe
-from models.core.enums import Channel, OutboxStatus, TransmissionStatus
+from models.core.enums import Channel, OutboxStatus, PinMode, TransmissionStatus
 from models.database.base import fk_id, utcnow
 from models.database.db import db
 from models.links.sync_cursor import read_cursor, write_cursor
 from models.links.tables import DownloadLink
+from models.messaging import secure_link
 from models.messaging.notifications import admin_ids
 from models.messaging.outbox import Reply, mark_step
 from models.messaging.tables import Notification, OutboxMessage, Transmission
 
 EVENTS_CURSOR = "portal:events"
+LINKED_PIN_MODES = (PinMode.SMS, PinMode.INSTITUTION)  # the messages that carry a download link
 LINK_LOCKED = "link_locked"  # Notification.kind
 LOCKED_NOTICE = N_(
     "The download link of invoice {invoice} was locked after too many wrong PINs: send the invoice again"
@@ -67,14 +69,51 @@ def link_for(token_hash: str) -> DownloadLink | None:
 
 def links_to_revoke(message: OutboxMessage, keep: str) -> list[str]:
     """The invoice's links still open that ``message``'s new link replaces: those of messages queued
-    before it (a message queued earlier but published later must not close a newer link)."""
-    query = DownloadLink.select(DownloadLink.token_hash).where(
-        (DownloadLink.invoice == fk_id(message, "invoice"))
+    before it (a message queued earlier but published later must not close a newer link), published
+    or not: an older message of the same batch, not published yet, must find its link refused when
+    it tries (the portal remembers a revoked link it never had)."""
+    invoice = fk_id(message, "invoice")
+    published = DownloadLink.select(DownloadLink.token_hash).where(
+        (DownloadLink.invoice == invoice)
         & DownloadLink.revoked_at.is_null()
         & (DownloadLink.token_hash != keep)
         & (DownloadLink.message.is_null() | (DownloadLink.message < message.id))
     )
-    return [row.token_hash for row in query]
+    waiting = OutboxMessage.select(OutboxMessage.link_token).where(
+        (OutboxMessage.invoice == invoice)
+        & (OutboxMessage.id < message.id)
+        & OutboxMessage.link_token.is_null(False)
+        & OutboxMessage.published_at.is_null()
+        & OutboxMessage.status.in_(_LIVE)
+    )
+    hashes = [row.token_hash for row in published]
+    hashes += [
+        th
+        for th in (secure_link.token_hash(str(row.link_token)) for row in waiting)
+        if th != keep and th not in hashes
+    ]
+    return hashes
+
+
+# a message whose link may still reach its patient: queued, on its way, or sent
+_LIVE = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT)
+
+
+def newer_send(message: OutboxMessage) -> int | None:
+    """The id of a send of the same invoice queued after ``message`` that carries a link of its own
+    (queued, on its way or sent): its link replaces this one's, so this one must not go out."""
+    newer = (
+        OutboxMessage.select(OutboxMessage.id)
+        .where(
+            (OutboxMessage.invoice == fk_id(message, "invoice"))
+            & (OutboxMessage.id > message.id)
+            & OutboxMessage.pin_mode.in_(LINKED_PIN_MODES)
+            & OutboxMessage.status.in_(_LIVE)
+        )
+        .order_by(OutboxMessage.id.desc())
+        .first()
+    )
+    return None if newer is None else int(newer.id)
 
 
 def record_publication(

@@ -337,6 +337,32 @@ def mark_failed(
             notify_delivery_failed(message, _error_text(reply), now)
 
 
+def mark_replaced(
+    message: OutboxMessage,
+    agent_id: str,
+    reason: str,
+    reply: Reply | None = None,
+    now: datetime | None = None,
+) -> None:
+    """A newer send of the invoice carries its link: ``replaced``, its link dropped, nobody notified.
+    ``reply`` is the portal's refusal when it was asked (a transmission records it); without one the
+    message never reached a server and its attempt is given back."""
+    now = now or utcnow()
+    values: dict[str, object] = {
+        "status": OutboxStatus.REPLACED.value,
+        "link_token": None,
+        "personal_message": None,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "last_error": reason[:1000],
+    }
+    if reply is None:
+        values["attempts"] = OutboxMessage.attempts - 1
+    with db.atomic():
+        if _update_held(message, agent_id, values) and reply is not None:
+            _transmission(message, TransmissionStatus.REPLACED, reply, now, Channel.PORTAL)
+
+
 def mark_step(
     message: OutboxMessage,
     agent_id: str,

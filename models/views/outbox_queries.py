@@ -139,6 +139,7 @@ OUTBOX_STATUS: dict[str, LazyText] = {
     OutboxStatus.SENT: L_("sent"),
     OutboxStatus.FAILED: L_("failed"),
     OutboxStatus.CANCELLED: L_("cancelled"),
+    OutboxStatus.REPLACED: L_("replaced"),
 }
 TRANSMISSION_STATUS: dict[str, LazyText] = {
     TransmissionStatus.SENT: L_("sent"),
@@ -149,4 +150,5 @@ TRANSMISSION_STATUS: dict[str, LazyText] = {
     TransmissionStatus.DOWNLOADED: L_("downloaded"),
     TransmissionStatus.CREATED: L_("created"),
     TransmissionStatus.EXPIRED: L_("expired"),
+    TransmissionStatus.REPLACED: L_("replaced"),
 }

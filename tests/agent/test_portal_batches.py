@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agent.channels.portal import ClinicContact, PortalClient, PortalDocument
-from agent.errors import DeferredError, RejectedError
+from agent.errors import DeferredError, RejectedError, ReplacedError
 from models.messaging.outbox import Reply
 from models.messaging.secure_link import new_token, pin_hash, token_hash
 from tests.portal.conftest import API_TOKEN, PDF, RunningPortal, serve_in_thread
@@ -95,7 +95,7 @@ async def test_in_a_batch_a_revoked_link_is_refused_alone(portal: RunningPortal)
     finally:
         await client.aclose()
     refused = outcomes[1]
-    assert isinstance(refused, RejectedError) and refused.code == "409"
+    assert isinstance(refused, ReplacedError) and refused.code == "409"  # a newer send replaced it
     assert "revoked" in refused.reply
     assert [o.code for o in (outcomes[0], outcomes[2])] == ["201", "201"]  # type: ignore[attr-defined]
 

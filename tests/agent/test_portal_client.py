@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agent.channels.portal import ClinicContact, PortalClient, PortalDocument
-from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError
+from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError, ReplacedError
 from locales import translator
 from models.core.errors import DeliveryError
 from models.messaging.secure_link import new_token, pin_hash, token_hash
@@ -112,7 +112,7 @@ async def test_revoke_and_events(portal: RunningPortal) -> None:
         with pytest.raises(RejectedError) as unknown:
             await client.revoke("c" * 64)
         assert unknown.value.code == "404"
-        with pytest.raises(RejectedError) as revoked:
+        with pytest.raises(ReplacedError) as revoked:  # a newer send replaced it
             await publish(client, portal, token)
         assert revoked.value.code == "409"
         assert "revoked" in revoked.value.reply

@@ -25,6 +25,7 @@ TRANSMISSION_STATUS: dict[str, LazyText] = {
     TransmissionStatus.DOWNLOADED: L_("downloaded"),
     TransmissionStatus.CREATED: L_("created"),
     TransmissionStatus.EXPIRED: L_("expired"),
+    TransmissionStatus.REPLACED: L_("replaced"),
 }
 # What a step's success is called on its channel: an SMS sent is the PIN sent.
 BY_CHANNEL: dict[tuple[str, str], LazyText] = {

@@ -44,8 +44,10 @@ DONE_CHOICES: dict[str, LazyText] = {
     "enqueued": L_("queued"),
     "skipped": L_("skipped"),
     "cancelled": L_("cancelled"),
+    "replaced": L_("replaced"),
 }
-DELIVERY_CHOICES = frozenset({"sent", "failed", "pending"})  # the email's status; the others are the row's
+# the email's status; the others are the row's
+DELIVERY_CHOICES = frozenset({"sent", "failed", "pending", "replaced"})
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from models.setup.migrations import (  # noqa: E402
     v0007_templates,
     v0008_template_catalogs,
     v0009_agent_blocked,
+    v0010_replaced,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -49,6 +50,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "shipped templates; scheduled messages by time", v0007_templates.apply),
     Migration(8, "shipped templates follow the catalogs", v0008_template_catalogs.apply),
     Migration(9, "agent_heartbeat.blocked", v0009_agent_blocked.apply),
+    Migration(10, "outbox and transmission status 'replaced'", v0010_replaced.apply),
 )
 
 

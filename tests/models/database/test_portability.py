@@ -181,3 +181,54 @@ def test_claims_skip_rows_another_claim_holds(setup: Setup) -> None:
     (held, (taken, waited)) = in_threads(first, second)
     assert waited < 5  # it did not wait for the first transaction (which holds its rows 10 s)
     assert len(held) == len(taken) == 3 and not set(held) & set(taken)
+
+
+def test_version_10_lets_a_message_be_replaced_on_both(setup: Setup, database: peewee.Database) -> None:
+    """The status constraints widen in place; a message that failed on a revoked link was replaced."""
+    from models.setup.migrations import v0010_replaced
+
+    invoice = billed_invoice(setup.company)
+    failed = enqueue_invoice_email(invoice)
+    other = enqueue_invoice_email(invoice)
+    OutboxMessage.update(
+        status="failed", last_error="409 this link was revoked; publish a new link instead"
+    ).where(OutboxMessage.id == failed.id).execute()
+    OutboxMessage.update(status="failed", last_error="550 no such user").where(
+        OutboxMessage.id == other.id
+    ).execute()
+    _narrow_to_version_9(database)
+    with pytest.raises(peewee.IntegrityError), db.atomic():
+        OutboxMessage.update(status="replaced").where(OutboxMessage.id == other.id).execute()
+
+    v0010_replaced.apply(database)
+    assert OutboxMessage.get_by_id(failed.id).status == OutboxStatus.REPLACED
+    assert OutboxMessage.get_by_id(other.id).status == OutboxStatus.FAILED
+    Transmission.create(invoice=invoice, message=other, channel="portal", status=TransmissionStatus.REPLACED)
+    with pytest.raises(peewee.IntegrityError), db.atomic():
+        OutboxMessage.update(status="lost").where(OutboxMessage.id == other.id).execute()
+
+
+def _narrow_to_version_9(database: peewee.Database) -> None:
+    """Today's tables with the status constraints as version 9 made them."""
+    for table, values in (("outbox_message", v9_outbox()), ("transmission", v9_transmission())):
+        new, old = f"status IN ({values}, 'replaced')", f"status IN ({values})"
+        if isinstance(database, peewee.SqliteDatabase):
+            (sql,) = database.execute_sql("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+            (version,) = database.execute_sql("PRAGMA schema_version").fetchone()
+            database.execute_sql("PRAGMA writable_schema = ON")
+            database.execute_sql(
+                "UPDATE sqlite_master SET sql = ? WHERE name = ?", (sql.replace(new, old), table)
+            )
+            database.execute_sql(f"PRAGMA schema_version = {version + 1}")
+            database.execute_sql("PRAGMA writable_schema = OFF")
+        else:
+            database.execute_sql(f"ALTER TABLE {table} DROP CONSTRAINT {table}_status_check")
+            database.execute_sql(f"ALTER TABLE {table} ADD CONSTRAINT {table}_status_check CHECK ({old})")
+
+
+def v9_outbox() -> str:
+    return "'pending', 'sending', 'sent', 'failed', 'cancelled'"
+
+
+def v9_transmission() -> str:
+    return "'sent', 'deferred', 'failed', 'unknown', 'published', 'downloaded', 'created', 'expired'"

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from models.database.base import fk_id, utcnow
-from models.links.download_links import Publication, record_publication
+from models.links.download_links import Publication, links_to_revoke, newer_send, record_publication
 from models.links.tables import DownloadLink
 from models.messaging.outbox import Reply, claim, rescue
+from models.messaging.secure_link import token_hash
 from models.messaging.tables import OutboxMessage, Transmission
-from models.workflow.sending import enqueue_invoice_email
+from models.workflow.sending import cancel, enqueue_invoice_email
 from testbed.invoices import billed_invoice
 from tests.conftest import Setup
 
@@ -60,3 +61,24 @@ def test_nothing_is_recorded_once_the_lease_is_lost(setup: Setup) -> None:
     assert DownloadLink.select().count() == 0
     assert OutboxMessage.get_by_id(message.id).published_at is None
     assert [t.status for t in Transmission.select()] == ["unknown"]  # the rescue's, only
+
+
+def test_the_newest_send_of_an_invoice_names_every_older_link(setup: Setup) -> None:
+    """An older send not published yet is revoked too (the portal remembers it), and it learns a newer
+    send replaces it; a cancelled or failed newer send, or one without a link, replaces nothing."""
+    now = utcnow()
+    invoice = billed_invoice(setup.company)
+    sms = {"pin_mode": "sms", "phone": "514 555 9876", "now": now}
+    first, second = enqueue_invoice_email(invoice, **sms), enqueue_invoice_email(invoice, **sms)
+    attached = enqueue_invoice_email(invoice, now=now)  # no link of its own
+    third = enqueue_invoice_email(invoice, **sms)
+    assert links_to_revoke(third, token_hash(third.link_token or "")) == [
+        token_hash(first.link_token or ""),
+        token_hash(second.link_token or ""),
+    ]
+    assert links_to_revoke(first, token_hash(first.link_token or "")) == []
+    assert [newer_send(m) for m in (first, second, attached, third)] == [third.id, third.id, third.id, None]
+    cancel(third)
+    assert [newer_send(m) for m in (first, second)] == [second.id, None]
+    OutboxMessage.update(status="failed").where(OutboxMessage.id == second.id).execute()
+    assert newer_send(first) is None

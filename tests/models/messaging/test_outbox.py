@@ -20,6 +20,7 @@ from models.messaging.outbox import (
     claim,
     mark_deferred,
     mark_failed,
+    mark_replaced,
     mark_sent,
     mark_step,
     release,
@@ -190,6 +191,34 @@ def test_outcomes(setup: Setup) -> None:
     # an outcome for a lease the agent no longer holds changes nothing
     mark_sent(claimed[failed.id], AGENT, Reply("250"), now)
     assert OutboxMessage.get_by_id(failed.id).status == "failed"
+
+
+def test_a_replaced_message_is_neither_sent_nor_failed_and_nobody_is_told(setup: Setup) -> None:
+    """Stopped before any server was asked: its attempt given back, no transmission; refused by the
+    portal (409): the attempt stays, a ``replaced`` transmission says so. Its link is dropped."""
+    invoice = billed_invoice(setup.company)
+    now = utcnow()
+    early, late = (
+        enqueue_invoice_email(invoice, staff=setup.provider, pin_mode="sms", phone="+15145551234", now=now)
+        for _ in range(2)
+    )
+    claimed = {m.id: m for m in claim(AGENT, 2, 60, now)}
+    mark_replaced(claimed[early.id], AGENT, "replaced by message 9")
+    mark_replaced(
+        claimed[late.id], AGENT, "a newer send replaced it", Reply("409", "this link was revoked"), now
+    )
+    rows = {m.id: m for m in OutboxMessage.select()}
+    assert [(rows[m.id].status, rows[m.id].attempts, rows[m.id].link_token) for m in (early, late)] == [
+        ("replaced", 0, None),
+        ("replaced", 1, None),
+    ]
+    assert rows[early.id].last_error == "replaced by message 9"
+    assert [(t.message_id, t.channel, t.status, t.reply_code) for t in Transmission.select()] == [
+        (late.id, "portal", "replaced", "409")
+    ]
+    assert Notification.select().count() == 0
+    mark_replaced(claimed[early.id], AGENT, "again")  # no longer held: nothing changes
+    assert OutboxMessage.get_by_id(early.id).attempts == 0
 
 
 def test_a_step_is_written_only_while_its_agent_holds_the_message(setup: Setup) -> None:
