@@ -43,6 +43,20 @@ class BlockedError(OfflineError):
     admins are told once, and the agent probes until the server takes it."""
 
 
+class PausedError(OfflineError):
+    """The provider's limit for the day is reached (a quota reply, or ``max_per_day``): the channel
+    waits ``seconds`` before it tries again; no attempt is spent."""
+
+    def __init__(self, message: str, /, *, seconds: float, **params: Any) -> None:
+        super().__init__(message, **params)
+        self.seconds = seconds
+
+
+class ThrottledError(DeferredError):
+    """The server said to slow down (421, 4.7.x, 4.3.2): the whole channel pauses and slows
+    (``agent.pacing``); the message is tried again at the channel's next turn, not on its own clock."""
+
+
 class RejectedError(_WithReply, PermanentDeliveryError):
     """5xx or an invalid address: failed at once."""
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from models.messaging import agent_state, outbox
@@ -66,16 +67,26 @@ class LeaseKeeper:
         *,
         online: bool,
         blocked: str = "",
+        pace: int = 0,
+        paused_until: datetime | None = None,
         force: bool = False,
         log_rescued: Callable[[int], None] | None = None,
     ) -> None:
         """Beat and renew when due (or ``force``d), rescue when due; a database call each. ``blocked``:
-        why a server refuses the agent's configuration ("" when none does)."""
+        why a server refuses the agent's configuration ("" when none does); ``pace`` the emails a
+        minute it keeps to, ``paused_until`` when a daily limit lets it send again."""
         now = time.monotonic()
         if force or now - self._renewed >= self.renew_every:
             self._renewed = now
             agent_state.beat(
-                self.agent_id, self.hostname, self.pid, online=online, synced=online, blocked=blocked
+                self.agent_id,
+                self.hostname,
+                self.pid,
+                online=online,
+                synced=online,
+                blocked=blocked,
+                pace=pace,
+                paused_until=paused_until,
             )
             with self._lock:
                 held = list(self._held)

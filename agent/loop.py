@@ -20,22 +20,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import socket
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import peewee
 
 from agent.channels import EmailChannel
 from agent.compose import Composer, message_id_domain, new_message_id, wants_pdf
-from agent.errors import BlockedError, OfflineError
+from agent.errors import BlockedError, OfflineError, PausedError
 from agent.facts import MessageFacts, load_facts
 from agent.leases import LeaseKeeper
 from agent.message_delivery import Deliverer, Stats
+from agent.pacing import DAY_MINUTES, Pace
 from agent.pdfs import PdfPrefetcher
 from agent.render_ahead import waiting_pdfs
 from agent.steps import DeliveryStep, SyncJob
@@ -50,6 +54,7 @@ from models.messaging.outbox import RetryPolicy
 from models.messaging.tables import OutboxMessage
 
 log = logging.getLogger("facteur.agent")
+CONFIG_CHECK_SECONDS = 1.0  # a stat of facteur.toml: a fixed setting is taken within a second or two
 T = TypeVar("T")
 
 
@@ -62,6 +67,9 @@ class AgentOptions:
     probe_max_seconds: float = 60.0
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     log_language: str | None = None
+    email_per_minute: int = 0  # the provider's limits (``agent.pacing``); 0: none
+    email_per_day: int = 0
+    minute: float = 60.0  # the pace's minute, in seconds: tests scale it down
 
 
 class Agent:
@@ -93,6 +101,7 @@ class Agent:
         self.agent_id = f"{self.hostname}:{self.pid}"
         self.online = True
         self.blocked = ""  # why a server refuses the agent's configuration, in its log language
+        self.paused_until: datetime | None = None  # a provider's daily limit: no send before then
         self._sent_when_blocked = 0
         self._told: list[str] = []  # reasons for blocking the admins are still to be told of
         self._probe_delay = self._blocked_delay = min(1.0, options.probe_max_seconds)
@@ -105,6 +114,10 @@ class Agent:
         )
         self._stopping: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
+        # the settings file, watched while serving: once it changes, the run ends for a reload
+        # (``agent.service.run_agent``), so a fixed setting takes effect with no restart
+        self.config_file: Path | None = None
+        self.reload_asked = False
         self._leases = LeaseKeeper(self.agent_id, self.hostname, self.pid, options.lease_seconds)
         # a secure message spends most of its time on the portal and the SMS gateway, not on an SMTP
         # connection: more messages in the works than connections keep the connections busy, and
@@ -130,6 +143,7 @@ class Agent:
             tr=self._tr,
             log=self._log,
             went_offline=self._went_offline,
+            pace=Pace(options.email_per_minute, options.email_per_day, minute=options.minute),
         )
 
     # the outside world -------------------------------------------------------------------------
@@ -146,6 +160,9 @@ class Agent:
         in_flight: set[asyncio.Task[None]] = set()
         ready: deque[OutboxMessage] = deque()
         self._synced = False  # --once: the feeds were pulled
+        watching = None
+        if not once and self.config_file is not None:
+            watching = asyncio.create_task(self._watch_config(self.config_file))
         try:
             await self._db(self._startup)
             if not once and isinstance(self.composer.pdfs, PdfPrefetcher):
@@ -157,12 +174,7 @@ class Agent:
             )
             while not self._stopping.is_set():
                 if not self.online:
-                    await self._release_all(ready, N_("offline"))
-                    if in_flight:
-                        await asyncio.wait(in_flight)
-                    if self._told:  # newly blocked: the heartbeat and the admins say why, now
-                        await self._beat(force=True)
-                    if not await self._back_online(once=once) and once:
+                    if not await self._offline(ready, in_flight, once=once) and once:
                         return False
                     continue
                 try:
@@ -185,7 +197,30 @@ class Agent:
             await self._wind_down(ready, in_flight)
             return self.online
         finally:
+            if watching is not None:
+                watching.cancel()
             await self._close()
+
+    async def _watch_config(self, path: Path) -> None:
+        """Look at the settings file every ``CONFIG_CHECK_SECONDS``; once it changed, stop for a reload."""
+        seen = _stamp(path)
+        while _stamp(path) == seen:
+            await asyncio.sleep(CONFIG_CHECK_SECONDS)
+        self._log(logging.INFO, N_("{file} changed: the agent takes its new settings"), file=str(path))
+        self.reload_asked = True
+        self.stop()
+
+    async def _offline(
+        self, ready: deque[OutboxMessage], in_flight: set[asyncio.Task[None]], *, once: bool
+    ) -> bool:
+        """Offline, blocked or paused: what was claimed goes back, then the wait for the servers
+        (``_back_online``); True once back online."""
+        await self._release_all(ready, N_("offline"))
+        if in_flight:
+            await asyncio.wait(in_flight)
+        if self._told:  # newly blocked: the heartbeat and the admins say why, now
+            await self._beat(force=True)
+        return await self._back_online(once=once)
 
     async def _close(self) -> None:
         """The channels, steps, jobs and helpers this run used, closed; the heartbeat says stopped."""
@@ -240,6 +275,10 @@ class Agent:
                 logging.WARNING, N_("{count} interrupted messages returned to the queue"), count=rescued
             )
         agent_state.beat(self.agent_id, self.hostname, self.pid, online=self.online, channels=self.channels)
+        pace = self._deliverer.pace
+        if pace.per_day:  # a restart does not give the provider's day back
+            since = utcnow() - timedelta(seconds=DAY_MINUTES * pace.minute)
+            pace.remember(outbox.emails_sent_since(since), utcnow())
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
         """Lease up to ``limit`` due messages and read what their deliveries need (``agent.facts``)."""
@@ -268,6 +307,14 @@ class Agent:
         for nothing: False at once when still offline, or blocked."""
         if not once:
             await self._render_ahead()
+        if self.paused_until is not None:
+            if once:
+                return False
+            await self._beat(force=True)  # the status bar says until when
+            await self._sleep((self.paused_until - utcnow()).total_seconds(), woken_by_sends=False)
+            if self._stopping is not None and self._stopping.is_set():
+                return False
+            self.paused_until = None
         if self.blocked:
             if once:
                 return False
@@ -309,6 +356,15 @@ class Agent:
         self.online = False
         self._offline_probe = probe or self.channel.probe
         reason = exc.render(self._tr)
+        if isinstance(exc, PausedError):
+            self.paused_until = utcnow() + timedelta(seconds=exc.seconds)
+            self._log(
+                logging.WARNING,
+                N_("sending paused for {minutes} min: {reason}"),
+                minutes=math.ceil(exc.seconds / 60),
+                reason=reason,
+            )
+            return
         if not isinstance(exc, BlockedError):
             self._log(logging.WARNING, N_("offline: {reason}"), reason=reason)
             return
@@ -352,6 +408,8 @@ class Agent:
                 self._leases.tick,
                 online=self.online,
                 blocked=self.blocked,
+                pace=round(self._deliverer.pace.per_minute),
+                paused_until=self.paused_until,
                 force=force,
                 log_rescued=self._log_rescued,
             )
@@ -392,6 +450,15 @@ class Agent:
     def _log(self, level: int, msgid: str, *, exc: bool = False, **params: Any) -> None:
         if log.isEnabledFor(level):
             log.log(level, self._tr.format(msgid, agent=self.agent_id, **params), exc_info=exc)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """What tells an edited file: its modification time and size (None while it is missing)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 def _dead_local(owner: str, hostname: str, own_pid: int) -> bool:

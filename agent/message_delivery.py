@@ -16,12 +16,15 @@ from agent.errors import (
     BlockedError,
     DeferredError,
     OfflineError,
+    PausedError,
     RejectedError,
     ReplacedError,
+    ThrottledError,
     UnknownOutcomeError,
 )
 from agent.facts import MessageFacts
 from agent.mime import OutgoingEmail
+from agent.pacing import Pace
 from agent.steps import Delivery, DeliveryStep
 from agent.writer import GroupWriter
 from locales import N_, Translator
@@ -39,6 +42,8 @@ from models.messaging import outbox
 from models.messaging.outbox import Reply, RetryPolicy
 from models.messaging.tables import OutboxMessage, Template
 from models.messaging.template_render import TemplateProblem
+
+STOPPED = object()  # what ``Deliverer._unless_stopping`` gives when the agent stopped first
 
 
 @dataclass
@@ -72,6 +77,7 @@ class Deliverer:
         tr: Translator,
         log: Callable[..., None],
         went_offline: Callable[[OfflineError, Callable[[], Awaitable[None]] | None], None],
+        pace: Pace | None = None,
     ) -> None:
         self.agent_id = agent_id
         self.channel = channel
@@ -86,6 +92,13 @@ class Deliverer:
         self._went_offline = went_offline
         self._stopping: asyncio.Event | None = None
         self._email_slots = asyncio.Semaphore(concurrency)  # as many as SMTP connections
+        self.pace = pace or Pace()  # the email channel's, as one whatever is in flight
+        # a throttling reply slows the channel that got it: the email's, or a step's (the SMS)
+        self._paces: dict[Channel, Pace] = {Channel.EMAIL: self.pace}
+        for step in self.steps:
+            step_pace = getattr(step, "pace", None)
+            if isinstance(step_pace, Pace):
+                self._paces[step.channel] = step_pace
 
     def begin(self, stopping: asyncio.Event) -> None:
         """A run starts: once ``stopping`` is set, a message still waiting for its email's turn goes back."""
@@ -142,6 +155,8 @@ class Deliverer:
         """Record what a step's or the email's error means for the message (its class decides)."""
         if isinstance(exc, ReplacedError):
             await self._replaced(message, exc)
+        elif isinstance(exc, ThrottledError):
+            await self._throttled(message, exc, channel)
         elif isinstance(exc, OfflineError):
             await self._record(outbox.release, message, self.agent_id, exc.render(self._tr))
             self.stats.released += 1
@@ -165,7 +180,19 @@ class Deliverer:
             self.stats.released += 1
             return False
         try:  # the slot is held until the email is recorded: a crash repeats no more
+            day_full = await self._unless_stopping(self.pace.turn)
+            if day_full is STOPPED:  # stopping while it waited its turn
+                await self._record(outbox.release, message, self.agent_id, None)
+                self.stats.released += 1
+                return False
+            if day_full:
+                raise PausedError(
+                    N_("the day's limit of {count} emails is reached ([email] max_per_day)"),
+                    seconds=day_full,
+                    count=self.pace.per_day,
+                )
             reply = await self.channel.send(email, message.recipient_email or "")
+            self.pace.accepted()
             # the steps after the email keep the message (and its link) until they are done
             await self._record(outbox.mark_sent, message, self.agent_id, reply, finished=finished)
         finally:
@@ -181,17 +208,50 @@ class Deliverer:
         if not self._email_slots.locked():
             await self._email_slots.acquire()  # free: taken at once
             return True
-        acquire = asyncio.ensure_future(self._email_slots.acquire())
+        return await self._unless_stopping(self._email_slots.acquire) is not STOPPED
+
+    async def _unless_stopping(self, wait: Callable[[], Awaitable[Any]]) -> Any:
+        """What ``wait()`` gives, or ``STOPPED`` (and it cancelled) when the agent stops first."""
+        assert self._stopping is not None
+        waiting = asyncio.ensure_future(wait())
         stopped = asyncio.ensure_future(self._stopping.wait())
-        await asyncio.wait((acquire, stopped), return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait((waiting, stopped), return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
-        if not acquire.done():
-            acquire.cancel()
+        if not waiting.done():
+            waiting.cancel()
         try:
-            await acquire
+            return await waiting  # done, even if the stop came at the same moment: it goes out
         except asyncio.CancelledError:
-            return False
-        return True  # taken, even if the stop came at the same moment: it goes out
+            return STOPPED
+
+    async def _throttled(self, message: OutboxMessage, exc: ThrottledError, channel: Channel) -> None:
+        """The server said to slow down: its channel pauses and slows as one (said once a pause);
+        the message is due again at once, to wait for the channel's next turn, its try counted."""
+        pace = self._paces.get(channel, self.pace)
+        pause = pace.slow_down()
+        if pause is not None:
+            self._log(
+                logging.WARNING,
+                N_("{channel}: the server asks to slow down ({reason}): pausing {seconds} s, then {rate}/min")
+                if pace.per_minute
+                else N_("{channel}: the server asks to slow down ({reason}): pausing {seconds} s"),
+                channel=channel.value,
+                reason=exc.reply or exc.render(self._tr),
+                seconds=round(pause),
+                rate=round(pace.per_minute, 1),
+            )
+        reply = Reply(code=exc.code, text=self._stored_text(exc))
+        await self._record(
+            outbox.mark_deferred,
+            message,
+            self.agent_id,
+            reply,
+            self.policy,
+            None,
+            channel=channel,
+            retry_now=True,
+        )
+        self.stats.deferred += 1
 
     async def _compose(self, message: OutboxMessage, delivery: Delivery) -> OutgoingEmail | None:
         try:

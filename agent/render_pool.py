@@ -37,6 +37,7 @@ from pathlib import Path
 
 from agent.errors import DeferredError
 from agent.pdf import InvoicePdfs
+from agent.pdf.cache import read_cached
 from locales import N_, add_listener, default_registry
 from locales.registry import ReloadEvent
 from models.billing.invoice import Invoice
@@ -79,11 +80,12 @@ class RenderPool:
         self,
         cache_dir: Path,
         *,
+        max_bytes: int = 0,
         processes: int | None = None,
         renders_per_child: int = RENDERS_PER_CHILD,
         idle_seconds: float = IDLE_SECONDS,
     ) -> None:
-        self.cache = InvoicePdfs(cache_dir)
+        self.cache = InvoicePdfs(cache_dir, max_bytes)
         self.renders_per_child = renders_per_child
         self.idle_seconds = idle_seconds
         self._children = [_Child() for _ in range(processes or default_processes())]
@@ -100,7 +102,7 @@ class RenderPool:
         """The PDF from the cache, else rendered by a child (this thread waits for it)."""
         target = self.cache.path(invoice, language)
         try:
-            return target.read_bytes()
+            return read_cached(target)
         except FileNotFoundError:
             pass
         future = self._submit(target, invoice, language)
@@ -126,7 +128,7 @@ class RenderPool:
                 continue
             target = self.cache.path(invoice, language)
             try:
-                ready[key] = target.read_bytes()
+                ready[key] = read_cached(target)
             except FileNotFoundError:
                 self._submit(target, invoice, language)
         return ready
@@ -191,7 +193,9 @@ class RenderPool:
         if child.renders >= self.renders_per_child:
             child.retiring = True
         try:
-            work = child.executor.submit(_render, job.invoice_id, job.language, str(self.cache.cache_dir))
+            work = child.executor.submit(
+                _render, job.invoice_id, job.language, str(self.cache.cache_dir), self.cache.max_bytes
+            )
         except BrokenProcessPool as exc:
             self._finish_locked(child, job, exc)
             return
@@ -301,6 +305,6 @@ def _warm_up() -> None:
         invoice_html_to_pdf("<!doctype html><html lang=fr><body><p>Facture</p></body></html>")
 
 
-def _render(invoice_id: int, language: str, cache_dir: str) -> bytes:
+def _render(invoice_id: int, language: str, cache_dir: str, max_bytes: int) -> bytes:
     """In a child: the invoice as it is now, through the cache (stored there for the agent)."""
-    return bytes(InvoicePdfs(Path(cache_dir)).get(Invoice.get_by_id(invoice_id), language))
+    return bytes(InvoicePdfs(Path(cache_dir), max_bytes).get(Invoice.get_by_id(invoice_id), language))

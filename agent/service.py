@@ -1,7 +1,9 @@
 """Building and running the agent from the configuration: ``facteur agent [--once]``.
 
 Logs go to stderr (journald under systemd), never a message body or a secret.
-SIGTERM and SIGINT stop claiming and let in-flight sends finish.
+SIGTERM and SIGINT stop claiming and let in-flight sends finish. A serving agent watches its
+settings file: once it changes, the sends in flight finish and an agent built from the new
+settings goes on (``reloaded``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from agent.channels import EmailChannel
@@ -18,9 +21,12 @@ from agent.compose import Composer
 from agent.loop import Agent, AgentOptions
 from agent.pdfs import PdfProvider
 from agent.steps import DeliveryStep, SyncJob
-from models.core.config import Config
+from locales import N_, translator
+from models.core.config import Config, load_config
 from models.core.logs import OneLineFormatter
 from models.messaging.outbox import RetryPolicy
+
+log = logging.getLogger("facteur.agent")
 
 
 def build_channel(config: Config) -> EmailChannel:
@@ -53,6 +59,7 @@ def build_agent(
     channel: EmailChannel | None = None,
     steps: Sequence[DeliveryStep] | None = None,
     syncs: Sequence[SyncJob] | None = None,
+    minute: float = 60.0,
 ) -> Agent:
     """The agent as the CLI runs it; tests pass their own ``pdfs``, ``channel``, steps or jobs.
 
@@ -71,11 +78,14 @@ def build_agent(
             give_up=timedelta(days=settings.give_up_days),
         ),
         log_language=config.clinic.language,
+        email_per_minute=config.email.max_per_minute,
+        email_per_day=config.email.max_per_day,
+        minute=minute,  # tests shorten it, to pace in seconds what a clinic paces in minutes
     )
     if pdfs is None:  # PDFs rendered in child processes: WeasyPrint never loads in the agent
         from agent.render_pool import RenderPool
 
-        pdfs = RenderPool(config.resolve(config.agent.cache_dir))
+        pdfs = RenderPool(config.resolve(config.agent.cache_dir), max_bytes=config.agent.cache_max_mb * 2**20)
     provider = pdfs
     composer = Composer(provider, config.email.from_address)
     if steps is None or syncs is None:
@@ -103,6 +113,27 @@ def _stripe_parts(config: Config) -> tuple[list[DeliveryStep], list[SyncJob]]:
     return stripe_parts(config)
 
 
+def reloaded(config: Config) -> tuple[Config, Agent]:
+    """The settings as ``config``'s file now says (else, when they no longer load, ``config``,
+    said in the log), and an agent built from them watching the file. The database stays the
+    one the agent opened: a change to ``[database]`` waits for a restart."""
+    from models.core.errors import ConfigError
+
+    tr = translator(config.clinic.language)
+    fresh = config
+    if config.source is not None:
+        try:
+            fresh = load_config(config.source)
+        except ConfigError as exc:
+            log.error(tr.format(N_("the settings did not change: {reason}"), reason=exc.render(tr)))
+    if fresh.database != config.database:
+        log.warning(tr.gettext(N_("a change to [database] takes effect when the agent restarts")))
+        fresh = replace(fresh, database=config.database)
+    agent = build_agent(fresh)
+    agent.config_file = fresh.source
+    return fresh, agent
+
+
 def default_syncs(config: Config) -> list[SyncJob]:
     """The feeds the agent pulls while online: the scheduler (reminders, delayed emails)."""
     from agent.scheduler import SchedulerJob
@@ -119,8 +150,11 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
 
 
-def run_agent(agent: Agent, *, once: bool = False, watch: bool = True) -> bool:
+def run_agent(
+    agent: Agent, *, once: bool = False, watch: bool = True, reload: Callable[[], Agent] | None = None
+) -> bool:
     """Run until SIGTERM/SIGINT (or, with ``once``, until drained); False if it ended offline.
+    When the settings file changes, the run ends and ``reload`` builds the agent that goes on.
 
     Refuses (``AgentRefused``) to share a SQLite file with an agent on another machine.
     """
@@ -135,11 +169,20 @@ def run_agent(agent: Agent, *, once: bool = False, watch: bool = True) -> bool:
         watcher = CatalogWatcher().start()
 
     async def main() -> bool:
+        current = agent
+
+        def stop() -> None:  # whichever agent runs by then
+            current.stop()
+
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, agent.stop)
+            loop.add_signal_handler(signum, stop)
         try:
-            return await agent.run(once=once)
+            while True:
+                online = await current.run(once=once)
+                if not current.reload_asked or reload is None:
+                    return online
+                current = reload()
         finally:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)

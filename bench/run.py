@@ -23,6 +23,11 @@ from bench.common import ROOT
 BENCHES: dict[str, tuple[str, dict[str, int], dict[str, int]]] = {
     "backlog": ("bench.backlog", {"count": 5000}, {"count": 400}),
     "send": ("bench.send_to_accepted", {"sends": 10}, {"sends": 3}),
+    "pace": (
+        "bench.pace",
+        {"count": 1000, "per_minute": 30, "learning": 120, "learning_per_minute": 60},
+        {"count": 40, "per_minute": 600, "learning": 40, "learning_per_minute": 600},
+    ),
     "pdf": ("bench.pdf", {"count": 200}, {"count": 40}),
     "tui": ("bench.tui", {}, {"invoices": 20_000, "patients": 4_000}),
     "contention": ("bench.contention", {"count": 2000}, {"count": 300}),

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from cli.context import Context
 from locales import N_, Translator
+
+if TYPE_CHECKING:
+    from agent.loop import Agent
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
@@ -15,12 +19,18 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
 
 def run_agent(args: argparse.Namespace, ctx: Context) -> int:
-    from agent.service import build_agent, configure_logging, run_agent
+    from agent.service import build_agent, configure_logging, reloaded, run_agent
 
     ctx.database()
     configure_logging()
     agent = build_agent(ctx.config)
-    online = run_agent(agent, once=args.once, watch=ctx.config.locales.watch and not args.once)
+    agent.config_file = ctx.config.source
+
+    def reload() -> Agent:
+        ctx.config, fresh = reloaded(ctx.config)
+        return fresh
+
+    online = run_agent(agent, once=args.once, watch=ctx.config.locales.watch and not args.once, reload=reload)
     if args.once and not online:
         ctx.err.write(
             ctx.tr.format(

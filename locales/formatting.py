@@ -65,3 +65,10 @@ def format_datetime(
     pattern = str(babel_dates.get_datetime_format(format, locale=locale))  # type: ignore[arg-type]
     # CLDR quotes literal words ("{1} 'à' {0}"); Babel drops the quotes the same way
     return pattern.replace("'", "").replace("{0}", time_part).replace("{1}", date_part)
+
+
+def format_duration(seconds: float, language: str | None, country: str | None) -> str:
+    """About how long: ``"14 minutes"``, ``"2 heures"`` (CLDR's units, rounded to the largest)."""
+    return babel_dates.format_timedelta(
+        dt.timedelta(seconds=max(seconds, 60)), threshold=1, locale=babel_locale(language, country)
+    )

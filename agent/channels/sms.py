@@ -13,7 +13,8 @@ Twilio (``mode = "twilio"``): ``POST {url}/2010-04-01/Accounts/{account_sid}/Mes
 a form with ``To``, ``From``, ``Body``, basic auth (account sid, token); the reply's ``sid``.
 
 Replies are classified like email: connection refused or unreachable -> ``OfflineError``;
-timeouts, 408, 429 and 5xx -> ``DeferredError``; 401/403 or a missing token ->
+timeouts, 408 and 5xx -> ``DeferredError``; 429 -> ``ThrottledError`` (the channel slows);
+401/403 or a missing token ->
 ``OfflineError`` naming the token's variable (a configuration problem: the messages wait
 rather than fail); any other 4xx (an invalid number) -> ``RejectedError`` with the
 gateway's reason. A reply is never allowed to carry the PIN into a transmission or a log.
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 import httpx
 
 from agent.channels.http import HttpClient, HttpFailure, Unreachable
-from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError
+from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError, ThrottledError
 from locales import N_
 from models.messaging.outbox import Reply
 
@@ -122,7 +123,11 @@ class HttpSms:
                 reason=reason,
                 code=status,
             )
-        if status in (408, 429) or status >= 500:
+        if status == 429:  # too many at once: the channel slows as one (``agent.pacing``)
+            raise ThrottledError(
+                N_("the SMS gateway asks to slow down: {reason}"), reason=reason, code=status, reply=reason
+            )
+        if status == 408 or status >= 500:
             raise DeferredError(
                 N_("the SMS gateway is busy: {reason}"), reason=reason, code=status, reply=reason
             )

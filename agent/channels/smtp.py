@@ -3,7 +3,8 @@
 A message counts as sent only when the server accepted it after DATA. Failures are
 classified by the step that got them, then by code (see ``classify``): a refusal of the agent's
 settings (encryption or a login required, a refused login, the sender refused at MAIL FROM, a
-failed TLS handshake) blocks the channel, since every message would meet it; a refusal at RCPT TO
+failed TLS handshake) blocks the channel, since every message would meet it; a provider's limit
+(a rate or a daily quota, at any step) slows or pauses the channel as one; a refusal at RCPT TO
 is about that recipient, one after DATA about that message. Nothing here logs a body or the
 password.
 """
@@ -11,6 +12,7 @@ password.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import time
 from dataclasses import dataclass
@@ -18,7 +20,15 @@ from typing import Literal
 
 import aiosmtplib
 
-from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError, UnknownOutcomeError
+from agent.errors import (
+    BlockedError,
+    DeferredError,
+    OfflineError,
+    PausedError,
+    RejectedError,
+    ThrottledError,
+    UnknownOutcomeError,
+)
 from agent.mime import OutgoingEmail
 from locales import N_
 from models.core.errors import ValidationError
@@ -30,6 +40,9 @@ IDLE_SECONDS = 60.0  # servers drop idle sessions; reconnect rather than trust a
 # at whatever step, the agent's settings are refused, not one message
 SETTINGS_REFUSED = frozenset({530, 535, 538})
 Step = Literal["mail", "rcpt", "data"]
+ENHANCED = re.compile(r"[245]\.\d{1,3}\.\d{1,3}\b")  # RFC 3463's status at the start of a reply
+# a provider that says its day's quota is used up does not say when it resets: try again hourly
+QUOTA_PAUSE_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -173,6 +186,9 @@ def classify(exc: BaseException, step: Step, *, sender: str = "") -> Exception:
     """An aiosmtplib failure at ``step`` as Facteur's delivery error: the type decides the retry."""
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         reply = f"{exc.code} {exc.message}"
+        limit = _provider_limit(exc.code, exc.message, reply)
+        if limit is not None:
+            return limit
         if exc.code in SETTINGS_REFUSED:
             return BlockedError(
                 N_(
@@ -204,6 +220,27 @@ def classify(exc: BaseException, step: Step, *, sender: str = "") -> Exception:
             N_("no answer after the message was sent ({reason}); it will be sent again"), reason=reason
         )
     return DeferredError(N_("the SMTP session failed: {reason}"), reason=reason)
+
+
+def _provider_limit(code: int, answer: str, reply: str) -> Exception | None:
+    """A provider's limit, at whatever step: its daily quota (Google's 550 5.4.5, Microsoft's 554
+    5.2.0 …QuotaExceeded…) pauses the channel; a rate reply (421, 4.7.x, 4.3.2) slows it as one.
+    A per-recipient rate (450 4.2.1) is not one: that recipient alone waits."""
+    enhanced = ENHANCED.match(answer)
+    status = enhanced[0] if enhanced else ""
+    if code >= 500 and (status == "5.4.5" or "quotaexceeded" in answer.replace(" ", "").lower()):
+        return PausedError(
+            N_("the SMTP server says the sending quota is used up ({code} {answer})"),
+            seconds=QUOTA_PAUSE_SECONDS,
+            code=code,
+            answer=answer,
+            reply=reply,
+        )
+    if code == 421 or (400 <= code < 500 and (status.startswith("4.7.") or status == "4.3.2")):
+        return ThrottledError(
+            N_("the SMTP server asks to slow down ({code} {answer})"), code=code, answer=answer, reply=reply
+        )
+    return None
 
 
 def _tls_failed(exc: BaseException) -> bool:

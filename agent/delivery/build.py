@@ -8,6 +8,7 @@ from agent.channels.sms import SmsChannel
 from agent.delivery.events import PortalEventsJob
 from agent.delivery.pin_sms import PinSmsStep
 from agent.delivery.publish import PortalPublishStep
+from agent.pacing import Pace
 from agent.pdfs import PdfProvider
 from agent.steps import DeliveryStep, SyncJob
 from locales import N_
@@ -59,7 +60,7 @@ def build_secure_steps(
     channel = sms if sms is not None else build_sms(config)
     return [
         PortalPublishStep(build_portal(config), pdfs),
-        PinSmsStep(channel, at_once=config.agent.concurrency),
+        PinSmsStep(channel, at_once=config.agent.concurrency, pace=Pace(config.sms.max_per_minute)),
     ]
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from agent.channels.sms import SmsChannel
 from agent.errors import RejectedError
+from agent.pacing import Pace
 from agent.steps import DbRunner, Delivery
 from locales import N_, translator
 from models.billing.invoice import Invoice
@@ -53,9 +54,17 @@ class PinSmsStep:
     channel = Channel.SMS
     after_email = True  # the email says the PIN comes by text; a PIN without the email helps nobody
 
-    def __init__(self, sms: SmsChannel, *, at_once: int = 4, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        sms: SmsChannel,
+        *,
+        at_once: int = 4,
+        pace: Pace | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.sms = sms
         self.clock = clock
+        self.pace = pace or Pace()  # ``[sms] max_per_minute``, and slowed by a 429
         self._at_once = asyncio.Semaphore(at_once)
 
     def wanted(self, message: OutboxMessage) -> bool:
@@ -73,7 +82,9 @@ class PinSmsStep:
         clinic_name = known.clinic.name if known is not None else await db(_clinic_name, message)
         text = pin_sms_text(message.language, clinic_name, pin)
         async with self._at_once:  # held until the text is recorded: a crash repeats no more
+            await self.pace.turn()
             reply = await self.sms.send(message.recipient_phone, text, f"facteur-{message.id}", secret=pin)
+            self.pace.accepted()
             kept = Reply(code=reply.code, text=reply.text, provider_id=reply.provider_id)
             await db(
                 mark_step,

@@ -7,6 +7,11 @@ an upgraded template or a renamed clinic re-renders; a hit costs a few reads.
 Invoices are health data: the folder is 0700, the files 0600, written to a
 temporary file and renamed, so two processes rendering the same invoice at
 once both succeed and a reader never sees half a file.
+
+The folder has a size bound (``[agent] cache_max_mb``): past it, a store drops the least
+recently used files (a read touches its file) until the folder is back under 90 % of the bound.
+Each process counts what it adds and counts the folder again past the bound or every
+``RECOUNT_EVERY`` stores, since the agent and its render processes all write to it.
 """
 
 from __future__ import annotations
@@ -46,11 +51,28 @@ def write_private(target: Path, data: bytes) -> None:
         raise
 
 
-class InvoicePdfs:
-    """The PDF cache in ``cache_dir`` (created, owner-only, at first write)."""
+RECOUNT_EVERY = 50
+KEEP_SHARE = 0.9  # past the bound, drop the least recently used files down to this share of it
+# per process and folder: (bytes the folder held when last counted plus what this process added
+# since, stores since that count)
+_held: dict[Path, tuple[int, int]] = {}
 
-    def __init__(self, cache_dir: Path) -> None:
+
+def read_cached(target: Path) -> bytes:
+    """A cached file's bytes (``FileNotFoundError`` when absent), its time touched: used recently."""
+    data = target.read_bytes()
+    with contextlib.suppress(OSError):
+        os.utime(target)
+    return data
+
+
+class InvoicePdfs:
+    """The PDF cache in ``cache_dir`` (created, owner-only, at first write), at most ``max_bytes``
+    (0: unbounded)."""
+
+    def __init__(self, cache_dir: Path, max_bytes: int = 0) -> None:
         self.cache_dir = Path(cache_dir)
+        self.max_bytes = max_bytes
 
     def path(self, invoice: Invoice, language: str) -> Path:
         """Where ``invoice``'s PDF in ``language`` is (or will be) cached."""
@@ -62,7 +84,7 @@ class InvoicePdfs:
         """The PDF of ``invoice`` as it is now (its ``version``), rendered at most once."""
         target = self.path(invoice, language)
         try:
-            return target.read_bytes()
+            return read_cached(target)
         except FileNotFoundError:
             pass
         pdf = render_invoice_pdf(invoice, language)
@@ -82,6 +104,31 @@ class InvoicePdfs:
         self.cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_private(target, pdf)
         self._prune(target)
+        if self.max_bytes:
+            self._bound(target, len(pdf))
+
+    def _bound(self, current: Path, added: int) -> None:
+        """Keep the folder under ``max_bytes``: see the module's docstring."""
+        held, stores = _held.get(self.cache_dir, (-1, 0))
+        held, stores = held + added, stores + 1
+        if held < 0 or held > self.max_bytes or stores >= RECOUNT_EVERY:
+            files = []
+            for entry in os.scandir(self.cache_dir):
+                with contextlib.suppress(OSError):  # removed meanwhile by another process
+                    if entry.name.endswith(".pdf") and entry.is_file():
+                        stat = entry.stat()
+                        files.append((stat.st_mtime, stat.st_size, Path(entry.path)))
+            held, stores = sum(size for _, size, _ in files), 0
+            if held > self.max_bytes:
+                for _, size, path in sorted(files):
+                    if held <= self.max_bytes * KEEP_SHARE:
+                        break
+                    if path == current:
+                        continue
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                    held -= size
+        _held[self.cache_dir] = (held, stores)
 
     def _prune(self, current: Path) -> None:
         """Drop this invoice's older versions and stale wordings in the same language."""

@@ -50,6 +50,8 @@ class EmailSettings:
     password_env: str = ""
     from_address: str = "facteur@localhost"
     timeout: float = 30.0
+    max_per_minute: int = 0  # the provider's sending limits (0: none); see the admin guide's presets
+    max_per_day: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class SmsSettings:
     mode: str = "json"
     account_sid: str = ""  # Twilio's account, in the request path and as the basic-auth user
     timeout: float = 10.0
+    max_per_minute: int = 0  # the gateway's sending limit (0: none)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class AgentSettings:
     give_up_days: float = 5.0
     offline_probe_max_seconds: float = 60.0
     cache_dir: str = "var/cache"
+    cache_max_mb: int = 500  # past it, the least recently used PDFs are dropped
 
 
 @dataclass(frozen=True)
@@ -192,8 +196,12 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("agent", "retry_cap_seconds"): (0.01, 86400),
     ("agent", "give_up_days"): (0.001, 365),
     ("agent", "offline_probe_max_seconds"): (0.1, 3600),
+    ("agent", "cache_max_mb"): (10, 1000000),
     ("reminders", "late_days"): (0, 365),
     ("sms", "timeout"): (1, 120),
+    ("sms", "max_per_minute"): (0, 100000),
+    ("email", "max_per_minute"): (0, 100000),
+    ("email", "max_per_day"): (0, 10000000),
     ("templates", "render_seconds"): (0.1, 60),
     ("templates", "render_memory_mb"): (64, 4096),
 }

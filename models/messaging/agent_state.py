@@ -35,12 +35,15 @@ class AgentHeartbeat(BaseModel):
     channels = peewee.CharField(max_length=64, default="")  # what it can use: "email,stripe"
     # why a channel refuses to work until a setting is fixed ("" when none), in the agent's words
     blocked = peewee.TextField(default="")
+    pace = peewee.IntegerField(default=0)  # emails a minute it keeps to (0: nothing limits it)
+    paused_until = UTCDateTimeField(null=True)  # a provider's daily limit pauses it until then
 
 
 class AgentState(StrEnum):
     ONLINE = "online"  # an agent runs and reaches its servers
     OFFLINE = "offline"  # an agent runs but the clinic is offline
     BLOCKED = "blocked"  # an agent runs, but a server refuses its configuration: a setting to fix
+    PAUSED = "paused"  # an agent runs, waiting for a provider's daily limit to reset
     STOPPED = "stopped"  # no agent has beaten recently
 
 
@@ -51,6 +54,8 @@ class AgentSummary:
     failed: int
     last_sync_at: datetime | None
     blocked: str = ""  # BLOCKED: why, in the agent's words
+    pace: int = 0  # emails a minute the agent keeps to (0: nothing limits it)
+    paused_until: datetime | None = None  # PAUSED: until when
 
 
 def beat(
@@ -62,6 +67,8 @@ def beat(
     synced: bool = False,
     channels: str | None = None,
     blocked: str | None = None,
+    pace: int | None = None,
+    paused_until: datetime | None = None,
     now: datetime | None = None,
 ) -> None:
     """Record that ``agent_id`` is alive; ``synced`` when it just talked to its servers;
@@ -79,6 +86,9 @@ def beat(
         values[AgentHeartbeat.channels] = channels
     if blocked is not None:
         values[AgentHeartbeat.blocked] = blocked
+    if pace is not None:  # told with the pace: the pause, or None once it is over
+        values[AgentHeartbeat.pace] = pace
+        values[AgentHeartbeat.paused_until] = paused_until
     if synced:
         values[AgentHeartbeat.last_sync_at] = now
     insert = {AgentHeartbeat.agent_id: agent_id, AgentHeartbeat.started_at: now, **values}
@@ -155,11 +165,17 @@ def agent_summary(now: datetime | None = None) -> AgentSummary:
         state = AgentState.ONLINE
     else:
         state = AgentState.OFFLINE
-    blocked = ""
+    blocked, paused_until = "", None
     if state is AgentState.OFFLINE:
         refused = live.where(AgentHeartbeat.blocked != "").order_by(AgentHeartbeat.seen_at.desc()).first()
+        paused = live.where(AgentHeartbeat.paused_until > now).order_by(AgentHeartbeat.paused_until).first()
         if refused is not None:
             state, blocked = AgentState.BLOCKED, refused.blocked
+        elif paused is not None:
+            state, paused_until = AgentState.PAUSED, paused.paused_until
+    # several agents share the queue: their paces add up, unless one goes as fast as it can
+    paces = [row.pace for row in live.select(AgentHeartbeat.pace)]
+    pace = 0 if not paces or 0 in paces else sum(paces)
     counted = (
         OutboxMessage.select(OutboxMessage.status, peewee.fn.COUNT(OutboxMessage.id).alias("count"))
         .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED]))
@@ -178,4 +194,6 @@ def agent_summary(now: datetime | None = None) -> AgentSummary:
         failed=counts.get(OutboxStatus.FAILED, 0),
         last_sync_at=last_sync,
         blocked=blocked,
+        pace=pace,
+        paused_until=paused_until,
     )

@@ -290,8 +290,10 @@ def mark_deferred(
     *,
     unknown: bool = False,
     channel: Channel = Channel.EMAIL,
+    retry_now: bool = False,
 ) -> OutboxStatus:
-    """A transient failure (or an unknown outcome) on ``channel``: retry later, or fail past ``give_up``."""
+    """A transient failure (or an unknown outcome) on ``channel``: retry later, or fail past ``give_up``.
+    ``retry_now``: due again at once, not after the backoff (its channel paces it: a throttling reply)."""
     now = now or utcnow()
     if now - message.created_at >= policy.give_up:
         gave_up = Reply(reply.code, f"gave up: {reply.text or ''}".strip())
@@ -302,7 +304,7 @@ def mark_deferred(
         _transmission(message, status, reply, now, channel)
         OutboxMessage.update(
             status=OutboxStatus.PENDING.value,
-            next_attempt_at=now + policy.delay(message.attempts),
+            next_attempt_at=now if retry_now else now + policy.delay(message.attempts),
             lease_owner=None,
             lease_expires_at=None,
             last_error=_error_text(reply),
@@ -405,6 +407,16 @@ def release(message: OutboxMessage, agent_id: str, reason: str | None = None) ->
     if reason is not None:
         values["last_error"] = reason[:1000]
     OutboxMessage.update(values).where(_held(message, agent_id)).execute()
+
+
+def emails_sent_since(since: datetime) -> list[datetime]:
+    """When each email accepted since ``since`` was (a provider's daily limit counts them)."""
+    query = Transmission.select(Transmission.created_at).where(
+        (Transmission.channel == Channel.EMAIL)
+        & (Transmission.status == TransmissionStatus.SENT)
+        & (Transmission.created_at >= since)
+    )
+    return [row.created_at for row in query]
 
 
 def _error_text(reply: Reply) -> str:

@@ -40,6 +40,26 @@ class ScriptedHandler:
     received: list[Received] = field(default_factory=list)
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # a provider's limits: ``rate`` (N messages in any ``window`` seconds, then 421 4.7.0 at MAIL
+    # FROM) and ``quota`` (N messages, then 550 5.4.5 at MAIL FROM); ``refusals`` counts their replies
+    rate: tuple[int, float] | None = None
+    quota: int | None = None
+    refusals: int = 0
+    accepted_at: deque[float] = field(default_factory=deque)
+
+    def _limit(self) -> str | None:
+        """The provider's refusal for a new transaction, if its limits are reached (lock held)."""
+        if self.quota is not None and len(self.received) >= self.quota:
+            self.refusals += 1
+            return "550 5.4.5 Daily user sending quota exceeded."
+        if self.rate is not None:
+            count, window = self.rate
+            while self.accepted_at and self.accepted_at[0] <= time.monotonic() - window:
+                self.accepted_at.popleft()
+            if len(self.accepted_at) >= count:
+                self.refusals += 1
+                return "421 4.7.0 Try again later, closing connection."
+        return None
 
     def script(self, *modes: str) -> None:
         with self.lock:
@@ -61,9 +81,12 @@ class ScriptedHandler:
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         with self.lock:
+            limited = self._limit()
             refused = self.modes[0] if self.modes and self.modes[0].startswith("mail:") else None
             if refused is not None:
                 self.modes.popleft()
+        if limited is not None:
+            return limited
         if refused is not None:
             code = refused.split(":")[1]
             return (
@@ -98,6 +121,7 @@ class ScriptedHandler:
             return f"{code} {'try again later' if code.startswith('4') else 'message refused'}"
         with self.lock:
             self.received.append(Received(list(envelope.rcpt_tos), bytes(envelope.content)))
+            self.accepted_at.append(time.monotonic())
         if mode == "stall":
             await asyncio.sleep(STALL_SECONDS)
         return "250 2.0.0 OK queued"

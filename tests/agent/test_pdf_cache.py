@@ -126,3 +126,21 @@ def test_two_processes_rendering_the_same_invoice_at_once_both_succeed(setup: Se
     assert all(pdf.startswith(b"%PDF-") and "CDP-2026-00001" in pdf_text(pdf) for pdf in results)
     assert [path.name for path in cache_dir.iterdir()] == [InvoicePdfs(cache_dir).path(invoice, "fr").name]
     assert InvoicePdfs(cache_dir).get(invoice, "fr") in results
+
+
+def test_the_cache_keeps_under_its_bound_dropping_the_least_recently_used(
+    setup: Setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.setattr(agent.pdf.cache, "render_invoice_pdf", lambda *args: b"%PDF-" + b"x" * 2995)
+    pdfs = InvoicePdfs(tmp_path / "cache", max_bytes=10_000)
+    a, b, c, d = (make_invoice(setup) for _ in range(4))
+    for age, invoice in enumerate((a, b, c), start=1):
+        pdfs.get(invoice, "fr")
+        os.utime(pdfs.path(invoice, "fr"), (age * 1000, age * 1000))  # stored long ago, a first
+    pdfs.get(a, "fr")  # read again: the most recently used
+    pdfs.get(d, "fr")  # 12,000 bytes: past the bound
+    kept = {p.name for p in (tmp_path / "cache").glob("*.pdf")}
+    assert kept == {pdfs.path(i, "fr").name for i in (a, c, d)}  # b, the least recently used, went
+    assert sum(p.stat().st_size for p in (tmp_path / "cache").glob("*.pdf")) <= 9_000

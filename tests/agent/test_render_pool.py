@@ -168,9 +168,11 @@ async def test_offline_the_waiting_messages_pdfs_are_rendered_meanwhile(
         while agent.online:
             assert loop.time() < deadline, "the agent never went offline"
             await asyncio.sleep(0.05)
-        # queued while offline: never claimed, yet their PDFs are ready when the clinic is back
+        # queued while offline: never claimed, yet their PDFs are ready when the clinic is back;
+        # so is the PDF of an automatic email the scheduler will queue in two hours
         invoices = [billed_invoice(setup.company) for _ in range(3)]
         messages = [enqueue_invoice_email(invoice) for invoice in invoices]
+        invoices.append(scheduled_in_two_hours(setup))
         while not all(pool.cache.path(invoice, "fr").exists() for invoice in invoices):
             assert loop.time() < deadline, "the waiting PDFs were not rendered while offline"
             await asyncio.sleep(0.05)
@@ -179,3 +181,17 @@ async def test_offline_the_waiting_messages_pdfs_are_rendered_meanwhile(
         await asyncio.wait_for(running, 30)
     waiting = [OutboxMessage.get_by_id(message.id) for message in messages]
     assert {(m.status, m.attempts) for m in waiting} == {(OutboxStatus.PENDING, 0)}  # none was sent
+
+
+def scheduled_in_two_hours(setup: Setup) -> Invoice:
+    """A billed invoice whose automatic email (with the invoice attached) is due in two hours."""
+    from datetime import timedelta
+
+    from models.database.base import utcnow
+    from models.messaging.tables import ScheduledMessage, Template
+
+    template = Template.get(Template.system_key == "invoice_email")
+    Template.update(active=True, attach_invoice=True).where(Template.id == template.id).execute()
+    invoice = billed_invoice(setup.company)
+    ScheduledMessage.create(invoice=invoice, template=template, due_at=utcnow() + timedelta(hours=2))
+    return invoice

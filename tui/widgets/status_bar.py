@@ -16,7 +16,7 @@ from textual import work
 from textual.widgets import Static
 
 from locales import L_, N_, LazyText
-from locales.formatting import format_datetime, local_datetime
+from locales.formatting import format_datetime, format_duration, local_datetime
 from models.database.base import utcnow
 from models.messaging.agent_state import AgentState, AgentSummary
 from tui.session import StaffSession
@@ -26,6 +26,7 @@ AGENT_STATE: dict[AgentState, LazyText] = {
     AgentState.ONLINE: L_("online"),
     AgentState.OFFLINE: L_("offline"),
     AgentState.BLOCKED: L_("a setting to fix"),  # the admins' notification says which
+    AgentState.PAUSED: L_("paused"),  # until a time, when the agent says which
     AgentState.STOPPED: L_("stopped"),
 }
 
@@ -98,18 +99,50 @@ class StatusBar(Static):
             synced = tr.gettext(N_("never"))
         else:
             synced = self._sync_time(summary.last_sync_at)
-        counts = {"state": AGENT_STATE[summary.state], "pending": summary.pending, "failed": summary.failed}
-        line = tr.format(
-            N_("Agent: {state} · to send: {pending} · failed: {failed} · last sync: {synced}"),
-            synced=synced,
-            **counts,
-        )
+        state = tr.gettext(AGENT_STATE[summary.state])
+        if summary.state is AgentState.PAUSED and summary.paused_until is not None:
+            state = tr.format(N_("paused until {time}"), time=self._sync_time(summary.paused_until))
+        counts = {"state": state, "pending": summary.pending, "failed": summary.failed}
+        pace = self._pace(summary)
+        lines = [  # the first that fits: the last sync gives way first, then the pace
+            tr.format(
+                N_("Agent: {state} · to send: {pending} · failed: {failed} · last sync: {synced}"),
+                synced=synced,
+                **counts,
+            ),
+            tr.format(N_("Agent: {state} · to send: {pending} · failed: {failed}"), **counts),
+        ]
+        if pace:
+            lines[:1] = [
+                tr.format(
+                    N_(
+                        "Agent: {state} · to send: {pending} ({pace}) · failed: {failed} · last sync: {synced}"  # noqa: E501
+                    ),
+                    synced=synced,
+                    pace=pace,
+                    **counts,
+                ),
+                tr.format(
+                    N_("Agent: {state} · to send: {pending} ({pace}) · failed: {failed}"), pace=pace, **counts
+                ),
+            ]
         room = self.size.width - 2  # the padding
-        if room > 0 and badge.cell_len + cell_len(line) > room:
-            line = tr.format(N_("Agent: {state} · to send: {pending} · failed: {failed}"), **counts)
-        self.update(badge + Text(line))
+        fitting = [line for line in lines if room <= 0 or badge.cell_len + cell_len(line) <= room]
+        self.update(badge + Text(fitting[0] if fitting else lines[-1]))
         self.set_class(summary.failed > 0, "-failed")
         self.set_class(summary.state != AgentState.ONLINE and summary.failed == 0, "-stopped")
+
+    def _pace(self, summary: AgentSummary) -> str:
+        """``30/min, about 14 minutes``: the agent's pace and how long the queue takes at it."""
+        if not summary.pace or not summary.pending:
+            return ""
+        tr = self.session.tr
+        waiting = 0.0
+        if summary.paused_until is not None:
+            waiting = max(0.0, (summary.paused_until - self.clock()).total_seconds())
+        seconds = waiting + summary.pending * 60 / summary.pace
+        duration = format_duration(seconds, tr.language, self.session.country)
+        return tr.format(N_("{pace}/min, about {duration}"), pace=summary.pace, duration=duration)
 
     def _sync_time(self, synced_at: datetime) -> str:
         """Today's syncs as a bare time, so the line fits 80 columns; older ones with their date."""

@@ -31,6 +31,7 @@ from models.setup.migrations import (  # noqa: E402
     v0008_template_catalogs,
     v0009_agent_blocked,
     v0010_replaced,
+    v0011_agent_pace,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -51,6 +52,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "shipped templates follow the catalogs", v0008_template_catalogs.apply),
     Migration(9, "agent_heartbeat.blocked", v0009_agent_blocked.apply),
     Migration(10, "outbox and transmission status 'replaced'", v0010_replaced.apply),
+    Migration(11, "agent_heartbeat.pace and paused_until", v0011_agent_pace.apply),
 )
 
 
