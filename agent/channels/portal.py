@@ -268,7 +268,7 @@ class PortalClient:
 
     async def revoke(self, token_hash: str) -> Reply:
         """Close a link for good; an unknown one is a ``RejectedError`` (404)."""
-        response = await self._call("POST", f"{API}/links/{token_hash}/revoke")
+        response = await self._call("POST", f"{API}/links/{token_hash}/revoke", unknown_link=True)
         return Reply(str(response.status_code), N_("revoked"), token_hash)
 
     async def events(self, after: int, limit: int = 500) -> tuple[list[PortalEvent], int]:
@@ -295,9 +295,11 @@ class PortalClient:
             await self._sender  # the links on their way get their answers first
         await self._http.aclose()
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async def _call(
+        self, method: str, path: str, *, unknown_link: bool = False, **kwargs: Any
+    ) -> httpx.Response:
         response = await self._request(method, path, **kwargs)
-        self._raise_for(response)
+        self._raise_for(response, unknown_link=unknown_link)
         return response
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -318,7 +320,8 @@ class PortalClient:
                 N_("the portal {url} did not answer in time: {reason}"), url=self.base_url, reason=exc.reason
             ) from exc
 
-    def _raise_for(self, response: httpx.Response) -> None:
+    def _raise_for(self, response: httpx.Response, *, unknown_link: bool = False) -> None:
+        """``unknown_link``: a 404 is the portal saying it has no such link (a revoke), not a wrong URL."""
         status = response.status_code
         if status < 400:
             return
@@ -334,6 +337,13 @@ class PortalClient:
             )
         if status == 409:  # the only refusal of a PUT that is not a bad request
             raise _replaced(reply)
+        if status == 404 and not unknown_link:  # no such API at that address: every call meets it
+            raise BlockedError(
+                N_("{url} has no Facteur portal API (404): check [portal] url"),
+                url=self.base_url,
+                code=status,
+                reply=reply,
+            )
         # code and reply are the error's attributes, not its message's parameters: repeated as such
         if status in (408, 429) or status >= 500:
             raise DeferredError(

@@ -116,6 +116,14 @@ class HttpSms:
                     reply=reason,
                 )
             return Reply(code=str(status), text=reason or N_("accepted"), provider_id=provider_id)
+        if status in (404, 405):  # no such API at that address: every text would meet it
+            raise BlockedError(
+                N_("the SMS gateway {url} has no such API ({status}): check [sms] url"),
+                url=self.endpoint,
+                status=status,
+                code=status,
+                reply=reason,
+            )
         if status in (401, 403):
             raise BlockedError(
                 N_("the SMS gateway refused the token in {variable}: {reason}"),

@@ -245,6 +245,26 @@ async def test_replies_are_sorted_by_status(
         await client.aclose()
 
 
+async def test_no_portal_api_at_the_url_is_a_setting_to_fix(answering: tuple[str, list[int]]) -> None:
+    """A 404 to a publish is a wrong ``[portal] url`` (every link would meet it), not one link's fault."""
+    url, statuses = answering
+    statuses.append(404)
+    client = PortalClient(url, API_TOKEN)
+    try:
+        with pytest.raises(BlockedError) as blocked:
+            await client.publish(
+                token=new_token(),
+                pin_hash="x" * 64,
+                expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+                language="fr",
+                clinic=ClinicContact("Clinique", "", "", "", ""),
+                documents=[],
+            )
+        assert blocked.value.code == "404" and "[portal] url" in blocked.value.message
+    finally:
+        await client.aclose()
+
+
 async def test_an_unreadable_answer_is_deferred(answering: tuple[str, list[int]]) -> None:
     url, _ = answering
     client = PortalClient(url, API_TOKEN)

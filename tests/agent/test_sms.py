@@ -79,7 +79,20 @@ async def test_twilio_request_and_reply(sms_gateway: SmsGateway) -> None:
 
 
 @pytest.mark.parametrize("make", [json_client, twilio_client])
-@pytest.mark.parametrize("status", [400, 404, 422])
+@pytest.mark.parametrize("status", [404, 405])
+async def test_no_such_api_at_the_url_is_a_setting_to_fix(
+    sms_gateway: SmsGateway, make: object, status: int
+) -> None:
+    sms_gateway.script(f"status:{status}")
+    client = make(sms_gateway)  # type: ignore[operator]
+    with pytest.raises(BlockedError) as blocked:
+        await client.send("+15145551234", TEXT, "facteur-7", secret="482913")
+    await client.close()
+    assert blocked.value.code == str(status) and "[sms] url" in str(blocked.value.message)
+
+
+@pytest.mark.parametrize("make", [json_client, twilio_client])
+@pytest.mark.parametrize("status", [400, 422])
 async def test_other_4xx_is_rejected_with_the_reason_and_without_the_pin(
     sms_gateway: SmsGateway, make: object, status: int
 ) -> None:
