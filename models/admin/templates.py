@@ -9,10 +9,16 @@ Rules, enforced here for any caller (the Templates screen, tests, a script):
 - a custom template can be created, edited, duplicated, deactivated, and deleted as long as
   nothing was ever scheduled or sent with it (deactivate it instead: the record stays);
 - the wording is checked before anything is written (``models.messaging.template_render``): a syntax
-  error, an unknown field or a field a subject may not show is refused with its part and line;
+  error, an unknown field or a field a subject may not show is refused with its part and line, and
+  so is a part that fails or runs over its budget on one of the sample invoices (``sample_invoices``:
+  a patient billed to themselves, a third party, a patient who paid part), in each language, with
+  and without links;
 - a reminder comes after the invoice: its delay is at least 1;
 - deactivating a template cancels what was still scheduled with it; activating one applies to
-  invoices billed from then on.
+  invoices billed from then on;
+- a second active invoice template would send every invoice twice: turning one on while another is
+  on is refused (``SecondInvoiceEmail``, naming the other) unless the caller passes
+  ``confirm_second=True`` (the TUI asks first). Several reminders are normal.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from locales import N_, Translator
+from locales import N_, LazyText, Translator
 from models.admin.settings import SettingsRefused, require_admin
 from models.billing.invoice import Invoice
 from models.core.enums import DelayUnit, InvoiceStatus, PinMode, TemplateKind
@@ -32,7 +38,13 @@ from models.database.db import db
 from models.messaging import schedule_reasons as reasons
 from models.messaging.system_templates import BY_KEY, PARTS, SystemTemplate
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
-from models.messaging.template_fields import FieldValues, field_context, sample_values, values_for_invoice
+from models.messaging.template_fields import (
+    FieldValues,
+    field_context,
+    sample_invoices,
+    sample_values,
+    values_for_invoice,
+)
 from models.messaging.template_render import PARTS as PART_NAMES
 from models.messaging.template_render import TemplateProblem, check_wording, fields_used
 from models.people.clinic import Clinic, Staff, get_clinic
@@ -109,6 +121,62 @@ def applies_to_every_invoice(kind: str, delay_value: str | int, active: bool) ->
     return active and kind == TemplateKind.INVOICE and str(delay_value).strip() == "0"
 
 
+class SecondInvoiceEmail(SettingsRefused):
+    """Turning on an invoice template while another is on: each invoice would get both emails.
+    ``params["names"]`` names the others; retry with ``confirm_second=True`` once someone agreed."""
+
+
+@dataclass(frozen=True)
+class TemplateNames:
+    """Templates named in a message, each quoted as its reader calls it (``display_name``)."""
+
+    names: tuple[str, ...]  # a shipped template's as a ``LazyText``: read in the reader's language
+
+    @classmethod
+    def of(cls, templates: list[Template]) -> TemplateNames:
+        return cls(tuple(LazyText(t.name) if t.is_system else t.name for t in templates))
+
+    def render(self, tr: Translator) -> str:
+        return ", ".join(tr.format(N_("“{name}”"), name=name) for name in self.names)
+
+    def __str__(self) -> str:
+        return ", ".join(f"“{name}”" for name in self.names)
+
+
+def active_invoice_templates(*, besides: int | None = None) -> list[Template]:
+    """The invoice templates on (those every billed invoice gets), ``besides`` left out."""
+    query = Template.select().where(
+        Template.active == True,  # noqa: E712
+        Template.kind == TemplateKind.INVOICE.value,
+    )
+    if besides is not None:
+        query = query.where(Template.id != besides)
+    return list(query.order_by(Template.id))
+
+
+def invoice_email_on(kind: str, active: bool) -> bool:
+    """An active invoice template: every invoice billed gets its email (on billing or later)."""
+    return active and kind == TemplateKind.INVOICE
+
+
+def _check_second_invoice_email(template_id: int | None, *, confirm_second: bool) -> None:
+    """Raise ``SecondInvoiceEmail`` when another invoice template is on, unless confirmed."""
+    others = active_invoice_templates(besides=template_id)
+    if not others or confirm_second:
+        return
+    if len(others) == 1:
+        msgid = N_(
+            "{names} already emails every invoice: with this template on too, each invoice would get "
+            "both emails"
+        )
+    else:
+        msgid = N_(
+            "{names} already email every invoice: with this template on too, each invoice would get "
+            "all these emails"
+        )
+    raise SecondInvoiceEmail(msgid, names=TemplateNames.of(others))
+
+
 def list_templates() -> list[Template]:
     """Shipped templates first (invoice email, then reminders), then custom ones by kind and name."""
     return list(
@@ -150,19 +218,39 @@ def _delay(data: TemplateInput) -> tuple[int, DelayUnit]:
     return int(text), unit
 
 
-def sample_contexts(clinic: Clinic, today: date) -> list[dict[str, dict[str, Any]]]:
-    """The sample invoice per language, with its links and without them (both branches of an ``if``)."""
-    full = sample_values(clinic, today)
-    bare = full.with_links(None, None)
-    return [{lang: field_context(values, lang) for lang in LANGUAGES} for values in (full, bare)]
+def sample_contexts(values: FieldValues) -> list[dict[str, dict[str, Any]]]:
+    """A sample invoice per language, with its links and without them (both branches of an ``if``)."""
+    return [
+        {lang: field_context(each, lang) for lang in LANGUAGES}
+        for each in (values, values.with_links(None, None))
+    ]
+
+
+def _on_sample(problem: TemplateProblem, values: FieldValues) -> TemplateProblem:
+    """A problem only a later sample shows says which: the preview may not show it."""
+    return TemplateProblem(
+        problem.field,
+        N_("{problem} (on the sample invoice {number} for {patient}, billed to {billed_to})"),
+        **problem.params,
+        problem=problem,
+        number=values.invoice_number,
+        patient=values.patient_name,
+        billed_to=values.billed_to_name,
+    )
 
 
 def check_template_wording(wording: dict[str, str], clinic: Clinic, today: date) -> None:
-    """Raise ``FieldErrors`` with every problem of the wording (each part once)."""
+    """Raise ``FieldErrors`` with every problem of the wording (each part once) on the first sample
+    invoice that shows any. Each sample is one budgeted render per link variant (all parts, both
+    languages); the samples are tried in turn and the check stops at the first refused, so a
+    template over its budget costs that time at most twice, as with a single sample."""
     problems: dict[str, ValidationError] = {}
-    for contexts in sample_contexts(clinic, today):
-        for problem in check_wording(wording, contexts, LANGUAGES):
-            problems.setdefault(problem.field, problem)
+    for index, values in enumerate(sample_invoices(clinic, today)):
+        for contexts in sample_contexts(values):
+            for problem in check_wording(wording, contexts, LANGUAGES):
+                problems.setdefault(problem.field, problem if index == 0 else _on_sample(problem, values))
+        if problems:
+            break
     if problems:
         ordered = [
             problems[part] for part in ("subject_fr", "body_fr", "subject_en", "body_en") if part in problems
@@ -179,7 +267,7 @@ def delivery_problems(
     wording: dict[str, str], clinic: Clinic, *, delivers_invoice: bool
 ) -> list[TemplateProblem]:
     """What would make the template deliver nothing: a body left as the starter text, or, for a
-    template that delivers the invoice (an invoice email, or a reminder with the invoice) while the
+    template that delivers the invoice (an invoice email) while the
     clinic sends invoices by secure link, a body without the link (the patient would get an email
     with no way to open the invoice, and a PIN for nothing)."""
     problems: list[TemplateProblem] = []
@@ -229,7 +317,9 @@ def _values(data: TemplateInput, clinic: Clinic, today: date) -> dict[str, Any]:
     except FieldErrors as exc:
         errors.extend(exc.errors)
     wrong = {error.field for error in errors}
-    delivers = data.kind == TemplateKind.INVOICE or bool(data.attach_invoice)
+    # a reminder is a plain email (its invoice attached only for a patient who consented): only an
+    # invoice email goes by secure link
+    delivers = data.kind == TemplateKind.INVOICE
     errors += [
         problem
         for problem in delivery_problems(data.wording(), clinic, delivers_invoice=delivers)
@@ -251,15 +341,23 @@ def _values(data: TemplateInput, clinic: Clinic, today: date) -> dict[str, Any]:
 
 
 def save_template(
-    template_id: int | None, data: TemplateInput, *, acting: Staff, clinic: Clinic | None = None
+    template_id: int | None,
+    data: TemplateInput,
+    *,
+    acting: Staff,
+    clinic: Clinic | None = None,
+    confirm_second: bool = False,
 ) -> Template:
-    """Create (``template_id`` None) or save a template; refused whole, with every reason, or saved."""
+    """Create (``template_id`` None) or save a template; refused whole, with every reason, or saved.
+    An invoice template turned on beside another needs ``confirm_second`` (``SecondInvoiceEmail``)."""
     require_admin(acting)
     clinic = clinic or get_clinic()
     now = utcnow()
     shipped: SystemTemplate | None = None
+    was_on = False
     if template_id is not None:
         current = get_template(template_id)
+        was_on = invoice_email_on(current.kind, current.active)
         if current.is_system:
             data = _system_settings_kept(current, data)
             shipped = BY_KEY.get(current.system_key or "")
@@ -267,6 +365,8 @@ def save_template(
     if shipped is not None:
         values = _following_catalogs(shipped, values)
     with db.atomic():
+        if invoice_email_on(values["kind"], values["active"]) and not was_on:
+            _check_second_invoice_email(template_id, confirm_second=confirm_second)
         if template_id is None:
             return Template.create(**values, created_at=now, updated_at=now)
         Template.update(**values, updated_at=now).where(Template.id == template_id).execute()
@@ -293,12 +393,15 @@ def _system_settings_kept(current: Template, data: TemplateInput) -> TemplateInp
     )
 
 
-def set_active(template_id: int, active: bool, *, acting: Staff) -> Template:
-    """Turn a template on (for invoices billed from now on) or off (what it had scheduled is cancelled)."""
+def set_active(template_id: int, active: bool, *, acting: Staff, confirm_second: bool = False) -> Template:
+    """Turn a template on (for invoices billed from now on) or off (what it had scheduled is cancelled).
+    An invoice template turned on beside another needs ``confirm_second`` (``SecondInvoiceEmail``)."""
     require_admin(acting)
     now = utcnow()
     with db.atomic():
-        get_template(template_id)
+        template = get_template(template_id)
+        if invoice_email_on(template.kind, active) and not template.active:
+            _check_second_invoice_email(template_id, confirm_second=confirm_second)
         Template.update(active=active, updated_at=now).where(Template.id == template_id).execute()
         if not active:
             cancel_for_template(template_id, reasons.TEMPLATE_OFF, now=now)

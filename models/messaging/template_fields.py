@@ -4,13 +4,14 @@ Values are formatted where they are read: money and dates with Babel in the reci
 language and the clinic's country (``85,00 $`` for ``fr``/``CA``, ``$85.00`` for ``en``/``CA``).
 Links are empty strings when the message carries none, so a template can test them
 (``{% if payment_link %}…{% endif %}``). The TUI's editor lists ``FIELDS`` and previews on
-``sample_values`` (or the latest billed invoice); the agent renders ``values_for_invoice``.
+``sample_values`` (or the latest billed invoice); the save check renders on ``sample_invoices``; the
+agent renders ``values_for_invoice``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from locales import L_, LazyText
@@ -128,6 +129,43 @@ def sample_values(clinic: Clinic, today: date) -> FieldValues:
         link_expires_at=datetime(2026, 3, 16, 21, 0, tzinfo=UTC),
         payment_url="https://checkout.stripe.com/c/pay/cs_…",
     )
+
+
+def sample_invoices(clinic: Clinic, today: date) -> tuple[FieldValues, ...]:
+    """The believable invoices a template is tried on before it is saved: the patient billed to
+    themselves (``sample_values``), a third party (an insurer) owing it all, weeks past the due date,
+    and an English-speaking patient who paid part of an invoice not yet due."""
+    first = sample_values(clinic, today)
+    link_end = datetime.combine(today + timedelta(days=14), time(21, 0), tzinfo=UTC)
+    third_party = replace(
+        first,
+        invoice_number="2025-01207",
+        total_cents=124_000,
+        paid_cents=0,
+        balance_cents=124_000,
+        issue_date=today - timedelta(days=65),
+        due_date=today - timedelta(days=35),
+        patient_name="Jean-François O'Brien",
+        billed_to_name="Assurances Beaulieu inc.",
+        download_url="https://portail.example/l/Zx9…",
+        link_expires_at=link_end,
+        payment_url="https://checkout.stripe.com/c/pay/cs_live_…",
+    )
+    paid_in_part = replace(
+        first,
+        invoice_number="PHYSIO-2026-00007",
+        total_cents=6_000,
+        paid_cents=2_500,
+        balance_cents=3_500,
+        issue_date=today - timedelta(days=3),
+        due_date=today + timedelta(days=27),
+        patient_name="Emily Wong",
+        billed_to_name="Emily Wong",
+        download_url="https://portail.example/l/k7T…",
+        link_expires_at=link_end,
+        payment_url="https://checkout.stripe.com/c/pay/cs_test_…",
+    )
+    return first, third_party, paid_in_part
 
 
 def field_context(values: FieldValues, language: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The Templates screen and the template editor through Pilot: activation (with the every-invoice
-warning), read-only for non-admins, live preview, insert field, refused saves marked on their
-line, create, duplicate, delete, restore the shipped wording; snapshots at 80x24 and 120x40."""
+warning, and the question before a second invoice email), read-only for non-admins, live preview,
+insert field, refused saves marked on their line, the attach hint by secure link, create,
+duplicate, delete, restore the shipped wording; snapshots at 80x24 and 120x40."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from textual.widgets import Checkbox, DataTable, Input, Select, TabbedContent, T
 from locales import configure
 from models.billing.invoicing import LineInput, create_draft
 from models.core.config import LocalesSettings
-from models.messaging.system_templates import FIRST_REMINDER
+from models.messaging.system_templates import FIRST_REMINDER, INVOICE_EMAIL
 from models.messaging.tables import Template
-from models.people.clinic import Staff
+from models.people.clinic import Clinic, Staff
 from models.people.patient import Patient
 from models.workflow.lifecycle import bill
 from tests.catalog_helpers import write_override
@@ -60,6 +61,27 @@ async def open_editor(pilot: Pilot[object], row: int) -> TemplateEditorScreen:
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(pilot.app.screen, TemplateEditorScreen) and pilot.app.screen.loaded)
     return pilot.app.screen  # type: ignore[return-value]
+
+
+def english_admin() -> None:
+    """The clerk (English) made an admin: what these tests read is the msgids' English."""
+    Staff.update(roles="admin,billing").where(Staff.login == "clerk").execute()
+
+
+def second_invoice_email(active: bool = False) -> Template:
+    """A custom invoice template two days after billing, beside the shipped invoice email (on)."""
+    Template.update(active=True).where(Template.system_key == INVOICE_EMAIL.key).execute()
+    return Template.create(
+        kind="invoice",
+        name="Copie pour l'assureur",
+        active=active,
+        delay_value=2,
+        delay_unit="days",
+        subject_fr="{{ clinic_name }}",
+        body_fr="Bonjour, votre facture : {{ download_link }}",
+        subject_en="{{ clinic_name }}",
+        body_en="Hello, your invoice: {{ download_link }}",
+    )
 
 
 def names(screen: TemplatesScreen) -> list[str]:
@@ -296,6 +318,86 @@ async def test_saving_an_active_invoice_template_with_delay_zero_asks_first(
         await pilot.click("#confirm-yes")
         await until(pilot, lambda: Template.select().where(Template.name == "Facture immédiate").exists())
         assert Template.get(Template.name == "Facture immédiate").active
+
+
+async def test_turning_on_a_second_invoice_email_asks_naming_the_first(
+    make_app: Callable[..., object],
+) -> None:
+    english_admin()
+    second = second_invoice_email()
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        screen = await open_templates(pilot)
+        await until(pilot, lambda: len(names(screen)) == 4)
+        screen.query_one(DataTable).move_cursor(row=3)
+        assert screen.current is not None and screen.current.id == second.id
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # type: ignore[attr-defined]
+        question = app.screen.question  # type: ignore[attr-defined]
+        assert "“Invoice email” already emails every invoice" in question
+        assert "each invoice would get both emails" in question
+        await pilot.press("escape")  # no
+        await settle(pilot)
+        assert not Template.get_by_id(second.id).active
+        assert not isinstance(app.screen, ConfirmDialog)  # type: ignore[attr-defined]
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # type: ignore[attr-defined]
+        await pilot.click("#confirm-yes")
+        await until(pilot, lambda: Template.get_by_id(second.id).active)
+        await until(pilot, lambda: "“Copie pour l'assureur” is on" in messages(app))  # type: ignore[arg-type]
+        assert shipped(INVOICE_EMAIL.key).active  # both on, as agreed
+
+
+async def test_saving_a_second_invoice_email_active_asks_first_in_the_editor(
+    make_app: Callable[..., object],
+) -> None:
+    second = second_invoice_email()
+    app = make_app("admin")  # French: the question names the first as the French read it
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        editor = await open_editor(pilot, 3)
+        editor.query_one("#tpl-active", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # type: ignore[attr-defined]
+        assert "Courriel de facture" in app.screen.question  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is editor  # type: ignore[attr-defined]
+        assert not Template.get_by_id(second.id).active
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # type: ignore[attr-defined]
+        await pilot.click("#confirm-yes")
+        await until(pilot, lambda: isinstance(app.screen, TemplatesScreen))  # type: ignore[attr-defined]
+        assert Template.get_by_id(second.id).active
+
+
+async def test_an_invoice_template_sent_by_secure_link_says_nothing_is_attached(
+    make_app: Callable[..., object],
+) -> None:
+    english_admin()  # the clinic's default: a PIN by SMS, a secure link
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        editor = await open_editor(pilot, 0)  # the invoice email
+        hint = editor.query_one("#tpl-attach-hint")
+        assert hint.display
+        assert "secure link: nothing is attached; the email shows the download link" in str(hint.render())
+        # the box keeps its value: it applies again if the clinic goes back to attachments
+        assert editor.query_one("#tpl-attach", Checkbox).value
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("a")  # a new template is a reminder: it may carry the invoice
+        await until(pilot, lambda: isinstance(app.screen, TemplateEditorScreen) and app.screen.loaded)  # type: ignore[attr-defined]
+        editor = app.screen  # type: ignore[attr-defined]
+        assert not editor.query_one("#tpl-attach-hint").display
+        editor.query_one("#tpl-kind", Select).value = "invoice"
+        await until(pilot, lambda: editor.query_one("#tpl-attach-hint").display)
+
+
+async def test_a_clinic_that_attaches_shows_no_hint(make_app: Callable[..., object]) -> None:
+    Clinic.update(default_pin_mode="none").execute()
+    app = make_app("admin")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        editor = await open_editor(pilot, 0)
+        assert not editor.query_one("#tpl-attach-hint").display
 
 
 SIZES = [(80, 24), (120, 40)]

@@ -4,8 +4,11 @@ live preview of each language on the latest billed invoice (or a sample one).
 F2 inserts a field where the cursor is; F3 switches language; F4 restores a shipped template's
 wording; Ctrl+S saves in a worker. A refused save marks every refused part, opens the first
 one's language and puts the cursor on its line; nothing is saved. Activating an invoice
-template with delay 0 asks first: it emails every invoice billed from then on. A shipped
-template's settings are locked; people who are not admins read everything and change nothing.
+template with delay 0 asks first: it emails every invoice billed from then on; activating one
+while another invoice template is on asks too, naming it (each invoice would get both emails).
+While the clinic sends by secure link, an invoice template says under "Attach the invoice" that
+nothing is attached (the email shows the download link). A shipped template's settings are
+locked; people who are not admins read everything and change nothing.
 Dismisses with the template's id once saved, ``None`` otherwise.
 """
 
@@ -35,6 +38,7 @@ from locales import N_
 from models.admin.templates import (
     STARTER_BODIES,
     STARTER_SUBJECT,
+    SecondInvoiceEmail,
     TemplateInput,
     applies_to_every_invoice,
     display_name,
@@ -42,7 +46,7 @@ from models.admin.templates import (
     preview_values,
 )
 from models.billing.invoicing import clinic_today
-from models.core.enums import DelayUnit, TemplateKind
+from models.core.enums import DelayUnit, PinMode, TemplateKind
 from models.core.errors import ValidationError
 from models.core.labels import DELAY_UNIT, TEMPLATE_KIND
 from models.database.base import utcnow
@@ -50,6 +54,7 @@ from models.messaging.system_templates import BY_KEY
 from models.messaging.template_fields import FieldValues
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.every_invoice import ask_every_invoice
+from tui.screens.templates import ask_second_invoice_email
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.key_footer import KeyFooter
@@ -136,6 +141,16 @@ class TemplateEditorScreen(Screen[int | None]):
             yield Label("", classes="tpl-label")
             yield Checkbox(tr.gettext(N_("Attach the invoice")), id="tpl-attach", compact=True)
             yield Checkbox(tr.gettext(N_("Add a payment link")), id="tpl-link", compact=True)
+        yield Static(
+            tr.gettext(
+                N_(
+                    "The clinic sends invoices by secure link: nothing is attached; the email shows "
+                    "the download link instead."
+                )
+            ),
+            id="tpl-attach-hint",
+            markup=False,
+        )
         with TabbedContent(id="tpl-languages"):
             for lang, title in LANGUAGES.items():
                 with TabPane(tr.gettext(title), id=f"tpl-pane-{lang}"), Horizontal(classes="tpl-wording"):
@@ -152,6 +167,7 @@ class TemplateEditorScreen(Screen[int | None]):
         tr = self.session.tr
         translate_bindings(self, tr)
         self.query_one("#tpl-error").display = False
+        self.query_one("#tpl-attach-hint").display = False
         self.load()
 
     @work(thread=True, exclusive=True, group="template-editor-load")
@@ -184,6 +200,7 @@ class TemplateEditorScreen(Screen[int | None]):
             preview.values = values
             preview.describe(source)
         self.fill(data)
+        self.show_attach_hint()
         self._lock()
         self._show_title()
         self.saved_state = self.read()
@@ -214,6 +231,13 @@ class TemplateEditorScreen(Screen[int | None]):
         for lang in LANGUAGES:
             self.query_one(f"#tpl-subject-{lang}", Input).disabled = not self.editable
             self.query_one(f"#tpl-body-{lang}", TextArea).read_only = not self.editable
+
+    @on(Select.Changed, "#tpl-kind")
+    def show_attach_hint(self) -> None:
+        """An invoice email sent by secure link carries the link, never the PDF: say so by the box."""
+        secure = self.session.clinic.default_pin_mode != PinMode.NONE.value
+        kind = self.query_one("#tpl-kind", Select).value
+        self.query_one("#tpl-attach-hint").display = secure and kind == TemplateKind.INVOICE
 
     def _show_title(self) -> None:
         tr = self.session.tr
@@ -334,27 +358,36 @@ class TemplateEditorScreen(Screen[int | None]):
             return
         self._save(data)
 
-    def _save(self, data: TemplateInput) -> None:
+    def _save(self, data: TemplateInput, *, confirm_second: bool = False) -> None:
         self.busy = True
-        self.save(data)
+        self.save(data, confirm_second)
 
     @work(thread=True, exclusive=True, group="template-editor-save")
-    def save(self, data: TemplateInput) -> None:
+    def save(self, data: TemplateInput, confirm_second: bool = False) -> None:
         from models.admin.templates import save_template
 
         run_db(
             self,
             lambda: save_template(
-                self.template_id, data, acting=self.session.staff, clinic=self.session.clinic
+                self.template_id,
+                data,
+                acting=self.session.staff,
+                clinic=self.session.clinic,
+                confirm_second=confirm_second,
             ),
             lambda saved: self.dismiss(saved.id),
             tr=self.session.tr,
-            failed=self._refused,
+            failed=lambda exc: self._refused(exc, data),
         )
 
-    def _refused(self, exc: BaseException) -> None:
+    def _refused(self, exc: BaseException, data: TemplateInput) -> None:
         self.busy = False
         tr = self.session.tr
+        if isinstance(exc, SecondInvoiceEmail):
+            ask_second_invoice_email(
+                self.app, self.session, exc, lambda: self._save(data, confirm_second=True)
+            )
+            return
         for selector in WIDGETS.values():
             self.query_one(selector).remove_class("-invalid")
         errors = [

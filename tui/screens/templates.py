@@ -2,22 +2,26 @@
 
 Enter (or ``e``) opens the editor; ``a`` adds a custom template, ``d`` duplicates the one selected,
 ``t`` turns it on or off, ``x`` deletes a custom one (after a confirmation). Turning on an invoice
-template with delay 0 asks first: it emails every invoice billed from then on. The list is read
-in a worker (a clinic has a handful of templates).
+template with delay 0 asks first: it emails every invoice billed from then on. Turning on an invoice
+template while another is on asks too, naming it (each invoice would get both emails): the model
+refuses it unconfirmed (``SecondInvoiceEmail``), and ``ask_second_invoice_email`` asks before the
+retry; the editor asks the same way. The list is read in a worker (a clinic has a handful of templates).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from locales import N_, Translator
 from models.admin.templates import (
+    SecondInvoiceEmail,
     applies_to_every_invoice,
     delete_template,
     display_name,
@@ -34,7 +38,7 @@ from tui.messages import DataChanged
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.key_footer import KeyFooter
-from tui.workers import run_db
+from tui.workers import error_text, run_db
 
 COLUMNS = (N_("Name"), N_("Kind"), N_("When"), N_("Active"), N_("Attach"), N_("Pay link"))
 YES, NO = N_("yes"), N_("no")
@@ -50,6 +54,22 @@ def delay_text(template: Template, tr: Translator) -> str:
     if template.delay_unit == DelayUnit.MONTHS:
         return tr.nformat("{count} month after", "{count} months after", count, count=count)
     return tr.nformat("{count} day after", "{count} days after", count, count=count)
+
+
+def ask_second_invoice_email(
+    app: App[object], session: StaffSession, refusal: SecondInvoiceEmail, go: Callable[[], object]
+) -> None:
+    """Say which invoice template is on already and that each invoice would get both emails;
+    ``go()`` (the retry with ``confirm_second``) runs only on yes."""
+    tr = session.tr
+    question = tr.format(N_("{reason}.\n\nTurn it on anyway?"), reason=refusal)
+    dialog = ConfirmDialog(question, tr.gettext(N_("Turn it on too")), tr.gettext(N_("Not now")))
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            go()
+
+    app.push_screen(dialog, answered)
 
 
 class TemplatesScreen(Screen[None]):
@@ -218,12 +238,12 @@ class TemplatesScreen(Screen[None]):
         self.app.push_screen(dialog, answered)
 
     @work(thread=True, group="templates-write")
-    def write(self, what: str, template_id: int, active: bool) -> None:
+    def write(self, what: str, template_id: int, active: bool, confirm_second: bool = False) -> None:
         tr, staff = self.session.tr, self.session.staff
 
         def change() -> tuple[str, int | None]:
             if what == "toggle":
-                template = set_active(template_id, active, acting=staff)
+                template = set_active(template_id, active, acting=staff, confirm_second=confirm_second)
                 msgid = N_("“{name}” is on") if template.active else N_("“{name}” is off")
                 return tr.format(msgid, name=display_name(template, tr)), template_id
             if what == "duplicate":
@@ -232,7 +252,18 @@ class TemplatesScreen(Screen[None]):
             delete_template(template_id, acting=staff)
             return tr.gettext(N_("The template was deleted")), None
 
-        run_db(self, change, lambda written: self._written(*written), tr=tr)
+        def refused(exc: BaseException) -> None:
+            if not isinstance(exc, SecondInvoiceEmail):
+                self.notify(error_text(exc, tr), severity="error")
+                return
+            ask_second_invoice_email(
+                self.app,
+                self.session,
+                exc,
+                lambda: self.write(what, template_id, active, confirm_second=True),
+            )
+
+        run_db(self, change, lambda written: self._written(*written), tr=tr, failed=refused)
 
     def _written(self, text: str, select: int | None) -> None:
         self.notify(text)

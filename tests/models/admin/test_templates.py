@@ -1,8 +1,11 @@
-"""Template rules: admins only, shipped ones keep their settings, wording checked before saving,
-duplicate, delete, restore, deactivation cancels what was scheduled; the shipped set and the preview."""
+"""Template rules: admins only, shipped ones keep their settings, wording checked before saving (on
+several sample invoices), duplicate, delete, restore, deactivation cancels what was scheduled, a
+second invoice email only when confirmed; the shipped set and the preview."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,6 +15,8 @@ import pytest
 from locales import translator
 from models.admin.settings import SettingsRefused
 from models.admin.templates import (
+    LANGUAGES,
+    SecondInvoiceEmail,
     TemplateInput,
     applies_to_every_invoice,
     delete_template,
@@ -26,15 +31,20 @@ from models.admin.templates import (
 )
 from models.core.enums import ScheduleStatus, TemplateKind
 from models.core.errors import FieldErrors, ValidationError
+from models.database.base import utcnow
 from models.messaging.schedule_reasons import reason_text
 from models.messaging.system_templates import FIRST_REMINDER, INVOICE_EMAIL, PARTS, SYSTEM_TEMPLATES
 from models.messaging.tables import ScheduledMessage, Template
+from models.messaging.template_budget import Budget, configure_budget
+from models.messaging.template_fields import field_context, sample_invoices, sample_values
+from models.messaging.template_render import check_wording
 from models.people.clinic import Staff
 from testbed.invoices import billed_invoice
 from tests.catalog_helpers import write_override
 from tests.conftest import Setup
 
 EN = translator("en")
+FR = translator("fr")
 
 
 @pytest.fixture
@@ -281,3 +291,128 @@ def test_a_template_that_would_deliver_nothing_is_refused(admin: Staff) -> None:
 
     Clinic.update(default_pin_mode="none").execute()
     assert save_template(None, no_link, acting=admin).id
+
+
+# Several sample invoices -------------------------------------------------------------------------
+
+ONLY_FOR_A_THIRD_PARTY = "{% if billed_to_name != patient_name %}{{ amount_due + 1 }}{% endif %}"
+SEVEN_LOOPS = (
+    "{% for a in 'x' * 1000 %}{% for b in 'x' * 1000 %}{% for c in 'x' * 1000 %}"
+    "{% for d in 'x' * 1000 %}{% for e in 'x' * 1000 %}{% for f in 'x' * 1000 %}"
+    "{% for g in 'x' * 1000 %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}"
+    "{% endfor %}{% endfor %}"
+)
+
+
+@pytest.fixture
+def short_budget() -> Iterator[None]:
+    configure_budget(Budget(seconds=1.0, memory_mb=256))
+    yield
+    configure_budget(Budget())
+
+
+def passes_on_the_one_old_sample(template: TemplateInput, setup: Setup) -> bool:
+    """What the save check tried before: one sample (billed to the patient), with and without links."""
+    values = sample_values(setup.clinic, utcnow().date())
+    return not any(
+        check_wording(template.wording(), {lang: field_context(each, lang) for lang in LANGUAGES}, LANGUAGES)
+        for each in (values, values.with_links(None, None))
+    )
+
+
+def test_the_samples_are_a_patient_a_third_party_and_a_partial_payment(setup: Setup) -> None:
+    today = date(2026, 4, 10)
+    own, third, partial = sample_invoices(setup.clinic, today)
+    assert own == sample_values(setup.clinic, today)
+    assert own.billed_to_name == own.patient_name
+    assert third.billed_to_name != third.patient_name
+    assert (third.paid_cents, field_context(third, "en")["days_overdue"]) == (0, 35)
+    assert third.invoice_number != own.invoice_number and third.download_url and third.payment_url
+    assert partial.billed_to_name == partial.patient_name == "Emily Wong"
+    assert 0 < partial.paid_cents < partial.total_cents
+    assert field_context(partial, "en")["days_overdue"] == 0
+
+
+def test_a_template_that_fails_only_for_a_third_party_is_refused_naming_the_sample(
+    setup: Setup, admin: Staff
+) -> None:
+    body = "Hello {{ billed_to_name }},\n{{ download_link }}\n" + ONLY_FOR_A_THIRD_PARTY
+    template = custom(body_en=body)
+    assert passes_on_the_one_old_sample(template, setup)  # saved before: Marie pays her own
+    with pytest.raises(FieldErrors) as caught:
+        save_template(None, template, acting=admin)
+    (problem,) = caught.value.errors
+    assert (problem.field, problem.params["line"]) == ("body_en", 3)  # the editor goes to that line
+    text = problem.render(EN)
+    assert text.startswith("English body, line 3: this cannot be shown: ")
+    assert text.endswith(
+        "(on the sample invoice 2025-01207 for Jean-François O'Brien, billed to Assurances Beaulieu inc.)"
+    )
+    assert Template.select().count() == 3  # nothing saved
+
+
+def test_a_template_over_budget_only_for_a_third_party_is_refused_once(
+    setup: Setup, admin: Staff, short_budget: None
+) -> None:
+    body = (
+        "Bonjour,\n{{ download_link }}\n{% if billed_to_name != patient_name %}" + SEVEN_LOOPS + "{% endif %}"
+    )
+    template = custom(body_fr=body)
+    started = time.monotonic()
+    with pytest.raises(FieldErrors) as caught:
+        save_template(None, template, acting=admin)
+    assert time.monotonic() - started < 10  # stopped at the first sample over budget, not run on
+    (problem,) = caught.value.errors
+    text = problem.render(EN)
+    assert "takes too long to render" in text and "Assurances Beaulieu inc." in text
+    assert passes_on_the_one_old_sample(template, setup)  # and the next render works again
+    assert Template.select().count() == 3
+
+
+# A second invoice email --------------------------------------------------------------------------
+
+
+def invoice_template(name: str, **changes: object) -> TemplateInput:
+    return custom(name=name, kind="invoice", delay_value="2", delay_unit="days", **changes)
+
+
+def test_turning_on_a_second_invoice_email_needs_a_confirmation_naming_the_first(admin: Staff) -> None:
+    shipped = system(INVOICE_EMAIL.key)
+    set_active(shipped.id, True, acting=admin)  # the only one: no confirmation
+    with pytest.raises(SecondInvoiceEmail) as caught:
+        save_template(None, invoice_template("Facture, copie au dossier", active=True), acting=admin)
+    assert caught.value.render(EN) == (
+        "“Invoice email” already emails every invoice: with this template on too, "
+        "each invoice would get both emails"
+    )
+    assert "Courriel de facture" in caught.value.render(FR)  # its name as the reader calls it
+    assert not Template.select().where(Template.name == "Facture, copie au dossier").exists()
+    second = save_template(None, invoice_template("Facture, copie au dossier", active=False), acting=admin)
+    with pytest.raises(SecondInvoiceEmail):
+        set_active(second.id, True, acting=admin)
+    assert not Template.get_by_id(second.id).active
+    assert set_active(second.id, True, acting=admin, confirm_second=True).active
+    # on already: saving it again, or turning it off and the first one off, asks nothing
+    assert save_template(second.id, invoice_template("Facture, copie au dossier", active=True), acting=admin)
+    assert not set_active(shipped.id, False, acting=admin).active
+    assert set_active(shipped.id, True, acting=admin, confirm_second=True).active
+    with pytest.raises(SecondInvoiceEmail) as caught:
+        save_template(None, invoice_template("Une troisième", active=True), acting=admin)
+    assert caught.value.render(EN).startswith(
+        "“Invoice email”, “Facture, copie au dossier” already email every invoice"
+    )
+    third = save_template(
+        None, invoice_template("Une troisième", active=True), acting=admin, confirm_second=True
+    )
+    assert third.active
+
+
+def test_a_template_becoming_an_active_invoice_email_is_asked_too_but_reminders_never(
+    admin: Staff,
+) -> None:
+    set_active(system(INVOICE_EMAIL.key).id, True, acting=admin)
+    reminder = save_template(None, custom(active=True), acting=admin)
+    set_active(system(FIRST_REMINDER.key).id, True, acting=admin)  # several reminders are normal
+    with pytest.raises(SecondInvoiceEmail):  # a reminder on, made an invoice email
+        save_template(reminder.id, custom(active=True, kind="invoice"), acting=admin)
+    assert Template.get_by_id(reminder.id).kind == "reminder"
