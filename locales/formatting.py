@@ -68,7 +68,11 @@ def format_datetime(
 
 
 def format_duration(seconds: float, language: str | None, country: str | None) -> str:
-    """About how long: ``"14 minutes"``, ``"2 heures"`` (CLDR's units, rounded to the largest)."""
+    """About how long, short: ``"14 min"``, ``"2 h"`` (CLDR's units, rounded to the largest, a
+    minute at least)."""
     return babel_dates.format_timedelta(
-        dt.timedelta(seconds=max(seconds, 60)), threshold=1, locale=babel_locale(language, country)
+        dt.timedelta(seconds=max(seconds, 60)),
+        threshold=1,
+        format="short",
+        locale=babel_locale(language, country),
     )

@@ -123,9 +123,7 @@ async def test_the_status_bar_shows_the_agent_the_outbox_and_the_last_sync(
     app = make_app("clerk")
     async with app.run_test(size=(120, 24)):  # type: ignore[attr-defined]
         text = str((await wait_status(app)).render())
-        assert text == "Agent: online · to send: 2 (30/min, about 1 minute) · failed: 1 · last sync: 11:29", (
-            text
-        )
+        assert text == "Agent: online · to send: 2 (30/min, ~1 min) · failed: 1 · last sync: 11:29", text
     beat(
         "host:1",
         "host",
@@ -138,7 +136,7 @@ async def test_the_status_bar_shows_the_agent_the_outbox_and_the_last_sync(
     app = make_app("clerk")
     async with app.run_test(size=(80, 24)):  # type: ignore[attr-defined]
         text = str((await wait_status(app)).render())
-        assert text == "Agent: paused until 13:30 · to send: 2 (30/min, about 2 hours) · failed: 1", text
+        assert text == "Agent: paused until 13:30 · to send: 2 (30/min, ~2 hrs) · failed: 1", text
 
 
 @pytest.mark.parametrize(("login_language", "label"), [("fr", "Fermer la liste"), ("en", "Close the list")])

@@ -103,28 +103,20 @@ class StatusBar(Static):
         if summary.state is AgentState.PAUSED and summary.paused_until is not None:
             state = tr.format(N_("paused until {time}"), time=self._sync_time(summary.paused_until))
         counts = {"state": state, "pending": summary.pending, "failed": summary.failed}
-        pace = self._pace(summary)
-        lines = [  # the first that fits: the last sync gives way first, then the pace
-            tr.format(
-                N_("Agent: {state} · to send: {pending} · failed: {failed} · last sync: {synced}"),
-                synced=synced,
+        full = N_("Agent: {state} · to send: {pending} · failed: {failed} · last sync: {synced}")
+        short = N_("Agent: {state} · to send: {pending} · failed: {failed}")
+        lines = [tr.format(full, synced=synced, **counts), tr.format(short, **counts)]
+        eta = self._eta(summary)
+        if eta:  # the first that fits: the last sync gives way first, then the pace, then the time
+            paced = {
                 **counts,
-            ),
-            tr.format(N_("Agent: {state} · to send: {pending} · failed: {failed}"), **counts),
-        ]
-        if pace:
+                "pending": f"{summary.pending} ({tr.format(N_('{pace}/min'), pace=summary.pace)}, {eta})",
+            }
+            timed = {**counts, "pending": f"{summary.pending} ({eta})"}
             lines[:1] = [
-                tr.format(
-                    N_(
-                        "Agent: {state} · to send: {pending} ({pace}) · failed: {failed} · last sync: {synced}"  # noqa: E501
-                    ),
-                    synced=synced,
-                    pace=pace,
-                    **counts,
-                ),
-                tr.format(
-                    N_("Agent: {state} · to send: {pending} ({pace}) · failed: {failed}"), pace=pace, **counts
-                ),
+                tr.format(full, synced=synced, **paced),
+                tr.format(short, **paced),
+                tr.format(short, **timed),
             ]
         room = self.size.width - 2  # the padding
         fitting = [line for line in lines if room <= 0 or badge.cell_len + cell_len(line) <= room]
@@ -132,17 +124,18 @@ class StatusBar(Static):
         self.set_class(summary.failed > 0, "-failed")
         self.set_class(summary.state != AgentState.ONLINE and summary.failed == 0, "-stopped")
 
-    def _pace(self, summary: AgentSummary) -> str:
-        """``30/min, about 14 minutes``: the agent's pace and how long the queue takes at it."""
+    def _eta(self, summary: AgentSummary) -> str:
+        """``~14 min``: how long the queue takes at the agent's pace (after its pause); "" unpaced."""
         if not summary.pace or not summary.pending:
             return ""
-        tr = self.session.tr
         waiting = 0.0
         if summary.paused_until is not None:
             waiting = max(0.0, (summary.paused_until - self.clock()).total_seconds())
         seconds = waiting + summary.pending * 60 / summary.pace
-        duration = format_duration(seconds, tr.language, self.session.country)
-        return tr.format(N_("{pace}/min, about {duration}"), pace=summary.pace, duration=duration)
+        tr = self.session.tr
+        return tr.format(
+            N_("~{duration}"), duration=format_duration(seconds, tr.language, self.session.country)
+        )
 
     def _sync_time(self, synced_at: datetime) -> str:
         """Today's syncs as a bare time, so the line fits 80 columns; older ones with their date."""
