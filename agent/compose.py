@@ -29,7 +29,7 @@ from locales.formatting import format_date, format_datetime, format_money, local
 from models.billing.invoice import Invoice
 from models.core.enums import PinMode
 from models.core.errors import FacteurError
-from models.database.base import utcnow
+from models.database.base import fk_id, utcnow
 from models.messaging.tables import OutboxMessage, Template
 from models.people.clinic import Clinic
 
@@ -118,9 +118,12 @@ def wants_pdf(message: OutboxMessage) -> bool:
 
 
 def composable(message: OutboxMessage, delivery: Delivery) -> bool:
-    """Whether ``Composer.compose_bytes`` has all it needs on ``delivery`` (no I/O, no waiting)."""
+    """Whether ``Composer.compose_bytes`` has all it needs on ``delivery`` (no I/O, no waiting). A
+    message with a staff-edited template is not: its render waits on the template helper, up to
+    the template budget, which the event loop must never do."""
     attached = message.attach_pdf and not is_secure(message)
-    return delivery.facts is not None and (not attached or delivery.pdf is not None)
+    templated = fk_id(message, "template") is not None
+    return delivery.facts is not None and not templated and (not attached or delivery.pdf is not None)
 
 
 def secure_link(

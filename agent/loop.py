@@ -52,6 +52,7 @@ from models.messaging import agent_state, outbox
 from models.messaging.notifications import notify_agent_blocked
 from models.messaging.outbox import RetryPolicy
 from models.messaging.tables import OutboxMessage
+from models.messaging.template_budget import shared_budget
 
 log = logging.getLogger("facteur.agent")
 CONFIG_CHECK_SECONDS = 1.0  # a stat of facteur.toml: a fixed setting is taken within a second or two
@@ -149,14 +150,19 @@ class Agent:
     # the outside world -------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop claiming; in-flight sends finish, then ``run`` returns. Safe from a signal handler."""
+        """Stop claiming; in-flight sends finish, then ``run`` returns. Safe from a signal handler.
+        A staff-edited template rendering now is stopped (its message goes back to the queue):
+        nothing an admin writes can hold the stop up."""
         if self._stopping is not None:
             self._stopping.set()
+            if not self.reload_asked:  # a reload goes on in this process, with the same helper
+                shared_budget().interrupt()
 
     async def run(self, *, once: bool = False) -> bool:
         """Serve until ``stop()``; with ``once``, until nothing is due. False when it ended offline."""
         self._stopping, self._wake = asyncio.Event(), asyncio.Event()
         self._deliverer.begin(self._stopping)
+        shared_budget().resume()
         in_flight: set[asyncio.Task[None]] = set()
         ready: deque[OutboxMessage] = deque()
         self._synced = False  # --once: the feeds were pulled

@@ -41,6 +41,7 @@ from models.database.base import fk_id
 from models.messaging import outbox
 from models.messaging.outbox import Reply, RetryPolicy
 from models.messaging.tables import OutboxMessage, Template
+from models.messaging.template_budget import RenderInterrupted
 from models.messaging.template_render import TemplateProblem
 
 STOPPED = object()  # what ``Deliverer._unless_stopping`` gives when the agent stopped first
@@ -270,6 +271,9 @@ class Deliverer:
                 self._went_offline(_as_blocked(exc), self.channel.probe)
             else:
                 await self._deferred(message, _as_deferred(exc))
+        except RenderInterrupted:  # the agent is stopping: the message goes back, nothing spent
+            await self._record(outbox.release, message, self.agent_id, None)
+            self.stats.released += 1
         except TemplateProblem as exc:  # an admin's template this message cannot use: it alone fails
             name = await self._record(_template_name, message)  # a read, on the database thread
             await self._failed(

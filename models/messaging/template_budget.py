@@ -45,6 +45,11 @@ class OverBudget(ValidationError):
     """A template that took too long or too much memory; ``field`` names the part, if known."""
 
 
+class RenderInterrupted(Exception):
+    """The render was stopped from outside (the agent is stopping): nothing is wrong with the
+    template; the message goes back to the queue."""
+
+
 class _Helper:
     """One helper process and the pipe to it."""
 
@@ -91,13 +96,17 @@ class TemplateBudget:
         self.budget = budget or Budget()
         self._lock = threading.Lock()
         self._helper: _Helper | None = None
+        self._running: _Helper | None = None  # the helper a call waits on now
+        self._interrupted = False
 
     def call(self, function: Callable[..., T], *args: Any, part: str = "", **kwargs: Any) -> T:
         """``function(*args, **kwargs)`` run by the helper (a module-level function: it is sent by
         name); what it raises is raised here. ``part`` names the template part in a refusal."""
         with self._lock:
+            if self._interrupted:
+                raise RenderInterrupted()
             helper = self._helper or _Helper(self.budget)
-            self._helper = helper
+            self._helper = self._running = helper
             try:
                 helper.connection.send((function, args, kwargs))
                 if not helper.connection.poll(self.budget.seconds):
@@ -110,9 +119,13 @@ class TemplateBudget:
             except (OverBudget, EOFError, OSError) as exc:
                 helper.stop()
                 self._helper = None
+                if self._interrupted:
+                    raise RenderInterrupted() from None
                 if isinstance(exc, OverBudget):
                     raise
                 raise self._out_of_memory(part) from None  # the helper died under the render
+            finally:
+                self._running = None
         if not ok:
             raise self._out_of_memory(part) if isinstance(value, MemoryError) else value
         return value
@@ -123,6 +136,18 @@ class TemplateBudget:
             N_("{part}: the template needs too much memory to render (over {memory} MB)"),
             memory=self.budget.memory_mb,
         )
+
+    def interrupt(self) -> None:
+        """Stop the render under way now, if any (``RenderInterrupted`` in its caller), and refuse
+        the renders after it until ``resume``: the process is stopping. Safe from any thread."""
+        self._interrupted = True
+        running = self._running
+        if running is not None and running.process.is_alive():
+            running.process.kill()
+
+    def resume(self) -> None:
+        """Renders are taken again (an agent starts a run in a process that stopped one before)."""
+        self._interrupted = False
 
     def close(self) -> None:
         with self._lock:

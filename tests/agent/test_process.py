@@ -119,3 +119,50 @@ def test_edited_wording_reaches_the_next_email_without_a_restart(
         agent.send_signal(signal.SIGTERM)
         agent.communicate(timeout=30)
     assert agent.returncode == 0
+
+
+def test_a_looping_template_fails_alone_and_sigterm_still_stops_the_agent(
+    setup: Setup, database: peewee.Database, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    """An admin's template that never ends, against the agent as a process: the other messages go,
+    and SIGTERM stops the agent while the render runs (in a helper on a budget, never in a thread
+    that cannot be stopped)."""
+    from models.core.enums import MessageKind
+    from models.messaging.tables import Template
+    from models.workflow.sending import enqueue_invoice_email
+    from testbed.invoices import billed_invoice
+
+    looping = Template.create(
+        kind="reminder",
+        name="Relance maison",
+        subject_fr="Facture",
+        body_fr="{% for a in 'x' * 1000 %}{% for b in 'x' * 1000 %}{% for c in 'x' * 1000 %}"
+        "{% for d in 'x' * 1000 %}{% endfor %}{% endfor %}{% endfor %}{% endfor %}",  # CPU, no output
+        subject_en="Invoice",
+        body_en="Hello",
+        attach_invoice=False,
+    )
+    stuck = enqueue_invoice_email(
+        billed_invoice(setup.company),
+        message="",
+        kind=MessageKind.REMINDER,
+        template=looping,
+        attach_pdf=False,
+    )
+    others = [enqueue_invoice_email(billed_invoice(setup.company), attach_pdf=False).id for _ in range(3)]
+    config = write_config(tmp_path, database, smtp_server.port)
+    config.write_text(
+        config.read_text(encoding="utf-8") + "[templates]\nrender_seconds = 20\n", encoding="utf-8"
+    )
+    agent = start_agent(config)
+    smtp_server.wait_for(3, timeout=60)  # the others went while the loop runs
+    assert OutboxMessage.get_by_id(stuck.id).status == "sending"
+    started = time.monotonic()
+    agent.send_signal(signal.SIGTERM)
+    _, err = agent.communicate(timeout=60)
+    stopped_in = time.monotonic() - started
+    assert agent.returncode == 0, err[-2000:]
+    assert stopped_in < 10, f"SIGTERM took {stopped_in:.1f} s while a template rendered"
+    assert {OutboxMessage.get_by_id(i).status for i in others} == {"sent"}
+    waiting = OutboxMessage.get_by_id(stuck.id)  # its render stopped: back in the queue, nothing spent
+    assert (waiting.status, waiting.attempts) == ("pending", 0)
