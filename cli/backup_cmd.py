@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.context import Context
+from cli.context import Context, require_role
 from locales import N_, Translator
 
 
@@ -20,6 +20,7 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 def run_backup(args: argparse.Namespace, ctx: Context) -> int:
     from models.database.db import backup_sqlite
 
+    require_role(ctx, "admin")  # a copy of every patient's data
     backup_sqlite(ctx.database(), args.path)
     ctx.print(ctx.tr.format(N_("Backed up the database to {path}."), path=str(args.path.resolve())))
     return 0

@@ -55,7 +55,13 @@ class PermissionDenied(FacteurError):
     """The Unix user may not do this (no staff record, or not the right role)."""
 
 
-def require_role(ctx: Context, role: str) -> Any:
+def require_staff(ctx: Context) -> Any:
+    """The Staff record acting, whatever its roles: what every read needs, as the TUI asks a staff
+    record to open at all; root acts as the system itself. Refused otherwise, saying who can fix it."""
+    return require_role(ctx, None)
+
+
+def require_role(ctx: Context, role: str | None) -> Any:
     """The Staff record acting, if it has ``role``; root acts as the system itself.
 
     Root owns the database file anyway; everyone else must be a staff member
@@ -75,7 +81,7 @@ def require_role(ctx: Context, role: str) -> Any:
             ),
             login=login,
         )
-    if not any(part == role for part in staff.roles.split(",")):
+    if role is not None and not any(part == role for part in staff.roles.split(",")):
         raise PermissionDenied(
             N_("{login} does not have the {role} role needed for this"), login=login, role=role
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cli.arguments import command_group, count, iso_date
-from cli.context import Context, require_role
+from cli.context import Context, require_role, require_staff
 from cli.invoice_pdf_cmd import register_pdf
 from cli.send_cmd import register_send
 from locales import N_, Translator
@@ -59,6 +59,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     from models.views.queries import invoice_query
     from models.views.serialize import invoice_summary
 
+    require_staff(ctx)
     ctx.database()
     query = invoice_query(
         status=InvoiceStatus(args.status) if args.status else None,
@@ -102,6 +103,7 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
     from models.billing.invoicing import find_invoice, lines_of
     from models.views.serialize import invoice_detail
 
+    require_staff(ctx)
     ctx.database()
     invoice = find_invoice(args.number)
     lines = list(lines_of(invoice))

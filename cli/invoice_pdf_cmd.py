@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.context import Context
+from cli.context import Context, require_staff
 from locales import LANGUAGES, N_, Translator
 from models.core.errors import FacteurError
 
@@ -39,6 +39,7 @@ def run_pdf(args: argparse.Namespace, ctx: Context) -> int:
     from models.billing.invoice import describe
     from models.billing.invoicing import find_invoice
 
+    require_staff(ctx)
     ctx.database()
     target = Path(args.output).expanduser()
     if target.is_dir():

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cli.arguments import count, iso_date
-from cli.context import Context
+from cli.context import Context, require_staff
 from locales import N_, Translator
 from models.core.enums import OutboxStatus
 from tui.transmission_text import detail_text
@@ -53,6 +53,7 @@ def run_outbox(args: argparse.Namespace, ctx: Context) -> int:
     from models.core.enums import OutboxStatus
     from models.views.outbox_queries import OUTBOX_STATUS, outbox_query, outbox_record
 
+    require_staff(ctx)
     ctx.database()
     query = outbox_query(
         status=OutboxStatus(args.status) if args.status else None,
@@ -101,6 +102,7 @@ def run_transmissions(args: argparse.Namespace, ctx: Context) -> int:
         transmission_record,
     )
 
+    require_staff(ctx)
     ctx.database()
     query = transmission_query(
         status=TransmissionStatus(args.status) if args.status else None,

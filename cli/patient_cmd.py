@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cli.arguments import command_group, count
-from cli.context import Context, require_role
+from cli.context import Context, require_role, require_staff
 from locales import N_, Translator
 
 
@@ -76,6 +76,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     from models.people.patients import search_patients
     from models.views.serialize import patient_record
 
+    require_staff(ctx)
     ctx.database()
     patients = search_patients(args.search, limit=args.limit or None)
     if args.json:

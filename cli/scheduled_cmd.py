@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from cli.arguments import count
-from cli.context import Context, require_role
+from cli.context import Context, require_role, require_staff
 from locales import N_, Translator
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     from models.core.enums import ScheduleStatus
     from models.views.scheduled_queries import scheduled_query, scheduled_record
 
+    require_staff(ctx)
     ctx.database()
     status = ScheduleStatus(args.status) if args.status else None
     query = scheduled_query(

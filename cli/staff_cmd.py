@@ -33,6 +33,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     from models.people.clinic import Staff
     from models.views.serialize import staff_record
 
+    require_role(ctx, "admin")  # Settings → Staff and roles: admins only
     ctx.database()
     members = list(Staff.select().order_by(Staff.login))
     if args.json:

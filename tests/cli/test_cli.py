@@ -368,6 +368,7 @@ def act_as(monkeypatch: pytest.MonkeyPatch, login: str) -> None:
 
 
 def test_roles_are_checked(cli: Cli, demo: Invoices, monkeypatch: pytest.MonkeyPatch) -> None:
+    admin = current_login()  # who set the clinic up: its first admin
     ok(cli("staff", "add", "dr.lee", "--name", "Dr Lee", "--roles", "provider"))
     billed = pick(demo, "billed")["number"]
     eve = ("staff", "add", "eve", "--name", "Eve", "--roles", "admin")
@@ -380,7 +381,39 @@ def test_roles_are_checked(cli: Cli, demo: Invoices, monkeypatch: pytest.MonkeyP
     assert "admin role" in failed(cli(*eve))
     ok(cli("payment", "add", billed, "1"))
     assert show(cli, billed)["paid_cents"] == 100
+    assert "admin role" in failed(cli("staff", "list", "--json"))  # Settings → Staff: admins only
+    act_as(monkeypatch, admin)
     assert "eve" not in {s["login"] for s in as_json(cli("staff", "list", "--json"))}
+
+
+def test_every_read_needs_a_staff_record(
+    cli: Cli, demo: Invoices, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What the TUI refuses to open for a Unix user with no staff record, the CLI refuses too: the
+    patients, the invoices and their PDFs, the outbox, the transmissions, the schedule; the staff
+    list and a backup (a copy of every patient's data) need an admin."""
+    ok(cli("staff", "add", "dr.lee", "--name", "Dr Lee", "--roles", "provider"))
+    billed = pick(demo, "billed")["number"]
+    reads = [
+        ("patient", "list", "--json"),
+        ("invoice", "list", "--json"),
+        ("invoice", "show", billed, "--json"),
+        ("invoice", "pdf", billed, "--output", str(tmp_path / "out.pdf")),
+        ("outbox", "--json"),
+        ("transmissions", "--json"),
+        ("scheduled", "--json"),
+        ("staff", "list", "--json"),
+        ("backup", str(tmp_path / "copy.db")),
+    ]
+    act_as(monkeypatch, "mallory")
+    for read in reads:
+        assert "mallory is not a Facteur staff member" in failed(cli(*read)), read
+    assert not (tmp_path / "out.pdf").exists() and not (tmp_path / "copy.db").exists()
+    act_as(monkeypatch, "dr.lee")  # a provider: reads what the TUI shows them
+    for read in reads[:7]:
+        ok(cli(*read))
+    for read in reads[7:]:
+        assert "admin role" in failed(cli(*read)), read
 
 
 def backup_counts(path: Path) -> tuple[int, int, str]:
