@@ -24,14 +24,17 @@ class Context:
     _database: peewee.Database | None = None
     _checked: bool = False
 
-    def database(self, *, check: bool = True, create: bool = False) -> peewee.Database:
+    def database(self, *, check: bool = True, create: bool = False, repair: bool = False) -> peewee.Database:
         """Open the configured database; unless ``check`` is off (``db init``/``migrate``,
         which fix it), refuse one whose schema is not this program's. Only with ``create``
-        (``db init``) may a SQLite file be created."""
+        (``db init``) may a SQLite file be created; with it or ``repair`` (``db migrate``) one that
+        other accounts can read is made private rather than refused."""
         if self._database is None:
             from models.database.db import open_database
 
-            self._database = open_database(self.config.database.url, self.config.base_dir, create=create)
+            self._database = open_database(
+                self.config.database.url, self.config.base_dir, create=create, repair=create or repair
+            )
         if check and not self._checked:
             from models.setup.schema import check_schema
 

@@ -83,7 +83,7 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
 def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
     from models.setup.schema import ensure_schema
 
-    before, after = ensure_schema(ctx.database(check=False))
+    before, after = ensure_schema(ctx.database(check=False, repair=True))  # an older install's modes too
     if before is not None and before < after:
         ctx.print(
             ctx.tr.format(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -39,6 +40,8 @@ log = logging.getLogger("facteur.portal")
 NO_TOKEN_CODE = "api_token_not_configured"  # noqa: S105 (a code, read by the agent's client: a configuration problem
 MAX_EVENTS = 1000
 REVOKED = "this link was revoked; publish a new link instead"
+# ASCII digits only: int() and str.isdigit() accept other scripts' digits and superscripts too
+DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 def api_error(status: int, message: str, **extra: Any) -> JSONResponse:
@@ -67,7 +70,7 @@ def _refused(request: Request, portal: Portal) -> Response | None:
 async def _body(request: Request, limit: int) -> bytes | None:
     """The body, or None once it passes ``limit`` bytes (announced or streamed)."""
     announced = request.headers.get("content-length")
-    if announced and announced.isdigit() and int(announced) > limit:
+    if announced and DIGITS.fullmatch(announced) and int(announced) > limit:
         return None
     body = bytearray()
     async for chunk in request.stream():
@@ -164,7 +167,7 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
         raise BadRequest(f"{name} must be an integer from {low} to {high}")
     return int(raw)
 

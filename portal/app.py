@@ -160,7 +160,7 @@ def create_app(
     routes = [
         Route("/l/{token}", pages.link_page, methods=["GET"]),
         Route("/l/{token}", pages.submit_pin, methods=["POST"]),
-        Route("/l/{token}/documents/{slot:int}", pages.download, methods=["GET"]),
+        Route("/l/{token}/documents/{slot}", pages.download, methods=["GET"]),
         Route("/paid", pages.paid_page, methods=["GET"]),
         Route("/favicon.ico", _no_favicon, methods=["GET"]),
         *extra_routes,
@@ -173,5 +173,8 @@ def create_app(
         exception_handlers={404: _http_error, 405: _http_error, 500: _server_error},
         lifespan=lifespan,
     )
+    # Starlette's trailing-slash redirect is absolute and built from the request's Host header,
+    # which a client chooses; the portal's own redirects are relative paths
+    app.router.redirect_slashes = False
     app.state.portal = portal
     return SecurityHeaders(app)

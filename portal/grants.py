@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -19,6 +20,9 @@ GRANT_SECONDS = 15 * 60
 COOKIE_NAME = "grant"
 SECRET_FILE = "secret"  # noqa: S105 (a file name)
 SECRET_BYTES = 32
+# ``expires.mac``: ASCII digits only (int() and str.isdigit() take other digits too) and a
+# bounded length, so a forged cookie is refused before it is parsed
+GRANT_PATTERN = re.compile(r"([0-9]{1,12})\.([A-Za-z0-9_-]{43})")
 
 
 def load_or_create_secret(data_dir: Path, from_env: str | None) -> bytes:
@@ -59,12 +63,10 @@ class Grants:
         return f"{expires}.{self._mac(token_hash, pin_hash, expires)}"
 
     def valid(self, value: str | None, token_hash: str, pin_hash: str, now_ts: float) -> bool:
-        if not value or "." not in value:
+        match = GRANT_PATTERN.fullmatch(value or "")
+        if match is None:
             return False
-        expires_text, _, mac = value.partition(".")
-        if not expires_text.isdigit():
-            return False
-        expires = int(expires_text)
+        expires, mac = int(match[1]), match[2]
         if now_ts >= expires:
             return False
         return hmac.compare_digest(mac, self._mac(token_hash, pin_hash, expires))

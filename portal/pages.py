@@ -30,6 +30,7 @@ from portal.services import Portal, log_tr, services
 log = logging.getLogger("facteur.portal")
 
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+SLOT_PATTERN = re.compile(r"[0-9]{1,2}")  # a link holds at most 10; ASCII digits, as int() takes others too
 MAX_FORM_BYTES = 4096
 
 
@@ -281,13 +282,14 @@ def _attachment(filename: str) -> str:
 
 async def download(request: Request) -> Response:
     portal, token, th, view = await _find(request)
-    if view is None:
+    slot_text = request.path_params["slot"]
+    if view is None or not SLOT_PATTERN.fullmatch(slot_text):
         return not_found_page(request)
     language = request_language(request, view.language)
     back = f"{_root(request)}/l/{token}?lang={language}"
     if view.state is not LinkState.OPEN or not _has_grant(request, portal, view):
         return RedirectResponse(back, status_code=303)
-    slot = request.path_params["slot"]
+    slot = int(slot_text)
     found = await run_in_threadpool(portal.store.document_blob, th, slot, portal.now())
     if found is None:
         return RedirectResponse(back, status_code=303)

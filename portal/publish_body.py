@@ -24,6 +24,8 @@ MAX_REVOKES = 100
 MAX_BATCH = 50  # links in one POST /api/v1/links
 MAX_AHEAD = dt.timedelta(days=31)  # links live 1 to 30 days; a day's slack for clocks
 LANGUAGES = ("fr", "en")
+MAX_DEPTH = 8  # a batch is 5 deep (body, links, entry, documents, document); the rest is slack
+MAX_NUMBER_DIGITS = 20  # no field is a number: a longer one is an attack on int()
 
 
 class BadRequest(Exception):
@@ -173,9 +175,47 @@ def parse_batch(body: bytes) -> list[tuple[str, dict[str, Any]]]:
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_int=_integer, parse_float=_decimal, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"the body is not JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest(f"the body is nested more than {MAX_DEPTH} levels deep") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
+    if _depth(data) > MAX_DEPTH:
+        raise BadRequest(f"the body is nested more than {MAX_DEPTH} levels deep")
     return data
+
+
+def _short_number(text: str) -> str:
+    """``text``, refused when too long for ``int()`` to be cheap and safe (no field needs one anyway)."""
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise BadRequest(f"the body has a number longer than {MAX_NUMBER_DIGITS} characters")
+    return text
+
+
+def _integer(text: str) -> int:
+    return int(_short_number(text))
+
+
+def _decimal(text: str) -> float:
+    return float(_short_number(text))
+
+
+def _no_constant(text: str) -> Any:
+    raise BadRequest(f"the body is not JSON: {text} is not a JSON value")
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value``'s lists and objects nest, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from starlette.requests import Request
 
-from locales import Translator, default_registry
-from models.core.config import Config
+from locales import N_, Translator, default_registry
+from models.core.config import MIN_API_TOKEN_CHARS, Config
+from models.core.errors import ConfigError
 from portal.grants import Grants
 from portal.links import LinkStore
 from portal.ratelimit import RateLimiter
@@ -39,10 +40,18 @@ class PortalOptions:
 
     @classmethod
     def from_config(cls, config: Config) -> PortalOptions:
+        """The options; ``ConfigError`` when the API token is set but shorter than ``MIN_API_TOKEN_CHARS``."""
         p = config.portal
+        api_token = config.secret(p.token_env)
+        if api_token and len(api_token) < MIN_API_TOKEN_CHARS:
+            raise ConfigError(
+                N_("the portal API token in {variable} ([portal] token_env) has fewer than {n} characters"),
+                variable=p.token_env,
+                n=MIN_API_TOKEN_CHARS,
+            )
         return cls(
             data_dir=config.resolve(p.data_dir),
-            api_token=config.secret(p.token_env),
+            api_token=api_token,
             token_env=p.token_env,
             secret=config.secret(p.secret_env) if p.secret_env else None,
             rate_limit=p.rate_limit,

@@ -11,8 +11,8 @@ are classified for the retry decision:
 
 - connection refused, DNS, connect timeout, a bad URL: ``OfflineError`` (no attempt spent);
 - read/write timeout, a dropped connection, 408, 429, 5xx: ``DeferredError``;
-- 401/403, or no API token on either side: ``OfflineError`` naming the token's variable
-  (a configuration problem: wait for a fix rather than burn the messages);
+- 401/403, no API token on either side, or one under ``MIN_API_TOKEN_CHARS``: ``BlockedError`` naming
+  the token's variable (a configuration problem: wait for a fix rather than burn the messages);
 - any other 4xx: ``RejectedError``.
 """
 
@@ -31,6 +31,7 @@ import httpx
 from agent.channels.http import HttpClient, NoAnswer, Unreachable
 from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError, ReplacedError
 from locales import L_, N_
+from models.core.config import MIN_API_TOKEN_CHARS
 from models.core.errors import DeliveryError
 from models.messaging.outbox import Reply
 from models.messaging.secure_link import document_aad, encrypt, token_hash
@@ -307,6 +308,12 @@ class PortalClient:
         if not self.api_token:
             raise BlockedError(
                 N_("no portal API token: set the environment variable {variable}"), variable=self.token_env
+            )
+        if len(self.api_token) < MIN_API_TOKEN_CHARS:
+            raise BlockedError(
+                N_("the portal API token in {variable} ([portal] token_env) has fewer than {n} characters"),
+                variable=self.token_env,
+                n=MIN_API_TOKEN_CHARS,
             )
         headers = {"Authorization": f"Bearer {self.api_token}"}
         try:

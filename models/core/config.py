@@ -70,6 +70,9 @@ class SmsSettings:
     max_per_minute: int = 0  # the gateway's sending limit (0: none)
 
 
+MIN_API_TOKEN_CHARS = 32  # the agent↔portal token, checked on both sides: a short one can be guessed
+
+
 @dataclass(frozen=True)
 class PortalSettings:
     url: str = "http://127.0.0.1:8088"

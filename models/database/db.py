@@ -10,9 +10,11 @@ that read then write take ``serialize_writers`` (an advisory lock) or row locks.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -108,25 +110,24 @@ def current_url() -> str:
 
 
 def open_database(
-    url: str = DEFAULT_URL, base_dir: Path | None = None, *, create: bool = True
+    url: str = DEFAULT_URL, base_dir: Path | None = None, *, create: bool = True, repair: bool | None = None
 ) -> peewee.Database:
     """Bind ``db`` to the database at ``url`` and connect to it. Without ``create``, a SQLite file
     that does not exist is refused before anything (its folder, an empty file) is made: only
-    ``facteur db init`` creates a database."""
+    ``facteur db init`` creates a database.
+
+    A SQLite file holds every patient's health data: it is made readable by its owner only (its
+    folder too, when this makes it), whatever the umask, and one that every account can read is
+    refused, saying how to fix it; ``repair`` (``db init`` and ``db migrate``: ``create`` by
+    default) takes the other accounts' access away instead, when this user owns it. A group the
+    admin gave access keeps it. SQLite gives its ``-wal`` and ``-shm`` files the database's mode."""
     parsed = parse_url(url, base_dir)
     if parsed.path is not None and not create and not parsed.path.exists():
         raise DatabaseError(
             N_("there is no database at {path}: run 'facteur db init' first"), path=str(parsed.path)
         )
     if parsed.path is not None:
-        try:
-            parsed.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DatabaseError(
-                N_("cannot create the folder for the database {path}: {reason}"),
-                path=str(parsed.path),
-                reason=exc.strerror or str(exc),
-            ) from exc
+        private_sqlite_file(parsed.path, create=create, repair=create if repair is None else repair)
     database = make_database(parsed)
     db.initialize(database)
     try:
@@ -136,6 +137,44 @@ def open_database(
             N_("cannot open the database {url}: {reason}"), url=redacted(url), reason=str(exc)
         ) from exc
     return database
+
+
+def private_sqlite_file(path: Path, *, create: bool, repair: bool) -> None:
+    """A SQLite file (and a folder made for it) its owner's alone, or refused: see ``open_database``."""
+    try:
+        if create and not path.parent.exists():
+            path.parent.mkdir(mode=0o700, parents=True)
+            path.parent.chmod(0o700)  # whatever the umask
+        if create and not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))  # an empty database
+            path.chmod(0o600)
+    except FileExistsError:
+        pass  # made meanwhile by another process: checked below like any other
+    except OSError as exc:
+        raise DatabaseError(
+            N_("cannot create the database {path}: {reason}"),
+            path=str(path),
+            reason=exc.strerror or str(exc),
+        ) from exc
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return
+    if not found.st_mode & 0o007:  # a group the admin chose (the staff's, in a shared folder) is kept
+        return
+    if repair and found.st_uid == os.geteuid():
+        for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            with contextlib.suppress(FileNotFoundError):
+                part.chmod(stat.S_IMODE(part.stat().st_mode) & ~0o007)
+        return
+    raise DatabaseError(
+        N_(
+            "other accounts on this machine can read the database {path} (mode {mode}): as its owner, "
+            "run 'facteur db migrate' or 'chmod o-rwx {path}*'"
+        ),
+        path=str(path),
+        mode=f"{stat.S_IMODE(found.st_mode):04o}",
+    )
 
 
 def serialize_writers(key: str, database: peewee.Database | None = None) -> None:

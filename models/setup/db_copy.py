@@ -24,7 +24,7 @@ from locales import N_
 from models.core.database_url import DatabaseURL, parse_url
 from models.core.errors import DatabaseError
 from models.database.base import BaseModel
-from models.database.db import make_database, redacted, reset_sequences
+from models.database.db import make_database, private_sqlite_file, redacted, reset_sequences
 from models.messaging.tables import Template
 from models.setup.schema import (
     ALL_MODELS,
@@ -58,8 +58,8 @@ def copy_database(
     source_place, target_place = parse_url(source_url, base_dir), parse_url(target_url, base_dir)
     if _same_place(source_place, target_place):
         raise DatabaseError(N_("the source and the target are the same database"))
-    if target_place.path is not None:
-        target_place.path.parent.mkdir(parents=True, exist_ok=True)
+    if target_place.path is not None:  # health data: the copy is its owner's alone, like the original
+        private_sqlite_file(target_place.path, create=True, repair=False)
     source = _connect(make_database(source_place), source_url)
     try:
         target = _connect(make_database(target_place), target_url)

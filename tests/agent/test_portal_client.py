@@ -153,7 +153,9 @@ async def test_portal_down_is_offline() -> None:
 
 
 async def test_a_wrong_token_is_offline_naming_the_variable(portal: RunningPortal) -> None:
-    client = PortalClient(portal.url, "wrong", token_env="CLINIC_PORTAL_TOKEN")
+    client = PortalClient(
+        portal.url, "a-wrong-token-of-the-right-length-0123", token_env="CLINIC_PORTAL_TOKEN"
+    )
     try:
         with pytest.raises(OfflineError) as caught:
             await publish(client, portal, new_token())
@@ -243,6 +245,19 @@ async def test_replies_are_sorted_by_status(
         assert_renders(caught.value)
     finally:
         await client.aclose()
+
+
+async def test_a_short_token_is_a_setting_to_fix(portal: RunningPortal) -> None:
+    """A guessable token is refused before it leaves: no request is made with it."""
+    for short in ("a", API_TOKEN[:31]):
+        client = PortalClient(portal.url, short, token_env="CLINIC_PORTAL_TOKEN")
+        try:
+            with pytest.raises(BlockedError) as blocked:
+                await client.events(0)
+            assert "CLINIC_PORTAL_TOKEN" in str(blocked.value) and "32" in str(blocked.value)
+            assert_renders(blocked.value)
+        finally:
+            await client.aclose()
 
 
 async def test_no_portal_api_at_the_url_is_a_setting_to_fix(answering: tuple[str, list[int]]) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from locales import translator
 from models.core.config import load_config
 from models.core.errors import ConfigError
 from portal.render import accepted_language
@@ -22,7 +23,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_options_come_from_the_file_and_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CLINIC_PORTAL_TOKEN", "abc")
+    monkeypatch.setenv("CLINIC_PORTAL_TOKEN", "t" * 32)
     monkeypatch.setenv("CLINIC_PORTAL_SECRET", "s" * 40)
     config = load_config(
         write(
@@ -35,7 +36,11 @@ def test_options_come_from_the_file_and_the_environment(
     )
     options = PortalOptions.from_config(config)
     assert options.data_dir == tmp_path / "portal"  # beside the file
-    assert (options.api_token, options.secret, options.token_env) == ("abc", "s" * 40, "CLINIC_PORTAL_TOKEN")
+    assert (options.api_token, options.secret, options.token_env) == (
+        "t" * 32,
+        "s" * 40,
+        "CLINIC_PORTAL_TOKEN",
+    )
     assert (options.rate_limit, options.trust_forwarded) == (12, True)
     assert options.max_body_bytes == int(2.5 * 1024 * 1024)
     assert options.secure_cookies
@@ -68,6 +73,18 @@ def test_bad_portal_settings_are_refused(tmp_path: Path, text: str, key: str) ->
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text))
     assert key in str(caught.value)
+
+
+def test_a_short_api_token_is_refused_at_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLINIC_PORTAL_TOKEN", "t" * 31)
+    config = load_config(write(tmp_path, '[portal]\ntoken_env = "CLINIC_PORTAL_TOKEN"\n'))
+    with pytest.raises(ConfigError) as caught:
+        PortalOptions.from_config(config)
+    assert "CLINIC_PORTAL_TOKEN" in str(caught.value) and "32" in str(caught.value)
+    assert "CLINIC_PORTAL_TOKEN" in caught.value.render(translator("fr"))
+    monkeypatch.setenv("CLINIC_PORTAL_TOKEN", "a")
+    with pytest.raises(ConfigError):
+        PortalOptions.from_config(config)
 
 
 def test_listen_addresses() -> None:

@@ -184,3 +184,47 @@ def test_a_server_restart_costs_one_statement(pg_cluster: PostgresCluster) -> No
     finally:
         close_database()
         pg_cluster.drop_database(name)
+
+
+@pytest.mark.sqlite_only
+def test_a_new_database_is_its_owners_alone_whatever_the_umask(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    folder = tmp_path / "var"
+    previous = os.umask(0o022)
+    try:
+        ensure_schema(open_database(f"sqlite:///{folder / 'facteur.db'}"))
+        Patient.create(last_name="Roy", first_name="Luc")  # the -wal and -shm files exist now
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
+    finally:
+        os.umask(previous)
+        close_database()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert modes == {"facteur.db": 0o600, "facteur.db-wal": 0o600, "facteur.db-shm": 0o600}
+
+
+@pytest.mark.sqlite_only
+def test_a_database_others_can_read_is_refused_until_its_owner_repairs_it(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    path = tmp_path / "facteur.db"
+    ensure_schema(open_database(f"sqlite:///{path}"))
+    close_database()
+    path.chmod(0o644)  # as an older install left it
+    with pytest.raises(DatabaseError) as refused:
+        open_database(f"sqlite:///{path}", create=False)
+    assert refused.value.params["mode"] == "0644" and "facteur db migrate" in refused.value.message
+    open_database(f"sqlite:///{path}", create=False, repair=True)  # db migrate, by its owner
+    close_database()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640  # the group an admin chose keeps its access
+    path.chmod(0o660)
+    open_database(f"sqlite:///{path}", create=False)  # a shared group folder's file: taken
+    close_database()
+    if os.geteuid() == 0:  # another account's file is never changed, only refused
+        path.chmod(0o644)
+        os.chown(path, 65534, 65534)
+        with pytest.raises(DatabaseError):
+            open_database(f"sqlite:///{path}", create=False, repair=True)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
