@@ -32,7 +32,7 @@ from models.admin.settings import SettingsRefused, require_admin
 from models.billing.invoice import Invoice
 from models.core.enums import DelayUnit, InvoiceStatus, PinMode, TemplateKind
 from models.core.errors import FieldErrors, NotFoundError, ValidationError
-from models.core.validation import REQUIRED, validate_name
+from models.core.validation import REQUIRED, check_plain_text, validate_name
 from models.database.base import utcnow
 from models.database.db import db
 from models.messaging import schedule_reasons as reasons
@@ -312,8 +312,16 @@ def _values(data: TemplateInput, clinic: Clinic, today: date) -> dict[str, Any]:
         values["delay_unit"] = unit.value
     except ValidationError as exc:
         errors.append(exc)
+    hidden = []
+    for part, text in data.wording().items():
+        try:
+            check_plain_text(text, part)  # what a patient would not see, or would see reversed
+        except ValidationError as exc:
+            hidden.append(exc)
+    errors += hidden
     try:
-        check_template_wording(data.wording(), clinic, today)
+        if not hidden:
+            check_template_wording(data.wording(), clinic, today)
     except FieldErrors as exc:
         errors.extend(exc.errors)
     wrong = {error.field for error in errors}

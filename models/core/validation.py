@@ -343,6 +343,25 @@ def validate_roles(value: str | Iterable[str]) -> str:
 
 # Control characters, line and paragraph separators, and lone surrogates (which cannot be stored).
 _FORBIDDEN_IN_NAMES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+# the bidi embeddings, overrides and isolates: invisible, they reorder what a reader sees (U+202E
+# before "fdp.exe" shows "exe.pdf"), in a name, a message, a template or an email's header
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_plain_text(text: str, field: str) -> None:
+    """Refuse what a person reading ``text`` would not see: control characters other than line
+    breaks and tabs, and bidi overrides (a free text: a personal message, a template's wording)."""
+    for char in text:
+        if char in BIDI_CONTROLS:
+            raise ValidationError(
+                field,
+                N_("remove the invisible characters that reverse the text (U+{code:04X})"),
+                code=ord(char),
+            )
+        if unicodedata.category(char) in ("Cc", "Cs") and char not in "\n\r\t":
+            raise ValidationError(
+                field, N_("remove the invisible control character (U+{code:04X})"), code=ord(char)
+            )
 
 
 def validate_name(value: str, field: str, max_length: int = 100) -> str:
@@ -350,6 +369,7 @@ def validate_name(value: str, field: str, max_length: int = 100) -> str:
     text = value.strip()
     if any(unicodedata.category(char) in _FORBIDDEN_IN_NAMES for char in text):
         raise ValidationError(field, N_("remove the control characters (tabs, line breaks) from this name"))
+    check_plain_text(text, field)  # the bidi overrides
     name = " ".join(unicodedata.normalize("NFC", text).split())
     if not name:
         raise ValidationError(field, REQUIRED)

@@ -12,7 +12,7 @@ from locales import N_, translator
 from models.billing.invoice import Invoice, describe
 from models.core.enums import InvoiceStatus, MessageKind, OutboxStatus, PinMode
 from models.core.errors import FacteurError, ValidationError, check_fields
-from models.core.validation import validate_email, validate_language
+from models.core.validation import check_plain_text, validate_email, validate_language
 from models.database.base import fk_id, utcnow
 from models.database.db import db
 from models.links.payment_links import check_link_offered
@@ -151,6 +151,7 @@ def _recipient(invoice: Invoice, email: str | None) -> str:
 
 
 def _personal_message(text: str) -> str:
+    check_plain_text(text, "message")
     if len(text.strip()) > MAX_PERSONAL_MESSAGE:
         raise ValidationError(
             "message", N_("the message is too long (at most {max} characters)"), max=MAX_PERSONAL_MESSAGE

@@ -416,3 +416,12 @@ def test_a_template_becoming_an_active_invoice_email_is_asked_too_but_reminders_
     with pytest.raises(SecondInvoiceEmail):  # a reminder on, made an invoice email
         save_template(reminder.id, custom(active=True, kind="invoice"), acting=admin)
     assert Template.get_by_id(reminder.id).kind == "reminder"
+
+
+def test_wording_with_hidden_characters_is_refused(admin: Staff) -> None:
+    """A bidi override would reverse what the patient reads; a control character hides in a header."""
+    with pytest.raises(FieldErrors) as caught:
+        save_template(
+            None, custom(subject_en="Invoice \u202egnp.exe", body_fr="Bonjour\x1b[2J"), acting=admin
+        )
+    assert {error.field for error in caught.value.errors} == {"subject_en", "body_fr"}

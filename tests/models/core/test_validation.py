@@ -689,3 +689,17 @@ def test_any_text_raises_only_validation_error(name: str, text: str) -> None:
     assert isinstance(result, str)
     assert result == result.strip()
     assert validator(result) == result  # normalizing twice changes nothing
+
+
+@pytest.mark.parametrize("hidden", ["\u202e", "\u2066", "\u202a", "\x1b", "\x00", "\x7f"])
+def test_names_and_messages_refuse_what_a_reader_would_not_see(hidden: str) -> None:
+    """A bidi override reverses what follows (a name, a message shown to a patient); a control
+    character hides in a log or a header. Line breaks stay allowed in a message."""
+    from models.core.validation import check_plain_text
+
+    with pytest.raises(ValidationError) as refused:
+        validate_name(f"Marie {hidden}Tremblay", "last_name")
+    assert refused.value.field == "last_name"
+    with pytest.raises(ValidationError):
+        check_plain_text(f"Bonjour{hidden}", "message")
+    check_plain_text("Bonjour,\r\n\tà bientôt", "message")

@@ -314,3 +314,13 @@ def test_queries_filter_and_page(setup: Setup) -> None:
     }
     assert list(transmission_query(invoice=second)) == []
     assert Staff.select().count() == 1
+
+
+def test_a_personal_message_with_a_hidden_character_is_refused(setup: Setup) -> None:
+    invoice = billed_invoice(setup.company)
+    for hidden in ("\u202e", "\x1b[2J"):
+        with pytest.raises(ValidationError) as refused:
+            enqueue_invoice_email(invoice, message=f"Merci {hidden}de votre visite")
+        assert refused.value.field == "message"
+    assert OutboxMessage.select().count() == 0
+    enqueue_invoice_email(invoice, message="Merci,\nà bientôt")  # line breaks are fine
