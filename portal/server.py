@@ -41,6 +41,7 @@ def serve(config: Config, listen: str) -> None:
     import uvicorn
 
     from portal.app import create_app
+    from portal.slow_clients import deadline_protocol
 
     host, port = split_listen(listen)
     os.umask(0o077)  # everything the portal writes is for its owner only
@@ -73,6 +74,8 @@ def serve(config: Config, listen: str) -> None:
             app,
             host=host,
             port=port,
+            http=deadline_protocol(config.portal.header_timeout),  # slow clients: ``portal.slow_clients``
+            limit_concurrency=config.portal.max_connections,
             access_log=False,
             proxy_headers=False,
             server_header=False,

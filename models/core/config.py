@@ -82,6 +82,8 @@ class PortalSettings:
     data_dir: str = "var/portal"  # the portal's own database and encrypted documents
     secret_env: str = "FACTEUR_PORTAL_SECRET"  # noqa: S105 (a name); else a file in data_dir
     rate_limit: int = 30  # patient page requests per minute per address
+    header_timeout: float = 10.0  # seconds a client has to send a request's headers (slow clients)
+    max_connections: int = 200  # at once; past it, 503 (uvicorn's limit_concurrency)
     trust_forwarded: bool = False  # take the address from X-Forwarded-For (behind a proxy only)
     max_body_mb: float = 20.0
 
@@ -191,6 +193,8 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("portal", "link_days"): (1, 30),
     ("portal", "rate_limit"): (1, 100000),
     ("portal", "max_body_mb"): (1, 500),
+    ("portal", "header_timeout"): (0.1, 600),
+    ("portal", "max_connections"): (10, 100000),
     ("agent", "poll_seconds"): (0.1, 3600),
     ("agent", "concurrency"): (1, 64),
     ("agent", "in_flight"): (1, 256),

@@ -95,3 +95,46 @@ def test_the_portal_needs_no_clinic_database(tmp_path: Path) -> None:
     finally:
         stop(process)
     assert not Path("/nonexistent").exists()
+
+
+def test_a_client_sending_its_headers_a_byte_at_a_time_is_cut_off(tmp_path: Path) -> None:
+    """Slowloris: each byte would reset uvicorn's keep-alive timer; the portal's header deadline
+    (``header_timeout``, 1 s here) closes such connections while others are served."""
+    import socket
+    import time
+
+    port = free_port()
+    config = write_config(tmp_path, port)
+    text = config.read_text().replace("[portal]\n", "[portal]\nheader_timeout = 1\n")
+    config.write_text(text, encoding="utf-8")
+    process = start_portal_process(config, port, {"FACTEUR_PORTAL_TOKEN": API_TOKEN})
+    slow = []
+    try:
+        for _ in range(8):
+            client = socket.create_connection(("127.0.0.1", port), timeout=5)
+            client.sendall(b"GET /l/abcdefabcdefabcdef HTTP/1.1\r\nHost: portal\r\n")
+            slow.append(client)
+        closed, started = set(), time.monotonic()
+        while len(closed) < len(slow) and time.monotonic() - started < 8:  # bounded by the trickle
+            for number, client in enumerate(slow):
+                if number in closed:
+                    continue
+                try:
+                    client.sendall(b"X")  # one more byte of a header that never ends
+                    client.settimeout(0.05)
+                    if client.recv(1024) == b"":
+                        closed.add(number)
+                except TimeoutError:
+                    pass
+                except OSError:  # reset or broken pipe: the portal closed it
+                    closed.add(number)
+            time.sleep(0.1)  # the trickle's pace
+        assert len(closed) == len(slow), f"{len(slow) - len(closed)} slow connections still open"
+        served = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/health", headers={"Authorization": f"Bearer {API_TOKEN}"}
+        )
+        assert served.json() == {"ok": True}
+    finally:
+        for client in slow:
+            client.close()
+        stop(process)
