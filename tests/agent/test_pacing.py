@@ -27,7 +27,7 @@ from models.messaging.tables import Notification, OutboxMessage, Transmission
 from models.workflow.sending import enqueue_invoice_email
 from testbed.invoices import billed_invoice
 from tests.agent.smtp_server import SmtpServer
-from tests.agent.test_blocked import queue, settings
+from tests.agent.test_blocked import settings
 from tests.conftest import Setup
 
 SECOND = 1.0  # the pace's minute in these tests
@@ -139,11 +139,11 @@ async def test_a_throttling_relay_is_learned_and_nothing_fails(
     refusals stay under twice the concurrency, every message goes, none on its own clock. (No
     PDF to render: a loaded machine still sends far faster than 8 a second.)"""
     relay.handler.rate = (8, 2 * SECOND)
-    ids = [enqueue_invoice_email(billed_invoice(setup.company), attach_pdf=False).id for _ in range(20)]
+    ids = [enqueue_invoice_email(billed_invoice(setup.company), attach_pdf=False).id for _ in range(14)]
     agent = build_agent(paced(tmp_path, relay), pdfs=InvoicePdfs(tmp_path / "pdf"), minute=2 * SECOND)
     assert await agent.run(once=True) is True
-    assert [m.status for m in OutboxMessage.select()] == [OutboxStatus.SENT] * 20
-    assert len(relay.handler.received) == 20
+    assert [m.status for m in OutboxMessage.select()] == [OutboxStatus.SENT] * 14
+    assert len(relay.handler.received) == 14
     assert 0 < relay.handler.refusals < 2 * agent.options.concurrency
     deferred = Transmission.select().where(Transmission.status == TransmissionStatus.DEFERRED)
     assert deferred.count() == relay.handler.refusals and attempts_match_tries(ids)
@@ -152,20 +152,21 @@ async def test_a_throttling_relay_is_learned_and_nothing_fails(
 
 async def test_a_configured_pace_meets_no_refusal(setup: Setup, relay: SmtpServer, tmp_path: Path) -> None:
     relay.handler.rate = (10, SECOND)
-    queue(setup, 20)
+    for _ in range(12):  # no PDF to render: the time measured is the pace's
+        enqueue_invoice_email(billed_invoice(setup.company), attach_pdf=False)
     config = paced(tmp_path, relay, max_per_minute=9)
     agent = build_agent(config, pdfs=InvoicePdfs(tmp_path / "pdf"), minute=SECOND)
     started = time.monotonic()
     assert await agent.run(once=True) is True
-    assert len(relay.handler.received) == 20 and relay.handler.refusals == 0
-    assert time.monotonic() - started >= 19 * SECOND / 9  # evenly spaced: no burst
+    assert len(relay.handler.received) == 12 and relay.handler.refusals == 0
+    assert time.monotonic() - started >= 11 * SECOND / 9  # evenly spaced: no burst
 
 
 async def test_a_daily_quota_reply_pauses_the_channel_with_no_attempt_spent(
     setup: Setup, relay: SmtpServer, tmp_path: Path
 ) -> None:
     relay.handler.quota = 3  # then 550 5.4.5 to every MAIL FROM (those begun before may go)
-    ids = queue(setup, 8)
+    ids = [enqueue_invoice_email(billed_invoice(setup.company), attach_pdf=False).id for _ in range(8)]
     agent = build_agent(paced(tmp_path, relay), pdfs=InvoicePdfs(tmp_path / "pdf"), minute=SECOND)
     assert await agent.run(once=True) is False  # ended paused
     statuses = [m.status for m in OutboxMessage.select().order_by(OutboxMessage.id)]
@@ -181,7 +182,8 @@ async def test_a_daily_quota_reply_pauses_the_channel_with_no_attempt_spent(
 async def test_a_full_day_pauses_a_running_agent_and_the_status_bar_says_until_when(
     setup: Setup, relay: SmtpServer, tmp_path: Path
 ) -> None:
-    queue(setup, 5)
+    for _ in range(5):
+        enqueue_invoice_email(billed_invoice(setup.company), attach_pdf=False)
     agent = build_agent(paced(tmp_path, relay, max_per_day=2), pdfs=InvoicePdfs(tmp_path / "pdf"))
     running = asyncio.create_task(agent.run())
     try:

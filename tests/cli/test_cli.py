@@ -386,6 +386,7 @@ def test_roles_are_checked(cli: Cli, demo: Invoices, monkeypatch: pytest.MonkeyP
     assert "eve" not in {s["login"] for s in as_json(cli("staff", "list", "--json"))}
 
 
+@pytest.mark.sqlite_only  # who may read is the CLI's rule, whatever the database
 def test_every_read_needs_a_staff_record(
     cli: Cli, demo: Invoices, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -351,6 +351,7 @@ def test_a_template_that_fails_only_for_a_third_party_is_refused_naming_the_samp
     assert Template.select().count() == 3  # nothing saved
 
 
+@pytest.mark.sqlite_only  # the budget is the helper process's, whatever the database
 def test_a_template_over_budget_only_for_a_third_party_is_refused_once(
     setup: Setup, admin: Staff, short_budget: None
 ) -> None:
