@@ -34,22 +34,22 @@ def starttls_required(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SmtpSe
 def test_a_fixed_setting_sends_the_backlog_with_no_restart(
     setup: Setup, database: peewee.Database, starttls_required: SmtpServer, tmp_path: Path
 ) -> None:
-    queue_many(setup, 20)
+    queue_many(setup, 8)
     config = write_config(tmp_path, database, starttls_required.port, offline_probe_max_seconds=0.5)
     agent = start_agent(config)
     try:
         wait_until(lambda: agent_summary().state is AgentState.BLOCKED, 60, "the agent to say it is blocked")
-        assert statuses() == {OutboxStatus.PENDING: 20}
+        assert statuses() == {OutboxStatus.PENDING: 8}
         assert {m.attempts for m in OutboxMessage.select()} == {0}  # a setting to fix spends none
         assert starttls_required.handler.received == []
 
         text = config.read_text(encoding="utf-8")
         config.write_text(text.replace('security = "none"', 'security = "starttls"'), encoding="utf-8")
-        wait_until(lambda: statuses() == {OutboxStatus.SENT: 20}, 90, "the backlog to go out")
+        wait_until(lambda: statuses() == {OutboxStatus.SENT: 8}, 90, "the backlog to go out")
         assert agent.poll() is None  # the same process: no restart
         wait_until(lambda: agent_summary().state is AgentState.ONLINE, 30, "the agent to say it is online")
         assert {m.attempts for m in OutboxMessage.select()} == {1}
-        assert len(starttls_required.handler.received) == 20
+        assert len(starttls_required.handler.received) == 8
     finally:
         os.kill(agent.pid, signal.SIGTERM)
         _, log = agent.communicate(timeout=60)
