@@ -26,9 +26,10 @@ from models.setup.schema import ensure_schema
 from testbed import postgres
 
 # Tests (path prefixes from the rootdir) that run on both backends; the rest run on SQLite only.
+# The CLI is a thin layer over the models (run on both): its tests run on SQLite, and
+# ``facteur db copy`` is tried against the session's PostgreSQL (tests/cli/test_cli_db_copy.py).
 ON_POSTGRESQL = (
     "tests/models/",
-    "tests/cli/",
     "tests/agent/test_multi_agent",  # and test_multi_agent_kill
 )
 
