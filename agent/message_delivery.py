@@ -241,18 +241,7 @@ class Deliverer:
                 seconds=round(pause),
                 rate=round(pace.per_minute, 1),
             )
-        reply = Reply(code=exc.code, text=self._stored_text(exc))
-        await self._record(
-            outbox.mark_deferred,
-            message,
-            self.agent_id,
-            reply,
-            self.policy,
-            None,
-            channel=channel,
-            retry_now=True,
-        )
-        self.stats.deferred += 1
+        await self._record_deferred(message, exc, channel=channel, retry_now=True)
 
     async def _compose(self, message: OutboxMessage, delivery: Delivery) -> OutgoingEmail | None:
         try:
@@ -310,24 +299,20 @@ class Deliverer:
     async def _deferred(
         self, message: OutboxMessage, exc: Any, *, unknown: bool = False, channel: Channel = Channel.EMAIL
     ) -> None:
-        reply = Reply(code=getattr(exc, "code", None), text=self._stored_text(exc))
-        await self._record(
-            outbox.mark_deferred,
-            message,
-            self.agent_id,
-            reply,
-            self.policy,
-            None,
-            unknown=unknown,
-            channel=channel,
-        )
-        self.stats.deferred += 1
+        reply = await self._record_deferred(message, exc, unknown=unknown, channel=channel)
         self._log(
             logging.WARNING,
             N_("message {id} of invoice #{invoice} deferred: {reason}"),
             reason=self._reason(exc, reply),
             **_ids(message),
         )
+
+    async def _record_deferred(self, message: OutboxMessage, exc: Any, **options: Any) -> Reply:
+        """The try recorded as deferred (``options``: ``outbox.mark_deferred``'s); the reply kept."""
+        reply = Reply(code=getattr(exc, "code", None), text=self._stored_text(exc))
+        await self._record(outbox.mark_deferred, message, self.agent_id, reply, self.policy, None, **options)
+        self.stats.deferred += 1
+        return reply
 
     async def _failed(self, message: OutboxMessage, exc: Any, *, channel: Channel = Channel.EMAIL) -> None:
         reply = Reply(code=getattr(exc, "code", None), text=self._stored_text(exc))

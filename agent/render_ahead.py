@@ -12,6 +12,8 @@ from models.core.enums import OutboxStatus, PinMode, ScheduleStatus, TemplateKin
 from models.database.base import fk_id, utcnow
 from models.messaging.pin_modes import attachment_allowed
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
+from models.people.clinic import BillingCompany, Clinic
+from models.people.patient import Patient
 
 RENDER_AHEAD = 100  # (invoice, language) pairs looked at per probe: the soonest due first
 SCHEDULED_AHEAD = timedelta(days=1)
@@ -41,11 +43,15 @@ def _scheduled_next(limit: int) -> list[tuple[int, str]]:
     """The (invoice, language) PDFs the scheduled messages due within ``SCHEDULED_AHEAD`` will need,
     soonest first: an invoice email sent by secure link or with the invoice attached, a reminder
     carrying it (``models.workflow.automation.options_for`` decides the same way when it queues)."""
-    query = (
-        ScheduledMessage.select(ScheduledMessage, Template, Invoice)
+    query = (  # the rows each decision reads, in one query (it runs at every offline probe)
+        ScheduledMessage.select(ScheduledMessage, Template, Invoice, BillingCompany, Clinic, Patient)
         .join(Template)
         .switch(ScheduledMessage)
         .join(Invoice)
+        .join(BillingCompany)
+        .join(Clinic)
+        .switch(Invoice)
+        .join(Patient)
         .where(
             (ScheduledMessage.status == ScheduleStatus.SCHEDULED)
             & (ScheduledMessage.due_at <= utcnow() + SCHEDULED_AHEAD)
