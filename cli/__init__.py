@@ -85,25 +85,33 @@ def _use_template_budget(config: Config) -> None:
 
 
 def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None) -> int:  # noqa: PLR0911 (one exit per kind of failure)
+    from cli.doors import enter
     from models.core.errors import ConfigError, FacteurError
+    from models.people.staff_members import act_as
 
     out, err = out or sys.stdout, err or sys.stderr
     tr = translator(cli_language())
+    try:
+        entry = enter(list(sys.argv[1:] if argv is None else argv))
+    except FacteurError as exc:
+        err.write(tr.format(N_("facteur: {message}"), message=exc.render(tr)) + "\n")
+        return EXIT_USAGE
     parser = build_parser(tr)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(entry.argv)
     except UsageError as exc:
         err.write(tr.format(N_("facteur: {message} (see 'facteur --help')"), message=str(exc)) + "\n")
         return EXIT_USAGE
     ctx = None
+    act_as(entry.login)
     try:
         from cli.context import Context
         from models.core.config import load_config
 
-        config = load_config(args.config)
+        config = load_config(args.config or entry.config)
         _use_clinic_wording(config)
         _use_template_budget(config)
-        ctx = Context(config, tr, out, err)
+        ctx = Context(config, tr, out, err, door=entry.door, system=entry.system)
         return int(args.handler(args, ctx) or 0)
     except ConfigError as exc:
         err.write(tr.format(N_("facteur: {message}"), message=exc.render(tr)) + "\n")
@@ -122,6 +130,7 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_ERROR
     finally:
+        act_as(None)
         if ctx is not None:
             ctx.close()
 

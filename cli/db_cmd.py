@@ -15,6 +15,11 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
     init = actions.add_parser("init", help=tr.gettext(N_("create or upgrade the database (safe to re-run)")))
     init.add_argument("--demo", action="store_true", help=tr.gettext(N_("add demo data on first run")))
+    init.add_argument(
+        "--admin",
+        metavar="LOGIN",
+        help=tr.gettext(N_("the first admin's Unix login (default: who runs it)")),
+    )
     init.set_defaults(handler=run_init)
 
     migrate = actions.add_parser(
@@ -45,7 +50,7 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
     from models.setup.initial import init_database
 
     database = ctx.database(check=False, create=True)
-    report = init_database(database, ctx.config.clinic)
+    report = init_database(database, ctx.config.clinic, first_admin=args.admin)
     tr = ctx.tr
     if report.version_before is None:
         ctx.print(

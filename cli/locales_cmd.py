@@ -51,6 +51,13 @@ def run_check(args: argparse.Namespace, ctx: Context) -> int:
     from locales.check import check_paths, default_paths
 
     paths: list[Path] = list(args.paths or [])
+    if paths and ctx.door is not None:
+        # Through a door this runs as the data's owner: it must not read (and quote) any file named.
+        from cli.doors import DoorRefused
+
+        raise DoorRefused(
+            N_("through sudo or SSH, Facteur checks the shipped catalogs and the override folder only")
+        )
     if not paths:
         setting = ctx.config.locales.override_dir
         paths = default_paths(ctx.config.resolve(setting) if setting else None)

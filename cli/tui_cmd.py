@@ -12,6 +12,13 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
     tui = commands.add_parser(
         "tui", help=tr.gettext(N_("open the staff's terminal UI (patients, invoices, history, settings)"))
     )
+    tui.add_argument(
+        "--staff",
+        metavar="LOGIN",
+        help=tr.gettext(
+            N_("the staff member this session is for: what an SSH key's forced command says (owner only)")
+        ),
+    )
     tui.set_defaults(handler=run)
 
 

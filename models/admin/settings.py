@@ -266,9 +266,21 @@ def _other_active_admins(staff_id: int) -> int:
     )
 
 
-def edit_staff(staff_id: int, data: StaffInput, *, acting: Staff) -> Staff:
-    """Save a staff member's name, roles, language and whether they may log in."""
-    require_admin(acting)
+def deactivate_staff(login: str, *, acting: Staff | None) -> Staff:
+    """Take a staff member's access away (``facteur staff remove``), with the rules of the TUI's
+    form: never the last admin, never oneself. ``acting`` None: the system (root, the owner)."""
+    staff = Staff.get_or_none(Staff.login == login)
+    if staff is None:
+        raise NotFoundError(N_("{login} is not a staff member"), login=login)
+    data = StaffInput(staff.display_name, staff.roles.split(","), staff.language, active=False)
+    return edit_staff(staff.id, data, acting=acting)
+
+
+def edit_staff(staff_id: int, data: StaffInput, *, acting: Staff | None) -> Staff:
+    """Save a staff member's name, roles, language and whether they may log in. ``acting`` None:
+    the system itself (root, or the data's owner), which no admin rule binds."""
+    if acting is not None:
+        require_admin(acting)
     values = check_fields(
         {
             "display_name": lambda: validate_name(data.display_name, "display_name", max_length=200),
@@ -292,9 +304,10 @@ def edit_staff(staff_id: int, data: StaffInput, *, acting: Staff) -> Staff:
                 N_("{name} is the last admin; make someone else an admin first"),
                 name=staff.display_name,
             )
-        if staff.id == acting.id and not values["active"]:
+        myself = acting is not None and staff.id == acting.id
+        if myself and not values["active"]:
             raise ValidationError("active", N_("you cannot deactivate yourself; another admin can"))
-        if staff.id == acting.id and not keeps_admin:
+        if myself and not keeps_admin:
             raise ValidationError("roles", N_("you cannot remove your own admin role; another admin can"))
         Staff.update(**values).where(Staff.id == staff_id).execute()
         return Staff.get_by_id(staff_id)

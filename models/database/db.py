@@ -116,11 +116,12 @@ def open_database(
     that does not exist is refused before anything (its folder, an empty file) is made: only
     ``facteur db init`` creates a database.
 
-    A SQLite file holds every patient's health data: it is made readable by its owner only (its
-    folder too, when this makes it), whatever the umask, and one that every account can read is
-    refused, saying how to fix it; ``repair`` (``db init`` and ``db migrate``: ``create`` by
-    default) takes the other accounts' access away instead, when this user owns it. A group the
-    admin gave access keeps it. SQLite gives its ``-wal`` and ``-shm`` files the database's mode."""
+    A SQLite file holds every patient's health data: it is made its owner's alone (its folder
+    too, when this makes it), whatever the umask, and one that another account (a group's member
+    too: staff reach the data through Facteur only) can open is refused, saying how to fix it;
+    ``repair`` (``db init`` and ``db migrate``: ``create`` by default) takes the other accounts'
+    access away instead, from the file and its folder, when this user owns them. SQLite gives its
+    ``-wal`` and ``-shm`` files the database's mode."""
     parsed = parse_url(url, base_dir)
     if parsed.path is not None and not create and not parsed.path.exists():
         raise DatabaseError(
@@ -160,17 +161,20 @@ def private_sqlite_file(path: Path, *, create: bool, repair: bool) -> None:
         found = path.stat()
     except FileNotFoundError:
         return
-    if not found.st_mode & 0o007:  # a group the admin chose (the staff's, in a shared folder) is kept
+    if not found.st_mode & 0o077:
         return
     if repair and found.st_uid == os.geteuid():
         for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             with contextlib.suppress(FileNotFoundError):
-                part.chmod(stat.S_IMODE(part.stat().st_mode) & ~0o007)
+                part.chmod(stat.S_IMODE(part.stat().st_mode) & ~0o077)
+        folder = path.parent.stat()
+        if folder.st_uid == os.geteuid() and folder.st_mode & 0o077:  # an older install's 0755 var/
+            path.parent.chmod(stat.S_IMODE(folder.st_mode) & ~0o077)
         return
     raise DatabaseError(
         N_(
-            "other accounts on this machine can read the database {path} (mode {mode}): as its owner, "
-            "run 'facteur db migrate' or 'chmod o-rwx {path}*'"
+            "other accounts on this machine can open the database {path} (mode {mode}): as its owner, "
+            "run 'facteur db migrate' or 'chmod go-rwx {path}*'"
         ),
         path=str(path),
         mode=f"{stat.S_IMODE(found.st_mode):04o}",

@@ -11,10 +11,20 @@ from models.core.validation import validate_language, validate_login, validate_n
 from models.database.db import db, serialize_writers
 from models.people.clinic import Staff
 
+_acting: str | None = None
+
+
+def act_as(login: str | None) -> None:
+    """Who this process acts for, once its door said so (``cli.doors``): a staff member who came
+    in through sudo or SSH, whose process runs as the data's owner. None: the Unix user."""
+    global _acting  # noqa: PLW0603 (one process, one person acting)
+    _acting = login
+
 
 def current_login() -> str:
-    """The Unix user running this process, from the kernel, not from $USER (which anyone can set)."""
-    return pwd.getpwuid(os.geteuid()).pw_name
+    """The person acting: the one a door named, else the Unix user running this process, from
+    the kernel, not from $USER (which anyone can set)."""
+    return _acting or pwd.getpwuid(os.geteuid()).pw_name
 
 
 def staff_for_login(login: str) -> Staff | None:

@@ -8,7 +8,7 @@ import peewee
 
 from models.core.config import ClinicSettings
 from models.core.enums import Role
-from models.core.validation import validate_country, validate_language, validate_timezone
+from models.core.validation import validate_country, validate_language, validate_login, validate_timezone
 from models.database.db import db, serialize_writers
 from models.people.clinic import Clinic, Staff
 from models.people.staff_members import current_login
@@ -23,8 +23,13 @@ class InitReport:
     admin_created: str | None  # the login added as the first admin
 
 
-def init_database(database: peewee.Database, settings: ClinicSettings) -> InitReport:
-    """Create or upgrade the schema and seed the clinic; safe to run again (idempotent)."""
+def init_database(
+    database: peewee.Database, settings: ClinicSettings, *, first_admin: str | None = None
+) -> InitReport:
+    """Create or upgrade the schema and seed the clinic; safe to run again (idempotent). The
+    first admin is ``first_admin``, else whoever runs it."""
+    if first_admin is not None:
+        first_admin = validate_login(first_admin)
     before, after = ensure_schema(database)
     clinic_created = False
     admin_created = None
@@ -40,7 +45,7 @@ def init_database(database: peewee.Database, settings: ClinicSettings) -> InitRe
             )
             clinic_created = True
         if not Staff.select().where(Staff.roles.contains(Role.ADMIN.value)).exists():
-            login = current_login()
+            login = first_admin or current_login()
             staff = Staff.get_or_none(Staff.login == login)
             if staff is None:
                 Staff.create(

@@ -354,7 +354,7 @@ def test_staff_add_and_list(cli: Cli) -> None:
     alice = members["alice"]
     assert isinstance(alice.pop("id"), int)
     expected = {"login": "alice", "display_name": "Alice Martin", "roles": ["billing", "provider"]}
-    assert alice == {**expected, "language": "fr", "active": True}
+    assert alice == {**expected, "language": "fr", "active": True, "ssh_keys": 0}
     assert "already" in failed(cli("staff", "add", "alice", "--name", "A", "--roles", "billing"))
     assert "janitor" in failed(cli("staff", "add", "bob", "--name", "B", "--roles", "janitor"))
     assert "de" in failed(cli("staff", "add", "bob", "--name", "B", "--roles", "billing", "--language", "de"))
@@ -363,8 +363,8 @@ def test_staff_add_and_list(cli: Cli) -> None:
 
 def act_as(monkeypatch: pytest.MonkeyPatch, login: str) -> None:
     """Run the next commands as the non-root Unix user ``login``."""
-    monkeypatch.setattr("models.people.staff_members.current_login", lambda: login)
-    monkeypatch.setattr("cli.context.os.geteuid", lambda: 1000)
+    monkeypatch.setattr("cli.doors.kernel_login", lambda: login)
+    monkeypatch.setattr("cli.doors.os.geteuid", lambda: 1000)
 
 
 def test_roles_are_checked(cli: Cli, demo: Invoices, monkeypatch: pytest.MonkeyPatch) -> None:

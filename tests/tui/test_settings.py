@@ -37,11 +37,12 @@ async def section(pilot: Pilot[Any], pane: str) -> None:
 
 
 async def type_into(pilot: Pilot[Any], selector: str, text: str) -> None:
+    """Fill a field as typing would end (the forms under test read values, not keystrokes; typing
+    itself is tried on the patient and invoice forms)."""
     widget = pilot.app.screen.query_one(selector, Input)
     widget.focus()
-    widget.value = ""
-    if text:
-        await pilot.press(*text)
+    widget.value = text
+    widget.cursor_position = len(text)
     await pilot.pause()
 
 

@@ -209,19 +209,19 @@ def test_a_database_others_can_read_is_refused_until_its_owner_repairs_it(tmp_pa
     import os
     import stat
 
-    path = tmp_path / "facteur.db"
+    path = tmp_path / "var" / "facteur.db"
     ensure_schema(open_database(f"sqlite:///{path}"))
     close_database()
-    path.chmod(0o644)  # as an older install left it
-    with pytest.raises(DatabaseError) as refused:
-        open_database(f"sqlite:///{path}", create=False)
-    assert refused.value.params["mode"] == "0644" and "facteur db migrate" in refused.value.message
-    open_database(f"sqlite:///{path}", create=False, repair=True)  # db migrate, by its owner
-    close_database()
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640  # the group an admin chose keeps its access
-    path.chmod(0o660)
-    open_database(f"sqlite:///{path}", create=False)  # a shared group folder's file: taken
-    close_database()
+    for mode in (0o644, 0o660):  # as an older install left it; as the old group deployment did
+        path.chmod(mode)
+        path.parent.chmod(0o755)
+        with pytest.raises(DatabaseError) as refused:
+            open_database(f"sqlite:///{path}", create=False)
+        assert refused.value.params["mode"] == f"{mode:04o}" and "facteur db migrate" in refused.value.message
+        open_database(f"sqlite:///{path}", create=False, repair=True)  # db migrate, by its owner
+        close_database()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     if os.geteuid() == 0:  # another account's file is never changed, only refused
         path.chmod(0o644)
         os.chown(path, 65534, 65534)
