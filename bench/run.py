@@ -33,6 +33,7 @@ BENCHES: dict[str, tuple[str, dict[str, int], dict[str, int]]] = {
     "contention": ("bench.contention", {"count": 2000}, {"count": 300}),
     "memory": ("bench.memory", {"count": 10_000}, {"count": 1000}),
     "startup": ("bench.startup", {}, {"rounds": 2}),
+    "doors": ("bench.doors", {}, {"rounds": 2}),
 }
 
 

@@ -115,9 +115,9 @@ def enter(argv: list[str]) -> Entry:
         return _outside_install(argv)
     euid = os.geteuid()
     if euid == 0:
-        # Root is the system; sudo's SUDO_USER only names who to credit (the first admin of
-        # `sudo facteur db init`, say). Files the system writes stay the owner's.
-        login = os.environ.get("SUDO_USER") or install.owner
+        # Root is the system; --staff or sudo's SUDO_USER only names who to credit (the first
+        # admin of `sudo facteur db init`, say). Files the system writes stay the owner's.
+        login = _staff_argument(argv) or os.environ.get("SUDO_USER") or install.owner
         _become(install.owner)
         return Entry(argv, login, config=_owner_config(install), system=True)
     if euid != install.owner_uid:
