@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from agent.errors import OfflineError
+from agent.errors import OfflineError, ThrottledError
 from agent.steps import DbRunner, SyncJob
 from locales import N_, Translator
 
@@ -56,6 +56,13 @@ class SyncJobs:
         except OfflineError as exc:
             self._log(
                 logging.INFO, N_("{job}: not reachable: {reason}"), job=job.name, reason=exc.render(self._tr)
+            )
+        except ThrottledError as exc:  # the server's rate limit: its next turn is soon enough
+            self._log(
+                logging.INFO,
+                N_("{job}: the server asks to slow down; next turn: {reason}"),
+                job=job.name,
+                reason=exc.render(self._tr),
             )
         except Exception:
             self._log(logging.ERROR, N_("{job}: unexpected error"), job=job.name, exc=True)

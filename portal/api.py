@@ -2,14 +2,19 @@
 
 - ``GET  /api/v1/health``: ``{"ok": true}``, the agent's reachability probe;
 - ``PUT  /api/v1/links/{token_hash}``: publish or replace a link (201 created, 200 replaced,
-  409 when that link was revoked, 400 bad body, 413 body too large);
+  403 without the proof of an existing link's token, 409 when that link was revoked, 400 bad
+  body, 413 body too large);
 - ``POST /api/v1/links``: publish up to ``MAX_BATCH`` links in one call, as PUTs one after the
-  other would; 200 with a status per link (201, 200, 409, 400), 400 when the batch itself is bad;
-- ``POST /api/v1/links/{token_hash}/revoke``: 200 (again too), 404 unknown;
-- ``GET  /api/v1/events?after=N&limit=M``: what patients did, oldest first.
+  other would; 200 with a status per link (201, 200, 403, 409, 400), 400 when the batch itself is bad,
+  403 when an entry has no ``link_key`` (a client older than the portal);
+- ``POST /api/v1/links/{token_hash}/revoke``: 200 (again too), 403 without the proof, 404 unknown;
+- ``GET  /api/v1/events?after=N&limit=M``: what patients did, oldest first, each naming its link by
+  an opaque tag (``secure_link.event_tag``), never by the hash the calls above take.
 
 No token configured on the portal: every call answers 503; a wrong or missing bearer,
-401. Errors are ``{"error": reason}``.
+401; over ``[portal] api_rate_limit`` a minute from one address, 429 (``portal.app``).
+Errors are ``{"error": reason}``, with a ``code`` where a client acts on it. Holding the API
+token is not enough to change a live link: see ``portal.links``.
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from locales import N_
-from portal.links import LinkRevokedError, Publication
+from models.messaging.secure_link import event_tag
+from portal.links import Publication, PublishRefused
 from portal.publish_body import (
     BadRequest,
+    LinkKeyRequired,
     is_token_hash,
     parse_batch,
+    parse_link_key,
     parse_publication,
     parse_publication_object,
 )
@@ -39,13 +47,41 @@ log = logging.getLogger("facteur.portal")
 
 NO_TOKEN_CODE = "api_token_not_configured"  # noqa: S105 (a code, read by the agent's client: a configuration problem
 MAX_EVENTS = 1000
-REVOKED = "this link was revoked; publish a new link instead"
+MAX_REVOKE_BODY = 1024  # {"link_key": "<64 hex>"} and some slack
 # ASCII digits only: int() and str.isdigit() accept other scripts' digits and superscripts too
 DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 def api_error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def too_many_requests(retry_after: int) -> JSONResponse:
+    """The answer past ``[portal] api_rate_limit``: the agent slows its portal channel down."""
+    return JSONResponse(
+        {"error": f"too many requests; try again in {retry_after} s"},
+        status_code=429,
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def _refusal(exc: BadRequest | PublishRefused) -> JSONResponse:
+    return api_error(exc.status, str(exc), **({"code": exc.code} if exc.code else {}))
+
+
+def _refusal_entry(exc: BadRequest | PublishRefused) -> dict[str, Any]:
+    """A batch result's fields for a refused entry: what a PUT of it would have answered."""
+    return {"status": exc.status, "error": str(exc), **({"code": exc.code} if exc.code else {})}
+
+
+def _note_refused(token_hash: str, exc: BadRequest | PublishRefused) -> None:
+    """One log line for a change refused for want of a proof (an agent too old, or a stolen API token)."""
+    if exc.status == 403:
+        log.warning(
+            log_tr().format(
+                N_("link {link}…: a change without the proof of its token was refused"), link=token_hash[:8]
+            )
+        )
 
 
 def _refused(request: Request, portal: Portal) -> Response | None:
@@ -99,12 +135,10 @@ async def put_link(request: Request) -> Response:
     now = portal.now()
     try:
         publication = parse_publication(token_hash, body, now)
-    except BadRequest as exc:
-        return api_error(400, str(exc))
-    try:
         created = await run_in_threadpool(portal.store.publish, publication, now)
-    except LinkRevokedError:
-        return api_error(409, REVOKED)
+    except (BadRequest, PublishRefused) as exc:
+        _note_refused(token_hash, exc)
+        return _refusal(exc)
     _log_published(token_hash, created)
     return JSONResponse({"token_hash": token_hash, "created": created}, status_code=201 if created else 200)
 
@@ -121,8 +155,11 @@ async def post_links(request: Request) -> Response:
     now = portal.now()
     try:
         entries = parse_batch(body)
+    except LinkKeyRequired as exc:
+        _note_refused(exc.token_hash, exc)
+        return _refusal(exc)
     except BadRequest as exc:
-        return api_error(400, str(exc))
+        return _refusal(exc)
     results: list[dict[str, Any]] = []
     publications: list[Publication] = []
     for token_hash, entry in entries:
@@ -130,14 +167,16 @@ async def post_links(request: Request) -> Response:
         try:
             publications.append(parse_publication_object(token_hash, entry, now))
         except BadRequest as exc:
-            results[-1].update(status=400, error=str(exc))
+            _note_refused(token_hash, exc)
+            results[-1].update(_refusal_entry(exc))
     outcomes = iter(await run_in_threadpool(portal.store.publish_many, publications, now))
     for result in results:
         if "status" in result:
             continue
         outcome = next(outcomes)
-        if isinstance(outcome, LinkRevokedError):
-            result.update(status=409, error=REVOKED)
+        if isinstance(outcome, PublishRefused):
+            _note_refused(result["token_hash"], outcome)
+            result.update(_refusal_entry(outcome))
         else:
             result["status"] = 201 if outcome else 200
             _log_published(result["token_hash"], outcome)
@@ -157,8 +196,16 @@ async def revoke_link(request: Request) -> Response:
     token_hash = request.path_params["token_hash"]
     if not is_token_hash(token_hash):
         return api_error(400, "the path must hold a token hash (64 lowercase hex digits)")
-    if not await run_in_threadpool(portal.store.revoke, token_hash, portal.now()):
-        return api_error(404, "no such link")
+    body = await _body(request, MAX_REVOKE_BODY)
+    if body is None:
+        return api_error(413, f"the body is larger than {MAX_REVOKE_BODY} bytes")
+    try:
+        link_key = parse_link_key(body)
+        if not await run_in_threadpool(portal.store.revoke, token_hash, link_key, portal.now()):
+            return api_error(404, "no such link")
+    except (BadRequest, PublishRefused) as exc:
+        _note_refused(token_hash, exc)
+        return _refusal(exc)
     log.info(log_tr().format(N_("link {link}… revoked"), link=token_hash[:8]))
     return JSONResponse({"token_hash": token_hash, "revoked": True})
 
@@ -188,7 +235,7 @@ async def events(request: Request) -> Response:
             "events": [
                 {
                     "id": row.id,
-                    "token_hash": row.token_hash,
+                    "tag": event_tag(row.token_hash),
                     "kind": row.kind,
                     "document": row.document,
                     "at": row.at.isoformat().replace("+00:00", "Z"),

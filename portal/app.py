@@ -1,7 +1,8 @@
 """The portal's ASGI application: ``create_app(options)``, the one factory the CLI and the tests use.
 
 Its state lives in ``options.data_dir`` (0700): ``portal.db`` (0600), ``blobs/`` and the
-grant-signing ``secret`` when none comes from the environment. The clock is injected,
+grant-signing ``secret`` when none comes from the environment; the PIN ``pepper`` too, unless
+the environment or ``[portal] pepper_file`` keeps it elsewhere. The clock is injected,
 so tests can stand one second before an expiry, then on it.
 """
 
@@ -30,20 +31,31 @@ from portal.blobs import BlobStore, ensure_private_dir
 from portal.grants import Grants, load_or_create_secret
 from portal.headers import SecurityHeaders
 from portal.links import LinkStore
+from portal.pepper import confirm_peppers, load_peppers
 from portal.ratelimit import RateLimiter, client_address
 from portal.services import Clock, Portal, PortalOptions, log_tr, system_clock
-from portal.storage import open_portal_database
+from portal.storage import (
+    DATABASE_FILE,
+    close_portal_database,
+    connect_portal_database,
+    pepper_versions_in_use,
+    prepare_portal_schema,
+    record_pepper_checks,
+    recorded_pepper_checks,
+)
 
 log = logging.getLogger("facteur.portal")
 
 STATIC = Path(__file__).parent / "static"
-DATABASE_FILE = "portal.db"
 SWEEP_SECONDS = 300.0
-UNLIMITED_PREFIXES = ("/api/", "/static/", "/favicon.ico")
+UNLIMITED_PREFIXES = ("/static/", "/favicon.ico")
+API_PREFIX = "/api/"
 
 
 class RateLimit:
-    """Counts every request but the API's and the stylesheet's against the client's address."""
+    """Counts every request but the stylesheet's against the client's address: the API's against a
+    limit of its own (``[portal] api_rate_limit``, sized for an agent's batches), the pages' against
+    ``[portal] rate_limit``; both answer 429 with ``Retry-After``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -59,10 +71,17 @@ class RateLimit:
             request.headers.get("x-forwarded-for"),
             portal.options.trust_forwarded,
         )
-        if portal.limiter.allow(address):
+        is_api = scope["path"].startswith(API_PREFIX)
+        limiter = portal.api_limiter if is_api else portal.limiter
+        if limiter.allow(address):
             await self.app(scope, receive, send)
             return
-        response = pages.too_many_requests_page(request, portal.limiter.retry_after(address))
+        retry_after = limiter.retry_after(address)
+        response: Response
+        if is_api:
+            response = api.too_many_requests(retry_after)
+        else:
+            response = pages.too_many_requests_page(request, retry_after)
         await response(scope, receive, send)
 
 
@@ -122,14 +141,29 @@ async def _sweep_forever(portal: Portal, every: float) -> None:
 def build_portal(
     options: PortalOptions, clock: Clock = system_clock, monotonic: Callable[[], float] = time.monotonic
 ) -> Portal:
-    """Open the portal's storage under ``options.data_dir`` (creating it owner-only)."""
+    """Open the portal's storage under ``options.data_dir`` (creating it owner-only) with its pepper;
+    ``ConfigError`` when the pepper cannot serve the live links (``portal.pepper``)."""
     data_dir = ensure_private_dir(options.data_dir)
-    open_portal_database(data_dir / DATABASE_FILE)
+    database = connect_portal_database(data_dir / DATABASE_FILE)
+    try:
+        peppers = load_peppers(
+            options.pepper,
+            options.pepper_env,
+            options.pepper_path,
+            needed=pepper_versions_in_use(database, clock()),
+        )
+        prepare_portal_schema(database, peppers)
+        confirm_peppers(peppers, recorded_pepper_checks())
+        record_pepper_checks({version: peppers.check(version) for version in peppers.versions})
+    except BaseException:
+        close_portal_database()
+        raise
     return Portal(
         options=options,
-        store=LinkStore(BlobStore(data_dir / "blobs")),
+        store=LinkStore(BlobStore(data_dir / "blobs"), peppers),
         grants=Grants(load_or_create_secret(data_dir, options.secret)),
         limiter=RateLimiter(options.rate_limit, monotonic),
+        api_limiter=RateLimiter(options.api_rate_limit, monotonic),
         clock=clock,
     )
 

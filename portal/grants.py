@@ -2,8 +2,9 @@
 
 The secret comes from the environment variable named by ``[portal] secret_env`` or,
 when that is unset, from ``<data_dir>/secret``, created owner-only on first start. It
-signs ``token_hash | pin_hash | expiry``: a grant opens one link only, and a re-PUT
-with a new PIN ends the grants of the old one.
+signs ``token_hash | pin_hash | expiry``, the PIN hash as stored (wrapped under the pepper):
+a grant opens one link only, and a re-PUT with a new PIN ends the grants of the old one. A
+pepper rotation leaves stored hashes as they are, so it ends no grant.
 """
 
 from __future__ import annotations

@@ -9,6 +9,13 @@ A link is, in this order of precedence:
   a re-PUT keeps the count and the lock, only a new link (a resend) ends it;
 - **open** otherwise.
 
+Creating a link takes only the API token; changing one that exists (a re-PUT, a revocation, by
+itself or named in a newer link's ``revokes``) takes the proof of its token too: the link key
+whose SHA-256 the link was created with (``models.messaging.secure_link``), so the API token
+alone cannot rewrite what a patient's page shows, nor its PIN. A revoked link needs no proof
+(nothing about it changes any more), nor does a link the portal never had (a tombstone is made).
+The PIN's hash is stored wrapped under the pepper (``portal.pepper``).
+
 Every change happens in one ``BEGIN IMMEDIATE`` transaction, so two requests racing on
 the same link count every wrong PIN. Methods are blocking: call them from a thread.
 """
@@ -23,9 +30,15 @@ from typing import TypeAlias
 
 from peewee import Field
 
-from models.messaging.secure_link import pin_matches
+from models.messaging.secure_link import link_key_matches, link_key_verifier, pin_hash
 from portal.blobs import BlobStore
+from portal.pepper import Peppers
 from portal.storage import Document, Event, Link, portal_db
+
+# The API's reasons, plain English like an SMTP server's: they end up in the clinic's log for an operator
+REVOKED_REASON = "this link was revoked; publish a new link instead"
+WRONG_KEY = "link_key does not prove this link's token; nothing was changed"
+WRONG_REVOKE_KEY = "revokes: the link_key of link {link}… does not prove its token; nothing was changed"
 
 MAX_FAILED_PINS = 5
 MAX_DOCUMENTS = 10
@@ -48,11 +61,31 @@ class EventKind(StrEnum):
     EXPIRED_VISIT = "expired_visit"
 
 
-class LinkRevokedError(Exception):
+class PublishRefused(Exception):
+    """A change the portal refuses; ``status`` is the API's answer, ``str(exc)`` its reason."""
+
+    status = 400
+    code: str | None = None
+
+
+class LinkRevokedError(PublishRefused):
     """A PUT named a link that was revoked: it stays revoked."""
 
+    status = 409
 
-PublishOutcome: TypeAlias = bool | LinkRevokedError  # True created, False replaced, or the refusal
+
+class LinkProofError(PublishRefused):
+    """A change to a link that exists, without the proof of its token (its link key)."""
+
+    status = 403
+    code = "link_proof_refused"
+
+    def __init__(self, token_hash: str, reason: str) -> None:
+        super().__init__(reason)
+        self.token_hash = token_hash
+
+
+PublishOutcome: TypeAlias = bool | PublishRefused  # True created, False replaced, or the refusal
 
 
 @dataclass(frozen=True)
@@ -71,14 +104,23 @@ class EncryptedDocument:
 
 
 @dataclass(frozen=True)
+class Revocation:
+    """A link to revoke and the proof of its token."""
+
+    token_hash: str
+    link_key: str
+
+
+@dataclass(frozen=True)
 class Publication:
     token_hash: str
-    pin_hash: str
+    link_key: str  # the proof of the token: its SHA-256 is kept at creation, compared afterwards
+    pin_hash: str  # as the agent computed it; stored wrapped under the pepper
     expires_at: dt.datetime
     language: str
     clinic: ClinicInfo
     documents: tuple[EncryptedDocument, ...]
-    revokes: tuple[str, ...] = ()
+    revokes: tuple[Revocation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,7 +135,7 @@ class LinkView:
     """A snapshot of a link as a page needs it (no lazy queries on the event loop)."""
 
     token_hash: str
-    pin_hash: str
+    pin_hash: str  # as stored (wrapped): what a grant is bound to
     state: LinkState
     language: str
     expires_at: dt.datetime
@@ -157,9 +199,21 @@ def _described(p: Publication) -> dict[Field, object]:
 
 
 def _found(token_hash: str) -> Link | None:
-    """The link of ``token_hash`` with only what a publication reads of it (its id and
-    ``revoked_at``), or None when unknown."""
-    return Link.select(Link.id, Link.revoked_at).where(Link.token_hash == token_hash).get_or_none()
+    """The link of ``token_hash`` with only what a change reads of it (its id, ``revoked_at`` and
+    ``key_verifier``), or None when unknown."""
+    return (
+        Link.select(Link.id, Link.revoked_at, Link.key_verifier)
+        .where(Link.token_hash == token_hash)
+        .get_or_none()
+    )
+
+
+def _proven(link: Link, link_key: str | None) -> bool:
+    return (
+        link_key is not None
+        and link.key_verifier is not None
+        and link_key_matches(link_key, link.key_verifier)
+    )
 
 
 def _record(token_hash: str, kind: EventKind, now: dt.datetime, document: int | None = None) -> None:
@@ -169,24 +223,26 @@ def _record(token_hash: str, kind: EventKind, now: dt.datetime, document: int | 
 class LinkStore:
     """The links of this portal, over ``portal_db`` and a ``BlobStore``."""
 
-    def __init__(self, blobs: BlobStore) -> None:
+    def __init__(self, blobs: BlobStore, peppers: Peppers) -> None:
         self.blobs = blobs
+        self.peppers = peppers
 
     # The agent's side ----------------------------------------------------------------------------
 
     def publish(self, publication: Publication, now: dt.datetime) -> bool:
         """Create or replace a link and revoke the ones it supersedes; True when created.
 
-        ``LinkRevokedError`` when that link was revoked: it stays so, and nothing is stored.
+        ``LinkRevokedError`` when that link was revoked: it stays so, and nothing is stored;
+        ``LinkProofError`` when it, or a link it revokes, exists without the proof of its token.
         """
         (outcome,) = self.publish_many([publication], now)
-        if isinstance(outcome, LinkRevokedError):
+        if isinstance(outcome, PublishRefused):
             raise outcome
         return outcome
 
     def publish_many(self, publications: Sequence[Publication], now: dt.datetime) -> list[PublishOutcome]:
         """``publish`` each of ``publications`` in order, as one transaction; an outcome for each:
-        True created, False replaced, a ``LinkRevokedError`` refused (the others go on).
+        True created, False replaced, a ``PublishRefused`` refused (the others go on).
 
         The blobs are written (and synced) before the transaction, the replaced ones deleted
         after it: a crash in between leaves only orphan files, which the sweep removes. Each
@@ -210,7 +266,7 @@ class LinkStore:
                     try:
                         with portal_db.atomic():  # a savepoint: a refusal rolls back this one only
                             created, gone = self._publish_one(publication, blob_names, now)
-                    except LinkRevokedError as exc:
+                    except PublishRefused as exc:
                         outcomes.append(exc)
                         dropped += blob_names
                         continue
@@ -227,27 +283,37 @@ class LinkStore:
     ) -> tuple[bool, list[str]]:
         created, dropped = self._upsert(publication, blob_names, now)
         for other in publication.revokes:
-            if other != publication.token_hash:
-                dropped += self._revoke(other, now, tombstone_from=publication)
+            if other.token_hash != publication.token_hash:
+                dropped += self._revoke(other.token_hash, other.link_key, now, tombstone_from=publication)
         return created, dropped
 
     def _upsert(self, p: Publication, blob_names: Sequence[str], now: dt.datetime) -> tuple[bool, list[str]]:
         found = _found(p.token_hash)
         # failed_attempts and locked_at are left as they are: a retried PUT must not unlock
         values = {
-            Link.pin_hash: p.pin_hash,
+            Link.pin_hash: self.peppers.wrap(p.pin_hash),
+            Link.pin_pepper: self.peppers.current,
             Link.swept_at: None,
             Link.updated_at: now,
             **_described(p),
         }
         if found is not None:
             if found.revoked_at is not None:
-                raise LinkRevokedError(p.token_hash)
+                raise LinkRevokedError(REVOKED_REASON)
+            if not _proven(found, p.link_key):
+                raise LinkProofError(p.token_hash, WRONG_KEY)
             link_id = found.id
             Link.update(values).where(Link.id == link_id).execute()
             dropped = self._drop_documents(link_id)
         else:
-            link_id = Link.insert({Link.token_hash: p.token_hash, Link.created_at: now, **values}).execute()
+            link_id = Link.insert(
+                {
+                    Link.token_hash: p.token_hash,
+                    Link.key_verifier: link_key_verifier(p.link_key),
+                    Link.created_at: now,
+                    **values,
+                }
+            ).execute()
             dropped = []
         for slot, (document, blob) in enumerate(zip(p.documents, blob_names, strict=True)):
             Document.insert(
@@ -261,7 +327,11 @@ class LinkStore:
         return names
 
     def _revoke(
-        self, token_hash: str, now: dt.datetime, tombstone_from: Publication | None = None
+        self,
+        token_hash: str,
+        link_key: str | None,
+        now: dt.datetime,
+        tombstone_from: Publication | None = None,
     ) -> list[str]:
         found = _found(token_hash)
         if found is None:
@@ -277,17 +347,21 @@ class LinkStore:
                 }
                 Link.insert({**tombstone, **times}).execute()
             return []
+        if found.revoked_at is None and not _proven(found, link_key):
+            reason = WRONG_KEY if tombstone_from is None else WRONG_REVOKE_KEY.format(link=token_hash[:8])
+            raise LinkProofError(token_hash, reason)
         Link.update(
             {Link.revoked_at: found.revoked_at or now, Link.swept_at: now, Link.updated_at: now}
         ).where(Link.id == found.id).execute()
         return self._drop_documents(found.id)
 
-    def revoke(self, token_hash: str, now: dt.datetime) -> bool:
-        """Revoke one link (again is fine); False when unknown."""
+    def revoke(self, token_hash: str, link_key: str | None, now: dt.datetime) -> bool:
+        """Revoke one link (again is fine); False when unknown; ``LinkProofError`` for an open link
+        without the proof of its token."""
         with portal_db.atomic():
             if not Link.select().where(Link.token_hash == token_hash).exists():
                 return False
-            dropped = self._revoke(token_hash, now)
+            dropped = self._revoke(token_hash, link_key, now)
         self.blobs.delete(dropped)
         return True
 
@@ -325,7 +399,8 @@ class LinkStore:
                 return PinOutcome(
                     False, state, max(0, MAX_FAILED_PINS - link.failed_attempts), _view(link, now)
                 )
-            if pin_matches(token, pin, link.pin_hash):
+            version = link.pin_pepper  # None only for a tombstone, which is revoked
+            if version is not None and self.peppers.matches(pin_hash(token, pin), link.pin_hash, version):
                 _record(token_hash, EventKind.OPENED, now)
                 view = _view(link, now)
                 return PinOutcome(True, LinkState.OPEN, view.attempts_left, view)

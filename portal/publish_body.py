@@ -3,6 +3,9 @@ of them ``POST /api/v1/links`` sends.
 
 Reasons are plain English, like an SMTP server's replies: they end up in the clinic's
 transmissions log for an operator, not in front of a patient.
+
+A body without ``link_key`` is ``LinkKeyRequired`` (403, not 400): it comes from an agent older
+than this portal, which then waits for its upgrade instead of failing its messages.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ import binascii
 import datetime as dt
 import json
 import re
-from typing import Any
+from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from portal.links import MAX_DOCUMENTS, ClinicInfo, EncryptedDocument, Publication
+from portal.links import MAX_DOCUMENTS, ClinicInfo, EncryptedDocument, Publication, Revocation
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 SEALED_OVERHEAD = 28  # nonce (12) + GCM tag (16): the least an encrypted blob can be
@@ -31,9 +34,27 @@ MAX_NUMBER_DIGITS = 20  # no field is a number: a longer one is an attack on int
 class BadRequest(Exception):
     """The request is not acceptable; ``str(exc)`` says why."""
 
+    status = 400
+    code: str | None = None
 
-def is_token_hash(value: Any) -> bool:
+
+class LinkKeyRequired(BadRequest):
+    """A publication without the proof of its link's token."""
+
+    status = 403
+    code = "link_key_required"
+
+    def __init__(self, token_hash: str = "") -> None:
+        super().__init__("link_key is required: this portal takes changes to a link only with it")
+        self.token_hash = token_hash  # in a batch, the entry without one
+
+
+def is_hex64(value: Any) -> TypeGuard[str]:
+    """Whether ``value`` is 64 lowercase hex digits: a SHA-256 or a 256-bit key."""
     return isinstance(value, str) and HEX64.fullmatch(value) is not None
+
+
+is_token_hash = is_hex64
 
 
 def _text(obj: dict[str, Any], key: str, where: str, *, limit: int, required: bool = True) -> str:
@@ -115,14 +136,20 @@ def _documents(value: Any) -> tuple[EncryptedDocument, ...]:
     return tuple(documents)
 
 
-def _revokes(value: Any) -> tuple[str, ...]:
+def _revokes(value: Any) -> tuple[Revocation, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or len(value) > MAX_REVOKES:
-        raise BadRequest(f"revokes must be a list of at most {MAX_REVOKES} token hashes")
-    if not all(is_token_hash(item) for item in value):
-        raise BadRequest("revokes must hold token hashes (64 lowercase hex digits)")
-    return tuple(dict.fromkeys(value))
+        raise BadRequest(f"revokes must be a list of at most {MAX_REVOKES} links")
+    revocations: dict[str, Revocation] = {}
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise BadRequest(f"revokes[{index}] must be an object with token_hash and link_key")
+        for key in ("token_hash", "link_key"):
+            if not is_hex64(item.get(key)):
+                raise BadRequest(f"revokes[{index}].{key} must be 64 lowercase hex digits")
+        revocations.setdefault(item["token_hash"], Revocation(item["token_hash"], item["link_key"]))
+    return tuple(revocations.values())
 
 
 def parse_publication(token_hash: str, body: bytes, now: dt.datetime) -> Publication:
@@ -133,14 +160,20 @@ def parse_publication(token_hash: str, body: bytes, now: dt.datetime) -> Publica
 
 def parse_publication_object(token_hash: str, data: dict[str, Any], now: dt.datetime) -> Publication:
     """The ``Publication`` a PUT body's decoded object describes (one entry of a batch too)."""
+    link_key = data.get("link_key")
+    if link_key is None:
+        raise LinkKeyRequired()
+    if not is_hex64(link_key):
+        raise BadRequest("link_key must be 64 lowercase hex digits")
     pin = data.get("pin_hash")
-    if not isinstance(pin, str) or not is_token_hash(pin):  # the same shape: 64 hex digits
+    if not is_hex64(pin):
         raise BadRequest("pin_hash must be 64 lowercase hex digits")
     language = data.get("language")
     if language not in LANGUAGES:
         raise BadRequest("language must be 'fr' or 'en'")
     return Publication(
         token_hash=token_hash,
+        link_key=link_key,
         pin_hash=pin,
         expires_at=_expiry(data.get("expires_at"), now),
         language=language,
@@ -150,10 +183,21 @@ def parse_publication_object(token_hash: str, data: dict[str, Any], now: dt.date
     )
 
 
+def parse_link_key(body: bytes) -> str | None:
+    """The ``link_key`` of a revocation's body (``{"link_key": …}``); None when the body is empty
+    or has none."""
+    if not body.strip():
+        return None
+    link_key = _json_object(body).get("link_key")
+    if link_key is not None and not is_hex64(link_key):
+        raise BadRequest("link_key must be 64 lowercase hex digits")
+    return link_key
+
+
 def parse_batch(body: bytes) -> list[tuple[str, dict[str, Any]]]:
     """The ``(token_hash, entry)`` pairs of a ``POST /api/v1/links`` body, in order; ``BadRequest``
-    when the batch as a whole is unusable. Each entry's own fields are left to
-    ``parse_publication_object``, so one bad entry fails alone."""
+    when the batch as a whole is unusable (``LinkKeyRequired`` when an entry has no ``link_key``).
+    Each entry's own fields are left to ``parse_publication_object``, so one bad entry fails alone."""
     data = _json_object(body)
     links = data.get("links")
     if not isinstance(links, list) or not 1 <= len(links) <= MAX_BATCH:
@@ -166,6 +210,8 @@ def parse_batch(body: bytes) -> list[tuple[str, dict[str, Any]]]:
         token_hash = entry.get("token_hash")
         if not isinstance(token_hash, str) or not is_token_hash(token_hash):
             raise BadRequest(f"links[{index}].token_hash must be 64 lowercase hex digits")
+        if "link_key" not in entry:  # a client older than the portal: it waits for its upgrade, whole
+            raise LinkKeyRequired(token_hash)
         if token_hash in seen:
             raise BadRequest(f"links[{index}].token_hash repeats links[{seen[token_hash]}]: send a link once")
         seen[token_hash] = index

@@ -1,4 +1,4 @@
-"""What the portal's routes share: its options (from the configuration), its store, grants, limiter, clock."""
+"""What the portal's routes share: its options (from the configuration), store, grants, limiters, clock."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from models.core.config import MIN_API_TOKEN_CHARS, Config
 from models.core.errors import ConfigError
 from portal.grants import Grants
 from portal.links import LinkStore
+from portal.pepper import PEPPER_FILE
 from portal.ratelimit import RateLimiter
 
 Clock = Callable[[], dt.datetime]
@@ -37,6 +38,14 @@ class PortalOptions:
     secure_cookies: bool
     default_timezone: str = "America/Toronto"
     default_country: str = "CA"
+    api_rate_limit: int = 3000
+    pepper: str | None = None  # the PIN pepper's entries from the environment; None: the file
+    pepper_env: str = "FACTEUR_PORTAL_PEPPER"
+    pepper_file: Path | None = None  # None: data_dir/pepper
+
+    @property
+    def pepper_path(self) -> Path:
+        return self.pepper_file or self.data_dir / PEPPER_FILE
 
     @classmethod
     def from_config(cls, config: Config) -> PortalOptions:
@@ -55,6 +64,10 @@ class PortalOptions:
             token_env=p.token_env,
             secret=config.secret(p.secret_env) if p.secret_env else None,
             rate_limit=p.rate_limit,
+            api_rate_limit=p.api_rate_limit,
+            pepper=config.secret(p.pepper_env) if p.pepper_env else None,
+            pepper_env=p.pepper_env,
+            pepper_file=config.resolve(p.pepper_file) if p.pepper_file else None,
             trust_forwarded=p.trust_forwarded,
             max_body_bytes=int(p.max_body_mb * 1024 * 1024),
             secure_cookies=p.url.startswith("https://"),
@@ -70,7 +83,8 @@ class Portal:
     options: PortalOptions
     store: LinkStore
     grants: Grants
-    limiter: RateLimiter
+    limiter: RateLimiter  # the patient pages'
+    api_limiter: RateLimiter  # the agent's API's
     clock: Clock
 
     def now(self) -> dt.datetime:

@@ -1,26 +1,36 @@
 """The portal's own SQLite database: links, their encrypted documents and the events the agent pulls.
 
 It never holds the clinic's data: a link is known by its token's hash, its PIN by a
-keyed hash, its documents' names as ciphertext and their content as encrypted files
-(``portal.blobs``). Nothing connects at import: ``open_portal_database(path)`` binds
-``portal_db``. One portal per process, like ``models.database.db``.
+keyed hash wrapped under the pepper (``portal.pepper``, kept elsewhere), the proof of its
+token by a verifier, its documents' names as ciphertext and their content as encrypted files
+(``portal.blobs``). Nothing connects at import: ``connect_portal_database(path)`` binds
+``portal_db``, ``prepare_portal_schema`` creates or upgrades its tables
+(``portal.storage_upgrade``). One portal per process, like ``models.database.db``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import peewee
 from peewee import DatabaseProxy
 from playhouse.sqlite_ext import AutoIncrementField
 
 from models.database.base import UTCDateTimeField
+from portal.storage_upgrade import upgrade
+
+if TYPE_CHECKING:
+    from portal.pepper import Peppers
 
 portal_db = DatabaseProxy()
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+DATABASE_FILE = "portal.db"  # in [portal] data_dir
 BUSY_TIMEOUT_SECONDS = 10
 PRAGMAS = (
     ("journal_mode", "wal"),
@@ -42,7 +52,9 @@ class Link(PortalModel):
 
     id = peewee.AutoField()
     token_hash = peewee.CharField(max_length=64, unique=True)
-    pin_hash = peewee.CharField(max_length=64)
+    pin_hash = peewee.CharField(max_length=64)  # HMAC(pepper, the agent's pin_hash); "" for a tombstone
+    pin_pepper = peewee.IntegerField(null=True)  # the pepper's version that wrapped it
+    key_verifier = peewee.CharField(max_length=64, null=True)  # SHA-256 of the link key; None: a tombstone
     language = peewee.CharField(max_length=2)
     expires_at = UTCDateTimeField()
     clinic_name = peewee.CharField(max_length=200)
@@ -83,7 +95,14 @@ class Event(PortalModel):
     at = UTCDateTimeField(index=True)
 
 
-MODELS: tuple[type[PortalModel], ...] = (Link, Document, Event)
+class PepperCheck(PortalModel):
+    """Which secret each pepper version had when the portal first met it (``Peppers.check``)."""
+
+    version = peewee.IntegerField(primary_key=True)
+    check = peewee.CharField(max_length=64)
+
+
+MODELS: tuple[type[PortalModel], ...] = (Link, Document, Event, PepperCheck)
 
 
 def _create_owner_only(path: Path) -> None:
@@ -92,21 +111,56 @@ def _create_owner_only(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def open_portal_database(path: Path) -> peewee.SqliteDatabase:
-    """Open (creating owner-only when new) the portal's database at ``path``, bind it, create tables."""
+def connect_portal_database(path: Path) -> peewee.SqliteDatabase:
+    """Open (creating owner-only when new) the portal's database at ``path`` and bind it; its tables
+    are left as they are (``prepare_portal_schema``). A database of a newer portal is refused."""
     _create_owner_only(path)
     database = peewee.SqliteDatabase(
         str(path), pragmas=PRAGMAS, timeout=BUSY_TIMEOUT_SECONDS, lock_type="IMMEDIATE"
     )
     portal_db.initialize(database)
     database.connect(reuse_if_open=True)
-    version = database.execute_sql("PRAGMA user_version").fetchone()[0]
+    version = schema_version(database)
     if version > SCHEMA_VERSION:
         raise RuntimeError(f"{path} was written by a newer portal (schema {version})")
+    return database
+
+
+def schema_version(database: peewee.SqliteDatabase) -> int:
+    """0 for a new database."""
+    return int(database.execute_sql("PRAGMA user_version").fetchone()[0])
+
+
+def prepare_portal_schema(database: peewee.SqliteDatabase, peppers: Peppers) -> None:
+    """Create the tables of a new database, or upgrade an older one (its PIN hashes wrapped under the
+    current pepper), in one transaction."""
     with database.atomic():
+        version = schema_version(database)
+        if version:
+            upgrade(database, version, peppers)
         database.create_tables(MODELS, safe=True)
         database.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    return database
+
+
+def pepper_versions_in_use(database: peewee.SqliteDatabase, now: dt.datetime) -> set[int]:
+    """The pepper versions of the links whose PIN can still be checked (not revoked, expired nor
+    locked); none before schema 2."""
+    if schema_version(database) < 2:
+        return set()
+    live = Link.revoked_at.is_null() & Link.locked_at.is_null() & (Link.expires_at > now)
+    query = Link.select(Link.pin_pepper).distinct().where(Link.pin_pepper.is_null(False) & live)
+    return {row.pin_pepper for row in query if row.pin_pepper is not None}
+
+
+def recorded_pepper_checks() -> dict[int, str]:
+    return {row.version: row.check for row in PepperCheck.select()}
+
+
+def record_pepper_checks(checks: Mapping[int, str]) -> None:
+    """Keep the checks of the versions met for the first time (a known version's stays as it was)."""
+    rows = [{PepperCheck.version: v, PepperCheck.check: c} for v, c in checks.items()]
+    if rows:
+        PepperCheck.insert_many(rows).on_conflict_ignore().execute()
 
 
 def close_portal_database() -> None:

@@ -2,7 +2,9 @@
 
 Documents are encrypted here, with a key derived from the link's token
 (``models.messaging.secure_link``), before they leave: the portal never sees a plain document,
-file name or token. Publications made while another is on its way wait for it, then go
+file name or token. Every publication carries its link key, and each link it revokes the key of
+that link: the portal takes a change to a link it has only with it (the API token alone is not
+enough). Publications made while another is on its way wait for it, then go
 together in one ``POST /api/v1/links`` (up to ``MAX_BATCH``): draining a backlog, one
 request carries many links instead of one each, for the agent and for the portal (one
 transaction, one folder sync). A portal without that endpoint (404/405, an older one)
@@ -10,10 +12,12 @@ gets one PUT per link from then on. Requests go by httpx (``agent.channels.http`
 are classified for the retry decision:
 
 - connection refused, DNS, connect timeout, a bad URL: ``OfflineError`` (no attempt spent);
-- read/write timeout, a dropped connection, 408, 429, 5xx: ``DeferredError``;
+- read/write timeout, a dropped connection, 408, 5xx: ``DeferredError``;
+- 429 (over the portal's ``api_rate_limit``): ``ThrottledError``, the portal channel slows as one;
 - 401/403, no API token on either side, or one under ``MIN_API_TOKEN_CHARS``: ``BlockedError`` naming
   the token's variable (a configuration problem: wait for a fix rather than burn the messages);
-- any other 4xx: ``RejectedError``.
+- 403 ``link_proof_refused`` (the portal does not take this link's key) and any other 4xx:
+  ``RejectedError``.
 """
 
 from __future__ import annotations
@@ -29,15 +33,24 @@ from urllib.parse import quote
 import httpx
 
 from agent.channels.http import HttpClient, NoAnswer, Unreachable
-from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError, ReplacedError
+from agent.errors import (
+    BlockedError,
+    DeferredError,
+    OfflineError,
+    RejectedError,
+    ReplacedError,
+    ThrottledError,
+)
 from locales import L_, N_
 from models.core.config import MIN_API_TOKEN_CHARS
 from models.core.errors import DeliveryError
+from models.links.download_links import LinkToRevoke
 from models.messaging.outbox import Reply
 from models.messaging.secure_link import document_aad, encrypt, token_hash
 
 DEFAULT_TOKEN_ENV = "FACTEUR_PORTAL_TOKEN"  # noqa: S105 (a variable's name)
 NO_TOKEN_CODE = "api_token_not_configured"  # noqa: S105 (the portal's code for "no token set there")
+PROOF_REFUSED_CODE = "link_proof_refused"  # the portal's code for "not this link's key"
 API = "/api/v1"
 MAX_BATCH = 50  # the portal's limit for one POST /api/v1/links
 BATCH_BYTES = 4 * 1024 * 1024  # documents per batch, well under the portal's smallest max_body_mb
@@ -63,7 +76,7 @@ class PortalDocument:
 @dataclass(frozen=True)
 class PortalEvent:
     id: int
-    token_hash: str
+    tag: str  # the link's ``secure_link.event_tag``
     kind: str  # opened, downloaded, locked, expired_visit
     document: int | None
     at: dt.datetime
@@ -143,14 +156,16 @@ class PortalClient:
         self,
         *,
         token: str,
+        link_key: str,
         pin_hash: str,
         expires_at: dt.datetime,
         language: str,
         clinic: ClinicContact,
         documents: Sequence[PortalDocument],
-        revokes: Sequence[str] = (),
+        revokes: Sequence[LinkToRevoke] = (),
     ) -> Reply:
-        """Put the link on the portal (idempotent: a retry replaces it, keeping its PIN attempts)."""
+        """Put the link on the portal (idempotent: a retry replaces it, keeping its PIN attempts);
+        ``link_key`` proves the link is ours where the portal has it already."""
         th = token_hash(token)
         clinic_body: dict[str, str] = {"name": clinic.name, "phone": clinic.phone, "email": clinic.email}
         if clinic.timezone:
@@ -159,12 +174,15 @@ class PortalClient:
             clinic_body["country"] = clinic.country
         sealed = encrypt_documents(token, documents)
         body = {
+            "link_key": link_key,
             "pin_hash": pin_hash,
             "expires_at": _utc_text(expires_at),
             "language": language,
             "clinic": clinic_body,
             "documents": sealed,
-            "revokes": [h for h in revokes if h != th],
+            "revokes": [
+                {"token_hash": r.token_hash, "link_key": r.link_key} for r in revokes if r.token_hash != th
+            ],
         }
         if not self.batches:
             return await self._put(th, body)
@@ -244,7 +262,10 @@ class PortalClient:
                 outcomes.append(_published(status, waiting.token_hash))
             elif status == 409:
                 outcomes.append(_replaced(str(result.get("error") or status)))
-            elif status != 400:  # the portal answers these four only
+            elif status == 403:  # this link's proof refused; or no proof at all: the portal is newer
+                detail = str(result.get("error") or status)
+                outcomes.append(_forbidden(status, detail, result.get("code"), self.token_env))
+            elif status != 400:  # the portal answers these five only
                 outcomes.append(
                     DeferredError(
                         N_("the portal answered {status}: {detail}"),
@@ -267,10 +288,11 @@ class PortalClient:
                 )
         return outcomes
 
-    async def revoke(self, token_hash: str) -> Reply:
+    async def revoke(self, link: LinkToRevoke) -> Reply:
         """Close a link for good; an unknown one is a ``RejectedError`` (404)."""
-        response = await self._call("POST", f"{API}/links/{token_hash}/revoke", unknown_link=True)
-        return Reply(str(response.status_code), N_("revoked"), token_hash)
+        path = f"{API}/links/{link.token_hash}/revoke"
+        response = await self._call("POST", path, unknown_link=True, json={"link_key": link.link_key})
+        return Reply(str(response.status_code), N_("revoked"), link.token_hash)
 
     async def events(self, after: int, limit: int = 500) -> tuple[list[PortalEvent], int]:
         """The events after id ``after`` (oldest first) and the new cursor."""
@@ -280,7 +302,7 @@ class PortalClient:
             parsed = [
                 PortalEvent(
                     id=int(item["id"]),
-                    token_hash=str(item["token_hash"]),
+                    tag=str(item["tag"]),
                     kind=str(item["kind"]),
                     document=None if item.get("document") is None else int(item["document"]),
                     at=dt.datetime.fromisoformat(item["at"]),
@@ -333,10 +355,13 @@ class PortalClient:
         if status < 400:
             return
         reply = _error_text(response)
-        if status in (401, 403) or (status == 503 and _error_code(response) == NO_TOKEN_CODE):
-            raise BlockedError(
-                N_("the portal refused the API token ({status}: {detail}); check {variable} on both sides"),
-                variable=self.token_env,
+        if status == 403:
+            raise _forbidden(status, reply, _error_code(response), self.token_env)
+        if status == 401 or (status == 503 and _error_code(response) == NO_TOKEN_CODE):
+            raise _token_refused(status, reply, self.token_env)
+        if status == 429:  # over the portal's api_rate_limit: the channel slows (``agent.pacing``)
+            raise ThrottledError(
+                N_("the portal answered {status}: {detail}"),
                 status=status,
                 detail=reply,
                 code=status,
@@ -352,7 +377,7 @@ class PortalClient:
                 reply=reply,
             )
         # code and reply are the error's attributes, not its message's parameters: repeated as such
-        if status in (408, 429) or status >= 500:
+        if status == 408 or status >= 500:
             raise DeferredError(
                 N_("the portal answered {status}: {detail}"),
                 status=status,
@@ -367,6 +392,31 @@ class PortalClient:
             code=status,
             reply=reply,
         )
+
+
+def _token_refused(status: int, reply: str, token_env: str) -> BlockedError:
+    return BlockedError(
+        N_("the portal refused the API token ({status}: {detail}); check {variable} on both sides"),
+        variable=token_env,
+        status=status,
+        detail=reply,
+        code=status,
+        reply=reply,
+    )
+
+
+def _forbidden(status: int, reply: str, code: object, token_env: str) -> DeliveryError:
+    """403: the portal does not take this link's key (that message fails, as a refused recipient
+    would), or it refuses the API token itself (every message would meet it)."""
+    if code == PROOF_REFUSED_CODE:
+        return RejectedError(
+            N_("the portal refused it ({status}): {detail}"),
+            status=status,
+            detail=reply,
+            code=status,
+            reply=reply,
+        )
+    return _token_refused(status, reply, token_env)
 
 
 def _unreadable(response: httpx.Response, reason: object) -> DeferredError:

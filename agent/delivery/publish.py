@@ -15,7 +15,9 @@ What an attempt does depends on what the outbox row says is done:
   published or not, so a PUT of it that was already on its way is refused (409: replaced too).
 
 The PUT is an idempotent upsert keyed on the token's hash, so a retry after a crash
-publishes the same link again rather than a second one.
+publishes the same link again rather than a second one. Each PUT carries the link's key (the
+one kept on its row, else the token's): the portal changes a link it has only with it. The
+publications share the portal channel's ``Pace``: a 429 from the portal slows them as one.
 """
 
 from __future__ import annotations
@@ -29,13 +31,22 @@ from typing import Protocol
 from agent.channels.portal import ClinicContact, PortalDocument, PortalEvent
 from agent.errors import DeferredError, RejectedError, ReplacedError
 from agent.facts import MessageFacts, message_facts
+from agent.pacing import Pace
 from agent.pdfs import PdfProvider
 from agent.steps import DbRunner, Delivery
 from locales import N_
 from models.billing.invoice import Invoice
 from models.core.enums import Channel, PinMode
 from models.database.base import utcnow
-from models.links.download_links import Publication, link_for, links_to_revoke, newer_send, record_publication
+from models.links.download_links import (
+    LinkToRevoke,
+    Publication,
+    link_for,
+    link_key_for,
+    links_to_revoke,
+    newer_send,
+    record_publication,
+)
 from models.links.tables import DownloadLink
 from models.messaging.outbox import Reply
 from models.messaging.secure_link import new_pin, pin_hash, token_hash
@@ -53,12 +64,13 @@ class PortalApi(Protocol):
         self,
         *,
         token: str,
+        link_key: str,
         pin_hash: str,
         expires_at: datetime,
         language: str,
         clinic: ClinicContact,
         documents: Sequence[PortalDocument],
-        revokes: Sequence[str] = (),
+        revokes: Sequence[LinkToRevoke] = (),
     ) -> Reply: ...
 
     async def events(self, after: int, limit: int = 500) -> tuple[list[PortalEvent], int]: ...
@@ -74,7 +86,7 @@ class _Facts:
     contact: ClinicContact
     link_days: int
     link: DownloadLink | None
-    revokes: tuple[str, ...]
+    revokes: tuple[LinkToRevoke, ...]
     newer: int | None  # a newer send of the invoice, whose link replaces this one
 
 
@@ -97,10 +109,16 @@ class PortalPublishStep:
     after_email = False
 
     def __init__(
-        self, portal: PortalApi, pdfs: PdfProvider, *, clock: Callable[[], datetime] = utcnow
+        self,
+        portal: PortalApi,
+        pdfs: PdfProvider,
+        *,
+        pace: Pace | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.portal = portal
         self.pdfs = pdfs
+        self.pace = pace or Pace()  # unlimited until the portal answers 429
         self.clock = clock
 
     def wanted(self, message: OutboxMessage) -> bool:
@@ -138,8 +156,11 @@ class PortalPublishStep:
             pin, hashed = None, str(message.pin_hash or "")
         now = self.clock()
         expires_at = link.expires_at if link is not None else now + timedelta(days=facts.link_days)
+        key = link_key_for(token, link)
+        await self.pace.turn()
         reply = await self.portal.publish(
             token=token,
+            link_key=key,
             pin_hash=hashed,
             expires_at=expires_at,
             language=message.language,
@@ -147,7 +168,9 @@ class PortalPublishStep:
             documents=[document],
             revokes=facts.revokes,
         )
-        publication = Publication(th, hashed, expires_at, facts.revokes)
+        self.pace.accepted()
+        revoked = tuple(r.token_hash for r in facts.revokes)
+        publication = Publication(th, hashed, expires_at, revoked, link_key=key)
         if not await db(record_publication, message, delivery.agent_id, publication, reply, now):
             raise DeferredError(N_("the message was taken back by the queue meanwhile"))
         delivery.pin = pin

@@ -81,7 +81,13 @@ class PortalSettings:
     link_days: int = 14
     data_dir: str = "var/portal"  # the portal's own database and encrypted documents
     secret_env: str = "FACTEUR_PORTAL_SECRET"  # noqa: S105 (a name); else a file in data_dir
+    # the PIN pepper (``portal.pepper``): the variable naming it, else a file kept apart from portal.db
+    pepper_env: str = "FACTEUR_PORTAL_PEPPER"
+    pepper_file: str = ""  # empty: data_dir/pepper
     rate_limit: int = 30  # patient page requests per minute per address
+    # API requests per minute per address: one agent draining a backlog makes about 10 a second at
+    # its busiest (batched publications), so this leaves room for a few agents behind one address
+    api_rate_limit: int = 3000
     header_timeout: float = 10.0  # seconds a client has to send a request's headers (slow clients)
     max_connections: int = 200  # at once; past it, 503 (uvicorn's limit_concurrency)
     trust_forwarded: bool = False  # take the address from X-Forwarded-For (behind a proxy only)
@@ -192,6 +198,7 @@ _RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("stripe", "sync_seconds"): (5, 86400),
     ("portal", "link_days"): (1, 30),
     ("portal", "rate_limit"): (1, 100000),
+    ("portal", "api_rate_limit"): (60, 1000000),
     ("portal", "max_body_mb"): (1, 500),
     ("portal", "header_timeout"): (0.1, 600),
     ("portal", "max_connections"): (10, 100000),

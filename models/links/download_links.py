@@ -1,11 +1,13 @@
 """The clinic's record of its secure links: what was published, and what the portal says happened.
 
 - ``record_publication``: a link was PUT on the portal: its ``portal``/``published``
-  transmission, the ``DownloadLink`` row (created, or its PIN hash replaced on a re-PUT)
-  and the older links of the invoice that the PUT revoked, in one transaction, only while
-  the agent still holds the message;
+  transmission, the ``DownloadLink`` row (created with its link key and event tag, or its PIN
+  hash replaced on a re-PUT) and the older links of the invoice that the PUT revoked, in one
+  transaction, only while the agent still holds the message;
+- ``links_to_revoke``: the older links a new one revokes, each with the proof the portal asks
+  for (its link key: kept on the row, or derived from the token of a message not published yet);
 - ``apply_portal_events``: the portal's events (``downloaded``, ``locked``,
-  ``expired_visit``; ``opened`` is not kept) applied to the links they name, and the
+  ``expired_visit``; ``opened`` is not kept) applied to the links they name by their tag, and the
   ``portal:events`` cursor moved in the same transaction, so a crash neither skips an
   event nor counts one twice. Events of links this clinic does not know are skipped.
 """
@@ -44,7 +46,7 @@ class PortalEventLike(Protocol):
     @property
     def id(self) -> int: ...
     @property
-    def token_hash(self) -> str: ...
+    def tag(self) -> str: ...
     @property
     def kind(self) -> str: ...
     @property
@@ -61,19 +63,34 @@ class Publication:
     pin_hash: str
     expires_at: datetime
     revoked: tuple[str, ...] = ()
+    link_key: str = ""  # kept on a new row: the token that derives it leaves with the email
+
+
+@dataclass(frozen=True)
+class LinkToRevoke:
+    """An older link a new one replaces, and the proof of its token the portal asks for."""
+
+    token_hash: str
+    link_key: str
 
 
 def link_for(token_hash: str) -> DownloadLink | None:
     return DownloadLink.get_or_none(DownloadLink.token_hash == token_hash)
 
 
-def links_to_revoke(message: OutboxMessage, keep: str) -> list[str]:
+def link_key_for(token: str, link: DownloadLink | None) -> str:
+    """The link key a change to the link of ``token`` brings: the one kept on its row (a link
+    published before link keys has one derived otherwise), else the token's."""
+    return str(link.link_key) if link is not None and link.link_key else secure_link.link_key(token)
+
+
+def links_to_revoke(message: OutboxMessage, keep: str) -> list[LinkToRevoke]:
     """The invoice's links still open that ``message``'s new link replaces: those of messages queued
     before it (a message queued earlier but published later must not close a newer link), published
     or not: an older message of the same batch, not published yet, must find its link refused when
     it tries (the portal remembers a revoked link it never had)."""
     invoice = fk_id(message, "invoice")
-    published = DownloadLink.select(DownloadLink.token_hash).where(
+    published = DownloadLink.select(DownloadLink.token_hash, DownloadLink.link_key).where(
         (DownloadLink.invoice == invoice)
         & DownloadLink.revoked_at.is_null()
         & (DownloadLink.token_hash != keep)
@@ -86,13 +103,13 @@ def links_to_revoke(message: OutboxMessage, keep: str) -> list[str]:
         & OutboxMessage.published_at.is_null()
         & OutboxMessage.status.in_(_LIVE)
     )
-    hashes = [row.token_hash for row in published]
-    hashes += [
-        th
-        for th in (secure_link.token_hash(str(row.link_token)) for row in waiting)
-        if th != keep and th not in hashes
-    ]
-    return hashes
+    links = {row.token_hash: LinkToRevoke(row.token_hash, str(row.link_key or "")) for row in published}
+    for row in waiting:
+        token = str(row.link_token)
+        th = secure_link.token_hash(token)
+        if th != keep and th not in links:
+            links[th] = LinkToRevoke(th, secure_link.link_key(token))
+    return list(links.values())
 
 
 # a message whose link may still reach its patient: queued, on its way, or sent
@@ -138,6 +155,8 @@ def record_publication(
                 message=message.id,
                 token_hash=publication.token_hash,
                 pin_hash=publication.pin_hash,
+                link_key=publication.link_key or None,
+                event_tag=secure_link.event_tag(publication.token_hash),
                 pin_mode=message.pin_mode,
                 expires_at=publication.expires_at,
                 created_at=now,
@@ -190,7 +209,7 @@ def apply_portal_events(events: Sequence[PortalEventLike], last: int) -> int:
     applied = 0
     with db.atomic():
         for event in events:
-            link = link_for(event.token_hash)
+            link = DownloadLink.get_or_none(DownloadLink.event_tag == event.tag)
             if link is not None and _apply(link, event):
                 applied += 1
         write_cursor(EVENTS_CURSOR, str(last))

@@ -11,12 +11,16 @@ from models.messaging.tables import OutboxMessage
 
 
 class DownloadLink(BaseModel):
-    """A portal link: only the token's hash and the PIN's keyed hash are kept."""
+    """A portal link: only the token's hash and the PIN's keyed hash are kept, with what the agent needs
+    once the token is gone (the email sent): the link key, the proof the portal asks for to revoke
+    it, and the tag the portal's events name it by (``models.messaging.secure_link``)."""
 
     invoice = peewee.ForeignKeyField(Invoice, backref="download_links", on_delete="CASCADE")
     message = peewee.ForeignKeyField(OutboxMessage, null=True, backref="+", on_delete="SET NULL")
     token_hash = peewee.CharField(max_length=128, unique=True)
     pin_hash = peewee.CharField(max_length=128)
+    link_key = peewee.CharField(max_length=64, null=True)  # opens nothing: it proves a change comes from here
+    event_tag = peewee.CharField(max_length=64, null=True, unique=True)
     pin_mode = peewee.CharField(max_length=12, constraints=[one_of("pin_mode", PinMode)])
     expires_at = UTCDateTimeField()
     failed_attempts = peewee.IntegerField(default=0)

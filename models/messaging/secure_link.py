@@ -6,10 +6,18 @@ A link is a random token of 256 bits (``secrets``). Only the email carries it fo
 - the portal and the clinic's database store only ``token_hash`` (SHA-256; the token is
   far too long to guess, so a fast hash is enough);
 - the PIN is stored as ``pin_hash``: an HMAC keyed with a key derived from the token, so
-  the portal's database alone cannot even be used to try the million 6-digit PINs;
+  the portal's database alone cannot even be used to try the million 6-digit PINs; the
+  portal wraps it once more under a pepper kept outside its database (``portal.pepper``),
+  so that database and one email together cannot either;
 - each document is encrypted with AES-256-GCM under another key derived from the token,
   its associated data binding it to its link and place; without the token the portal's
-  files reveal nothing, and a blob moved to another link or slot does not decrypt.
+  files reveal nothing, and a blob moved to another link or slot does not decrypt;
+- the **link key** proves to the portal that a change to a link (a re-PUT, a revocation) comes
+  from whoever made it, not merely from a holder of the portal's API token: the portal keeps
+  only its SHA-256 (the verifier), the clinic keeps the key itself (it cannot open the
+  document nor check a PIN), since the token is gone once the email is sent;
+- the **event tag** names a link in the portal's events without being anything the API
+  addresses a link by (a one-way function of ``token_hash``, so the clinic maps it back).
 
 Keys come from HKDF-SHA256 over the token, one ``info`` per use.
 """
@@ -31,6 +39,10 @@ MIN_TYPED_PIN = 6  # an institution PIN typed by staff: at least this many chara
 NONCE_BYTES = 12
 _PIN_INFO = b"facteur/link/pin/v1"
 _DOCUMENT_INFO = b"facteur/link/document/v1"
+_LINK_KEY_INFO = b"facteur/link/key/v1"
+# Not HKDF over the token: these two are derived from what both sides kept without it
+_LEGACY_KEY_PREFIX = b"facteur/link/legacy-key/v1:"
+_EVENT_TAG_PREFIX = b"facteur/link/event-tag/v1:"
 
 
 class LinkDecryptError(Exception):
@@ -70,6 +82,35 @@ def pin_hash(token: str, pin: str) -> str:
 def pin_matches(token: str, pin: str, stored_hash: str) -> bool:
     """Whether ``pin`` is the link's PIN, compared in constant time."""
     return hmac.compare_digest(pin_hash(token, pin), stored_hash)
+
+
+def link_key(token: str) -> str:
+    """The key that proves a change to the link comes from its maker (64 hex digits)."""
+    return _derive(token, _LINK_KEY_INFO).hex()
+
+
+def legacy_link_key(stored_pin_hash: str) -> str:
+    """The link key of a link published before link keys existed, derived from its PIN's keyed hash:
+    the clinic and the portal both kept that hash, the API never hands it out, and the token it
+    came from is gone from the clinic once the email is sent."""
+    return hashlib.sha256(_LEGACY_KEY_PREFIX + stored_pin_hash.encode("ascii")).hexdigest()
+
+
+def link_key_verifier(key: str) -> str:
+    """What the portal keeps of a link key: its SHA-256, hex (``key`` is 64 hex digits)."""
+    return hashlib.sha256(bytes.fromhex(key)).hexdigest()
+
+
+def link_key_matches(key: str, verifier: str) -> bool:
+    """Whether ``key`` is the one ``verifier`` was made from, compared in constant time."""
+    return hmac.compare_digest(link_key_verifier(key), verifier)
+
+
+def event_tag(token_hash_hex: str) -> str:
+    """How the portal's events name a link: one-way from its token's hash, so a reader of the
+    events cannot turn it into the hash the API addresses links by, while the clinic can
+    compute it for each link it knows."""
+    return hashlib.sha256(_EVENT_TAG_PREFIX + token_hash_hex.encode("ascii")).hexdigest()
 
 
 def document_aad(token_hash_hex: str, slot: int, part: str = "content") -> bytes:

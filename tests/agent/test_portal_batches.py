@@ -18,9 +18,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agent.channels.portal import ClinicContact, PortalClient, PortalDocument
-from agent.errors import DeferredError, RejectedError, ReplacedError
+from agent.errors import DeferredError, RejectedError, ReplacedError, ThrottledError
+from models.links.download_links import LinkToRevoke
 from models.messaging.outbox import Reply
-from models.messaging.secure_link import new_token, pin_hash, token_hash
+from models.messaging.secure_link import link_key, new_token, pin_hash, token_hash
 from tests.portal.conftest import API_TOKEN, PDF, RunningPortal, serve_in_thread
 
 CLINIC = ClinicContact("Clinique du Parc", "+15145550100", "accueil@cliniqueduparc.example")
@@ -44,6 +45,7 @@ def requests_of(client: PortalClient) -> list[str]:
 async def publish(client: PortalClient, token: str, now: dt.datetime = NOW) -> Reply:
     return await client.publish(
         token=token,
+        link_key=link_key(token),
         pin_hash=pin_hash(token, "482913"),
         expires_at=now + dt.timedelta(days=14),
         language="fr",
@@ -90,7 +92,7 @@ async def test_in_a_batch_a_revoked_link_is_refused_alone(portal: RunningPortal)
     revoked, fine = new_token(), [new_token(), new_token()]
     try:
         await publish(client, revoked, portal.clock.now)
-        await client.revoke(token_hash(revoked))
+        await client.revoke(LinkToRevoke(token_hash(revoked), link_key(revoked)))
         outcomes = await publish_together(client, [fine[0], revoked, fine[1]], portal.clock.now)
     finally:
         await client.aclose()
@@ -193,6 +195,7 @@ async def test_a_batch_the_portal_did_not_take_is_deferred_for_each_link(
     finally:
         await client.aclose()
     assert all(isinstance(o, DeferredError) for o in outcomes), outcomes
+    assert all(isinstance(o, ThrottledError) == (answer == 429) for o in outcomes), outcomes
     assert fake_portal.calls == ["POST /api/v1/links"]
 
 
@@ -214,11 +217,13 @@ async def test_results_that_do_not_match_their_links_are_deferred(fake_portal: F
 
 
 async def test_a_bad_link_in_a_batch_is_rejected_with_the_portals_reason(fake_portal: FakePortal) -> None:
-    tokens = [new_token() for _ in range(2)]
+    tokens = [new_token() for _ in range(3)]
+    proof_refused = {"status": 403, "error": "link_key does not prove it", "code": "link_proof_refused"}
     fake_portal.batch = {
         "results": [
             {"token_hash": token_hash(tokens[0]), "status": 400, "error": "expires_at is in the past"},
             {"token_hash": token_hash(tokens[1]), "status": 200},
+            {"token_hash": token_hash(tokens[2]), **proof_refused},
         ]
     }
     client = PortalClient(fake_portal.url, API_TOKEN)
@@ -230,6 +235,7 @@ async def test_a_bad_link_in_a_batch_is_rejected_with_the_portals_reason(fake_po
     assert isinstance(refused, RejectedError) and refused.code == "400"
     assert refused.reply == "expires_at is in the past"
     assert isinstance(outcomes[1], Reply) and outcomes[1].code == "200"
+    assert isinstance(outcomes[2], RejectedError) and outcomes[2].code == "403"  # that link alone fails
 
 
 async def test_the_same_link_twice_goes_in_two_requests(portal: RunningPortal) -> None:

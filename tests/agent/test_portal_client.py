@@ -14,10 +14,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agent.channels.portal import ClinicContact, PortalClient, PortalDocument
-from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError, ReplacedError
+from agent.errors import (
+    BlockedError,
+    DeferredError,
+    OfflineError,
+    RejectedError,
+    ReplacedError,
+    ThrottledError,
+)
 from locales import translator
 from models.core.errors import DeliveryError
-from models.messaging.secure_link import new_token, pin_hash, token_hash
+from models.links.download_links import LinkToRevoke
+from models.messaging.secure_link import event_tag, link_key, new_token, pin_hash, token_hash
 from tests.portal.conftest import API_TOKEN, PDF, RunningPortal, StartPortal, free_port, serve_in_thread
 
 CLINIC = ClinicContact("Clinique du Parc", "+15145550100", "accueil@cliniqueduparc.example")
@@ -30,6 +38,7 @@ def client_for(portal: RunningPortal, token: str | None = API_TOKEN, **kwargs: f
 async def publish(client: PortalClient, portal: RunningPortal, token: str, pin: str = "482913", **kw):  # type: ignore[no-untyped-def]
     return await client.publish(
         token=token,
+        link_key=kw.pop("link_key", link_key(token)),
         pin_hash=pin_hash(token, pin),
         expires_at=portal.clock.now + dt.timedelta(days=14),
         language="fr",
@@ -37,6 +46,11 @@ async def publish(client: PortalClient, portal: RunningPortal, token: str, pin: 
         documents=kw.pop("documents", [PortalDocument("facture-CDP-2026-00042.pdf", PDF)]),
         **kw,
     )
+
+
+def mine(token: str) -> LinkToRevoke:
+    """A link of ours to revoke, with its proof."""
+    return LinkToRevoke(token_hash(token), link_key(token))
 
 
 def assert_renders(exc: DeliveryError) -> None:
@@ -74,12 +88,13 @@ async def test_several_documents_timezone_and_revokes(portal: RunningPortal) -> 
         clinic = ClinicContact("Clinique du Parc", "", "", timezone="Europe/Paris", country="FR")
         await client.publish(
             token=new,
+            link_key=link_key(new),
             pin_hash=pin_hash(new, "135790"),
             expires_at=portal.clock.now + dt.timedelta(days=14),
             language="en",
             clinic=clinic,
             documents=documents,
-            revokes=[token_hash(old), token_hash(new)],  # its own hash is left out
+            revokes=[mine(old), mine(new)],  # its own hash is left out
         )
     finally:
         await client.aclose()
@@ -101,16 +116,21 @@ async def test_revoke_and_events(portal: RunningPortal) -> None:
         browser.get(f"/l/{token}/documents/0")
         events, last = await client.events(0)
         assert [(e.kind, e.document) for e in events] == [("opened", None), ("downloaded", 0)]
-        assert events[0].token_hash == token_hash(token)
+        assert events[0].tag == event_tag(token_hash(token))
         assert events[0].at == portal.clock.now
         assert last == events[-1].id
         assert await client.events(last) == ([], last)
         one, cursor = await client.events(0, limit=1)
         assert len(one) == 1 and cursor == one[0].id
-        reply = await client.revoke(token_hash(token))
+        with pytest.raises(RejectedError) as unproven:  # not this link's key: that message fails alone
+            await client.revoke(LinkToRevoke(token_hash(token), link_key(new_token())))
+        assert unproven.value.code == "403" and "link_key" in unproven.value.reply
+        with pytest.raises(RejectedError):  # a change too
+            await publish(client, portal, token, link_key="e" * 64)
+        reply = await client.revoke(mine(token))
         assert (reply.code, reply.provider_id) == ("200", token_hash(token))
         with pytest.raises(RejectedError) as unknown:
-            await client.revoke("c" * 64)
+            await client.revoke(LinkToRevoke("c" * 64, "d" * 64))
         assert unknown.value.code == "404"
         with pytest.raises(ReplacedError) as revoked:  # a newer send replaced it
             await publish(client, portal, token)
@@ -128,6 +148,7 @@ async def test_a_bad_request_is_rejected(portal: RunningPortal) -> None:
         with pytest.raises(RejectedError) as caught:
             await client.publish(
                 token=token,
+                link_key=link_key(token),
                 pin_hash="not-a-hash",
                 expires_at=portal.clock.now + dt.timedelta(days=14),
                 language="fr",
@@ -144,7 +165,7 @@ async def test_a_bad_request_is_rejected(portal: RunningPortal) -> None:
 async def test_portal_down_is_offline() -> None:
     client = PortalClient(f"http://127.0.0.1:{free_port()}", API_TOKEN, timeout=2)
     try:
-        for call in (client.probe(), client.events(0), client.revoke("a" * 64)):
+        for call in (client.probe(), client.events(0), client.revoke(mine(new_token()))):
             with pytest.raises(OfflineError) as caught:
                 await call
             assert_renders(caught.value)
@@ -223,7 +244,7 @@ def answering() -> Iterator[tuple[str, list[int]]]:
     ("status", "expected"),
     [
         (408, DeferredError),
-        (429, DeferredError),
+        (429, ThrottledError),  # the portal's api_rate_limit: the channel slows
         (502, DeferredError),
         (503, DeferredError),
         (403, BlockedError),
@@ -239,7 +260,7 @@ async def test_replies_are_sorted_by_status(
     client = PortalClient(url, API_TOKEN)
     try:
         with pytest.raises(expected) as caught:
-            await client.revoke("a" * 64)
+            await client.revoke(mine(new_token()))
         assert type(caught.value) is expected
         assert caught.value.code == str(status)  # type: ignore[attr-defined]
         assert_renders(caught.value)
@@ -269,6 +290,7 @@ async def test_no_portal_api_at_the_url_is_a_setting_to_fix(answering: tuple[str
         with pytest.raises(BlockedError) as blocked:
             await client.publish(
                 token=new_token(),
+                link_key="0" * 64,
                 pin_hash="x" * 64,
                 expires_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
                 language="fr",

@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+from agent.delivery.build import build_portal
+from agent.delivery.publish import PortalPublishStep
+from agent.pacing import Pace
 from agent.service import build_agent
 from models.billing.invoice import Invoice
 from models.billing.invoicing import LineInput, create_draft
@@ -22,12 +25,13 @@ from models.core.config import Config, PortalSettings, SmsSettings
 from models.core.enums import OutboxStatus
 from models.database.base import utcnow
 from models.links.tables import DownloadLink
-from models.messaging.secure_link import pin_matches, token_hash
+from models.messaging.secure_link import legacy_link_key, link_key, link_key_verifier, pin_matches, token_hash
 from models.messaging.tables import Notification, OutboxMessage, Transmission
 from models.people.clinic import Clinic
 from models.people.patient import Patient
 from models.workflow.lifecycle import bill
 from models.workflow.sending import enqueue_invoice_email, resend
+from portal.storage import Link as PortalLink
 from testbed.sms_gateway import SmsGateway
 from tests.agent.conftest import agent_config
 from tests.agent.smtp_server import SmtpServer
@@ -261,12 +265,21 @@ async def test_institution_mode_uses_the_insurance_number_and_sends_no_sms(
     assert download(portal, path, "121512").startswith(b"%PDF-")
 
 
-async def test_a_resend_makes_a_new_link_and_revokes_the_old_one(
+async def test_a_resend_makes_a_new_link_and_revokes_the_old_one_even_one_made_before_link_keys(
     setup: Setup, smtp_server: SmtpServer, sms_gateway: SmsGateway, portal: RunningPortal, tmp_path: Path
 ) -> None:
     config = secure_config(tmp_path, smtp_server, sms_gateway, portal)
     first = enqueue_invoice_email(patient_invoice(setup), staff=setup.provider, pin_mode="sms")
     await drain(config, tmp_path)
+    _, first_token = link_in(smtp_server.handler.received[0].email)
+    published = DownloadLink.get(DownloadLink.token_hash == token_hash(first_token))
+    assert published.link_key == link_key(first_token)  # kept: the token left with the email
+    # as both upgrades leave a link published before link keys: its key from its PIN's hash
+    legacy = legacy_link_key(published.pin_hash)
+    DownloadLink.update(link_key=legacy).where(DownloadLink.id == published.id).execute()
+    PortalLink.update(key_verifier=link_key_verifier(legacy)).where(
+        PortalLink.token_hash == published.token_hash
+    ).execute()
     again = resend(reload(first), staff=setup.provider)
     assert again.link_token and again.pin_mode == "sms" and again.recipient_phone == PHONE
     await drain(config, tmp_path)
@@ -279,6 +292,51 @@ async def test_a_resend_makes_a_new_link_and_revokes_the_old_one(
     old = DownloadLink.get(DownloadLink.token_hash == token_hash(old_token))
     new = DownloadLink.get(DownloadLink.token_hash == token_hash(new_token))
     assert old.revoked_at is not None and new.revoked_at is None
+
+
+class StubPdfs:
+    """A PDF without rendering one: what is measured here is the portal's answer."""
+
+    def get(self, invoice: Invoice, language: str) -> bytes:
+        return b"%PDF-1.7 stub"
+
+    def filename(self, invoice: Invoice, language: str) -> str:
+        return "facture.pdf"
+
+
+class RefusingOnce:
+    """The portal API's rate limiter, over its limit for the first request only."""
+
+    def __init__(self) -> None:
+        self.refused = False
+
+    def allow(self, address: str) -> bool:
+        refused, self.refused = self.refused, True
+        return refused
+
+    def retry_after(self, address: str) -> int:
+        return 1
+
+
+async def test_a_429_from_the_portal_slows_its_channel_and_fails_nothing(
+    setup: Setup,
+    smtp_server: SmtpServer,
+    sms_gateway: SmsGateway,
+    portal: RunningPortal,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = secure_config(tmp_path, smtp_server, sms_gateway, portal)
+    portal.services.api_limiter = RefusingOnce()  # type: ignore[assignment]
+    message = enqueue_invoice_email(patient_invoice(setup), staff=setup.provider, pin_mode="institution")
+    pace = Pace(minute=0.1)  # a pause of a tenth of a second, for a clinic's minute
+    step = PortalPublishStep(build_portal(config), StubPdfs(), pace=pace)
+    assert await build_agent(config, pdfs=StubPdfs(), steps=[step], syncs=[]).run(once=True) is True
+    done = reload(message)
+    assert done.status == OutboxStatus.SENT
+    assert rows(message) == [("portal", "deferred"), ("portal", "published"), ("email", "sent")]
+    slowed = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(slowed) == 1 and slowed[0].startswith("portal")  # the portal's channel paused, once
 
 
 async def test_a_locked_link_is_recorded_and_its_sender_told(

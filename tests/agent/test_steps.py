@@ -6,10 +6,13 @@ The steps here are small real implementations of the protocol (they record throu
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.errors import DeferredError, OfflineError, RejectedError
+import pytest
+
+from agent.errors import DeferredError, OfflineError, RejectedError, ThrottledError
 from agent.service import build_agent
 from agent.steps import DbRunner, Delivery
 from models.core.enums import Channel, OutboxStatus, TransmissionStatus
@@ -142,14 +145,19 @@ async def test_an_unreachable_step_takes_the_agent_offline_and_the_probe_asks_th
 
 
 async def test_an_unreachable_feed_does_not_take_the_agent_offline(
-    setup: Setup, smtp_server: SmtpServer, tmp_path: Path
+    setup: Setup, smtp_server: SmtpServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     feed = CountingFeed(failure=OfflineError("stripe down"))
     broken = CountingFeed(name="test:broken", failure=RuntimeError("bug"))
+    throttled = CountingFeed(name="test:throttled", failure=ThrottledError("slow down"))  # a portal's 429
     message = queue(setup)
-    assert await drain(tmp_path, smtp_server.port, syncs=[feed, broken]) is True
+    with caplog.at_level(logging.INFO):
+        assert await drain(tmp_path, smtp_server.port, syncs=[feed, broken, throttled]) is True
     assert reload(message).status == OutboxStatus.SENT
-    assert feed.runs == 1 and broken.runs == 1
+    assert feed.runs == 1 and broken.runs == 1 and throttled.runs == 1
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("test:broken" in e for e in errors) and not any("test:throttled" in e for e in errors)
+    assert any("test:throttled" in r.getMessage() for r in caplog.records)  # said, at its next turn again
 
 
 async def test_a_serving_agent_pulls_each_feed_on_its_interval_one_run_at_a_time(

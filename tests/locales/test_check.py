@@ -121,6 +121,7 @@ class FakeContext:
     config: Config = field(default_factory=Config)
     out: io.StringIO = field(default_factory=io.StringIO)
     err: io.StringIO = field(default_factory=io.StringIO)
+    door: str | None = None
 
 
 def parse(tr: Translator, argv: list[str]) -> argparse.Namespace:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import uvicorn
 
-from models.messaging.secure_link import document_aad, encrypt, new_token, pin_hash, token_hash
+from models.messaging.secure_link import document_aad, encrypt, link_key, new_token, pin_hash, token_hash
 from portal.app import create_app
 from portal.services import Portal, PortalOptions
 from portal.storage import close_portal_database
@@ -112,6 +112,7 @@ def portal_options(data_dir: Path, **changes: Any) -> PortalOptions:
         token_env="FACTEUR_PORTAL_TOKEN",
         secret=None,
         rate_limit=10_000,
+        api_rate_limit=100_000,
         trust_forwarded=False,
         max_body_bytes=20 * 1024 * 1024,
         secure_cookies=False,
@@ -163,6 +164,11 @@ class PublishedLink:
         return token_hash(self.token)
 
     @property
+    def key(self) -> str:
+        """The proof of its token a change to it brings."""
+        return link_key(self.token)
+
+    @property
     def path(self) -> str:
         return f"/l/{self.token}"
 
@@ -175,7 +181,10 @@ def link_body(
     expires_at: dt.datetime,
     language: str = "fr",
     revokes: tuple[str, ...] = (),
+    key: str | None = None,
 ) -> dict[str, Any]:
+    """A PUT body; ``revokes`` holds the tokens of the links it revokes, each sent with its proof;
+    ``key``: another link key than the token's (a forged proof)."""
     th = token_hash(token)
     sealed = []
     for slot, (name, content) in enumerate(documents):
@@ -190,6 +199,7 @@ def link_body(
             }
         )
     return {
+        "link_key": key or link_key(token),
         "pin_hash": pin_hash(token, pin),
         "expires_at": expires_at.isoformat().replace("+00:00", "Z"),
         "language": language,
@@ -199,7 +209,7 @@ def link_body(
             "email": "accueil@cliniqueduparc.example",
         },
         "documents": sealed,
-        "revokes": list(revokes),
+        "revokes": [{"token_hash": token_hash(t), "link_key": link_key(t)} for t in revokes],
     }
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import httpx
 import pytest
 
-from models.messaging.secure_link import new_token, pin_hash, token_hash
+from models.messaging.secure_link import event_tag, new_token, pin_hash, token_hash
 from tests.portal.conftest import PDF, RunningPortal, StartPortal, link_body, publish
 
 ENDPOINTS = [
@@ -56,6 +55,7 @@ def _bad_bodies(portal: RunningPortal, token: str) -> list[tuple[Any, str]]:
     clinic = good["clinic"]
     document = good["documents"][0]
     return [
+        ({**good, "link_key": "xyz"}, "link_key"),
         ({**good, "pin_hash": "1234"}, "pin_hash"),
         ({**good, "pin_hash": None}, "pin_hash"),
         ({**good, "expires_at": "tomorrow"}, "expires_at"),
@@ -74,6 +74,7 @@ def _bad_bodies(portal: RunningPortal, token: str) -> list[tuple[Any, str]]:
         ({**good, "documents": [{**document, "name": None}]}, "documents[0].name"),
         ({**good, "revokes": ["xyz"]}, "revokes"),
         ({**good, "revokes": "a" * 64}, "revokes"),
+        ({**good, "revokes": [{"token_hash": "a" * 64}]}, "revokes[0].link_key"),
         ([good], "object"),
     ]
 
@@ -145,12 +146,13 @@ def test_a_re_put_ends_the_grants_of_the_old_pin(portal: RunningPortal) -> None:
 
 def test_put_on_a_revoked_link_answers_409(portal: RunningPortal) -> None:
     link = publish(portal)
-    assert portal.api("POST", f"/api/v1/links/{link.hash}/revoke").status_code == 200
+    proof = {"link_key": link.key}
+    assert portal.api("POST", f"/api/v1/links/{link.hash}/revoke", json=proof).status_code == 200
     assert portal.api("POST", f"/api/v1/links/{link.hash}/revoke").status_code == 200  # again: fine
     publish(portal, token=link.token, expect=409)
     # revoked through a resend, even before it was ever published: it cannot come back later
     never_published = new_token()
-    publish(portal, revokes=(token_hash(never_published),))
+    publish(portal, revokes=(never_published,))
     publish(portal, token=never_published, expect=409)
     assert portal.browser().get(f"/l/{never_published}").status_code == 410
 
@@ -165,7 +167,7 @@ def test_a_revoked_link_loses_its_documents_at_once(portal: RunningPortal) -> No
     link = publish(portal)
     blobs = portal.data_dir / "blobs"
     assert len(list(blobs.iterdir())) == 1
-    portal.api("POST", f"/api/v1/links/{link.hash}/revoke")
+    portal.api("POST", f"/api/v1/links/{link.hash}/revoke", json={"link_key": link.key})
     assert list(blobs.iterdir()) == []
 
 
@@ -179,13 +181,15 @@ def test_events_page_by_id(portal: RunningPortal) -> None:
     first = portal.api("GET", "/api/v1/events", params={"after": 0, "limit": 4}).json()
     assert [e["id"] for e in first["events"]] == [1, 2, 3, 4]
     assert first["last"] == 4
-    assert first["events"][0] == {
+    assert first["events"][0] == {  # the link named by a tag the agent maps back, never its hash
         "id": 1,
-        "token_hash": links[0].hash,
+        "tag": event_tag(links[0].hash),
         "kind": "opened",
         "document": None,
         "at": "2026-11-22T15:00:00Z",
     }
+    everything = portal.api("GET", "/api/v1/events").text
+    assert not any(link.hash in everything or link.key in everything for link in links)
     assert first["events"][1]["kind"] == "downloaded"
     assert first["events"][1]["document"] == 0
     rest = portal.api("GET", "/api/v1/events", params={"after": first["last"], "limit": 4}).json()
@@ -213,8 +217,15 @@ def test_the_pin_hash_given_is_the_one_checked(portal: RunningPortal) -> None:
     assert portal.browser().post(f"/l/{token}", data={"pin": "zx4471q"}).status_code == 200
 
 
-def test_api_calls_are_not_rate_limited(start_portal: StartPortal) -> None:
-    portal = start_portal(rate_limit=2)
-    for _ in range(10):
-        assert portal.api("GET", "/api/v1/health").status_code == 200
-    assert isinstance(portal.http, httpx.Client)
+def test_the_api_has_a_rate_limit_of_its_own(start_portal: StartPortal) -> None:
+    portal = start_portal(rate_limit=2, api_rate_limit=60)
+    assert [portal.api("GET", "/api/v1/health").status_code for _ in range(60)] == [200] * 60
+    limited = portal.api("GET", "/api/v1/events")
+    assert limited.status_code == 429
+    assert limited.json()["error"].startswith("too many requests")
+    assert limited.headers["retry-after"] == "1"
+    assert portal.http.get("/api/v1/health").status_code == 429  # counted before the token is checked
+    portal.monotonic.now += 1  # a second: one request back
+    assert portal.api("GET", "/api/v1/health").status_code == 200
+    assert portal.api("GET", "/api/v1/health").status_code == 429
+    assert portal.browser().get(f"/l/{new_token()}").status_code == 404  # the pages' budget is theirs

@@ -104,7 +104,7 @@ def test_a_batch_replaces_one_link_and_creates_others(portal: RunningPortal) -> 
         ({"expires_at": "tomorrow"}, "expires_at is not an ISO 8601 time"),
         ({"clinic": "Clinique"}, "clinic must be an object"),
         ({"documents": []}, "documents must be a list of 1 to 10 documents"),
-        ({"revokes": ["xyz"]}, "revokes must hold token hashes (64 lowercase hex digits)"),
+        ({"revokes": ["xyz"]}, "revokes[0] must be an object with token_hash and link_key"),
     ],
 )
 def test_a_bad_entry_fails_alone_with_the_reason_put_gives(
@@ -126,7 +126,8 @@ def test_a_bad_entry_fails_alone_with_the_reason_put_gives(
 
 def test_a_revoked_link_answers_409_and_the_others_publish(portal: RunningPortal) -> None:
     revoked = publish(portal)
-    assert portal.api("POST", f"/api/v1/links/{revoked.hash}/revoke").status_code == 200
+    proof = {"link_key": revoked.key}
+    assert portal.api("POST", f"/api/v1/links/{revoked.hash}/revoke", json=proof).status_code == 200
     first, last = new_token(), new_token()
     results = post(
         portal,
@@ -150,7 +151,7 @@ def test_an_entry_revokes_a_link_published_earlier_in_the_batch(portal: RunningP
         portal,
         [
             entry(portal, older),
-            entry(portal, newer, revokes=(token_hash(older), token_hash(never))),
+            entry(portal, newer, revokes=(older, never)),
             entry(portal, never),  # revoked by the entry before it, as with PUTs in this order
             entry(portal, late),
         ],
@@ -241,7 +242,7 @@ def test_an_error_inside_the_transaction_rolls_back_the_batch_and_its_files(
 
     monkeypatch.setattr(LinkStore, "_upsert", failing_upsert)
     entries = [
-        entry(portal, first, revokes=(kept.hash,)),
+        entry(portal, first, revokes=(kept.token,)),
         entry(portal, failing, documents=[("a.pdf", PDF), ("b.pdf", PDF)]),
     ]
     response = portal.api("POST", "/api/v1/links", json={"links": entries})

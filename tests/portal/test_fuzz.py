@@ -54,7 +54,7 @@ def test_the_patient_routes_never_answer_500(
 @given(
     body=st.dictionaries(
         st.sampled_from(
-            ["pin_hash", "expires_at", "language", "clinic", "documents", "revokes", "links", "x"]
+            ["link_key", "pin_hash", "expires_at", "language", "clinic", "documents", "revokes", "links", "x"]
         ),
         json_values,
         max_size=6,

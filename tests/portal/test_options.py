@@ -25,12 +25,14 @@ def test_options_come_from_the_file_and_the_environment(
 ) -> None:
     monkeypatch.setenv("CLINIC_PORTAL_TOKEN", "t" * 32)
     monkeypatch.setenv("CLINIC_PORTAL_SECRET", "s" * 40)
+    monkeypatch.setenv("CLINIC_PORTAL_PEPPER", "1:" + "ab" * 32)
     config = load_config(
         write(
             tmp_path,
             '[portal]\nurl = "https://factures.clinique.example"\ndata_dir = "portal"\n'
             'token_env = "CLINIC_PORTAL_TOKEN"\nsecret_env = "CLINIC_PORTAL_SECRET"\nrate_limit = 12\n'
-            "trust_forwarded = true\nmax_body_mb = 2.5\n"
+            "trust_forwarded = true\nmax_body_mb = 2.5\napi_rate_limit = 600\n"
+            'pepper_env = "CLINIC_PORTAL_PEPPER"\npepper_file = "keys/pepper"\n'
             '[clinic]\ntimezone = "Europe/Paris"\ncountry = "FR"\n',
         )
     )
@@ -41,7 +43,8 @@ def test_options_come_from_the_file_and_the_environment(
         "s" * 40,
         "CLINIC_PORTAL_TOKEN",
     )
-    assert (options.rate_limit, options.trust_forwarded) == (12, True)
+    assert (options.rate_limit, options.trust_forwarded, options.api_rate_limit) == (12, True, 600)
+    assert (options.pepper, options.pepper_path) == ("1:" + "ab" * 32, tmp_path / "keys" / "pepper")
     assert options.max_body_bytes == int(2.5 * 1024 * 1024)
     assert options.secure_cookies
     assert (options.default_timezone, options.default_country) == ("Europe/Paris", "FR")
@@ -50,6 +53,7 @@ def test_options_come_from_the_file_and_the_environment(
 def test_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FACTEUR_PORTAL_TOKEN", raising=False)
     monkeypatch.delenv("FACTEUR_PORTAL_SECRET", raising=False)
+    monkeypatch.delenv("FACTEUR_PORTAL_PEPPER", raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FACTEUR_CONFIG", raising=False)
     options = PortalOptions.from_config(load_config())
@@ -57,12 +61,16 @@ def test_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert options.api_token is None and options.secret is None
     assert (options.rate_limit, options.trust_forwarded, options.secure_cookies) == (30, False, False)
     assert options.max_body_bytes == 20 * 1024 * 1024
+    assert (options.api_rate_limit, options.pepper) == (3000, None)
+    assert options.pepper_path == tmp_path / "var" / "portal" / "pepper"  # beside the signing secret
 
 
 @pytest.mark.parametrize(
     ("text", "key"),
     [
         ("[portal]\nrate_limit = 0\n", "portal.rate_limit"),
+        ("[portal]\napi_rate_limit = 10\n", "portal.api_rate_limit"),
+        ('[portal]\npepper_env = "MY PEPPER"\n', "portal.pepper_env"),
         ("[portal]\nmax_body_mb = 501\n", "portal.max_body_mb"),
         ('[portal]\ntrust_forwarded = "yes"\n', "portal.trust_forwarded"),
         ('[portal]\nsecret_env = "MY-SECRET"\n', "portal.secret_env"),

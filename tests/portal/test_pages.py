@@ -205,7 +205,7 @@ def test_a_resend_revokes_the_old_link(portal: RunningPortal) -> None:
     old = publish(portal)
     browser = portal.browser()
     browser.post(old.path, data={"pin": old.pin})
-    new = publish(portal, revokes=(old.hash,))
+    new = publish(portal, revokes=(old.token,))
     page = browser.get(old.path)
     assert page.status_code == 410
     assert "Ce lien a été remplacé" in page.text

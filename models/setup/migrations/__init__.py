@@ -32,6 +32,7 @@ from models.setup.migrations import (  # noqa: E402
     v0009_agent_blocked,
     v0010_replaced,
     v0011_agent_pace,
+    v0012_link_keys,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -53,6 +54,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "agent_heartbeat.blocked", v0009_agent_blocked.apply),
     Migration(10, "outbox and transmission status 'replaced'", v0010_replaced.apply),
     Migration(11, "agent_heartbeat.pace and paused_until", v0011_agent_pace.apply),
+    Migration(12, "download_link.link_key and event_tag", v0012_link_keys.apply),
 )
 
 

@@ -6,10 +6,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from models.database.base import fk_id, utcnow
-from models.links.download_links import Publication, links_to_revoke, newer_send, record_publication
+from models.links.download_links import (
+    LinkToRevoke,
+    Publication,
+    links_to_revoke,
+    newer_send,
+    record_publication,
+)
 from models.links.tables import DownloadLink
 from models.messaging.outbox import Reply, claim, rescue
-from models.messaging.secure_link import token_hash
+from models.messaging.secure_link import event_tag, link_key, token_hash
 from models.messaging.tables import OutboxMessage, Transmission
 from models.workflow.sending import cancel, enqueue_invoice_email
 from testbed.invoices import billed_invoice
@@ -44,9 +50,11 @@ def test_a_new_link_closes_the_ones_it_revokes(setup: Setup) -> None:
     now = utcnow()
     old = secure_message(setup, now)
     expires = now + timedelta(days=30)
-    assert record_publication(old, AGENT, Publication("old", "pin", expires), Reply("201"), now)
+    published = Publication("old", "pin", expires, link_key="k" * 64)
+    assert record_publication(old, AGENT, published, Reply("201"), now)
     later = now + timedelta(minutes=5)
     new = secure_message(setup, later)
+    assert DownloadLink.get(DownloadLink.token_hash == "old").event_tag == event_tag("old")
     assert record_publication(new, AGENT, Publication("new", "pin", expires, ("old",)), Reply("201"), later)
     revoked = {link.token_hash: link.revoked_at for link in DownloadLink.select()}
     assert revoked == {"old": later, "new": None}
@@ -73,10 +81,22 @@ def test_the_newest_send_of_an_invoice_names_every_older_link(setup: Setup) -> N
     attached = enqueue_invoice_email(invoice, now=now)  # no link of its own
     third = enqueue_invoice_email(invoice, **sms)
     assert links_to_revoke(third, token_hash(third.link_token or "")) == [
-        token_hash(first.link_token or ""),
-        token_hash(second.link_token or ""),
+        LinkToRevoke(token_hash(first.link_token or ""), link_key(first.link_token or "")),
+        LinkToRevoke(token_hash(second.link_token or ""), link_key(second.link_token or "")),
     ]
     assert links_to_revoke(first, token_hash(first.link_token or "")) == []
+    # once sent, a link's token is gone: it is revoked with the key its row kept
+    DownloadLink.create(
+        invoice=invoice,
+        message=first,
+        token_hash=token_hash(first.link_token or ""),
+        pin_hash="p",
+        pin_mode="sms",
+        expires_at=now,
+        link_key="k" * 64,
+    )
+    OutboxMessage.update(link_token=None, published_at=now).where(OutboxMessage.id == first.id).execute()
+    assert links_to_revoke(third, "")[0] == LinkToRevoke(token_hash(first.link_token or ""), "k" * 64)
     assert [newer_send(m) for m in (first, second, attached, third)] == [third.id, third.id, third.id, None]
     cancel(third)
     assert [newer_send(m) for m in (first, second)] == [second.id, None]

@@ -47,3 +47,22 @@ def test_documents_open_only_with_their_token_and_place() -> None:
         sl.decrypt(token, blob[:-1] + bytes([blob[-1] ^ 1]), sl.document_aad(digest, 0))
     with pytest.raises(sl.LinkDecryptError):
         sl.decrypt(token, b"short", sl.document_aad(digest, 0))
+
+
+def test_the_link_key_proves_the_token_and_opens_nothing() -> None:
+    token = sl.new_token()
+    key = sl.link_key(token)
+    assert key == sl.link_key(token) and len(key) == 64 and key != sl.link_key(sl.new_token())
+    verifier = sl.link_key_verifier(key)
+    assert sl.link_key_matches(key, verifier) and not sl.link_key_matches(
+        sl.link_key(sl.new_token()), verifier
+    )
+    assert key not in (sl.token_hash(token), sl.pin_hash(token, "123456"), verifier)
+    legacy = sl.legacy_link_key(sl.pin_hash(token, "123456"))
+    assert legacy != key and sl.link_key_matches(legacy, sl.link_key_verifier(legacy))
+
+
+def test_the_event_tag_is_not_the_hash_the_api_takes() -> None:
+    digest = sl.token_hash(sl.new_token())
+    tag = sl.event_tag(digest)
+    assert tag == sl.event_tag(digest) and tag != digest and len(tag) == 64

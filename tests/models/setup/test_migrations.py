@@ -10,6 +10,8 @@ import pytest
 from models.billing.invoice import Invoice
 from models.core.errors import DatabaseError
 from models.database.db import close_database, open_database
+from models.links.tables import DownloadLink
+from models.messaging.secure_link import event_tag, legacy_link_key
 from models.people.patient import Patient
 from models.people.patients import search_patients
 from models.setup.schema import LATEST_VERSION, SchemaVersion, check_schema, database_version, ensure_schema
@@ -58,6 +60,23 @@ def test_v1_database_migrates_and_keeps_its_data(tmp_path: Path) -> None:
     assert [p.full_name for p in search_patients("belanger el")] == ["Élise Bélanger"]
     assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
     assert ensure_schema(database) == (LATEST_VERSION, LATEST_VERSION)  # idempotent
+    close_database()
+
+
+def test_a_link_published_before_link_keys_gets_its_legacy_key_and_event_tag(tmp_path: Path) -> None:
+    """The portal's own upgrade derives the same link's verifier from the same PIN hash."""
+    url = make_v1(tmp_path / "clinic.db")
+    connection = sqlite3.connect(tmp_path / "clinic.db")
+    connection.execute(
+        "INSERT INTO download_link VALUES(1, 1, NULL, ?, ?, 'sms', '2026-12-01 00:00:00', 0, NULL, NULL, 0, "
+        "NULL, '2026-11-22 00:00:00')",
+        ("a" * 64, "b" * 64),
+    )
+    connection.commit()
+    connection.close()
+    ensure_schema(open_database(url))
+    (link,) = DownloadLink.select()
+    assert (link.link_key, link.event_tag) == (legacy_link_key("b" * 64), event_tag("a" * 64))
     close_database()
 
 

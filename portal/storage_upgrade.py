@@ -1,0 +1,40 @@
+"""The portal database's upgrades, each written as the schema was on its day (never today's models).
+
+``PRAGMA user_version`` says which schema a ``portal.db`` has; ``upgrade`` brings one from
+``version`` to the current one, inside the caller's transaction.
+
+- **2**: each link's ``pin_hash`` wrapped under the pepper (``pin_pepper`` its version), so live
+  links keep their PIN; and ``key_verifier``, the proof a change to a link must bring. A link
+  published before it has no link key of its token: its verifier comes from its PIN's keyed hash
+  (``secure_link.legacy_link_key``), which the clinic kept too and the API never hands out.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import peewee
+
+from models.messaging.secure_link import legacy_link_key, link_key_verifier
+
+if TYPE_CHECKING:
+    from portal.pepper import Peppers
+
+
+def upgrade(database: peewee.SqliteDatabase, version: int, peppers: Peppers) -> None:
+    """Bring a database of schema ``version`` to the current one."""
+    if version < 2:
+        _to_2(database, peppers)
+
+
+def _to_2(database: peewee.SqliteDatabase, peppers: Peppers) -> None:
+    database.execute_sql("ALTER TABLE link ADD COLUMN pin_pepper INTEGER")
+    database.execute_sql("ALTER TABLE link ADD COLUMN key_verifier VARCHAR(64)")
+    links = database.execute_sql("SELECT id, pin_hash FROM link WHERE pin_hash != ''").fetchall()
+    database.connection().executemany(
+        "UPDATE link SET pin_hash = ?, pin_pepper = ?, key_verifier = ? WHERE id = ?",
+        [
+            (peppers.wrap(pin_hash), peppers.current, link_key_verifier(legacy_link_key(pin_hash)), link_id)
+            for link_id, pin_hash in links
+        ],
+    )
