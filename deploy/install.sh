@@ -17,7 +17,6 @@
 #   FIRST_ADMIN  the first admin's login [who ran sudo]
 #   PYTHON       Python 3.11 or newer [python3]
 #   UV           a uv binary to install with (faster); else python -m venv and pip
-#   EDITABLE=1   install the checkout editable (development and the project's own tests)
 set -eu
 PREFIX=${PREFIX:-/opt/facteur}
 OWNER=${OWNER:-facteur}
@@ -54,7 +53,7 @@ else
   "$PREFIX/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$SOURCE/requirements.lock"
   install_project() { "$PREFIX/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation "$@"; }
 fi
-if [ "${EDITABLE:-0}" = 1 ]; then install_project -e "$SOURCE"; else install_project "$SOURCE"; fi
+install_project "$SOURCE"
 chown -R root:root "$PREFIX"
 chmod -R go-w "$PREFIX"
 

@@ -1,6 +1,7 @@
 """A clinic's install on this machine, for the tests and the benchmark of the staff's doors.
 
-``ClinicInstall`` runs the shipped ``deploy/install.sh`` with names of its own (an owner, a staff
+``ClinicInstall`` runs the shipped ``deploy/install.sh`` (a real install of this checkout, copied
+where other accounts can run it) with names of its own (an owner, a staff
 group, an admin group, a prefix and a data folder under a fresh ``/tmp`` folder other accounts
 can traverse), adds real Unix users, and starts a real ``sshd`` on a free loopback port whose
 only door is the owner's ``authorized_keys``. Everything it made is removed by ``remove()``:
@@ -11,6 +12,7 @@ and ``openssh-server`` (``testbed/install_doors.sh``) and a system Python other 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
 import shutil
@@ -84,11 +86,13 @@ class ClinicInstall:
             "FIRST_ADMIN": first_admin,
             "PYTHON": str(SYSTEM_PYTHON),
             "UV": str(UV),
-            "EDITABLE": "1",  # the tests try this checkout's code
             "LANG": "C.UTF-8",
         }
         env.pop("FACTEUR_CONFIG", None)
-        _run("sh", ROOT / "deploy" / "install.sh", env=env, cwd=self.top)
+        # One build at a time in this checkout's build/ (two test workers may install at once).
+        with Path(tempfile.gettempdir(), "facteur-doors-install.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _run("sh", ROOT / "deploy" / "install.sh", env=env, cwd=self.top)
 
     def add_user(self, name: str, *, staff_group: bool) -> str:
         """A Unix account (``fct-<tag>-<name>``), in the staff group or not."""

@@ -38,7 +38,7 @@ class Clinic:
             return dict(connection.execute("SELECT login, roles FROM staff"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def clinic() -> Iterator[Clinic]:
     install = doors.ClinicInstall()
     try:
@@ -62,7 +62,14 @@ def refused(done: subprocess.CompletedProcess[str], *words: str) -> None:
         assert word in done.stderr, done.stderr
 
 
-def test_the_data_is_the_owner_s_alone(clinic: Clinic) -> None:
+def test_staff_reach_the_data_only_through_facteur(clinic: Clinic) -> None:
+    """One install for the three (an install takes seconds, and one test runs on one worker)."""
+    the_data_is_the_owner_s_alone(clinic)
+    at_the_terminal_staff_come_in_through_sudo_with_their_own_roles(clinic)
+    over_ssh_a_key_names_its_staff_member(clinic)
+
+
+def the_data_is_the_owner_s_alone(clinic: Clinic) -> None:
     """The files: no staff account opens the database, so no SQL edit reaches a role or a payment."""
     install = clinic.install
     assert oct(install.database.stat().st_mode & 0o777) == "0o600"
@@ -74,7 +81,7 @@ def test_the_data_is_the_owner_s_alone(clinic: Clinic) -> None:
     assert clinic.staff_roles()[clinic.billing] == "billing"
 
 
-def test_at_the_terminal_staff_come_in_through_sudo_with_their_own_roles(clinic: Clinic) -> None:
+def at_the_terminal_staff_come_in_through_sudo_with_their_own_roles(clinic: Clinic) -> None:
     install, facteur = clinic.install, str(clinic.install.program)
     invoices = json.loads(install.facteur("invoice", "list", "--json").stdout)
     billed = next(i["number"] for i in invoices if i["status"] == "billed" and not i["paid_cents"])
@@ -108,7 +115,7 @@ def test_at_the_terminal_staff_come_in_through_sudo_with_their_own_roles(clinic:
     assert json.loads(install.facteur("invoice", "show", billed, "--json").stdout)["paid_cents"] == 0
 
 
-def test_over_ssh_a_key_names_its_staff_member(clinic: Clinic) -> None:
+def over_ssh_a_key_names_its_staff_member(clinic: Clinic) -> None:
     install = clinic.install
     key = install.ssh_key(clinic.billing)
     added = install.facteur("staff", "key", clinic.billing, "-", stdin=key.read_text())
