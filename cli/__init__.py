@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from locales import N_, Translator, normalize_language, translator
 
@@ -49,7 +49,13 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, with its mistakes reported as one localized line instead of exiting."""
+    """argparse, with its mistakes reported as one localized line instead of exiting, and no
+    abbreviated options: ``--conf`` is not ``--config`` (the doors judge the words as parsed,
+    and a prefix that later meets a new option would change meaning)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
@@ -85,7 +91,7 @@ def _use_template_budget(config: Config) -> None:
 
 
 def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[str] | None = None) -> int:  # noqa: PLR0911 (one exit per kind of failure)
-    from cli.doors import enter
+    from cli.doors import check_parsed, enter
     from models.core.errors import ConfigError, FacteurError
     from models.people.staff_members import act_as
 
@@ -101,6 +107,11 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None, err: IO[
         args = parser.parse_args(entry.argv)
     except UsageError as exc:
         err.write(tr.format(N_("facteur: {message} (see 'facteur --help')"), message=str(exc)) + "\n")
+        return EXIT_USAGE
+    try:
+        check_parsed(entry, args)
+    except FacteurError as exc:
+        err.write(tr.format(N_("facteur: {message}"), message=exc.render(tr)) + "\n")
         return EXIT_USAGE
     ctx = None
     act_as(entry.login)

@@ -22,6 +22,7 @@ data, as before: they act as themselves (root as the system).
 
 from __future__ import annotations
 
+import argparse
 import grp
 import os
 import pwd
@@ -40,6 +41,7 @@ SUDO = "sudo"
 SSH = "ssh"
 # What only the data's owner runs (a service, cron, an upgrade): never through a door.
 OWNER_COMMANDS = frozenset({"agent", "portal", "db", "backup"})
+SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 class DoorRefused(FacteurError):
@@ -124,8 +126,6 @@ def enter(argv: list[str]) -> Entry:
         _through_sudo(install, argv)  # does not return
     sudo_user = os.environ.get("SUDO_USER")
     if sudo_user and sudo_user != install.owner:
-        if _staff_argument(argv) is not None:
-            raise DoorRefused(N_("--staff is for the SSH door; through sudo you act as yourself"))
         return _through_door(Entry(argv, sudo_user, SUDO, install.config))
     return _owner(argv, _owner_config(install), system=True)
 
@@ -172,19 +172,27 @@ def _staff_argument(argv: list[str]) -> str | None:
 
 
 def _through_door(entry: Entry) -> Entry:
-    """Refuse what a door does not let through, before anything is read."""
-    words = entry.argv
-    if any(word == "--config" or word.startswith("--config=") for word in words):
+    """A door's process: what it runs by name comes from the system's folders, never the caller's."""
+    os.environ["PATH"] = SAFE_PATH
+    return entry
+
+
+def check_parsed(entry: Entry, args: argparse.Namespace) -> None:
+    """Refuse what a door does not let through, judged on what argparse understood, before
+    anything is read."""
+    if entry.door is None:
+        return
+    if args.config is not None:
         raise DoorRefused(N_("through sudo or SSH, Facteur uses its owner's settings: --config is refused"))
-    command = next((word for word in words if not word.startswith("-")), "")
-    if command in OWNER_COMMANDS:
+    if args.command in OWNER_COMMANDS:
         raise DoorRefused(
             N_("'facteur {command}' is for Facteur's owner (a service, or root), not through sudo or SSH"),
-            command=command,
+            command=args.command,
         )
-    if entry.door == SSH and _staff_argument(words) is not None:
+    if getattr(args, "staff", None) is not None:
+        if entry.door == SUDO:
+            raise DoorRefused(N_("--staff is for the SSH door; through sudo you act as yourself"))
         raise DoorRefused(N_("--staff is set by the SSH key; it cannot be given again"))
-    return entry
 
 
 def _through_sudo(install: Installation, argv: list[str]) -> None:

@@ -52,6 +52,9 @@ def default_paths(override_dir: Path | None, shipped_dir: Path = SHIPPED_DIR) ->
     return [shipped_dir, *([override_dir] if override_dir else [])]
 
 
+_LINK = N_("this catalog file is a symbolic link: put the file itself in the folder")
+
+
 def check_paths(paths: Iterable[Path], shipped_dir: Path = SHIPPED_DIR) -> CheckReport:
     """Check each ``.po`` file named, or found under each folder named."""
     report = CheckReport()
@@ -68,6 +71,9 @@ def check_paths(paths: Iterable[Path], shipped_dir: Path = SHIPPED_DIR) -> Check
         else:
             report.problems.append(error(path, 0, N_("no such file or folder")))
     for path in report.files:
+        if path.is_symlink():  # as the registry, which never reads a linked catalog
+            report.problems.append(error(path, 0, _LINK))
+            continue
         report.problems.extend(check_file(path, template, strict=path.resolve().is_relative_to(shipped)))
     return report
 

@@ -27,7 +27,7 @@ from locales.catalogs import (
     po_path,
 )
 from locales.marks import N_
-from locales.problems import CatalogError, Problem, warning
+from locales.problems import CatalogError, Problem, error, warning
 
 log = logging.getLogger("facteur.locales")
 
@@ -177,6 +177,10 @@ class Registry:
             if kept and path == po_path(language, self.shipped_dir):
                 return ReloadEvent(path, language, False, (warning(path, 0, _GONE),), kept=True)
             return ReloadEvent(path, language, True) if self._layers.pop(path, None) else None
+        if path != po_path(language, self.shipped_dir) and path.is_symlink():
+            # The clinic's folder is the admins' to write; Facteur reads it as the data's owner, so a
+            # link there could make it read (and quote, in its errors) a file the admins may not.
+            return ReloadEvent(path, language, False, (error(path, 0, _LINK),), kept=kept)
         try:
             self._layers[path] = self.cache.load(path, language)
         except CatalogError as exc:
@@ -252,6 +256,7 @@ class Registry:
 
 
 _GONE = N_("this catalog file is gone; its last good version keeps serving")
+_LINK = N_("this catalog file is a symbolic link: put the file itself in the folder")
 _KEPT = N_("{path}: not loaded; the last good version of this catalog keeps serving")
 _REFUSED = N_("{path}: not loaded; until it is fixed, its texts come from the other catalogs")
 _LISTENER_FAILED = N_("a catalog listener failed: {listener}")

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 from locales import N_, ReloadEvent, add_listener, default_registry
 from models.core.config import Config
@@ -64,6 +66,25 @@ class FacteurApp(App[int]):
             self.key_gate.passed(event, focused)
             return
         await super().on_event(event)
+
+    async def _broker_event(self, event_name: str, event: events.Event, default_namespace: DOMNode) -> bool:
+        """No action from text: Textual runs ``[@click=app.…]`` in shown text as an action of the
+        app (``app.screenshot`` writes a file where it is told, as the data's owner), and the text
+        Facteur shows comes from staff, patients, servers and the clinic's wording. Its own links
+        are bindings. (A private method of ``App``: ``tests/tui/test_markup.py`` fails if it goes.)"""
+        return False
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Notices show their text as written (names, numbers, servers' replies): never as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
         from tui.screens.main import MainScreen

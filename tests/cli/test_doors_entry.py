@@ -7,10 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from cli import doors, ssh_door
+from cli import UsageError, build_parser, doors, ssh_door
+from locales import translator
 from models.core.errors import ConfigError, ValidationError
 
 OWNER_UID = 990
+
+
+def through(argv: list[str]) -> doors.Entry:
+    """The entry for ``argv``, checked on the words as the CLI's parser reads them."""
+    entry = doors.enter(argv)
+    doors.check_parsed(entry, build_parser(translator("en")).parse_args(entry.argv))
+    return entry
 
 
 @pytest.fixture
@@ -34,16 +42,21 @@ def test_the_owner_is_the_system_and_sudo_names_a_staff_member(
     monkeypatch.setenv("SUDO_USER", "alice")
     staff = doors.enter(["invoice", "list"])
     assert (staff.login, staff.door, staff.system) == ("alice", doors.SUDO, False)
-    for refused in (
+    refused = (
         ["agent"],
         ["db", "migrate"],
         ["backup", "x.db"],
         ["--config", "x.toml", "patient", "list"],
-    ):
+        ["--config=x.toml", "tui"],
+    )
+    for argv in refused:
         with pytest.raises(doors.DoorRefused):
-            doors.enter(refused)
+            through(argv)
     with pytest.raises(doors.DoorRefused, match="SSH door"):
-        doors.enter(["tui", "--staff", "claire"])
+        through(["tui", "--staff", "claire"])
+    for abbreviated in (["--conf", "x.toml", "db", "copy", "a", "b"], ["tui", "--sta", "claire"]):
+        with pytest.raises(UsageError):  # argparse takes no prefix of an option for the option
+            through(abbreviated)
 
 
 def test_the_ssh_door_runs_the_asked_command_as_words_never_a_shell(
@@ -61,7 +74,7 @@ def test_the_ssh_door_runs_the_asked_command_as_words_never_a_shell(
     for asked in ("portal", "tui --staff claire", "--config=/tmp/x.toml invoice list", "invoice 'show"):
         monkeypatch.setenv("SSH_ORIGINAL_COMMAND", asked)
         with pytest.raises(doors.DoorRefused):
-            doors.enter(["tui", "--staff", "alice"])
+            through(["tui", "--staff", "alice"])
 
 
 def test_an_install_file_others_may_write_is_refused(tmp_path: Path) -> None:

@@ -92,6 +92,16 @@ def at_the_terminal_staff_come_in_through_sudo_with_their_own_roles(clinic: Clin
         "role": (clinic.billing, facteur, "staff", "add", "eve", "--name", "Eve", "--roles", "admin"),
         "forged sudo": (clinic.billing, "env", f"SUDO_USER={clinic.admin}", facteur, "staff", "list"),
         "settings": (clinic.billing, facteur, "--config", "/tmp/mine.toml", "invoice", "list"),
+        "settings, abbreviated": (
+            clinic.billing,
+            facteur,
+            "--conf",
+            "/tmp/mine.toml",
+            "db",
+            "copy",
+            "a",
+            "b",
+        ),
         "someone else": (clinic.billing, facteur, "tui", "--staff", clinic.admin),
         "upkeep": (clinic.billing, facteur, "db", "migrate"),
         "payment": (clinic.provider, facteur, "payment", "add", billed, "1"),
@@ -106,6 +116,7 @@ def at_the_terminal_staff_come_in_through_sudo_with_their_own_roles(clinic: Clin
     refused(done["role"], "does not have the admin role")
     refused(done["forged sudo"], "does not have the admin role")  # sudo says who it is, not the caller
     refused(done["settings"], "--config is refused")
+    refused(done["settings, abbreviated"], "facteur: ")  # argparse takes no prefix for --config
     refused(done["someone else"], "--staff is for the SSH door")
     refused(done["upkeep"], "is for Facteur's owner")
     refused(done["payment"], "does not have the billing role")

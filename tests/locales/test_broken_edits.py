@@ -174,3 +174,17 @@ def test_a_quiet_configure_reports_nothing(
     with caplog.at_level(logging.INFO, logger="facteur.locales"):
         Registry(shipped, None).configure(override, shipped_dir=shipped, quiet=True)
     assert caplog.records == []
+
+
+def test_a_linked_catalog_is_refused_and_the_last_good_one_serves(
+    registry: Registry, fr_override: Path, tmp_path: Path
+) -> None:
+    """The override folder is the admins' to write and Facteur reads it as the data's owner: a link
+    there to another file (the owner's settings, say) is never read."""
+    elsewhere = tmp_path / "elsewhere.po"
+    elsewhere.write_text(po_text("fr", GOOD_EDIT.replace("Bonjour à vous", "Bonjour lié")), encoding="utf-8")
+    fr_override.unlink()
+    fr_override.symlink_to(elsewhere)
+    (event,) = registry.refresh()
+    assert not event.applied and "symbolic link" in event.problems[0].text(registry.translator("en"))
+    assert registry.translator("fr").gettext("Hello") == "Bonjour à vous"

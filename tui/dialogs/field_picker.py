@@ -11,6 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
@@ -35,10 +36,12 @@ class FieldPicker(ModalScreen[str | None]):
         tr = self.session.tr
         title = N_("Insert a field in the subject") if self.subject else N_("Insert a field")
         with Vertical(id="field-picker"):
-            yield Label(f"[b]{tr.gettext(title)}[/b]")
+            yield Label(f"[b]{escape(tr.gettext(title))}[/b]")
             yield OptionList(
                 *(
-                    Option(f"{tr.gettext(field.label)}  [dim]{{{{ {field.name} }}}}[/dim]", id=field.name)
+                    Option(
+                        f"{escape(tr.gettext(field.label))}  [dim]{{{{ {field.name} }}}}[/dim]", id=field.name
+                    )
                     for field in FIELDS
                     if field.in_subject or not self.subject
                 ),

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.dom import DOMNode
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, TextArea
 
@@ -110,7 +111,7 @@ class SettingsDialog(SettingsForm, ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         tr = self.session.tr
         with Vertical(id="settings-dialog"):
-            yield Label(f"[b]{self.title_text()}[/b]", id="settings-dialog-title")
+            yield Label(f"[b]{escape(self.title_text())}[/b]", id="settings-dialog-title")
             with VerticalScroll(id="settings-dialog-fields"):
                 yield from self.fields()
             with Horizontal(id="settings-dialog-buttons"):

@@ -15,6 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Label, Static
@@ -38,6 +39,7 @@ from tui.widgets.invoice_transmissions import InvoiceTransmissions
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.link_state import LinkStateLine
 from tui.widgets.money_format import MoneyFormat
+from tui.widgets.plain_table import PlainTable
 from tui.workers import DB_ERRORS, database_thread, error_text, run_db
 
 # Which action each status allows; the footer hides the others.
@@ -89,10 +91,10 @@ class InvoiceDetailScreen(Screen[None]):
             yield Static("", id="detail-note", markup=False)
             yield Grid(id="detail-header")
             yield Label("", id="lines-title", classes="section")
-            yield DataTable(id="detail-lines", cursor_type="none", zebra_stripes=True)
+            yield PlainTable(id="detail-lines", cursor_type="none", zebra_stripes=True)
             yield InvoiceTotals(id="detail-totals")
             yield Label("", id="payments-title", classes="section")
-            yield DataTable(id="detail-payments", cursor_type="none")
+            yield PlainTable(id="detail-payments", cursor_type="none")
             yield Static("", id="no-payments", classes="empty")
             yield Label("", id="link-title", classes="section")
             yield PaymentLinkPanel(self.session, self.invoice_id)
@@ -184,7 +186,7 @@ class InvoiceDetailScreen(Screen[None]):
         else:
             title = tr.format(N_("Draft #{id}"), id=view.id)
         status = tr.gettext(INVOICE_STATUS[view.status])
-        self.query_one("#detail-title", Static).update(f"[b]{title}[/b] · {status}")
+        self.query_one("#detail-title", Static).update(f"[b]{escape(title)}[/b] · {escape(status)}")
         note = self._read_only_reason()
         self.query_one("#detail-note", Static).update(note or "")
         self.query_one("#detail-note").display = bool(note)

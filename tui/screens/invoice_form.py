@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Header, Input, Select, Static
@@ -133,7 +134,7 @@ class InvoiceFormScreen(Screen[int | None]):
             title = tr.gettext(N_("New invoice"))
         else:
             title = tr.format(N_("Draft #{id}"), id=self.invoice_id)
-        self.query_one("#form-title", Static).update(f"[b]{title}[/b]")
+        self.query_one("#form-title", Static).update(f"[b]{escape(title)}[/b]")
         note = self.query_one("#form-note", Static)
         note.display = self._provider_only
         note.update(

@@ -12,6 +12,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
@@ -22,6 +23,7 @@ from tui.messages import DataChanged, OpenInvoice
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.plain_table import PlainTable
 from tui.workers import run_db
 
 UNREAD = "●"
@@ -49,7 +51,7 @@ class NotificationsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="✉")
         yield Static("", id="notices-title")
-        yield DataTable(id="notices-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="notices-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="notices-empty")
         yield Static("", id="notices-selected", markup=False)
         yield KeyFooter()
@@ -64,7 +66,7 @@ class NotificationsScreen(Screen[None]):
         tr = self.session.tr
         translate_bindings(self, tr)
         title = tr.gettext(N_("Notifications, newest first"))
-        self.query_one("#notices-title", Static).update(f"[b]{title}[/b]")
+        self.query_one("#notices-title", Static).update(f"[b]{escape(title)}[/b]")
         self.query_one("#notices-empty", Static).update(tr.gettext(N_("No notification")))
         table = self.query_one(DataTable)
         table.clear(columns=True)

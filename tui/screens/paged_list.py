@@ -17,6 +17,7 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Header, Select, Static
@@ -146,7 +147,7 @@ class PagedListScreen(Screen[None], Generic[RowT, FiltersT]):
         self._show_title()
 
     def _show_title(self) -> None:
-        self.query_one(f"#{self.PREFIX}-title", Static).update(f"[b]{self.heading()}[/b]")
+        self.query_one(f"#{self.PREFIX}-title", Static).update(f"[b]{escape(self.heading())}[/b]")
 
     def _switch_view(self, filters: FiltersT) -> None:
         """Show the other view (``m``) for ``filters``: its statuses, columns and title, read anew."""

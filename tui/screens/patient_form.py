@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Header, Input, Select, Static
 
@@ -103,7 +104,7 @@ class PatientFormScreen(Screen[int | None]):
             title = tr.gettext(N_("New patient"))
         else:
             title = tr.format(N_("Patient #{id}"), id=self.patient_id)
-        self.query_one("#patient-form-title", Static).update(f"[b]{title}[/b]")
+        self.query_one("#patient-form-title", Static).update(f"[b]{escape(title)}[/b]")
         note = self.query_one("#patient-form-note", Static)
         note.display = self.denied is not None
         if self.denied is not None:

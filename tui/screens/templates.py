@@ -16,6 +16,7 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
@@ -38,6 +39,7 @@ from tui.messages import DataChanged
 from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.plain_table import PlainTable
 from tui.workers import error_text, run_db
 
 COLUMNS = (N_("Name"), N_("Kind"), N_("When"), N_("Active"), N_("Attach"), N_("Pay link"))
@@ -93,7 +95,7 @@ class TemplatesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(icon="✉")
         yield Static("", id="templates-title")
-        yield DataTable(id="templates-table", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="templates-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="templates-help", markup=False)
         yield KeyFooter()
 
@@ -106,7 +108,7 @@ class TemplatesScreen(Screen[None]):
         tr = self.session.tr
         translate_bindings(self, tr)
         title = tr.gettext(N_("Email templates: automatic invoice emails and payment reminders"))
-        self.query_one("#templates-title", Static).update(f"[b]{title}[/b]")
+        self.query_one("#templates-title", Static).update(f"[b]{escape(title)}[/b]")
         table = self.query_one(DataTable)
         current = self.current  # before the clear, which puts the cursor back on the first row
         table.clear(columns=True)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
+from tui.widgets.plain_table import PlainTable
 
-class FittedTable(DataTable[str]):
+
+class FittedTable(PlainTable):
     """A ``DataTable`` of text whose columns fit the rows it shows, however busy the machine."""
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
-
 from locales import L_, N_, LazyText
 from locales.formatting import format_datetime
 from models.core.enums import Channel, TransmissionStatus
 from models.views.invoice_view import TransmissionView
 from tui.session import StaffSession
+from tui.widgets.plain_table import PlainTable
 
 CHANNEL: dict[str, LazyText] = {
     Channel.EMAIL: L_("email"),
@@ -41,7 +40,7 @@ def status_label(
     return BY_CHANNEL.get((channel, status)) or labels.get(status)
 
 
-class InvoiceTransmissions(DataTable[str]):
+class InvoiceTransmissions(PlainTable):
     """``show(rows)`` redraws only when the rows changed, so the cursor stays put on a periodic refresh."""
 
     DEFAULT_CSS = """
