@@ -117,7 +117,12 @@ class Deliverer:
                 for step in before:
                     channel, probe = step.channel, step.probe
                     # the steps' reads and writes join the group commit: one commit for many
-                    await step.run(delivery, self._record)
+                    try:
+                        await step.run(delivery, self._record)
+                    except PermanentDeliveryError as exc:
+                        if step.channel is not Channel.STRIPE or not message.sends_email:
+                            raise
+                        await self._without_payment(message, exc)
                 if not message.sends_email:  # a payment-link task: its step was the whole job
                     await self._record(outbox.mark_done, message, self.agent_id)
                     self.stats.sent += 1
@@ -293,6 +298,20 @@ class Deliverer:
             logging.INFO,
             N_("message {id} of invoice #{invoice} not sent: {reason}"),
             reason=exc.render(self._tr),
+            **_ids(message),
+        )
+
+    async def _without_payment(self, message: OutboxMessage, exc: PermanentDeliveryError) -> None:
+        """Stripe refused the Pay button (a revoked key, an account that may not charge, an amount
+        under its minimum…): the email goes without it, the refusal is a failed ``stripe``
+        transmission, and the admins hear of each cause once. Payment trouble never costs the email."""
+        reply = Reply(code=getattr(exc, "code", None), text=self._stored_text(exc))
+        await self._record(outbox.mark_link_refused, message, self.agent_id, reply)
+        message.payment_link = False
+        self._log(
+            logging.WARNING,
+            N_("message {id} of invoice #{invoice} goes without its payment link: {reason}"),
+            reason=self._reason(exc, reply),
             **_ids(message),
         )
 

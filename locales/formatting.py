@@ -7,8 +7,10 @@ The locale is the reader's language with the clinic's country (``fr`` + ``CA`` -
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, localedata
@@ -35,6 +37,19 @@ def format_money(cents: int, currency: str, language: str | None, country: str |
         raise TypeError(f"format_money takes integer minor units, not {type(cents).__name__}")
     amount = Decimal(cents).scaleb(-babel_numbers.get_currency_precision(currency))
     return babel_numbers.format_currency(amount, currency, locale=babel_locale(language, country))
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount as a message's parameter, written in each reader's language (``Translator.format``
+    renders a parameter that has ``render``)."""
+
+    cents: int
+    currency: str
+    country: str | None = None  # the clinic's: "0,30 $" in Québec, not "0,30 $CA"
+
+    def render(self, tr: Any) -> str:
+        return format_money(self.cents, self.currency, tr.language, self.country)
 
 
 def format_date(value: dt.date, language: str | None, country: str | None, format: str = "medium") -> str:

@@ -22,6 +22,7 @@ from agent.stripe.api import StripeApi
 from agent.stripe.errors import is_idempotency_mismatch
 from agent.stripe.links import expire_link
 from locales import N_, translator
+from locales.formatting import Money
 from models.core.enums import Channel, LinkAction, PaymentLinkStatus
 from models.database.base import utcnow
 from models.links import link_sessions
@@ -35,7 +36,7 @@ from models.links.link_sessions import (
     plan_still_usable,
     request_key,
 )
-from models.links.payment_links import NO_ACCOUNT
+from models.links.payment_links import NO_ACCOUNT, UNDER_MINIMUM, stripe_minimum
 from models.messaging.tables import OutboxMessage
 from models.workflow.reconcile import stripe_time
 
@@ -81,6 +82,14 @@ class PaymentLinkStep:
             return  # paid or voided meanwhile: nothing to pay, no button (the pull closes old links)
         if not job.account:
             raise RejectedError(NO_ACCOUNT, company=job.company)
+        minimum = stripe_minimum(job.currency)
+        if job.balance_cents < minimum:  # a partial payment since the send: Stripe would refuse it
+            raise RejectedError(
+                UNDER_MINIMUM,
+                invoice=job.number,
+                balance=Money(job.balance_cents, job.currency),
+                minimum=Money(minimum, job.currency),
+            )
         link: LinkRecord | None = await self._usable_own_link(job, message, db)
         if link is None:
             for other in job.others:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from locales import N_
+from locales.formatting import Money
 from models.billing.invoice import Invoice, describe
 from models.core.config import Config
 from models.core.enums import Channel, InvoiceStatus, LinkAction, OutboxStatus, PaymentLinkStatus
@@ -25,9 +26,39 @@ from models.links.link_sessions import open_links_of
 from models.links.tables import PaymentLink
 from models.messaging.agent_state import agent_channels
 from models.messaging.tables import OutboxMessage
-from models.people.clinic import BillingCompany, Staff
+from models.people.clinic import BillingCompany, Staff, get_clinic
 
 NO_ACCOUNT = N_("payment links are off for {company}: it has no Stripe account (Settings, billing companies)")
+UNDER_MINIMUM = N_(
+    "invoice {invoice} has {balance} left to pay, under the {minimum} Stripe takes at the least"
+)
+# Stripe's minimum charge per currency (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts);
+# a currency not listed here is held to the common 0.50.
+STRIPE_MINIMUM_CENTS = {
+    "GBP": 30,
+    "HKD": 400,
+    "JPY": 50,
+    "MXN": 1000,
+    "NOK": 300,
+    "SEK": 300,
+    "DKK": 250,
+    "CZK": 1500,
+    "HUF": 17500,
+    "PLN": 200,
+    "RON": 200,
+    "BGN": 100,
+    "AED": 200,
+    "SGD": 50,
+    "THB": 1000,
+    "INR": 50,
+    "MYR": 200,
+}
+DEFAULT_MINIMUM_CENTS = 50
+
+
+def stripe_minimum(currency: str) -> int:
+    """The smallest amount Stripe charges in ``currency``, in its minor units."""
+    return STRIPE_MINIMUM_CENTS.get(currency.upper(), DEFAULT_MINIMUM_CENTS)
 
 
 class LinkRefused(FacteurError):
@@ -61,6 +92,15 @@ def link_refusal(invoice: Invoice, *, key_configured: bool, key_variable: str = 
         )
     if invoice.balance_cents <= 0:
         return LinkRefused(N_("invoice {invoice} has nothing left to pay"), invoice=describe(invoice))
+    minimum = stripe_minimum(invoice.currency)
+    if invoice.balance_cents < minimum:
+        country = get_clinic().country
+        return LinkRefused(
+            UNDER_MINIMUM,
+            invoice=describe(invoice),
+            balance=Money(invoice.balance_cents, invoice.currency, country),
+            minimum=Money(minimum, invoice.currency, country),
+        )
     return None
 
 

@@ -25,6 +25,11 @@ BLOCKED_NOTICE = N_(
     "The agent cannot send: {reason}. Messages wait, none is lost, and they go out by themselves "
     "once this is fixed"
 )
+PAYMENT_TROUBLE = "payment_trouble"
+PAYMENT_TROUBLE_NOTICE = N_(
+    "Stripe refuses to make payment links: {reason}. Emails go without their Pay button until this "
+    "is fixed (Settings, billing companies; the agent's Stripe key)"
+)
 PAYMENT_RECEIVED = "payment_received"
 PAYMENT_NOTICE = N_("Invoice {invoice} was paid online: {amount}")
 PAYMENT_FAILED = "payment_failed"
@@ -53,15 +58,23 @@ def notify_delivery_failed(message: OutboxMessage, reason: str, now: datetime) -
 
 def notify_agent_blocked(reason: str, now: datetime) -> list[Notification]:
     """Tell the admins a server refuses the agent's configuration, once per reason while unread."""
-    params = {"reason": reason}
+    return _once_while_unread(AGENT_BLOCKED, BLOCKED_NOTICE, {"reason": reason}, now)
+
+
+def notify_payment_trouble(reason: str, now: datetime) -> list[Notification]:
+    """Tell the admins Stripe refuses payment links, once per reason while unread (not per message)."""
+    return _once_while_unread(PAYMENT_TROUBLE, PAYMENT_TROUBLE_NOTICE, {"reason": reason}, now)
+
+
+def _once_while_unread(kind: str, msgid: str, params: dict[str, Any], now: datetime) -> list[Notification]:
     told = Notification.select().where(
-        (Notification.kind == AGENT_BLOCKED)
+        (Notification.kind == kind)
         & (Notification.params == json.dumps(params, ensure_ascii=False))
         & Notification.read_at.is_null()
     )
     if told.exists():
         return []
-    return notify(admin_ids(), AGENT_BLOCKED, None, BLOCKED_NOTICE, params, now=now)
+    return notify(admin_ids(), kind, None, msgid, params, now=now)
 
 
 def notify(

@@ -43,7 +43,7 @@ import peewee
 from models.core.enums import Channel, OutboxStatus, TransmissionStatus
 from models.database.base import fk_id, utcnow
 from models.database.db import db
-from models.messaging.notifications import notify_delivery_failed
+from models.messaging.notifications import notify_delivery_failed, notify_payment_trouble
 from models.messaging.tables import OutboxMessage, Transmission
 
 
@@ -337,6 +337,20 @@ def mark_failed(
         )
         if changed:
             notify_delivery_failed(message, _error_text(reply), now)
+
+
+def mark_link_refused(
+    message: OutboxMessage, agent_id: str, reply: Reply, now: datetime | None = None
+) -> None:
+    """Stripe refused the message's payment link: a failed ``stripe`` transmission, and the message
+    goes on as an email without its button (it asks for none again). A refusal Stripe itself gave
+    (it has a status) tells the admins, once per reason while unread."""
+    now = now or utcnow()
+    with db.atomic():
+        _transmission(message, TransmissionStatus.FAILED, reply, now, Channel.STRIPE)
+        changed = OutboxMessage.update(payment_link=False).where(_held(message, agent_id)).execute()
+        if changed and reply.code is not None:
+            notify_payment_trouble(_error_text(reply), now)
 
 
 def mark_replaced(

@@ -21,6 +21,7 @@ from tests.agent.smtp_server import SmtpServer
 from tests.agent.stripe_fixtures import (
     ACCOUNT,
     HEALTH_WORDS,
+    admins,
     drain,
     fake_stripe,
     reload,
@@ -209,24 +210,46 @@ async def test_a_reset_after_stripe_made_the_session_is_unknown_and_the_retry_ge
     assert reload(message).status == OutboxStatus.SENT
 
 
-async def test_a_4xx_fails_at_once_with_stripe_s_reason_and_no_email(
+async def test_a_stripe_refusal_costs_the_button_never_the_email(
     stripe_setup: Setup, smtp_server: SmtpServer, fake_stripe: FakeStripe, tmp_path: Path
 ) -> None:
-    message = send_with_link(stripe_setup)
-    fake_stripe.fail_next("400", path="/v1/checkout/sessions")
+    """Stripe refuses (a revoked key, an account that may not charge…): the email goes without its
+    Pay button, the refusal is a failed stripe transmission, and the admins hear of it once, not
+    once per message."""
+    first, second = send_with_link(stripe_setup), send_with_link(stripe_setup)
+    fake_stripe.fail_next("400", path="/v1/checkout/sessions", times=2)
     await drain(tmp_path, smtp_server.port, fake_stripe)
-    failed = reload(message)
-    assert failed.status == OutboxStatus.FAILED and failed.last_error == "400 Invalid request."
-    (row,) = Transmission.select().where(Transmission.message == message.id)
-    assert (row.channel, row.status, row.reply_code, row.detail) == (
-        "stripe",
-        "failed",
-        "400",
-        "Invalid request.",
-    )
-    assert not smtp_server.handler.received
-    (notice,) = Notification.select().where(Notification.staff == stripe_setup.provider.id)
-    assert "Invalid request." in notice.params
+    for message in (first, second):
+        sent = reload(message)
+        assert sent.status == OutboxStatus.SENT and not sent.payment_link
+        assert rows(message) == [("stripe", "failed"), ("email", "sent")]
+        refused = Transmission.get((Transmission.message == message.id) & (Transmission.channel == "stripe"))
+        assert (refused.reply_code, refused.detail) == ("400", "Invalid request.")
+    assert len(smtp_server.handler.received) == 2
+    for received in smtp_server.handler.received:
+        text = received.email.get_body(("plain",)).get_content()
+        assert "Payer la facture" not in text and "checkout" not in text
+    notices = Notification.select().where(Notification.kind == "payment_trouble")
+    assert sorted(n.__data__["staff"] for n in notices) == sorted(a.id for a in admins())
+    assert all("Invalid request." in n.params for n in notices)
+
+
+async def test_a_balance_under_stripe_s_minimum_gets_no_button(
+    stripe_setup: Setup, smtp_server: SmtpServer, fake_stripe: FakeStripe, tmp_path: Path
+) -> None:
+    from models.links.payment_links import LinkRefused
+    from models.workflow.lifecycle import record_payment
+
+    message = send_with_link(stripe_setup)
+    invoice = reload(message).invoice
+    record_payment(invoice, invoice.balance_cents - 30, "cash")  # 0,30 $ left: Stripe takes 0,50 $
+    with pytest.raises(LinkRefused, match="under the"):  # refused at send, with the reason
+        payment_links.check_link_offered(reload(invoice))
+    await drain(tmp_path, smtp_server.port, fake_stripe)
+    assert reload(message).status == OutboxStatus.SENT and not fake_stripe.posts()
+    refused = Transmission.get((Transmission.message == message.id) & (Transmission.channel == "stripe"))
+    assert "0,30" in refused.detail and "0,50" in refused.detail
+    assert not Notification.select().where(Notification.kind == "payment_trouble").exists()
 
 
 async def test_an_unreachable_stripe_takes_the_agent_offline_without_spending_an_attempt(
@@ -253,11 +276,10 @@ async def test_a_company_without_an_account_is_refused_when_queued_and_failed_wh
     with pytest.raises(LinkRefused, match="no Stripe account"):
         send_with_link(stripe_setup)
     await drain(tmp_path, smtp_server.port, fake_stripe)
-    failed = reload(message)
-    assert (
-        failed.status == OutboxStatus.FAILED and "pas de compte Stripe" in failed.last_error
-    )  # in the clinic's language
-    assert not fake_stripe.requests and not smtp_server.handler.received
+    assert reload(message).status == OutboxStatus.SENT and len(smtp_server.handler.received) == 1
+    refused = Transmission.get((Transmission.message == message.id) & (Transmission.channel == "stripe"))
+    assert "pas de compte Stripe" in refused.detail  # in the clinic's language
+    assert not fake_stripe.requests
 
 
 async def test_a_new_link_expires_the_open_one_first_and_sends_no_email(
