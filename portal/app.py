@@ -196,6 +196,7 @@ def create_app(
         Route("/l/{token}", pages.submit_pin, methods=["POST"]),
         Route("/l/{token}/documents/{slot}", pages.download, methods=["GET"]),
         Route("/paid", pages.paid_page, methods=["GET"]),
+        Route("/pay-cancelled", pages.pay_cancelled_page, methods=["GET"]),
         Route("/favicon.ico", _no_favicon, methods=["GET"]),
         *extra_routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

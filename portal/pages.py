@@ -96,6 +96,21 @@ async def paid_page(request: Request) -> Response:
     )
 
 
+async def pay_cancelled_page(request: Request) -> Response:
+    """Where Stripe Checkout's back arrow takes the patient: nothing was charged."""
+    ctx = context(request, request_language(request), None)
+    tr = ctx.tr
+    return message_page(
+        ctx,
+        tr.gettext(N_("No payment was made")),
+        [
+            tr.gettext(N_("You left the payment page before paying: nothing was charged.")),
+            tr.gettext(N_("You can pay later with the button in the email, while it is valid.")),
+        ],
+        200,
+    )
+
+
 def too_many_requests_page(request: Request, retry_after: int) -> Response:
     ctx = context(request, request_language(request), None, switch=False)
     tr = ctx.tr

@@ -7,21 +7,20 @@ outbox and the pull decide), and every error comes out as an ``agent.errors`` cl
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import stripe
 
 from agent.errors import OfflineError
 from agent.stripe.errors import classify
-from locales import N_
 
 T = TypeVar("T")
 PAGE = 100
 STRIPE_API = "https://api.stripe.com"
+# The API version the locked stripe library was built for: a newer library never moves Facteur's
+# requests to another version by itself (tests/agent/test_stripe_api.py says when one would).
+STRIPE_API_VERSION = "2026-10-28.endive"
 
 
 class StripeApi:
@@ -42,6 +41,7 @@ class StripeApi:
                 base_addresses={"api": self.api_base},
                 http_client=self._http,
                 max_network_retries=0,
+                stripe_version=STRIPE_API_VERSION,
             )
         return self._client
 
@@ -107,20 +107,16 @@ class StripeApi:
             cursor = str(data[-1]["id"])
 
     async def probe(self) -> None:
-        """Raise ``OfflineError`` unless Stripe's address takes a connection now."""
-        parts = urlsplit(self.api_base)
-        host = parts.hostname or "api.stripe.com"
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        """Raise ``OfflineError`` unless Stripe answers now, asked the way the real requests are
+        (the same client: its proxy from ``HTTPS_PROXY``, its timeouts). Any answer counts, a
+        refusal too: what is probed is the road, not the key."""
+        events = self._stripe().v1.events
         try:
-            _, writer = await asyncio.wait_for(
-                asyncio.open_connection(host, port), timeout=min(self.timeout, 10)
-            )
-        except (OSError, TimeoutError) as exc:
-            reason = str(exc) or type(exc).__name__
-            raise OfflineError(N_("cannot reach Stripe: {reason}"), reason=reason, reply=reason) from exc
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
+            await events.list_async({"limit": 1})
+        except stripe.StripeError as exc:
+            error = classify(exc)
+            if isinstance(error, OfflineError):
+                raise error from exc
 
     async def close(self) -> None:
         if self._http is not None:

@@ -52,3 +52,13 @@ def is_idempotency_mismatch(exc: BaseException) -> bool:
     """Stripe refused a key reused with other parameters (the key's first request was another)."""
     cause = exc.__cause__
     return isinstance(cause, stripe.IdempotencyError)
+
+
+def is_saved_failure(exc: BaseException) -> bool:
+    """Stripe answered a 5xx it saved for this idempotency key (it began executing the first
+    request, then failed): the same key gets the same answer for a day, so a retry needs another."""
+    cause = exc.__cause__
+    if not isinstance(cause, stripe.StripeError) or (cause.http_status or 0) < 500:
+        return False
+    headers = {str(k).lower(): str(v) for k, v in (cause.headers or {}).items()}
+    return headers.get("idempotent-replayed", "").lower() == "true"

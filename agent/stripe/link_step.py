@@ -16,10 +16,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from agent.errors import RejectedError
+from agent.errors import DeferredError, RejectedError
 from agent.steps import DbRunner, Delivery
 from agent.stripe.api import StripeApi
-from agent.stripe.errors import is_idempotency_mismatch
+from agent.stripe.errors import is_idempotency_mismatch, is_saved_failure
 from agent.stripe.links import expire_link
 from locales import N_, translator
 from locales.formatting import Money
@@ -28,6 +28,9 @@ from models.database.base import utcnow
 from models.links import link_sessions
 from models.links.link_sessions import (
     FRESH_ENOUGH,
+    INVOICE_KEY,
+    LINK_LIFETIME,
+    REQUEST_KEY,
     CreatedSession,
     LinkJob,
     LinkRecord,
@@ -41,6 +44,10 @@ from models.messaging.tables import OutboxMessage
 from models.workflow.reconcile import stripe_time
 
 ATTEMPTS = 3  # a replayed session that is stale, or a key Stripe refuses, moves to a new request
+PLAN_SLACK = 3600  # seconds before a plan's own time that its session may carry (clocks differ)
+
+# Checkout's own locales: Québec French for French (Checkout has no en-CA)
+CHECKOUT_LOCALES = {"fr": "fr-CA", "en": "en"}
 
 # a link closed because it no longer asks the right amount, or not long enough (a transmission detail)
 STALE = N_("stale: the amount or the expiry changed")
@@ -56,9 +63,10 @@ class PaymentLinkStep:
     channel = Channel.STRIPE
     after_email = False
 
-    def __init__(self, api: StripeApi, success_url: str) -> None:
+    def __init__(self, api: StripeApi, success_url: str, cancel_url: str) -> None:
         self.api = api
         self.success_url = success_url
+        self.cancel_url = cancel_url
 
     def wanted(self, message: OutboxMessage) -> bool:
         return bool(message.payment_link) or message.link_action is not None
@@ -131,16 +139,14 @@ class PaymentLinkStep:
                 or plan.amount_cents != job.balance_cents
             ):
                 generation = max(plan.generation + 1 if plan else 1, made + 1)
-                plan = RequestPlan(request_key(message, generation), generation, self.params(job, now))
+                key = request_key(message, generation)
+                plan = RequestPlan(key, generation, self.params(job, now, key))
                 if not await db(link_sessions.save_plan, message, agent_id, plan):
                     raise LeaseLost(message.id)
                 spent = False
-            try:
-                session = await self.api.create_session(job.account, plan.params, plan.key)
-            except RejectedError as exc:
-                if not is_idempotency_mismatch(exc):
-                    raise
-                spent = True  # that key went to other parameters before: take the next one
+            session = await self._ask(job, plan)
+            if session is None:
+                spent = True
                 continue
             record = await db(
                 link_sessions.record_link,
@@ -173,6 +179,29 @@ class PaymentLinkStep:
             N_("Stripe did not give a usable payment link for invoice {invoice}"), invoice=job.number
         )
 
+    async def _ask(self, job: LinkJob, plan: RequestPlan) -> dict[str, Any] | None:
+        """Stripe's session for ``plan``; None when its key can serve no more: it went to other
+        parameters before, or Stripe saved a failure for it (and made no session meanwhile)."""
+        try:
+            return await self.api.create_session(job.account, plan.params, plan.key)
+        except RejectedError as exc:
+            if not is_idempotency_mismatch(exc):
+                raise
+            return None
+        except DeferredError as exc:
+            if not is_saved_failure(exc):
+                raise  # a first 5xx: the outbox retries the same key after its wait
+            return await self._made_with(job, plan)
+
+    async def _made_with(self, job: LinkJob, plan: RequestPlan) -> dict[str, Any] | None:
+        """The session a request whose failure Stripe saved did make after all, if any: found
+        among the account's sessions since the request was planned, by the key in its metadata."""
+        planned_at = int(plan.expires_at.timestamp()) - int(LINK_LIFETIME.total_seconds()) - PLAN_SLACK
+        for session in await self.api.list_sessions(job.account, planned_at):
+            if (session.get("metadata") or {}).get(REQUEST_KEY) == plan.key:
+                return session
+        return None
+
     @staticmethod
     def _facts(session: dict[str, Any], plan: RequestPlan, job: LinkJob) -> CreatedSession:
         return CreatedSession(
@@ -183,9 +212,13 @@ class PaymentLinkStep:
             expires_at=stripe_time(session["expires_at"]),
         )
 
-    def params(self, job: LinkJob, now: datetime) -> dict[str, Any]:
-        """The whole request: the balance as one line "Invoice <number>", the number as metadata."""
+    def params(self, job: LinkJob, now: datetime, key: str) -> dict[str, Any]:
+        """The whole request: the balance as one line "Invoice <number>", the number and the
+        request's key as metadata (the pull counts only sessions Facteur made: ``reconcile``), the
+        same on the charge Stripe's dashboard shows; Checkout in Québec French or English."""
         tr = translator(job.language)
+        name = tr.format(N_("Invoice {number}"), number=job.number)
+        metadata = {INVOICE_KEY: job.number, REQUEST_KEY: key}
         return {
             "mode": "payment",
             "line_items": [
@@ -193,13 +226,15 @@ class PaymentLinkStep:
                     "price_data": {
                         "currency": job.currency.lower(),
                         "unit_amount": job.balance_cents,
-                        "product_data": {"name": tr.format(N_("Invoice {number}"), number=job.number)},
+                        "product_data": {"name": name},
                     },
                     "quantity": 1,
                 }
             ],
-            "metadata": {"invoice": job.number},
+            "payment_intent_data": {"description": name, "metadata": {INVOICE_KEY: job.number}},
+            "metadata": metadata,
             "expires_at": int(link_expiry(now).timestamp()),
-            "locale": tr.language,
+            "locale": CHECKOUT_LOCALES.get(tr.language, "auto"),
             "success_url": self.success_url,
+            "cancel_url": f"{self.cancel_url}?lang={tr.language}",
         }

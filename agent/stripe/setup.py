@@ -14,6 +14,12 @@ def success_url(config: Config) -> str:
     return config.stripe.success_url or f"{config.portal.url.rstrip('/')}/paid"
 
 
+def cancel_url(config: Config) -> str:
+    """Where Checkout's back arrow takes the patient: the portal's ``/pay-cancelled``, which says
+    nothing was charged and the email's button still works."""
+    return f"{config.portal.url.rstrip('/')}/pay-cancelled"
+
+
 def stripe_parts(config: Config) -> tuple[list[DeliveryStep], list[SyncJob]]:
     """The payment-link step and the payment pull, sharing one client; nothing without a key."""
     settings = config.stripe
@@ -21,6 +27,6 @@ def stripe_parts(config: Config) -> tuple[list[DeliveryStep], list[SyncJob]]:
     if key is None:
         return [], []
     api = StripeApi(key, api_base=settings.api_base, timeout=settings.timeout)
-    step = PaymentLinkStep(api, success_url(config))
+    step = PaymentLinkStep(api, success_url(config), cancel_url(config))
     sync = StripeSync(api, settings.sync_seconds, log_language=config.clinic.language)
     return [step], [sync]

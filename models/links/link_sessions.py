@@ -70,6 +70,12 @@ class LinkRecord:
         )
 
 
+# The metadata every session Facteur makes carries: the invoice's number and the request's own key,
+# by which the pull knows a session is Facteur's (``models.workflow.reconcile``).
+INVOICE_KEY = "facteur_invoice"
+REQUEST_KEY = "facteur_request"
+
+
 @dataclass(frozen=True)
 class RequestPlan:
     """The Checkout Session request decided before it is sent, replayed word for word by every

@@ -6,8 +6,8 @@ feed's cursor, so it counts once however often it is seen. A session counts as p
 when its ``payment_status`` is ``paid``: one completed by a delayed method (a bank debit)
 waits, and ``checkout.session.async_payment_succeeded`` (or a later pull of the session)
 then records it. A payment is recorded once per reference (the PaymentIntent), whichever
-road brings it. Sessions Facteur did not make (no link, no invoice number of this
-account's company in the metadata) are ignored: the clinic may sell other things on Stripe.
+road brings it. Sessions Facteur did not make (no link it recorded, no request it planned) are
+ignored, whatever their metadata: the clinic may sell other things on Stripe.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from models.core.enums import (
 from models.core.errors import TransitionError, ValidationError
 from models.database.base import utcnow
 from models.database.db import db
-from models.links.link_sessions import close_link, mark_completed
+from models.links.link_sessions import INVOICE_KEY, REQUEST_KEY, RequestPlan, close_link, mark_completed
 from models.links.stripe_events import claim_event
 from models.links.sync_cursor import read_cursor, write_cursor
 from models.links.tables import PaymentLink
@@ -134,17 +134,22 @@ def apply_session(
 
 
 def _invoice_of(account: str, session: Mapping[str, Any], link: PaymentLink | None) -> Invoice | None:
+    """The invoice of a session Facteur made: a link it recorded, or (a crash between Stripe's
+    answer and the record) a request it planned, named by the session's metadata. Any other
+    session is the clinic's own business on Stripe, whatever its metadata says."""
     if link is not None:
         return Invoice.get_by_id(link.__data__["invoice"])
-    number = (session.get("metadata") or {}).get("invoice")
-    if not number or not account:
+    metadata = session.get("metadata") or {}
+    number, key = metadata.get(INVOICE_KEY), metadata.get(REQUEST_KEY)
+    if not number or not key or not account:
         return None
-    return (
-        Invoice.select()
-        .join(BillingCompany)
-        .where((Invoice.number == str(number)) & (BillingCompany.stripe_account_id == account))
-        .first()
-    )
+    planned = OutboxMessage.select().where(OutboxMessage.stripe_request.contains(f'"{key}"')).first()
+    plan = RequestPlan.from_json(planned.stripe_request) if planned is not None else None
+    if planned is None or plan is None or plan.key != key:
+        return None
+    invoice = Invoice.get_by_id(planned.__data__["invoice"])
+    company = BillingCompany.get_by_id(invoice.__data__["billing_company"])
+    return invoice if invoice.number == str(number) and company.stripe_account_id == account else None
 
 
 def _paid(

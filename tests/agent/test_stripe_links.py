@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.stripe.api import STRIPE_API_VERSION
 from models.core.enums import LinkAction, OutboxStatus, PaymentLinkStatus
 from models.database.base import utcnow
 from models.links import link_sessions, payment_links
@@ -44,8 +45,17 @@ async def test_the_email_carries_a_pay_button_for_a_24_hour_session_of_the_whole
     invoice = reload(message).invoice
     assert post.account == ACCOUNT  # on the company's connected account
     assert post.idempotency_key == request_key(reload(message), 1)
-    assert post.params["mode"] == "payment" and post.params["locale"] == "fr"
-    assert post.params["metadata"] == {"invoice": invoice.number}  # the number, nothing else
+    assert post.params["mode"] == "payment" and post.params["locale"] == "fr-CA"
+    # the number and the request's own key, nothing else; the charge shows the number too
+    assert post.params["metadata"] == {
+        "facteur_invoice": invoice.number,
+        "facteur_request": post.idempotency_key,
+    }
+    assert post.params["payment_intent_data"] == {
+        "description": f"Facture {invoice.number}",
+        "metadata": {"facteur_invoice": invoice.number},
+    }
+    assert post.params["cancel_url"].endswith("/pay-cancelled?lang=fr")
     (item,) = post.params["line_items"]
     assert item["quantity"] == "1"
     assert item["price_data"] == {
@@ -116,7 +126,8 @@ async def test_a_retry_replays_a_stored_request_only_while_its_expiry_is_accepta
     job = link_sessions.link_job(message.id)
     from agent.stripe.link_step import PaymentLinkStep
 
-    params = PaymentLinkStep(None, "http://127.0.0.1/paid").params(job, first)  # type: ignore[arg-type]
+    step = PaymentLinkStep(None, "http://127.0.0.1/paid", "http://127.0.0.1/pay-cancelled")  # type: ignore[arg-type]
+    params = step.params(job, first, request_key(message, 1))
     plan = RequestPlan(request_key(message, 1), 1, params)
     OutboxMessage.update(stripe_request=plan.to_json()).where(OutboxMessage.id == message.id).execute()
     await drain(tmp_path, smtp_server.port, fake_stripe)
@@ -195,6 +206,27 @@ async def test_transient_stripe_errors_retry_with_the_same_key(
     assert reload(message).status == OutboxStatus.SENT
     keys = {post.idempotency_key for post in fake_stripe.posts()}
     assert len(keys) == 1 and len(fake_stripe.sessions) == 1
+
+
+@pytest.mark.parametrize("made", [False, True])
+async def test_a_500_stripe_saved_for_the_key_costs_one_wait_not_a_day(
+    stripe_setup: Setup, smtp_server: SmtpServer, fake_stripe: FakeStripe, tmp_path: Path, made: bool
+) -> None:
+    """Stripe saves a 500 for a key once it began executing and replays it for 24 hours: the retry
+    sees the replay, adopts the session the request made after all, or asks anew with the next key."""
+    message = send_with_link(stripe_setup)
+    fake_stripe.fail_next("saved-500-after" if made else "saved-500", path="/v1/checkout/sessions")
+    await drain(tmp_path, smtp_server.port, fake_stripe, retry_base_seconds=60, retry_cap_seconds=60)
+    assert reload(message).status == OutboxStatus.PENDING  # the first 500: the normal wait
+    OutboxMessage.update(next_attempt_at=utcnow()).where(OutboxMessage.id == message.id).execute()
+    await drain(tmp_path, smtp_server.port, fake_stripe)
+    assert reload(message).status == OutboxStatus.SENT
+    keys = [post.idempotency_key for post in fake_stripe.posts()]
+    assert keys[0] == keys[1] and len(set(keys)) == (1 if made else 2)
+    assert len(fake_stripe.sessions) == 1 and PaymentLink.select().count() == 1
+    (link,) = PaymentLink.select()
+    assert link.session_id == next(iter(fake_stripe.sessions))
+    assert all(post.version == STRIPE_API_VERSION for post in fake_stripe.posts())
 
 
 async def test_a_reset_after_stripe_made_the_session_is_unknown_and_the_retry_gets_that_session(

@@ -195,7 +195,16 @@ async def test_events_are_read_back_30_days_at_most_and_page_by_page(
             {
                 "mode": "payment",
                 "success_url": "https://shop.example/ok",
-                "line_items": [{"price_data": {"currency": "cad", "unit_amount": "100"}, "quantity": "1"}],
+                "line_items": [
+                    {
+                        "price_data": {
+                            "currency": "cad",
+                            "unit_amount": "100",
+                            "product_data": {"name": "Gift"},
+                        },
+                        "quantity": "1",
+                    }
+                ],
             },
             ACCOUNT,
         )

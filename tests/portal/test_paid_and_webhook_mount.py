@@ -23,8 +23,10 @@ def test_the_paid_page_thanks_in_the_asked_language_with_the_security_headers(tm
     with TestClient(create_app(options(tmp_path), sweep_seconds=None)) as client:
         french = client.get("/paid")
         english = client.get("/paid?lang=en")
-    assert french.status_code == english.status_code == 200
+        cancelled = client.get("/pay-cancelled?lang=fr")  # Checkout's back arrow
+    assert french.status_code == english.status_code == cancelled.status_code == 200
     assert "Merci" in french.text and "Thank you for your payment" in english.text
+    assert "Aucun paiement" in cancelled.text and "rien n’a été débité" in cancelled.text
     assert french.headers["cache-control"] == "no-store"
     assert french.headers["referrer-policy"] == "no-referrer"
 

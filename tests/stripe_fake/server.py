@@ -6,8 +6,12 @@ the first answer, other parameters are refused as Stripe does), ``GET /v1/checko
 ``POST /v1/checkout/sessions/{id}/expire``, ``GET /v1/events`` (newest first, ``created``,
 ``types[]``, ``starting_after``, ``has_more``). Every request is recorded with its
 ``Stripe-Account`` and ``Idempotency-Key`` headers. Tests (or ``/_fake/…`` over HTTP) complete,
-delay or expire sessions, and script failures: a 409, 429, 500 or 400 answer, a connection
-reset before or after the request was processed, or an answer held back.
+delay or expire sessions, and script failures: a 409, 429, 500 or 400 answer, a 500 Stripe saves
+for the idempotency key and replays (``saved-500``, ``saved-500-after`` once the session was
+made), a connection reset before or after the request was processed, or an answer held back.
+Parameters are checked against the locked ``stripe`` library's request types (``spec``), amounts
+against Stripe's minimum charge, product names are required. What it reproduces, and from which
+Stripe page, is listed in ``tests/stripe_fake/README.md``.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.stripe_fake.forms import decode
+from tests.stripe_fake.spec import Invalid, check_request
 
 API_KEY = "sk_test_facteur_fake"
+MINIMUM_CHARGE = {"gbp": 30}  # Stripe's minimum charge in minor units; 50 for the others used here
 MIN_EXPIRY, MAX_EXPIRY = 30 * 60, 24 * 3600
 
 
@@ -41,6 +47,7 @@ class Recorded:
     idempotency_key: str | None
     body: str
     at: float
+    version: str | None = None  # the Stripe-Version header
 
 
 @dataclass
@@ -204,7 +211,7 @@ class FakeStripe:
                     "Keys for idempotent requests can only be used with the same parameters "
                     "they were first used with.",
                 )
-            return status, body
+            return status, {**body, "_replayed": True}
         status, body = self._new_session(params, account)
         if key is not None:
             self._replays[(account, key)] = (params, status, body)
@@ -233,6 +240,18 @@ class FakeStripe:
             currency = {i["price_data"]["currency"] for i in items}.pop()
         except (KeyError, TypeError, ValueError):
             return _error(400, "invalid_request_error", "Invalid line_items.", param="line_items")
+        for index, item in enumerate(items):
+            if not (item["price_data"].get("product_data") or {}).get("name"):
+                param = f"line_items[{index}][price_data][product_data][name]"
+                return _error(400, "invalid_request_error", f"Missing required param: {param}.", param=param)
+        minimum = MINIMUM_CHARGE.get(currency, 50)
+        if amount < minimum:  # https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts
+            return _error(
+                400,
+                "invalid_request_error",
+                "The Checkout Session's total amount due must add up to at least "
+                f"${minimum / 100:.2f} {currency}",
+            )
         session_id = self._next_id("cs")
         session = {
             "id": session_id,
@@ -329,8 +348,11 @@ class _Handler(BaseHTTPRequestHandler):
             serve_page(self, fake, method, split.path, {**extra, **params})
             return
         account, key = self.headers.get("Stripe-Account"), self.headers.get("Idempotency-Key")
+        version = self.headers.get("Stripe-Version")
         with fake._lock:
-            fake.requests.append(Recorded(method, split.path, params, account, key, body, time.time()))
+            fake.requests.append(
+                Recorded(method, split.path, params, account, key, body, time.time(), version)
+            )
             failure = next((f for f in fake.failures if split.path.startswith(f.path)), None)
             if failure is not None:
                 fake.failures.remove(failure)
@@ -341,6 +363,23 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if failure is not None and failure.kind == "reset":
             self._reset()
+            return
+        try:
+            check_request(method, split.path, params)  # as Stripe validates, before it executes anything
+        except Invalid as exc:
+            self._answer(
+                400, {"error": {"type": "invalid_request_error", "message": str(exc), "param": exc.param}}
+            )
+            return
+        if failure is not None and failure.kind in ("saved-500", "saved-500-after") and key is not None:
+            # Stripe began executing, then failed (after making the session, for "-after"): the 500
+            # is saved for the key and replayed to it, marked Idempotent-Replayed
+            answer = _error(500, "api_error", "An unknown error occurred.")
+            with fake._lock:
+                if failure.kind == "saved-500-after":
+                    fake._new_session(params, account)
+                fake._replays[(account, key)] = (params, *answer)
+            self._answer(*answer)
             return
         if failure is not None and failure.kind in ("409", "429", "500", "400"):
             status = int(failure.kind)
@@ -359,18 +398,21 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with fake._lock:
             status, payload = fake.handle(method, split.path, params, account, key)
+        replayed = bool(payload.pop("_replayed", False))
         if failure is not None and failure.kind == "reset-after":
             self._reset()
             return
         if failure is not None and failure.kind == "hold":
             time.sleep(failure.seconds)
-        self._answer(status, payload)
+        self._answer(status, payload, replayed=replayed)
 
-    def _answer(self, status: int, payload: dict[str, Any]) -> None:
+    def _answer(self, status: int, payload: dict[str, Any], *, replayed: bool = False) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        if replayed:  # Stripe's mark on an answer it saved for the idempotency key
+            self.send_header("Idempotent-Replayed", "true")
         self.send_header("Request-Id", f"req_{int(time.time() * 1000)}")
         self.end_headers()
         self.wfile.write(data)

@@ -9,11 +9,13 @@ import pytest
 
 from models.billing.invoice import Invoice, Payment
 from models.database.base import utcnow
+from models.links.link_sessions import INVOICE_KEY, REQUEST_KEY, RequestPlan
 from models.links.stripe_events import StripeEvent, prune_events
 from models.links.sync_cursor import read_cursor
-from models.messaging.tables import Notification
+from models.messaging.tables import Notification, OutboxMessage
 from models.people.clinic import Staff
 from models.workflow.reconcile import Outcome, apply_event
+from models.workflow.sending import enqueue_invoice_email
 from testbed.invoices import billed_invoice
 from tests.conftest import Setup
 
@@ -28,6 +30,20 @@ def invoice(setup: Setup) -> Invoice:
     return billed_invoice(setup.company)
 
 
+def planned(number: str) -> str:
+    """The key of a Checkout Session request Facteur planned for invoice ``number`` and whose
+    answer it never recorded (a crash in between): the session is Facteur's all the same."""
+    invoice = Invoice.get(Invoice.number == number)
+    key = f"facteur-plan-{invoice.id}"
+    if not OutboxMessage.select().where(OutboxMessage.stripe_request.contains(key)).exists():
+        message = enqueue_invoice_email(invoice)
+        params = {"metadata": {INVOICE_KEY: number, REQUEST_KEY: key}}
+        OutboxMessage.update(stripe_request=RequestPlan(key, 1, params).to_json()).where(
+            OutboxMessage.id == message.id
+        ).execute()
+    return key
+
+
 def event(
     number: str | None, *, id: str = "evt_1", created: int | None = None, **session: Any
 ) -> dict[str, Any]:
@@ -38,7 +54,7 @@ def event(
         "amount_total": 8500,
         "currency": "cad",
         "payment_intent": "pi_test_1",
-        "metadata": {"invoice": number} if number else {},
+        "metadata": {INVOICE_KEY: number, REQUEST_KEY: planned(number)} if number else {},
         **session,
     }
     return {
@@ -53,8 +69,14 @@ def event(
 def test_a_session_facteur_did_not_make_is_ignored(invoice: Invoice) -> None:
     assert apply_event(event(None)) is Outcome.IGNORED  # the clinic sold something else on Stripe
     assert apply_event(event(invoice.number, id="evt_2"), account="acct_someone_else") is Outcome.IGNORED
+    for id, metadata in (  # another system of the clinic naming one of Facteur's invoices
+        ("evt_3", {"invoice": invoice.number}),
+        ("evt_4", {INVOICE_KEY: invoice.number}),
+        ("evt_5", {INVOICE_KEY: invoice.number, REQUEST_KEY: "facteur-1-1-0123456789abcdef"}),
+    ):
+        assert apply_event(event(None, id=id, metadata=metadata)) is Outcome.IGNORED
     assert not Payment.select().exists() and not Notification.select().exists()
-    assert StripeEvent.select().count() == 2  # still seen once each
+    assert StripeEvent.select().count() == 5  # still seen once each
 
 
 def test_a_paid_session_without_its_link_row_is_still_recorded(invoice: Invoice) -> None:
