@@ -9,7 +9,7 @@ from cli.context import Context, require_role, require_staff
 from cli.invoice_pdf_cmd import register_pdf
 from cli.send_cmd import register_send
 from locales import N_, Translator
-from models.core.labels import INVOICE_STATUS, PAYMENT_METHOD
+from models.core.labels import INVOICE_STATUS, MONEY_BACK, PAYMENT_METHOD
 
 STATUSES = ("draft", "billed", "paid", "void")
 
@@ -101,6 +101,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
     from models.billing.invoice import Payment
     from models.billing.invoicing import find_invoice, lines_of
+    from models.billing.reversals import PaymentReversal
     from models.views.serialize import invoice_detail
 
     require_staff(ctx)
@@ -155,6 +156,16 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
                 N_("Payment ({method}): {amount}"),
                 method=tr.gettext(PAYMENT_METHOD[payment.method]),
                 amount=money(payment.amount_cents),
+            )
+        )
+    for back in (
+        PaymentReversal.select().where(PaymentReversal.invoice == invoice.id).order_by(PaymentReversal.id)
+    ):
+        ctx.print(
+            tr.format(
+                N_("Money back ({kind}): {amount}"),
+                kind=tr.gettext(MONEY_BACK[back.kind]),
+                amount=money(-back.amount_cents),
             )
         )
     ctx.print(tr.format(N_("Balance: {amount}"), amount=money(invoice.balance_cents)))

@@ -43,6 +43,7 @@ LOGGED = {
     Outcome.FAILED: N_("Stripe session {session}: the delayed payment failed"),
     Outcome.EXPIRED: N_("Stripe session {session}: expired"),
     Outcome.UNAPPLIED: N_("Stripe session {session}: paid, but the invoice could not take it (admins told)"),
+    Outcome.MONEY_BACK: N_("Stripe {session}: a refund or a dispute of a recorded payment, applied"),
 }
 
 

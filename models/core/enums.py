@@ -94,3 +94,16 @@ class PaymentLinkStatus(StrEnum):
     PAID = "paid"
     EXPIRED = "expired"
     REMOVED = "removed"
+
+
+class ReversalKind(StrEnum):
+    """How a payment gave money back (``models.billing.reversals``)."""
+
+    REFUND = "refund"
+    DISPUTE_LOST = "dispute_lost"
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"

@@ -19,6 +19,12 @@ PAYMENT_METHOD: dict[str, LazyText] = {
     PaymentMethod.TRANSFER: L_("transfer"),
     PaymentMethod.STRIPE: L_("Stripe"),
 }
+# Money that moved back, and a dispute still open, shown among an invoice's payments
+MONEY_BACK: dict[str, LazyText] = {
+    "refund": L_("refund"),
+    "dispute_lost": L_("dispute lost"),
+    "dispute_open": L_("disputed"),
+}
 
 SCHEDULE_STATUS: dict[str, LazyText] = {
     ScheduleStatus.SCHEDULED: L_("scheduled"),

@@ -16,6 +16,7 @@ import peewee
 
 from locales import N_
 from models.billing.invoice import Invoice, InvoiceLine, InvoiceSequence, Payment
+from models.billing.reversals import PaymentDispute, PaymentReversal
 from models.core.errors import DatabaseError
 from models.database.base import BaseModel, UTCDateTimeField, utcnow
 from models.database.db import serialize_writers
@@ -46,6 +47,8 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Invoice,
     InvoiceLine,
     Payment,
+    PaymentReversal,
+    PaymentDispute,
     InvoiceSequence,
     Template,
     OutboxMessage,

@@ -6,6 +6,7 @@ touching the database; the worker that reads it is the only one that does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,6 +15,7 @@ import peewee
 
 from locales import N_
 from models.billing.invoice import Invoice, InvoiceLine, Payment
+from models.billing.reversals import PaymentReversal, open_disputes
 from models.core.errors import NotFoundError
 from models.messaging.tables import OutboxMessage, Transmission
 from models.people.clinic import BillingCompany, Staff
@@ -35,6 +37,9 @@ class LineView:
 
 @dataclass(frozen=True)
 class PaymentView:
+    """A payment; or money it gave back (``method`` ``refund``, ``dispute_lost``: a negative
+    amount), or a dispute still open (``dispute_open``: its amount, not counted)."""
+
     received_at: datetime
     method: str
     reference: str | None
@@ -135,9 +140,19 @@ def invoice_view(invoice_id: int) -> InvoiceView:
             )
             for line in lines
         ),
-        payments=tuple(PaymentView(p.received_at, p.method, p.reference, p.amount_cents) for p in payments),
+        payments=_money_moves(invoice_id, payments),
         transmissions=transmissions_of(invoice_id),
     )
+
+
+def _money_moves(invoice_id: int, payments: Iterable[Payment]) -> tuple[PaymentView, ...]:
+    """Payments, what they gave back and open disputes, in the order they happened."""
+    moves = [PaymentView(p.received_at, p.method, p.reference, p.amount_cents) for p in payments]
+    for back in PaymentReversal.select().where(PaymentReversal.invoice == invoice_id):
+        moves.append(PaymentView(back.created_at, back.kind, back.reason, -back.amount_cents))
+    for dispute in open_disputes(invoice_id):
+        moves.append(PaymentView(dispute.opened_at, "dispute_open", dispute.reason, dispute.amount_cents))
+    return tuple(sorted(moves, key=lambda move: move.received_at))
 
 
 def transmissions_of(invoice_id: int, limit: int = TRANSMISSIONS_SHOWN) -> tuple[TransmissionView, ...]:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from models.billing.invoice import Invoice, InvoiceLine, Payment
+from models.billing.reversals import PaymentReversal
 from models.people.clinic import Staff
 from models.people.patient import Patient
 
@@ -73,6 +74,17 @@ def invoice_detail(invoice: Invoice, lines: list[InvoiceLine], payments: list[Pa
             "received_at": _iso(payment.received_at),
         }
         for payment in payments
+    ]
+    detail["money_back"] = [
+        {
+            "amount_cents": back.amount_cents,
+            "kind": back.kind,
+            "reference": back.reference,
+            "at": _iso(back.created_at),
+        }
+        for back in PaymentReversal.select()
+        .where(PaymentReversal.invoice == invoice.id)
+        .order_by(PaymentReversal.id)
     ]
     return detail
 

@@ -50,12 +50,14 @@ from models.messaging.notifications import (
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Transmission
 from models.people.clinic import BillingCompany
 from models.workflow.lifecycle import record_payment
+from models.workflow.money_back import MONEY_BACK_TYPES, apply_money_back
 
 COMPLETED = "checkout.session.completed"
 SUCCEEDED = "checkout.session.async_payment_succeeded"
 FAILED = "checkout.session.async_payment_failed"
 EXPIRED = "checkout.session.expired"
-EVENT_TYPES = (COMPLETED, SUCCEEDED, FAILED, EXPIRED)
+SESSION_TYPES = (COMPLETED, SUCCEEDED, FAILED, EXPIRED)
+EVENT_TYPES = (*SESSION_TYPES, *MONEY_BACK_TYPES)
 PAID_REMINDER_REASON = N_("paid online (Stripe)")
 
 
@@ -68,6 +70,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # seen (or recorded) before
     UNAPPLIED = "unapplied"  # money arrived that the invoice could not take: staff were told
     IGNORED = "ignored"  # not a session Facteur made, or an event it does not use
+    MONEY_BACK = "money_back"  # a refund or a dispute of a payment Facteur recorded
 
 
 def stripe_time(value: Any) -> datetime:
@@ -91,7 +94,10 @@ def apply_event(
             _advance(cursor, int(event["created"]))
         if not claim_event(str(event["id"]), account, str(event["type"]), created, now):
             return Outcome.DUPLICATE
-        if event["type"] not in EVENT_TYPES:
+        if event["type"] in MONEY_BACK_TYPES:
+            applied = apply_money_back(str(event["type"]), account, event["data"]["object"], now)
+            return Outcome.MONEY_BACK if applied else Outcome.IGNORED
+        if event["type"] not in SESSION_TYPES:
             return Outcome.IGNORED
         session = event["data"]["object"]
         if event["type"] == FAILED:

@@ -24,7 +24,7 @@ from locales import N_
 from locales.formatting import format_date, format_datetime
 from models.billing.invoicing import clinic_today
 from models.core.enums import InvoiceStatus, LinkAction, Role
-from models.core.labels import INVOICE_STATUS, PAYMENT_METHOD
+from models.core.labels import INVOICE_STATUS, MONEY_BACK, PAYMENT_METHOD
 from models.database.base import utcnow
 from models.views.invoice_editing import bill_draft, pay, void_invoice
 from models.views.invoice_view import InvoiceView, TransmissionView, invoice_view, transmissions_of
@@ -213,11 +213,13 @@ class InvoiceDetailScreen(Screen[None]):
         payments = self.query_one("#detail-payments", DataTable)
         payments.clear()
         for payment in view.payments:
+            label = PAYMENT_METHOD.get(payment.method) or MONEY_BACK[payment.method]
+            amount = money(payment.amount_cents)
             payments.add_row(
                 format_datetime(payment.received_at, session.timezone, tr.language, session.country, "short"),
-                tr.gettext(PAYMENT_METHOD[payment.method]),
+                tr.gettext(label),
                 payment.reference or "",
-                money(payment.amount_cents),
+                f"({amount})" if payment.method == "dispute_open" else amount,  # not counted: it may be won
             )
         payments.display = bool(view.payments)
         self.query_one("#no-payments").display = not view.payments

@@ -33,6 +33,7 @@ from models.setup.migrations import (  # noqa: E402
     v0010_replaced,
     v0011_agent_pace,
     v0012_link_keys,
+    v0013_reversals,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -55,6 +56,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "outbox and transmission status 'replaced'", v0010_replaced.apply),
     Migration(11, "agent_heartbeat.pace and paused_until", v0011_agent_pace.apply),
     Migration(12, "download_link.link_key and event_tag", v0012_link_keys.apply),
+    Migration(13, "payment_reversal and payment_dispute: refunds and disputes", v0013_reversals.apply),
 )
 
 

@@ -202,3 +202,28 @@ async def test_send_posts_a_request_the_app_can_take(
         await pilot.press("s")
         await pilot.pause()
         assert asked == [billing.billed.id]
+
+
+async def test_money_back_and_an_open_dispute_show_among_the_payments(
+    make_app: Callable[..., object], billing: Billing
+) -> None:
+    from models.billing.reversals import open_dispute, reverse_payment
+    from models.database.base import utcnow
+    from models.core.enums import ReversalKind
+    from models.workflow.lifecycle import record_payment
+    from tui.widgets.plain_table import PlainTable
+
+    paid = record_payment(billing.billed, billing.billed.balance_cents, "stripe", reference="pi_test_1")
+    reverse_payment(paid, 2000, ReversalKind.REFUND, "ch_test_1:refunded:2000")
+    open_dispute(paid, "dp_test_1", 5000, "fraudulent", utcnow())
+    app = make_app("clerk")
+    async with app.run_test(size=(120, 40)) as pilot:  # type: ignore[attr-defined]
+        await open_detail(pilot, billing.billed.id)
+        table = app.screen.query_one("#detail-payments", PlainTable)  # type: ignore[attr-defined]
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+    assert [row[1:] for row in rows] == [
+        ["Stripe", "pi_test_1", "$186.98"],
+        ["refund", "", "-$20.00"],
+        ["disputed", "fraudulent", "($50.00)"],
+    ]
+    assert Invoice.get_by_id(billing.billed.id).balance_cents == 2000

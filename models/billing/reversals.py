@@ -1,0 +1,138 @@
+"""Money that moves back: refunds and disputes of a recorded payment.
+
+A refund (made in Stripe's dashboard, or by Facteur) or a lost dispute takes money back from a
+payment: a ``PaymentReversal`` row, the invoice's ``paid_cents`` lowered, and a paid invoice
+billed again with the balance it has now. A dispute is followed from its opening to its outcome
+(``PaymentDispute``); the invoice shows it meanwhile. Each Stripe object is recorded once, by its
+reference, however often it is seen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import peewee
+
+from locales import N_
+from models.billing.invoice import Invoice, Payment, describe
+from models.core.enums import DisputeStatus, InvoiceStatus, ReversalKind
+from models.core.errors import ValidationError
+from models.database.base import BaseModel, UTCDateTimeField, one_of, utcnow
+from models.database.db import db
+from models.people.clinic import Staff
+
+
+class PaymentReversal(BaseModel):
+    """Money a payment gave back: refunded, or taken by a lost dispute."""
+
+    payment = peewee.ForeignKeyField(Payment, backref="reversals", on_delete="RESTRICT")
+    invoice = peewee.ForeignKeyField(Invoice, backref="reversals", on_delete="RESTRICT")
+    kind = peewee.CharField(max_length=16, constraints=[one_of("kind", ReversalKind)])
+    amount_cents = peewee.BigIntegerField(constraints=[peewee.Check("amount_cents > 0")])
+    reference = peewee.CharField(max_length=200, unique=True)  # Stripe's object, once
+    reason = peewee.CharField(max_length=200, null=True)
+    recorded_by = peewee.ForeignKeyField(Staff, null=True, backref="+", on_delete="SET NULL")
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "payment_reversal"
+
+
+class PaymentDispute(BaseModel):
+    """A payer's bank contesting a payment: open until Stripe says won or lost."""
+
+    payment = peewee.ForeignKeyField(Payment, backref="disputes", on_delete="RESTRICT")
+    invoice = peewee.ForeignKeyField(Invoice, backref="disputes", on_delete="RESTRICT")
+    dispute_id = peewee.CharField(max_length=200, unique=True)
+    amount_cents = peewee.BigIntegerField()
+    reason = peewee.CharField(max_length=100, null=True)
+    status = peewee.CharField(max_length=8, constraints=[one_of("status", DisputeStatus)])
+    opened_at = UTCDateTimeField(default=utcnow)
+    closed_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "payment_dispute"
+
+
+def reversed_cents(payment: Payment, kind: ReversalKind | None = None) -> int:
+    """What ``payment`` gave back so far (of one ``kind``, or all)."""
+    query = PaymentReversal.select(peewee.fn.COALESCE(peewee.fn.SUM(PaymentReversal.amount_cents), 0)).where(
+        PaymentReversal.payment == payment.id
+    )
+    if kind is not None:
+        query = query.where(PaymentReversal.kind == kind)
+    return int(query.scalar())
+
+
+def reverse_payment(
+    payment: Payment,
+    amount_cents: int,
+    kind: ReversalKind,
+    reference: str,
+    *,
+    reason: str | None = None,
+    recorded_by: Staff | None = None,
+    now: datetime | None = None,
+) -> PaymentReversal | None:
+    """Take ``amount_cents`` back from ``payment``: the invoice's paid amount goes down and a paid
+    invoice is billed again. None when ``reference`` was recorded before (seen again)."""
+    now = now or utcnow()
+    with db.atomic():
+        if PaymentReversal.select().where(PaymentReversal.reference == reference).exists():
+            return None
+        left = payment.amount_cents - reversed_cents(payment)
+        if not 0 < amount_cents <= left:
+            raise ValidationError(
+                "amount",
+                N_("a payment of invoice {invoice} cannot give back more than it brought"),
+                invoice=describe(Invoice.get_by_id(payment.__data__["invoice"])),
+            )
+        invoice = Invoice.get_by_id(payment.__data__["invoice"])
+        reversal = PaymentReversal.create(
+            payment=payment,
+            invoice=invoice,
+            kind=kind.value,
+            amount_cents=amount_cents,
+            reference=reference,
+            reason=reason,
+            recorded_by=recorded_by,
+            created_at=now,
+        )
+        paid = invoice.paid_cents - amount_cents
+        status = (
+            InvoiceStatus.BILLED
+            if invoice.status == InvoiceStatus.PAID and paid < invoice.total_cents
+            else None
+        )
+        Invoice.update(
+            paid_cents=paid,
+            status=(status or InvoiceStatus(invoice.status)).value,
+            updated_at=now,
+            version=Invoice.version + 1,
+        ).where(Invoice.id == invoice.id).execute()
+    return reversal
+
+
+def open_dispute(
+    payment: Payment, dispute_id: str, amount_cents: int, reason: str | None, now: datetime
+) -> PaymentDispute | None:
+    """Record a dispute once; None when it was known already."""
+    if PaymentDispute.select().where(PaymentDispute.dispute_id == dispute_id).exists():
+        return None
+    return PaymentDispute.create(
+        payment=payment,
+        invoice=payment.__data__["invoice"],
+        dispute_id=dispute_id,
+        amount_cents=amount_cents,
+        reason=reason,
+        status=DisputeStatus.OPEN.value,
+        opened_at=now,
+    )
+
+
+def open_disputes(invoice_id: int) -> list[PaymentDispute]:
+    return list(
+        PaymentDispute.select().where(
+            (PaymentDispute.invoice == invoice_id) & (PaymentDispute.status == DisputeStatus.OPEN)
+        )
+    )

@@ -1,0 +1,138 @@
+"""What Stripe's refunds and disputes do to an invoice (the pull and the webhook come here through
+``models.workflow.reconcile``).
+
+- ``charge.refunded``: the charge's refunded total grew; the difference is a refund of the
+  payment its PaymentIntent recorded (made in Stripe's dashboard, or by Facteur): the balance
+  reopens and the people who heard of the payment hear of the refund;
+- ``charge.dispute.created``: the admins are told to answer it in Stripe, the invoice shows it;
+- ``charge.dispute.closed``: won, the payment stands; lost, its amount is taken back.
+
+Only payments Facteur recorded from Stripe count (by their PaymentIntent, on this account's
+company); anything else on the clinic's Stripe account is its own business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from locales import N_
+from models.billing.invoice import Invoice, Payment, describe
+from models.billing.reversals import (
+    PaymentDispute,
+    open_dispute,
+    reverse_payment,
+    reversed_cents,
+)
+from models.core.enums import DisputeStatus, PaymentMethod, ReversalKind
+from models.messaging.notifications import admin_ids, notify, payment_audience
+from models.people.clinic import BillingCompany
+
+REFUNDED = "charge.refunded"
+DISPUTE_CREATED = "charge.dispute.created"
+DISPUTE_CLOSED = "charge.dispute.closed"
+MONEY_BACK_TYPES = (REFUNDED, DISPUTE_CREATED, DISPUTE_CLOSED)
+
+REFUND_NOTICE = N_("Invoice {invoice}: {amount} refunded through Stripe; {balance} is left to pay")
+DISPUTE_NOTICE = N_(
+    "The payment of {amount} for invoice {invoice} is disputed by the payer's bank ({reason}): "
+    "answer it in Stripe's dashboard before its deadline"
+)
+DISPUTE_WON_NOTICE = N_("The dispute over invoice {invoice} was won: the payment of {amount} stands")
+DISPUTE_LOST_NOTICE = N_(
+    "The dispute over invoice {invoice} was lost: {amount} was taken back; {balance} is left to pay"
+)
+
+
+def apply_money_back(event_type: str, account: str, obj: Mapping[str, Any], now: datetime) -> bool:
+    """Apply a refund or dispute event; False when it is about no payment Facteur recorded."""
+    payment = _payment_of(account, obj)
+    if payment is None:
+        return False
+    if event_type == REFUNDED:
+        _refunded(payment, obj, now)
+    elif event_type == DISPUTE_CREATED:
+        _disputed(payment, obj, now)
+    else:
+        _dispute_closed(payment, obj, now)
+    return True
+
+
+def _payment_of(account: str, obj: Mapping[str, Any]) -> Payment | None:
+    intent = obj.get("payment_intent")
+    if isinstance(intent, Mapping):
+        intent = intent.get("id")
+    if not intent or not account:
+        return None
+    return (
+        Payment.select()
+        .join(Invoice)
+        .join(BillingCompany)
+        .where(
+            (Payment.reference == str(intent))
+            & (Payment.method == PaymentMethod.STRIPE)
+            & (BillingCompany.stripe_account_id == account)
+        )
+        .first()
+    )
+
+
+def _refunded(payment: Payment, charge: Mapping[str, Any], now: datetime) -> None:
+    """The charge's refunded total now, less what was recorded: the new refund (once per total)."""
+    total = int(charge.get("amount_refunded") or 0)
+    delta = total - reversed_cents(payment, ReversalKind.REFUND)
+    if delta <= 0:
+        return
+    reference = f"{charge.get('id')}:refunded:{total}"
+    if reverse_payment(payment, delta, ReversalKind.REFUND, reference, now=now) is None:
+        return
+    invoice = Invoice.get_by_id(payment.__data__["invoice"])
+    params = _params(invoice, delta)
+    notify(payment_audience(invoice), "payment_refunded", invoice, REFUND_NOTICE, params, now=now)
+
+
+def _disputed(payment: Payment, dispute: Mapping[str, Any], now: datetime) -> None:
+    amount = int(dispute.get("amount") or payment.amount_cents)
+    reason = str(dispute.get("reason") or "")
+    if open_dispute(payment, str(dispute["id"]), amount, reason or None, now) is None:
+        return
+    invoice = Invoice.get_by_id(payment.__data__["invoice"])
+    params = {**_params(invoice, amount), "reason": reason}
+    notify(admin_ids(), "payment_disputed", invoice, DISPUTE_NOTICE, params, now=now)
+
+
+def _dispute_closed(payment: Payment, dispute: Mapping[str, Any], now: datetime) -> None:
+    lost = dispute.get("status") == "lost"
+    amount = int(dispute.get("amount") or payment.amount_cents)
+    known = PaymentDispute.get_or_none(PaymentDispute.dispute_id == str(dispute["id"]))
+    if known is None:
+        known = open_dispute(payment, str(dispute["id"]), amount, dispute.get("reason"), now)
+    assert known is not None
+    if known.status != DisputeStatus.OPEN:
+        return  # its outcome was applied already
+    status = DisputeStatus.LOST if lost else DisputeStatus.WON
+    PaymentDispute.update(status=status.value, closed_at=now).where(PaymentDispute.id == known.id).execute()
+    invoice = Invoice.get_by_id(payment.__data__["invoice"])
+    if lost:
+        left = payment.amount_cents - reversed_cents(payment)
+        taken = min(amount, left)
+        if taken > 0:
+            reverse_payment(payment, taken, ReversalKind.DISPUTE_LOST, f"{dispute['id']}:lost", now=now)
+        invoice = Invoice.get_by_id(invoice.id)
+        notify(
+            admin_ids(), "payment_disputed", invoice, DISPUTE_LOST_NOTICE, _params(invoice, taken), now=now
+        )
+    else:
+        notify(
+            admin_ids(), "payment_disputed", invoice, DISPUTE_WON_NOTICE, _params(invoice, amount), now=now
+        )
+
+
+def _params(invoice: Invoice, amount_cents: int) -> dict[str, Any]:
+    return {
+        "invoice": describe(invoice),
+        "amount_cents": amount_cents,
+        "balance_cents": invoice.balance_cents,
+        "currency": invoice.currency,
+    }
