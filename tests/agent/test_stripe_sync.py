@@ -109,6 +109,32 @@ async def test_an_event_seen_three_times_is_applied_once(
     assert StripeEvent.select().count() == 1 and StripeEvent.get().account == ACCOUNT
 
 
+async def test_a_refund_and_a_lost_dispute_made_in_stripe_reach_the_invoice(
+    stripe_setup: Setup, smtp_server: SmtpServer, fake_stripe: FakeStripe, tmp_path: Path
+) -> None:
+    """Money that moves back in Stripe's dashboard moves the invoice, through the same pull."""
+    from models.billing.reversals import PaymentDispute, PaymentReversal
+
+    link = await linked(stripe_setup, smtp_server, fake_stripe, tmp_path)
+    fake_stripe.complete(link.session_id)
+    await drain(tmp_path, smtp_server.port, fake_stripe)
+    fake_stripe.refund(link.session_id, 3000)  # a partial refund, made in Stripe
+    dispute = fake_stripe.dispute(link.session_id)
+    await drain(tmp_path, smtp_server.port, fake_stripe)
+    invoice = reload(link.invoice)
+    assert (invoice.status, invoice.balance_cents) == ("billed", 3000)
+    assert PaymentDispute.get().status == "open"
+    fake_stripe.close_dispute(dispute["id"], "lost")
+    await drain(tmp_path, smtp_server.port, fake_stripe)
+    assert [(r.kind, r.amount_cents) for r in PaymentReversal.select().order_by(PaymentReversal.id)] == [
+        ("refund", 3000),
+        ("dispute_lost", 5500),
+    ]
+    assert reload(link.invoice).balance_cents == 8500 and PaymentDispute.get().status == "lost"
+    kinds = {n.kind for n in Notification.select()}
+    assert {"payment_refunded", "payment_disputed"} <= kinds
+
+
 async def test_a_delayed_method_waits_then_counts_when_it_succeeds(
     stripe_setup: Setup, smtp_server: SmtpServer, fake_stripe: FakeStripe, tmp_path: Path
 ) -> None:

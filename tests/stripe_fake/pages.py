@@ -1,5 +1,10 @@
 """The fake's own pages: the checkout page a patient opens (``/pay/{id}``: a Pay button), and
-``/_fake/…`` to drive it by hand (``curl -X POST …/_fake/sessions/{id}/complete``)."""
+``/_fake/…`` to drive it by hand (``curl -X POST …/_fake/sessions/{id}/complete``):
+``POST /_fake/sessions/{id}/{complete|succeed|fail|expire}`` answer the event;
+``POST /_fake/sessions/{id}/refund`` (``amount``, ``reason``) answers the Refund,
+``POST /_fake/sessions/{id}/dispute`` (``reason``) the Dispute, and
+``POST /_fake/disputes/{id}/close`` (``outcome=won|lost``) the closed Dispute. A refusal answers
+400 with Stripe's error (``Refused``) or the reason the action makes no sense (``ValueError``)."""
 
 from __future__ import annotations
 
@@ -44,12 +49,47 @@ def serve_page(
             event = fake.async_result(session_id, succeeded=False)
         elif action == "expire":
             event = fake.expire(session_id)
+        elif action in ("refund", "dispute"):
+            _control(handler, fake, action, session_id, params)
+            return
         else:
             _json(handler, 404, {"error": "unknown action"})
             return
         _json(handler, 200, event)
         return
+    if parts[:2] == ["_fake", "disputes"] and parts[3:] == ["close"] and method == "POST":
+        _control(handler, fake, "close", parts[2], params)
+        return
     _json(handler, 404, {"error": "not found"})
+
+
+def _control(
+    handler: BaseHTTPRequestHandler, fake: FakeStripe, action: str, target: str, params: dict[str, Any]
+) -> None:
+    from tests.stripe_fake.server import Refused
+
+    try:
+        if action == "refund":
+            amount = params.get("amount")
+            result = fake.refund(
+                target,
+                int(amount) if amount else None,
+                reason=params.get("reason") or "requested_by_customer",
+            )
+        elif action == "dispute":
+            result = fake.dispute(target, reason=params.get("reason") or "fraudulent")
+        elif target in fake.disputes:
+            result = fake.close_dispute(target, params.get("outcome", ""))
+        else:
+            _json(handler, 404, {"error": "not found"})
+            return
+    except Refused as refused:
+        _json(handler, refused.status, refused.body)
+        return
+    except ValueError as exc:
+        _json(handler, 400, {"error": str(exc)})
+        return
+    _json(handler, 200, result)
 
 
 def _checkout_page(session: dict[str, Any]) -> str:

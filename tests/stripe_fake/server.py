@@ -4,14 +4,18 @@ Endpoints: ``POST /v1/checkout/sessions`` (with idempotency: the same key and pa
 the first answer, other parameters are refused as Stripe does), ``GET /v1/checkout/sessions``
 (list, ``created[gte]``, pagination), ``GET /v1/checkout/sessions/{id}``,
 ``POST /v1/checkout/sessions/{id}/expire``, ``GET /v1/events`` (newest first, ``created``,
-``types[]``, ``starting_after``, ``has_more``). Every request is recorded with its
+``types[]``, ``starting_after``, ``has_more``), ``POST /v1/refunds`` (idempotent as sessions
+are), ``GET /v1/refunds`` (``payment_intent``, ``charge``), ``GET /v1/refunds/{id}``,
+``GET /v1/charges/{id}``, ``GET /v1/disputes/{id}``. Every request is recorded with its
 ``Stripe-Account`` and ``Idempotency-Key`` headers. Tests (or ``/_fake/…`` over HTTP) complete,
-delay or expire sessions, and script failures: a 409, 429, 500 or 400 answer, a 500 Stripe saves
-for the idempotency key and replays (``saved-500``, ``saved-500-after`` once the session was
-made), a connection reset before or after the request was processed, or an answer held back.
-Parameters are checked against the locked ``stripe`` library's request types (``spec``), amounts
-against Stripe's minimum charge, product names are required. What it reproduces, and from which
-Stripe page, is listed in ``tests/stripe_fake/README.md``.
+delay or expire sessions, refund a paid one (as in Stripe's Dashboard), open a dispute on it (as
+the cardholder's bank does) and close it won or lost, and script failures: a 409, 429, 500 or
+400 answer, a 500 Stripe saves for the idempotency key and replays (``saved-500``,
+``saved-500-after`` once the object was made), a connection reset before or after the request
+was processed, or an answer held back. Parameters are checked against the locked ``stripe``
+library's request types (``spec``), amounts against Stripe's minimum charge, product names are
+required. What it reproduces, and from which Stripe page, is listed in
+``tests/stripe_fake/README.md``.
 """
 
 from __future__ import annotations
@@ -34,6 +38,16 @@ from tests.stripe_fake.spec import Invalid, check_request
 API_KEY = "sk_test_facteur_fake"
 MINIMUM_CHARGE = {"gbp": 30}  # Stripe's minimum charge in minor units; 50 for the others used here
 MIN_EXPIRY, MAX_EXPIRY = 30 * 60, 24 * 3600
+API_VERSION = "2026-10-28.endive"  # the version agent/stripe/api.py pins, as events carry it
+DISPUTE_OUTCOMES = ("won", "lost")
+
+
+class Refused(Exception):
+    """A control method refused as Stripe would answer (``status``, ``body``: its error)."""
+
+    def __init__(self, answer: tuple[int, dict[str, Any]]) -> None:
+        self.status, self.body = answer
+        super().__init__(self.body["error"]["message"])
 
 
 @dataclass
@@ -63,9 +77,13 @@ class FakeStripe:
     offset: float = 0.0  # seconds added to the real clock (tests move time)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
+    charges: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     failures: deque[Failure] = field(default_factory=deque)
-    _replays: dict[tuple[str | None, str], tuple[dict[str, Any], int, dict[str, Any]]] = field(
+    # (account, key) -> (path, params, status, body) of the request first made with that key
+    _replays: dict[tuple[str | None, str], tuple[str, dict[str, Any], int, dict[str, Any]]] = field(
         default_factory=dict
     )
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -82,7 +100,8 @@ class FakeStripe:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # a short poll, so that ``stop`` (which waits for the loop to notice) takes no half second
+        threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -120,12 +139,15 @@ class FakeStripe:
     # what happens on Stripe's side --------------------------------------------------------------
 
     def complete(self, session_id: str, *, paid: bool = True) -> dict[str, Any]:
-        """The patient paid (``paid``), or chose a delayed method (the payment clears later)."""
+        """The patient paid (``paid``: a PaymentIntent and its succeeded Charge), or chose a
+        delayed method (the PaymentIntent only; the Charge comes when the payment clears)."""
         with self._lock:
             session = self.sessions[session_id]
             assert session["status"] == "open", session["status"]
             session.update(status="complete", payment_status="paid" if paid else "unpaid")
-            session["payment_intent"] = self._next_id("pi")
+            session["payment_intent"] = session["payment_intent"] or self._next_id("pi")
+            if paid:
+                self._charge(session)
             return self.emit("checkout.session.completed", session)
 
     def async_result(self, session_id: str, *, succeeded: bool) -> dict[str, Any]:
@@ -133,6 +155,7 @@ class FakeStripe:
             session = self.sessions[session_id]
             if succeeded:
                 session["payment_status"] = "paid"
+                self._charge(session)
                 return self.emit("checkout.session.async_payment_succeeded", session)
             return self.emit("checkout.session.async_payment_failed", session)
 
@@ -144,23 +167,198 @@ class FakeStripe:
             session["url"] = None
             return self.emit("checkout.session.expired", session)
 
-    def emit(self, type_: str, session: dict[str, Any], *, created: int | None = None) -> dict[str, Any]:
+    def refund(
+        self,
+        session_id_or_payment_intent: str,
+        amount_cents: int | None = None,
+        *,
+        reason: str = "requested_by_customer",
+    ) -> dict[str, Any]:
+        """A refund made in Stripe's Dashboard (all that is left when ``amount_cents`` is None):
+        the Refund, and the events ``charge.refunded`` then ``refund.created``. Raises
+        ``Refused`` with Stripe's answer to more than is left, or to a disputed charge."""
+        with self._lock:
+            charge = self._paid_charge(session_id_or_payment_intent)
+            status, body = self._refund_charge(charge, amount_cents, reason, {}, None)
+            if status != 200:
+                raise Refused((status, body))
+            return body
+
+    def dispute(self, session_id_or_payment_intent: str, *, reason: str = "fraudulent") -> dict[str, Any]:
+        """The cardholder's bank disputes the whole payment: the Dispute (``needs_response``), the
+        charge marked ``disputed``, and the event ``charge.dispute.created``."""
+        with self._lock:
+            charge = self._paid_charge(session_id_or_payment_intent)
+            if charge["refunded"]:  # https://docs.stripe.com/refunds: no dispute once fully refunded
+                raise ValueError(f"{charge['id']} is fully refunded: it cannot be disputed")
+            dispute = {
+                "id": self._next_id("dp"),
+                "object": "dispute",
+                "amount": charge["amount"],
+                "charge": charge["id"],
+                "created": self.now(),
+                "currency": charge["currency"],
+                "is_charge_refundable": False,
+                "livemode": False,
+                "metadata": {},
+                "payment_intent": charge["payment_intent"],
+                "reason": reason,
+                "status": "needs_response",
+                "_account": charge["_account"],
+            }
+            self.disputes[dispute["id"]] = dispute
+            charge["disputed"] = True
+            self.emit("charge.dispute.created", dispute)
+            return _public(dispute)
+
+    def close_dispute(self, dispute_id: str, outcome: str) -> dict[str, Any]:
+        """The dispute decided, ``won`` or ``lost``: its status, and ``charge.dispute.closed``."""
+        if outcome not in DISPUTE_OUTCOMES:
+            raise ValueError(f"outcome must be one of {DISPUTE_OUTCOMES}, not {outcome!r}")
+        with self._lock:
+            dispute = self.disputes[dispute_id]
+            if dispute["status"] in (*DISPUTE_OUTCOMES, "warning_closed", "prevented"):
+                raise ValueError(f"{dispute_id} is already closed ({dispute['status']})")
+            dispute["status"] = outcome
+            self.emit("charge.dispute.closed", dispute)
+            return _public(dispute)
+
+    def emit(
+        self,
+        type_: str,
+        session: dict[str, Any],
+        *,
+        created: int | None = None,
+        request: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Append the event of ``type_`` on ``session`` (any object of the fake: a session, a
+        charge, a refund, a dispute), as on its account's event list."""
         snapshot = {k: v for k, v in session.items() if not k.startswith("_")}
         event = {
             "id": self._next_id("evt"),
             "object": "event",
-            "api_version": "2025-01-27.acacia",
+            "api_version": API_VERSION,
             "account": session["_account"],
             "created": created if created is not None else self.now(),
             "data": {"object": json.loads(json.dumps(snapshot))},
             "livemode": False,
             "pending_webhooks": 0,
-            "request": {"id": None, "idempotency_key": None},
+            "request": request or {"id": None, "idempotency_key": None},
             "type": type_,
         }
         with self._lock:
             self.events.append(event)
         return event
+
+    def _charge(self, session: dict[str, Any]) -> dict[str, Any]:
+        """The succeeded Charge of a paid session's PaymentIntent (made once)."""
+        existing = self._charge_of_intent(session["payment_intent"], session["_account"])
+        if existing is not None:
+            return existing
+        intent_data = session.get("_payment_intent_data") or {}
+        metadata = intent_data.get("metadata") if isinstance(intent_data, dict) else None
+        charge = {
+            "id": self._next_id("ch"),
+            "object": "charge",
+            "amount": session["amount_total"],
+            "amount_captured": session["amount_total"],
+            "amount_refunded": 0,
+            "captured": True,
+            "created": self.now(),
+            "currency": session["currency"],
+            "disputed": False,
+            "livemode": False,
+            "metadata": dict(metadata) if isinstance(metadata, dict) else {},
+            "paid": True,
+            "payment_intent": session["payment_intent"],
+            "refunded": False,
+            "status": "succeeded",
+            "_account": session["_account"],
+        }
+        self.charges[charge["id"]] = charge
+        return charge
+
+    def _charge_of_intent(self, payment_intent: str | None, account: str | None) -> dict[str, Any] | None:
+        return next(
+            (
+                charge
+                for charge in self.charges.values()
+                if charge["payment_intent"] == payment_intent and charge["_account"] == account
+            ),
+            None,
+        )
+
+    def _paid_charge(self, session_id_or_payment_intent: str) -> dict[str, Any]:
+        """The Charge of a session (by its id) or of a PaymentIntent, on whichever account."""
+        session = self.sessions.get(session_id_or_payment_intent)
+        if session is not None:
+            intent, account = session["payment_intent"], session["_account"]
+        else:
+            intent = session_id_or_payment_intent
+            account = next(
+                (c["_account"] for c in self.charges.values() if c["payment_intent"] == intent), None
+            )
+        charge = self._charge_of_intent(intent, account) if intent else None
+        if charge is None:
+            raise Refused(_no_successful_charge(intent))
+        return charge
+
+    def _refund_charge(
+        self,
+        charge: dict[str, Any],
+        amount: int | None,
+        reason: str | None,
+        metadata: dict[str, Any],
+        request: dict[str, Any] | None,
+    ) -> tuple[int, dict[str, Any]]:
+        """Refund ``amount`` of ``charge`` (what is left when None), as Stripe answers."""
+        if any(
+            d["charge"] == charge["id"] and d["status"] != "won" for d in self.disputes.values()
+        ):  # https://docs.stripe.com/api/disputes/object#dispute_object-is_charge_refundable
+            return _error(
+                400,
+                "invalid_request_error",
+                f"Charge {charge['id']} has been charged back; cannot issue a refund.",
+                "charge_disputed",
+            )
+        left = charge["amount"] - charge["amount_refunded"]
+        if left <= 0:
+            return _error(
+                400,
+                "invalid_request_error",
+                f"Charge {charge['id']} has already been refunded.",
+                "charge_already_refunded",
+            )
+        amount = left if amount is None else amount
+        if amount > left:
+            return _error(
+                400,
+                "invalid_request_error",
+                f"Refund amount (${amount / 100:.2f}) is greater than unrefunded amount on charge "
+                f"(${left / 100:.2f})",
+                param="amount",
+            )
+        refund = {
+            "id": self._next_id("re"),
+            "object": "refund",
+            "amount": amount,
+            "charge": charge["id"],
+            "created": self.now(),
+            "currency": charge["currency"],
+            "metadata": metadata,
+            "payment_intent": charge["payment_intent"],
+            "reason": reason,
+            "status": "succeeded",
+            "_account": charge["_account"],
+        }
+        self.refunds[refund["id"]] = refund
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+        # https://docs.stripe.com/api/events/types#event_types-charge.refunded; the Charge carries no
+        # `refunds` list since API version 2022-11-15 (only when expanded)
+        self.emit("charge.refunded", charge, request=request)
+        self.emit("refund.created", refund, request=request)
+        return 200, _public(refund)
 
     # the API ------------------------------------------------------------------------------------
 
@@ -170,7 +368,7 @@ class FakeStripe:
         parts = [p for p in path.split("/") if p]
         if parts[:3] == ["v1", "checkout", "sessions"]:
             if method == "POST" and len(parts) == 3:
-                return self._create(params, account, key)
+                return self._idempotent(path, params, account, key)
             if method == "GET" and len(parts) == 3:
                 return 200, self._list(
                     self._of(account, self.sessions.values()), params, "/v1/checkout/sessions"
@@ -197,14 +395,31 @@ class FakeStripe:
                 return 200, _public(session)
         if parts == ["v1", "events"] and method == "GET":
             return 200, self._list(self._of(account, self.events), params, "/v1/events")
+        if parts == ["v1", "refunds"] and method == "POST":
+            return self._idempotent(path, params, account, key)
+        if parts == ["v1", "refunds"] and method == "GET":
+            return 200, self._list(self._of(account, self.refunds.values()), params, "/v1/refunds")
+        stored = {"charges": self.charges, "refunds": self.refunds, "disputes": self.disputes}
+        if method == "GET" and len(parts) == 3 and parts[0] == "v1" and parts[1] in stored:
+            found = stored[parts[1]].get(parts[2])
+            if found is None or found["_account"] != account:
+                return _error(
+                    404,
+                    "invalid_request_error",
+                    f"No such {parts[1][:-1]}: '{parts[2]}'",
+                    "resource_missing",
+                    param="id",
+                )
+            return 200, _public(found)
         return _error(404, "invalid_request_error", f"Unrecognized request URL ({method}: {path})")
 
-    def _create(
-        self, params: dict[str, Any], account: str | None, key: str | None
+    def _idempotent(
+        self, path: str, params: dict[str, Any], account: str | None, key: str | None
     ) -> tuple[int, dict[str, Any]]:
+        """A creation under ``Idempotency-Key``: the first answer replayed to the same request."""
         if key is not None and (account, key) in self._replays:
-            first, status, body = self._replays[(account, key)]
-            if first != params:
+            first_path, first, status, body = self._replays[(account, key)]
+            if (first_path, first) != (path, params):
                 return _error(
                     400,
                     "idempotency_error",
@@ -212,10 +427,68 @@ class FakeStripe:
                     "they were first used with.",
                 )
             return status, {**body, "_replayed": True}
-        status, body = self._new_session(params, account)
+        status, body = self._execute(path, params, account, key)
         if key is not None:
-            self._replays[(account, key)] = (params, status, body)
+            self._replays[(account, key)] = (path, params, status, body)
         return status, body
+
+    def _execute(
+        self, path: str, params: dict[str, Any], account: str | None, key: str | None
+    ) -> tuple[int, dict[str, Any]]:
+        """Execute a creation (no idempotency): a session or a refund."""
+        if path.rstrip("/") == "/v1/refunds":
+            return self._new_refund(params, account, key)
+        return self._new_session(params, account)
+
+    def _new_refund(
+        self, params: dict[str, Any], account: str | None, key: str | None
+    ) -> tuple[int, dict[str, Any]]:
+        """``POST /v1/refunds``: https://docs.stripe.com/api/refunds/create"""
+        intent, charge_id = params.get("payment_intent"), params.get("charge")
+        if not intent and not charge_id:
+            return _error(
+                400,
+                "invalid_request_error",
+                "One of the following params should be provided for this request: payment_intent or charge.",
+            )
+        if charge_id:
+            charge = self.charges.get(charge_id)
+            if charge is None or charge["_account"] != account:
+                return _error(
+                    400,
+                    "invalid_request_error",
+                    f"No such charge: '{charge_id}'",
+                    "resource_missing",
+                    "charge",
+                )
+        else:
+            known = any(s["payment_intent"] == intent for s in self._of(account, self.sessions.values()))
+            if not known:
+                return _error(
+                    400,
+                    "invalid_request_error",
+                    f"No such payment_intent: '{intent}'",
+                    "resource_missing",
+                    "payment_intent",
+                )
+            found = self._charge_of_intent(intent, account)
+            if found is None:
+                return _no_successful_charge(intent)
+            charge = found
+        amount = int(params["amount"]) if "amount" in params else None
+        if amount is not None and amount < 1:
+            return _error(
+                400, "invalid_request_error", "This value must be greater than or equal to 1.", param="amount"
+            )
+        metadata = params.get("metadata")
+        request = {"id": self._next_id("req"), "idempotency_key": key}
+        return self._refund_charge(
+            charge,
+            amount,
+            params.get("reason"),
+            dict(metadata) if isinstance(metadata, dict) else {},
+            request,
+        )
 
     def _new_session(self, params: dict[str, Any], account: str | None) -> tuple[int, dict[str, Any]]:
         now = self.now()
@@ -272,6 +545,7 @@ class FakeStripe:
             "livemode": False,
             "_account": account,
             "_line_items": items,
+            "_payment_intent_data": params.get("payment_intent_data") or {},
         }
         with self._lock:
             self.sessions[session_id] = session
@@ -292,6 +566,9 @@ class FakeStripe:
             and int(item["created"]) > int(created.get("gt", -1))
             and (not types or item.get("type") in types)
             and (not params.get("status") or item.get("status") == params["status"])
+            and all(
+                item.get(name) == params[name] for name in ("payment_intent", "charge") if params.get(name)
+            )
         ]
         # newest first; for equal times, the later one first (as Stripe does)
         ordered = [
@@ -316,6 +593,15 @@ def _public(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if not k.startswith("_")}
 
 
+def _no_successful_charge(payment_intent: str | None) -> tuple[int, dict[str, Any]]:
+    return _error(
+        400,
+        "invalid_request_error",
+        f"This PaymentIntent ({payment_intent}) does not have a successful charge to refund.",
+        param="payment_intent",
+    )
+
+
 def _error(
     status: int, type_: str, message: str, code: str | None = None, param: str | None = None
 ) -> tuple[int, dict[str, Any]]:
@@ -325,6 +611,9 @@ def _error(
 class _Handler(BaseHTTPRequestHandler):
     stripe: FakeStripe
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: without TCP_NODELAY the body waits for the client's
+    # delayed ACK, some 40 ms a request on loopback
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -372,13 +661,13 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         if failure is not None and failure.kind in ("saved-500", "saved-500-after") and key is not None:
-            # Stripe began executing, then failed (after making the session, for "-after"): the 500
+            # Stripe began executing, then failed (after making the object, for "-after"): the 500
             # is saved for the key and replayed to it, marked Idempotent-Replayed
             answer = _error(500, "api_error", "An unknown error occurred.")
             with fake._lock:
                 if failure.kind == "saved-500-after":
-                    fake._new_session(params, account)
-                fake._replays[(account, key)] = (params, *answer)
+                    fake._execute(split.path, params, account, key)
+                fake._replays[(account, key)] = (split.path, params, *answer)
             self._answer(*answer)
             return
         if failure is not None and failure.kind in ("409", "429", "500", "400"):

@@ -15,7 +15,7 @@ import typing
 from typing import Any, Literal, NotRequired, Required, Union, get_args, get_origin
 
 import typing_extensions
-from stripe.params import EventListParams
+from stripe.params import EventListParams, RefundCreateParams, RefundListParams
 from stripe.params.checkout import SessionCreateParams, SessionListParams
 
 # (method, path) -> the library's type for its parameters
@@ -23,6 +23,8 @@ REQUESTS: dict[tuple[str, str], Any] = {
     ("POST", "/v1/checkout/sessions"): SessionCreateParams,
     ("GET", "/v1/checkout/sessions"): SessionListParams,
     ("GET", "/v1/events"): EventListParams,
+    ("POST", "/v1/refunds"): RefundCreateParams,
+    ("GET", "/v1/refunds"): RefundListParams,
 }
 _OPTIONS = {"expand"}  # taken by every request
 

@@ -208,8 +208,8 @@ async def test_money_back_and_an_open_dispute_show_among_the_payments(
     make_app: Callable[..., object], billing: Billing
 ) -> None:
     from models.billing.reversals import open_dispute, reverse_payment
-    from models.database.base import utcnow
     from models.core.enums import ReversalKind
+    from models.database.base import utcnow
     from models.workflow.lifecycle import record_payment
     from tui.widgets.plain_table import PlainTable
 
