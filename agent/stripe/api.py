@@ -1,5 +1,6 @@
 """The Stripe calls Facteur makes, each on a billing company's connected account (the
-``Stripe-Account`` header): create and expire a Checkout Session, list sessions and events.
+``Stripe-Account`` header): create and expire a Checkout Session, list sessions and events,
+refund a payment.
 
 The real ``stripe`` library, asynchronous over httpx; it never retries by itself (the
 outbox and the pull decide), and every error comes out as an ``agent.errors`` class.
@@ -58,6 +59,14 @@ class StripeApi:
         options: Any = {"stripe_account": account, "idempotency_key": idempotency_key}
         session = await self._call(lambda: sessions.create_async(params, options))  # type: ignore[arg-type]
         return session.to_dict()
+
+    async def create_refund(
+        self, account: str, params: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        refunds = self._stripe().v1.refunds
+        options: Any = {"stripe_account": account, "idempotency_key": idempotency_key}
+        refund = await self._call(lambda: refunds.create_async(params, options))  # type: ignore[arg-type]
+        return refund.to_dict()
 
     async def expire_session(self, account: str, session_id: str) -> dict[str, Any]:
         sessions = self._stripe().v1.checkout.sessions

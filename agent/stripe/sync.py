@@ -20,17 +20,19 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from agent.errors import OfflineError
+from agent.errors import OfflineError, RejectedError
 from agent.steps import DbRunner
 from agent.stripe.api import StripeApi
 from agent.stripe.links import expire_link
 from locales import N_, translator
 from models.core.enums import PaymentLinkStatus
-from models.core.errors import DeliveryError
+from models.core.errors import DeliveryError, TransientDeliveryError
 from models.database.base import utcnow
 from models.links import link_sessions
+from models.links.link_sessions import INVOICE_KEY
 from models.links.stripe_events import prune_events
 from models.links.sync_cursor import read_cursor
+from models.workflow.money_back import pending_refunds, refund_made, refund_refused
 from models.workflow.reconcile import EVENT_TYPES, Outcome, apply_event, apply_session, stripe_time
 
 log = logging.getLogger("facteur.agent.stripe")
@@ -66,6 +68,7 @@ class StripeSync:
 
     async def run(self, db: DbRunner) -> None:
         self.outcomes = []
+        await self._refund(db)  # first: the pull below then brings the refunds' charge.refunded
         for account in await db(link_sessions.accounts_to_sync):
             try:
                 await self._pull_events(account, db)
@@ -81,6 +84,37 @@ class StripeSync:
 
     async def close(self) -> None:
         await self.api.close()
+
+    async def _refund(self, db: DbRunner) -> None:
+        """Make the refunds staff asked for, each under its own idempotency key (a retry after a
+        crash gets the same refund); a refusal fails it with Stripe's reason, a busy Stripe waits."""
+        for request, account, intent, number in await db(pending_refunds):
+            params = {
+                "payment_intent": intent,
+                "amount": request.amount_cents,
+                "reason": "requested_by_customer",
+                "metadata": {INVOICE_KEY: number, "facteur_refund": str(request.id)},
+            }
+            try:
+                refund = await self.api.create_refund(account, params, request.idempotency_key)
+            except RejectedError as exc:
+                reason = exc.reply or exc.render(self._tr)
+                await db(refund_refused, request.id, reason, str(exc.code) if exc.code is not None else None)
+                continue
+            except TransientDeliveryError as exc:
+                if isinstance(exc, OfflineError):
+                    raise
+                self._log(
+                    logging.WARNING,
+                    N_("refund #{id}: Stripe is busy, tried again later: {reason}"),
+                    id=request.id,
+                    reason=exc,
+                )
+                continue
+            await db(refund_made, request.id, str(refund["id"]))
+            self._log(
+                logging.INFO, N_("refund #{id} made: {refund}"), id=request.id, refund=str(refund["id"])
+            )
 
     async def _pull_events(self, account: str, db: DbRunner) -> None:
         cursor = cursor_name(account)

@@ -14,9 +14,10 @@ from datetime import datetime
 import peewee
 
 from locales import N_
+from locales.formatting import Money
 from models.billing.invoice import Invoice, Payment, describe
-from models.core.enums import DisputeStatus, InvoiceStatus, ReversalKind
-from models.core.errors import ValidationError
+from models.core.enums import DisputeStatus, InvoiceStatus, PaymentMethod, RefundStatus, ReversalKind
+from models.core.errors import NotFoundError, ValidationError
 from models.database.base import BaseModel, UTCDateTimeField, one_of, utcnow
 from models.database.db import db
 from models.people.clinic import Staff
@@ -52,6 +53,29 @@ class PaymentDispute(BaseModel):
 
     class Meta:
         table_name = "payment_dispute"
+
+
+class RefundRequest(BaseModel):
+    """A refund staff asked Facteur to make through Stripe; the agent makes it once online, under
+    an idempotency key of its own (a retry never refunds twice)."""
+
+    payment = peewee.ForeignKeyField(Payment, backref="refund_requests", on_delete="RESTRICT")
+    invoice = peewee.ForeignKeyField(Invoice, backref="refund_requests", on_delete="RESTRICT")
+    amount_cents = peewee.BigIntegerField(constraints=[peewee.Check("amount_cents > 0")])
+    reason = peewee.CharField(max_length=200, null=True)
+    status = peewee.CharField(max_length=8, constraints=[one_of("status", RefundStatus)])
+    refund_id = peewee.CharField(max_length=200, null=True)  # Stripe's re_…
+    error = peewee.TextField(null=True)
+    requested_by = peewee.ForeignKeyField(Staff, null=True, backref="+", on_delete="SET NULL")
+    created_at = UTCDateTimeField(default=utcnow)
+    done_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "refund_request"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"facteur-refund-{self.id}-{self.created_at:%Y%m%d%H%M%S}"
 
 
 def reversed_cents(payment: Payment, kind: ReversalKind | None = None) -> int:
@@ -111,6 +135,54 @@ def reverse_payment(
             version=Invoice.version + 1,
         ).where(Invoice.id == invoice.id).execute()
     return reversal
+
+
+def refundable_cents(payment: Payment) -> int:
+    """What can still be refunded of ``payment``: what it brought, less what went back or is asked."""
+    asked = RefundRequest.select(peewee.fn.COALESCE(peewee.fn.SUM(RefundRequest.amount_cents), 0)).where(
+        (RefundRequest.payment == payment.id) & (RefundRequest.status == RefundStatus.PENDING)
+    )
+    return payment.amount_cents - reversed_cents(payment) - int(asked.scalar())
+
+
+def request_refund(
+    payment_id: int,
+    amount_cents: int,
+    reason: str | None,
+    *,
+    staff: Staff | None,
+    now: datetime | None = None,
+) -> RefundRequest:
+    """Queue a refund of a Stripe payment (the agent makes it when online): refused with the reason
+    for a payment that did not come through Stripe, or more than it can still give back."""
+    now = now or utcnow()
+    with db.atomic():
+        payment = Payment.get_or_none(Payment.id == payment_id)
+        if payment is None:
+            raise NotFoundError(N_("no payment #{id}"), id=payment_id)
+        invoice = Invoice.get_by_id(payment.__data__["invoice"])
+        if payment.method != PaymentMethod.STRIPE or not (payment.reference or "").startswith("pi_"):
+            raise ValidationError(
+                "payment",
+                N_("only a payment made through Stripe is refunded from Facteur; refund others by hand"),
+            )
+        left = refundable_cents(payment)
+        if not 0 < amount_cents <= left:
+            raise ValidationError(
+                "amount",
+                N_("a refund of invoice {invoice} must be more than zero and at most {amount}"),
+                invoice=describe(invoice),
+                amount=Money(left, invoice.currency),
+            )
+        return RefundRequest.create(
+            payment=payment,
+            invoice=invoice,
+            amount_cents=amount_cents,
+            reason=(reason or "").strip()[:200] or None,
+            status=RefundStatus.PENDING.value,
+            requested_by=staff,
+            created_at=now,
+        )
 
 
 def open_dispute(

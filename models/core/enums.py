@@ -107,3 +107,9 @@ class DisputeStatus(StrEnum):
     OPEN = "open"
     WON = "won"
     LOST = "lost"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"  # queued by staff; the agent asks Stripe when online
+    DONE = "done"
+    FAILED = "failed"

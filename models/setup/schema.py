@@ -16,7 +16,7 @@ import peewee
 
 from locales import N_
 from models.billing.invoice import Invoice, InvoiceLine, InvoiceSequence, Payment
-from models.billing.reversals import PaymentDispute, PaymentReversal
+from models.billing.reversals import PaymentDispute, PaymentReversal, RefundRequest
 from models.core.errors import DatabaseError
 from models.database.base import BaseModel, UTCDateTimeField, utcnow
 from models.database.db import serialize_writers
@@ -49,6 +49,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Payment,
     PaymentReversal,
     PaymentDispute,
+    RefundRequest,
     InvoiceSequence,
     Template,
     OutboxMessage,

@@ -15,7 +15,8 @@ import peewee
 
 from locales import N_
 from models.billing.invoice import Invoice, InvoiceLine, Payment
-from models.billing.reversals import PaymentReversal, open_disputes
+from models.billing.reversals import PaymentReversal, open_disputes, refundable_cents
+from models.core.enums import PaymentMethod
 from models.core.errors import NotFoundError
 from models.messaging.tables import OutboxMessage, Transmission
 from models.people.clinic import BillingCompany, Staff
@@ -85,6 +86,9 @@ class InvoiceView:
     lines: tuple[LineView, ...]
     payments: tuple[PaymentView, ...]
     transmissions: tuple[TransmissionView, ...]
+    refundable: tuple[int, int] | None = (
+        None  # (payment id, cents) of the latest Stripe payment a refund may take
+    )
 
 
 def invoice_view(invoice_id: int) -> InvoiceView:
@@ -141,8 +145,19 @@ def invoice_view(invoice_id: int) -> InvoiceView:
             for line in lines
         ),
         payments=_money_moves(invoice_id, payments),
+        refundable=_refundable(payments),
         transmissions=transmissions_of(invoice_id),
     )
+
+
+def _refundable(payments: Iterable[Payment]) -> tuple[int, int] | None:
+    """The latest payment made through Stripe that can still give money back, and how much."""
+    for payment in sorted(payments, key=lambda p: (p.received_at, p.id), reverse=True):
+        if payment.method == PaymentMethod.STRIPE and (payment.reference or "").startswith("pi_"):
+            left = refundable_cents(payment)
+            if left > 0:
+                return payment.id, left
+    return None
 
 
 def _money_moves(invoice_id: int, payments: Iterable[Payment]) -> tuple[PaymentView, ...]:

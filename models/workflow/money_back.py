@@ -21,14 +21,27 @@ from locales import N_
 from models.billing.invoice import Invoice, Payment, describe
 from models.billing.reversals import (
     PaymentDispute,
+    RefundRequest,
     open_dispute,
     reverse_payment,
     reversed_cents,
 )
-from models.core.enums import DisputeStatus, PaymentMethod, ReversalKind
+from models.core.enums import (
+    Channel,
+    DisputeStatus,
+    PaymentMethod,
+    RefundStatus,
+    ReversalKind,
+    TransmissionStatus,
+)
+from models.database.base import utcnow
+from models.database.db import db
 from models.messaging.notifications import admin_ids, notify, payment_audience
+from models.messaging.tables import Transmission
 from models.people.clinic import BillingCompany
 
+REFUND_DETAIL = "refund"  # a refund's transmission: what happened (Stripe's id is its provider_id)
+REFUND_FAILED_NOTICE = N_("The refund of {amount} on invoice {invoice} was refused by Stripe: {reason}")
 REFUNDED = "charge.refunded"
 DISPUTE_CREATED = "charge.dispute.created"
 DISPUTE_CLOSED = "charge.dispute.closed"
@@ -136,3 +149,71 @@ def _params(invoice: Invoice, amount_cents: int) -> dict[str, Any]:
         "balance_cents": invoice.balance_cents,
         "currency": invoice.currency,
     }
+
+
+def pending_refunds() -> list[tuple[RefundRequest, str, str, str]]:
+    """Each refund waiting for Stripe, with its company's account, PaymentIntent and invoice number."""
+    rows = []
+    for request in (
+        RefundRequest.select().where(RefundRequest.status == RefundStatus.PENDING).order_by(RefundRequest.id)
+    ):
+        payment = Payment.get_by_id(request.__data__["payment"])
+        invoice = Invoice.get_by_id(request.__data__["invoice"])
+        account = invoice.billing_company.stripe_account_id or ""
+        rows.append((request, account, str(payment.reference), str(invoice.number)))
+    return rows
+
+
+def refund_made(request_id: int, refund_id: str, now: datetime | None = None) -> None:
+    """Stripe made the refund: done, and a ``stripe sent`` transmission names it. The money moves
+    with Stripe's ``charge.refunded``, which the same pull applies (one road, never counted twice)."""
+    now = now or utcnow()
+    with db.atomic():
+        request = RefundRequest.get_by_id(request_id)
+        changed = (
+            RefundRequest.update(status=RefundStatus.DONE.value, refund_id=refund_id, done_at=now)
+            .where((RefundRequest.id == request_id) & (RefundRequest.status == RefundStatus.PENDING))
+            .execute()
+        )
+        if changed:
+            Transmission.create(
+                invoice=request.__data__["invoice"],
+                channel=Channel.STRIPE.value,
+                status=TransmissionStatus.SENT.value,
+                provider_id=refund_id,
+                detail=REFUND_DETAIL,
+                created_at=now,
+            )
+
+
+def refund_refused(request_id: int, reason: str, code: str | None, now: datetime | None = None) -> None:
+    """Stripe refused the refund: failed with its reason, and whoever asked for it is told."""
+    now = now or utcnow()
+    with db.atomic():
+        request = RefundRequest.get_by_id(request_id)
+        changed = (
+            RefundRequest.update(status=RefundStatus.FAILED.value, error=reason[:1000], done_at=now)
+            .where((RefundRequest.id == request_id) & (RefundRequest.status == RefundStatus.PENDING))
+            .execute()
+        )
+        if not changed:
+            return
+        invoice = Invoice.get_by_id(request.__data__["invoice"])
+        Transmission.create(
+            invoice=invoice.id,
+            channel=Channel.STRIPE.value,
+            status=TransmissionStatus.FAILED.value,
+            reply_code=code,
+            detail=reason[:1000],
+            created_at=now,
+        )
+        asked = request.__data__.get("requested_by")
+        params = {
+            "invoice": describe(invoice),
+            "amount_cents": request.amount_cents,
+            "currency": invoice.currency,
+            "reason": reason,
+        }
+        notify(
+            [asked] if asked else admin_ids(), "refund_failed", invoice, REFUND_FAILED_NOTICE, params, now=now
+        )

@@ -135,6 +135,32 @@ async def test_a_refund_and_a_lost_dispute_made_in_stripe_reach_the_invoice(
     assert {"payment_refunded", "payment_disputed"} <= kinds
 
 
+async def test_a_refund_asked_in_facteur_is_made_once_and_reopens_the_balance(
+    stripe_setup: Setup, smtp_server: SmtpServer, fake_stripe: FakeStripe, tmp_path: Path
+) -> None:
+    from models.billing.reversals import PaymentReversal, request_refund
+
+    link = await linked(stripe_setup, smtp_server, fake_stripe, tmp_path)
+    fake_stripe.complete(link.session_id)
+    await drain(tmp_path, smtp_server.port, fake_stripe)
+    payment = Payment.get()
+    refused = request_refund(payment.id, 1000, None, staff=stripe_setup.provider)
+    asked = request_refund(payment.id, 3000, "overcharged", staff=stripe_setup.provider)
+    fake_stripe.fail_next("400", path="/v1/refunds")  # Stripe refuses the first it is asked
+    await drain(tmp_path, smtp_server.port, fake_stripe)
+    await drain(tmp_path, smtp_server.port, fake_stripe)  # a second cycle makes nothing twice
+    assert reload(refused).status == "failed" and "Invalid request." in reload(refused).error
+    done = reload(asked)
+    assert done.status == "done" and list(fake_stripe.refunds) == [done.refund_id]
+    made = [r for r in fake_stripe.requests if r.path == "/v1/refunds" and r.method == "POST"]
+    assert [r.idempotency_key for r in made] == [refused.idempotency_key, asked.idempotency_key]
+    (back,) = PaymentReversal.select()  # moved by Stripe's charge.refunded, once
+    assert (back.kind, back.amount_cents) == ("refund", 3000)
+    assert reload(link.invoice).balance_cents == 3000 and reload(link.invoice).status == "billed"
+    told = Notification.get(Notification.kind == "refund_failed")
+    assert told.__data__["staff"] == stripe_setup.provider.id
+
+
 async def test_a_delayed_method_waits_then_counts_when_it_succeeds(
     stripe_setup: Setup, smtp_server: SmtpServer, fake_stripe: FakeStripe, tmp_path: Path
 ) -> None:

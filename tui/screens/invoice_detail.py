@@ -9,7 +9,7 @@ billing on nothing here: they are told why). Sending is an extension point: the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -29,6 +29,7 @@ from models.database.base import utcnow
 from models.views.invoice_editing import bill_draft, pay, void_invoice
 from models.views.invoice_view import InvoiceView, TransmissionView, invoice_view, transmissions_of
 from tui.dialogs.payment import PaymentDialog, PaymentEntry
+from tui.dialogs.refund import RefundDialog, RefundEntry
 from tui.dialogs.void import VoidDialog
 from tui.messages import DataChanged
 from tui.session import RoleDenied, StaffSession
@@ -65,6 +66,7 @@ class InvoiceDetailScreen(Screen[None]):
         Binding("s", "send", N_("Send by email")),
         Binding("l", "new_link", N_("New link")),
         Binding("x", "remove_link", N_("Remove link")),
+        Binding("r", "refund", N_("Refund")),
         Binding("escape", "leave", N_("Back")),
     ]
 
@@ -268,6 +270,8 @@ class InvoiceDetailScreen(Screen[None]):
     # Actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "refund":  # a payment made through Stripe that can still give money back
+            return self.view is not None and self.view.refundable is not None
         if action in ("payment", "void", "edit", "bill", "send", "new_link", "remove_link"):
             allowed = self.view is not None and action in STATUS_ACTIONS[self.view.status]
             if action == "remove_link":  # only while a link is open
@@ -321,6 +325,35 @@ class InvoiceDetailScreen(Screen[None]):
             ),
             N_("Payment recorded"),
         )
+
+    def action_refund(self) -> None:
+        if not self._allowed() or self.view is None or self.view.refundable is None:
+            return
+        payment_id, left = self.view.refundable
+        dialog = RefundDialog(
+            self.session,
+            invoice_label=self.view.number or f"#{self.view.id}",
+            refundable_cents=left,
+            currency=self.view.currency,
+        )
+        self.app.push_screen(dialog, lambda entry: self._refund_entered(payment_id, entry))
+
+    def _refund_entered(self, payment_id: int, entry: RefundEntry | None) -> None:
+        if entry is not None:
+            self.busy = True
+            self.writes += 1
+            self.refund(payment_id, entry)
+
+    @work(thread=True, exclusive=True, group="invoice-detail-write")
+    def refund(self, payment_id: int, entry: RefundEntry) -> None:
+        from models.billing.invoice import Invoice
+        from models.billing.reversals import request_refund
+
+        def queue() -> Any:
+            request_refund(payment_id, entry.amount_cents, entry.reason, staff=self.session.staff)
+            return Invoice.get_by_id(self.invoice_id)
+
+        self._write(queue, N_("Refund queued: the agent makes it through Stripe as soon as it is online"))
 
     def action_void(self) -> None:
         if not self._allowed() or self.view is None:

@@ -34,6 +34,7 @@ from models.setup.migrations import (  # noqa: E402
     v0011_agent_pace,
     v0012_link_keys,
     v0013_reversals,
+    v0014_refund_requests,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -57,6 +58,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "agent_heartbeat.pace and paused_until", v0011_agent_pace.apply),
     Migration(12, "download_link.link_key and event_tag", v0012_link_keys.apply),
     Migration(13, "payment_reversal and payment_dispute: refunds and disputes", v0013_reversals.apply),
+    Migration(14, "refund_request: refunds made through Stripe", v0014_refund_requests.apply),
 )
 
 

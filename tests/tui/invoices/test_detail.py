@@ -227,3 +227,40 @@ async def test_money_back_and_an_open_dispute_show_among_the_payments(
         ["disputed", "fraudulent", "($50.00)"],
     ]
     assert Invoice.get_by_id(billing.billed.id).balance_cents == 2000
+
+
+async def test_a_stripe_payment_is_refunded_from_the_invoice_through_the_agent(
+    make_app: Callable[..., object], billing: Billing
+) -> None:
+    from models.billing.reversals import RefundRequest
+    from models.workflow.lifecycle import record_payment
+    from tui.dialogs.refund import RefundDialog
+
+    record_payment(billing.billed, 5000, "cash")
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        detail = await open_detail(pilot, billing.billed.id)
+        assert not detail.check_action("refund", ())  # a desk payment is refunded by hand
+        paid = record_payment(billing.billed, 6000, "stripe", reference="pi_test_9")
+        await open_detail(pilot, billing.billed.id)
+        await pilot.press("r")
+        await settle(pilot)
+        dialog = app.screen  # type: ignore[attr-defined]
+        assert isinstance(dialog, RefundDialog)
+        amount = dialog.query_one("#refund-amount", Input)
+        assert amount.value == "60.00"  # what the Stripe payment can give back
+        amount.value = "70"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "at most $60.00" in str(dialog.query_one("#field-amount .field-error").render())
+        amount.value = "20"
+        dialog.query_one("#refund-reason", Input).value = "overcharged"
+        await pilot.press("enter")
+        await settle(pilot)
+    (asked,) = RefundRequest.select()
+    assert (asked.__data__["payment"], asked.amount_cents, asked.reason, asked.status) == (
+        paid.id,
+        2000,
+        "overcharged",
+        "pending",
+    )
