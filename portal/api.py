@@ -42,6 +42,7 @@ from portal.publish_body import (
     parse_publication_object,
 )
 from portal.services import Portal, log_tr, services
+from portal.webhook_events import webhook_events_after
 
 log = logging.getLogger("facteur.portal")
 
@@ -247,10 +248,26 @@ async def events(request: Request) -> Response:
     )
 
 
+async def stripe_events(request: Request) -> Response:
+    """Stripe's events the webhook kept, for the agent to apply: ``{"events": [{"id", "event"}], "last"}``."""
+    portal = services(request)
+    refused = _refused(request, portal)
+    if refused:
+        return refused
+    try:
+        after = _int_param(request, "after", 0, 0, 2**63 - 1)
+        limit = _int_param(request, "limit", 100, 1, MAX_EVENTS)
+    except BadRequest as exc:
+        return api_error(400, str(exc))
+    rows, last = await run_in_threadpool(webhook_events_after, after, limit)
+    return JSONResponse({"events": [{"id": id, "event": event} for id, event in rows], "last": last})
+
+
 ROUTES = [
     Route("/api/v1/health", health, methods=["GET"]),
     Route("/api/v1/links", post_links, methods=["POST"]),
     Route("/api/v1/links/{token_hash}", put_link, methods=["PUT"]),
     Route("/api/v1/links/{token_hash}/revoke", revoke_link, methods=["POST"]),
     Route("/api/v1/events", events, methods=["GET"]),
+    Route("/api/v1/stripe-events", stripe_events, methods=["GET"]),
 ]

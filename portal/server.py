@@ -48,11 +48,8 @@ def serve(config: Config, listen: str) -> None:
     options = PortalOptions.from_config(config)
     from portal.stripe_webhook import stripe_webhook_routes
 
+    # a clinic with a public address: Stripe's events kept for the agent (never the clinic's database)
     webhook = stripe_webhook_routes(config)
-    if webhook:  # a clinic with a public address: payments applied as Stripe reports them
-        from models.database.db import open_database
-
-        open_database(config.database.url, config.base_dir, create=False)
     app = create_app(options, extra_routes=webhook)
     watcher = None
     if config.locales.watch:

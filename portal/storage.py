@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 portal_db = DatabaseProxy()
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DATABASE_FILE = "portal.db"  # in [portal] data_dir
 BUSY_TIMEOUT_SECONDS = 10
 PRAGMAS = (
@@ -102,7 +102,20 @@ class PepperCheck(PortalModel):
     check = peewee.CharField(max_length=64)
 
 
-MODELS: tuple[type[PortalModel], ...] = (Link, Document, Event, PepperCheck)
+class WebhookEvent(PortalModel):
+    """A Stripe event its webhook brought, checked and kept for the agent to pull and apply (the
+    portal never opens the clinic's database). AUTOINCREMENT: the agent's cursor is an id."""
+
+    id = AutoIncrementField()
+    event_id = peewee.CharField(max_length=255, unique=True)
+    body = peewee.TextField()
+    received_at = UTCDateTimeField(index=True)
+
+    class Meta:
+        table_name = "webhook_event"
+
+
+MODELS: tuple[type[PortalModel], ...] = (Link, Document, Event, PepperCheck, WebhookEvent)
 
 
 def _create_owner_only(path: Path) -> None:

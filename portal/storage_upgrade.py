@@ -7,6 +7,8 @@
   links keep their PIN; and ``key_verifier``, the proof a change to a link must bring. A link
   published before it has no link key of its token: its verifier comes from its PIN's keyed hash
   (``secure_link.legacy_link_key``), which the clinic kept too and the API never hands out.
+- **3**: ``webhook_event``, Stripe's events the webhook keeps for the agent (a new table, made with
+  the others by ``prepare_portal_schema``).
 """
 
 from __future__ import annotations

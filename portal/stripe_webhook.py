@@ -1,21 +1,22 @@
 """Stripe's webhook, for clinics whose portal has a public address: ``stripe_webhook_routes(config)``.
 
-The agent's pull (``agent.stripe.sync``) is enough on its own; the webhook only makes a
-payment show sooner. It is enabled with ``[stripe] webhook = true`` in the portal's
-configuration, since it writes to the clinic's database (opened by the portal process,
-``models.database.db``). Stripe's signature is checked by the ``stripe`` library with a 300-second
-tolerance, the secret read from the variable ``[stripe] webhook_secret_env`` names; the
-event is then applied by the same function, with the same deduplication by event id, as
-the agent's pull (``models.workflow.reconcile.apply_event``), so seeing it both ways counts once.
+The agent's pull from Stripe (``agent.stripe.sync``) is enough on its own; the webhook only makes
+a payment show sooner. It is enabled with ``[stripe] webhook = true`` in the portal's
+configuration. The portal faces the internet and never opens the clinic's database: it checks
+Stripe's signature (the ``stripe`` library, 300 seconds of tolerance, the secret from the variable
+``[stripe] webhook_secret_env`` names) and keeps the event in ``portal.db``
+(``portal.webhook_events``); the agent pulls it through the API (``GET /api/v1/stripe-events``)
+and applies it like its own pull, with the same deduplication by event id.
 
-Answers: 200 once applied (or already applied, or not an event Facteur uses), 400 for a
-bad signature or body (Stripe stops), 503 when the database is busy (Stripe retries).
+Answers: 200 once kept (or kept before); 400 for a bad signature or body; 413 over
+``MAX_BYTES``; 503 while ``portal.db`` is busy. Stripe retries any answer but a 2xx, for three
+days: a refused event costs nothing, the agent's own pull reads it from Stripe anyway.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import Any
 
 import peewee
 import stripe
@@ -27,11 +28,12 @@ from starlette.routing import Route
 from locales import N_
 from models.core.config import Config
 from models.core.errors import ConfigError
-from models.database.db import db
-from models.workflow.reconcile import apply_event
+from portal.services import services
+from portal.webhook_events import store_webhook_event
 
 PATH = "/stripe/webhook"
 TOLERANCE_SECONDS = 300
+MAX_BYTES = 512 * 1024  # Stripe's events are a few kilobytes; a Checkout Session's, some ten
 log = logging.getLogger("facteur.portal.stripe")
 
 
@@ -48,34 +50,37 @@ def stripe_webhook_routes(config: Config) -> list[Route]:
         )
 
     async def receive(request: Request) -> Response:
-        payload = await request.body()
+        payload = await _bounded(request)
+        if payload is None:
+            return JSONResponse({"error": f"the body is larger than {MAX_BYTES} bytes"}, status_code=413)
         try:
             event = stripe.Webhook.construct_event(
                 payload, request.headers.get("stripe-signature"), secret, tolerance=TOLERANCE_SECONDS
             )
+            event_id = str(event["id"])
         except stripe.SignatureVerificationError:
             return JSONResponse({"error": "invalid signature"}, status_code=400)
-        except ValueError:  # not JSON, not UTF-8
+        except (ValueError, KeyError):  # not JSON, not UTF-8, not an event
             return JSONResponse({"error": "invalid payload"}, status_code=400)
+        portal = services(request)
+        body = json.dumps(event.to_dict(), ensure_ascii=False)
         try:
-            outcome = await run_in_threadpool(_apply, event.to_dict())
-        except peewee.PeeweeException as exc:
-            log.warning("Stripe event %s not applied yet: %s", event.get("id"), exc)
+            await run_in_threadpool(store_webhook_event, event_id, body, portal.now())
+        except peewee.OperationalError as exc:
+            log.warning("Stripe event %s not kept yet: %s", event_id, exc)
             return JSONResponse({"error": "busy, try again"}, status_code=503)
-        except (KeyError, TypeError):
-            return JSONResponse({"error": "not a Checkout event Facteur can read"}, status_code=400)
-        return JSONResponse({"received": True, "outcome": outcome})
+        return JSONResponse({"received": True})
 
     return [Route(PATH, receive, methods=["POST"], name="stripe_webhook")]
 
 
-def _apply(event: dict[str, Any]) -> str:
-    """Apply on this worker thread's own connection (peewee keeps one per thread)."""
-    opened = db.is_closed()
-    if opened:
-        db.connect()
-    try:
-        return apply_event(event).value
-    finally:
-        if opened and not db.is_closed():
-            db.close()
+async def _bounded(request: Request) -> bytes | None:
+    announced = request.headers.get("content-length", "")
+    if announced.isascii() and announced.isdigit() and int(announced) > MAX_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BYTES:
+            return None
+    return bytes(body)

@@ -313,6 +313,18 @@ class PortalClient:
         except (ValueError, KeyError, TypeError) as exc:
             raise _unreadable(response, str(exc)) from exc
 
+    async def stripe_events(
+        self, after: int, limit: int = 100
+    ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+        """Stripe's events the portal's webhook kept after id ``after`` (oldest first), and the new cursor."""
+        response = await self._call("GET", f"{API}/stripe-events", params={"after": after, "limit": limit})
+        try:
+            data = response.json()
+            parsed = [(int(item["id"]), dict(item["event"])) for item in data["events"]]
+            return parsed, int(data["last"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _unreadable(response, str(exc)) from exc
+
     async def aclose(self) -> None:
         if self._sender is not None and not self._sender.done():
             await self._sender  # the links on their way get their answers first

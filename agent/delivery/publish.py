@@ -26,7 +26,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from agent.channels.portal import ClinicContact, PortalDocument, PortalEvent
 from agent.errors import DeferredError, RejectedError, ReplacedError
@@ -72,6 +72,10 @@ class PortalApi(Protocol):
         documents: Sequence[PortalDocument],
         revokes: Sequence[LinkToRevoke] = (),
     ) -> Reply: ...
+
+    async def stripe_events(
+        self, after: int, limit: int = 100
+    ) -> tuple[list[tuple[int, dict[str, Any]]], int]: ...
 
     async def events(self, after: int, limit: int = 500) -> tuple[list[PortalEvent], int]: ...
 

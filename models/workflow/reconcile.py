@@ -105,6 +105,23 @@ def apply_event(
         return apply_session(account, session, received_at=created, now=now)
 
 
+RELAYED_CURSOR = "portal:stripe"  # the id of the last Stripe event the portal's webhook relayed
+
+
+def relayed_after() -> int:
+    value = read_cursor(RELAYED_CURSOR, "0")
+    return int(value) if value.isdigit() else 0
+
+
+def apply_relayed_events(events: list[Mapping[str, Any]], last: int, now: datetime | None = None) -> None:
+    """Stripe's events the portal's webhook kept, applied once each (a pull may have met them
+    already), with the cursor's move, in one transaction."""
+    with db.atomic():
+        for event in events:
+            apply_event(event, now=now)
+        write_cursor(RELAYED_CURSOR, str(last))
+
+
 def _advance(cursor: str, created: int) -> None:
     current = read_cursor(cursor, "0")
     if not current.isdigit() or int(current) < created:

@@ -1,22 +1,21 @@
-"""The portal's Stripe webhook, served by uvicorn on loopback in a tiny Starlette app: the
-signature (300 s tolerance), the same application and deduplication as the agent's pull."""
+"""The portal's Stripe webhook, served by uvicorn on loopback in the real portal app: the signature
+(300 s tolerance), the bound on the body, the event kept in portal.db and pulled by the agent
+through the API, applied with the same deduplication as the agent's own pull."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
 
 from models.billing.invoice import Invoice, Payment
 from models.billing.invoicing import LineInput, create_draft
@@ -24,12 +23,13 @@ from models.core.config import Config, StripeSettings
 from models.core.errors import ConfigError
 from models.links.stripe_events import StripeEvent
 from models.links.tables import PaymentLink
-from models.messaging.tables import Notification
 from models.people.patient import Patient
 from models.workflow.lifecycle import bill
-from models.workflow.reconcile import apply_event
-from portal.stripe_webhook import PATH, stripe_webhook_routes
+from models.workflow.reconcile import apply_event, apply_relayed_events, relayed_after
+from portal.app import create_app
+from portal.stripe_webhook import MAX_BYTES, PATH, stripe_webhook_routes
 from tests.conftest import Setup
+from tests.portal.conftest import API_TOKEN, portal_options, serve_in_thread
 
 SECRET = "whsec_test_facteur"
 ACCOUNT = "acct_1ClinicParc01"
@@ -47,22 +47,29 @@ def sign(payload: bytes, *, at: int | None = None, secret: str = SECRET) -> str:
 
 
 @pytest.fixture
-def served(database: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The routes in a bare Starlette app, served by uvicorn on 127.0.0.1; yields its base URL."""
+def served(database: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """The portal with its webhook route, served by uvicorn on 127.0.0.1; yields its base URL."""
     monkeypatch.setenv("FACTEUR_TEST_WHSEC", SECRET)
-    app = Starlette(routes=stripe_webhook_routes(config()))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    app = create_app(
+        portal_options(tmp_path / "portal"), sweep_seconds=None, extra_routes=stripe_webhook_routes(config())
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    server, thread, port = serve_in_thread(app)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+def relayed(url: str, after: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """What the agent pulls: the events the webhook kept, through the API."""
+    reply = httpx.get(
+        f"{url}/api/v1/stripe-events",
+        params={"after": after},
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+        timeout=10,
+    )
+    assert reply.status_code == 200
+    data = reply.json()
+    return [item["event"] for item in data["events"]], int(data["last"])
 
 
 @pytest.fixture
@@ -121,18 +128,28 @@ def post(url: str, payload: bytes, signature: str | None) -> httpx.Response:
     return httpx.post(url + PATH, content=payload, headers=headers, timeout=10)
 
 
-def test_a_signed_event_is_applied_once_however_often_it_comes(served: str, linked: PaymentLink) -> None:
+def test_a_signed_event_is_kept_then_applied_once_by_the_agent(served: str, linked: PaymentLink) -> None:
+    """The portal keeps the event (it never opens the clinic's database); the agent pulls and applies it."""
     event = completed(linked)
     payload = json.dumps(event).encode()
     first = post(served, payload, sign(payload))
-    assert first.status_code == 200 and first.json()["outcome"] == "paid"
+    assert first.status_code == 200 and first.json() == {"received": True}
+    assert post(served, payload, sign(payload)).status_code == 200  # Stripe retries: kept once
+    assert not Payment.select().exists()  # nothing reaches the clinic's data from the portal itself
+    events, last = relayed(served)
+    assert [e["id"] for e in events] == ["evt_test_1"] and last == 1
+    apply_relayed_events(events, last)
     assert Invoice.get_by_id(linked.invoice.id).status == "paid"
     (payment,) = Payment.select()
     assert (payment.method, payment.amount_cents, payment.reference) == ("stripe", 8500, "pi_test_webhook1")
-    again = post(served, payload, sign(payload))  # Stripe retries
-    assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
-    assert apply_event(event, account=ACCOUNT).value == "duplicate"  # and the agent's pull meets it too
+    assert relayed_after() == 1 and relayed(served, after=1) == ([], 1)
+    assert apply_event(event, account=ACCOUNT).value == "duplicate"  # the agent's own pull meets it too
     assert Payment.select().count() == 1 and StripeEvent.select().count() == 1
+
+
+def test_a_body_over_the_bound_is_refused_unread(served: str) -> None:
+    payload = b"{" + b" " * (MAX_BYTES + 1) + b"}"
+    assert post(served, payload, sign(payload)).status_code == 413
 
 
 @pytest.mark.parametrize(
@@ -155,14 +172,13 @@ def test_an_unsigned_forged_or_stale_event_is_refused_and_changes_nothing(
     }.get(signature or "", signature)
     response = post(served, payload, header)
     assert response.status_code == 400
-    assert not Payment.select().exists() and not StripeEvent.select().exists()
-    assert not Notification.select().exists()
+    assert relayed(served) == ([], 0)
 
 
 def test_an_event_signed_within_the_tolerance_is_taken(served: str, linked: PaymentLink) -> None:
     payload = json.dumps(completed(linked)).encode()
     response = post(served, payload, sign(payload, at=int(time.time()) - 290))
-    assert response.status_code == 200 and Payment.select().count() == 1
+    assert response.status_code == 200 and len(relayed(served)[0]) == 1
 
 
 def test_a_tampered_body_is_refused(served: str, linked: PaymentLink) -> None:
@@ -170,13 +186,13 @@ def test_a_tampered_body_is_refused(served: str, linked: PaymentLink) -> None:
     signature = sign(payload)
     tampered = payload.replace(b"8500", b"1")
     assert post(served, tampered, signature).status_code == 400
-    assert not Payment.select().exists()
+    assert relayed(served) == ([], 0)
 
 
 def test_a_signed_body_that_is_not_an_event_is_refused(served: str, linked: PaymentLink) -> None:
-    payload = b'{"id": "evt_x", "object": "event"}'
+    payload = b'{"object": "event"}'  # signed, but no event id
     assert post(served, payload, sign(payload)).status_code == 400
-    assert not StripeEvent.select().exists()
+    assert relayed(served) == ([], 0)
 
 
 def test_off_unless_configured_and_refused_without_its_secret(monkeypatch: pytest.MonkeyPatch) -> None:
