@@ -27,15 +27,18 @@ STRIPE_API_VERSION = "2026-10-28.endive"
 class StripeApi:
     """One platform key; the account is given per call."""
 
-    def __init__(self, api_key: str, *, api_base: str = "", timeout: float = 30.0) -> None:
+    def __init__(self, api_key: str, *, api_base: str = "", timeout: float = 30.0, ca_file: str = "") -> None:
         self.api_key = api_key
         self.api_base = (api_base or STRIPE_API).rstrip("/")
         self.timeout = timeout
+        self.ca_file = ca_file
         self._client: stripe.StripeClient | None = None
         self._http: stripe.HTTPXClient | None = None
 
     def _stripe(self) -> stripe.StripeClient:
         if self._client is None:
+            if self.ca_file:  # the library reads its authorities' file from here when it connects
+                stripe.ca_bundle_path = self.ca_file
             self._http = stripe.HTTPXClient(timeout=self.timeout)
             self._client = stripe.StripeClient(
                 self.api_key,

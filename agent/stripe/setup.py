@@ -26,7 +26,8 @@ def stripe_parts(config: Config) -> tuple[list[DeliveryStep], list[SyncJob]]:
     key = config.secret(settings.api_key_env)
     if key is None:
         return [], []
-    api = StripeApi(key, api_base=settings.api_base, timeout=settings.timeout)
+    ca_file = str(config.resolve(settings.ca_file)) if settings.ca_file else ""
+    api = StripeApi(key, api_base=settings.api_base, timeout=settings.timeout, ca_file=ca_file)
     step = PaymentLinkStep(api, success_url(config), cancel_url(config))
     sync = StripeSync(api, settings.sync_seconds, log_language=config.clinic.language)
     return [step], [sync]

@@ -105,6 +105,9 @@ class StripeSettings:
     success_url: str = ""  # where Checkout sends the patient after paying; default: the portal's /paid
     webhook: bool = False  # the portal also takes Stripe's webhook (a clinic with a public address)
     webhook_secret_env: str = "STRIPE_WEBHOOK_SECRET"  # noqa: S105 (the variable's name, not a secret)
+    ca_file: str = (
+        ""  # certificate authorities to trust for Stripe instead of the library's (a TLS-inspecting proxy)
+    )
 
 
 @dataclass(frozen=True)

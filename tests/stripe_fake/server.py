@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -92,13 +93,20 @@ class FakeStripe:
 
     # running ------------------------------------------------------------------------------------
 
-    def start(self, port: int = 0) -> FakeStripe:
+    def start(
+        self, port: int = 0, *, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1"
+    ) -> FakeStripe:
+        """Serve on 127.0.0.1; over TLS with ``tls`` (a test authority's certificate for ``host``,
+        the name ``url`` gives, which a proxy may be the only one to resolve)."""
         fake = self
+        self._host, self._tls = host, tls is not None
 
         class Handler(_Handler):
             stripe = fake
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         # a short poll, so that ``stop`` (which waits for the loop to notice) takes no half second
         threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
@@ -116,7 +124,8 @@ class FakeStripe:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if getattr(self, "_tls", False) else "http"
+        return f"{scheme}://{getattr(self, '_host', '127.0.0.1')}:{self.port}"
 
     def now(self) -> int:
         return int(time.time() + self.offset)
