@@ -14,11 +14,12 @@ from typing import Any, cast
 import peewee
 
 from locales import N_
-from models.core.enums import OutboxStatus
+from models.core.enums import Channel, OutboxStatus, TransmissionStatus
 from models.core.errors import FacteurError
 from models.database.base import BaseModel, UTCDateTimeField, utcnow
 
 STALE_AFTER = timedelta(seconds=90)
+PAYMENT_TROUBLE_WINDOW = timedelta(days=7)  # a refusal older than this is history, not a state
 
 
 class AgentHeartbeat(BaseModel):
@@ -56,6 +57,7 @@ class AgentSummary:
     blocked: str = ""  # BLOCKED: why, in the agent's words
     pace: int = 0  # emails a minute the agent keeps to (0: nothing limits it)
     paused_until: datetime | None = None  # PAUSED: until when
+    payments_refused: bool = False  # Stripe refused the latest payment link: the emails go without it
 
 
 def beat(
@@ -149,6 +151,25 @@ def agent_channels() -> frozenset[str]:
     return frozenset(part for part in latest.channels.split(",") if part)
 
 
+def _payments_refused(now: datetime) -> bool:
+    """Whether Stripe refused the latest payment link it was asked for (this week): the Pay button
+    is missing from the emails until one is made again. A refund is not a link (no message)."""
+    from models.messaging.tables import Transmission
+
+    latest = (
+        Transmission.select(Transmission.status, Transmission.reply_code)
+        .where(
+            (Transmission.created_at >= now - PAYMENT_TROUBLE_WINDOW)
+            & (Transmission.channel == Channel.STRIPE)
+            & Transmission.message.is_null(False)
+            & Transmission.status.in_([TransmissionStatus.CREATED, TransmissionStatus.FAILED])
+        )
+        .order_by(Transmission.created_at.desc(), Transmission.id.desc())
+        .first()
+    )
+    return latest is not None and latest.status == TransmissionStatus.FAILED and latest.reply_code is not None
+
+
 def agent_summary(now: datetime | None = None) -> AgentSummary:
     """The status bar's figures: agent state, pending and failed messages, last sync."""
     from models.messaging.tables import OutboxMessage
@@ -189,6 +210,7 @@ def agent_summary(now: datetime | None = None) -> AgentSummary:
     )
     last_sync = next((row.last_sync_at for row in latest.limit(1)), None)
     return AgentSummary(
+        payments_refused=_payments_refused(now),
         state=state,
         pending=counts.get(OutboxStatus.PENDING, 0) + counts.get(OutboxStatus.SENDING, 0),
         failed=counts.get(OutboxStatus.FAILED, 0),

@@ -17,6 +17,7 @@ from models.links import link_sessions, payment_links
 from models.links.link_sessions import CLOCK_MARGIN, RequestPlan, link_expiry, request_key
 from models.links.payment_links import queue_link_task
 from models.links.tables import PaymentLink
+from models.messaging.agent_state import agent_summary
 from models.messaging.tables import Notification, OutboxMessage, Transmission
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.stripe_fixtures import (
@@ -264,6 +265,10 @@ async def test_a_stripe_refusal_costs_the_button_never_the_email(
     notices = Notification.select().where(Notification.kind == "payment_trouble")
     assert sorted(n.__data__["staff"] for n in notices) == sorted(a.id for a in admins())
     assert all("Invalid request." in n.params for n in notices)
+    assert agent_summary().payments_refused  # the status bar says so until a link is made again
+    send_with_link(stripe_setup)
+    await drain(tmp_path, smtp_server.port, fake_stripe)
+    assert not agent_summary().payments_refused
 
 
 async def test_a_balance_under_stripe_s_minimum_gets_no_button(

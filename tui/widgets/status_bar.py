@@ -95,6 +95,9 @@ class StatusBar(Static):
         if summary is None:
             self.update(badge + Text(tr.gettext(N_("Agent: status unknown"))) if self.loaded else "")
             return
+        if summary.payments_refused:  # until a link is made again; the admins' notice says why
+            badge.append(tr.gettext(N_("payment links refused")), style="bold")
+            badge.append(" · ")
         if summary.last_sync_at is None:
             synced = tr.gettext(N_("never"))
         else:
