@@ -9,14 +9,12 @@ starts with the next render. Over budget, the render raises ``TemplateProblem`` 
 (the editor refuses the template; the agent fails that one message) and the caller goes on.
 
 A render costs a round trip to the helper (well under a millisecond for a message's context) and
-the first one its start (a Python interpreter importing Jinja2: a fraction of a second), which is
-not counted in the render's time: a loaded machine never refuses a template for its helper's start.
+the first one its start (a Python interpreter importing Jinja2: a fraction of a second).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import multiprocessing
 import sys
 import threading
@@ -33,10 +31,6 @@ T = TypeVar("T")
 
 TIME_SECONDS = 2.0
 MEMORY_MB = 256
-# A helper's start (an interpreter importing Jinja2 and the renderer) is not the template's time: it
-# says it is ready before a render's clock starts, within this (a machine too loaded even for that).
-STARTUP_SECONDS = 60.0
-WARM_MODULES = ("models.messaging.template_render",)
 
 
 @dataclass(frozen=True)
@@ -68,10 +62,6 @@ class _Helper:
         with _real_stderr():
             self.process.start()
         theirs.close()
-        if not self.connection.poll(STARTUP_SECONDS):
-            self.stop()
-            raise OSError("the templates' helper did not start")
-        self.connection.recv()  # "ready": what it imports at its start was not a render's time
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -173,9 +163,6 @@ def _serve(connection: Connection, memory_mb: int) -> None:
     limit = memory_mb * 1024 * 1024
     with contextlib.suppress(ValueError, OSError):  # a lower hard limit already: keep it
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    for module in WARM_MODULES:
-        importlib.import_module(module)
-    connection.send(("ready", None))
     while True:
         try:
             function, args, kwargs = connection.recv()
