@@ -26,7 +26,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from peewee import Field
 
@@ -290,7 +290,7 @@ class LinkStore:
     def _upsert(self, p: Publication, blob_names: Sequence[str], now: dt.datetime) -> tuple[bool, list[str]]:
         found = _found(p.token_hash)
         # failed_attempts and locked_at are left as they are: a retried PUT must not unlock
-        values = {
+        values: dict[Any, Any] = {  # peewee fields of several types
             Link.pin_hash: self.peppers.wrap(p.pin_hash),
             Link.pin_pepper: self.peppers.current,
             Link.swept_at: None,
