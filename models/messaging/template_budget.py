@@ -9,12 +9,14 @@ starts with the next render. Over budget, the render raises ``TemplateProblem`` 
 (the editor refuses the template; the agent fails that one message) and the caller goes on.
 
 A render costs a round trip to the helper (well under a millisecond for a message's context) and
-the first one its start (a Python interpreter importing Jinja2: a fraction of a second).
+the first one its start (a Python interpreter importing Jinja2: a fraction of a second), which is
+not counted in the render's time: a loaded machine never refuses a template for its helper's start.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing
 import sys
 import threading
@@ -31,6 +33,10 @@ T = TypeVar("T")
 
 TIME_SECONDS = 2.0
 MEMORY_MB = 256
+# A helper's start (an interpreter importing Jinja2 and the renderer) is not the template's time: it
+# says it is ready before a render's clock starts, within this (a machine too loaded even for that).
+STARTUP_SECONDS = 60.0
+WARM_MODULES = ("models.messaging.template_render",)
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,17 @@ class _Helper:
         with _real_stderr():
             self.process.start()
         theirs.close()
+        self._ready = False
+
+    def wait_ready(self) -> None:
+        """Wait for the helper's "ready" (what it imports at its start is not a render's time);
+        ``EOFError`` when it was stopped meanwhile, ``OSError`` when it never starts."""
+        if self._ready:
+            return
+        if not self.connection.poll(STARTUP_SECONDS):
+            raise OSError("the templates' helper did not start")
+        self.connection.recv()
+        self._ready = True
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -106,8 +123,9 @@ class TemplateBudget:
             if self._interrupted:
                 raise RenderInterrupted()
             helper = self._helper or _Helper(self.budget)
-            self._helper = self._running = helper
+            self._helper = self._running = helper  # from here on, a stop kills it, started or not
             try:
+                helper.wait_ready()
                 helper.connection.send((function, args, kwargs))
                 if not helper.connection.poll(self.budget.seconds):
                     raise OverBudget(
@@ -163,6 +181,9 @@ def _serve(connection: Connection, memory_mb: int) -> None:
     limit = memory_mb * 1024 * 1024
     with contextlib.suppress(ValueError, OSError):  # a lower hard limit already: keep it
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    for module in WARM_MODULES:
+        importlib.import_module(module)
+    connection.send(("ready", None))
     while True:
         try:
             function, args, kwargs = connection.recv()

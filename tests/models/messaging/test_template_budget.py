@@ -72,3 +72,15 @@ def test_it_renders_under_a_full_screen_app_whose_stderr_has_no_descriptor(
     configure_budget(Budget())  # a helper yet to start, under the app
     monkeypatch.setattr("sys.stderr", Captured())
     assert render("Facture", "Bonjour {{ patient_name }}", CONTEXT, "fr").text == "Bonjour Marie Tremblay\n"
+
+
+def test_the_helper_s_start_is_not_the_template_s_time() -> None:
+    """A fresh helper (an interpreter importing Jinja2: longer than this budget, more so on a loaded
+    machine) still renders a quick template: its clock starts once the helper said it is ready."""
+    configure_budget(Budget(seconds=0.05, memory_mb=256))
+    try:
+        assert (
+            render("Facture", "Bonjour {{ patient_name }}", CONTEXT, "fr").text == "Bonjour Marie Tremblay\n"
+        )
+    finally:
+        configure_budget(Budget())
