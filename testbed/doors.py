@@ -98,9 +98,9 @@ class ClinicInstall:
         """A Unix account (``fct-<tag>-<name>``), in the staff group or not."""
         login = f"{self.owner}-{name}"
         _run("useradd", "--create-home", "--base-dir", self.top / "home", "--shell", "/bin/sh", login)
+        self.users.append(login)  # before anything else can fail: ``remove`` takes it away
         if staff_group:
             _run("usermod", "-aG", self.staff_group, login)
-        self.users.append(login)
         return login
 
     def facteur(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -200,7 +200,8 @@ class ClinicInstall:
                 self.sshd.wait(timeout=10)
         for login in [*self.users, self.owner]:
             subprocess.run(["pkill", "-KILL", "-u", login], capture_output=True, check=False)  # noqa: S603, S607
-            subprocess.run(["userdel", login], capture_output=True, check=False)  # noqa: S603, S607
+            # --force: a process of theirs just killed may not be reaped yet (a TUI over SSH)
+            subprocess.run(["userdel", "--force", login], capture_output=True, check=False)  # noqa: S603, S607
         for group in (self.staff_group, self.admin_group, self.owner):
             subprocess.run(["groupdel", group], capture_output=True, check=False)  # noqa: S603, S607
         self.sudoers.unlink(missing_ok=True)
