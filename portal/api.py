@@ -104,7 +104,7 @@ def _refused(request: Request, portal: Portal) -> Response | None:
     return None
 
 
-async def _body(request: Request, limit: int) -> bytes | None:
+async def bounded_body(request: Request, limit: int) -> bytes | None:
     """The body, or None once it passes ``limit`` bytes (announced or streamed)."""
     announced = request.headers.get("content-length")
     if announced and DIGITS.fullmatch(announced) and int(announced) > limit:
@@ -130,7 +130,7 @@ async def put_link(request: Request) -> Response:
     token_hash = request.path_params["token_hash"]
     if not is_token_hash(token_hash):
         return api_error(400, "the path must end with a token hash (64 lowercase hex digits)")
-    body = await _body(request, portal.options.max_body_bytes)
+    body = await bounded_body(request, portal.options.max_body_bytes)
     if body is None:
         return api_error(413, f"the body is larger than {portal.options.max_body_bytes} bytes")
     now = portal.now()
@@ -150,7 +150,7 @@ async def post_links(request: Request) -> Response:
     refused = _refused(request, portal)
     if refused:
         return refused
-    body = await _body(request, portal.options.max_body_bytes)
+    body = await bounded_body(request, portal.options.max_body_bytes)
     if body is None:
         return api_error(413, f"the body is larger than {portal.options.max_body_bytes} bytes")
     now = portal.now()
@@ -197,7 +197,7 @@ async def revoke_link(request: Request) -> Response:
     token_hash = request.path_params["token_hash"]
     if not is_token_hash(token_hash):
         return api_error(400, "the path must hold a token hash (64 lowercase hex digits)")
-    body = await _body(request, MAX_REVOKE_BODY)
+    body = await bounded_body(request, MAX_REVOKE_BODY)
     if body is None:
         return api_error(413, f"the body is larger than {MAX_REVOKE_BODY} bytes")
     try:
@@ -220,14 +220,21 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     return int(raw)
 
 
+def _feed_page(request: Request, default_limit: int) -> tuple[int, int]:
+    """A feed's ``after`` cursor and page size, from the query (``BadRequest`` when out of range)."""
+    return (
+        _int_param(request, "after", 0, 0, 2**63 - 1),
+        _int_param(request, "limit", default_limit, 1, MAX_EVENTS),
+    )
+
+
 async def events(request: Request) -> Response:
     portal = services(request)
     refused = _refused(request, portal)
     if refused:
         return refused
     try:
-        after = _int_param(request, "after", 0, 0, 2**63 - 1)
-        limit = _int_param(request, "limit", 500, 1, MAX_EVENTS)
+        after, limit = _feed_page(request, 500)
     except BadRequest as exc:
         return api_error(400, str(exc))
     rows, last = await run_in_threadpool(portal.store.events, after, limit)
@@ -255,8 +262,7 @@ async def stripe_events(request: Request) -> Response:
     if refused:
         return refused
     try:
-        after = _int_param(request, "after", 0, 0, 2**63 - 1)
-        limit = _int_param(request, "limit", 100, 1, MAX_EVENTS)
+        after, limit = _feed_page(request, 100)
     except BadRequest as exc:
         return api_error(400, str(exc))
     rows, last = await run_in_threadpool(webhook_events_after, after, limit)

@@ -28,6 +28,7 @@ from starlette.routing import Route
 from locales import N_
 from models.core.config import Config
 from models.core.errors import ConfigError
+from portal.api import bounded_body
 from portal.services import services
 from portal.webhook_events import store_webhook_event
 
@@ -50,7 +51,7 @@ def stripe_webhook_routes(config: Config) -> list[Route]:
         )
 
     async def receive(request: Request) -> Response:
-        payload = await _bounded(request)
+        payload = await bounded_body(request, MAX_BYTES)
         if payload is None:
             return JSONResponse({"error": f"the body is larger than {MAX_BYTES} bytes"}, status_code=413)
         try:
@@ -72,15 +73,3 @@ def stripe_webhook_routes(config: Config) -> list[Route]:
         return JSONResponse({"received": True})
 
     return [Route(PATH, receive, methods=["POST"], name="stripe_webhook")]
-
-
-async def _bounded(request: Request) -> bytes | None:
-    announced = request.headers.get("content-length", "")
-    if announced.isascii() and announced.isdigit() and int(announced) > MAX_BYTES:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BYTES:
-            return None
-    return bytes(body)

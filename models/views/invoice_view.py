@@ -107,7 +107,9 @@ def invoice_view(invoice_id: int) -> InvoiceView:
     if invoice is None:
         raise NotFoundError(N_("no invoice {invoice}"), invoice=f"#{invoice_id}")
     lines = InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).order_by(InvoiceLine.position)
-    payments = Payment.select().where(Payment.invoice == invoice_id).order_by(Payment.received_at, Payment.id)
+    payments = list(
+        Payment.select().where(Payment.invoice == invoice_id).order_by(Payment.received_at, Payment.id)
+    )
     provider = invoice.provider
     return InvoiceView(
         id=invoice.id,

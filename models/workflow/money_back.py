@@ -72,10 +72,16 @@ def apply_money_back(event_type: str, account: str, obj: Mapping[str, Any], now:
     return True
 
 
-def _payment_of(account: str, obj: Mapping[str, Any]) -> Payment | None:
+def payment_intent_of(obj: Mapping[str, Any]) -> str | None:
+    """The PaymentIntent a session, charge, refund or dispute names (an id, or expanded)."""
     intent = obj.get("payment_intent")
     if isinstance(intent, Mapping):
         intent = intent.get("id")
+    return str(intent) if intent else None
+
+
+def _payment_of(account: str, obj: Mapping[str, Any]) -> Payment | None:
+    intent = payment_intent_of(obj)
     if not intent or not account:
         return None
     return (
@@ -83,7 +89,7 @@ def _payment_of(account: str, obj: Mapping[str, Any]) -> Payment | None:
         .join(Invoice)
         .join(BillingCompany)
         .where(
-            (Payment.reference == str(intent))
+            (Payment.reference == intent)
             & (Payment.method == PaymentMethod.STRIPE)
             & (BillingCompany.stripe_account_id == account)
         )
@@ -153,15 +159,24 @@ def _params(invoice: Invoice, amount_cents: int) -> dict[str, Any]:
 
 def pending_refunds() -> list[tuple[RefundRequest, str, str, str]]:
     """Each refund waiting for Stripe, with its company's account, PaymentIntent and invoice number."""
-    rows = []
-    for request in (
-        RefundRequest.select().where(RefundRequest.status == RefundStatus.PENDING).order_by(RefundRequest.id)
-    ):
-        payment = Payment.get_by_id(request.__data__["payment"])
-        invoice = Invoice.get_by_id(request.__data__["invoice"])
-        account = invoice.billing_company.stripe_account_id or ""
-        rows.append((request, account, str(payment.reference), str(invoice.number)))
-    return rows
+    query = (
+        RefundRequest.select(RefundRequest, Payment, Invoice, BillingCompany)
+        .join(Payment)
+        .switch(RefundRequest)
+        .join(Invoice)
+        .join(BillingCompany)
+        .where(RefundRequest.status == RefundStatus.PENDING)
+        .order_by(RefundRequest.id)
+    )
+    return [
+        (
+            r,
+            r.invoice.billing_company.stripe_account_id or "",
+            str(r.payment.reference),
+            str(r.invoice.number),
+        )
+        for r in query
+    ]
 
 
 def refund_made(request_id: int, refund_id: str, now: datetime | None = None) -> None:

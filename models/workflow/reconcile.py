@@ -50,7 +50,7 @@ from models.messaging.notifications import (
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Transmission
 from models.people.clinic import BillingCompany
 from models.workflow.lifecycle import record_payment
-from models.workflow.money_back import MONEY_BACK_TYPES, apply_money_back
+from models.workflow.money_back import MONEY_BACK_TYPES, apply_money_back, payment_intent_of
 
 COMPLETED = "checkout.session.completed"
 SUCCEEDED = "checkout.session.async_payment_succeeded"
@@ -230,10 +230,7 @@ def _paid(
 
 def _reference(session: Mapping[str, Any]) -> str:
     """The PaymentIntent staff find in Stripe's dashboard, else the session itself."""
-    intent = session.get("payment_intent")
-    if isinstance(intent, Mapping):
-        intent = intent.get("id")
-    return str(intent or session["id"])
+    return payment_intent_of(session) or str(session["id"])
 
 
 def _payment_failed(account: str, session: Mapping[str, Any], now: datetime) -> Outcome:
