@@ -104,9 +104,11 @@ def build_agent(
 
 
 def _stripe_parts(config: Config) -> tuple[list[DeliveryStep], list[SyncJob]]:
-    """Stripe's step and job (``agent.stripe.setup``): none without a key, and then the ``stripe``
-    library (some 20 MB) is not even imported."""
-    if config.secret(config.stripe.api_key_env) is None:
+    """Stripe's step and job (``agent.stripe.setup``): none without a key (no platform key, no keys
+    folder), and then the ``stripe`` library (some 20 MB) is not even imported."""
+    from models.core.stripe_keys import stripe_keys
+
+    if not stripe_keys(config).configured():
         return [], []
     from agent.stripe.setup import stripe_parts
 

@@ -34,6 +34,7 @@ BENCHES: dict[str, tuple[str, dict[str, int], dict[str, int]]] = {
     "memory": ("bench.memory", {"count": 10_000}, {"count": 1000}),
     "startup": ("bench.startup", {}, {"rounds": 2}),
     "doors": ("bench.doors", {}, {"rounds": 2}),
+    "pay": ("bench.pay", {"clicks": 20}, {"clicks": 5}),
 }
 
 

@@ -9,7 +9,10 @@
   403 when an entry has no ``link_key`` (a client older than the portal);
 - ``POST /api/v1/links/{token_hash}/revoke``: 200 (again too), 403 without the proof, 404 unknown;
 - ``GET  /api/v1/events?after=N&limit=M``: what patients did, oldest first, each naming its link by
-  an opaque tag (``secure_link.event_tag``), never by the hash the calls above take.
+  an opaque tag (``secure_link.event_tag``), never by the hash the calls above take;
+- ``PUT  /api/v1/pay/{token_hash}``: an invoice's Pay page (``portal.pay_doors``): 200 with the
+  version kept, 403 without the page's key, 400 bad body;
+- ``GET  /api/v1/pay-sessions?after=N&limit=M``: the Checkout Sessions the Pay pages made.
 
 No token configured on the portal: every call answers 503; a wrong or missing bearer,
 401; over ``[portal] api_rate_limit`` a minute from one address, 429 (``portal.app``).
@@ -32,6 +35,7 @@ from starlette.routing import Route
 from locales import N_
 from models.messaging.secure_link import event_tag
 from portal.links import Publication, PublishRefused
+from portal.pay_doors import MAX_DOOR_BODY, DoorRefused, parse_door, put_door, sessions_after
 from portal.publish_body import (
     BadRequest,
     LinkKeyRequired,
@@ -269,6 +273,45 @@ async def stripe_events(request: Request) -> Response:
     return JSONResponse({"events": [{"id": id, "event": event} for id, event in rows], "last": last})
 
 
+async def put_pay_door(request: Request) -> Response:
+    """An invoice's Pay page (``portal.pay_doors``): 200 with the version kept."""
+    portal = services(request)
+    refused = _refused(request, portal)
+    if refused:
+        return refused
+    token_hash = request.path_params["token_hash"]
+    if not is_token_hash(token_hash):
+        return api_error(400, "the path must end with a token hash (64 lowercase hex digits)")
+    body = await bounded_body(request, MAX_DOOR_BODY)
+    if body is None:
+        return api_error(413, f"the body is larger than {MAX_DOOR_BODY} bytes")
+    try:
+        door = parse_door(body)
+        version = await run_in_threadpool(put_door, token_hash, door, portal.now())
+    except BadRequest as exc:
+        return _refusal(exc)
+    except DoorRefused as exc:
+        log.warning(
+            log_tr().format(N_("Pay page {page}…: a change without its key was refused"), page=token_hash[:8])
+        )
+        return api_error(exc.status, str(exc), code=exc.code)
+    return JSONResponse({"version": version})
+
+
+async def pay_sessions(request: Request) -> Response:
+    """The Checkout Sessions the Pay pages made: ``{"sessions": [...], "last"}``."""
+    portal = services(request)
+    refused = _refused(request, portal)
+    if refused:
+        return refused
+    try:
+        after, limit = _feed_page(request, 100)
+    except BadRequest as exc:
+        return api_error(400, str(exc))
+    items, last = await run_in_threadpool(sessions_after, after, limit)
+    return JSONResponse({"sessions": items, "last": last})
+
+
 ROUTES = [
     Route("/api/v1/health", health, methods=["GET"]),
     Route("/api/v1/links", post_links, methods=["POST"]),
@@ -276,4 +319,6 @@ ROUTES = [
     Route("/api/v1/links/{token_hash}/revoke", revoke_link, methods=["POST"]),
     Route("/api/v1/events", events, methods=["GET"]),
     Route("/api/v1/stripe-events", stripe_events, methods=["GET"]),
+    Route("/api/v1/pay/{token_hash}", put_pay_door, methods=["PUT"]),
+    Route("/api/v1/pay-sessions", pay_sessions, methods=["GET"]),
 ]

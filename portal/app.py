@@ -26,8 +26,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from locales import N_
-from portal import api, pages
+from portal import api, pages, pay_pages
 from portal.blobs import BlobStore, ensure_private_dir
+from portal.checkout import PortalCheckout
 from portal.grants import Grants, load_or_create_secret
 from portal.headers import SecurityHeaders
 from portal.links import LinkStore
@@ -165,6 +166,7 @@ def build_portal(
         limiter=RateLimiter(options.rate_limit, monotonic),
         api_limiter=RateLimiter(options.api_rate_limit, monotonic),
         clock=clock,
+        checkout=PortalCheckout(options.checkout) if options.checkout is not None else None,
     )
 
 
@@ -195,7 +197,8 @@ def create_app(
         Route("/l/{token}", pages.link_page, methods=["GET"]),
         Route("/l/{token}", pages.submit_pin, methods=["POST"]),
         Route("/l/{token}/documents/{slot}", pages.download, methods=["GET"]),
-        Route("/paid", pages.paid_page, methods=["GET"]),
+        Route("/pay/{token}", pay_pages.pay, methods=["GET"]),
+        Route("/paid", pay_pages.paid_page, methods=["GET"]),
         Route("/pay-cancelled", pages.pay_cancelled_page, methods=["GET"]),
         Route("/favicon.ico", _no_favicon, methods=["GET"]),
         *extra_routes,

@@ -79,23 +79,6 @@ def not_found_page(request: Request) -> Response:
     return message_page(ctx, tr.gettext(N_("Page not found")), [tr.gettext(NOT_FOUND_TEXT)], 404)
 
 
-async def paid_page(request: Request) -> Response:
-    """Where Stripe Checkout sends the patient once paid (``[stripe] success_url`` by default)."""
-    ctx = context(request, request_language(request), None)
-    tr = ctx.tr
-    return message_page(
-        ctx,
-        tr.gettext(N_("Thank you for your payment")),
-        [
-            tr.gettext(
-                N_("Your payment was received. The clinic's records show it as soon as they are updated.")
-            ),
-            tr.gettext(N_("You can close this page.")),
-        ],
-        200,
-    )
-
-
 async def pay_cancelled_page(request: Request) -> Response:
     """Where Stripe Checkout's back arrow takes the patient: nothing was charged."""
     ctx = context(request, request_language(request), None)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from locales import N_, Translator, default_registry
 from models.core.config import MIN_API_TOKEN_CHARS, Config
 from models.core.errors import ConfigError
+from portal.checkout import CheckoutOptions, PortalCheckout
 from portal.grants import Grants
 from portal.links import LinkStore
 from portal.pepper import PEPPER_FILE
@@ -42,6 +43,8 @@ class PortalOptions:
     pepper: str | None = None  # the PIN pepper's entries from the environment; None: the file
     pepper_env: str = "FACTEUR_PORTAL_PEPPER"
     pepper_file: Path | None = None  # None: data_dir/pepper
+    public_url: str = ""  # [portal] url: where Checkout sends the patient back
+    checkout: CheckoutOptions | None = None  # the Pay pages' road to Stripe
 
     @property
     def pepper_path(self) -> Path:
@@ -73,6 +76,14 @@ class PortalOptions:
             secure_cookies=p.url.startswith("https://"),
             default_timezone=config.clinic.timezone,
             default_country=config.clinic.country,
+            public_url=p.url,
+            checkout=CheckoutOptions(
+                keys_dir=config.resolve(config.stripe.keys_dir),
+                platform_env=config.stripe.portal_key_env,
+                api_base=config.stripe.api_base,
+                timeout=min(config.stripe.timeout, 10.0),  # a patient is waiting
+                ca_file=str(config.resolve(config.stripe.ca_file)) if config.stripe.ca_file else "",
+            ),
         )
 
 
@@ -86,6 +97,7 @@ class Portal:
     limiter: RateLimiter  # the patient pages'
     api_limiter: RateLimiter  # the agent's API's
     clock: Clock
+    checkout: PortalCheckout | None = None  # the Pay pages' Stripe client
 
     def now(self) -> dt.datetime:
         return self.clock()

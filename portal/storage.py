@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 portal_db = DatabaseProxy()
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DATABASE_FILE = "portal.db"  # in [portal] data_dir
 BUSY_TIMEOUT_SECONDS = 10
 PRAGMAS = (
@@ -115,7 +115,59 @@ class WebhookEvent(PortalModel):
         table_name = "webhook_event"
 
 
-MODELS: tuple[type[PortalModel], ...] = (Link, Document, Event, PepperCheck, WebhookEvent)
+class PayDoorRow(PortalModel):
+    """An invoice's Pay page (``portal.pay``): what the agent last said of it, and the Checkout
+    Session it sends the patient to. No health detail: a number, an amount, an account."""
+
+    id = peewee.AutoField()
+    token_hash = peewee.CharField(max_length=64, unique=True)
+    tag = peewee.CharField(max_length=32, unique=True)
+    sign_key = peewee.CharField(
+        max_length=64
+    )  # the agent's too: signs sessions, proves a change is the agent's
+    account = peewee.CharField(max_length=64)
+    currency = peewee.CharField(max_length=3)
+    amount_cents = peewee.BigIntegerField()
+    status = peewee.CharField(max_length=8)
+    number = peewee.CharField(max_length=64)
+    language = peewee.CharField(max_length=2)
+    clinic = peewee.TextField()  # JSON: name, phone, email, timezone, country
+    version = peewee.IntegerField()
+    generation = peewee.IntegerField(default=0)  # sessions made for this version
+    session_id = peewee.CharField(max_length=255, null=True)
+    session_url = peewee.TextField(null=True)
+    session_amount = peewee.BigIntegerField(null=True)
+    session_expires_at = UTCDateTimeField(null=True)
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "pay_door"
+
+
+class PaySession(PortalModel):
+    """A Checkout Session the portal made, for the agent to pull. AUTOINCREMENT: its cursor is an id."""
+
+    id = AutoIncrementField()
+    door = peewee.ForeignKeyField(PayDoorRow, on_delete="CASCADE")
+    session_id = peewee.CharField(max_length=255, unique=True)
+    url = peewee.TextField()
+    amount_cents = peewee.BigIntegerField()
+    expires_at = UTCDateTimeField()
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "pay_session"
+
+
+MODELS: tuple[type[PortalModel], ...] = (
+    Link,
+    Document,
+    Event,
+    PepperCheck,
+    WebhookEvent,
+    PayDoorRow,
+    PaySession,
+)
 
 
 def _create_owner_only(path: Path) -> None:

@@ -9,6 +9,8 @@
   (``secure_link.legacy_link_key``), which the clinic kept too and the API never hands out.
 - **3**: ``webhook_event``, Stripe's events the webhook keeps for the agent (a new table, made with
   the others by ``prepare_portal_schema``).
+- **4**: ``pay_door`` and ``pay_session``, the invoices' Pay pages and the sessions they made (new
+  tables, likewise).
 """
 
 from __future__ import annotations

@@ -45,6 +45,7 @@ from locales import L_, N_
 from models.core.config import MIN_API_TOKEN_CHARS
 from models.core.errors import DeliveryError
 from models.links.download_links import LinkToRevoke
+from models.links.pay_doors import DoorState, PortalSession
 from models.messaging.outbox import Reply
 from models.messaging.secure_link import document_aad, encrypt, token_hash
 
@@ -321,6 +322,39 @@ class PortalClient:
         try:
             data = response.json()
             parsed = [(int(item["id"]), dict(item["event"])) for item in data["events"]]
+            return parsed, int(data["last"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _unreadable(response, str(exc)) from exc
+
+    def pay_url(self, token: str) -> str:
+        """The address of an invoice's Pay page, which every email of it carries."""
+        return f"{self.base_url}/pay/{token}"
+
+    async def put_door(self, state: DoorState) -> int:
+        """Tell the portal a door's state; the version it holds (a newer one wins there)."""
+        response = await self._call("PUT", f"{API}/pay/{state.token_hash}", json=state.body())
+        try:
+            return int(_json(response)["version"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _unreadable(response, str(exc)) from exc
+
+    async def pay_sessions(self, after: int, limit: int = 100) -> tuple[list[PortalSession], int]:
+        """The Checkout Sessions the portal made after id ``after`` (oldest first), and the new cursor."""
+        response = await self._call("GET", f"{API}/pay-sessions", params={"after": after, "limit": limit})
+        try:
+            data = response.json()
+            parsed = [
+                PortalSession(
+                    tag=str(item["tag"]),
+                    session_id=str(item["session_id"]),
+                    url=str(item["url"]),
+                    account=str(item["account"]),
+                    amount_cents=int(item["amount_cents"]),
+                    currency=str(item["currency"]),
+                    expires_at=dt.datetime.fromisoformat(item["expires_at"]),
+                )
+                for item in data["sessions"]
+            ]
             return parsed, int(data["last"])
         except (ValueError, KeyError, TypeError) as exc:
             raise _unreadable(response, str(exc)) from exc

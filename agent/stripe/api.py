@@ -1,6 +1,7 @@
-"""The Stripe calls Facteur makes, each on a billing company's connected account (the
-``Stripe-Account`` header): create and expire a Checkout Session, list sessions and events,
-refund a payment.
+"""The Stripe calls Facteur makes, each on a billing company's account with the key that
+acts on it (``models.core.stripe_keys``: the company's own restricted key, else a Connect
+platform key and the ``Stripe-Account`` header): create and expire a Checkout Session, list
+sessions and events, refund a payment.
 
 The real ``stripe`` library, asynchronous over httpx; it never retries by itself (the
 outbox and the pull decide), and every error comes out as an ``agent.errors`` class.
@@ -13,8 +14,10 @@ from typing import Any, TypeVar
 
 import stripe
 
-from agent.errors import OfflineError
+from agent.errors import OfflineError, RejectedError
 from agent.stripe.errors import classify
+from locales import N_
+from models.core.stripe_keys import AGENT_PERMISSIONS, PORTAL_PERMISSIONS, KeyRole, StripeKeys
 
 T = TypeVar("T")
 PAGE = 100
@@ -22,13 +25,20 @@ STRIPE_API = "https://api.stripe.com"
 # The API version the locked stripe library was built for: a newer library never moves Facteur's
 # requests to another version by itself (tests/agent/test_stripe_api.py says when one would).
 STRIPE_API_VERSION = "2026-10-28.endive"
+# the client's own key, never sent with a request (each carries its account's): only the probe
+# uses it, and any answer, a 401 too, proves the road
+_NO_KEY = "sk_test_facteur_probe"
+NO_KEY = N_("no Stripe key for account {account}: an admin adds it in Settings (billing companies)")
 
 
 class StripeApi:
-    """One platform key; the account is given per call."""
+    """The account is given per call; its key is looked up then (a key written from Settings
+    serves the next request)."""
 
-    def __init__(self, api_key: str, *, api_base: str = "", timeout: float = 30.0, ca_file: str = "") -> None:
-        self.api_key = api_key
+    def __init__(
+        self, keys: StripeKeys, *, api_base: str = "", timeout: float = 30.0, ca_file: str = ""
+    ) -> None:
+        self.keys = keys
         self.api_base = (api_base or STRIPE_API).rstrip("/")
         self.timeout = timeout
         self.ca_file = ca_file
@@ -41,13 +51,25 @@ class StripeApi:
                 stripe.ca_bundle_path = self.ca_file
             self._http = stripe.HTTPXClient(timeout=self.timeout)
             self._client = stripe.StripeClient(
-                self.api_key,
+                _NO_KEY,
                 base_addresses={"api": self.api_base},
                 http_client=self._http,
                 max_network_retries=0,
                 stripe_version=STRIPE_API_VERSION,
             )
         return self._client
+
+    def options(self, account: str, **extra: Any) -> Any:
+        """The request options that act on ``account``: its key, and the header where that key is a
+        platform's; ``RejectedError`` when no key acts on it (the email goes without its button)."""
+        credential = self.keys.for_account(account)
+        if credential is None:
+            raise RejectedError(NO_KEY, account=account)
+        return {
+            "api_key": credential.key,
+            **({"stripe_account": account} if credential.connect else {}),
+            **extra,
+        }
 
     async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
         try:
@@ -59,7 +81,7 @@ class StripeApi:
         self, account: str, params: dict[str, Any], idempotency_key: str
     ) -> dict[str, Any]:
         sessions = self._stripe().v1.checkout.sessions
-        options: Any = {"stripe_account": account, "idempotency_key": idempotency_key}
+        options = self.options(account, idempotency_key=idempotency_key)
         session = await self._call(lambda: sessions.create_async(params, options))  # type: ignore[arg-type]
         return session.to_dict()
 
@@ -67,29 +89,25 @@ class StripeApi:
         self, account: str, params: dict[str, Any], idempotency_key: str
     ) -> dict[str, Any]:
         refunds = self._stripe().v1.refunds
-        options: Any = {"stripe_account": account, "idempotency_key": idempotency_key}
+        options = self.options(account, idempotency_key=idempotency_key)
         refund = await self._call(lambda: refunds.create_async(params, options))  # type: ignore[arg-type]
         return refund.to_dict()
 
     async def expire_session(self, account: str, session_id: str) -> dict[str, Any]:
         sessions = self._stripe().v1.checkout.sessions
-        session = await self._call(
-            lambda: sessions.expire_async(session_id, options={"stripe_account": account})
-        )
+        session = await self._call(lambda: sessions.expire_async(session_id, options=self.options(account)))
         return session.to_dict()
 
     async def retrieve_session(self, account: str, session_id: str) -> dict[str, Any]:
         sessions = self._stripe().v1.checkout.sessions
-        session = await self._call(
-            lambda: sessions.retrieve_async(session_id, options={"stripe_account": account})
-        )
+        session = await self._call(lambda: sessions.retrieve_async(session_id, options=self.options(account)))
         return session.to_dict()
 
     async def list_sessions(self, account: str, created_gte: int) -> list[dict[str, Any]]:
         """Every session made since ``created_gte`` (epoch seconds), newest first."""
         sessions = self._stripe().v1.checkout.sessions
         return await self._pages(
-            lambda params: sessions.list_async(params, options={"stripe_account": account}),  # type: ignore[arg-type]
+            lambda params: sessions.list_async(params, options=self.options(account)),  # type: ignore[arg-type]
             {"created": {"gte": created_gte}},
         )
 
@@ -97,7 +115,7 @@ class StripeApi:
         """The events of ``types`` since ``created_gte``, newest first (Stripe keeps 30 days)."""
         events = self._stripe().v1.events
         return await self._pages(
-            lambda params: events.list_async(params, options={"stripe_account": account}),  # type: ignore[arg-type]
+            lambda params: events.list_async(params, options=self.options(account)),  # type: ignore[arg-type]
             {"created": {"gte": created_gte}, "types": list(types)},
         )
 
@@ -117,6 +135,32 @@ class StripeApi:
             if not page.has_more or not data:
                 return items
             cursor = str(data[-1]["id"])
+
+    async def refused_permissions(self, account: str, role: KeyRole = KeyRole.AGENT) -> list[str]:
+        """The permissions of ``role`` that the key acting on ``account`` lacks (Stripe answers 403),
+        each asked once with a listing of ``limit=1``; other errors (a bad key, no connection) raise."""
+        client = self._stripe().v1
+        lists: dict[str, Callable[[Any, Any], Awaitable[Any]]] = {
+            AGENT_PERMISSIONS[0]: client.checkout.sessions.list_async,
+            AGENT_PERMISSIONS[1]: client.events.list_async,
+            AGENT_PERMISSIONS[2]: client.charges.list_async,
+            AGENT_PERMISSIONS[3]: client.refunds.list_async,
+        }
+        wanted = AGENT_PERMISSIONS if role is KeyRole.AGENT else PORTAL_PERMISSIONS
+        refused = []
+        for permission in wanted:
+            listing = lists[permission]
+
+            async def ask(listing: Callable[[Any, Any], Awaitable[Any]] = listing) -> Any:
+                return await listing({"limit": 1}, self.options(account))
+
+            try:
+                await self._call(ask)
+            except RejectedError as exc:
+                if exc.code != "403":
+                    raise
+                refused.append(permission)
+        return refused
 
     async def probe(self) -> None:
         """Raise ``OfflineError`` unless Stripe answers now, asked the way the real requests are

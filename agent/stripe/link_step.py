@@ -13,8 +13,9 @@ balance.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from agent.errors import DeferredError, RejectedError
 from agent.steps import DbRunner, Delivery
@@ -24,13 +25,13 @@ from agent.stripe.links import expire_link
 from locales import N_, translator
 from locales.formatting import Money
 from models.core.enums import Channel, LinkAction, PaymentLinkStatus
+from models.core.errors import DeliveryError
 from models.database.base import utcnow
-from models.links import link_sessions
+from models.links import link_sessions, pay_doors
+from models.links.checkout import INVOICE_KEY, REQUEST_KEY, CheckoutRequest, checkout_params, paid_url
 from models.links.link_sessions import (
     FRESH_ENOUGH,
-    INVOICE_KEY,
     LINK_LIFETIME,
-    REQUEST_KEY,
     CreatedSession,
     LinkJob,
     LinkRecord,
@@ -43,14 +44,22 @@ from models.links.payment_links import NO_ACCOUNT, UNDER_MINIMUM, stripe_minimum
 from models.messaging.tables import OutboxMessage
 from models.workflow.reconcile import stripe_time
 
+log = logging.getLogger("facteur.agent")
 ATTEMPTS = 3  # a replayed session that is stale, or a key Stripe refuses, moves to a new request
 PLAN_SLACK = 3600  # seconds before a plan's own time that its session may carry (clocks differ)
 
-# Checkout's own locales: Québec French for French (Checkout has no en-CA)
-CHECKOUT_LOCALES = {"fr": "fr-CA", "en": "en"}
-
 # a link closed because it no longer asks the right amount, or not long enough (a transmission detail)
 STALE = N_("stale: the amount or the expiry changed")
+
+
+class DoorPortal(Protocol):
+    """What the step uses of the portal's client (``agent.channels.portal.PortalClient``)."""
+
+    def pay_url(self, token: str) -> str: ...
+
+    async def put_door(self, state: pay_doors.DoorState) -> int: ...
+
+    async def aclose(self) -> None: ...
 
 
 class LeaseLost(RuntimeError):
@@ -63,10 +72,20 @@ class PaymentLinkStep:
     channel = Channel.STRIPE
     after_email = False
 
-    def __init__(self, api: StripeApi, success_url: str, cancel_url: str) -> None:
+    def __init__(
+        self,
+        api: StripeApi,
+        success_url: str,
+        cancel_url: str,
+        doors: DoorPortal | None = None,
+        *,
+        log_language: str | None = None,
+    ) -> None:
         self.api = api
+        self._tr = translator(log_language)
         self.success_url = success_url
         self.cancel_url = cancel_url
+        self.doors = doors
 
     def wanted(self, message: OutboxMessage) -> bool:
         return bool(message.payment_link) or message.link_action is not None
@@ -76,11 +95,14 @@ class PaymentLinkStep:
 
     async def close(self) -> None:
         await self.api.close()
+        if self.doors is not None:
+            await self.doors.aclose()
 
     async def run(self, delivery: Delivery, db: DbRunner) -> None:
         message = delivery.message
         job = await db(link_sessions.link_job, message.id)
         if job.action is LinkAction.REMOVE:
+            await db(pay_doors.close_door, job.invoice_id)  # the Pay page says so at the next push
             for old in (*job.others, *([job.own_link] if job.own_link else [])):
                 await expire_link(
                     self.api, db, old, PaymentLinkStatus.REMOVED, message_id=message.id, detail=N_("removed")
@@ -98,6 +120,7 @@ class PaymentLinkStep:
                 balance=Money(job.balance_cents, job.currency),
                 minimum=Money(minimum, job.currency),
             )
+        door = await db(pay_doors.open_door, job.invoice_id) if self.doors is not None else None
         link: LinkRecord | None = await self._usable_own_link(job, message, db)
         if link is None:
             for other in job.others:
@@ -110,11 +133,34 @@ class PaymentLinkStep:
                     detail=N_("replaced"),
                 ):
                     return  # someone is paying that link right now: offer nothing new meanwhile
-            link = await self._create(job, delivery, db)
+            link = await self._create(job, delivery, db, door)
             if link is None:
                 return
-        delivery.payment_url = link.url
-        delivery.payment_expires_at = link.expires_at
+        delivery.payment_url, delivery.payment_expires_at = link.url, link.expires_at
+        if door is not None:
+            await self._through_door(job, door, delivery, db)
+
+    async def _through_door(
+        self, job: LinkJob, door: pay_doors.DoorRecord, delivery: Delivery, db: DbRunner
+    ) -> None:
+        """The button goes to the invoice's Pay page, told of the session just made, so it works as
+        long as the balance is due (the session itself lives a day). A portal that cannot be told
+        now leaves the session's own address in the email."""
+        assert self.doors is not None
+        state = await db(pay_doors.state_of, door.id)
+        try:
+            await self.doors.put_door(state)
+        except DeliveryError as exc:
+            log.warning(
+                self._tr.format(
+                    N_("invoice {invoice}: the Pay button opens the Stripe page directly for now: {reason}"),
+                    invoice=job.number,
+                    reason=exc.render(self._tr),
+                )
+            )
+            return
+        await db(pay_doors.mark_pushed, state)
+        delivery.payment_url, delivery.payment_expires_at = self.doors.pay_url(door.token), None
 
     async def _usable_own_link(self, job: LinkJob, message: OutboxMessage, db: DbRunner) -> LinkRecord | None:
         """The link an earlier attempt of this message made, if it still asks the right amount long enough."""
@@ -126,7 +172,9 @@ class PaymentLinkStep:
         await expire_link(self.api, db, link, PaymentLinkStatus.EXPIRED, message_id=message.id, detail=STALE)
         return None
 
-    async def _create(self, job: LinkJob, delivery: Delivery, db: DbRunner) -> LinkRecord | None:
+    async def _create(
+        self, job: LinkJob, delivery: Delivery, db: DbRunner, door: pay_doors.DoorRecord | None
+    ) -> LinkRecord | None:
         """A new session for the balance; None when a replayed one shows a payment under way."""
         message, agent_id = delivery.message, delivery.agent_id
         plan, made, spent = job.plan, job.links_made, False
@@ -140,7 +188,7 @@ class PaymentLinkStep:
             ):
                 generation = max(plan.generation + 1 if plan else 1, made + 1)
                 key = request_key(message, generation)
-                plan = RequestPlan(key, generation, self.params(job, now, key))
+                plan = RequestPlan(key, generation, self.params(job, now, key, door))
                 if not await db(link_sessions.save_plan, message, agent_id, plan):
                     raise LeaseLost(message.id)
                 spent = False
@@ -212,29 +260,21 @@ class PaymentLinkStep:
             expires_at=stripe_time(session["expires_at"]),
         )
 
-    def params(self, job: LinkJob, now: datetime, key: str) -> dict[str, Any]:
-        """The whole request: the balance as one line "Invoice <number>", the number and the
-        request's key as metadata (the pull counts only sessions Facteur made: ``reconcile``), the
-        same on the charge Stripe's dashboard shows; Checkout in Québec French or English."""
+    def params(
+        self, job: LinkJob, now: datetime, key: str, door: pay_doors.DoorRecord | None = None
+    ) -> dict[str, Any]:
+        """The request (``models.links.checkout``): the number and the request's key as metadata
+        (the pull counts only sessions Facteur made: ``reconcile``)."""
         tr = translator(job.language)
-        name = tr.format(N_("Invoice {number}"), number=job.number)
-        metadata = {INVOICE_KEY: job.number, REQUEST_KEY: key}
-        return {
-            "mode": "payment",
-            "line_items": [
-                {
-                    "price_data": {
-                        "currency": job.currency.lower(),
-                        "unit_amount": job.balance_cents,
-                        "product_data": {"name": name},
-                    },
-                    "quantity": 1,
-                }
-            ],
-            "payment_intent_data": {"description": name, "metadata": {INVOICE_KEY: job.number}},
-            "metadata": metadata,
-            "expires_at": int(link_expiry(now).timestamp()),
-            "locale": CHECKOUT_LOCALES.get(tr.language, "auto"),
-            "success_url": self.success_url,
-            "cancel_url": f"{self.cancel_url}?lang={tr.language}",
-        }
+        return checkout_params(
+            CheckoutRequest(
+                number=job.number,
+                language=tr.language,
+                currency=job.currency,
+                amount_cents=job.balance_cents,
+                expires_at=link_expiry(now),
+                success_url=paid_url(self.success_url, door.tag if door else "", tr.language),
+                cancel_url=f"{self.cancel_url}?lang={tr.language}",
+                metadata={INVOICE_KEY: job.number, REQUEST_KEY: key},
+            )
+        )

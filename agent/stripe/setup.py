@@ -1,12 +1,16 @@
-"""The Stripe parts of the agent, from ``[stripe]``: none until a key is in the environment."""
+"""The Stripe parts of the agent, from ``[stripe]``: none until a key can be found
+(``models.core.stripe_keys``)."""
 
 from __future__ import annotations
 
+from agent.delivery.build import build_portal
 from agent.steps import DeliveryStep, SyncJob
 from agent.stripe.api import StripeApi
+from agent.stripe.doors import PayDoorsJob
 from agent.stripe.link_step import PaymentLinkStep
 from agent.stripe.sync import StripeSync
 from models.core.config import Config
+from models.core.stripe_keys import stripe_keys
 
 
 def success_url(config: Config) -> str:
@@ -21,13 +25,20 @@ def cancel_url(config: Config) -> str:
 
 
 def stripe_parts(config: Config) -> tuple[list[DeliveryStep], list[SyncJob]]:
-    """The payment-link step and the payment pull, sharing one client; nothing without a key."""
+    """The payment-link step and the payment pull, sharing one client, and the Pay pages kept in
+    line on the portal; nothing without a key."""
     settings = config.stripe
-    key = config.secret(settings.api_key_env)
-    if key is None:
+    keys = stripe_keys(config)
+    if not keys.configured():
         return [], []
     ca_file = str(config.resolve(settings.ca_file)) if settings.ca_file else ""
-    api = StripeApi(key, api_base=settings.api_base, timeout=settings.timeout, ca_file=ca_file)
-    step = PaymentLinkStep(api, success_url(config), cancel_url(config))
+    api = StripeApi(keys, api_base=settings.api_base, timeout=settings.timeout, ca_file=ca_file)
+    step = PaymentLinkStep(
+        api,
+        success_url(config),
+        cancel_url(config),
+        build_portal(config),
+        log_language=config.clinic.language,
+    )
     sync = StripeSync(api, settings.sync_seconds, log_language=config.clinic.language)
-    return [step], [sync]
+    return [step], [sync, PayDoorsJob(build_portal(config))]

@@ -29,7 +29,7 @@ from models.core.enums import PaymentLinkStatus
 from models.core.errors import DeliveryError, TransientDeliveryError
 from models.database.base import utcnow
 from models.links import link_sessions
-from models.links.link_sessions import INVOICE_KEY
+from models.links.checkout import INVOICE_KEY
 from models.links.stripe_events import prune_events
 from models.links.sync_cursor import read_cursor
 from models.workflow.money_back import pending_refunds, refund_made, refund_refused

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 import phonenumbers
 
 from locales import N_
 from models.billing.invoice import Invoice
+from models.core.config import Config
 from models.core.enums import PinMode, Role
 from models.core.errors import FacteurError, NotFoundError, ValidationError, check_fields
+from models.core.stripe_keys import KEY_FIELDS, KeyRole, stripe_keys, validate_key
 from models.core.validation import (
     optional,
     validate_currency,
@@ -216,6 +219,34 @@ def add_billing_company(data: CompanyInput, *, acting: Staff) -> BillingCompany:
     with db.atomic():
         _check_prefix_free(str(values["number_prefix"]), None)
         return BillingCompany.create(clinic=get_clinic(), **values)
+
+
+def validate_stripe_keys(keys: dict[KeyRole, str]) -> dict[KeyRole, str]:
+    """The keys typed (empty ones left out), each of a Stripe key's shape; ``FieldErrors`` naming
+    every field that is not."""
+    typed = {role: key.strip() for role, key in keys.items() if key.strip()}
+    checks: dict[str, Callable[[], object]] = {
+        KEY_FIELDS[role]: partial(validate_key, key, KEY_FIELDS[role]) for role, key in typed.items()
+    }
+    check_fields(checks)
+    return typed
+
+
+def save_stripe_keys(
+    config: Config, account: str, keys: dict[KeyRole, str], *, acting: Staff
+) -> list[KeyRole]:
+    """Keep the company's Stripe keys typed in Settings (empty: the kept one stays) in owner-only
+    files, never the database; each checked for its shape first, so a refusal writes none. The
+    roles written."""
+    require_admin(acting)
+    typed = validate_stripe_keys(keys)
+    if typed and not account:
+        raise ValidationError(
+            "stripe_account_id", N_("a key needs the company's Stripe account id (acct_…) first")
+        )
+    for role, key in typed.items():
+        stripe_keys(config, role).write(account, key)
+    return list(typed)
 
 
 def edit_billing_company(company_id: int, data: CompanyInput, *, acting: Staff) -> BillingCompany:

@@ -96,9 +96,13 @@ class PortalSettings:
 
 @dataclass(frozen=True)
 class StripeSettings:
-    """Payment links (Checkout Sessions on each company's connected account) and their payments."""
+    """Payment links (Checkout Sessions on each billing company's Stripe account) and their payments."""
 
+    # each company's own restricted keys, owner-only files named by its account (models.core.stripe_keys)
+    keys_dir: str = "var/secrets/stripe"
+    # a Connect platform's key, for accounts without their own (a vendor hosting the platform)
     api_key_env: str = "STRIPE_API_KEY"
+    portal_key_env: str = "STRIPE_PORTAL_KEY"  # the portal's, likewise
     api_base: str = ""  # Stripe's own address unless set (tests point it at a local fake)
     timeout: float = 30.0
     sync_seconds: float = 60.0  # how often the agent pulls payments while online

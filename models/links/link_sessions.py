@@ -70,10 +70,8 @@ class LinkRecord:
         )
 
 
-# The metadata every session Facteur makes carries: the invoice's number and the request's own key,
-# by which the pull knows a session is Facteur's (``models.workflow.reconcile``).
-INVOICE_KEY = "facteur_invoice"
-REQUEST_KEY = "facteur_request"
+# The metadata every session Facteur makes carries (``models.links.checkout``): the invoice's number
+# and the request's own key, by which the pull knows a session is Facteur's (``models.workflow.reconcile``).
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from models.core.config import Config
 from models.core.enums import Channel, InvoiceStatus, LinkAction, OutboxStatus, PaymentLinkStatus
 from models.core.errors import FacteurError, NotFoundError
 from models.core.labels import INVOICE_STATUS
+from models.core.stripe_keys import stripe_keys
 from models.database.base import fk_id, utcnow
 from models.database.db import db
 from models.links.link_sessions import open_links_of
@@ -71,7 +72,7 @@ class LinkRefused(FacteurError):
 def stripe_key_configured(config: Config) -> bool:
     """The agent has a Stripe key: it says so in its heartbeat (the TUI's environment may lack the
     secret the service has), or this process sees the key itself (``make run``)."""
-    return config.secret(config.stripe.api_key_env) is not None or Channel.STRIPE.value in agent_channels()
+    return stripe_keys(config).configured() or Channel.STRIPE.value in agent_channels()
 
 
 def link_refusal(invoice: Invoice, *, key_configured: bool, key_variable: str = "") -> LinkRefused | None:

@@ -50,3 +50,20 @@ class PaymentLink(BaseModel):
     )
     completed_at = UTCDateTimeField(null=True)  # paid by a delayed method: open until it clears
     created_at = UTCDateTimeField(default=utcnow)
+
+
+class PayDoor(BaseModel):
+    """The portal's Pay page of one invoice (``/pay/<token>``), the button every email of it carries:
+    the portal sends the patient to an open Checkout Session for the balance it was last told,
+    making a fresh one when the last expired (``models.links.pay_doors``). The token opens only
+    that page (what is due, to whom; no health detail), so it is kept here to go in later emails."""
+
+    invoice = peewee.ForeignKeyField(Invoice, unique=True, backref="+", on_delete="CASCADE")
+    token = peewee.CharField(max_length=64)
+    token_hash = peewee.CharField(max_length=64, unique=True)
+    tag = peewee.CharField(max_length=32, unique=True)  # names the door in Stripe's metadata and the feed
+    sign_key = peewee.CharField(max_length=64)  # signs the sessions the portal makes; the portal has it too
+    version = peewee.IntegerField(default=0)  # of the state last pushed to the portal
+    pushed_state = peewee.TextField(default="")
+    closed_at = UTCDateTimeField(null=True)  # staff took the payment link away
+    created_at = UTCDateTimeField(default=utcnow)

@@ -22,7 +22,7 @@ from models.database.base import BaseModel, UTCDateTimeField, utcnow
 from models.database.db import serialize_writers
 from models.links.stripe_events import StripeEvent
 from models.links.sync_cursor import SyncCursor
-from models.links.tables import DownloadLink, PaymentLink
+from models.links.tables import DownloadLink, PayDoor, PaymentLink
 from models.messaging.agent_state import AgentHeartbeat
 from models.messaging.system_templates import add_missing
 from models.messaging.tables import Notification, OutboxMessage, ScheduledMessage, Template, Transmission
@@ -58,6 +58,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     Notification,
     DownloadLink,
     PaymentLink,
+    PayDoor,
     AgentHeartbeat,
     SyncCursor,
     StripeEvent,

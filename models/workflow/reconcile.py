@@ -32,7 +32,9 @@ from models.core.enums import (
 from models.core.errors import TransitionError, ValidationError
 from models.database.base import utcnow
 from models.database.db import db
-from models.links.link_sessions import INVOICE_KEY, REQUEST_KEY, RequestPlan, close_link, mark_completed
+from models.links.checkout import INVOICE_KEY, REQUEST_KEY
+from models.links.link_sessions import RequestPlan, close_link, mark_completed
+from models.links.pay_doors import adopt_door_session
 from models.links.stripe_events import claim_event
 from models.links.sync_cursor import read_cursor, write_cursor
 from models.links.tables import PaymentLink
@@ -139,6 +141,8 @@ def apply_session(
     now = now or utcnow()
     with db.atomic():
         link = PaymentLink.get_or_none(PaymentLink.session_id == str(session["id"]))
+        if link is None:  # one the portal's Pay page made, if its door signed it: kept as a link now
+            link = adopt_door_session(account, session)
         invoice = _invoice_of(account, session, link)
         if invoice is None:
             return Outcome.IGNORED
@@ -157,9 +161,10 @@ def apply_session(
 
 
 def _invoice_of(account: str, session: Mapping[str, Any], link: PaymentLink | None) -> Invoice | None:
-    """The invoice of a session Facteur made: a link it recorded, or (a crash between Stripe's
-    answer and the record) a request it planned, named by the session's metadata. Any other
-    session is the clinic's own business on Stripe, whatever its metadata says."""
+    """The invoice of a session Facteur made: a link it recorded, one the portal made for the
+    invoice's Pay page (signed by the door's key), or (a crash between Stripe's answer and the
+    record) a request it planned, named by the session's metadata. Any other session is the
+    clinic's own business on Stripe, whatever its metadata says."""
     if link is not None:
         return Invoice.get_by_id(link.__data__["invoice"])
     metadata = session.get("metadata") or {}

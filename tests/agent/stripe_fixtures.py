@@ -4,7 +4,7 @@ with a connected account, and invoices sent with a payment link."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from agent.service import build_agent
+from agent.stripe.api import StripeApi
 from models.billing.invoice import Invoice
 from models.billing.invoicing import LineInput, create_draft
 from models.core.config import Config, StripeSettings
 from models.core.enums import Role
+from models.core.stripe_keys import Credential, StripeKeys
 from models.messaging.tables import OutboxMessage, Transmission
 from models.people.clinic import Staff
 from models.people.patient import Patient
@@ -50,7 +52,24 @@ def stripe_setup(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> Setup:
 
 def stripe_config(port: int, tmp_path: Path, fake: FakeStripe, **agent: Any) -> Config:
     config = agent_config(port, tmp_path, **agent)
-    return replace(config, stripe=StripeSettings(api_key_env=KEY_ENV, api_base=fake.url, timeout=2))
+    settings = StripeSettings(
+        api_key_env=KEY_ENV, api_base=fake.url, timeout=2, keys_dir=str(tmp_path / "stripe-keys")
+    )
+    return replace(config, stripe=settings)
+
+
+@dataclass(frozen=True)
+class PlatformKey(StripeKeys):
+    """One Connect platform key for every account, given here rather than in the environment."""
+
+    key: str = API_KEY
+
+    def for_account(self, account: str) -> Credential | None:
+        return Credential(self.key, connect=True)
+
+
+def platform_api(url: str, key: str = API_KEY, timeout: float = 2) -> StripeApi:
+    return StripeApi(PlatformKey(Path("/nonexistent"), key=key), api_base=url, timeout=timeout)
 
 
 async def drain(tmp_path: Path, port: int, fake: FakeStripe, **agent: Any) -> bool:

@@ -3,17 +3,18 @@ refusing what Stripe refuses (so tests written against it can fail as Stripe wou
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from stripe._api_version import _ApiVersion
 
 from agent.errors import OfflineError, RejectedError
-from agent.stripe.api import STRIPE_API_VERSION, StripeApi
+from agent.stripe.api import NO_KEY, STRIPE_API_VERSION, StripeApi
+from models.core.stripe_keys import StripeKeys
 from tests.stripe_fake import FakeStripe
-from tests.stripe_fake.server import API_KEY
 
-from .stripe_fixtures import ACCOUNT, fake_stripe
+from .stripe_fixtures import ACCOUNT, fake_stripe, platform_api
 
 __all__ = ["fake_stripe"]  # fixtures
 
@@ -26,7 +27,7 @@ def test_the_api_version_is_the_one_the_locked_library_was_built_for() -> None:
 
 
 async def test_the_probe_takes_the_requests_road_and_any_answer_counts(fake_stripe: FakeStripe) -> None:
-    wrong_key = StripeApi("rk_test_revoked", api_base=fake_stripe.url, timeout=2)
+    wrong_key = platform_api(fake_stripe.url, "rk_test_revoked")
     try:
         await wrong_key.probe()  # a 401 is an answer: Stripe is reachable, the key is another matter
     finally:
@@ -34,12 +35,38 @@ async def test_the_probe_takes_the_requests_road_and_any_answer_counts(fake_stri
     (probe,) = fake_stripe.requests
     assert (probe.method, probe.path, probe.version) == ("GET", "/v1/events", STRIPE_API_VERSION)
     fake_stripe.stop()
-    gone = StripeApi(API_KEY, api_base=fake_stripe.url, timeout=2)
+    gone = platform_api(fake_stripe.url)
     try:
         with pytest.raises(OfflineError):
             await gone.probe()
     finally:
         await gone.close()
+
+
+async def test_a_company_s_own_restricted_key_acts_on_its_account_alone_and_names_what_it_lacks(
+    fake_stripe: FakeStripe, tmp_path: Path
+) -> None:
+    key = fake_stripe.mint_key(ACCOUNT, frozenset({"rak_checkout_session_write", "rak_event_read"}))
+    keys = StripeKeys(tmp_path / "keys")
+    path = keys.write(ACCOUNT, key)
+    assert (path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777) == (0o600, 0o700)
+    assert key not in repr(keys.for_account(ACCOUNT))
+    api = StripeApi(keys, api_base=fake_stripe.url, timeout=2)
+    try:
+        made = await api.create_session(ACCOUNT, session(), "facteur-own-key")
+        assert fake_stripe.sessions[made["id"]]["_account"] == ACCOUNT
+        assert fake_stripe.requests[-1].account is None  # no Stripe-Account header: the key is the account's
+        assert await api.refused_permissions(ACCOUNT) == ["Charges: read", "Refunds: write"]
+        before = len(fake_stripe.requests)
+        with pytest.raises(RejectedError) as no_key:
+            await api.list_events("acct_1OtherClinic99", 0, ["charge.refunded"])
+        assert no_key.value.message == NO_KEY and len(fake_stripe.requests) == before  # nothing was sent
+        fake_stripe.revoke_key(key)
+        with pytest.raises(RejectedError) as revoked:
+            await api.create_session(ACCOUNT, session(), "facteur-own-key-2")
+        assert revoked.value.code == "401" and "Expired API Key" in str(revoked.value.params["reason"])
+    finally:
+        await api.close()
 
 
 def session(**changes: Any) -> dict[str, Any]:
@@ -83,7 +110,7 @@ def session(**changes: Any) -> dict[str, Any]:
 async def test_the_fake_refuses_what_stripe_refuses(
     fake_stripe: FakeStripe, changes: dict[str, Any], refusal: str
 ) -> None:
-    api = StripeApi(API_KEY, api_base=fake_stripe.url, timeout=2)
+    api = platform_api(fake_stripe.url)
     try:
         with pytest.raises(RejectedError) as refused:
             await api.create_session(ACCOUNT, session(**changes), "facteur-test-key")

@@ -12,11 +12,11 @@ import httpx
 import pytest
 import stripe
 
-from agent.stripe.api import STRIPE_API_VERSION, StripeApi
+from agent.stripe.api import STRIPE_API_VERSION
 from tests.stripe_fake import FakeStripe
 from tests.stripe_fake.server import API_KEY, Refused
 
-from .stripe_fixtures import ACCOUNT, fake_stripe
+from .stripe_fixtures import ACCOUNT, fake_stripe, platform_api
 
 __all__ = ["fake_stripe"]  # fixtures
 
@@ -57,7 +57,7 @@ async def paid(client: stripe.StripeClient, fake: FakeStripe, *, cents: int = 85
 
 
 async def events(fake: FakeStripe, *types: str) -> list[dict[str, Any]]:
-    api = StripeApi(API_KEY, api_base=fake.url, timeout=2)
+    api = platform_api(fake.url)
     try:
         return await api.list_events(ACCOUNT, 0, types)
     finally:

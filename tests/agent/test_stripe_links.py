@@ -394,7 +394,10 @@ def test_the_heartbeat_tells_the_tui_a_key_is_configured(stripe_setup: Setup, tm
     from models.core.config import Config, StripeSettings
     from models.messaging.agent_state import beat
 
-    no_key = replace(Config(), stripe=StripeSettings(api_key_env="FACTEUR_NO_SUCH_VARIABLE"))
+    no_key = replace(
+        Config(),
+        stripe=StripeSettings(api_key_env="FACTEUR_NO_SUCH_VARIABLE", keys_dir=str(tmp_path / "none")),
+    )
     assert not payment_links.stripe_key_configured(no_key)
     beat("host:1", "host", 1, online=True, channels="email,stripe")
     assert payment_links.stripe_key_configured(no_key)

@@ -4,7 +4,10 @@
 ``POST /_fake/sessions/{id}/refund`` (``amount``, ``reason``) answers the Refund,
 ``POST /_fake/sessions/{id}/dispute`` (``reason``) the Dispute, and
 ``POST /_fake/disputes/{id}/close`` (``outcome=won|lost``) the closed Dispute. A refusal answers
-400 with Stripe's error (``Refused``) or the reason the action makes no sense (``ValueError``)."""
+400 with Stripe's error (``Refused``) or the reason the action makes no sense (``ValueError``).
+``POST /_fake/keys`` (``account``, ``permissions``: comma-separated ``rak_…`` names, all by
+default) answers ``{"key": "rk_test_…"}``; ``POST /_fake/keys/{key}/revoke`` revokes it;
+``POST /_fake/clock`` (``advance``: seconds) moves the fake's time, expiring sessions as it goes."""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ if TYPE_CHECKING:
 def serve_page(
     handler: BaseHTTPRequestHandler, fake: FakeStripe, method: str, path: str, params: dict[str, Any]
 ) -> None:
+    from tests.stripe_fake.server import ALL_PERMISSIONS
+
     parts = [p for p in path.split("/") if p]
     if parts[0] == "pay" and len(parts) == 2 and parts[1] in fake.sessions:
         session = fake.sessions[parts[1]]
@@ -56,6 +61,21 @@ def serve_page(
             _json(handler, 404, {"error": "unknown action"})
             return
         _json(handler, 200, event)
+        return
+    if parts[:2] == ["_fake", "keys"] and method == "POST":
+        if len(parts) == 2 and params.get("account"):
+            named = [p for p in str(params.get("permissions") or "").split(",") if p]
+            key = fake.mint_key(params["account"], frozenset(named) if named else ALL_PERMISSIONS)
+            _json(handler, 200, {"key": key})
+            return
+        if parts[3:] == ["revoke"] and parts[2] in fake.keys:
+            fake.revoke_key(parts[2])
+            _json(handler, 200, {"revoked": True})
+            return
+    if parts == ["_fake", "clock"] and method == "POST":
+        fake.offset += float(params.get("advance") or 0)
+        fake.expire_due()
+        _json(handler, 200, {"now": fake.now()})
         return
     if parts[:2] == ["_fake", "disputes"] and parts[3:] == ["close"] and method == "POST":
         _control(handler, fake, "close", parts[2], params)

@@ -20,8 +20,10 @@ required. What it reproduces, and from which Stripe page, is listed in
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
+import secrets
 import socket
 import ssl
 import struct
@@ -41,6 +43,41 @@ MINIMUM_CHARGE = {"gbp": 30}  # Stripe's minimum charge in minor units; 50 for t
 MIN_EXPIRY, MAX_EXPIRY = 30 * 60, 24 * 3600
 API_VERSION = "2026-10-28.endive"  # the version agent/stripe/api.py pins, as events carry it
 DISPUTE_OUTCOMES = ("won", "lost")
+# A restricted key's permissions, as Stripe names them in its 403 (rak_<resource>_<read|write>);
+# write grants read. https://docs.stripe.com/keys/restricted-api-keys
+ALL_PERMISSIONS = frozenset(
+    {
+        "rak_checkout_session_write",
+        "rak_event_read",
+        "rak_charge_read",
+        "rak_refund_write",
+        "rak_dispute_read",
+    }
+)
+_RESOURCES = {"checkout": "checkout_session", "events": "event", "charges": "charge", "refunds": "refund"}
+_RESOURCES |= {"disputes": "dispute"}
+
+
+@dataclass
+class FakeKey:
+    """A restricted key (``rk_test_…``) of one account, with its permissions; revoked or expired
+    keys answer 401 as Stripe does."""
+
+    account: str
+    permissions: frozenset[str]
+    revoked: bool = False
+
+
+def needed_permission(method: str, path: str) -> str:
+    parts = [p for p in path.split("/") if p]
+    resource = _RESOURCES.get(parts[1] if len(parts) > 1 else "", "unknown")
+    return f"rak_{resource}_{'read' if method == 'GET' else 'write'}"
+
+
+def _granted(permissions: frozenset[str], needed: str) -> bool:
+    return needed in permissions or (
+        needed.endswith("_read") and needed.removesuffix("_read") + "_write" in permissions
+    )
 
 
 class Refused(Exception):
@@ -83,6 +120,8 @@ class FakeStripe:
     disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     failures: deque[Failure] = field(default_factory=deque)
+    keys: dict[str, FakeKey] = field(default_factory=dict)
+    latency: float = 0.0  # seconds each API answer waits: Stripe's round trip from a clinic (benchmarks)
     # (account, key) -> (path, params, status, body) of the request first made with that key
     _replays: dict[tuple[str | None, str], tuple[str, dict[str, Any], int, dict[str, Any]]] = field(
         default_factory=dict
@@ -134,6 +173,59 @@ class FakeStripe:
         for _ in range(times):
             self.failures.append(Failure(kind, path, seconds))
 
+    def mint_key(self, account: str, permissions: frozenset[str] = ALL_PERMISSIONS) -> str:
+        """A restricted key of ``account``, as an admin makes one in Stripe's dashboard."""
+        key = f"rk_test_{secrets.token_hex(12)}"
+        with self._lock:
+            self.keys[key] = FakeKey(account, frozenset(permissions))
+        return key
+
+    def revoke_key(self, key: str) -> None:
+        """The key rolled or deleted in the dashboard (or expired): it answers 401 from now on."""
+        with self._lock:
+            self.keys[key].revoked = True
+
+    def authorize(
+        self, authorization: str, account: str | None, method: str, path: str
+    ) -> tuple[str | None, tuple[int, dict[str, Any]] | None]:
+        """The account a request acts on, or Stripe's refusal: the platform key reaches the account
+        its ``Stripe-Account`` header names; a restricted key only its own, with its permissions.
+        Bearer or Basic (the key as the user name), as Stripe takes either."""
+        key = _bearer(authorization)
+        if key == self.api_key:
+            return account, None
+        found = self.keys.get(key)
+        shown = f"{key[:8]}*********{key[-4:]}"
+        if found is None:
+            return None, _error(401, "invalid_request_error", f"Invalid API Key provided: {shown}")
+        if found.revoked:
+            return None, _error(401, "invalid_request_error", f"Expired API Key provided: {shown}")
+        if account is not None and account != found.account:
+            return None, _error(
+                403,
+                "invalid_request_error",
+                f"The provided key '{shown}' does not have access to account '{account}' "
+                "(or that account does not exist). Application access may have been revoked.",
+            )
+        needed = needed_permission(method, path)
+        if not _granted(found.permissions, needed):
+            return None, _error(
+                403,
+                "invalid_request_error",
+                f"The provided key '{shown}' does not have the required permissions for this endpoint "
+                f"on account '{found.account}'. Having the '{needed}' permission would allow this "
+                "request to continue.",
+            )
+        return found.account, None
+
+    def expire_due(self) -> None:
+        """Sessions past their ``expires_at`` (the fake's clock, ``offset`` included) expire, with
+        their event, as Stripe expires them."""
+        with self._lock:
+            for session in list(self.sessions.values()):
+                if session["status"] == "open" and int(session["expires_at"]) <= self.now():
+                    self.expire(session["id"], created=int(session["expires_at"]))
+
     def _next_id(self, prefix: str) -> str:
         return f"{prefix}_test_{next(self._ids):06d}{int(time.time() * 1000) % 100000:05d}"
 
@@ -168,13 +260,13 @@ class FakeStripe:
                 return self.emit("checkout.session.async_payment_succeeded", session)
             return self.emit("checkout.session.async_payment_failed", session)
 
-    def expire(self, session_id: str) -> dict[str, Any]:
+    def expire(self, session_id: str, *, created: int | None = None) -> dict[str, Any]:
         with self._lock:
             session = self.sessions[session_id]
             assert session["status"] == "open", session["status"]
             session["status"] = "expired"
             session["url"] = None
-            return self.emit("checkout.session.expired", session)
+            return self.emit("checkout.session.expired", session, created=created)
 
     def refund(
         self,
@@ -375,6 +467,7 @@ class FakeStripe:
         self, method: str, path: str, params: dict[str, Any], account: str | None, key: str | None
     ) -> tuple[int, dict[str, Any]]:
         parts = [p for p in path.split("/") if p]
+        self.expire_due()
         if parts[:3] == ["v1", "checkout", "sessions"]:
             if method == "POST" and len(parts) == 3:
                 return self._idempotent(path, params, account, key)
@@ -598,6 +691,16 @@ class FakeStripe:
         }
 
 
+def _bearer(authorization: str) -> str:
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(value).decode().partition(":")[0]
+        except (ValueError, UnicodeDecodeError):
+            return ""
+    return value if scheme.lower() == "bearer" else ""
+
+
 def _public(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if not k.startswith("_")}
 
@@ -654,10 +757,12 @@ class _Handler(BaseHTTPRequestHandler):
             failure = next((f for f in fake.failures if split.path.startswith(f.path)), None)
             if failure is not None:
                 fake.failures.remove(failure)
-        if self.headers.get("Authorization") != f"Bearer {fake.api_key}":
-            self._answer(
-                401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}}
+        with fake._lock:
+            account, refusal = fake.authorize(
+                self.headers.get("Authorization") or "", account, method, split.path
             )
+        if refusal is not None:
+            self._answer(*refusal)
             return
         if failure is not None and failure.kind == "reset":
             self._reset()
@@ -702,6 +807,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if failure is not None and failure.kind == "hold":
             time.sleep(failure.seconds)
+        time.sleep(fake.latency)
         self._answer(status, payload, replayed=replayed)
 
     def _answer(self, status: int, payload: dict[str, Any], *, replayed: bool = False) -> None:

@@ -8,8 +8,12 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Select, TabbedContent
 
+from models.core.config import Config, StripeSettings
 from models.core.enums import Role
+from models.core.stripe_keys import stripe_keys
 from models.people.clinic import BillingCompany, Clinic, Staff
+from tests.agent.stripe_fixtures import fake_stripe
+from tests.stripe_fake import FakeStripe
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.settings_company import CompanyDialog
 from tui.dialogs.settings_staff import StaffDialog
@@ -17,10 +21,11 @@ from tui.screens.settings import SettingsView
 from tui.widgets.invoice_field import FormField
 from tui.widgets.page_table import PageTable
 
-from .conftest import Clinic_
+from .conftest import Clinic_, until
 from .invoices.conftest import messages, settle
 
 SIZE = (80, 24)
+__all__ = ["fake_stripe"]  # fixtures
 
 
 async def open_settings(pilot: Pilot[Any]) -> SettingsView:
@@ -103,8 +108,12 @@ async def test_leaving_changed_clinic_form_asks(make_app: Callable[..., Any], cl
         assert Clinic.get().name == "Clinique du Parc"
 
 
-async def test_add_company_bad_stripe_then_good(make_app: Callable[..., Any], clinic: Clinic_) -> None:
-    app = make_app("admin")
+async def test_add_company_bad_stripe_then_good_its_key_kept_apart_and_checked(
+    make_app: Callable[..., Any], clinic: Clinic_, fake_stripe: FakeStripe, tui_config: Config
+) -> None:
+    account = "acct_1AbCdEfGh2"
+    key = fake_stripe.mint_key(account, frozenset({"rak_checkout_session_write", "rak_event_read"}))
+    app = make_app("admin", stripe=StripeSettings(api_base=fake_stripe.url, timeout=5))
     async with app.run_test(size=SIZE) as pilot:
         await open_settings(pilot)
         await section(pilot, "settings-companies")
@@ -115,20 +124,38 @@ async def test_add_company_bad_stripe_then_good(make_app: Callable[..., Any], cl
         await type_into(pilot, "#company-name", "Physio Nord")
         await type_into(pilot, "#company-prefix", "PN")
         await type_into(pilot, "#company-stripe", "acct_x")
+        await type_into(pilot, "#company-stripe-key", "pk_live_published")  # a publishable key
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, CompanyDialog)
-        assert has_error(pilot, "stripe_account_id")
+        assert has_error(pilot, "stripe_key")
         assert app.screen.query_one("#company-name", Input).value == "Physio Nord"
         assert BillingCompany.select().count() == 1
-        await type_into(pilot, "#company-stripe", "acct_1AbCdEfGh2")
+        await type_into(pilot, "#company-stripe-key", key)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert not isinstance(app.screen, CompanyDialog)
+        assert isinstance(app.screen, CompanyDialog) and has_error(pilot, "stripe_account_id")
+        assert BillingCompany.select().count() == 1
+        await type_into(pilot, "#company-stripe", account)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, CompanyDialog))
         company = BillingCompany.get(BillingCompany.number_prefix == "PN")
-        assert company.stripe_account_id == "acct_1AbCdEfGh2"
+        assert company.stripe_account_id == account
         table = app.screen.query_one("#settings-companies PageTable", PageTable)
         assert table.row_count == 2
+        # the key in an owner-only file named by the account, never the database; Stripe asked once
+        kept = stripe_keys(tui_config).path(account)
+        assert kept.read_text().strip() == key and kept.stat().st_mode & 0o777 == 0o600
+        assert key[-4:] not in str(BillingCompany.select().dicts()[:])
+        (note,) = [n for n in app._notifications if "Stripe" in str(n.title)]
+        assert "Paiements (Charges) : lecture, Remboursements : écriture" in note.message
+        assert key not in note.message
+        assert {r.path for r in fake_stripe.requests} == {
+            "/v1/checkout/sessions",
+            "/v1/events",
+            "/v1/charges",
+            "/v1/refunds",
+        }
 
 
 async def test_duplicate_prefix_is_refused(make_app: Callable[..., Any], clinic: Clinic_) -> None:

@@ -1,20 +1,37 @@
 """``CompanyDialog``: add or edit a billing company (name, address, currency, prefix, Stripe, active).
 
+Its Stripe keys (the agent's and the portal's restricted keys) are typed here, kept in owner-only
+files (``models.core.stripe_keys``), never shown again (only their last four characters), and
+checked with Stripe once saved: the dialog names any permission Stripe refuses.
+
 Once invoices were numbered with a company's prefix, the prefix field is locked and says why
 (numbers stay unique and gapless); the model refuses the change as well.
 """
 
 from __future__ import annotations
 
+import asyncio
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.widgets import Checkbox, Input, Static, TextArea
 
 from locales import N_
-from models.admin.settings import CompanyInput, add_billing_company, edit_billing_company
+from models.admin.settings import (
+    CompanyInput,
+    add_billing_company,
+    edit_billing_company,
+    save_stripe_keys,
+    validate_stripe_keys,
+)
+from models.core.stripe_keys import KEY_FIELDS, KeyRole, mask, stripe_keys
 from models.people.clinic import BillingCompany
 from tui.dialogs.settings_form import SettingsDialog
 from tui.session import StaffSession
 from tui.widgets.invoice_field import FormField
+
+if TYPE_CHECKING:
+    from agent.stripe.key_check import KeyCheck  # the stripe library loads when a key is checked
 
 
 class CompanyDialog(SettingsDialog):
@@ -80,6 +97,22 @@ class CompanyDialog(SettingsDialog):
             session,
             field="stripe_account_id",
         )
+        for role, label, widget_id in (
+            (KeyRole.AGENT, N_("Stripe key (agent)"), "company-stripe-key"),
+            (KeyRole.PORTAL, N_("Stripe key (portal)"), "company-stripe-portal-key"),
+        ):
+            yield FormField(
+                label,
+                Input(
+                    "",
+                    placeholder=self._key_placeholder(role),
+                    password=True,
+                    compact=True,
+                    id=widget_id,
+                ),
+                session,
+                field=KEY_FIELDS[role],
+            )
         yield FormField(
             N_("Active"),
             Checkbox(
@@ -91,6 +124,17 @@ class CompanyDialog(SettingsDialog):
             session,
             field="active",
         )
+
+    def _key_placeholder(self, role: KeyRole) -> str:
+        """Whether a key is kept (as Stripe's dashboard shows it), never the key."""
+        tr = self.session.tr
+        account = self.company.stripe_account_id if self.company else ""
+        kept = stripe_keys(self.session.config, role).own_key(account or "")
+        if kept:
+            return tr.format(N_("{key} kept: type a new one to replace it"), key=mask(kept))
+        if role is KeyRole.AGENT:
+            return tr.gettext(N_("rk_live_… (restricted key: see the admin guide)"))
+        return tr.gettext(N_("rk_live_… (Checkout Sessions only)"))
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -106,10 +150,41 @@ class CompanyDialog(SettingsDialog):
             active=self.query_one("#company-active", Checkbox).value,
         )
 
+    def read_keys(self) -> dict[KeyRole, str]:
+        return {
+            KeyRole.AGENT: self.query_one("#company-stripe-key", Input).value,
+            KeyRole.PORTAL: self.query_one("#company-stripe-portal-key", Input).value,
+        }
+
+    def action_save(self) -> None:
+        self.keys = self.read_keys()
+        super().action_save()
+
     def write_data(self, data: object) -> None:
+        """The company, then its keys (owner-only files), then, for keys just typed, one check of
+        each permission with Stripe (this worker waits for it; the dialog says what it found)."""
         assert isinstance(data, CompanyInput)
-        acting = self.session.staff
+        acting, config = self.session.staff, self.session.config
+        validate_stripe_keys(getattr(self, "keys", {}))  # a bad key saves nothing, the company neither
         if self.company is None:
-            add_billing_company(data, acting=acting)
+            company = add_billing_company(data, acting=acting)
         else:
-            edit_billing_company(self.company.id, data, acting=acting)
+            company = edit_billing_company(self.company.id, data, acting=acting)
+        account = company.stripe_account_id or ""
+        self.checks: list[KeyCheck] = []
+        if save_stripe_keys(config, account, getattr(self, "keys", {}), acting=acting):
+            from agent.stripe.key_check import check_keys
+
+            self.checks = asyncio.run(check_keys(config, account, self.session.tr))
+
+    def _saved(self) -> None:
+        tr = self.session.tr
+        checks = getattr(self, "checks", [])
+        if checks:
+            text = "\n".join(check.text(tr) for check in checks if check.masked)
+            good = all(check.ok for check in checks if check.masked)
+            title = tr.gettext(
+                N_("Stripe keys saved and checked") if good else N_("Stripe keys saved: check them")
+            )
+            self.app.notify(text, title=title, severity="information" if good else "warning", timeout=15)
+        super()._saved()

@@ -35,6 +35,7 @@ from models.setup.migrations import (  # noqa: E402
     v0012_link_keys,
     v0013_reversals,
     v0014_refund_requests,
+    v0015_pay_doors,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -59,6 +60,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(12, "download_link.link_key and event_tag", v0012_link_keys.apply),
     Migration(13, "payment_reversal and payment_dispute: refunds and disputes", v0013_reversals.apply),
     Migration(14, "refund_request: refunds made through Stripe", v0014_refund_requests.apply),
+    Migration(15, "pay_door: an invoice's Pay page on the portal", v0015_pay_doors.apply),
 )
 
 

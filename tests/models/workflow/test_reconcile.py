@@ -9,7 +9,8 @@ import pytest
 
 from models.billing.invoice import Invoice, Payment
 from models.database.base import utcnow
-from models.links.link_sessions import INVOICE_KEY, REQUEST_KEY, RequestPlan
+from models.links.checkout import INVOICE_KEY, REQUEST_KEY
+from models.links.link_sessions import RequestPlan
 from models.links.stripe_events import StripeEvent, prune_events
 from models.links.sync_cursor import read_cursor
 from models.messaging.tables import Notification, OutboxMessage

@@ -1,0 +1,294 @@
+"""An invoice's Pay page on the portal (its "door"), what the portal is told of it, and the
+sessions the portal makes for it.
+
+Every email of an invoice with a payment link carries the same button, ``<portal>/pay/<token>``.
+The portal holds the door's state: the balance, its currency and account, and whether it is
+open, paid, void or closed. The agent pushes the state whenever it changes (``doors_to_push``:
+each change is a new ``version``), with the open session it knows for that balance. The portal
+sends the patient to that session, or makes a fresh one for the balance when the last has
+expired, keyed by (door, version, generation) so a double click never makes two; each carries
+the door's tag and a signature by the door's key, which is how the agent knows the sessions
+the portal made are Facteur's (``models.workflow.reconcile``). They reach the agent as the
+portal's feed too (``record_portal_session``).
+
+What remains: a payment made at the desk while the clinic is offline is unknown to the portal
+until the agent is back; a patient who pays online meanwhile pays twice, and the overpayment is
+handled like any other (admins told, a refund offered).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from models.billing.invoice import Invoice
+from models.core.enums import InvoiceStatus, PaymentLinkStatus
+from models.database.base import fk_id, utcnow
+from models.database.db import db
+from models.links.checkout import DOOR_KEY, INVOICE_KEY, DoorStatus, signature_holds
+from models.links.tables import PayDoor, PaymentLink
+from models.messaging.secure_link import token_hash
+from models.people.clinic import BillingCompany, get_clinic
+from models.people.patient import Patient
+
+# doors of invoices older than this are no longer watched for changes (their Pay page keeps its last state)
+WATCHED_FOR = timedelta(days=120)
+FRESH_SESSION = timedelta(minutes=10)  # a session offered to the portal must stay open at least this long
+
+
+@dataclass(frozen=True)
+class OfferedSession:
+    """An open Checkout Session for the door's balance, which the portal sends the patient to."""
+
+    id: str
+    url: str
+    amount_cents: int
+    expires_at: str  # ISO 8601, UTC
+
+
+@dataclass(frozen=True)
+class DoorState:
+    """What the portal is told of one door; ``version`` grows with each change."""
+
+    token_hash: str
+    tag: str
+    sign_key: str
+    account: str
+    currency: str
+    amount_cents: int
+    status: str
+    number: str
+    language: str
+    clinic: dict[str, str]  # name, phone, email, timezone, country: the Pay page's "contact the clinic"
+    version: int
+    session: OfferedSession | None = None
+
+    def body(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("token_hash")
+        return data
+
+    def fingerprint(self) -> str:
+        """The state without its version and session: a change to it is a new version."""
+        data = self.body()
+        data.pop("version")
+        data.pop("session")
+        return json.dumps(data, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class DoorRecord:
+    id: int
+    token: str
+    token_hash: str
+    tag: str
+
+
+def open_door(invoice_id: int) -> DoorRecord:
+    """The invoice's door, made on its first payment link; a link offered again reopens it."""
+    with db.atomic():
+        door = PayDoor.get_or_none(PayDoor.invoice == invoice_id)
+        if door is None:
+            token = secrets.token_urlsafe(32)
+            door = PayDoor.create(
+                invoice=invoice_id,
+                token=token,
+                token_hash=token_hash(token),
+                tag=secrets.token_hex(12),
+                sign_key=secrets.token_hex(32),
+            )
+        elif door.closed_at is not None:
+            PayDoor.update(closed_at=None).where(PayDoor.id == door.id).execute()
+        return DoorRecord(door.id, door.token, door.token_hash, door.tag)
+
+
+def close_door(invoice_id: int, now: datetime | None = None) -> None:
+    """Staff took the payment link away: the Pay page asks the patient to contact the clinic."""
+    PayDoor.update(closed_at=now or utcnow()).where(
+        (PayDoor.invoice == invoice_id) & PayDoor.closed_at.is_null()
+    ).execute()
+
+
+def door_state(
+    door: PayDoor,
+    invoice: Invoice,
+    *,
+    new_version: bool = False,
+    clinic: dict[str, str] | None = None,
+    accounts: dict[int, str] | None = None,
+) -> DoorState:
+    """``clinic`` and ``accounts`` (company id → Stripe account), when read once for many doors."""
+    company_id = fk_id(invoice, "billing_company")
+    account = (
+        accounts[company_id]
+        if accounts is not None
+        else BillingCompany.get_by_id(company_id).stripe_account_id or ""
+    )
+    if invoice.status == InvoiceStatus.VOID:
+        status = DoorStatus.VOID
+    elif invoice.balance_cents <= 0:
+        status = DoorStatus.PAID
+    elif door.closed_at is not None or invoice.status != InvoiceStatus.BILLED:
+        status = DoorStatus.CLOSED
+    else:
+        status = DoorStatus.OPEN
+    return DoorState(
+        token_hash=door.token_hash,
+        tag=door.tag,
+        sign_key=door.sign_key,
+        account=account,
+        currency=invoice.currency,
+        amount_cents=max(invoice.balance_cents, 0),
+        status=status.value,
+        number=invoice.number or "",
+        language=_language(invoice),
+        clinic=clinic if clinic is not None else _clinic(),
+        version=door.version + (1 if new_version else 0),
+        session=_offered(invoice) if status is DoorStatus.OPEN else None,
+    )
+
+
+def _clinic() -> dict[str, str]:
+    clinic = get_clinic()
+    return {
+        "name": clinic.name,
+        "phone": clinic.phone,
+        "email": clinic.email,
+        "timezone": clinic.timezone,
+        "country": clinic.country,
+    }
+
+
+def _language(invoice: Invoice) -> str:
+    """The billed-to person's language, else the patient's (the Pay page and Checkout speak it)."""
+    if invoice.billed_to_language:
+        return str(invoice.billed_to_language)
+    return str(Patient.get_by_id(fk_id(invoice, "patient")).language or get_clinic().default_language)
+
+
+def _offered(invoice: Invoice) -> OfferedSession | None:
+    link = (
+        PaymentLink.select()
+        .where(
+            (PaymentLink.invoice == invoice.id)
+            & (PaymentLink.status == PaymentLinkStatus.OPEN.value)
+            & (PaymentLink.amount_cents == invoice.balance_cents)
+            & (PaymentLink.expires_at > utcnow() + FRESH_SESSION)
+        )
+        .order_by(PaymentLink.expires_at.desc())
+        .first()
+    )
+    if link is None or not link.url:
+        return None
+    return OfferedSession(link.session_id, link.url, link.amount_cents, link.expires_at.isoformat())
+
+
+def state_of(door_id: int) -> DoorState:
+    """The door's state now, as a new version when it changed since the last push."""
+    door = PayDoor.get_by_id(door_id)
+    invoice = Invoice.get_by_id(fk_id(door, "invoice"))
+    state = door_state(door, invoice)
+    return door_state(door, invoice, new_version=state.fingerprint() != door.pushed_state)
+
+
+def doors_to_push(now: datetime | None = None, limit: int = 200) -> list[DoorState]:
+    """The watched doors whose state changed since it was last pushed, each as its next version."""
+    since = (now or utcnow()) - WATCHED_FOR
+    changed = []
+    query = PayDoor.select().where(PayDoor.created_at >= since).order_by(PayDoor.id)
+    invoices = {
+        invoice.id: invoice
+        for invoice in Invoice.select().where(
+            Invoice.id.in_(PayDoor.select(PayDoor.invoice).where(PayDoor.created_at >= since))
+        )
+    }
+    clinic = _clinic()
+    accounts = {c.id: c.stripe_account_id or "" for c in BillingCompany.select()}
+    for door in query:
+        invoice = invoices[fk_id(door, "invoice")]
+        state = door_state(door, invoice, clinic=clinic, accounts=accounts)
+        if state.fingerprint() != door.pushed_state:
+            changed.append(replace(state, version=door.version + 1))
+            if len(changed) >= limit:
+                break
+    return changed
+
+
+def mark_pushed(state: DoorState) -> None:
+    """The portal has ``state``: later pushes start from its version."""
+    PayDoor.update(version=state.version, pushed_state=state.fingerprint()).where(
+        (PayDoor.token_hash == state.token_hash) & (PayDoor.version <= state.version)
+    ).execute()
+
+
+def door_invoice(metadata: dict[str, Any]) -> Invoice | None:
+    """The invoice of a session the portal made, when its metadata names a door and carries that
+    door's signature; None for any other session."""
+    tag = metadata.get(DOOR_KEY)
+    door = PayDoor.get_or_none(PayDoor.tag == str(tag)) if tag else None
+    if door is None or not signature_holds(door.sign_key, metadata):
+        return None
+    invoice = Invoice.get_by_id(fk_id(door, "invoice"))
+    return invoice if invoice.number == str(metadata.get(INVOICE_KEY)) else None
+
+
+def adopt_door_session(account: str, session: dict[str, Any] | Any) -> PaymentLink | None:
+    """The payment link of a session the portal made for a door (its signature holds), recorded
+    now if the portal's feed has not brought it yet; None for any other session."""
+    invoice = door_invoice(dict(session.get("metadata") or {}))
+    if invoice is None:
+        return None
+    expires = datetime.fromtimestamp(int(session.get("expires_at") or 0), UTC)
+    link, _ = PaymentLink.get_or_create(
+        session_id=str(session["id"]),
+        defaults={
+            "invoice": invoice.id,
+            "account": account,
+            "url": str(session.get("url") or ""),
+            "amount_cents": int(session.get("amount_total") or 0),
+            "currency": str(session.get("currency") or invoice.currency).upper(),
+            "expires_at": expires,
+        },
+    )
+    return link
+
+
+@dataclass(frozen=True)
+class PortalSession:
+    """A session the portal made, as its feed tells it."""
+
+    tag: str
+    session_id: str
+    url: str
+    account: str
+    amount_cents: int
+    currency: str
+    expires_at: datetime
+
+
+def record_portal_sessions(sessions: list[PortalSession], cursor: str, last: int) -> int:
+    """Keep the sessions the portal made as the invoice's payment links (so the invoice shows
+    them and a removed link closes them), with the feed's cursor, in one transaction."""
+    from models.links.sync_cursor import write_cursor
+
+    recorded = 0
+    with db.atomic():
+        for made in sessions:
+            door = PayDoor.get_or_none(PayDoor.tag == made.tag)
+            if door is None or PaymentLink.get_or_none(PaymentLink.session_id == made.session_id):
+                continue
+            PaymentLink.create(
+                invoice=fk_id(door, "invoice"),
+                session_id=made.session_id,
+                account=made.account,
+                url=made.url,
+                amount_cents=made.amount_cents,
+                currency=made.currency,
+                expires_at=made.expires_at,
+            )
+            recorded += 1
+        write_cursor(cursor, str(last))
+    return recorded

@@ -1,0 +1,228 @@
+"""The patient's Pay button and where Checkout sends them back.
+
+- ``GET /pay/{token}``: an invoice's Pay page (``portal.pay_doors``). Open: a 303 to a Checkout
+  Session for the balance the portal was last told, the one it holds while it asks that amount
+  for a while longer, else a fresh one (the stale one expired first, so a patient never holds two
+  ways to pay one balance). Paid, void or taken away: a page that says so, and nothing charged.
+  No PIN: the page shows what is due and to whom, never a health detail.
+- ``GET /paid``: Checkout's return; with the door and the session, it tells a payment received
+  from a bank debit still on its way.
+
+A fresh session's idempotency key is (door, version, generation): two clicks at once, or a retry
+after a crash, get the same session. Clicks on one door wait for each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import weakref
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from locales import N_
+from locales.formatting import Money
+from models.links.checkout import (
+    DOOR_KEY,
+    INVOICE_KEY,
+    REQUEST_KEY,
+    SIGNATURE_KEY,
+    CheckoutRequest,
+    DoorStatus,
+    checkout_params,
+    door_signature,
+    paid_url,
+)
+from models.links.payment_links import stripe_minimum
+from models.messaging.secure_link import token_hash
+from portal.checkout import CheckoutUnavailable
+from portal.links import ClinicInfo
+from portal.pages import TOKEN_PATTERN, context, message_page, not_found_page, request_language
+from portal.pay_doors import DoorSession, door_by_hash, door_by_tag, record_session
+from portal.render import page_context
+from portal.services import Portal, log_tr, services
+from portal.storage import PayDoorRow
+
+log = logging.getLogger("facteur.portal")
+
+FRESH_ENOUGH = dt.timedelta(minutes=10)  # a session closer to its end is replaced, not offered
+SESSION_LIFETIME = dt.timedelta(hours=23, minutes=30)  # Checkout's 24 h, less room for clock skew
+_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _lock(key: str) -> asyncio.Lock:
+    lock = _locks.get(key)
+    if lock is None:
+        lock = _locks[key] = asyncio.Lock()
+    return lock
+
+
+def _page(request: Request, door: PayDoorRow) -> Any:
+    clinic = ClinicInfo(**json.loads(door.clinic))
+    options = services(request).options
+    language = request_language(request, door.language)
+    return page_context(
+        language,
+        root=str(request.scope.get("root_path", "")).rstrip("/"),
+        switch_path=str(request.scope.get("root_path", "")).rstrip("/") + request.url.path,
+        clinic=clinic,
+        default_timezone=options.default_timezone,
+        default_country=options.default_country,
+    )
+
+
+async def pay(request: Request) -> Response:
+    token = request.path_params["token"]
+    if TOKEN_PATTERN.fullmatch(token) is None:
+        return not_found_page(request)
+    portal = services(request)
+    door = await run_in_threadpool(door_by_hash, token_hash(token))
+    if door is None:
+        return not_found_page(request)
+    async with _lock(door.token_hash):
+        door = await run_in_threadpool(door_by_hash, door.token_hash)
+        assert door is not None
+        return await _answer(request, portal, door)
+
+
+def _not_payable(ctx: Any, door: PayDoorRow) -> Response | None:
+    """The page of a door that charges nothing: paid, void, taken away, or under Stripe's minimum."""
+    tr = ctx.tr
+    if door.status == DoorStatus.PAID:
+        title = tr.format(N_("Invoice {number} is paid"), number=door.number)
+        return message_page(ctx, title, [tr.gettext(N_("There is nothing left to pay. Thank you."))], 200)
+    if door.status != DoorStatus.OPEN or door.amount_cents < stripe_minimum(door.currency):
+        title = tr.format(N_("Invoice {number} cannot be paid online"), number=door.number)
+        text = tr.gettext(N_("Please contact the clinic to pay it: its details are below."))
+        return message_page(ctx, title, [text], 200)
+    return None
+
+
+async def _answer(request: Request, portal: Portal, door: PayDoorRow) -> Response:
+    ctx = _page(request, door)
+    tr = ctx.tr
+    refused = _not_payable(ctx, door)
+    if refused is not None:
+        return refused
+    money = Money(door.amount_cents, door.currency, ctx.country)
+    now = portal.now()
+    if (
+        door.session_url
+        and door.session_amount == door.amount_cents
+        and door.session_expires_at is not None
+        and door.session_expires_at - now >= FRESH_ENOUGH
+    ):
+        return RedirectResponse(door.session_url, status_code=303)
+    checkout = portal.checkout
+    if checkout is None or not door.account or not checkout.can_act_on(door.account):
+        return _unavailable(ctx, door, money, "no portal key")
+    try:
+        if door.session_id and door.session_expires_at and door.session_expires_at > now:
+            await checkout.expire(door.account, door.session_id)  # it asks another amount
+        session = await _fresh_session(request, portal, door, ctx.language)
+    except CheckoutUnavailable as exc:
+        if exc.completed:
+            title = tr.gettext(N_("A payment for this invoice is under way"))
+            text = tr.gettext(N_("The clinic's records will show it shortly; nothing more is needed."))
+            return message_page(ctx, title, [text], 200)
+        return _unavailable(ctx, door, money, str(exc))
+    return RedirectResponse(session.url, status_code=303)
+
+
+async def _fresh_session(request: Request, portal: Portal, door: PayDoorRow, language: str) -> DoorSession:
+    assert portal.checkout is not None
+    generation = door.generation + 1
+    key = f"facteur-door-{door.tag}-v{door.version}-g{generation}"
+    now = portal.now()
+    base = portal.options.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+    params = checkout_params(
+        CheckoutRequest(
+            number=door.number,
+            language=language,
+            currency=door.currency,
+            amount_cents=door.amount_cents,
+            expires_at=now + SESSION_LIFETIME,
+            success_url=paid_url(f"{base}/paid", door.tag, language),
+            cancel_url=f"{base}/pay-cancelled?lang={language}&door={door.tag}",
+            metadata={
+                INVOICE_KEY: door.number,
+                REQUEST_KEY: key,
+                DOOR_KEY: door.tag,
+                SIGNATURE_KEY: door_signature(door.sign_key, door.number, key),
+            },
+        )
+    )
+    made = await portal.checkout.create(door.account, params, key)
+    session = DoorSession(
+        id=str(made["id"]),
+        url=str(made.get("url") or ""),
+        amount_cents=int(made.get("amount_total") or door.amount_cents),
+        expires_at=dt.datetime.fromtimestamp(int(made["expires_at"]), dt.UTC),
+    )
+    if made.get("status") != "open" or not session.url:
+        raise CheckoutUnavailable(f"session {session.id} is {made.get('status')}")
+    await run_in_threadpool(record_session, door.id, generation, session, now)
+    log.info(log_tr().format(N_("Pay page {page}…: a fresh Checkout Session"), page=door.token_hash[:8]))
+    return session
+
+
+def _unavailable(ctx: Any, door: PayDoorRow, money: Money, reason: str) -> Response:
+    log.warning(
+        log_tr().format(
+            N_("Pay page {page}…: no Checkout Session: {reason}"), page=door.token_hash[:8], reason=reason
+        )
+    )
+    tr = ctx.tr
+    title = tr.gettext(N_("Online payment is not available right now"))
+    texts = [
+        tr.format(N_("Invoice {number}: {amount} to pay."), number=door.number, amount=money),
+        tr.gettext(N_("Please try again in a few minutes, or contact the clinic: its details are below.")),
+    ]
+    return message_page(ctx, title, texts, 503)
+
+
+async def paid_page(request: Request) -> Response:
+    """Where Checkout sends the patient once done. With the door and Stripe's session, the page
+    says what Stripe says: paid, or a bank debit still on its way; else only that the clinic's
+    records show the payment once Stripe confirms it."""
+    portal = services(request)
+    door = await run_in_threadpool(door_by_tag, request.query_params.get("door", ""))
+    ctx = _page(request, door) if door is not None else context(request, request_language(request), None)
+    tr = ctx.tr
+    state = await _session_state(portal, door, request.query_params.get("session_id", ""))
+    if state == "paid":
+        title, texts = (
+            tr.gettext(N_("Thank you for your payment")),
+            [tr.gettext(N_("Your payment was received."))],
+        )
+    elif state == "pending":
+        title = tr.gettext(N_("Your payment is on its way"))
+        texts = [
+            tr.gettext(
+                N_("Your bank has not confirmed the payment yet; a bank debit takes a few business days.")
+            ),
+            tr.gettext(N_("The clinic's records show it once it clears. Nothing more is needed.")),
+        ]
+    else:
+        title = tr.gettext(N_("Thank you"))
+        texts = [tr.gettext(N_("The clinic's records show your payment as soon as Stripe confirms it."))]
+    return message_page(ctx, title, [*texts, tr.gettext(N_("You can close this page."))], 200)
+
+
+async def _session_state(portal: Portal, door: PayDoorRow | None, session_id: str) -> str:
+    """``paid``, ``pending`` (completed, not paid yet) or ``unknown``."""
+    checkout = portal.checkout
+    if door is None or checkout is None or not session_id.startswith("cs_") or len(session_id) > 255:
+        return "unknown"
+    try:
+        session = await checkout.retrieve(door.account, session_id)
+    except CheckoutUnavailable:
+        return "unknown"
+    if (session.get("metadata") or {}).get(INVOICE_KEY) != door.number or session.get("status") != "complete":
+        return "unknown"
+    return "paid" if session.get("payment_status") == "paid" else "pending"
