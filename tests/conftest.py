@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -84,9 +85,29 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         cluster.drop_database(name)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A freshly migrated SQLite database, made once per worker; tests start from a copy of it
+    (2 ms instead of the 20 a migration takes)."""
+    path = tmp_path_factory.mktemp("migrated") / "facteur.db"
+    ensure_schema(open_database(f"sqlite:///{path}"))
+    close_database()
+    return path
+
+
+def start_from(template: Path, database_url: str) -> None:
+    """Copy the migrated ``template`` to where ``database_url`` (SQLite) points, owner-only."""
+    target = Path(database_url.removeprefix("sqlite:///"))
+    if not target.exists():
+        shutil.copyfile(template, target)
+        target.chmod(0o600)
+
+
 @pytest.fixture
-def database(database_url: str) -> Iterator[peewee.Database]:
+def database(database_url: str, request: pytest.FixtureRequest) -> Iterator[peewee.Database]:
     """A fresh, migrated database: a temp SQLite file (not :memory:, see STYLE.md) or PostgreSQL."""
+    if database_url.startswith("sqlite:///"):
+        start_from(request.getfixturevalue("migrated_sqlite"), database_url)
     db = open_database(database_url)
     ensure_schema(db)
     yield db

@@ -17,6 +17,7 @@ from models.database.db import close_database, open_database
 from models.people.clinic import BillingCompany, Clinic, Staff
 from models.setup.schema import ensure_schema
 from testbed.textual_private import keep_cursors_lit, table_laid_out
+from tests.conftest import start_from
 
 from .settling import settle, until
 
@@ -55,7 +56,8 @@ def tui_config(tmp_path: Path) -> Config:
 
 
 @pytest.fixture
-def tui_db(tui_config: Config) -> Iterator[peewee.Database]:
+def tui_db(tui_config: Config, migrated_sqlite: Path) -> Iterator[peewee.Database]:
+    start_from(migrated_sqlite, tui_config.database.url)
     database = open_database(tui_config.database.url)
     ensure_schema(database)
     yield database

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import peewee
 import pytest
 
 from models.core.enums import InvoiceStatus
+from models.database.db import close_database, open_database
+from models.people.clinic import BillingCompany, Clinic
+from models.setup.schema import ensure_schema
 from models.views.history import (
     PAGE_SIZE,
     HistoryFilter,
@@ -24,11 +30,33 @@ from testbed.clinic_scale import fill_history
 from .conftest import Clinic_
 
 
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with ``fill_history``'s 100,000 invoices, made once per worker (a second): the
+    tests only read, each from a copy of it."""
+    path = tmp_path_factory.mktemp("big") / "facteur.db"
+    database = open_database(f"sqlite:///{path}")
+    try:
+        ensure_schema(database)
+        clinic = Clinic.create(name="Clinique du Parc", country="CA", region="QC", timezone="America/Toronto")
+        company = BillingCompany.create(
+            clinic=clinic, name="Clinique du Parc inc.", currency="CAD", number_prefix="CDP"
+        )
+        fill_history(database, company.id)
+    finally:
+        close_database()
+    return path
+
+
 @pytest.fixture
-def big(tui_db: peewee.Database, clinic: Clinic_) -> peewee.Database:
+def big(big_file: Path, tmp_path: Path) -> Iterator[peewee.Database]:
     """The clinic with ``fill_history``'s 100,000 invoices."""
-    fill_history(tui_db, clinic.company.id)
-    return tui_db
+    copy = tmp_path / "facteur.db"
+    shutil.copyfile(big_file, copy)
+    copy.chmod(0o600)
+    database = open_database(f"sqlite:///{copy}")
+    yield database
+    close_database()
 
 
 def plan(database: peewee.Database, query: peewee.ModelSelect) -> str:
