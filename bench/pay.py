@@ -54,7 +54,7 @@ def _direct(fake: FakeStripe, key: str, count: int) -> list[float]:
     client = stripe.StripeClient(
         key,
         base_addresses={"api": fake.url},
-        http_client=stripe.HTTPXClient(timeout=10),
+        http_client=stripe.HTTPXClient(timeout=10, allow_sync_methods=True),
         max_network_retries=0,
         stripe_version=STRIPE_API_VERSION,
     )

@@ -87,15 +87,18 @@ async def test_a_pay_button_clicked_30_hours_later_pays_the_balance_once(
     assert set(fresh["metadata"]) == {"facteur_invoice", "facteur_request", "facteur_door", "facteur_sig"}
     assert fresh["success_url"].startswith("https://portal.example/paid?door=")
 
-    fake_stripe.complete(fresh["id"])
+    door = fresh["metadata"]["facteur_door"]
+    returned = f"/paid?door={door}&session_id={fresh['id']}&lang=fr"  # Checkout's return, by bank debit
+    fake_stripe.complete(fresh["id"], paid=False)
+    assert "Votre paiement est en cours" in browser.get(returned).text
+    fake_stripe.async_result(fresh["id"], succeeded=True)  # the debit cleared
+    assert "Votre paiement a été reçu" in browser.get(returned).text
     assert await drain_with(config, tmp_path)
     invoice = reload(message).invoice
     assert invoice.balance_cents == 0 and invoice.payments.count() == 1  # counted as ours: the door signed it
-    assert PaymentLink.get(PaymentLink.session_id == fresh["id"]).status == "paid"  # from the portal's feed
-    paid = browser.get(path)
+    assert PaymentLink.get(PaymentLink.session_id == fresh["id"]).status == "paid"
+    paid = browser.get(path)  # the agent told the page
     assert paid.status_code == 200 and f"La facture {invoice.number} est payée" in paid.text
-    after = browser.get(f"/paid?door={fresh['metadata']['facteur_door']}&session_id={fresh['id']}&lang=fr")
-    assert "Votre paiement a été reçu" in after.text
 
 
 async def test_a_forged_session_and_a_forged_door_change_count_for_nothing(

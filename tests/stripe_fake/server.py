@@ -6,8 +6,9 @@ the first answer, other parameters are refused as Stripe does), ``GET /v1/checko
 ``POST /v1/checkout/sessions/{id}/expire``, ``GET /v1/events`` (newest first, ``created``,
 ``types[]``, ``starting_after``, ``has_more``), ``POST /v1/refunds`` (idempotent as sessions
 are), ``GET /v1/refunds`` (``payment_intent``, ``charge``), ``GET /v1/refunds/{id}``,
-``GET /v1/charges/{id}``, ``GET /v1/disputes/{id}``. Every request is recorded with its
-``Stripe-Account`` and ``Idempotency-Key`` headers. Tests (or ``/_fake/…`` over HTTP) complete,
+``GET /v1/charges`` (list), ``GET /v1/charges/{id}``, ``GET /v1/disputes/{id}``. Every request is
+recorded with its ``Stripe-Account`` and ``Idempotency-Key`` headers. Tests (or ``/_fake/…`` over
+HTTP) complete,
 delay or expire sessions, refund a paid one (as in Stripe's Dashboard), open a dispute on it (as
 the cardholder's bank does) and close it won or lost, and script failures: a 409, 429, 500 or
 400 answer, a 500 Stripe saves for the idempotency key and replays (``saved-500``,
@@ -501,6 +502,8 @@ class FakeStripe:
             return self._idempotent(path, params, account, key)
         if parts == ["v1", "refunds"] and method == "GET":
             return 200, self._list(self._of(account, self.refunds.values()), params, "/v1/refunds")
+        if parts == ["v1", "charges"] and method == "GET":
+            return 200, self._list(self._of(account, self.charges.values()), params, "/v1/charges")
         stored = {"charges": self.charges, "refunds": self.refunds, "disputes": self.disputes}
         if method == "GET" and len(parts) == 3 and parts[0] == "v1" and parts[1] in stored:
             found = stored[parts[1]].get(parts[2])

@@ -150,7 +150,7 @@ async def test_add_company_bad_stripe_then_good_its_key_kept_apart_and_checked(
         (note,) = [n for n in app._notifications if "Stripe" in str(n.title)]
         assert "Paiements (Charges) : lecture, Remboursements : écriture" in note.message
         assert key not in note.message
-        assert {r.path for r in fake_stripe.requests} == {
+        assert {r.path for r in fake_stripe.requests} == {  # each permission asked once
             "/v1/checkout/sessions",
             "/v1/events",
             "/v1/charges",

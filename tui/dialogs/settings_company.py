@@ -133,7 +133,7 @@ class CompanyDialog(SettingsDialog):
         if kept:
             return tr.format(N_("{key} kept: type a new one to replace it"), key=mask(kept))
         if role is KeyRole.AGENT:
-            return tr.gettext(N_("rk_live_… (restricted key: see the admin guide)"))
+            return tr.gettext(N_("rk_live_… (a restricted key)"))
         return tr.gettext(N_("rk_live_… (Checkout Sessions only)"))
 
     def on_mount(self) -> None:

@@ -191,7 +191,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
         self.query_one("#send-link", Checkbox).disabled = refusal is not None
         tr = self.session.tr
         note = refusal or tr.gettext(
-            N_('A "Pay invoice" button for the balance, by Stripe; it works 24 hours.')
+            N_('A "Pay invoice" button for the balance, by Stripe; it works as long as a balance is due.')
         )
         self.query_one("#send-link-note", Static).update(note)
 
