@@ -18,7 +18,7 @@ import phonenumbers
 from locales import N_
 from models.billing.invoice import Invoice
 from models.core.config import Config
-from models.core.enums import PinMode, Role
+from models.core.enums import PinMode, ReceiptPolicy, Role
 from models.core.errors import FacteurError, NotFoundError, ValidationError, check_fields
 from models.core.stripe_keys import KEY_FIELDS, KeyRole, stripe_keys, validate_key
 from models.core.validation import (
@@ -57,6 +57,7 @@ class ClinicInput:
     email: str | None = None
     link_days: str | None = None
     default_pin_mode: str | None = None
+    receipts: str | None = None  # ReceiptPolicy: which payments get the patient a receipt
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,15 @@ def _pin_mode(value: str) -> str:
         ) from None
 
 
+def _receipts(value: str) -> str:
+    try:
+        return ReceiptPolicy(value.strip().lower()).value
+    except ValueError:
+        raise ValidationError(
+            "receipts", N_("{value} is not a choice of receipts; expected online, all or none"), value=value
+        ) from None
+
+
 def update_clinic(data: ClinicInput, *, acting: Staff) -> Clinic:
     """Save the clinic's name, address, time zone, default language and payment terms, and
     (when given) its phone and email for patients, link days and default PIN mode."""
@@ -170,6 +180,8 @@ def update_clinic(data: ClinicInput, *, acting: Staff) -> Clinic:
         checks["link_days"] = lambda: validate_link_days(data.link_days or "")
     if data.default_pin_mode is not None:
         checks["default_pin_mode"] = lambda: _pin_mode(data.default_pin_mode or "")
+    if data.receipts is not None:
+        checks["receipts"] = lambda: _receipts(data.receipts or "")
     values = check_fields(checks)
     with db.atomic():
         clinic = get_clinic()

@@ -45,6 +45,15 @@ class PinMode(StrEnum):
 class MessageKind(StrEnum):
     INVOICE = "invoice"
     REMINDER = "reminder"
+    RECEIPT = "receipt"  # a payment was recorded: the patient is told, with the paid invoice
+
+
+class ReceiptPolicy(StrEnum):
+    """Which recorded payments get the patient a receipt by email (Settings → Clinic)."""
+
+    ONLINE = "online"  # payments through the email's Pay button (Stripe)
+    ALL = "all"  # those and the ones recorded at the desk
+    NONE = "none"
 
 
 class LinkAction(StrEnum):

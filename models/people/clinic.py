@@ -5,9 +5,9 @@ from __future__ import annotations
 import peewee
 
 from locales import N_
-from models.core.enums import PinMode, Role
+from models.core.enums import PinMode, ReceiptPolicy, Role
 from models.core.errors import DatabaseError
-from models.database.base import BaseModel, UTCDateTimeField, utcnow
+from models.database.base import BaseModel, UTCDateTimeField, one_of, utcnow
 
 
 class Clinic(BaseModel):
@@ -31,6 +31,9 @@ class Clinic(BaseModel):
         constraints=[peewee.Check("default_pin_mode IN ('none', 'sms', 'institution')")],
     )
     created_at = UTCDateTimeField(default=utcnow)
+    receipts = peewee.CharField(  # which payments get the patient a receipt (schema 16)
+        max_length=6, default=ReceiptPolicy.ONLINE.value, constraints=[one_of("receipts", ReceiptPolicy)]
+    )
 
 
 class BillingCompany(BaseModel):

@@ -90,6 +90,13 @@ def options_for(invoice: Invoice, template: Template, clinic: Clinic) -> Options
         # a reminder is a plain email: the PDF rides along only where the patient consented
         attach = bool(template.attach_invoice and attachment_allowed(invoice))
         return Options(MessageKind.REMINDER, PinMode.NONE, payment_link=payment_link, attach_pdf=attach)
+    mode, phone, pin = default_pin(invoice, clinic)
+    return Options(MessageKind.INVOICE, mode, phone, pin, payment_link, template.attach_invoice)
+
+
+def default_pin(invoice: Invoice, clinic: Clinic) -> tuple[PinMode, str | None, str | None]:
+    """The clinic's default PIN mode for ``invoice``, with the phone or the PIN it needs; ``Skip``
+    when the invoice lacks them."""
     mode = PinMode(clinic.default_pin_mode)
     phone = pin = None
     if mode is PinMode.SMS:
@@ -101,7 +108,7 @@ def options_for(invoice: Invoice, template: Template, clinic: Clinic) -> Options
         if len(number) < INSURANCE_PIN_LENGTH:
             raise Skip(reasons.NO_INSURANCE_PIN)
         pin = number[-INSURANCE_PIN_LENGTH:]
-    return Options(MessageKind.INVOICE, mode, phone, pin, payment_link, template.attach_invoice)
+    return mode, phone, pin
 
 
 def dispatch(

@@ -19,6 +19,7 @@ from models.database.db import db
 from models.messaging.schedule_reasons import PAID, VOIDED
 from models.people.clinic import Staff
 from models.workflow.automation import on_billed
+from models.workflow.receipts import queue_receipt
 from models.workflow.reminders import cancel_pending, cancel_pending_reminders
 
 
@@ -47,7 +48,8 @@ def record_payment(
     recorded_by: Staff | None = None,
     received_at: datetime | None = None,
 ) -> Payment:
-    """Record a payment; once the balance is 0 the invoice is paid and its reminders are cancelled."""
+    """Record a payment; once the balance is 0 the invoice is paid and its reminders are cancelled.
+    The patient's receipt is queued with it, where the clinic wants one (``receipts``)."""
     with db.atomic():
         payment = invoicing.record_payment(
             invoice,
@@ -60,4 +62,5 @@ def record_payment(
         current = Invoice.get_by_id(fk_id(payment, "invoice"))
         if current.status == InvoiceStatus.PAID:
             cancel_pending_reminders(current, PAID, now=current.updated_at)
+        queue_receipt(payment, current)
     return payment

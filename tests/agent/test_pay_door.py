@@ -21,6 +21,7 @@ from portal.checkout import CheckoutOptions
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.stripe_fixtures import (
     ACCOUNT,
+    HEALTH_WORDS,
     fake_stripe,
     reload,
     send_with_link,
@@ -99,6 +100,11 @@ async def test_a_pay_button_clicked_30_hours_later_pays_the_balance_once(
     assert PaymentLink.get(PaymentLink.session_id == fresh["id"]).status == "paid"
     paid = browser.get(path)  # the agent told the page
     assert paid.status_code == 200 and f"La facture {invoice.number} est payée" in paid.text
+    assert await drain_with(config, tmp_path)  # the receipt the payment queued
+    receipt = smtp_server.handler.received[-1].email
+    text = receipt.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Nous avons reçu votre paiement de 85,00\xa0$" in text and "/pay/" not in text
+    assert not any(word in receipt.as_string() for word in HEALTH_WORDS[:4])  # the name is the greeting's
 
 
 async def test_a_forged_session_and_a_forged_door_change_count_for_nothing(

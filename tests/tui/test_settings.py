@@ -313,6 +313,7 @@ async def test_clinic_contact_link_days_and_default_pin_mode(
         await type_into(pilot, "#clinic-phone", "514 555 0100")
         await type_into(pilot, "#clinic-link-days", "45")
         app.screen.query_one("#clinic-pin-mode", Select).value = "institution"
+        app.screen.query_one("#clinic-receipts", Select).value = "all"  # the desk's payments too
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert has_error(pilot, "link_days") and not has_error(pilot, "phone")
@@ -323,4 +324,5 @@ async def test_clinic_contact_link_days_and_default_pin_mode(
         await settle(pilot)
         saved = Clinic.get()
         assert (saved.phone, saved.link_days, saved.default_pin_mode) == ("+15145550100", 7, "institution")
+        assert saved.receipts == "all"
         assert app.screen.query_one("#clinic-phone", Input).value == "+15145550100"  # shown as saved

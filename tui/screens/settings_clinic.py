@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Select, Static, TextArea
 
 from locales import N_
 from models.admin.settings import ClinicInput, update_clinic
+from models.core.enums import ReceiptPolicy
 from models.people.clinic import Clinic
 from tui.dialogs.settings_form import NOT_SAVED, SettingsForm, language_options
 from tui.messages import DataChanged
@@ -27,6 +28,16 @@ from tui.texts import translate_bindings
 from tui.widgets.invoice_field import FormField
 from tui.widgets.pin_mode_picker import LABELS as PIN_MODE_LABELS
 from tui.workers import error_text, run_db
+
+RECEIPT_LABELS = {
+    ReceiptPolicy.ONLINE: N_("For online payments"),
+    ReceiptPolicy.ALL: N_("For every payment"),
+    ReceiptPolicy.NONE: N_("None"),
+}
+
+
+def receipt_options(session: StaffSession) -> list[tuple[str, str]]:
+    return [(session.tr.gettext(label), policy.value) for policy, label in RECEIPT_LABELS.items()]
 
 
 def pin_mode_options(session: StaffSession) -> list[tuple[str, str]]:
@@ -79,6 +90,12 @@ class ClinicPane(SettingsForm, VerticalScroll):
             session,
             field="default_pin_mode",
         )
+        yield FormField(
+            N_("Receipts"),
+            Select(receipt_options(session), allow_blank=False, compact=True, id="clinic-receipts"),
+            session,
+            field="receipts",
+        )
         yield Static("", id="clinic-place", markup=False)
         with Horizontal(id="clinic-buttons"):
             yield Button("", id="clinic-save", variant="primary", compact=True)
@@ -97,6 +114,10 @@ class ClinicPane(SettingsForm, VerticalScroll):
         chosen = pin_mode.value  # new labels, same choice
         pin_mode.set_options(pin_mode_options(self.session))
         pin_mode.value = chosen if chosen != Select.NULL else self.session.clinic.default_pin_mode
+        receipts = self.query_one("#clinic-receipts", Select)
+        chosen = receipts.value
+        receipts.set_options(receipt_options(self.session))
+        receipts.value = chosen if chosen != Select.NULL else self.session.clinic.receipts
         self.query_one("#clinic-save", Button).label = tr.gettext(N_("Save (Ctrl+S)"))
         clinic = self.session.clinic
         self.query_one("#clinic-place", Static).update(
@@ -118,6 +139,7 @@ class ClinicPane(SettingsForm, VerticalScroll):
         self.query_one("#clinic-email", Input).value = clinic.email
         self.query_one("#clinic-link-days", Input).value = str(clinic.link_days)
         self.query_one("#clinic-pin-mode", Select).value = clinic.default_pin_mode
+        self.query_one("#clinic-receipts", Select).value = clinic.receipts
         self.clear_marks()
         self.call_after_refresh(self.mark_unchanged)
 
@@ -130,6 +152,7 @@ class ClinicPane(SettingsForm, VerticalScroll):
     def read(self) -> ClinicInput:
         language = self.query_one("#clinic-language", Select).value
         pin_mode = self.query_one("#clinic-pin-mode", Select).value
+        receipts = self.query_one("#clinic-receipts", Select).value
         return ClinicInput(
             name=self.query_one("#clinic-name", Input).value,
             address=self.query_one("#clinic-address", TextArea).text,
@@ -140,6 +163,7 @@ class ClinicPane(SettingsForm, VerticalScroll):
             email=self.query_one("#clinic-email", Input).value,
             link_days=self.query_one("#clinic-link-days", Input).value,
             default_pin_mode=str(pin_mode) if pin_mode != Select.NULL else "",
+            receipts=str(receipts) if receipts != Select.NULL else "",
         )
 
     @on(Button.Pressed, "#clinic-save")

@@ -36,6 +36,7 @@ from models.setup.migrations import (  # noqa: E402
     v0013_reversals,
     v0014_refund_requests,
     v0015_pay_doors,
+    v0016_receipts,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -61,6 +62,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(13, "payment_reversal and payment_dispute: refunds and disputes", v0013_reversals.apply),
     Migration(14, "refund_request: refunds made through Stripe", v0014_refund_requests.apply),
     Migration(15, "pay_door: an invoice's Pay page on the portal", v0015_pay_doors.apply),
+    Migration(16, "receipts: clinic.receipts, and receipt messages", v0016_receipts.apply),
 )
 
 

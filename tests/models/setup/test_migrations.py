@@ -8,13 +8,17 @@ from pathlib import Path
 import pytest
 
 from models.billing.invoice import Invoice
+from models.core.enums import PaymentMethod
 from models.core.errors import DatabaseError
 from models.database.db import close_database, open_database
 from models.links.tables import DownloadLink
 from models.messaging.secure_link import event_tag, legacy_link_key
+from models.messaging.tables import OutboxMessage
+from models.people.clinic import get_clinic
 from models.people.patient import Patient
 from models.people.patients import search_patients
 from models.setup.schema import LATEST_VERSION, SchemaVersion, check_schema, database_version, ensure_schema
+from models.workflow.lifecycle import record_payment
 
 FIXTURE = Path(__file__).parent / "fixtures" / "schema_v1.sql"
 
@@ -58,6 +62,9 @@ def test_v1_database_migrates_and_keeps_its_data(tmp_path: Path) -> None:
         "billed",
     )
     assert [p.full_name for p in search_patients("belanger el")] == ["Élise Bélanger"]
+    assert get_clinic().receipts == "online"  # version 16: the clinic's receipts, as new ones have
+    record_payment(invoice, 8500, PaymentMethod.STRIPE, reference="pi_old")  # a receipt fits the widened kind
+    assert OutboxMessage.get().kind == "receipt"
     assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
     assert ensure_schema(database) == (LATEST_VERSION, LATEST_VERSION)  # idempotent
     close_database()
