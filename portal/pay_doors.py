@@ -158,12 +158,13 @@ def put_door(token_hash: str, body: DoorBody, now: dt.datetime) -> int:
             PayDoorRow.update(values).where(PayDoorRow.id == door.id).execute()
         elif body.session is None or body.version < door.version:
             return int(door.version)
+        version = max(int(door.version), body.version)
         if body.session is not None:
-            adopt(door.id, body.session, body.amount_cents)
-        return max(int(door.version), body.version)
+            adopt(door.id, body.session, body.amount_cents, version)
+        return version
 
 
-def adopt(door_id: int, session: DoorSession, amount_cents: int) -> None:
+def adopt(door_id: int, session: DoorSession, amount_cents: int, version: int) -> None:
     """Offer the agent's session unless the one kept asks the same amount and lives longer."""
     door = PayDoorRow.get_by_id(door_id)
     if (
@@ -178,6 +179,7 @@ def adopt(door_id: int, session: DoorSession, amount_cents: int) -> None:
         session_url=session.url,
         session_amount=session.amount_cents,
         session_expires_at=session.expires_at,
+        session_version=version,
     ).where(PayDoorRow.id == door_id).execute()
 
 
@@ -189,11 +191,14 @@ def door_by_tag(tag: str) -> PayDoorRow | None:
     return PayDoorRow.get_or_none(PayDoorRow.tag == tag) if HEX.fullmatch(tag) and len(tag) <= 32 else None
 
 
-def record_session(door_id: int, generation: int, session: DoorSession, now: dt.datetime) -> None:
+def record_session(
+    door_id: int, version: int, generation: int, session: DoorSession, now: dt.datetime
+) -> None:
     """The session the portal just made: the door's from now on, and an entry of the agent's feed."""
     with portal_db.atomic():
         PayDoorRow.update(
             generation=generation,
+            session_version=version,
             session_id=session.id,
             session_url=session.url,
             session_amount=session.amount_cents,

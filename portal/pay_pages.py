@@ -40,7 +40,7 @@ from models.links.checkout import (
 )
 from models.links.payment_links import stripe_minimum
 from models.messaging.secure_link import token_hash
-from portal.checkout import CheckoutUnavailable
+from portal.checkout import CheckoutUnavailable, PortalCheckout
 from portal.links import ClinicInfo
 from portal.pages import TOKEN_PATTERN, context, message_page, not_found_page, request_language
 from portal.pay_doors import DoorSession, door_by_hash, door_by_tag, record_session
@@ -51,7 +51,6 @@ from portal.storage import PayDoorRow
 log = logging.getLogger("facteur.portal")
 
 FRESH_ENOUGH = dt.timedelta(minutes=10)  # a session closer to its end is replaced, not offered
-SESSION_LIFETIME = dt.timedelta(hours=23, minutes=30)  # Checkout's 24 h, less room for clock skew
 _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
@@ -122,8 +121,7 @@ async def _answer(request: Request, portal: Portal, door: PayDoorRow) -> Respons
     if checkout is None or not door.account or not checkout.can_act_on(door.account):
         return _unavailable(ctx, door, money, "no portal key")
     try:
-        if door.session_id and door.session_expires_at and door.session_expires_at > now:
-            await checkout.expire(door.account, door.session_id)  # it asks another amount
+        await _retire(checkout, door, now)
         session = await _fresh_session(request, portal, door, ctx.language)
     except CheckoutUnavailable as exc:
         if exc.completed:
@@ -132,6 +130,20 @@ async def _answer(request: Request, portal: Portal, door: PayDoorRow) -> Respons
             return message_page(ctx, title, [text], 200)
         return _unavailable(ctx, door, money, str(exc))
     return RedirectResponse(session.url, status_code=303)
+
+
+async def _retire(checkout: PortalCheckout, door: PayDoorRow, now: dt.datetime) -> None:
+    """Expire the page's last session, which asks another amount or is about to end, so a patient
+    never holds two ways to pay. One paid since is a payment under way (``CheckoutUnavailable``
+    with ``completed``) while the balance the portal knows is still the one it was made for; once
+    the agent has told a newer balance, that payment is in it, and the page goes on."""
+    if not door.session_id or door.session_expires_at is None or door.session_expires_at <= now:
+        return
+    try:
+        await checkout.expire(door.account, door.session_id)
+    except CheckoutUnavailable as exc:
+        if not exc.completed or (door.session_version or 0) >= door.version:
+            raise
 
 
 async def _fresh_session(request: Request, portal: Portal, door: PayDoorRow, language: str) -> DoorSession:
@@ -146,7 +158,7 @@ async def _fresh_session(request: Request, portal: Portal, door: PayDoorRow, lan
             language=language,
             currency=door.currency,
             amount_cents=door.amount_cents,
-            expires_at=now + SESSION_LIFETIME,
+            expires_at=None,  # Stripe's 24 hours: a portal whose clock is off still gets a session
             success_url=paid_url(f"{base}/paid", door.tag, language),
             cancel_url=f"{base}/pay-cancelled?lang={language}&door={door.tag}",
             metadata={
@@ -166,7 +178,7 @@ async def _fresh_session(request: Request, portal: Portal, door: PayDoorRow, lan
     )
     if made.get("status") != "open" or not session.url:
         raise CheckoutUnavailable(f"session {session.id} is {made.get('status')}")
-    await run_in_threadpool(record_session, door.id, generation, session, now)
+    await run_in_threadpool(record_session, door.id, door.version, generation, session, now)
     log.info(log_tr().format(N_("Pay page {page}…: a fresh Checkout Session"), page=door.token_hash[:8]))
     return session
 

@@ -138,6 +138,7 @@ class PayDoorRow(PortalModel):
     session_url = peewee.TextField(null=True)
     session_amount = peewee.BigIntegerField(null=True)
     session_expires_at = UTCDateTimeField(null=True)
+    session_version = peewee.IntegerField(null=True)  # the version the session was asked for
     updated_at = UTCDateTimeField()
 
     class Meta:

@@ -41,7 +41,7 @@ class CheckoutRequest:
     language: str
     currency: str
     amount_cents: int
-    expires_at: datetime
+    expires_at: datetime | None  # None: Stripe's own 24 hours, whatever this machine's clock says
     success_url: str
     cancel_url: str
     metadata: dict[str, str]
@@ -52,7 +52,7 @@ def checkout_params(request: CheckoutRequest) -> dict[str, Any]:
     too, so Stripe's dashboard shows the number), Checkout in Québec French or English."""
     tr = translator(request.language)
     name = tr.format(N_("Invoice {number}"), number=request.number)
-    return {
+    params: dict[str, Any] = {
         "mode": "payment",
         "line_items": [
             {
@@ -66,11 +66,13 @@ def checkout_params(request: CheckoutRequest) -> dict[str, Any]:
         ],
         "payment_intent_data": {"description": name, "metadata": {INVOICE_KEY: request.number}},
         "metadata": request.metadata,
-        "expires_at": int(request.expires_at.timestamp()),
         "locale": CHECKOUT_LOCALES.get(tr.language, "auto"),
         "success_url": request.success_url,
         "cancel_url": request.cancel_url,
     }
+    if request.expires_at is not None:
+        params["expires_at"] = int(request.expires_at.timestamp())
+    return params
 
 
 def door_signature(sign_key: str, number: str, request_key: str) -> str:

@@ -106,6 +106,13 @@ async def test_a_pay_button_clicked_30_hours_later_pays_the_balance_once(
     assert "Nous avons reçu votre paiement de 85,00\xa0$" in text and "/pay/" not in text
     assert not any(word in receipt.as_string() for word in HEALTH_WORDS[:4])  # the name is the greeting's
 
+    fake_stripe.refund(fresh["id"], 2000)  # 20 $ given back in Stripe's dashboard: 20 $ due again
+    assert await drain_with(config, tmp_path)
+    assert reload(message).invoice.balance_cents == 2000
+    again = browser.get(path)  # the paid session is behind the page's newer balance: a fresh one
+    reopened = next(s for s in fake_stripe.sessions.values() if s["url"] == again.headers["location"])
+    assert reopened["amount_total"] == 2000 and reopened["id"] != fresh["id"]
+
 
 async def test_a_forged_session_and_a_forged_door_change_count_for_nothing(
     stripe_setup: Setup,
