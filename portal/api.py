@@ -126,7 +126,9 @@ async def health(request: Request) -> Response:
     return _refused(request, portal) or JSONResponse({"ok": True})
 
 
-async def put_link(request: Request) -> Response:
+async def _put_parts(request: Request, limit: int | None = None) -> tuple[Portal, str, bytes] | Response:
+    """What every PUT to a token hash checks first: the API token, the path's hash, a body of at
+    most ``limit`` bytes (``[portal] max_body_mb`` when None); the refusal, else the three."""
     portal = services(request)
     refused = _refused(request, portal)
     if refused:
@@ -134,9 +136,18 @@ async def put_link(request: Request) -> Response:
     token_hash = request.path_params["token_hash"]
     if not is_token_hash(token_hash):
         return api_error(400, "the path must end with a token hash (64 lowercase hex digits)")
-    body = await bounded_body(request, portal.options.max_body_bytes)
+    limit = portal.options.max_body_bytes if limit is None else limit
+    body = await bounded_body(request, limit)
     if body is None:
-        return api_error(413, f"the body is larger than {portal.options.max_body_bytes} bytes")
+        return api_error(413, f"the body is larger than {limit} bytes")
+    return portal, token_hash, body
+
+
+async def put_link(request: Request) -> Response:
+    parts = await _put_parts(request)
+    if isinstance(parts, Response):
+        return parts
+    portal, token_hash, body = parts
     now = portal.now()
     try:
         publication = parse_publication(token_hash, body, now)
@@ -275,16 +286,10 @@ async def stripe_events(request: Request) -> Response:
 
 async def put_pay_door(request: Request) -> Response:
     """An invoice's Pay page (``portal.pay_doors``): 200 with the version kept."""
-    portal = services(request)
-    refused = _refused(request, portal)
-    if refused:
-        return refused
-    token_hash = request.path_params["token_hash"]
-    if not is_token_hash(token_hash):
-        return api_error(400, "the path must end with a token hash (64 lowercase hex digits)")
-    body = await bounded_body(request, MAX_DOOR_BODY)
-    if body is None:
-        return api_error(413, f"the body is larger than {MAX_DOOR_BODY} bytes")
+    parts = await _put_parts(request, MAX_DOOR_BODY)
+    if isinstance(parts, Response):
+        return parts
+    portal, token_hash, body = parts
     try:
         door = parse_door(body)
         version = await run_in_threadpool(put_door, token_hash, door, portal.now())

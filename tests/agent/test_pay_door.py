@@ -17,6 +17,7 @@ from models.core.config import Config, PortalSettings
 from models.database.base import utcnow
 from models.links.tables import PaymentLink
 from models.messaging.secure_link import token_hash
+from models.messaging.tables import OutboxMessage
 from portal.checkout import CheckoutOptions
 from tests.agent.smtp_server import SmtpServer
 from tests.agent.stripe_fixtures import (
@@ -49,6 +50,16 @@ def pay_portal(
     return start_portal(clock=Clock(utcnow()), checkout=checkout, public_url="https://portal.example")
 
 
+async def sent_with_a_pay_button(
+    setup: Setup, smtp: SmtpServer, fake: FakeStripe, portal: RunningPortal, tmp_path: Path
+) -> tuple[Config, OutboxMessage, str]:
+    """An invoice emailed with its Pay button by the agent: its config, its message, the button's path."""
+    config = replace(stripe_config(smtp.port, tmp_path, fake), portal=PortalSettings(url=portal.url))
+    message = send_with_link(setup)
+    assert await drain_with(config, tmp_path)
+    return config, message, pay_path(smtp.handler.received[-1].email)
+
+
 def pay_path(email: EmailMessage) -> str:
     html = email.get_body(("html",)).get_content()  # type: ignore[union-attr]
     match = PAY.search(html)
@@ -63,13 +74,10 @@ async def test_a_pay_button_clicked_30_hours_later_pays_the_balance_once(
     pay_portal: RunningPortal,
     tmp_path: Path,
 ) -> None:
-    config = replace(
-        stripe_config(smtp_server.port, tmp_path, fake_stripe), portal=PortalSettings(url=pay_portal.url)
+    config, message, path = await sent_with_a_pay_button(
+        stripe_setup, smtp_server, fake_stripe, pay_portal, tmp_path
     )
-    message = send_with_link(stripe_setup)
-    assert await drain_with(config, tmp_path)
     invoice = reload(message).invoice
-    path = pay_path(smtp_server.handler.received[-1].email)
     browser = httpx.Client(base_url=pay_portal.url, follow_redirects=False, timeout=5)
     (first,) = PaymentLink.select()
     assert browser.get(path).headers["location"] == first.url  # the agent's session, while it lives
@@ -121,11 +129,9 @@ async def test_a_forged_session_and_a_forged_door_change_count_for_nothing(
     pay_portal: RunningPortal,
     tmp_path: Path,
 ) -> None:
-    config = replace(
-        stripe_config(smtp_server.port, tmp_path, fake_stripe), portal=PortalSettings(url=pay_portal.url)
+    config, message, path = await sent_with_a_pay_button(
+        stripe_setup, smtp_server, fake_stripe, pay_portal, tmp_path
     )
-    message = send_with_link(stripe_setup)
-    assert await drain_with(config, tmp_path)
     invoice = reload(message).invoice
     (first,) = PaymentLink.select()
     door = fake_stripe.sessions[first.session_id]["success_url"].split("door=")[1].split("&")[0]
@@ -140,7 +146,6 @@ async def test_a_forged_session_and_a_forged_door_change_count_for_nothing(
     assert reload(message).invoice.balance_cents == invoice.balance_cents
     # the API token alone cannot move the Pay page to other terms
     api = httpx.Client(base_url=pay_portal.url, headers={"Authorization": f"Bearer {API_TOKEN}"})
-    path = pay_path(smtp_server.handler.received[-1].email)
     body = {
         "tag": door,
         "sign_key": "ab" * 32,
