@@ -25,6 +25,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -270,18 +271,30 @@ async def events(request: Request) -> Response:
     )
 
 
-async def stripe_events(request: Request) -> Response:
-    """Stripe's events the webhook kept, for the agent to apply: ``{"events": [{"id", "event"}], "last"}``."""
+async def _feed(
+    request: Request, page: Callable[[int, int], dict[str, Any]], default_limit: int = 100
+) -> Response:
+    """A feed the agent pulls from its cursor: the API token, ``after`` and ``limit`` checked, then
+    ``page(after, limit)`` (a database read, off the event loop) as the answer."""
     portal = services(request)
     refused = _refused(request, portal)
     if refused:
         return refused
     try:
-        after, limit = _feed_page(request, 100)
+        after, limit = _feed_page(request, default_limit)
     except BadRequest as exc:
         return api_error(400, str(exc))
-    rows, last = await run_in_threadpool(webhook_events_after, after, limit)
-    return JSONResponse({"events": [{"id": id, "event": event} for id, event in rows], "last": last})
+    return JSONResponse(await run_in_threadpool(page, after, limit))
+
+
+async def stripe_events(request: Request) -> Response:
+    """Stripe's events the webhook kept, for the agent to apply: ``{"events": [{"id", "event"}], "last"}``."""
+
+    def page(after: int, limit: int) -> dict[str, Any]:
+        rows, last = webhook_events_after(after, limit)
+        return {"events": [{"id": id, "event": event} for id, event in rows], "last": last}
+
+    return await _feed(request, page)
 
 
 async def put_pay_door(request: Request) -> Response:
@@ -305,16 +318,12 @@ async def put_pay_door(request: Request) -> Response:
 
 async def pay_sessions(request: Request) -> Response:
     """The Checkout Sessions the Pay pages made: ``{"sessions": [...], "last"}``."""
-    portal = services(request)
-    refused = _refused(request, portal)
-    if refused:
-        return refused
-    try:
-        after, limit = _feed_page(request, 100)
-    except BadRequest as exc:
-        return api_error(400, str(exc))
-    items, last = await run_in_threadpool(sessions_after, after, limit)
-    return JSONResponse({"sessions": items, "last": last})
+
+    def page(after: int, limit: int) -> dict[str, Any]:
+        items, last = sessions_after(after, limit)
+        return {"sessions": items, "last": last}
+
+    return await _feed(request, page)
 
 
 ROUTES = [
