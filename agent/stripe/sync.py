@@ -65,6 +65,7 @@ class StripeSync:
         self.interval_seconds = interval_seconds
         self._tr = translator(log_language)
         self.outcomes: list[Outcome] = []  # what the last run applied (logs and tests read it)
+        self._said: dict[str, str] = {}  # the refusal last logged per account, until a pull goes through
 
     async def run(self, db: DbRunner) -> None:
         self.outcomes = []
@@ -76,9 +77,15 @@ class StripeSync:
             except OfflineError:
                 raise
             except DeliveryError as exc:
-                self._log(
-                    logging.WARNING, N_("Stripe account {account}: {reason}"), account=account, reason=exc
-                )
+                # said once while the cause lasts (a revoked key would fill the log every pull)
+                reason = exc.render(self._tr)
+                if self._said.get(account) != reason:
+                    self._said[account] = reason
+                    self._log(
+                        logging.WARNING, N_("Stripe account {account}: {reason}"), account=account, reason=exc
+                    )
+            else:
+                self._said.pop(account, None)
         await self._close_stale(db)
         await db(prune_events)
 

@@ -7,9 +7,11 @@ import json
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from agent.stripe.sync import StripeSync
 from models.billing.invoice import Payment
 from models.core.enums import OutboxStatus, PaymentLinkStatus, ScheduleStatus
 from models.database.base import utcnow
@@ -25,6 +27,7 @@ from tests.agent.stripe_fixtures import (
     admins,
     drain,
     fake_stripe,
+    platform_api,
     reload,
     send_with_link,
     stripe_setup,
@@ -317,3 +320,23 @@ async def test_a_session_paid_for_an_invoice_paid_meanwhile_is_not_recorded_and_
     assert notice.kind == "payment_unapplied" and notice.staff.id in {a.id for a in admins()}
     params = json.loads(notice.params)
     assert (params["status"], params["balance_cents"], params["amount_cents"]) == ("paid", 0, 8500)
+
+
+async def test_a_refused_pull_is_said_once_while_it_lasts(
+    stripe_setup: Setup, fake_stripe: FakeStripe, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A revoked key refuses every pull: the log says so once, and again only after a pull went through."""
+
+    async def db(function: Any, *args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    revoked, fixed = platform_api(fake_stripe.url, "sk_test_rolled_away"), platform_api(fake_stripe.url)
+    sync = StripeSync(revoked, log_language="en")
+    caplog.set_level(logging.WARNING, "facteur")
+    for api in (revoked, revoked, revoked, fixed, revoked):
+        sync.api = api
+        await sync.run(db)
+    said = [r.getMessage() for r in caplog.records if r.name == "facteur.agent.stripe"]
+    assert len(said) == 2 and all("401" in line and ACCOUNT in line for line in said), said
+    for api in (revoked, fixed):
+        await api.close()

@@ -18,7 +18,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 import models.setup.schema
 from models.billing.invoice import Invoice
 from models.billing.invoicing import LineInput, create_draft
-from models.core.enums import OutboxStatus, TransmissionStatus
+from models.core.enums import MessageKind, OutboxStatus, TransmissionStatus
 from models.core.errors import DatabaseError
 from models.database.base import utcnow
 from models.database.db import close_database, db, open_database
@@ -232,3 +232,37 @@ def v9_outbox() -> str:
 
 def v9_transmission() -> str:
     return "'sent', 'deferred', 'failed', 'unknown', 'published', 'downloaded', 'created', 'expired'"
+
+
+def test_version_16_adds_receipts_on_both(setup: Setup, database: peewee.Database) -> None:
+    """The clinic's receipts column comes with its default, and the message kinds widen in place."""
+    from models.setup.migrations import v0016_receipts
+
+    message = enqueue_invoice_email(billed_invoice(setup.company))
+    wider, narrow = "kind IN ('invoice', 'reminder', 'receipt')", "kind IN ('invoice', 'reminder')"
+    database.execute_sql("ALTER TABLE clinic DROP COLUMN receipts")
+    if isinstance(database, peewee.SqliteDatabase):
+        (sql,) = database.execute_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'outbox_message'"
+        ).fetchone()
+        (version,) = database.execute_sql("PRAGMA schema_version").fetchone()
+        database.execute_sql("PRAGMA writable_schema = ON")
+        database.execute_sql(
+            "UPDATE sqlite_master SET sql = ? WHERE name = 'outbox_message'", (sql.replace(wider, narrow),)
+        )
+        database.execute_sql(f"PRAGMA schema_version = {version + 1}")
+        database.execute_sql("PRAGMA writable_schema = OFF")
+    else:
+        database.execute_sql("ALTER TABLE outbox_message DROP CONSTRAINT outbox_message_kind_check")
+        database.execute_sql(
+            f"ALTER TABLE outbox_message ADD CONSTRAINT outbox_message_kind_check CHECK ({narrow})"
+        )
+    receipt = OutboxMessage.update(kind=MessageKind.RECEIPT.value).where(OutboxMessage.id == message.id)
+    with pytest.raises(peewee.IntegrityError), db.atomic():
+        receipt.execute()
+
+    v0016_receipts.apply(database)
+    assert database.execute_sql("SELECT receipts FROM clinic").fetchone() == ("online",)
+    assert receipt.execute() == 1
+    with pytest.raises(peewee.IntegrityError), db.atomic():
+        database.execute_sql("UPDATE clinic SET receipts = 'some'")
