@@ -21,8 +21,9 @@ from tests.conftest import Setup
 
 
 def plain(html: str) -> bytes:
-    """What anyone would write: a new WeasyPrint document, fonts and stylesheet found again."""
-    pdf = HTML(string=html, base_url=BASE_URL).write_pdf()
+    """What anyone would write: a new WeasyPrint document, fonts and stylesheet found again (archival
+    and tagged, as every PDF of Facture's is)."""
+    pdf = HTML(string=html, base_url=BASE_URL).write_pdf(pdf_variant=engine.PDF_VARIANT, pdf_tags=True)
     assert pdf is not None
     return pdf
 
