@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+import phonenumbers
 from babel import numbers as babel_numbers
 
 from locales import Translator, normalize_language, translator
@@ -30,6 +31,20 @@ class Party:
     name: str
     address_lines: tuple[str, ...] = ()
     email: str = ""
+    phone: str = ""  # as the clinic's country writes it
+
+
+def readable_phone(number: str, country: str) -> str:
+    """A stored phone number (E.164) as people of ``country`` write it; as stored when unreadable."""
+    try:
+        parsed = phonenumbers.parse(number, country or None)
+    except phonenumbers.NumberParseException:
+        return number
+    style = phonenumbers.PhoneNumberFormat
+    return phonenumbers.format_number(
+        parsed,
+        style.NATIONAL if phonenumbers.region_code_for_number(parsed) == country else style.INTERNATIONAL,
+    )
 
 
 @dataclass(frozen=True)
@@ -57,7 +72,7 @@ class InvoiceDocument:
     language: str
     page_size: str  # a CSS @page size: "letter" or "A4"
     status: str  # draft, billed, paid or void
-    number: str  # the invoice number, or "#id" for a draft
+    number: str  # the invoice number; empty for a draft (it gets one when billed)
     clinic: Party
     company: Party  # the billing company; its name is omitted when it is the clinic's
     patient: str
@@ -107,6 +122,8 @@ def related_digest(invoice: Invoice) -> str:
         clinic.country,
         clinic.timezone,
         clinic.payment_terms_days,
+        clinic.phone,
+        clinic.email,
         company.name,
         company.address,
         invoice.patient.full_name,
@@ -141,8 +158,13 @@ def build_document(invoice: Invoice, language: str) -> InvoiceDocument:
         language=lang,
         page_size=page_size(country),
         status=invoice.status,
-        number=invoice.number or f"#{invoice.id}",
-        clinic=Party(clinic.name, _address(clinic.address)),
+        number=invoice.number or "",
+        clinic=Party(
+            clinic.name,
+            _address(clinic.address),
+            clinic.email,
+            readable_phone(clinic.phone, country) if clinic.phone else "",
+        ),
         company=Party(company.name if company.name != clinic.name else "", _address(company.address)),
         patient=invoice.patient.full_name,
         billed_to=Party(invoice.billed_to_name, (), invoice.billed_to_email or "") if third_party else None,

@@ -28,7 +28,7 @@ TEMPLATE = "invoice.html"
 STYLESHEET = "invoice.css"
 BASE_URL = TEMPLATES.as_uri() + "/"  # what the page's relative URLs (its fonts) start from
 FONTS = ("fonts/DejaVuSansCondensed-Latin.ttf", "fonts/DejaVuSansCondensed-Bold-Latin.ttf")
-LAYOUT_VERSION = "2"  # bump when document.py or the engine changes the PDF (2: PDF/A-3b, tagged)
+LAYOUT_VERSION = "3"  # bump when document.py or the engine changes the PDF (2: PDF/A-3b; 3: contact)
 
 
 @cache

@@ -118,8 +118,14 @@ def test_a_draft_is_a_marked_preview_without_a_number(setup: Setup) -> None:
     draft = make_invoice(setup, billed=False)
     text = pdf_text(render_invoice_pdf(draft, "fr"))
     assert text.exact("BROUILLON")
-    assert f"#{draft.id}" in text
+    assert f"#{draft.id}" not in text and not text.exact("Numéro")  # a number comes with billing
     assert "CDP-" not in text
+
+
+def test_the_clinic_s_phone_and_email_are_on_the_invoice(setup: Setup) -> None:
+    Clinic.update(phone="+15145550100", email="info@parc.example").execute()
+    text = pdf_text(render_invoice_pdf(make_invoice(setup), "fr"))
+    assert "Tél. : (514) 555-0100" in text and "info@parc.example" in text
 
 
 def test_a_third_party_is_shown_as_billed_to(setup: Setup) -> None:
