@@ -309,9 +309,12 @@ async def put_pay_door(request: Request) -> Response:
     except BadRequest as exc:
         return _refusal(exc)
     except DoorRefused as exc:
-        log.warning(
-            log_tr().format(N_("Pay page {page}…: a change without its key was refused"), page=token_hash[:8])
-        )
+        if exc.status == 403:
+            log.warning(
+                log_tr().format(
+                    N_("Pay page {page}…: a change without its key was refused"), page=token_hash[:8]
+                )
+            )
         return api_error(exc.status, str(exc), code=exc.code)
     return JSONResponse({"version": version})
 

@@ -103,8 +103,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def loggable_path(path: str) -> str:
-    """A path fit for a log: a link's token is a secret, so it is cut off."""
-    return "/l/…" if path.startswith("/l/") else path
+    """A path fit for a log: a link's or a Pay page's token is a secret, so it is cut off."""
+    for secret in ("/l/", "/pay/"):
+        if path.startswith(secret):
+            return f"{secret}…"
+    return path
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

@@ -12,7 +12,7 @@ import datetime as dt
 import hmac
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from models.links.checkout import DoorStatus
@@ -31,6 +31,13 @@ class DoorRefused(Exception):
     code = "door_key_mismatch"
 
 
+class DoorConflict(DoorRefused):
+    """Another page already has this tag (a tag names one page for good)."""
+
+    status = 409
+    code = "door_tag_taken"
+
+
 @dataclass(frozen=True)
 class DoorSession:
     id: str
@@ -42,7 +49,7 @@ class DoorSession:
 @dataclass(frozen=True)
 class DoorBody:
     tag: str
-    sign_key: str
+    sign_key: str = field(repr=False)
     account: str
     currency: str
     amount_cents: int
@@ -145,6 +152,8 @@ def put_door(token_hash: str, body: DoorBody, now: dt.datetime) -> int:
             PayDoorRow.updated_at: now,
         }
         if door is None:
+            if PayDoorRow.get_or_none(PayDoorRow.tag == body.tag) is not None:
+                raise DoorConflict("another Pay page has this tag")
             door = PayDoorRow.create(
                 token_hash=token_hash,
                 tag=body.tag,
@@ -160,20 +169,13 @@ def put_door(token_hash: str, body: DoorBody, now: dt.datetime) -> int:
             return int(door.version)
         version = max(int(door.version), body.version)
         if body.session is not None:
-            adopt(door.id, body.session, body.amount_cents, version)
+            adopt(door.id, body.session, version)
         return version
 
 
-def adopt(door_id: int, session: DoorSession, amount_cents: int, version: int) -> None:
-    """Offer the agent's session unless the one kept asks the same amount and lives longer."""
-    door = PayDoorRow.get_by_id(door_id)
-    if (
-        door.session_id
-        and door.session_amount == amount_cents
-        and door.session_expires_at is not None
-        and door.session_expires_at >= session.expires_at
-    ):
-        return
+def adopt(door_id: int, session: DoorSession, version: int) -> None:
+    """Offer the agent's session from now on: the agent expires the invoice's other sessions before
+    it makes one, so the one it pushes is the one that is open."""
     PayDoorRow.update(
         session_id=session.id,
         session_url=session.url,

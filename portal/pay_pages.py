@@ -92,6 +92,8 @@ async def pay(request: Request) -> Response:
 def _not_payable(ctx: Any, door: PayDoorRow) -> Response | None:
     """The page of a door that charges nothing: paid, void, taken away, or under Stripe's minimum."""
     tr = ctx.tr
+    if door.status == DoorStatus.PENDING:
+        return _under_way(ctx)
     if door.status == DoorStatus.PAID:
         title = tr.format(N_("Invoice {number} is paid"), number=door.number)
         return message_page(ctx, title, [tr.gettext(N_("There is nothing left to pay. Thank you."))], 200)
@@ -104,7 +106,6 @@ def _not_payable(ctx: Any, door: PayDoorRow) -> Response | None:
 
 async def _answer(request: Request, portal: Portal, door: PayDoorRow) -> Response:
     ctx = _page(request, door)
-    tr = ctx.tr
     refused = _not_payable(ctx, door)
     if refused is not None:
         return refused
@@ -122,12 +123,10 @@ async def _answer(request: Request, portal: Portal, door: PayDoorRow) -> Respons
         return _unavailable(ctx, door, money, "no portal key")
     try:
         await _retire(checkout, door, now)
-        session = await _fresh_session(request, portal, door, ctx.language)
+        session = await _fresh_session(request, portal, door)
     except CheckoutUnavailable as exc:
         if exc.completed:
-            title = tr.gettext(N_("A payment for this invoice is under way"))
-            text = tr.gettext(N_("The clinic's records will show it shortly; nothing more is needed."))
-            return message_page(ctx, title, [text], 200)
+            return _under_way(ctx)
         return _unavailable(ctx, door, money, str(exc))
     return RedirectResponse(session.url, status_code=303)
 
@@ -146,7 +145,10 @@ async def _retire(checkout: PortalCheckout, door: PayDoorRow, now: dt.datetime) 
             raise
 
 
-async def _fresh_session(request: Request, portal: Portal, door: PayDoorRow, language: str) -> DoorSession:
+async def _fresh_session(request: Request, portal: Portal, door: PayDoorRow) -> DoorSession:
+    """A session for the page's balance, in the language the clinic knows the patient by (not the
+    page's ``?lang=``: a retry in the other language must ask Stripe the same request under its key)."""
+    language = door.language
     assert portal.checkout is not None
     generation = door.generation + 1
     key = f"facteur-door-{door.tag}-v{door.version}-g{generation}"
@@ -181,6 +183,13 @@ async def _fresh_session(request: Request, portal: Portal, door: PayDoorRow, lan
     await run_in_threadpool(record_session, door.id, door.version, generation, session, now)
     log.info(log_tr().format(N_("Pay page {page}…: a fresh Checkout Session"), page=door.token_hash[:8]))
     return session
+
+
+def _under_way(ctx: Any) -> Response:
+    tr = ctx.tr
+    title = tr.gettext(N_("A payment for this invoice is under way"))
+    text = tr.gettext(N_("The clinic's records will show it shortly; nothing more is needed."))
+    return message_page(ctx, title, [text], 200)
 
 
 def _unavailable(ctx: Any, door: PayDoorRow, money: Money, reason: str) -> Response:

@@ -138,28 +138,36 @@ class StripeApi:
 
     async def refused_permissions(self, account: str, role: KeyRole = KeyRole.AGENT) -> list[str]:
         """The permissions of ``role`` that the key acting on ``account`` lacks (Stripe answers 403),
-        each asked once with a listing of ``limit=1``; other errors (a bad key, no connection) raise."""
-        client = self._stripe().v1
-        lists: dict[str, Callable[[Any, Any], Awaitable[Any]]] = {
-            AGENT_PERMISSIONS[0]: client.checkout.sessions.list_async,
-            AGENT_PERMISSIONS[1]: client.events.list_async,
-            AGENT_PERMISSIONS[2]: client.charges.list_async,
-            AGENT_PERMISSIONS[3]: client.refunds.list_async,
+        each asked once without changing anything: a read lists one item; a write acts on an object
+        that does not exist (Stripe checks the permission first, then answers 404 or 400). A refused
+        key (401) and no connection raise."""
+        v1 = self._stripe().v1
+        missing_session, missing_intent = "cs_facteur_permission_check", "pi_facteur_permission_check"
+        probes: dict[str, Callable[[Any], Awaitable[Any]]] = {
+            AGENT_PERMISSIONS[0]: lambda options: v1.checkout.sessions.expire_async(
+                missing_session, options=options
+            ),
+            AGENT_PERMISSIONS[1]: lambda options: v1.events.list_async({"limit": 1}, options),
+            AGENT_PERMISSIONS[2]: lambda options: v1.charges.list_async({"limit": 1}, options),
+            AGENT_PERMISSIONS[3]: lambda options: v1.refunds.create_async(
+                {"payment_intent": missing_intent}, options
+            ),
         }
         wanted = AGENT_PERMISSIONS if role is KeyRole.AGENT else PORTAL_PERMISSIONS
         refused = []
         for permission in wanted:
-            listing = lists[permission]
+            probe = probes[permission]
 
-            async def ask(listing: Callable[[Any, Any], Awaitable[Any]] = listing) -> Any:
-                return await listing({"limit": 1}, self.options(account))
+            async def ask(probe: Callable[[Any], Awaitable[Any]] = probe) -> Any:
+                return await probe(self.options(account))
 
             try:
                 await self._call(ask)
             except RejectedError as exc:
-                if exc.code != "403":
+                if exc.code == "403":
+                    refused.append(permission)
+                elif exc.code == "401":
                     raise
-                refused.append(permission)
         return refused
 
     async def probe(self) -> None:

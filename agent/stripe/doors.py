@@ -8,12 +8,17 @@ made is read from the ``portal:pay`` cursor and kept as the invoices' payment li
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
+from agent.errors import OfflineError
 from agent.steps import DbRunner
+from locales import N_, translator
+from models.core.errors import DeliveryError
 from models.links import pay_doors
 from models.links.sync_cursor import read_cursor
 
+log = logging.getLogger("facteur.agent")
 PAY_CURSOR = "portal:pay"
 PAGE = 100
 MAX_PAGES = 50
@@ -37,14 +42,35 @@ def _pay_after() -> int:
 class PayDoorsJob:
     name = PAY_CURSOR
 
-    def __init__(self, portal: DoorsPortal, *, interval_seconds: float = 10.0) -> None:
+    def __init__(
+        self, portal: DoorsPortal, *, interval_seconds: float = 10.0, log_language: str | None = None
+    ) -> None:
         self.portal = portal
         self.interval_seconds = interval_seconds
+        self._tr = translator(log_language)
+        self._said: dict[str, str] = {}  # the refusal last logged per page, until it goes through
+
+    def _say_once(self, tag: str, exc: DeliveryError) -> None:
+        reason = exc.render(self._tr)
+        if self._said.get(tag) != reason:
+            self._said[tag] = reason
+            log.warning(
+                self._tr.format(
+                    N_("Pay page {page}: not updated on the portal: {reason}"), page=tag, reason=reason
+                )
+            )
 
     async def run(self, db: DbRunner) -> None:
         for state in await db(pay_doors.doors_to_push):
-            await self.portal.put_door(state)
-            await db(pay_doors.mark_pushed, state)
+            try:
+                kept = await self.portal.put_door(state)
+            except OfflineError:
+                raise
+            except DeliveryError as exc:  # this page waits; the others go on
+                self._say_once(state.tag, exc)
+                continue
+            self._said.pop(state.tag, None)
+            await db(pay_doors.pushed, state, kept)
         for _ in range(MAX_PAGES):
             after = await db(_pay_after)
             sessions, last = await self.portal.pay_sessions(after, PAGE)

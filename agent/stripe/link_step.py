@@ -149,7 +149,7 @@ class PaymentLinkStep:
         assert self.doors is not None
         state = await db(pay_doors.state_of, door.id)
         try:
-            await self.doors.put_door(state)
+            kept = await self.doors.put_door(state)
         except DeliveryError as exc:
             log.warning(
                 self._tr.format(
@@ -159,7 +159,7 @@ class PaymentLinkStep:
                 )
             )
             return
-        await db(pay_doors.mark_pushed, state)
+        await db(pay_doors.pushed, state, kept)
         delivery.payment_url, delivery.payment_expires_at = self.doors.pay_url(door.token), None
 
     async def _usable_own_link(self, job: LinkJob, message: OutboxMessage, db: DbRunner) -> LinkRecord | None:

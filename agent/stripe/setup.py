@@ -41,4 +41,4 @@ def stripe_parts(config: Config) -> tuple[list[DeliveryStep], list[SyncJob]]:
         log_language=config.clinic.language,
     )
     sync = StripeSync(api, settings.sync_seconds, log_language=config.clinic.language)
-    return [step], [sync, PayDoorsJob(build_portal(config))]
+    return [step], [sync, PayDoorsJob(build_portal(config), log_language=config.clinic.language)]

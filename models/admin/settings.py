@@ -19,7 +19,7 @@ from locales import N_
 from models.billing.invoice import Invoice
 from models.core.config import Config
 from models.core.enums import PinMode, ReceiptPolicy, Role
-from models.core.errors import FacteurError, NotFoundError, ValidationError, check_fields
+from models.core.errors import ConfigError, FacteurError, NotFoundError, ValidationError, check_fields
 from models.core.stripe_keys import KEY_FIELDS, KeyRole, stripe_keys, validate_key
 from models.core.validation import (
     optional,
@@ -233,6 +233,9 @@ def add_billing_company(data: CompanyInput, *, acting: Staff) -> BillingCompany:
         return BillingCompany.create(clinic=get_clinic(), **values)
 
 
+KEY_NEEDS_ACCOUNT = N_("a key needs the company's Stripe account id (acct_…) first")
+
+
 def validate_stripe_keys(keys: dict[KeyRole, str]) -> dict[KeyRole, str]:
     """The keys typed (empty ones left out), each of a Stripe key's shape; ``FieldErrors`` naming
     every field that is not."""
@@ -253,11 +256,16 @@ def save_stripe_keys(
     require_admin(acting)
     typed = validate_stripe_keys(keys)
     if typed and not account:
-        raise ValidationError(
-            "stripe_account_id", N_("a key needs the company's Stripe account id (acct_…) first")
-        )
+        raise ValidationError("stripe_account_id", KEY_NEEDS_ACCOUNT)
     for role, key in typed.items():
-        stripe_keys(config, role).write(account, key)
+        try:
+            stripe_keys(config, role).write(account, key)
+        except OSError as exc:  # a keys folder this account cannot write: said, not a crash
+            raise ConfigError(
+                N_("the Stripe key could not be written in {folder}: {reason}"),
+                folder=str(config.resolve(config.stripe.keys_dir)),
+                reason=exc.strerror or str(exc),
+            ) from exc
     return list(typed)
 
 

@@ -109,7 +109,8 @@ class StripeKeys:
         self.keys_dir.chmod(0o700)
         target = self.path(account)
         partial = target.with_name(target.name + ".partial")
-        fd = os.open(partial, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        partial.unlink(missing_ok=True)  # a file left there keeps no mode of its own
+        fd = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(key.strip() + "\n")
             handle.flush()

@@ -30,6 +30,7 @@ class DoorStatus(StrEnum):
     """What the portal's Pay page of an invoice does."""
 
     OPEN = "open"  # sends the patient to Checkout for the balance
+    PENDING = "pending"  # a delayed payment (a bank debit) has not cleared: nothing more is asked
     PAID = "paid"  # says so: nothing is charged
     VOID = "void"
     CLOSED = "closed"  # staff took the payment link away: the patient is asked to contact the clinic

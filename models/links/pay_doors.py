@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,7 +55,7 @@ class DoorState:
 
     token_hash: str
     tag: str
-    sign_key: str
+    sign_key: str = field(repr=False)
     account: str
     currency: str
     amount_cents: int
@@ -116,7 +116,6 @@ def door_state(
     door: PayDoor,
     invoice: Invoice,
     *,
-    new_version: bool = False,
     clinic: dict[str, str] | None = None,
     accounts: dict[int, str] | None = None,
 ) -> DoorState:
@@ -133,6 +132,8 @@ def door_state(
         status = DoorStatus.PAID
     elif door.closed_at is not None or invoice.status != InvoiceStatus.BILLED:
         status = DoorStatus.CLOSED
+    elif _payment_pending(invoice):
+        status = DoorStatus.PENDING
     else:
         status = DoorStatus.OPEN
     return DoorState(
@@ -146,8 +147,22 @@ def door_state(
         number=invoice.number or "",
         language=_language(invoice),
         clinic=clinic if clinic is not None else _clinic(),
-        version=door.version + (1 if new_version else 0),
+        version=door.version,
         session=_offered(invoice) if status is DoorStatus.OPEN else None,
+    )
+
+
+def _payment_pending(invoice: Invoice) -> bool:
+    """A session of the invoice was completed by a delayed method (a bank debit) that has not
+    cleared: the Pay page says a payment is under way rather than offer a second one."""
+    return (
+        PaymentLink.select()
+        .where(
+            (PaymentLink.invoice == invoice.id)
+            & (PaymentLink.status == PaymentLinkStatus.OPEN.value)
+            & PaymentLink.completed_at.is_null(False)
+        )
+        .exists()
     )
 
 
@@ -187,40 +202,52 @@ def _offered(invoice: Invoice) -> OfferedSession | None:
 
 
 def state_of(door_id: int) -> DoorState:
-    """The door's state now, as a new version when it changed since the last push."""
+    """The door's state now; a change since the last push gets a version of its own (``_reserved``)."""
     door = PayDoor.get_by_id(door_id)
-    invoice = Invoice.get_by_id(fk_id(door, "invoice"))
-    state = door_state(door, invoice)
-    return door_state(door, invoice, new_version=state.fingerprint() != door.pushed_state)
+    return _reserved(door, door_state(door, Invoice.get_by_id(fk_id(door, "invoice"))))
+
+
+def _reserved(door: PayDoor, state: DoorState) -> DoorState:
+    """``state`` under the door's next version when it differs from what was pushed last: the number
+    is taken here, before the push, so a retry after a lost answer or two pushes at once never send
+    two states under one version (the portal keeps the highest)."""
+    if state.fingerprint() == door.pushed_state:
+        return state
+    with db.atomic():
+        PayDoor.update(version=PayDoor.version + 1).where(PayDoor.id == door.id).execute()
+        version = PayDoor.select(PayDoor.version).where(PayDoor.id == door.id).scalar()
+    return replace(state, version=int(version))
 
 
 def doors_to_push(now: datetime | None = None, limit: int = 200) -> list[DoorState]:
-    """The watched doors whose state changed since it was last pushed, each as its next version."""
+    """The watched doors whose state changed since it was last pushed, each under its next version.
+    Watched: those made in the last ``WATCHED_FOR``, and any older one the portal still shows as
+    payable (a desk payment or a void must reach it, however old the email)."""
     since = (now or utcnow()) - WATCHED_FOR
-    changed = []
-    query = PayDoor.select().where(PayDoor.created_at >= since).order_by(PayDoor.id)
-    invoices = {
-        invoice.id: invoice
-        for invoice in Invoice.select().where(
-            Invoice.id.in_(PayDoor.select(PayDoor.invoice).where(PayDoor.created_at >= since))
-        )
-    }
+    watched = (PayDoor.created_at >= since) | PayDoor.pushed_state.contains('"status": "open"')
+    watched |= PayDoor.pushed_state.contains('"status": "pending"')
+    doors = list(PayDoor.select().where(watched).order_by(PayDoor.id))
+    invoices = {i.id: i for i in Invoice.select().where(Invoice.id.in_([fk_id(d, "invoice") for d in doors]))}
     clinic = _clinic()
     accounts = {c.id: c.stripe_account_id or "" for c in BillingCompany.select()}
-    for door in query:
-        invoice = invoices[fk_id(door, "invoice")]
-        state = door_state(door, invoice, clinic=clinic, accounts=accounts)
+    changed = []
+    for door in doors:
+        state = door_state(door, invoices[fk_id(door, "invoice")], clinic=clinic, accounts=accounts)
         if state.fingerprint() != door.pushed_state:
-            changed.append(replace(state, version=door.version + 1))
+            changed.append(_reserved(door, state))
             if len(changed) >= limit:
                 break
     return changed
 
 
-def mark_pushed(state: DoorState) -> None:
-    """The portal has ``state``: later pushes start from its version."""
-    PayDoor.update(version=state.version, pushed_state=state.fingerprint()).where(
-        (PayDoor.token_hash == state.token_hash) & (PayDoor.version <= state.version)
+def pushed(state: DoorState, kept: int) -> None:
+    """The portal answered ``kept``, the version it holds: ``state`` is delivered when that is its
+    own; a portal ahead (a clinic database restored from a backup) makes the next state go past it."""
+    if kept > state.version:
+        PayDoor.update(version=kept, pushed_state="").where(PayDoor.token_hash == state.token_hash).execute()
+        return
+    PayDoor.update(pushed_state=state.fingerprint()).where(
+        (PayDoor.token_hash == state.token_hash) & (PayDoor.version == state.version)
     ).execute()
 
 

@@ -10,6 +10,8 @@ payment, in its transaction; one that cannot be queued (no email address) costs 
 
 from __future__ import annotations
 
+import logging
+
 from locales import N_, translator
 from locales.formatting import format_date, format_money, local_datetime
 from models.billing.invoice import Invoice, Payment
@@ -22,7 +24,9 @@ from models.people.clinic import Clinic, get_clinic
 from models.workflow.automation import Skip, default_pin
 from models.workflow.sending import enqueue_invoice_email
 
+log = logging.getLogger("facteur")
 RECEIVED = N_("We received your payment of {amount} on {date}.")
+RECEIPT_FAILED = N_("the receipt of payment #{payment} could not be queued; the payment is recorded")
 
 
 def wants_receipt(clinic: Clinic, payment: Payment) -> bool:
@@ -34,7 +38,19 @@ def wants_receipt(clinic: Clinic, payment: Payment) -> bool:
 def queue_receipt(payment: Payment, invoice: Invoice) -> OutboxMessage | None:
     """Queue the receipt of ``payment`` when the clinic wants one and the invoice has an address;
     None otherwise. With the clinic's PIN mode out of reach (no phone, no PIN), a plain email
-    tells of the payment without the document."""
+    tells of the payment without the document. Whatever goes wrong, the payment stands: the
+    receipt is queued in a savepoint of the payment's transaction."""
+    try:
+        with db.atomic():
+            return _queue(payment, invoice)
+    except FacteurError:
+        return None  # an address the outbox refuses: no receipt
+    except Exception:
+        log.exception(translator(None).format(RECEIPT_FAILED, payment=payment.id))
+        return None
+
+
+def _queue(payment: Payment, invoice: Invoice) -> OutboxMessage | None:
     clinic = get_clinic()
     if not wants_receipt(clinic, payment) or not (invoice.billed_to_email or "").strip():
         return None
@@ -51,16 +67,12 @@ def queue_receipt(payment: Payment, invoice: Invoice) -> OutboxMessage | None:
     except Skip:
         mode, phone, pin = PinMode.NONE, None, None
     attach = mode is not PinMode.NONE or attachment_allowed(invoice)
-    try:
-        with db.atomic():  # a savepoint: a refused receipt leaves the payment recorded
-            return enqueue_invoice_email(
-                invoice,
-                message=sentence,
-                kind=MessageKind.RECEIPT,
-                pin_mode=mode,
-                phone=phone,
-                pin=pin,
-                attach_pdf=attach,
-            )
-    except FacteurError:
-        return None
+    return enqueue_invoice_email(
+        invoice,
+        message=sentence,
+        kind=MessageKind.RECEIPT,
+        pin_mode=mode,
+        phone=phone,
+        pin=pin,
+        attach_pdf=attach,
+    )

@@ -100,6 +100,8 @@ async def test_a_pay_button_clicked_30_hours_later_pays_the_balance_once(
     returned = f"/paid?door={door}&session_id={fresh['id']}&lang=fr"  # Checkout's return, by bank debit
     fake_stripe.complete(fresh["id"], paid=False)
     assert "Votre paiement est en cours" in browser.get(returned).text
+    assert await drain_with(config, tmp_path)  # the agent tells the page a payment is on its way
+    assert "Un paiement de cette facture est en cours" in browser.get(path).text  # no second charge
     fake_stripe.async_result(fresh["id"], succeeded=True)  # the debit cleared
     assert "Votre paiement a été reçu" in browser.get(returned).text
     assert await drain_with(config, tmp_path)

@@ -151,7 +151,7 @@ async def test_add_company_bad_stripe_then_good_its_key_kept_apart_and_checked(
         assert "Paiements (Charges) : lecture, Remboursements : écriture" in note.message
         assert key not in note.message
         assert {r.path for r in fake_stripe.requests} == {  # each permission asked once
-            "/v1/checkout/sessions",
+            "/v1/checkout/sessions/cs_facteur_permission_check/expire",
             "/v1/events",
             "/v1/charges",
             "/v1/refunds",

@@ -18,12 +18,14 @@ from textual.widgets import Checkbox, Input, Static, TextArea
 
 from locales import N_
 from models.admin.settings import (
+    KEY_NEEDS_ACCOUNT,
     CompanyInput,
     add_billing_company,
     edit_billing_company,
     save_stripe_keys,
     validate_stripe_keys,
 )
+from models.core.errors import ValidationError
 from models.core.stripe_keys import KEY_FIELDS, KeyRole, mask, stripe_keys
 from models.people.clinic import BillingCompany
 from tui.dialogs.settings_form import SettingsDialog
@@ -165,7 +167,9 @@ class CompanyDialog(SettingsDialog):
         each permission with Stripe (this worker waits for it; the dialog says what it found)."""
         assert isinstance(data, CompanyInput)
         acting, config = self.session.staff, self.session.config
-        validate_stripe_keys(getattr(self, "keys", {}))  # a bad key saves nothing, the company neither
+        # a bad key, or a key without an account to name it by, saves nothing, the company neither
+        if validate_stripe_keys(getattr(self, "keys", {})) and not data.stripe_account_id.strip():
+            raise ValidationError("stripe_account_id", KEY_NEEDS_ACCOUNT)
         if self.company is None:
             company = add_billing_company(data, acting=acting)
         else:
