@@ -20,6 +20,7 @@ import json
 import logging
 import weakref
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -68,11 +69,20 @@ def _page(request: Request, door: PayDoorRow) -> Any:
     return page_context(
         language,
         root=str(request.scope.get("root_path", "")).rstrip("/"),
-        switch_path=str(request.scope.get("root_path", "")).rstrip("/") + request.url.path,
+        switch_path=_switch_path(request),
         clinic=clinic,
         default_timezone=options.default_timezone,
         default_country=options.default_country,
     )
+
+
+def _switch_path(request: Request) -> str:
+    """The page's own address for the language switch: ``/paid`` keeps its door and session."""
+    path = str(request.scope.get("root_path", "")).rstrip("/") + request.url.path
+    kept = {
+        name: request.query_params[name] for name in ("door", "session_id") if name in request.query_params
+    }
+    return f"{path}?{urlencode(kept)}" if kept else path
 
 
 async def pay(request: Request) -> Response:

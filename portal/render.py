@@ -83,7 +83,7 @@ class PageContext:
     language: str
     tr: Translator
     root: str  # the ASGI root_path, for the stylesheet and form addresses
-    switch_path: str | None  # where the fr/en links go (with ?lang=); None: no switch
+    switch_path: str | None  # where the fr/en links go (``lang=`` added to its query); None: no switch
     clinic: ClinicInfo | None
     timezone: str
     country: str
@@ -104,7 +104,10 @@ class PageContext:
             for code in LANGUAGES:
                 if code != self.language:
                     name = translator(code).gettext(LANGUAGE_NAMES[code])
-                    switch.append({"code": code, "label": name, "url": f"{self.switch_path}?lang={code}"})
+                    joiner = "&" if "?" in self.switch_path else "?"
+                    switch.append(
+                        {"code": code, "label": name, "url": f"{self.switch_path}{joiner}lang={code}"}
+                    )
         html = (
             environment()
             .get_template(template)

@@ -105,7 +105,9 @@ class StripeKeys:
             raise ValidationError(
                 "stripe_account_id", N_("a key needs the company's Stripe account id (acct_…) first")
             )
-        self.keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for folder in reversed((self.keys_dir, *self.keys_dir.parents)):
+            if not folder.exists():  # each folder made here is owner-only, not only the last
+                folder.mkdir(mode=0o700)
         self.keys_dir.chmod(0o700)
         target = self.path(account)
         partial = target.with_name(target.name + ".partial")

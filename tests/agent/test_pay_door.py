@@ -103,7 +103,9 @@ async def test_a_pay_button_clicked_30_hours_later_pays_the_balance_once(
     assert await drain_with(config, tmp_path)  # the agent tells the page a payment is on its way
     assert "Un paiement de cette facture est en cours" in browser.get(path).text  # no second charge
     fake_stripe.async_result(fresh["id"], succeeded=True)  # the debit cleared
-    assert "Votre paiement a été reçu" in browser.get(returned).text
+    received = browser.get(returned).text
+    assert "Votre paiement a été reçu" in received
+    assert f"/paid?door={door}&amp;session_id={fresh['id']}&amp;lang=en" in received  # English says the same
     assert await drain_with(config, tmp_path)
     invoice = reload(message).invoice
     assert invoice.balance_cents == 0 and invoice.payments.count() == 1  # counted as ours: the door signed it
