@@ -83,7 +83,7 @@ class InvoiceDocument:
     currency: str
     lines: tuple[Line, ...]
     subtotal: str
-    taxes: tuple[tuple[str, str], ...]  # (rate, amount) per tax rate
+    taxes: tuple[tuple[str, str, str], ...]  # (rate, base, amount) per tax rate
     tax_total: str
     total: str
     payments: tuple[PaymentRow, ...]
@@ -146,10 +146,11 @@ def build_document(invoice: Invoice, language: str) -> InvoiceDocument:
     payments = list(
         Payment.select().where(Payment.invoice == invoice.id).order_by(Payment.received_at, Payment.id)
     )
-    taxes: dict[Decimal, int] = {}
+    taxes: dict[Decimal, tuple[int, int]] = {}  # rate -> (base, tax): the lines at that rate
     for line in lines:
-        if line.tax_cents:
-            taxes[line.tax_rate] = taxes.get(line.tax_rate, 0) + line.tax_cents
+        if line.tax_rate:
+            base, tax = taxes.get(line.tax_rate, (0, 0))
+            taxes[line.tax_rate] = (base + line.subtotal_cents, tax + line.tax_cents)
     # A draft has no dates yet: the preview shows the ones billing it today would give.
     issued: date = invoice.issue_date or clinic_today(clinic)
     due: date = invoice.due_date or issued + timedelta(days=clinic.payment_terms_days)
@@ -184,7 +185,10 @@ def build_document(invoice: Invoice, language: str) -> InvoiceDocument:
             for line in lines
         ),
         subtotal=money(invoice.subtotal_cents),
-        taxes=tuple((_percent(rate, lang, country), money(cents)) for rate, cents in sorted(taxes.items())),
+        taxes=tuple(
+            (_percent(rate, lang, country), money(base), money(tax))
+            for rate, (base, tax) in sorted(taxes.items())
+        ),
         tax_total=money(invoice.tax_cents),
         total=money(invoice.total_cents),
         payments=tuple(

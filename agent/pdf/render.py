@@ -28,7 +28,9 @@ TEMPLATE = "invoice.html"
 STYLESHEET = "invoice.css"
 BASE_URL = TEMPLATES.as_uri() + "/"  # what the page's relative URLs (its fonts) start from
 FONTS = ("fonts/DejaVuSansCondensed-Latin.ttf", "fonts/DejaVuSansCondensed-Bold-Latin.ttf")
-LAYOUT_VERSION = "3"  # bump when document.py or the engine changes the PDF (2: PDF/A-3b; 3: contact)
+LAYOUT_VERSION = (
+    "4"  # bump when document.py or the engine changes the PDF (2: PDF/A-3b; 3: contact; 4: tax bases)
+)
 
 
 @cache

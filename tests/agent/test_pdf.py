@@ -142,7 +142,7 @@ def test_a_third_party_is_shown_as_billed_to(setup: Setup) -> None:
 def test_taxes_are_summed_per_rate(setup: Setup) -> None:
     taxed = LineInput("Orthèse plantaire", Decimal(2), 35000, Decimal("14.975"), code="ORT")
     text = pdf_text(render_invoice_pdf(make_invoice(setup, lines=(MASSAGE, taxed)), "fr"))
-    assert "Taxes (14,975 %) 104,83 $" in text
+    assert "Taxe (14,975 %) sur 700,00 $ 104,83 $" in text  # the taxed lines only are its base
     assert "Sous-total 785,00 $" in text
     assert "Total (CAD) 889,83 $" in text
 
@@ -206,3 +206,11 @@ def test_the_shipped_fonts_are_embedded_and_other_scripts_still_print(setup: Set
     names = {str(font.get_object()["/BaseFont"]) for font in fonts.values()}
     assert any("Facteur-Sans" in name for name in names), names
     assert "Анна Tremblay" in pdf_text(pdf)
+
+
+def test_sixty_lines_print_each_rate_s_base_and_the_tax_on_it(setup: Setup) -> None:
+    lines = tuple(LineInput(f"Séance {n}", Decimal(1), 5750, Decimal(5), code=f"S{n:02}") for n in range(50))
+    lines += tuple(LineInput(f"Suivi {n}", Decimal(1), 6000, Decimal(5), code=f"F{n:02}") for n in range(10))
+    text = pdf_text(render_invoice_pdf(make_invoice(setup, lines=lines), "fr"))
+    assert "Taxe (5 %) sur 3 475,00 $ 173,75 $" in text  # not the 174,00 $ per-line roundings add up to
+    assert "Total (CAD) 3 648,75 $" in text

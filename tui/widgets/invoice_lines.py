@@ -9,7 +9,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Static
 
 from locales import N_
-from models.billing.invoicing import LineInput, line_amounts
+from models.billing.invoicing import LineInput, lines_amounts
 from models.core.errors import ValidationError
 from models.views.invoice_editing import LineFields, parse_line
 from tui.session import StaffSession
@@ -153,8 +153,8 @@ class InvoiceLinesEditor(Vertical):
     def refresh_totals(self, money: MoneyFormat) -> tuple[int, int, bool]:
         """Show each line's total; return (subtotal, tax, every line readable) over the readable ones."""
         self.money = money
-        subtotal = tax = 0
         readable = True
+        parsed: list[tuple[Static, LineInput]] = []
         for row in self.rows:
             fields = row.fields()
             total = row.query_one(".line-total", Static)
@@ -166,11 +166,12 @@ class InvoiceLinesEditor(Vertical):
                 readable = False
                 total.update("—")
                 continue
-            amounts = line_amounts(line.quantity, line.unit_price_cents, line.tax_rate)
-            subtotal += amounts[0]
-            tax += amounts[1]
-            total.update(money(sum(amounts)))
-        return subtotal, tax, readable
+            parsed.append((total, line))
+        # each tax on the sum of its lines, rounded once: the totals billing will store
+        amounts = lines_amounts([line for _, line in parsed])
+        for (total, _line), (line_subtotal, line_tax) in zip(parsed, amounts, strict=True):
+            total.update(money(line_subtotal + line_tax))
+        return sum(a[0] for a in amounts), sum(a[1] for a in amounts), readable
 
     def checked_lines(self, currency: str) -> tuple[list[LineInput], bool]:
         """Every line parsed, each refused one marked and explained; blank rows are skipped."""
