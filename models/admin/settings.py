@@ -241,7 +241,8 @@ def validate_stripe_keys(keys: dict[KeyRole, str]) -> dict[KeyRole, str]:
     every field that is not."""
     typed = {role: key.strip() for role, key in keys.items() if key.strip()}
     checks: dict[str, Callable[[], object]] = {
-        KEY_FIELDS[role]: partial(validate_key, key, KEY_FIELDS[role]) for role, key in typed.items()
+        KEY_FIELDS[role]: partial(validate_key, key, KEY_FIELDS[role], restricted=role is KeyRole.PORTAL)
+        for role, key in typed.items()
     }
     check_fields(checks)
     return typed

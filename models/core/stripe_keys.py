@@ -100,7 +100,7 @@ class StripeKeys:
     def write(self, account: str, key: str) -> Path:
         """Keep ``key`` for ``account`` in an owner-only file (its folder owner-only too), replacing
         the old one in one step; ``ValidationError`` for a value that is not a Stripe secret key."""
-        validate_key(key, KEY_FIELDS[self.role])
+        validate_key(key, KEY_FIELDS[self.role], restricted=self.role is KeyRole.PORTAL)
         if ACCOUNT_PATTERN.fullmatch(account) is None:
             raise ValidationError(
                 "stripe_account_id", N_("a key needs the company's Stripe account id (acct_…) first")
@@ -124,12 +124,18 @@ class StripeKeys:
 KEY_FIELDS = {KeyRole.AGENT: "stripe_key", KeyRole.PORTAL: "stripe_portal_key"}  # the Settings form's
 
 
-def validate_key(key: str, field: str = "stripe_key") -> str:
-    """A Stripe secret or restricted key (``rk_live_…``, ``rk_test_…``; ``sk_…`` is accepted but
-    holds every permission: the admin guide says why a restricted key is better)."""
+def validate_key(key: str, field: str = "stripe_key", *, restricted: bool = False) -> str:
+    """A Stripe secret or restricted key (``rk_live_…``, ``rk_test_…``; ``sk_…`` is accepted for the
+    agent but holds every permission: the admin guide says why a restricted key is better).
+    ``restricted``: only a restricted key (the portal's, on a host patients reach)."""
     text = key.strip()
     if KEY_PATTERN.fullmatch(text) is None:
         raise ValidationError(field, N_("this is not a Stripe key: expected rk_live_…, rk_test_… (or sk_…)"))
+    if restricted and not text.startswith("rk_"):
+        raise ValidationError(
+            field,
+            N_("the portal's key must be a restricted key (rk_…): a secret key could move all the money"),
+        )
     return text
 
 

@@ -11,7 +11,8 @@ from stripe._api_version import _ApiVersion
 
 from agent.errors import OfflineError, RejectedError
 from agent.stripe.api import NO_KEY, STRIPE_API_VERSION, StripeApi
-from models.core.stripe_keys import StripeKeys
+from models.core.errors import ValidationError
+from models.core.stripe_keys import KeyRole, StripeKeys
 from tests.stripe_fake import FakeStripe
 
 from .stripe_fixtures import ACCOUNT, fake_stripe, platform_api
@@ -51,6 +52,9 @@ async def test_a_company_s_own_restricted_key_acts_on_its_account_alone_and_name
     path = keys.write(ACCOUNT, key)
     assert (path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777) == (0o600, 0o700)
     assert key not in repr(keys.for_account(ACCOUNT))
+    with pytest.raises(ValidationError) as secret_on_portal:  # a host patients reach holds no secret key
+        StripeKeys(tmp_path / "keys", KeyRole.PORTAL).write(ACCOUNT, "sk_test_" + "a" * 24)
+    assert secret_on_portal.value.field == "stripe_portal_key"
     api = StripeApi(keys, api_base=fake_stripe.url, timeout=2)
     try:
         made = await api.create_session(ACCOUNT, session(), "facteur-own-key")
