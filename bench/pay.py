@@ -21,9 +21,10 @@ import httpx
 import stripe
 
 from bench.common import Result, limit_row, median
+from models.core.stripe_client import STRIPE_API_VERSION
 from models.messaging.secure_link import token_hash
 from portal.app import create_app
-from portal.checkout import STRIPE_API_VERSION, CheckoutOptions
+from portal.checkout import CheckoutOptions
 from portal.services import PortalOptions
 from portal.storage import close_portal_database
 from tests.portal.conftest import serve_in_thread

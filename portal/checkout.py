@@ -12,13 +12,8 @@ from typing import Any
 
 import stripe
 
+from models.core.stripe_client import new_stripe_client
 from models.core.stripe_keys import KeyRole, StripeKeys
-
-STRIPE_API = "https://api.stripe.com"
-# the API version the agent pins (agent.stripe.api; the portal may not import the agent)
-STRIPE_API_VERSION = "2026-10-28.endive"
-# not a secret: each request carries its account's key
-_NO_KEY = "sk_test_facteur_portal"
 
 
 class CheckoutUnavailable(Exception):
@@ -50,26 +45,17 @@ class PortalCheckout:
 
     def _stripe(self) -> stripe.StripeClient:
         if self._client is None:
-            if self.options.ca_file:
-                stripe.ca_bundle_path = self.options.ca_file
-            self._client = stripe.StripeClient(
-                _NO_KEY,
-                base_addresses={"api": (self.options.api_base or STRIPE_API).rstrip("/")},
-                http_client=stripe.HTTPXClient(timeout=self.options.timeout),
-                max_network_retries=0,
-                stripe_version=STRIPE_API_VERSION,
+            options = self.options
+            self._client, _ = new_stripe_client(
+                options.api_base, timeout=options.timeout, ca_file=options.ca_file
             )
         return self._client
 
     def _request_options(self, account: str, **extra: Any) -> Any:
-        credential = self.keys.for_account(account)
-        if credential is None:
+        options = self.keys.request_options(account, **extra)
+        if options is None:
             raise CheckoutUnavailable(f"no portal key for {account}")
-        return {
-            "api_key": credential.key,
-            **({"stripe_account": account} if credential.connect else {}),
-            **extra,
-        }
+        return options
 
     async def create(self, account: str, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         sessions = self._stripe().v1.checkout.sessions

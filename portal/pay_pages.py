@@ -89,14 +89,12 @@ async def pay(request: Request) -> Response:
     token = request.path_params["token"]
     if TOKEN_PATTERN.fullmatch(token) is None:
         return not_found_page(request)
-    portal = services(request)
-    door = await run_in_threadpool(door_by_hash, token_hash(token))
-    if door is None:
-        return not_found_page(request)
-    async with _lock(door.token_hash):
-        door = await run_in_threadpool(door_by_hash, door.token_hash)
-        assert door is not None
-        return await _answer(request, portal, door)
+    hashed = token_hash(token)
+    async with _lock(hashed):  # read under the lock: a click waiting here sees what the one before made
+        door = await run_in_threadpool(door_by_hash, hashed)
+        if door is None:
+            return not_found_page(request)
+        return await _answer(request, services(request), door)
 
 
 def _not_payable(ctx: Any, door: PayDoorRow) -> Response | None:

@@ -25,9 +25,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -52,6 +52,7 @@ from models.messaging.secure_link import document_aad, encrypt, token_hash
 DEFAULT_TOKEN_ENV = "FACTEUR_PORTAL_TOKEN"  # noqa: S105 (a variable's name)
 NO_TOKEN_CODE = "api_token_not_configured"  # noqa: S105 (the portal's code for "no token set there")
 PROOF_REFUSED_CODE = "link_proof_refused"  # the portal's code for "not this link's key"
+T = TypeVar("T")
 API = "/api/v1"
 MAX_BATCH = 50  # the portal's limit for one POST /api/v1/links
 BATCH_BYTES = 4 * 1024 * 1024  # documents per batch, well under the portal's smallest max_body_mb
@@ -297,34 +298,15 @@ class PortalClient:
 
     async def events(self, after: int, limit: int = 500) -> tuple[list[PortalEvent], int]:
         """The events after id ``after`` (oldest first) and the new cursor."""
-        response = await self._call("GET", f"{API}/events", params={"after": after, "limit": limit})
-        try:
-            data = response.json()
-            parsed = [
-                PortalEvent(
-                    id=int(item["id"]),
-                    tag=str(item["tag"]),
-                    kind=str(item["kind"]),
-                    document=None if item.get("document") is None else int(item["document"]),
-                    at=dt.datetime.fromisoformat(item["at"]),
-                )
-                for item in data["events"]
-            ]
-            return parsed, int(data["last"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise _unreadable(response, str(exc)) from exc
+        return await self._feed("events", "events", after, limit, _portal_event)
 
     async def stripe_events(
         self, after: int, limit: int = 100
     ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
         """Stripe's events the portal's webhook kept after id ``after`` (oldest first), and the new cursor."""
-        response = await self._call("GET", f"{API}/stripe-events", params={"after": after, "limit": limit})
-        try:
-            data = response.json()
-            parsed = [(int(item["id"]), dict(item["event"])) for item in data["events"]]
-            return parsed, int(data["last"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise _unreadable(response, str(exc)) from exc
+        return await self._feed(
+            "stripe-events", "events", after, limit, lambda item: (int(item["id"]), dict(item["event"]))
+        )
 
     def pay_url(self, token: str) -> str:
         """The address of an invoice's Pay page, which every email of it carries."""
@@ -340,22 +322,17 @@ class PortalClient:
 
     async def pay_sessions(self, after: int, limit: int = 100) -> tuple[list[PortalSession], int]:
         """The Checkout Sessions the portal made after id ``after`` (oldest first), and the new cursor."""
-        response = await self._call("GET", f"{API}/pay-sessions", params={"after": after, "limit": limit})
+        return await self._feed("pay-sessions", "sessions", after, limit, _portal_session)
+
+    async def _feed(
+        self, path: str, key: str, after: int, limit: int, parse: Callable[[Any], T]
+    ) -> tuple[list[T], int]:
+        """A page of one of the portal's feeds (``GET /api/v1/<path>``): its ``key`` list, each item
+        read by ``parse``, and the new cursor; an answer that does not read so is deferred."""
+        response = await self._call("GET", f"{API}/{path}", params={"after": after, "limit": limit})
         try:
             data = response.json()
-            parsed = [
-                PortalSession(
-                    tag=str(item["tag"]),
-                    session_id=str(item["session_id"]),
-                    url=str(item["url"]),
-                    account=str(item["account"]),
-                    amount_cents=int(item["amount_cents"]),
-                    currency=str(item["currency"]),
-                    expires_at=dt.datetime.fromisoformat(item["expires_at"]),
-                )
-                for item in data["sessions"]
-            ]
-            return parsed, int(data["last"])
+            return [parse(item) for item in data[key]], int(data["last"])
         except (ValueError, KeyError, TypeError) as exc:
             raise _unreadable(response, str(exc)) from exc
 
@@ -438,6 +415,28 @@ class PortalClient:
             code=status,
             reply=reply,
         )
+
+
+def _portal_event(item: Any) -> PortalEvent:
+    return PortalEvent(
+        id=int(item["id"]),
+        tag=str(item["tag"]),
+        kind=str(item["kind"]),
+        document=None if item.get("document") is None else int(item["document"]),
+        at=dt.datetime.fromisoformat(item["at"]),
+    )
+
+
+def _portal_session(item: Any) -> PortalSession:
+    return PortalSession(
+        tag=str(item["tag"]),
+        session_id=str(item["session_id"]),
+        url=str(item["url"]),
+        account=str(item["account"]),
+        amount_cents=int(item["amount_cents"]),
+        currency=str(item["currency"]),
+        expires_at=dt.datetime.fromisoformat(item["expires_at"]),
+    )
 
 
 def _token_refused(status: int, reply: str, token_env: str) -> BlockedError:

@@ -17,17 +17,11 @@ import stripe
 from agent.errors import OfflineError, RejectedError
 from agent.stripe.errors import classify
 from locales import N_
+from models.core.stripe_client import new_stripe_client
 from models.core.stripe_keys import AGENT_PERMISSIONS, PORTAL_PERMISSIONS, KeyRole, StripeKeys
 
 T = TypeVar("T")
 PAGE = 100
-STRIPE_API = "https://api.stripe.com"
-# The API version the locked stripe library was built for: a newer library never moves Facteur's
-# requests to another version by itself (tests/agent/test_stripe_api.py says when one would).
-STRIPE_API_VERSION = "2026-10-28.endive"
-# the client's own key, never sent with a request (each carries its account's): only the probe
-# uses it, and any answer, a 401 too, proves the road
-_NO_KEY = "sk_test_facteur_probe"
 NO_KEY = N_("no Stripe key for account {account}: an admin adds it in Settings (billing companies)")
 
 
@@ -39,7 +33,7 @@ class StripeApi:
         self, keys: StripeKeys, *, api_base: str = "", timeout: float = 30.0, ca_file: str = ""
     ) -> None:
         self.keys = keys
-        self.api_base = (api_base or STRIPE_API).rstrip("/")
+        self.api_base = api_base
         self.timeout = timeout
         self.ca_file = ca_file
         self._client: stripe.StripeClient | None = None
@@ -47,29 +41,18 @@ class StripeApi:
 
     def _stripe(self) -> stripe.StripeClient:
         if self._client is None:
-            if self.ca_file:  # the library reads its authorities' file from here when it connects
-                stripe.ca_bundle_path = self.ca_file
-            self._http = stripe.HTTPXClient(timeout=self.timeout)
-            self._client = stripe.StripeClient(
-                _NO_KEY,
-                base_addresses={"api": self.api_base},
-                http_client=self._http,
-                max_network_retries=0,
-                stripe_version=STRIPE_API_VERSION,
+            self._client, self._http = new_stripe_client(
+                self.api_base, timeout=self.timeout, ca_file=self.ca_file
             )
         return self._client
 
     def options(self, account: str, **extra: Any) -> Any:
         """The request options that act on ``account``: its key, and the header where that key is a
         platform's; ``RejectedError`` when no key acts on it (the email goes without its button)."""
-        credential = self.keys.for_account(account)
-        if credential is None:
+        options = self.keys.request_options(account, **extra)
+        if options is None:
             raise RejectedError(NO_KEY, account=account)
-        return {
-            "api_key": credential.key,
-            **({"stripe_account": account} if credential.connect else {}),
-            **extra,
-        }
+        return options
 
     async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
         try:

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from agent.errors import OfflineError
 from agent.steps import DbRunner
+from agent.stripe.errors import SaidOnce
 from locales import N_, translator
 from models.core.errors import DeliveryError
 from models.links import pay_doors
@@ -48,17 +49,7 @@ class PayDoorsJob:
         self.portal = portal
         self.interval_seconds = interval_seconds
         self._tr = translator(log_language)
-        self._said: dict[str, str] = {}  # the refusal last logged per page, until it goes through
-
-    def _say_once(self, tag: str, exc: DeliveryError) -> None:
-        reason = exc.render(self._tr)
-        if self._said.get(tag) != reason:
-            self._said[tag] = reason
-            log.warning(
-                self._tr.format(
-                    N_("Pay page {page}: not updated on the portal: {reason}"), page=tag, reason=reason
-                )
-            )
+        self._said = SaidOnce()  # a page the portal refused, per page
 
     async def run(self, db: DbRunner) -> None:
         for state in await db(pay_doors.doors_to_push):
@@ -67,9 +58,12 @@ class PayDoorsJob:
             except OfflineError:
                 raise
             except DeliveryError as exc:  # this page waits; the others go on
-                self._say_once(state.tag, exc)
+                reason = exc.render(self._tr)
+                if self._said.first(state.tag, reason):
+                    message = N_("Pay page {page}: not updated on the portal: {reason}")
+                    log.warning(self._tr.format(message, page=state.tag, reason=reason))
                 continue
-            self._said.pop(state.tag, None)
+            self._said.cleared(state.tag)
             await db(pay_doors.pushed, state, kept)
         for _ in range(MAX_PAGES):
             after = await db(_pay_after)

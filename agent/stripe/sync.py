@@ -23,6 +23,7 @@ from typing import Any
 from agent.errors import OfflineError, RejectedError
 from agent.steps import DbRunner
 from agent.stripe.api import StripeApi
+from agent.stripe.errors import SaidOnce
 from agent.stripe.links import expire_link
 from locales import N_, translator
 from models.core.enums import PaymentLinkStatus
@@ -65,7 +66,7 @@ class StripeSync:
         self.interval_seconds = interval_seconds
         self._tr = translator(log_language)
         self.outcomes: list[Outcome] = []  # what the last run applied (logs and tests read it)
-        self._said: dict[str, str] = {}  # the refusal last logged per account, until a pull goes through
+        self._said = SaidOnce()  # a refused pull, per account
 
     async def run(self, db: DbRunner) -> None:
         self.outcomes = []
@@ -77,15 +78,12 @@ class StripeSync:
             except OfflineError:
                 raise
             except DeliveryError as exc:
-                # said once while the cause lasts (a revoked key would fill the log every pull)
-                reason = exc.render(self._tr)
-                if self._said.get(account) != reason:
-                    self._said[account] = reason
+                if self._said.first(account, exc.render(self._tr)):
                     self._log(
                         logging.WARNING, N_("Stripe account {account}: {reason}"), account=account, reason=exc
                     )
             else:
-                self._said.pop(account, None)
+                self._said.cleared(account)
         await self._close_stale(db)
         await db(prune_events)
 

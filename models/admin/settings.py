@@ -236,15 +236,17 @@ def add_billing_company(data: CompanyInput, *, acting: Staff) -> BillingCompany:
 KEY_NEEDS_ACCOUNT = N_("a key needs the company's Stripe account id (acct_…) first")
 
 
-def validate_stripe_keys(keys: dict[KeyRole, str]) -> dict[KeyRole, str]:
-    """The keys typed (empty ones left out), each of a Stripe key's shape; ``FieldErrors`` naming
-    every field that is not."""
+def validate_stripe_keys(keys: dict[KeyRole, str], account: str) -> dict[KeyRole, str]:
+    """The keys typed (empty ones left out), each of a Stripe key's shape, and an account to name
+    them by; ``FieldErrors`` naming every field that is not. Checked before anything is saved."""
     typed = {role: key.strip() for role, key in keys.items() if key.strip()}
     checks: dict[str, Callable[[], object]] = {
         KEY_FIELDS[role]: partial(validate_key, key, KEY_FIELDS[role], restricted=role is KeyRole.PORTAL)
         for role, key in typed.items()
     }
     check_fields(checks)
+    if typed and not account.strip():
+        raise ValidationError("stripe_account_id", KEY_NEEDS_ACCOUNT)
     return typed
 
 
@@ -255,9 +257,7 @@ def save_stripe_keys(
     files, never the database; each checked for its shape first, so a refusal writes none. The
     roles written."""
     require_admin(acting)
-    typed = validate_stripe_keys(keys)
-    if typed and not account:
-        raise ValidationError("stripe_account_id", KEY_NEEDS_ACCOUNT)
+    typed = validate_stripe_keys(keys, account)
     for role, key in typed.items():
         try:
             stripe_keys(config, role).write(account, key)

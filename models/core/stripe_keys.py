@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from locales import N_
 from models.core.config import Config
@@ -73,6 +74,18 @@ class StripeKeys:
             return Credential(own, connect=False)
         platform = os.environ.get(self.platform_env) if self.platform_env else None
         return Credential(platform, connect=True) if platform else None
+
+    def request_options(self, account: str, **extra: Any) -> dict[str, Any] | None:
+        """A ``stripe`` request's options that act on ``account``: its key, and the
+        ``Stripe-Account`` header where that key is a platform's; None when no key acts on it."""
+        credential = self.for_account(account)
+        if credential is None:
+            return None
+        return {
+            "api_key": credential.key,
+            **({"stripe_account": account} if credential.connect else {}),
+            **extra,
+        }
 
     def own_key(self, account: str) -> str | None:
         if ACCOUNT_PATTERN.fullmatch(account) is None:

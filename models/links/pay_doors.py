@@ -29,6 +29,7 @@ from models.core.enums import InvoiceStatus, PaymentLinkStatus
 from models.database.base import fk_id, utcnow
 from models.database.db import db
 from models.links.checkout import DOOR_KEY, INVOICE_KEY, DoorStatus, signature_holds
+from models.links.sync_cursor import write_cursor
 from models.links.tables import PayDoor, PaymentLink
 from models.messaging.secure_link import token_hash
 from models.people.clinic import BillingCompany, get_clinic
@@ -64,7 +65,7 @@ class DoorState:
     language: str
     clinic: dict[str, str]  # name, phone, email, timezone, country: the Pay page's "contact the clinic"
     version: int
-    session: OfferedSession | None = None
+    session: OfferedSession | None = None  # added to a state that is pushed (``_offered``)
 
     def body(self) -> dict[str, Any]:
         data = asdict(self)
@@ -112,27 +113,53 @@ def close_door(invoice_id: int, now: datetime | None = None) -> None:
     ).execute()
 
 
-def door_state(
-    door: PayDoor,
-    invoice: Invoice,
-    *,
-    clinic: dict[str, str] | None = None,
-    accounts: dict[int, str] | None = None,
-) -> DoorState:
-    """``clinic`` and ``accounts`` (company id → Stripe account), when read once for many doors."""
-    company_id = fk_id(invoice, "billing_company")
-    account = (
-        accounts[company_id]
-        if accounts is not None
-        else BillingCompany.get_by_id(company_id).stripe_account_id or ""
+@dataclass(frozen=True)
+class _Known:
+    """What the states of many doors share, read once: the clinic (the page's "contact the clinic"),
+    each company's Stripe account, and the invoices with a delayed payment on its way."""
+
+    clinic: dict[str, str]
+    default_language: str
+    accounts: dict[int, str]
+    pending: frozenset[int]
+
+
+def _known(invoice_ids: list[int]) -> _Known:
+    clinic = get_clinic()
+    pending = PaymentLink.select(PaymentLink.invoice).where(
+        PaymentLink.invoice.in_(invoice_ids)
+        & (PaymentLink.status == PaymentLinkStatus.OPEN.value)
+        & PaymentLink.completed_at.is_null(False)  # a bank debit that has not cleared
     )
+    return _Known(
+        clinic={
+            "name": clinic.name,
+            "phone": clinic.phone,
+            "email": clinic.email,
+            "timezone": clinic.timezone,
+            "country": clinic.country,
+        },
+        default_language=clinic.default_language,
+        accounts={c.id: c.stripe_account_id or "" for c in BillingCompany.select()},
+        pending=frozenset(fk_id(link, "invoice") for link in pending),
+    )
+
+
+def _invoices(invoice_ids: list[int]) -> dict[int, Invoice]:
+    """The invoices with their patients (whose language a page speaks), in one query."""
+    query = Invoice.select(Invoice, Patient).join(Patient).where(Invoice.id.in_(invoice_ids))
+    return {invoice.id: invoice for invoice in query}
+
+
+def door_state(door: PayDoor, invoice: Invoice, known: _Known) -> DoorState:
+    """The door's state without its session (``_offered`` adds it to a state that is pushed)."""
     if invoice.status == InvoiceStatus.VOID:
         status = DoorStatus.VOID
     elif invoice.balance_cents <= 0:
         status = DoorStatus.PAID
     elif door.closed_at is not None or invoice.status != InvoiceStatus.BILLED:
         status = DoorStatus.CLOSED
-    elif _payment_pending(invoice):
+    elif invoice.id in known.pending:  # a payment under way: the page offers no second one
         status = DoorStatus.PENDING
     else:
         status = DoorStatus.OPEN
@@ -140,51 +167,22 @@ def door_state(
         token_hash=door.token_hash,
         tag=door.tag,
         sign_key=door.sign_key,
-        account=account,
+        account=known.accounts.get(fk_id(invoice, "billing_company"), ""),
         currency=invoice.currency,
         amount_cents=max(invoice.balance_cents, 0),
         status=status.value,
+        # the billed-to person's language, else the patient's: the page and Checkout speak it
+        language=str(invoice.billed_to_language or invoice.patient.language or known.default_language),
         number=invoice.number or "",
-        language=_language(invoice),
-        clinic=clinic if clinic is not None else _clinic(),
+        clinic=known.clinic,
         version=door.version,
-        session=_offered(invoice) if status is DoorStatus.OPEN else None,
     )
 
 
-def _payment_pending(invoice: Invoice) -> bool:
-    """A session of the invoice was completed by a delayed method (a bank debit) that has not
-    cleared: the Pay page says a payment is under way rather than offer a second one."""
-    return (
-        PaymentLink.select()
-        .where(
-            (PaymentLink.invoice == invoice.id)
-            & (PaymentLink.status == PaymentLinkStatus.OPEN.value)
-            & PaymentLink.completed_at.is_null(False)
-        )
-        .exists()
-    )
-
-
-def _clinic() -> dict[str, str]:
-    clinic = get_clinic()
-    return {
-        "name": clinic.name,
-        "phone": clinic.phone,
-        "email": clinic.email,
-        "timezone": clinic.timezone,
-        "country": clinic.country,
-    }
-
-
-def _language(invoice: Invoice) -> str:
-    """The billed-to person's language, else the patient's (the Pay page and Checkout speak it)."""
-    if invoice.billed_to_language:
-        return str(invoice.billed_to_language)
-    return str(Patient.get_by_id(fk_id(invoice, "patient")).language or get_clinic().default_language)
-
-
-def _offered(invoice: Invoice) -> OfferedSession | None:
+def _offered(invoice: Invoice, state: DoorState) -> DoorState:
+    """``state`` with the open session of its balance the agent knows, for the page to send to."""
+    if state.status != DoorStatus.OPEN:
+        return state
     link = (
         PaymentLink.select()
         .where(
@@ -197,14 +195,18 @@ def _offered(invoice: Invoice) -> OfferedSession | None:
         .first()
     )
     if link is None or not link.url:
-        return None
-    return OfferedSession(link.session_id, link.url, link.amount_cents, link.expires_at.isoformat())
+        return state
+    session = OfferedSession(link.session_id, link.url, link.amount_cents, link.expires_at.isoformat())
+    return replace(state, session=session)
 
 
 def state_of(door_id: int) -> DoorState:
-    """The door's state now; a change since the last push gets a version of its own (``_reserved``)."""
+    """The door's state now, with its session; a change since the last push gets a version of its
+    own (``_reserved``)."""
     door = PayDoor.get_by_id(door_id)
-    return _reserved(door, door_state(door, Invoice.get_by_id(fk_id(door, "invoice"))))
+    invoice_id = fk_id(door, "invoice")
+    invoice = _invoices([invoice_id])[invoice_id]
+    return _offered(invoice, _reserved(door, door_state(door, invoice, _known([invoice_id]))))
 
 
 def _reserved(door: PayDoor, state: DoorState) -> DoorState:
@@ -227,14 +229,14 @@ def doors_to_push(now: datetime | None = None, limit: int = 200) -> list[DoorSta
     watched = (PayDoor.created_at >= since) | PayDoor.pushed_state.contains('"status": "open"')
     watched |= PayDoor.pushed_state.contains('"status": "pending"')
     doors = list(PayDoor.select().where(watched).order_by(PayDoor.id))
-    invoices = {i.id: i for i in Invoice.select().where(Invoice.id.in_([fk_id(d, "invoice") for d in doors]))}
-    clinic = _clinic()
-    accounts = {c.id: c.stripe_account_id or "" for c in BillingCompany.select()}
+    ids = [fk_id(door, "invoice") for door in doors]
+    invoices, known = _invoices(ids), _known(ids)
     changed = []
     for door in doors:
-        state = door_state(door, invoices[fk_id(door, "invoice")], clinic=clinic, accounts=accounts)
+        invoice = invoices[fk_id(door, "invoice")]
+        state = door_state(door, invoice, known)
         if state.fingerprint() != door.pushed_state:
-            changed.append(_reserved(door, state))
+            changed.append(_offered(invoice, _reserved(door, state)))
             if len(changed) >= limit:
                 break
     return changed
@@ -299,8 +301,6 @@ class PortalSession:
 def record_portal_sessions(sessions: list[PortalSession], cursor: str, last: int) -> int:
     """Keep the sessions the portal made as the invoice's payment links (so the invoice shows
     them and a removed link closes them), with the feed's cursor, in one transaction."""
-    from models.links.sync_cursor import write_cursor
-
     recorded = 0
     with db.atomic():
         for made in sessions:

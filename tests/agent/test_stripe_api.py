@@ -10,8 +10,9 @@ import pytest
 from stripe._api_version import _ApiVersion
 
 from agent.errors import OfflineError, RejectedError
-from agent.stripe.api import NO_KEY, STRIPE_API_VERSION, StripeApi
+from agent.stripe.api import NO_KEY, StripeApi
 from models.core.errors import ValidationError
+from models.core.stripe_client import STRIPE_API_VERSION
 from models.core.stripe_keys import KeyRole, StripeKeys
 from tests.stripe_fake import FakeStripe
 

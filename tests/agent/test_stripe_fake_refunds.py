@@ -12,7 +12,7 @@ import httpx
 import pytest
 import stripe
 
-from agent.stripe.api import STRIPE_API_VERSION
+from models.core.stripe_client import STRIPE_API_VERSION
 from tests.stripe_fake import FakeStripe
 from tests.stripe_fake.server import API_KEY, Refused
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.stripe.api import STRIPE_API_VERSION
 from models.core.enums import LinkAction, OutboxStatus, PaymentLinkStatus
+from models.core.stripe_client import STRIPE_API_VERSION
 from models.database.base import utcnow
 from models.links import link_sessions, payment_links
 from models.links.link_sessions import CLOCK_MARGIN, RequestPlan, link_expiry, request_key

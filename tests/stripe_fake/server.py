@@ -42,7 +42,7 @@ from tests.stripe_fake.spec import Invalid, check_request
 API_KEY = "sk_test_facteur_fake"
 MINIMUM_CHARGE = {"gbp": 30}  # Stripe's minimum charge in minor units; 50 for the others used here
 MIN_EXPIRY, MAX_EXPIRY = 30 * 60, 24 * 3600
-API_VERSION = "2026-10-28.endive"  # the version agent/stripe/api.py pins, as events carry it
+API_VERSION = "2026-10-28.endive"  # the version models/core/stripe_client.py pins, as events carry it
 DISPUTE_OUTCOMES = ("won", "lost")
 # A restricted key's permissions, as Stripe names them in its 403 (rak_<resource>_<read|write>);
 # write grants read. https://docs.stripe.com/keys/restricted-api-keys

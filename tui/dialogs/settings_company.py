@@ -18,14 +18,12 @@ from textual.widgets import Checkbox, Input, Static, TextArea
 
 from locales import N_
 from models.admin.settings import (
-    KEY_NEEDS_ACCOUNT,
     CompanyInput,
     add_billing_company,
     edit_billing_company,
     save_stripe_keys,
     validate_stripe_keys,
 )
-from models.core.errors import ValidationError
 from models.core.stripe_keys import KEY_FIELDS, KeyRole, mask, stripe_keys
 from models.people.clinic import BillingCompany
 from tui.dialogs.settings_form import SettingsDialog
@@ -45,6 +43,7 @@ class CompanyDialog(SettingsDialog):
         super().__init__(session)
         self.company = company
         self.prefix_locked = prefix_locked
+        self.checks: list[KeyCheck] = []  # what Stripe said of the keys just saved
 
     def title_text(self) -> str:
         tr = self.session.tr
@@ -142,8 +141,9 @@ class CompanyDialog(SettingsDialog):
         super().on_mount()
         self.query_one("#company-name", Input).focus()
 
-    def read(self) -> CompanyInput:
-        return CompanyInput(
+    def read(self) -> tuple[CompanyInput, dict[KeyRole, str]]:
+        """The company's fields, and the keys typed (kept apart: they never reach the database)."""
+        company = CompanyInput(
             name=self.query_one("#company-name", Input).value,
             address=self.query_one("#company-address", TextArea).text,
             currency=self.query_one("#company-currency", Input).value,
@@ -151,39 +151,35 @@ class CompanyDialog(SettingsDialog):
             stripe_account_id=self.query_one("#company-stripe", Input).value,
             active=self.query_one("#company-active", Checkbox).value,
         )
-
-    def read_keys(self) -> dict[KeyRole, str]:
-        return {
+        keys = {
             KeyRole.AGENT: self.query_one("#company-stripe-key", Input).value,
             KeyRole.PORTAL: self.query_one("#company-stripe-portal-key", Input).value,
         }
-
-    def action_save(self) -> None:
-        self.keys = self.read_keys()
-        super().action_save()
+        return company, keys
 
     def write_data(self, data: object) -> None:
         """The company, then its keys (owner-only files), then, for keys just typed, one check of
         each permission with Stripe (this worker waits for it; the dialog says what it found)."""
-        assert isinstance(data, CompanyInput)
+        assert isinstance(data, tuple)
+        company_input: CompanyInput = data[0]
+        keys: dict[KeyRole, str] = data[1]
         acting, config = self.session.staff, self.session.config
         # a bad key, or a key without an account to name it by, saves nothing, the company neither
-        if validate_stripe_keys(getattr(self, "keys", {})) and not data.stripe_account_id.strip():
-            raise ValidationError("stripe_account_id", KEY_NEEDS_ACCOUNT)
+        validate_stripe_keys(keys, company_input.stripe_account_id)
         if self.company is None:
-            company = add_billing_company(data, acting=acting)
+            company = add_billing_company(company_input, acting=acting)
         else:
-            company = edit_billing_company(self.company.id, data, acting=acting)
+            company = edit_billing_company(self.company.id, company_input, acting=acting)
         account = company.stripe_account_id or ""
-        self.checks: list[KeyCheck] = []
-        if save_stripe_keys(config, account, getattr(self, "keys", {}), acting=acting):
+        self.checks = []
+        if save_stripe_keys(config, account, keys, acting=acting):
             from agent.stripe.key_check import check_keys
 
             self.checks = asyncio.run(check_keys(config, account, self.session.tr))
 
     def _saved(self) -> None:
         tr = self.session.tr
-        checks = getattr(self, "checks", [])
+        checks = self.checks
         if checks:
             text = "\n".join(check.text(tr) for check in checks if check.masked)
             good = all(check.ok for check in checks if check.masked)
