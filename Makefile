@@ -17,7 +17,7 @@ export UV_NO_CONFIG := 1
 
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
-.PHONY: help install lock lock-upgrade postgres doors setup run test test-latest bench check format lint types contract locales-extract locales-update clean
+.PHONY: help install lock lock-upgrade postgres doors scan-tools setup run test test-latest bench check format lint types contract locales-extract locales-update clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -61,9 +61,12 @@ postgres: ## Install PostgreSQL (Debian's package) for the tests when missing; s
 doors: ## Install sudo and the OpenSSH server (Debian's) for the doors' tests when missing; skipped without root
 	@sh testbed/install_doors.sh
 
+scan-tools: ## Install zbar-tools and poppler-utils (Debian's) for the QR code tests when missing; skipped without root
+	@sh testbed/install_scan_tools.sh
+
 # Set-up and tests are timed apart: each has its budget on a fresh clone with 2 cores (docs/development.md).
-setup: ## Set up what the tests need (the lock, PostgreSQL); prints the time against its budget
-	@start=$$(date +%s); $(MAKE) --no-print-directory install postgres doors || exit 1; \
+setup: ## Set up what the tests need (the lock, PostgreSQL, zbarimg); prints the time against its budget
+	@start=$$(date +%s); $(MAKE) --no-print-directory install postgres doors scan-tools || exit 1; \
 	  took=$$(( $$(date +%s) - start )); \
 	  echo "set-up: $$took s (budget 300 s)$$( [ $$took -le 300 ] || echo ', OVER BUDGET')"
 

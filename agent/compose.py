@@ -9,7 +9,7 @@ as an ``EmailMessage``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime as email_date
@@ -22,11 +22,13 @@ import jinja2
 from agent.facts import message_facts
 from agent.mime import Attachment, OutgoingEmail, address_header, build_email, header
 from agent.pdfs import PdfProvider
+from agent.statement_documents import statement_documents
 from agent.steps import Delivery
 from agent.template_mail import TemplateBody, template_body
 from locales import N_, Translator, translator
 from locales.formatting import format_date, format_datetime, format_money, local_datetime
 from models.billing.invoice import Invoice
+from models.billing.statements import Statement, due_now
 from models.core.enums import PinMode
 from models.core.errors import FacteurError
 from models.database.base import fk_id, utcnow
@@ -109,7 +111,10 @@ def is_secure(message: OutboxMessage) -> bool:
 
 def wants_pdf(message: OutboxMessage) -> bool:
     """Whether delivering ``message`` reads its invoice's PDF: attached, or published to the portal
-    (a secure link not published yet, or republished with a fresh SMS PIN)."""
+    (a secure link not published yet, or republished with a fresh SMS PIN). A statement's message
+    reads its own documents (``agent.statement_documents``)."""
+    if fk_id(message, "statement") is not None:
+        return False
     if is_secure(message):
         return message.published_at is None or (
             message.pin_mode == PinMode.SMS and message.pin_sent_at is None
@@ -120,10 +125,10 @@ def wants_pdf(message: OutboxMessage) -> bool:
 def composable(message: OutboxMessage, delivery: Delivery) -> bool:
     """Whether ``Composer.compose_bytes`` has all it needs on ``delivery`` (no I/O, no waiting). A
     message with a staff-edited template is not: its render waits on the template helper, up to
-    the template budget, which the event loop must never do."""
+    the template budget, which the event loop must never do; nor is a statement's, which reads its rows."""
     attached = message.attach_pdf and not is_secure(message)
-    templated = fk_id(message, "template") is not None
-    return delivery.facts is not None and not templated and (not attached or delivery.pdf is not None)
+    reads = fk_id(message, "template") is not None or fk_id(message, "statement") is not None
+    return delivery.facts is not None and not reads and (not attached or delivery.pdf is not None)
 
 
 def secure_link(
@@ -174,6 +179,9 @@ class Composer:
         lang = message.language
         tr = translator(lang, clinic.default_language)
         country = clinic.country
+        statement_id = fk_id(message, "statement")
+        if statement_id is not None:
+            return self._statement_body(message, Statement.get_by_id(statement_id), clinic, delivery, tr)
         facts = [tr.format(N_("Invoice {number}"), number=invoice.number or "")]
         if invoice.balance_cents > 0:
             amount = format_money(invoice.balance_cents, invoice.currency, tr.language, country)
@@ -206,6 +214,43 @@ class Composer:
             buttons=tuple(buttons),
         )
 
+    def _statement_body(
+        self,
+        message: OutboxMessage,
+        statement: Statement,
+        clinic: Clinic,
+        delivery: Delivery | None,
+        tr: Translator,
+    ) -> Body:
+        """A statement of account: what is owed in all now (payments since it was made count), and
+        the link to the statement and its invoices."""
+        due = due_now(statement)
+        money = format_money(due, statement.currency, tr.language, clinic.country)
+        facts = [tr.format(N_("Statement of account {reference}"), reference=statement.reference)]
+        if due > 0:
+            facts.append(tr.format(N_("Amount due: {amount}"), amount=money))
+        else:
+            facts.append(tr.gettext(N_("Nothing is owed on this account.")))
+        link = None
+        if is_secure(message):
+            link = replace(
+                secure_link(message, clinic, delivery, tr),
+                label=tr.gettext(N_("Download your statement and invoices")),
+            )
+        buttons: tuple[Button, ...] = ()
+        if delivery is not None and delivery.payment_url and due > 0:
+            buttons = (Button(tr.gettext(N_("Pay the balance")), delivery.payment_url),)
+        return Body(
+            language=tr.language,
+            greeting=tr.format(N_("Hello {name},"), name=statement.patient.full_name),
+            message=message.personal_message or "",
+            facts=tuple(facts),
+            closing=tr.gettext(N_("Best regards,")),
+            signature=(clinic.name, *(line.strip() for line in clinic.address.splitlines() if line.strip())),
+            link=link,
+            buttons=buttons,
+        )
+
     def compose_bytes(self, message: OutboxMessage, delivery: Delivery | None = None) -> OutgoingEmail:
         """The email as it goes on the wire (``agent.mime``). The rows come from ``delivery.facts``
         (read with the claim), else from the database; the attached PDF from ``delivery.pdf``, else
@@ -229,7 +274,11 @@ class Composer:
             )
         )
         attachments = []
-        if message.attach_pdf and not is_secure(message):  # a secure link never carries the document
+        statement_id = fk_id(message, "statement")
+        if message.attach_pdf and not is_secure(message) and statement_id is not None:
+            name, pdf = statement_documents(statement_id, body.language, self.pdfs)[0]
+            attachments.append(Attachment(name, pdf))  # the statement; its invoices went before
+        elif message.attach_pdf and not is_secure(message):  # a secure link never carries the document
             ready = delivery.pdf if delivery is not None and body.language == message.language else None
             pdf = ready if ready is not None else self.pdfs.get(invoice, body.language)
             attachments.append(Attachment(self.pdfs.filename(invoice, body.language), pdf))

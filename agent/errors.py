@@ -70,3 +70,21 @@ class ReplacedError(_WithReply):
 # a full disk, a quota, a read-only or forbidden folder: every message would meet it (a setting or
 # the machine to fix, ``BlockedError``), not one message's fault
 LOCAL_FAULTS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+class SaidOnce:
+    """The refusal last logged per key (an account, a Pay page): one that lasts is said once, and
+    again only after something went through (a revoked key would fill the log every pull)."""
+
+    def __init__(self) -> None:
+        self._said: dict[str, str] = {}
+
+    def first(self, key: str, reason: str) -> bool:
+        """Whether ``reason`` is new for ``key`` (to be said); it is then the one remembered."""
+        if self._said.get(key) == reason:
+            return False
+        self._said[key] = reason
+        return True
+
+    def cleared(self, key: str) -> None:
+        self._said.pop(key, None)

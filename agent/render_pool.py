@@ -84,8 +84,9 @@ class RenderPool:
         processes: int | None = None,
         renders_per_child: int = RENDERS_PER_CHILD,
         idle_seconds: float = IDLE_SECONDS,
+        pay_base: str = "",
     ) -> None:
-        self.cache = InvoicePdfs(cache_dir, max_bytes)
+        self.cache = InvoicePdfs(cache_dir, max_bytes, pay_base=pay_base)  # pay_base: [portal] url
         self.renders_per_child = renders_per_child
         self.idle_seconds = idle_seconds
         self._children = [_Child() for _ in range(processes or default_processes())]
@@ -193,8 +194,9 @@ class RenderPool:
         if child.renders >= self.renders_per_child:
             child.retiring = True
         try:
+            cache = self.cache
             work = child.executor.submit(
-                _render, job.invoice_id, job.language, str(self.cache.cache_dir), self.cache.max_bytes
+                _render, job.invoice_id, job.language, str(cache.cache_dir), cache.max_bytes, cache.pay_base
             )
         except BrokenProcessPool as exc:
             self._finish_locked(child, job, exc)
@@ -305,6 +307,8 @@ def _warm_up() -> None:
         invoice_html_to_pdf("<!doctype html><html lang=fr><body><p>Facture</p></body></html>")
 
 
-def _render(invoice_id: int, language: str, cache_dir: str, max_bytes: int) -> bytes:
-    """In a child: the invoice as it is now, through the cache (stored there for the agent)."""
-    return bytes(InvoicePdfs(Path(cache_dir), max_bytes).get(Invoice.get_by_id(invoice_id), language))
+def _render(invoice_id: int, language: str, cache_dir: str, max_bytes: int, pay_base: str) -> bytes:
+    """In a child: the invoice as it is now, through the cache (stored there for the agent). It
+    only reads the database: the Pay page its QR code leads to was opened when it was billed."""
+    cache = InvoicePdfs(Path(cache_dir), max_bytes, pay_base=pay_base)
+    return bytes(cache.get(Invoice.get_by_id(invoice_id), language))

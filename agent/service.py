@@ -85,11 +85,16 @@ def build_agent(
     if pdfs is None:  # PDFs rendered in child processes: WeasyPrint never loads in the agent
         from agent.render_pool import RenderPool
 
-        pdfs = RenderPool(config.resolve(config.agent.cache_dir), max_bytes=config.agent.cache_max_mb * 2**20)
+        pdfs = RenderPool(
+            config.resolve(config.agent.cache_dir),
+            max_bytes=config.agent.cache_max_mb * 2**20,
+            pay_base=config.portal.url,  # the QR code on paper leads to the invoice's Pay page there
+        )
     provider = pdfs
     composer = Composer(provider, config.email.from_address)
     if steps is None or syncs is None:
         from agent.delivery import build_secure_steps, build_secure_syncs
+        from agent.delivery.build import build_pay_pages_sync
 
         stripe_steps, stripe_syncs = _stripe_parts(config)
     return Agent(
@@ -99,7 +104,12 @@ def build_agent(
         steps=steps if steps is not None else [*build_secure_steps(config, provider), *stripe_steps],
         syncs=syncs
         if syncs is not None
-        else [*default_syncs(config), *build_secure_syncs(config), *stripe_syncs],
+        else [
+            *default_syncs(config),
+            *build_secure_syncs(config),
+            *stripe_syncs,
+            build_pay_pages_sync(config),
+        ],
     )
 
 

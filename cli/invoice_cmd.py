@@ -1,4 +1,4 @@
-"""``facteur invoice``: list, show, bill, void, send and print invoices."""
+"""``facteur invoice``: list, show, bill, void, credit, send and print invoices."""
 
 from __future__ import annotations
 
@@ -6,17 +6,18 @@ import argparse
 
 from cli.arguments import command_group, count, iso_date
 from cli.context import Context, require_role, require_staff
+from cli.credit_cmd import register_credit
 from cli.invoice_pdf_cmd import register_pdf
 from cli.send_cmd import register_send
 from locales import N_, Translator
 from models.core.labels import INVOICE_STATUS, MONEY_BACK, PAYMENT_METHOD
 
-STATUSES = ("draft", "billed", "paid", "void")
+STATUSES = ("draft", "billed", "paid", "void", "credited")
 
 
 def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
     actions = command_group(
-        commands, "invoice", tr.gettext(N_("list, show, bill, void, send and print invoices"))
+        commands, "invoice", tr.gettext(N_("list, show, bill, void, credit, send and print invoices"))
     )
 
     listing = actions.add_parser("list", help=tr.gettext(N_("invoices, newest first")))
@@ -52,6 +53,7 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
 
     register_send(actions, tr)
     register_pdf(actions, tr)
+    register_credit(actions, tr)
 
 
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
@@ -99,6 +101,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
+    from models.billing.credit_notes import notes_of
     from models.billing.invoice import Payment
     from models.billing.invoicing import find_invoice, lines_of
     from models.billing.reversals import PaymentReversal
@@ -168,7 +171,19 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
                 amount=money(-back.amount_cents),
             )
         )
+    for note in notes_of(invoice):
+        ctx.print(
+            tr.format(
+                N_("Credit note {note} ({date}): {amount} · {reason}"),
+                note=note.number,
+                date=format_date(note.issue_date, lang, country),
+                amount=money(-note.total_cents),
+                reason=note.reason,
+            )
+        )
     ctx.print(tr.format(N_("Balance: {amount}"), amount=money(invoice.balance_cents)))
+    if invoice.balance_cents < 0:
+        ctx.print(tr.format(N_("Credit to refund: {amount}"), amount=money(-invoice.balance_cents)))
     return 0
 
 

@@ -8,38 +8,21 @@ from typing import TYPE_CHECKING
 from cli.context import Context, require_role
 from locales import N_, Translator
 from models.core.enums import PinMode
+from models.core.errors import FieldErrors
 
 if TYPE_CHECKING:
     from models.billing.invoice import Invoice
+    from models.messaging.tables import OutboxMessage
 
 
 def register_send(actions: argparse._SubParsersAction, tr: Translator) -> None:
     send = actions.add_parser("send", help=tr.gettext(N_("email a billed invoice (through the outbox)")))
     send.add_argument("number", metavar="NUMBER", help=tr.gettext(N_("invoice number")))
-    send.add_argument("--email", help=tr.gettext(N_("recipient (else the billed-to person's email)")))
-    send.add_argument("--lang", choices=("fr", "en"), help=tr.gettext(N_("language of the email")))
-    send.add_argument(
-        "--message", metavar="TEXT", help=tr.gettext(N_("personal message (else the usual sentence)"))
-    )
-    send.add_argument(
-        "--pin-mode",
-        choices=("sms", "institution", "none"),
-        help=tr.gettext(
-            N_(
-                "how the PIN of the secure link reaches them: sms, institution (the clinic hands it over), "
-                "or none (the PDF attached; needs the patient's consent); else the clinic's default"
-            )
-        ),
-    )
-    send.add_argument(
-        "--pin",
-        metavar="PIN",
-        help=tr.gettext(N_("institution mode: the PIN to hand over (else the insurance number's last 6)")),
-    )
-    send.add_argument(
-        "--phone",
-        metavar="E164",
-        help=tr.gettext(N_("SMS mode: the cell phone for the PIN (else the billed-to person's)")),
+    add_message_options(
+        send,
+        tr,
+        email=N_("recipient (else the billed-to person's email)"),
+        phone=N_("SMS mode: the cell phone for the PIN (else the billed-to person's)"),
     )
     send.add_argument(
         "--payment-link",
@@ -49,10 +32,50 @@ def register_send(actions: argparse._SubParsersAction, tr: Translator) -> None:
     send.set_defaults(handler=run_send)
 
 
+def add_message_options(parser: argparse.ArgumentParser, tr: Translator, *, email: str, phone: str) -> None:
+    """The options a message sent through the outbox takes: its address, language, message and PIN."""
+    parser.add_argument("--email", help=tr.gettext(email))
+    parser.add_argument("--lang", choices=("fr", "en"), help=tr.gettext(N_("language of the email")))
+    parser.add_argument(
+        "--message", metavar="TEXT", help=tr.gettext(N_("personal message (else the usual sentence)"))
+    )
+    parser.add_argument(
+        "--pin-mode",
+        choices=("sms", "institution", "none"),
+        help=tr.gettext(
+            N_(
+                "how the PIN of the secure link reaches them: sms, institution (the clinic hands it over), "
+                "or none (the PDF attached; needs the patient's consent); else the clinic's default"
+            )
+        ),
+    )
+    parser.add_argument(
+        "--pin",
+        metavar="PIN",
+        help=tr.gettext(N_("institution mode: the PIN to hand over (else the insurance number's last 6)")),
+    )
+    parser.add_argument("--phone", metavar="E164", help=tr.gettext(phone))
+
+
+def report_refused(ctx: Context, exc: FieldErrors) -> int:
+    """Every refused option, one line each; the exit code."""
+    for error in exc.errors:
+        ctx.err.write(ctx.tr.format(N_("facteur: {message}"), message=error.render(ctx.tr)) + "\n")
+    return 1
+
+
+def report_pin(ctx: Context, message: OutboxMessage, invoice: Invoice, pin: str | None) -> None:
+    """How the PIN reaches the patient: by SMS to the number, or the one staff hand over."""
+    from models.messaging.pin_modes import handover_pin
+
+    if message.pin_mode == PinMode.SMS:
+        ctx.print(ctx.tr.format(N_("The PIN goes by SMS to {phone}."), phone=message.recipient_phone))
+    elif message.pin_mode == PinMode.INSTITUTION:
+        ctx.print(ctx.tr.format(N_("PIN to hand over: {pin}"), pin=handover_pin(invoice, pin)))
+
+
 def run_send(args: argparse.Namespace, ctx: Context) -> int:
     from models.billing.invoicing import find_invoice
-    from models.core.errors import FieldErrors
-    from models.messaging.pin_modes import handover_pin
     from models.workflow.sending import enqueue_invoice_email
 
     staff = require_role(ctx, "billing")
@@ -78,10 +101,8 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
             phone=args.phone,
             payment_link=args.payment_link,
         )
-    except FieldErrors as exc:  # every refused option, one line each
-        for error in exc.errors:
-            ctx.err.write(ctx.tr.format(N_("facteur: {message}"), message=error.render(ctx.tr)) + "\n")
-        return 1
+    except FieldErrors as exc:
+        return report_refused(ctx, exc)
     ctx.print(
         ctx.tr.format(
             N_("Invoice {number} is queued for {email} (message {id}); the agent sends it when online."),
@@ -90,10 +111,7 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
             id=message.id,
         )
     )
-    if message.pin_mode == PinMode.SMS:
-        ctx.print(ctx.tr.format(N_("The PIN goes by SMS to {phone}."), phone=message.recipient_phone))
-    elif message.pin_mode == PinMode.INSTITUTION:
-        ctx.print(ctx.tr.format(N_("PIN to hand over: {pin}"), pin=handover_pin(invoice, args.pin)))
+    report_pin(ctx, message, invoice, args.pin)
     return 0
 
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.links.checkout import DoorStatus
+from models.links.checkout import DoorKind, DoorStatus
 from portal.publish_body import BadRequest
 from portal.storage import PayDoorRow, PaySession, portal_db
 
@@ -57,8 +57,10 @@ class DoorBody:
     number: str
     language: str
     clinic: dict[str, str]
+    expires_at: dt.datetime | None  # None: an agent from before pages expired
     version: int
     session: DoorSession | None
+    kind: str = DoorKind.INVOICE.value  # an invoice's page, or a statement of account's
 
 
 def _text(data: dict[str, Any], name: str, pattern: re.Pattern[str] | None = None, most: int = 200) -> str:
@@ -75,6 +77,17 @@ def _count(data: dict[str, Any], name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53:
         raise BadRequest(f"{name} must be a whole number from 0")
     return value
+
+
+def _time(data: dict[str, Any], name: str, prefix: str = "") -> dt.datetime:
+    """An ISO 8601 time with its offset, in UTC."""
+    try:
+        value = dt.datetime.fromisoformat(_text(data, name, most=40))
+    except (ValueError, BadRequest) as exc:
+        raise BadRequest(f"{prefix}{name} must be an ISO 8601 time") from exc
+    if value.tzinfo is None:
+        raise BadRequest(f"{prefix}{name} needs its offset")
+    return value.astimezone(dt.UTC)
 
 
 def parse_door(raw: bytes) -> DoorBody:
@@ -101,17 +114,11 @@ def parse_door(raw: bytes) -> DoorBody:
         url = _text(session, "url", most=2000)
         if not url.startswith(("https://", "http://")):
             raise BadRequest("session.url must be an http(s) address")
-        try:
-            expires_at = dt.datetime.fromisoformat(_text(session, "expires_at", most=40))
-        except ValueError as exc:
-            raise BadRequest("session.expires_at must be an ISO 8601 time") from exc
-        if expires_at.tzinfo is None:
-            raise BadRequest("session.expires_at needs its offset")
         parsed_session = DoorSession(
             _text(session, "id", most=255),
             url,
             _count(session, "amount_cents"),
-            expires_at.astimezone(dt.UTC),
+            _time(session, "expires_at", "session."),
         )
     account = data.get("account")
     if not isinstance(account, str) or (account and ACCOUNT.fullmatch(account) is None):
@@ -119,6 +126,12 @@ def parse_door(raw: bytes) -> DoorBody:
     language = _text(data, "language", most=2)
     if language not in ("fr", "en"):
         raise BadRequest("language must be fr or en")
+    expires_at = None
+    if data.get("expires_at") not in (None, ""):
+        expires_at = _time(data, "expires_at")
+    kind = data.get("kind", DoorKind.INVOICE.value)  # an agent from before statements says none
+    if kind not in {k.value for k in DoorKind}:
+        raise BadRequest(f"kind must be one of {', '.join(k.value for k in DoorKind)}")
     return DoorBody(
         tag=_text(data, "tag", HEX, 32),
         sign_key=_text(data, "sign_key", HEX, 64),
@@ -129,8 +142,10 @@ def parse_door(raw: bytes) -> DoorBody:
         number=_text(data, "number", most=64),
         language=language,
         clinic={name: str(clinic.get(name, "")) for name in CLINIC_FIELDS},
+        expires_at=expires_at,
         version=_count(data, "version"),
         session=parsed_session,
+        kind=str(kind),
     )
 
 
@@ -149,6 +164,8 @@ def put_door(token_hash: str, body: DoorBody, now: dt.datetime) -> int:
             PayDoorRow.number: body.number,
             PayDoorRow.language: body.language,
             PayDoorRow.clinic: json.dumps(body.clinic),
+            PayDoorRow.expires_at: body.expires_at,
+            PayDoorRow.kind: body.kind,
             PayDoorRow.updated_at: now,
         }
         if door is None:

@@ -3,7 +3,9 @@
 - ``GET /pay/{token}``: an invoice's Pay page (``portal.pay_doors``). Open: a 303 to a Checkout
   Session for the balance the portal was last told, the one it holds while it asks that amount
   for a while longer, else a fresh one (the stale one expired first, so a patient never holds two
-  ways to pay one balance). Paid, void or taken away: a page that says so, and nothing charged.
+  ways to pay one balance). Paid, cancelled (void or credited), expired (a year after the
+  invoice's issue date, as the agent said) or taken away: a page that says so, and nothing charged.
+  A company without a Stripe account: the amount due and "contact the clinic to pay", no button.
   No PIN: the page shows what is due and to whom, never a health detail.
 - ``GET /paid``: Checkout's return; with the door and the session, it tells a payment received
   from a bank debit still on its way.
@@ -34,6 +36,7 @@ from models.links.checkout import (
     REQUEST_KEY,
     SIGNATURE_KEY,
     CheckoutRequest,
+    DoorKind,
     DoorStatus,
     checkout_params,
     door_signature,
@@ -97,16 +100,63 @@ async def pay(request: Request) -> Response:
         return await _answer(request, services(request), door)
 
 
-def _not_payable(ctx: Any, door: PayDoorRow) -> Response | None:
-    """The page of a door that charges nothing: paid, void, taken away, or under Stripe's minimum."""
+# a page's words by what it is for: an invoice, or a statement of account (``DoorKind``)
+_WORDS: dict[str, dict[str, str]] = {
+    DoorKind.INVOICE: {
+        "paid": N_("Invoice {number} is paid"),
+        "cancelled": N_("Invoice {number} was cancelled"),
+        "expired": N_("Please contact the clinic about invoice {number}: its details are below."),
+        "offline": N_("Invoice {number} cannot be paid online"),
+        "due": N_("Invoice {number}: {amount} to pay."),
+        "under_way": N_("A payment for this invoice is under way"),
+    },
+    DoorKind.STATEMENT: {
+        "paid": N_("Statement of account {number} is paid"),
+        "cancelled": N_("Statement of account {number} was cancelled"),
+        "expired": N_(
+            "Please contact the clinic about statement of account {number}: its details are below."
+        ),
+        "offline": N_("Statement of account {number} cannot be paid online"),
+        "due": N_("Statement of account {number}: {amount} to pay."),
+        "under_way": N_("A payment for this statement of account is under way"),
+    },
+}
+
+
+def _words(door: PayDoorRow, what: str) -> str:
+    return _WORDS.get(door.kind, _WORDS[DoorKind.INVOICE])[what]
+
+
+def _ended(ctx: Any, door: PayDoorRow, now: dt.datetime) -> Response | None:
+    """The page of a door whose life is over, whichever came first: paid, cancelled (void or
+    credited), or expired (the portal knows when by itself: the agent stops watching old doors)."""
     tr = ctx.tr
-    if door.status == DoorStatus.PENDING:
-        return _under_way(ctx)
     if door.status == DoorStatus.PAID:
-        title = tr.format(N_("Invoice {number} is paid"), number=door.number)
+        title = tr.format(_words(door, "paid"), number=door.number)
         return message_page(ctx, title, [tr.gettext(N_("There is nothing left to pay. Thank you."))], 200)
+    if door.status == DoorStatus.VOID:
+        title = tr.format(_words(door, "cancelled"), number=door.number)
+        return message_page(ctx, title, [tr.gettext(N_("There is nothing to pay on it."))], 200)
+    if door.expires_at is not None and now >= door.expires_at:
+        title = tr.gettext(N_("This payment page has expired"))
+        text = tr.format(_words(door, "expired"), number=door.number)
+        return message_page(ctx, title, [text], 200)
+    return None
+
+
+def _not_payable(ctx: Any, door: PayDoorRow, now: dt.datetime) -> Response | None:
+    """The page of a door that charges nothing: ended (``_ended``), a payment under way, no Stripe
+    account, taken away, or under Stripe's minimum."""
+    ended = _ended(ctx, door, now)
+    if ended is not None:
+        return ended
+    if door.status == DoorStatus.PENDING:
+        return _under_way(ctx, door)
+    if door.status == DoorStatus.OPEN and not door.account:
+        return _pay_the_clinic(ctx, door)
     if door.status != DoorStatus.OPEN or door.amount_cents < stripe_minimum(door.currency):
-        title = tr.format(N_("Invoice {number} cannot be paid online"), number=door.number)
+        tr = ctx.tr
+        title = tr.format(_words(door, "offline"), number=door.number)
         text = tr.gettext(N_("Please contact the clinic to pay it: its details are below."))
         return message_page(ctx, title, [text], 200)
     return None
@@ -114,11 +164,11 @@ def _not_payable(ctx: Any, door: PayDoorRow) -> Response | None:
 
 async def _answer(request: Request, portal: Portal, door: PayDoorRow) -> Response:
     ctx = _page(request, door)
-    refused = _not_payable(ctx, door)
+    now = portal.now()
+    refused = _not_payable(ctx, door, now)
     if refused is not None:
         return refused
     money = Money(door.amount_cents, door.currency, ctx.country)
-    now = portal.now()
     if (
         door.session_url
         and door.session_amount == door.amount_cents
@@ -134,7 +184,7 @@ async def _answer(request: Request, portal: Portal, door: PayDoorRow) -> Respons
         session = await _fresh_session(request, portal, door)
     except CheckoutUnavailable as exc:
         if exc.completed:
-            return _under_way(ctx)
+            return _under_way(ctx, door)
         return _unavailable(ctx, door, money, str(exc))
     return RedirectResponse(session.url, status_code=303)
 
@@ -165,6 +215,7 @@ async def _fresh_session(request: Request, portal: Portal, door: PayDoorRow) -> 
     params = checkout_params(
         CheckoutRequest(
             number=door.number,
+            kind=door.kind,
             language=language,
             currency=door.currency,
             amount_cents=door.amount_cents,
@@ -193,9 +244,18 @@ async def _fresh_session(request: Request, portal: Portal, door: PayDoorRow) -> 
     return session
 
 
-def _under_way(ctx: Any) -> Response:
+def _pay_the_clinic(ctx: Any, door: PayDoorRow) -> Response:
+    """A company without a Stripe account: what is due, and to pay it as the clinic says."""
     tr = ctx.tr
-    title = tr.gettext(N_("A payment for this invoice is under way"))
+    money = Money(door.amount_cents, door.currency, ctx.country)
+    title = tr.format(_words(door, "due"), number=door.number, amount=money)
+    text = N_("The clinic does not take payments online: please contact it to pay; its details are below.")
+    return message_page(ctx, title, [tr.gettext(text)], 200)
+
+
+def _under_way(ctx: Any, door: PayDoorRow) -> Response:
+    tr = ctx.tr
+    title = tr.gettext(_words(door, "under_way"))
     text = tr.gettext(N_("The clinic's records will show it shortly; nothing more is needed."))
     return message_page(ctx, title, [text], 200)
 
@@ -209,7 +269,7 @@ def _unavailable(ctx: Any, door: PayDoorRow, money: Money, reason: str) -> Respo
     tr = ctx.tr
     title = tr.gettext(N_("Online payment is not available right now"))
     texts = [
-        tr.format(N_("Invoice {number}: {amount} to pay."), number=door.number, amount=money),
+        tr.format(_words(door, "due"), number=door.number, amount=money),
         tr.gettext(N_("Please try again in a few minutes, or contact the clinic: its details are below.")),
     ]
     return message_page(ctx, title, texts, 503)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 portal_db = DatabaseProxy()
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 DATABASE_FILE = "portal.db"  # in [portal] data_dir
 BUSY_TIMEOUT_SECONDS = 10
 PRAGMAS = (
@@ -139,6 +139,8 @@ class PayDoorRow(PortalModel):
     session_amount = peewee.BigIntegerField(null=True)
     session_expires_at = UTCDateTimeField(null=True)
     session_version = peewee.IntegerField(null=True)  # the version the session was asked for
+    expires_at = UTCDateTimeField(null=True)  # past it the page says "expired" (schema 5; None: never)
+    kind = peewee.CharField(max_length=9, default="invoice")  # or "statement" (schema 6)
     updated_at = UTCDateTimeField()
 
     class Meta:

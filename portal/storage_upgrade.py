@@ -11,6 +11,9 @@
   the others by ``prepare_portal_schema``).
 - **4**: ``pay_door`` and ``pay_session``, the invoices' Pay pages and the sessions they made (new
   tables, likewise).
+- **5**: ``pay_door.expires_at``, when a Pay page stops offering to pay (a year after the invoice's
+  issue date); the pages kept before it have none until the agent's next push.
+- **6**: ``pay_door.kind``, ``invoice`` or ``statement``: a statement of account's page says so.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ def upgrade(database: peewee.SqliteDatabase, version: int, peppers: Peppers) -> 
     """Bring a database of schema ``version`` to the current one."""
     if version < 2:
         _to_2(database, peppers)
+    if 4 <= version < 5:  # before 4 the table is made whole with the others
+        database.execute_sql("ALTER TABLE pay_door ADD COLUMN expires_at DATETIME")
+    if 4 <= version < 6:
+        database.execute_sql("ALTER TABLE pay_door ADD COLUMN kind VARCHAR(9) NOT NULL DEFAULT 'invoice'")
 
 
 def _to_2(database: peewee.SqliteDatabase, peppers: Peppers) -> None:

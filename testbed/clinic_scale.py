@@ -24,11 +24,11 @@ def fill_history(
     database.execute_sql(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
         "INSERT INTO invoice (number, billing_company_id, patient_id, third_party, billed_to_name, status, "
-        "currency, issue_date, subtotal_cents, tax_cents, total_cents, paid_cents, version, created_at, "
-        "updated_at) "
+        "currency, issue_date, subtotal_cents, tax_cents, total_cents, paid_cents, credited_cents, version, "
+        "created_at, updated_at) "
         "SELECT 'CDP-2025-' || substr('0000000' || i, -7), ?, 1 + (i * 7919) % ?, 0, 'X', "
         "CASE i % 4 WHEN 0 THEN 'paid' WHEN 1 THEN 'billed' WHEN 2 THEN 'void' ELSE 'billed' END, 'CAD', "
-        "date('2023-01-01', '+' || (i / 100) || ' days'), i % 50000, 0, i % 50000, 0, 1, "
+        "date('2023-01-01', '+' || (i / 100) || ' days'), i % 50000, 0, i % 50000, 0, 0, 1, "
         "'2026-01-01', '2026-01-01' FROM n",
         (invoices, company_id, patients),
     )

@@ -11,6 +11,7 @@ from agent.delivery.publish import PortalPublishStep
 from agent.pacing import Pace
 from agent.pdfs import PdfProvider
 from agent.steps import DeliveryStep, SyncJob
+from agent.stripe.doors import PayDoorsJob  # the portal's API only: no ``stripe`` library
 from locales import N_
 from models.core.config import Config
 from models.core.errors import ConfigError
@@ -67,3 +68,10 @@ def build_secure_steps(
 def build_secure_syncs(config: Config) -> list[SyncJob]:
     """The portal's events, pulled with a client of their own (each part closes what it made)."""
     return [PortalEventsJob(build_portal(config))]
+
+
+def build_pay_pages_sync(config: Config) -> SyncJob:
+    """The invoices' Pay pages kept in line on the portal, Stripe or not (every billed invoice has
+    one: its PDF prints the page's QR code); the agent runs it after the pulls, so a payment they
+    bring reaches the page in the same round."""
+    return PayDoorsJob(build_portal(config), log_language=config.clinic.language)

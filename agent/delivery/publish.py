@@ -33,11 +33,12 @@ from agent.errors import DeferredError, RejectedError, ReplacedError
 from agent.facts import MessageFacts, message_facts
 from agent.pacing import Pace
 from agent.pdfs import PdfProvider
+from agent.statement_documents import statement_documents
 from agent.steps import DbRunner, Delivery
 from locales import N_
 from models.billing.invoice import Invoice
 from models.core.enums import Channel, PinMode
-from models.database.base import utcnow
+from models.database.base import fk_id, utcnow
 from models.links.download_links import (
     LinkToRevoke,
     Publication,
@@ -149,10 +150,13 @@ class PortalPublishStep:
             return
         if not publishing:  # published, yet the link is gone from the database: publish it again
             facts = await db(_facts, message, th, delivery.facts, publishing=True)
-        if delivery.pdf is not None:  # read with the claim
-            document = PortalDocument(self.pdfs.filename(facts.invoice, message.language), delivery.pdf)
+        statement = fk_id(message, "statement")
+        if statement is not None:  # a statement of account: its PDF and its invoices'
+            documents = await asyncio.to_thread(self._statement_documents, statement, message.language)
+        elif delivery.pdf is not None:  # read with the claim
+            documents = [PortalDocument(self.pdfs.filename(facts.invoice, message.language), delivery.pdf)]
         else:  # rendered meanwhile, or rendered now
-            document = await asyncio.to_thread(self._document, facts.invoice, message.language)
+            documents = [await asyncio.to_thread(self._document, facts.invoice, message.language)]
         if fresh_pin:
             pin = new_pin()
             hashed = pin_hash(token, pin)
@@ -169,7 +173,7 @@ class PortalPublishStep:
             expires_at=expires_at,
             language=message.language,
             clinic=facts.contact,
-            documents=[document],
+            documents=documents,
             revokes=facts.revokes,
         )
         self.pace.accepted()
@@ -182,6 +186,11 @@ class PortalPublishStep:
 
     def _document(self, invoice: Invoice, language: str) -> PortalDocument:
         return PortalDocument(self.pdfs.filename(invoice, language), self.pdfs.get(invoice, language))
+
+    def _statement_documents(self, statement_id: int, language: str) -> list[PortalDocument]:
+        return [
+            PortalDocument(name, pdf) for name, pdf in statement_documents(statement_id, language, self.pdfs)
+        ]
 
     def _fill(self, delivery: Delivery, token: str, expires_at: datetime) -> None:
         delivery.download_url = self.portal.link_url(token, delivery.message.language)

@@ -2,8 +2,9 @@
 
 A file's name holds the invoice id, its version, the language, the wording
 fingerprint (template, stylesheet, catalog text) and a digest of the clinic,
-company, patient and provider names it prints, so a payment, a reworded label,
-an upgraded template or a renamed clinic re-renders; a hit costs a few reads.
+company, patient and provider names it prints and where its QR code leads, so a
+payment, a reworded label, an upgraded template, a renamed clinic or a moved
+portal re-renders; a hit costs a few reads.
 Invoices are health data: the folder is 0700, the files 0600, written to a
 temporary file and renamed, so two processes rendering the same invoice at
 once both succeed and a reader never sees half a file.
@@ -68,16 +69,17 @@ def read_cached(target: Path) -> bytes:
 
 class InvoicePdfs:
     """The PDF cache in ``cache_dir`` (created, owner-only, at first write), at most ``max_bytes``
-    (0: unbounded)."""
+    (0: unbounded); ``pay_base``, the portal's address, for the QR code to each invoice's Pay page."""
 
-    def __init__(self, cache_dir: Path, max_bytes: int = 0) -> None:
+    def __init__(self, cache_dir: Path, max_bytes: int = 0, *, pay_base: str = "") -> None:
         self.cache_dir = Path(cache_dir)
         self.max_bytes = max_bytes
+        self.pay_base = pay_base
 
     def path(self, invoice: Invoice, language: str) -> Path:
         """Where ``invoice``'s PDF in ``language`` is (or will be) cached."""
         lang = invoice_translator(invoice, language).language
-        key = f"{wording_fingerprint(lang)}{related_digest(invoice)}"
+        key = f"{wording_fingerprint(lang)}{related_digest(invoice, self.pay_base)}"
         return self.cache_dir / f"{invoice.id}-v{invoice.version}-{lang}-{key}.pdf"
 
     def get(self, invoice: Invoice, language: str) -> bytes:
@@ -87,7 +89,7 @@ class InvoicePdfs:
             return read_cached(target)
         except FileNotFoundError:
             pass
-        pdf = render_invoice_pdf(invoice, language)
+        pdf = render_invoice_pdf(invoice, language, self.pay_base)
         self._store(target, pdf)
         return pdf
 

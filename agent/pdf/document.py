@@ -15,15 +15,30 @@ from decimal import Decimal
 import phonenumbers
 from babel import numbers as babel_numbers
 
+from agent.pdf.pay_code import pay_code_svg, svg_data_uri, swiss_bill_svg
 from locales import Translator, normalize_language, translator
 from locales.formatting import babel_locale, format_date, format_money, local_datetime
-from models.billing.invoice import Invoice, Payment
+from models.billing.invoice import Invoice, InvoiceLine, Payment
+from models.billing.invoice_taxes import InvoiceTax, invoice_taxes
 from models.billing.invoicing import clinic_today, lines_of
+from models.billing.swiss_bill import swiss_bill
+from models.billing.taxes import split_codes
 from models.core.enums import InvoiceStatus
 from models.core.labels import PAYMENT_METHOD
+from models.links.pay_doors import paper_token, pay_expiry
 from models.people.clinic import BillingCompany, Clinic
 
-LETTER_COUNTRIES = frozenset({"US", "CA"})  # North America prints on Letter, everyone else on A4
+LETTER_COUNTRIES = frozenset({"US", "CA"})
+# the company's QR-bill creditor, which the payment part prints
+QR_COLUMNS = (
+    "qr_account",
+    "qr_reference",
+    "qr_street",
+    "qr_house_number",
+    "qr_postal_code",
+    "qr_city",
+    "qr_country",
+)  # North America prints on Letter, everyone else on A4
 
 
 @dataclass(frozen=True)
@@ -53,8 +68,20 @@ class Line:
     description: str
     quantity: str
     unit_price: str
-    tax: str  # the rate, e.g. "14,975 %"; empty when none
+    tax: str  # its taxes' names, "TPS+TVQ"; a bare rate before named taxes, "14,975 %"
     subtotal: str
+    exempt: bool = False  # no tax: the template says so
+
+
+@dataclass(frozen=True)
+class TaxRow:
+    """One tax of the invoice; ``name`` is empty for a bare rate (an invoice before named taxes)."""
+
+    name: str
+    rate: str
+    base: str
+    amount: str
+    registration: str  # the company's number for this tax; "" when none
 
 
 @dataclass(frozen=True)
@@ -63,6 +90,14 @@ class PaymentRow:
     method: str  # a msgid, translated by the template
     reference: str
     amount: str
+
+
+@dataclass(frozen=True)
+class PayCode:
+    """The QR code to the invoice's Pay page (``agent.pdf.pay_code``) and its address written out."""
+
+    url: str
+    image: str  # a data: URI of an SVG
 
 
 @dataclass(frozen=True)
@@ -83,13 +118,15 @@ class InvoiceDocument:
     currency: str
     lines: tuple[Line, ...]
     subtotal: str
-    taxes: tuple[tuple[str, str, str], ...]  # (rate, base, amount) per tax rate
+    taxes: tuple[TaxRow, ...]  # each tax with its base, as billed (``models.billing.invoice_taxes``)
     tax_total: str
     total: str
     payments: tuple[PaymentRow, ...]
     paid: str
     balance: str
     void_reason: str
+    pay: PayCode | None = None  # a billed invoice with a balance and a Pay page (``pay_target``)
+    swiss_bill: str = ""  # the QR-bill's payment part, a data: URI of an SVG; "" without one
 
 
 def page_size(country: str | None) -> str:
@@ -110,9 +147,25 @@ def invoice_translator(invoice: Invoice, language: str | None) -> Translator:
     return translator(None, invoice.billing_company.clinic.default_language)
 
 
-def related_digest(invoice: Invoice) -> str:
+def pay_target(invoice: Invoice, pay_base: str, today: date | None = None) -> str:
+    """The address the invoice's QR code leads to, ``<portal>/pay/<token>``: for a billed invoice with
+    a balance and a Pay page (billing opened it) that has not expired; "" otherwise, or without the
+    portal's address (``pay_base``, ``[portal] url``)."""
+    if not pay_base or invoice.status != InvoiceStatus.BILLED or invoice.balance_cents <= 0:
+        return ""
+    clinic: Clinic = invoice.billing_company.clinic
+    issued = invoice.issue_date or clinic_today(clinic)
+    if (today or clinic_today(clinic)) >= pay_expiry(issued, clinic.timezone).date():
+        return ""  # the page says "expired": the paper no longer offers it
+    token = paper_token(invoice.id)
+    return f"{pay_base.rstrip('/')}/pay/{token}" if token else ""
+
+
+def related_digest(invoice: Invoice, pay_base: str = "") -> str:
     """A digest of what the PDF shows from rows other than the invoice's own (whose changes
-    bump ``invoice.version``): the clinic, the billing company, the patient's and provider's names."""
+    bump ``invoice.version``): the clinic, the billing company (its QR-bill creditor too), the
+    patient's and provider's names, where the QR code leads (the portal's address and the
+    Pay page, or none once expired), and its taxes' rows (names, rates, registration numbers)."""
     company: BillingCompany = invoice.billing_company
     clinic: Clinic = company.clinic
     provider = _provider_name(invoice)
@@ -128,12 +181,17 @@ def related_digest(invoice: Invoice) -> str:
         company.address,
         invoice.patient.full_name,
         provider,
+        pay_target(invoice, pay_base),
+        *(getattr(company, name) for name in QR_COLUMNS),
+        _tax_rows(invoice),
     )
     return hashlib.sha256(repr(fields).encode()).hexdigest()[:12]
 
 
-def build_document(invoice: Invoice, language: str) -> InvoiceDocument:
-    """Read ``invoice`` with its lines, payments, clinic and company, formatted for ``language``."""
+def build_document(invoice: Invoice, language: str, *, pay_base: str = "") -> InvoiceDocument:
+    """Read ``invoice`` with its lines, payments, clinic and company, formatted for ``language``;
+    with the portal's address (``pay_base``), the QR code to its Pay page, and in Switzerland the
+    QR-bill's payment part (``models.billing.swiss_bill``)."""
     company: BillingCompany = invoice.billing_company
     clinic: Clinic = company.clinic
     lang = invoice_translator(invoice, language).language
@@ -146,11 +204,8 @@ def build_document(invoice: Invoice, language: str) -> InvoiceDocument:
     payments = list(
         Payment.select().where(Payment.invoice == invoice.id).order_by(Payment.received_at, Payment.id)
     )
-    taxes: dict[Decimal, tuple[int, int]] = {}  # rate -> (base, tax): the lines at that rate
-    for line in lines:
-        if line.tax_rate:
-            base, tax = taxes.get(line.tax_rate, (0, 0))
-            taxes[line.tax_rate] = (base + line.subtotal_cents, tax + line.tax_cents)
+    taxes = invoice_taxes(invoice.id)
+    names = {tax.code: tax.name(lang) for tax in taxes if tax.code}
     # A draft has no dates yet: the preview shows the ones billing it today would give.
     issued: date = invoice.issue_date or clinic_today(clinic)
     due: date = invoice.due_date or issued + timedelta(days=clinic.payment_terms_days)
@@ -160,13 +215,8 @@ def build_document(invoice: Invoice, language: str) -> InvoiceDocument:
         page_size=page_size(country),
         status=invoice.status,
         number=invoice.number or "",
-        clinic=Party(
-            clinic.name,
-            _address(clinic.address),
-            clinic.email,
-            readable_phone(clinic.phone, country) if clinic.phone else "",
-        ),
-        company=Party(company.name if company.name != clinic.name else "", _address(company.address)),
+        clinic=clinic_party(clinic),
+        company=company_party(company),
         patient=invoice.patient.full_name,
         billed_to=Party(invoice.billed_to_name, (), invoice.billed_to_email or "") if third_party else None,
         provider=_provider_name(invoice),
@@ -179,15 +229,22 @@ def build_document(invoice: Invoice, language: str) -> InvoiceDocument:
                 description=line.description,
                 quantity=_decimal(line.quantity, lang, country),
                 unit_price=money(line.unit_price_cents),
-                tax=_percent(line.tax_rate, lang, country) if line.tax_rate else "",
+                tax=line_taxes(line, names, lang, country),
                 subtotal=money(line.subtotal_cents),
+                exempt=not line.tax_codes and not line.tax_rate,
             )
             for line in lines
         ),
         subtotal=money(invoice.subtotal_cents),
         taxes=tuple(
-            (_percent(rate, lang, country), money(base), money(tax))
-            for rate, (base, tax) in sorted(taxes.items())
+            TaxRow(
+                tax.name(lang),
+                percent(tax.rate, lang, country),
+                money(tax.base_cents),
+                money(tax.tax_cents),
+                tax.registration or "",
+            )
+            for tax in taxes
         ),
         tax_total=money(invoice.tax_cents),
         total=money(invoice.total_cents),
@@ -205,12 +262,51 @@ def build_document(invoice: Invoice, language: str) -> InvoiceDocument:
         paid=money(invoice.paid_cents),
         balance=money(invoice.balance_cents),
         void_reason=(invoice.void_reason or "") if invoice.status == InvoiceStatus.VOID else "",
+        pay=_pay_code(invoice, pay_base),
+        swiss_bill=_swiss_bill(invoice, lang),
+    )
+
+
+def _pay_code(invoice: Invoice, pay_base: str) -> PayCode | None:
+    url = pay_target(invoice, pay_base)
+    return PayCode(url, svg_data_uri(pay_code_svg(url))) if url else None
+
+
+def _swiss_bill(invoice: Invoice, language: str) -> str:
+    bill = swiss_bill(invoice, language)
+    return svg_data_uri(swiss_bill_svg(bill)) if bill is not None else ""
+
+
+def line_taxes(line: InvoiceLine, names: dict[str, str], lang: str, country: str) -> str:
+    codes = split_codes(line.tax_codes)
+    if codes:
+        return "+".join(names.get(code, code) for code in codes)
+    return percent(line.tax_rate, lang, country) if line.tax_rate else ""
+
+
+def _tax_rows(invoice: Invoice) -> tuple[object, ...]:
+    """The invoice's stored taxes (names, rates, registration numbers), for the digest."""
+    rows = InvoiceTax.select().where(InvoiceTax.invoice == invoice.id).order_by(InvoiceTax.position)
+    return tuple(
+        (row.code, row.name_fr, row.name_en, str(row.rate), row.registration, row.base_cents, row.tax_cents)
+        for row in rows
     )
 
 
 def _provider_name(invoice: Invoice) -> str:
     provider = invoice.provider
     return provider.display_name if provider is not None else ""
+
+
+def clinic_party(clinic: Clinic) -> Party:
+    """The clinic as a document's masthead gives it: name, address, email and phone."""
+    phone = readable_phone(clinic.phone, clinic.country) if clinic.phone else ""
+    return Party(clinic.name, _address(clinic.address), clinic.email, phone)
+
+
+def company_party(company: BillingCompany) -> Party:
+    """The billing company under the clinic's name; its name is left out when it is the clinic's."""
+    return Party(company.name if company.name != company.clinic.name else "", _address(company.address))
 
 
 def _address(text: str) -> tuple[str, ...]:
@@ -221,7 +317,7 @@ def _decimal(value: Decimal, lang: str, country: str) -> str:
     return babel_numbers.format_decimal(value.normalize(), "#,##0.###", locale=babel_locale(lang, country))
 
 
-def _percent(rate: Decimal, lang: str, country: str) -> str:
+def percent(rate: Decimal, lang: str, country: str) -> str:
     """A rate stored in percent (``14.975``) as the reader writes it: ``14,975 %`` / ``14.975%``."""
     return babel_numbers.format_percent(
         rate / 100, locale=babel_locale(lang, country), decimal_quantization=False

@@ -49,15 +49,24 @@ def _environment() -> jinja2.Environment:
 def render_document_html(document: InvoiceDocument, tr: Translator, *, inline_stylesheet: bool = True) -> str:
     """The HTML of an already built document, in ``tr``'s language; without ``inline_stylesheet``
     the page leaves ``invoice.css`` out (``invoice_html_to_pdf`` applies it, parsed once)."""
-    template = _environment().get_template(TEMPLATE)
+    return render_page(TEMPLATE, document, tr, inline_stylesheet=inline_stylesheet)
+
+
+def render_page(template: str, document: object, tr: Translator, *, inline_stylesheet: bool = True) -> str:
+    """``template`` (the invoice's, a credit note's, a statement's: each laid out with ``invoice.css``)
+    filled with ``document`` in ``tr``'s language."""
     stylesheet = (TEMPLATES / STYLESHEET).read_text(encoding="utf-8") if inline_stylesheet else ""
-    return template.render(
-        doc=document,
-        stylesheet=stylesheet,
-        _=tr.gettext,
-        format=tr.format,
-        css_string=css_string,
-        page_counter=page_counter,
+    return (
+        _environment()
+        .get_template(template)
+        .render(
+            doc=document,
+            stylesheet=stylesheet,
+            _=tr.gettext,
+            format=tr.format,
+            css_string=css_string,
+            page_counter=page_counter,
+        )
     )
 
 
@@ -85,10 +94,11 @@ def page_counter(text: str) -> Markup:
     return Markup(" ".join(tokens))  # noqa: S704 (CSS strings made by css_string, and counters)
 
 
-def render_invoice_html(invoice: Invoice, language: str) -> str:
+def render_invoice_html(invoice: Invoice, language: str, pay_base: str = "") -> str:
     """The invoice as one HTML page in ``language``, its CSS inlined; its fonts are relative
-    URLs under ``BASE_URL`` (give it to WeasyPrint as ``base_url``)."""
-    document = build_document(invoice, language)
+    URLs under ``BASE_URL`` (give it to WeasyPrint as ``base_url``). ``pay_base``: the portal's
+    address, for the QR code to the invoice's Pay page (none without it)."""
+    document = build_document(invoice, language, pay_base=pay_base)
     return render_document_html(document, translator(document.language))
 
 
@@ -109,9 +119,10 @@ def invoice_html_to_pdf(html: str) -> bytes:
 _FONT_PATHS = tuple(TEMPLATES / name for name in FONTS)
 
 
-def render_invoice_pdf(invoice: Invoice, language: str) -> bytes:
-    """The invoice as PDF bytes in ``language`` (fr or en; another falls back to the clinic's)."""
-    document = build_document(invoice, language)
+def render_invoice_pdf(invoice: Invoice, language: str, pay_base: str = "") -> bytes:
+    """The invoice as PDF bytes in ``language`` (fr or en; another falls back to the clinic's), with
+    the QR code to its Pay page under ``pay_base`` (the portal's address), if given."""
+    document = build_document(invoice, language, pay_base=pay_base)
     tr = translator(document.language)
     return invoice_html_to_pdf(render_document_html(document, tr, inline_stylesheet=False))
 

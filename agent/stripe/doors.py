@@ -1,4 +1,5 @@
-"""``PayDoorsJob``: keep the portal's Pay pages in line with the invoices, and learn the sessions
+"""``PayDoorsJob``: keep the portal's Pay pages in line with the invoices (and the statements of
+account sent with a Pay button), and learn the sessions
 the portal made (``models.links.pay_doors``).
 
 Every ``interval_seconds`` while online: each door whose state changed (a payment, a refund, a
@@ -11,12 +12,11 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from agent.errors import OfflineError
+from agent.errors import OfflineError, SaidOnce
 from agent.steps import DbRunner
-from agent.stripe.errors import SaidOnce
 from locales import N_, translator
 from models.core.errors import DeliveryError
-from models.links import pay_doors
+from models.links import pay_doors, statement_doors
 from models.links.sync_cursor import read_cursor
 
 log = logging.getLogger("facteur.agent")
@@ -52,7 +52,7 @@ class PayDoorsJob:
         self._said = SaidOnce()  # a page the portal refused, per page
 
     async def run(self, db: DbRunner) -> None:
-        for state in await db(pay_doors.doors_to_push):
+        for state in await db(statement_doors.every_door_to_push):
             try:
                 kept = await self.portal.put_door(state)
             except OfflineError:
@@ -64,7 +64,7 @@ class PayDoorsJob:
                     log.warning(self._tr.format(message, page=state.tag, reason=reason))
                 continue
             self._said.cleared(state.tag)
-            await db(pay_doors.pushed, state, kept)
+            await db(statement_doors.pushed_any, state, kept)
         for _ in range(MAX_PAGES):
             after = await db(_pay_after)
             sessions, last = await self.portal.pay_sessions(after, PAGE)

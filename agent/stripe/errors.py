@@ -62,21 +62,3 @@ def is_saved_failure(exc: BaseException) -> bool:
         return False
     headers = {str(k).lower(): str(v) for k, v in (cause.headers or {}).items()}
     return headers.get("idempotent-replayed", "").lower() == "true"
-
-
-class SaidOnce:
-    """The refusal last logged per key (an account, a Pay page): one that lasts is said once, and
-    again only after something went through (a revoked key would fill the log every pull)."""
-
-    def __init__(self) -> None:
-        self._said: dict[str, str] = {}
-
-    def first(self, key: str, reason: str) -> bool:
-        """Whether ``reason`` is new for ``key`` (to be said); it is then the one remembered."""
-        if self._said.get(key) == reason:
-            return False
-        self._said[key] = reason
-        return True
-
-    def cleared(self, key: str) -> None:
-        self._said.pop(key, None)

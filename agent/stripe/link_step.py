@@ -26,9 +26,16 @@ from locales import N_, translator
 from locales.formatting import Money
 from models.core.enums import Channel, LinkAction, PaymentLinkStatus
 from models.core.errors import DeliveryError
-from models.database.base import utcnow
-from models.links import link_sessions, pay_doors
-from models.links.checkout import INVOICE_KEY, REQUEST_KEY, CheckoutRequest, checkout_params, paid_url
+from models.database.base import fk_id, utcnow
+from models.links import link_sessions, pay_doors, statement_doors
+from models.links.checkout import (
+    INVOICE_KEY,
+    REQUEST_KEY,
+    CheckoutRequest,
+    DoorStatus,
+    checkout_params,
+    paid_url,
+)
 from models.links.link_sessions import (
     FRESH_ENOUGH,
     LINK_LIFETIME,
@@ -100,6 +107,10 @@ class PaymentLinkStep:
 
     async def run(self, delivery: Delivery, db: DbRunner) -> None:
         message = delivery.message
+        statement = fk_id(message, "statement")
+        if statement is not None:
+            await self._statement_door(statement, delivery, db)
+            return
         job = await db(link_sessions.link_job, message.id)
         if job.action is LinkAction.REMOVE:
             await db(pay_doors.close_door, job.invoice_id)  # the Pay page says so at the next push
@@ -160,6 +171,21 @@ class PaymentLinkStep:
             )
             return
         await db(pay_doors.pushed, state, kept)
+        delivery.payment_url, delivery.payment_expires_at = self.doors.pay_url(door.token), None
+
+    async def _statement_door(self, statement_id: int, delivery: Delivery, db: DbRunner) -> None:
+        """A statement's Pay button goes to its Pay page, for what its invoices owe when clicked (the
+        portal makes the session then). Nothing owed any more: no button."""
+        if self.doors is None:
+            raise RejectedError(N_("a statement's Pay button needs the portal: set [portal] url"))
+        door = await db(statement_doors.open_statement_door, statement_id)
+        state = await db(statement_doors.statement_state_of, door.id)
+        if state.status != DoorStatus.OPEN:
+            return
+        if not state.account:
+            raise RejectedError(NO_ACCOUNT, company=await db(statement_doors.company_name, statement_id))
+        kept = await self.doors.put_door(state)  # a portal that cannot be told: the message waits
+        await db(statement_doors.pushed_any, state, kept)
         delivery.payment_url, delivery.payment_expires_at = self.doors.pay_url(door.token), None
 
     async def _usable_own_link(self, job: LinkJob, message: OutboxMessage, db: DbRunner) -> LinkRecord | None:

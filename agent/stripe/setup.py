@@ -6,7 +6,6 @@ from __future__ import annotations
 from agent.delivery.build import build_portal
 from agent.steps import DeliveryStep, SyncJob
 from agent.stripe.api import StripeApi
-from agent.stripe.doors import PayDoorsJob
 from agent.stripe.link_step import PaymentLinkStep
 from agent.stripe.sync import StripeSync
 from models.core.config import Config
@@ -25,8 +24,8 @@ def cancel_url(config: Config) -> str:
 
 
 def stripe_parts(config: Config) -> tuple[list[DeliveryStep], list[SyncJob]]:
-    """The payment-link step and the payment pull, sharing one client, and the Pay pages kept in
-    line on the portal; nothing without a key."""
+    """The payment-link step and the payment pull, sharing one client; nothing without a key (the
+    Pay pages are kept in line on the portal with or without one: ``build_secure_syncs``)."""
     settings = config.stripe
     keys = stripe_keys(config)
     if not keys.configured():
@@ -41,4 +40,4 @@ def stripe_parts(config: Config) -> tuple[list[DeliveryStep], list[SyncJob]]:
         log_language=config.clinic.language,
     )
     sync = StripeSync(api, settings.sync_seconds, log_language=config.clinic.language)
-    return [step], [sync, PayDoorsJob(build_portal(config), log_language=config.clinic.language)]
+    return [step], [sync]

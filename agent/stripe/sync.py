@@ -20,10 +20,9 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from agent.errors import OfflineError, RejectedError
+from agent.errors import OfflineError, RejectedError, SaidOnce
 from agent.steps import DbRunner
 from agent.stripe.api import StripeApi
-from agent.stripe.errors import SaidOnce
 from agent.stripe.links import expire_link
 from locales import N_, translator
 from models.core.enums import PaymentLinkStatus

@@ -16,7 +16,9 @@ from functools import partial
 import phonenumbers
 
 from locales import N_
+from models.billing.credit_notes import CreditNote, credit_prefix
 from models.billing.invoice import Invoice
+from models.billing.swiss_bill import creditor_checks
 from models.core.config import Config
 from models.core.enums import PinMode, ReceiptPolicy, Role
 from models.core.errors import ConfigError, FacteurError, NotFoundError, ValidationError, check_fields
@@ -68,6 +70,26 @@ class CompanyInput:
     number_prefix: str
     stripe_account_id: str
     active: bool = True
+    credit_prefix: str | None = None  # "": the invoice prefix and -NC; None leaves it as it is
+    # the Swiss QR-bill's creditor (models.billing.swiss_bill); None leaves a value as it is
+    qr_account: str | None = None
+    qr_reference: str | None = None  # SwissReference
+    qr_street: str | None = None
+    qr_house_number: str | None = None
+    qr_postal_code: str | None = None
+    qr_city: str | None = None
+    qr_country: str | None = None
+
+
+QR_FIELDS = (
+    "qr_account",
+    "qr_reference",
+    "qr_street",
+    "qr_house_number",
+    "qr_postal_code",
+    "qr_city",
+    "qr_country",
+)
 
 
 @dataclass(frozen=True)
@@ -189,17 +211,39 @@ def update_clinic(data: ClinicInput, *, acting: Staff) -> Clinic:
         return Clinic.get_by_id(clinic.id)
 
 
-def _company_values(data: CompanyInput) -> dict[str, object]:
+def _company_values(data: CompanyInput, current: BillingCompany | None = None) -> dict[str, object]:
+    """The company's values, every field checked; its QR-bill creditor as typed, else as ``current``
+    has it (a new company's: none)."""
+    creditor = {name: _creditor_value(data, current, name) for name in QR_FIELDS}
     return check_fields(
         {
             "name": lambda: validate_name(data.name, "name", max_length=200),
             "address": lambda: _address(data.address),
             "currency": lambda: validate_currency(data.currency),
             "number_prefix": lambda: validate_number_prefix(data.number_prefix),
+            "credit_prefix": lambda: _credit_prefix(data.credit_prefix, current),
             "stripe_account_id": lambda: optional(validate_stripe_account_id)(data.stripe_account_id),
             "active": lambda: bool(data.active),
+            **creditor_checks(
+                account=creditor["qr_account"],
+                reference=creditor["qr_reference"],
+                street=creditor["qr_street"],
+                house_number=creditor["qr_house_number"],
+                postal_code=creditor["qr_postal_code"],
+                city=creditor["qr_city"],
+                country=creditor["qr_country"],
+            ),
         }
     )
+
+
+def _creditor_value(data: CompanyInput, current: BillingCompany | None, name: str) -> str:
+    typed = getattr(data, name)
+    if typed is not None:
+        return str(typed)
+    if current is not None:
+        return str(getattr(current, name))
+    return str(getattr(BillingCompany, name).default)
 
 
 def _check_prefix_free(prefix: str, company_id: int | None) -> None:
@@ -225,11 +269,62 @@ def prefix_in_use(company_id: int) -> bool:
     )
 
 
+def credit_prefix_in_use(company_id: int) -> bool:
+    """Whether the company issued a credit note (its credit note prefix can no longer change)."""
+    return CreditNote.select().where(CreditNote.billing_company == company_id).exists()
+
+
+def _credit_prefix(value: str | None, current: BillingCompany | None) -> str:
+    """A credit note prefix as typed: empty for the default (the invoice prefix and -NC), else by
+    the invoice prefix's rules; None keeps the company's."""
+    if value is None:
+        return current.credit_prefix if current is not None else ""
+    if not value.strip():
+        return ""
+    try:
+        return validate_number_prefix(value)
+    except ValidationError as exc:
+        raise ValidationError("credit_prefix", exc.message, **exc.params) from None
+
+
+def _check_credit_prefix(number_prefix: str, chosen: str, company: BillingCompany | None) -> None:
+    """Credit notes keep the prefix they were numbered with, and no prefix names two series: the
+    company's credit note prefix (as chosen, else its default) is no company's invoice prefix nor
+    another's credit note prefix, and its invoice prefix is no other company's credit note prefix."""
+    if company is not None and chosen != company.credit_prefix and credit_prefix_in_use(company.id):
+        raise ValidationError(
+            "credit_prefix",
+            N_("credit notes were already numbered with {prefix}; the prefix can no longer change"),
+            prefix=credit_prefix(company),
+        )
+    if chosen == number_prefix:
+        raise ValidationError(
+            "credit_prefix", N_("the credit note prefix must differ from the invoice prefix")
+        )
+    mine = chosen or f"{number_prefix}-NC"
+    others = BillingCompany.select()
+    if company is not None:
+        others = others.where(BillingCompany.id != company.id)
+    for other in others:
+        if mine in (other.number_prefix, credit_prefix(other)):
+            raise ValidationError(
+                "credit_prefix", N_("{prefix} is already used by {company}"), prefix=mine, company=other.name
+            )
+        if number_prefix == credit_prefix(other):
+            raise ValidationError(
+                "number_prefix",
+                N_("{prefix} is already the credit note prefix of {company}"),
+                prefix=number_prefix,
+                company=other.name,
+            )
+
+
 def add_billing_company(data: CompanyInput, *, acting: Staff) -> BillingCompany:
     require_admin(acting)
     values = _company_values(data)
     with db.atomic():
         _check_prefix_free(str(values["number_prefix"]), None)
+        _check_credit_prefix(str(values["number_prefix"]), str(values["credit_prefix"]), None)
         return BillingCompany.create(clinic=get_clinic(), **values)
 
 
@@ -273,11 +368,11 @@ def save_stripe_keys(
 def edit_billing_company(company_id: int, data: CompanyInput, *, acting: Staff) -> BillingCompany:
     """Save a company; its prefix cannot change once invoices carry it (numbers stay unique and gapless)."""
     require_admin(acting)
-    values = _company_values(data)
     with db.atomic():
         company = BillingCompany.get_or_none(BillingCompany.id == company_id)
         if company is None:
             raise NotFoundError(N_("billing company #{id} does not exist"), id=company_id)
+        values = _company_values(data, company)
         prefix = str(values["number_prefix"])
         if prefix != company.number_prefix:
             if prefix_in_use(company_id):
@@ -287,6 +382,7 @@ def edit_billing_company(company_id: int, data: CompanyInput, *, acting: Staff) 
                     prefix=company.number_prefix,
                 )
             _check_prefix_free(prefix, company_id)
+        _check_credit_prefix(prefix, str(values["credit_prefix"]), company)
         BillingCompany.update(**values).where(BillingCompany.id == company_id).execute()
         return BillingCompany.get_by_id(company_id)
 

@@ -41,6 +41,10 @@ class Invoice(BaseModel):
         default=0, index=True, constraints=[peewee.Check("total_cents >= 0")]
     )  # indexed since schema 4
     paid_cents = peewee.BigIntegerField(default=0, constraints=[peewee.Check("paid_cents >= 0")])
+    # what credit notes took off the total (schema 17; models.billing.credit_notes)
+    credited_cents = peewee.BigIntegerField(
+        default=0, constraints=[peewee.Check("credited_cents >= 0 AND credited_cents <= total_cents")]
+    )
     version = peewee.IntegerField(default=1)  # bumped on every change; keys the PDF cache
     void_reason = peewee.TextField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
@@ -50,10 +54,11 @@ class Invoice(BaseModel):
 
     @property
     def balance_cents(self) -> int:
-        """What remains to be paid; nothing is owed on a void invoice."""
+        """What remains to be paid: the total less its credit notes and payments; nothing is owed
+        on a void invoice. Below zero, the clinic owes the payer the difference (a credit to refund)."""
         if self.status == InvoiceStatus.VOID:
             return 0
-        return self.total_cents - self.paid_cents
+        return self.total_cents - self.credited_cents - self.paid_cents
 
     @property
     def status_enum(self) -> InvoiceStatus:
@@ -61,10 +66,10 @@ class Invoice(BaseModel):
 
 
 # History sorts by what is owed through this expression index (schema 4, models.views.history);
-# migration v0004 creates the same one in an older database.
+# migration v0017 makes the same one in an older database (credit notes joined the balance).
 BALANCE_INDEX_SQL = (
     'CREATE INDEX IF NOT EXISTS "invoice_balance" ON "invoice" '
-    '((CASE WHEN "status" = \'void\' THEN 0 ELSE "total_cents" - "paid_cents" END))'
+    '((CASE WHEN "status" = \'void\' THEN 0 ELSE "total_cents" - "credited_cents" - "paid_cents" END))'
 )
 Invoice.add_index(peewee.SQL(BALANCE_INDEX_SQL))
 
@@ -77,6 +82,9 @@ class InvoiceLine(BaseModel):
     quantity = peewee.DecimalField(max_digits=12, decimal_places=3, auto_round=True)
     unit_price_cents = peewee.BigIntegerField()
     tax_rate = peewee.DecimalField(max_digits=7, decimal_places=4, default=0)  # percent
+    # The codes of its taxes, "GST+QST" (schema 18): their rates sum to tax_rate. Empty: exempt,
+    # or a line written before named taxes, taxed at its bare tax_rate.
+    tax_codes = peewee.CharField(max_length=64, default="")
     subtotal_cents = peewee.BigIntegerField()
     tax_cents = peewee.BigIntegerField()
 

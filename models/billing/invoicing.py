@@ -1,7 +1,9 @@
 """The invoice rules: lines and totals, billing with its number, payments, voiding.
 
 Statuses move ``draft -> billed -> paid`` or ``billed -> void``; every other move
-is refused with a ``TransitionError``. A billed invoice's lines never change.
+is refused with a ``TransitionError``. Payments, refunds and credit notes settle a billed invoice
+(``settled_status``): paid once payments cover what credit notes left, credited when credit notes
+cancelled it all before any payment. A billed invoice's lines never change.
 Each function runs in its own write transaction and re-reads the invoice inside
 it, so two people (or the TUI and the agent) acting at once cannot both win.
 What billing, voiding and a payment set in motion (automatic emails, reminders) is
@@ -10,7 +12,7 @@ What billing, voiding and a payment set in motion (automatic emails, reminders) 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,12 +23,15 @@ import peewee
 
 from locales import N_
 from models.billing.invoice import Invoice, InvoiceLine, Payment, describe
+from models.billing.invoice_taxes import store_invoice_taxes
 from models.billing.numbering import take_next_number
+from models.billing.tax_computation import Taxable, TaxResult, TaxRule, compute_taxes
+from models.billing.taxes import check_codes, join_codes, split_codes, taxes_in_force
 from models.core.enums import InvoiceStatus, PaymentMethod
 from models.core.errors import NotFoundError, TransitionError, ValidationError
 from models.core.labels import INVOICE_STATUS
 from models.core.money import round_cents
-from models.database.base import utcnow
+from models.database.base import fk_id, utcnow
 from models.database.db import db
 from models.people.clinic import BillingCompany, Clinic, Staff
 from models.people.patient import Patient
@@ -36,6 +41,7 @@ ALLOWED_MOVES: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     InvoiceStatus.BILLED: frozenset({InvoiceStatus.PAID, InvoiceStatus.VOID}),
     InvoiceStatus.PAID: frozenset(),
     InvoiceStatus.VOID: frozenset(),
+    InvoiceStatus.CREDITED: frozenset(),
 }
 MAX_QUANTITY = Decimal("100000")
 
@@ -47,8 +53,9 @@ class LineInput:
     description: str
     quantity: Decimal
     unit_price_cents: int
-    tax_rate: Decimal = Decimal(0)  # percent, e.g. Decimal("14.975")
+    tax_rate: Decimal = Decimal(0)  # percent, e.g. Decimal("14.975"); read only without tax_codes
     code: str = ""
+    tax_codes: tuple[str, ...] = ()  # the company's taxes that apply, e.g. ("GST", "QST"); none: exempt
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,14 @@ def check_move(invoice: Invoice, target: InvoiceStatus) -> None:
         )
 
 
+def settled_status(total_cents: int, credited_cents: int, paid_cents: int) -> InvoiceStatus:
+    """A billed invoice's status from its money: billed while something is owed, else paid when
+    money was received, else credited (credit notes cancelled it all)."""
+    if total_cents - credited_cents - paid_cents > 0:
+        return InvoiceStatus.BILLED
+    return InvoiceStatus.PAID if paid_cents > 0 else InvoiceStatus.CREDITED
+
+
 def line_amounts(quantity: Decimal, unit_price_cents: int, tax_rate: Decimal) -> tuple[int, int]:
     """(subtotal, tax) of one line in cents, each rounded half up."""
     subtotal = round_cents(quantity * unit_price_cents)
@@ -91,34 +106,28 @@ def line_amounts(quantity: Decimal, unit_price_cents: int, tax_rate: Decimal) ->
     return subtotal, tax
 
 
-def lines_amounts(lines: Sequence[LineInput]) -> list[tuple[int, int]]:
-    """(subtotal, tax) of each line, in cents. Each tax is computed once, on the sum of the lines at
-    its rate, and rounded once (half up), as a tax authority reads an invoice; that amount is then
-    shared among those lines (each line's own rounding, the difference of a cent or a few on the
-    largest), so the lines add up to the invoice. A 60-line invoice at 5 % on 3 475,00 $ owes
-    173,75 $, not the 173,80 $ a sum of per-line roundings gave."""
-    amounts = [line_amounts(line.quantity, line.unit_price_cents, line.tax_rate) for line in lines]
-    subtotals, taxes = [a[0] for a in amounts], [a[1] for a in amounts]
-    for rate, indexes in _by_rate(lines).items():
-        due = tax_on(sum(subtotals[i] for i in indexes), rate)
-        gap = due - sum(taxes[i] for i in indexes)
-        if gap:
-            largest = max(indexes, key=lambda i: (subtotals[i], -i))
-            taxes[largest] += gap
-    return list(zip(subtotals, taxes, strict=True))
+def lines_amounts(
+    lines: Sequence[LineInput], rules: Mapping[str, TaxRule] | None = None
+) -> list[tuple[int, int]]:
+    """(subtotal, tax) of each line, in cents (``taxed_lines``)."""
+    return taxed_lines(lines, rules or {})[0]
 
 
-def tax_on(base_cents: int, rate: Decimal) -> int:
-    """A tax at ``rate`` percent on ``base_cents``, rounded once, half up."""
-    return round_cents(Decimal(base_cents) * rate / 100)
-
-
-def _by_rate(lines: Sequence[LineInput]) -> dict[Decimal, list[int]]:
-    groups: dict[Decimal, list[int]] = {}
-    for index, line in enumerate(lines):
-        if line.tax_rate:
-            groups.setdefault(line.tax_rate, []).append(index)
-    return groups
+def taxed_lines(
+    lines: Sequence[LineInput], rules: Mapping[str, TaxRule]
+) -> tuple[list[tuple[int, int]], list[TaxResult]]:
+    """(subtotal, tax) of each line, and each tax of the invoice (``rules``: the company's taxes
+    in force, by code). Each tax is computed once, on the sum of the lines it applies to, and
+    rounded once (half up), as a tax authority reads an invoice; that amount is then shared among
+    those lines so they add up to the invoice (``models.billing.tax_computation``). A 60-line
+    invoice at 5 % on 3 475,00 $ owes 173,75 $, not the 173,80 $ a sum of per-line roundings gave."""
+    subtotals = [round_cents(line.quantity * line.unit_price_cents) for line in lines]
+    taxables = [
+        Taxable(subtotal, line.tax_codes, line.tax_rate)
+        for subtotal, line in zip(subtotals, lines, strict=True)
+    ]
+    taxes, results = compute_taxes(taxables, rules)
+    return list(zip(subtotals, taxes, strict=True)), results
 
 
 def check_line(line: LineInput, position: int) -> None:
@@ -169,7 +178,7 @@ def create_draft(
 def replace_lines(invoice: Invoice, lines: Sequence[LineInput]) -> Invoice:
     """Set a draft's lines and totals; a billed invoice's lines never change."""
     with db.atomic():
-        current = _reload(invoice)
+        current = reload_locked(invoice)
         if current.status != InvoiceStatus.DRAFT:
             raise TransitionError(
                 N_("invoice {invoice} is {status}: its lines cannot change; void it instead"),
@@ -178,16 +187,21 @@ def replace_lines(invoice: Invoice, lines: Sequence[LineInput]) -> Invoice:
             )
         InvoiceLine.delete().where(InvoiceLine.invoice == current.id).execute()
         _write_lines(current, lines)
-    return _reload(current)
+    return reload_locked(current)
 
 
-def _write_lines(invoice: Invoice, lines: Sequence[LineInput]) -> None:
-    rows = []
+def _write_lines(invoice: Invoice, lines: Sequence[LineInput], day: date | None = None) -> None:
+    """Write a draft's lines, its taxes as in force on ``day`` (else the clinic's today), its totals."""
     for position, line in enumerate(lines, start=1):
         check_line(line, position)
-    for position, (line, (subtotal, tax)) in enumerate(
-        zip(lines, lines_amounts(lines), strict=True), start=1
-    ):
+    day = day or clinic_today(invoice.billing_company.clinic)
+    rules = taxes_in_force(fk_id(invoice, "billing_company"), day)
+    for position, line in enumerate(lines, start=1):
+        check_codes(line.tax_codes, rules, day, f"lines[{position}]", position)
+    amounts, results = taxed_lines(lines, rules)
+    rows = []
+    for position, (line, (subtotal, tax)) in enumerate(zip(lines, amounts, strict=True), start=1):
+        codes = tuple(dict.fromkeys(line.tax_codes))
         rows.append(
             {
                 "invoice": invoice.id,
@@ -196,13 +210,16 @@ def _write_lines(invoice: Invoice, lines: Sequence[LineInput]) -> None:
                 "description": line.description.strip(),
                 "quantity": line.quantity,
                 "unit_price_cents": line.unit_price_cents,
-                "tax_rate": line.tax_rate,
+                # a named tax's line keeps the sum of its rates, as lines before named taxes read
+                "tax_rate": sum((rules[code].rate for code in codes), Decimal(0)) if codes else line.tax_rate,
+                "tax_codes": join_codes(codes),
                 "subtotal_cents": subtotal,
                 "tax_cents": tax,
             }
         )
     if rows:
         InvoiceLine.insert_many(rows).execute()
+    store_invoice_taxes(invoice.id, results)
     subtotal = sum(int(row["subtotal_cents"]) for row in rows)  # type: ignore[call-overload]
     tax = sum(int(row["tax_cents"]) for row in rows)  # type: ignore[call-overload]
     Invoice.update(
@@ -214,11 +231,27 @@ def _write_lines(invoice: Invoice, lines: Sequence[LineInput]) -> None:
     ).where(Invoice.id == invoice.id).execute()
 
 
+def line_input(line: InvoiceLine) -> LineInput:
+    """A stored line as it was typed: its named taxes, or its bare rate when it has none."""
+    codes = split_codes(line.tax_codes)
+    rate = Decimal(0) if codes else Decimal(line.tax_rate)
+    return LineInput(line.description, Decimal(line.quantity), line.unit_price_cents, rate, line.code, codes)
+
+
+def _retax(invoice: Invoice, day: date) -> None:
+    """Billing computes a draft's named taxes again as in force on its issue date (a rate may have
+    changed since it was written); a draft of bare rates only keeps its stored amounts."""
+    lines = list(lines_of(invoice))
+    if any(line.tax_codes for line in lines):
+        InvoiceLine.delete().where(InvoiceLine.invoice == invoice.id).execute()
+        _write_lines(invoice, [line_input(line) for line in lines], day)
+
+
 def bill(invoice: Invoice, *, now: datetime | None = None) -> Invoice:
     """Bill a draft: it gets the next number of its company, an issue and a due date."""
     now = now or utcnow()
     with db.atomic():
-        current = _reload(invoice)
+        current = reload_locked(invoice)
         check_move(current, InvoiceStatus.BILLED)
         if not InvoiceLine.select().where(InvoiceLine.invoice == current.id).exists():
             raise ValidationError(
@@ -226,6 +259,7 @@ def bill(invoice: Invoice, *, now: datetime | None = None) -> Invoice:
             )
         clinic = current.billing_company.clinic
         issue_date = clinic_today(clinic, now)
+        _retax(current, issue_date)  # the taxes in force on the day it is issued
         number = take_next_number(current.billing_company, issue_date.year)
         Invoice.update(
             number=number,
@@ -236,17 +270,22 @@ def bill(invoice: Invoice, *, now: datetime | None = None) -> Invoice:
             updated_at=now,
             version=Invoice.version + 1,
         ).where(Invoice.id == current.id).execute()
-    return _reload(current)
+    return reload_locked(current)
 
 
 def void(invoice: Invoice, reason: str = "") -> Invoice:
     """Void a billed invoice that has no payments; its number stays used."""
     with db.atomic():
-        current = _reload(invoice)
+        current = reload_locked(invoice)
         check_move(current, InvoiceStatus.VOID)
         if current.paid_cents:
             raise TransitionError(
                 N_("invoice {invoice} has payments recorded: it cannot be voided"), invoice=describe(current)
+            )
+        if current.credited_cents:  # its credit notes stand: the rest is cancelled by one more
+            raise TransitionError(
+                N_("invoice {invoice} has credit notes: credit what is left instead of voiding it"),
+                invoice=describe(current),
             )
         now = utcnow()
         Invoice.update(
@@ -256,7 +295,7 @@ def void(invoice: Invoice, reason: str = "") -> Invoice:
             updated_at=now,
             version=Invoice.version + 1,
         ).where(Invoice.id == current.id).execute()
-    return _reload(current)
+    return reload_locked(current)
 
 
 def record_payment(
@@ -279,7 +318,7 @@ def record_payment(
             expected=", ".join(m.value for m in PaymentMethod),
         ) from None
     with db.atomic():
-        current = _reload(invoice)
+        current = reload_locked(invoice)
         if current.status != InvoiceStatus.BILLED:
             raise TransitionError(
                 N_("invoice {invoice} is {status}: only a billed invoice takes payments"),
@@ -304,7 +343,7 @@ def record_payment(
             received_at=received_at or now,
         )
         paid = current.paid_cents + amount_cents
-        status = InvoiceStatus.PAID if paid == current.total_cents else InvoiceStatus.BILLED
+        status = settled_status(current.total_cents, current.credited_cents, paid)
         Invoice.update(
             paid_cents=paid, status=status.value, updated_at=now, version=Invoice.version + 1
         ).where(Invoice.id == current.id).execute()
@@ -314,7 +353,7 @@ def record_payment(
 def delete_draft(invoice: Invoice) -> None:
     """Drafts have no number yet and can simply go; billed invoices are voided instead."""
     with db.atomic():
-        current = _reload(invoice)
+        current = reload_locked(invoice)
         if current.status != InvoiceStatus.DRAFT:
             raise TransitionError(
                 N_("invoice {invoice} is {status}: only drafts can be deleted"),
@@ -342,7 +381,8 @@ def find_invoice(number_or_id: str) -> Invoice:
     return invoice
 
 
-def _reload(invoice: Invoice) -> Invoice:
+def reload_locked(invoice: Invoice) -> Invoice:
+    """``invoice`` read again inside the caller's write transaction (locked on PostgreSQL)."""
     query = Invoice.select().where(Invoice.id == invoice.id)
     if not isinstance(db.obj, peewee.SqliteDatabase):
         query = query.for_update()  # SQLite's BEGIN IMMEDIATE already holds the write lock

@@ -9,6 +9,7 @@ reference, however often it is seen.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import peewee
@@ -16,11 +17,15 @@ import peewee
 from locales import N_
 from locales.formatting import Money
 from models.billing.invoice import Invoice, Payment, describe
+from models.billing.invoicing import settled_status
 from models.core.enums import DisputeStatus, InvoiceStatus, PaymentMethod, RefundStatus, ReversalKind
 from models.core.errors import NotFoundError, ValidationError
 from models.database.base import BaseModel, UTCDateTimeField, one_of, utcnow
 from models.database.db import db
 from models.people.clinic import Staff
+
+# the statuses money moving back can change (a void invoice had no payments)
+SETTLED_BY_MONEY = frozenset({InvoiceStatus.BILLED, InvoiceStatus.PAID, InvoiceStatus.CREDITED})
 
 
 class PaymentReversal(BaseModel):
@@ -124,13 +129,13 @@ def reverse_payment(
         )
         paid = invoice.paid_cents - amount_cents
         status = (
-            InvoiceStatus.BILLED
-            if invoice.status == InvoiceStatus.PAID and paid < invoice.total_cents
-            else None
+            settled_status(invoice.total_cents, invoice.credited_cents, paid)
+            if invoice.status in SETTLED_BY_MONEY
+            else InvoiceStatus(invoice.status)
         )
         Invoice.update(
             paid_cents=paid,
-            status=(status or InvoiceStatus(invoice.status)).value,
+            status=status.value,
             updated_at=now,
             version=Invoice.version + 1,
         ).where(Invoice.id == invoice.id).execute()
@@ -183,6 +188,48 @@ def request_refund(
             requested_by=staff,
             created_at=now,
         )
+
+
+def refund_by_hand(
+    payment_id: int,
+    amount_cents: int,
+    reason: str | None,
+    *,
+    staff: Staff | None,
+    now: datetime | None = None,
+) -> PaymentReversal:
+    """Record money the clinic gave back itself (cash, a transfer, the card terminal) on a payment
+    recorded at the desk: the balance reopens by that much, or the credit to refund shrinks. A
+    Stripe payment is refunded through Stripe (``request_refund``), never by hand."""
+    now = now or utcnow()
+    with db.atomic():
+        payment = Payment.get_or_none(Payment.id == payment_id)
+        if payment is None:
+            raise NotFoundError(N_("no payment #{id}"), id=payment_id)
+        invoice = Invoice.get_by_id(payment.__data__["invoice"])
+        if payment.method == PaymentMethod.STRIPE:
+            raise ValidationError(
+                "payment", N_("a payment made through Stripe is refunded through Stripe, not by hand")
+            )
+        left = refundable_cents(payment)
+        if not 0 < amount_cents <= left:
+            raise ValidationError(
+                "amount",
+                N_("a refund of invoice {invoice} must be more than zero and at most {amount}"),
+                invoice=describe(invoice),
+                amount=Money(left, invoice.currency),
+            )
+        reversal = reverse_payment(
+            payment,
+            amount_cents,
+            ReversalKind.REFUND,
+            f"hand-{payment.id}-{secrets.token_hex(8)}",
+            reason=(reason or "").strip()[:200] or None,
+            recorded_by=staff,
+            now=now,
+        )
+        assert reversal is not None  # a fresh reference is never seen before
+        return reversal
 
 
 def open_dispute(

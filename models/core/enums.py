@@ -16,6 +16,7 @@ class InvoiceStatus(StrEnum):
     BILLED = "billed"
     PAID = "paid"
     VOID = "void"
+    CREDITED = "credited"  # credit notes cancelled what was owed, and nothing was paid
 
 
 class PaymentMethod(StrEnum):
@@ -46,6 +47,7 @@ class MessageKind(StrEnum):
     INVOICE = "invoice"
     REMINDER = "reminder"
     RECEIPT = "receipt"  # a payment was recorded: the patient is told, with the paid invoice
+    STATEMENT = "statement"  # a statement of account, with its invoices (``OutboxMessage.statement``)
 
 
 class ReceiptPolicy(StrEnum):
@@ -122,3 +124,11 @@ class RefundStatus(StrEnum):
     PENDING = "pending"  # queued by staff; the agent asks Stripe when online
     DONE = "done"
     FAILED = "failed"
+
+
+class SwissReference(StrEnum):
+    """The reference a Swiss QR-bill carries (``models.billing.swiss_bill``): a QR reference goes
+    with a QR-IBAN, a creditor reference (ISO 11649, ``RF…``) with a plain IBAN."""
+
+    QR = "qrr"
+    CREDITOR = "scor"

@@ -11,6 +11,7 @@ INVOICE_STATUS: dict[str, LazyText] = {
     InvoiceStatus.BILLED: L_("billed"),
     InvoiceStatus.PAID: L_("paid"),
     InvoiceStatus.VOID: L_("void"),
+    InvoiceStatus.CREDITED: L_("credited"),
 }
 
 PAYMENT_METHOD: dict[str, LazyText] = {

@@ -46,13 +46,28 @@ class CheckoutRequest:
     success_url: str
     cancel_url: str
     metadata: dict[str, str]
+    kind: str = "invoice"  # or "statement": one payment for a statement of account (``DoorKind``)
+
+
+class DoorKind(StrEnum):
+    """What a Pay page is for: one invoice, or a statement of account (its invoices oldest first)."""
+
+    INVOICE = "invoice"
+    STATEMENT = "statement"
+
+
+# what the page and Checkout call the document, by kind
+DOCUMENT_NAME = {
+    DoorKind.INVOICE: N_("Invoice {number}"),
+    DoorKind.STATEMENT: N_("Statement of account {number}"),
+}
 
 
 def checkout_params(request: CheckoutRequest) -> dict[str, Any]:
     """The whole request: the balance as one line "Invoice <number>", the metadata (on the charge
     too, so Stripe's dashboard shows the number), Checkout in Québec French or English."""
     tr = translator(request.language)
-    name = tr.format(N_("Invoice {number}"), number=request.number)
+    name = tr.format(DOCUMENT_NAME[DoorKind(request.kind)], number=request.number)
     params: dict[str, Any] = {
         "mode": "payment",
         "line_items": [

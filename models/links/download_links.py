@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+import peewee
+
 from locales import N_
 from models.billing.invoice import describe
 from models.core.enums import Channel, OutboxStatus, PinMode, TransmissionStatus
@@ -84,20 +86,35 @@ def link_key_for(token: str, link: DownloadLink | None) -> str:
     return str(link.link_key) if link is not None and link.link_key else secure_link.link_key(token)
 
 
+def same_documents(message: OutboxMessage) -> peewee.Expression:
+    """The outbox rows whose link carries what ``message``'s does: the invoice's sends, or the sends
+    of the same statement of account (filed under its newest invoice, never replacing its links)."""
+    statement = fk_id(message, "statement")
+    if statement is None:
+        return OutboxMessage.statement.is_null()
+    return OutboxMessage.statement == statement
+
+
 def links_to_revoke(message: OutboxMessage, keep: str) -> list[LinkToRevoke]:
     """The invoice's links still open that ``message``'s new link replaces: those of messages queued
     before it (a message queued earlier but published later must not close a newer link), published
     or not: an older message of the same batch, not published yet, must find its link refused when
     it tries (the portal remembers a revoked link it never had)."""
     invoice = fk_id(message, "invoice")
-    published = DownloadLink.select(DownloadLink.token_hash, DownloadLink.link_key).where(
-        (DownloadLink.invoice == invoice)
-        & DownloadLink.revoked_at.is_null()
-        & (DownloadLink.token_hash != keep)
-        & (DownloadLink.message.is_null() | (DownloadLink.message < message.id))
+    published = (
+        DownloadLink.select(DownloadLink.token_hash, DownloadLink.link_key)
+        .join(OutboxMessage, peewee.JOIN.LEFT_OUTER, on=(DownloadLink.message == OutboxMessage.id))
+        .where(
+            (DownloadLink.invoice == invoice)
+            & DownloadLink.revoked_at.is_null()
+            & (DownloadLink.token_hash != keep)
+            & (DownloadLink.message.is_null() | (DownloadLink.message < message.id))
+            & same_documents(message)
+        )
     )
     waiting = OutboxMessage.select(OutboxMessage.link_token).where(
         (OutboxMessage.invoice == invoice)
+        & same_documents(message)
         & (OutboxMessage.id < message.id)
         & OutboxMessage.link_token.is_null(False)
         & OutboxMessage.published_at.is_null()
@@ -123,6 +140,7 @@ def newer_send(message: OutboxMessage) -> int | None:
         OutboxMessage.select(OutboxMessage.id)
         .where(
             (OutboxMessage.invoice == fk_id(message, "invoice"))
+            & same_documents(message)
             & (OutboxMessage.id > message.id)
             & OutboxMessage.pin_mode.in_(LINKED_PIN_MODES)
             & OutboxMessage.status.in_(_LIVE)

@@ -1,10 +1,12 @@
 """An invoice's Pay page on the portal (its "door"), what the portal is told of it, and the
 sessions the portal makes for it.
 
-Every email of an invoice with a payment link carries the same button, ``<portal>/pay/<token>``.
-The portal holds the door's state: the balance, its currency and account, and whether it is
-open, paid, void or closed. The agent pushes the state whenever it changes (``doors_to_push``:
-each change is a new ``version``), with the open session it knows for that balance. The portal
+Every billed invoice has one from its billing: its PDF prints the page's QR code, and every email of
+it with a payment link carries the same button, ``<portal>/pay/<token>``. The portal holds the
+door's state: the balance, its currency and account, whether it is open, paid, void (or credited)
+or closed, and when it expires (a year after the issue date: past it the portal says "expired" by
+itself, ``pay_expiry``). The agent pushes the state whenever it changes (``doors_to_push``: each
+change is a new ``version``), with the open session it knows for that balance. The portal
 sends the patient to that session, or makes a fresh one for the balance when the last has
 expired, keyed by (door, version, generation) so a double click never makes two; each carries
 the door's tag and a signature by the door's key, which is how the agent knows the sessions
@@ -21,8 +23,11 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.relativedelta import relativedelta
 
 from models.billing.invoice import Invoice
 from models.core.enums import InvoiceStatus, PaymentLinkStatus
@@ -64,8 +69,10 @@ class DoorState:
     number: str
     language: str
     clinic: dict[str, str]  # name, phone, email, timezone, country: the Pay page's "contact the clinic"
+    expires_at: str  # ISO 8601, UTC: a year after the issue date the page says "expired" (``pay_expiry``)
     version: int
     session: OfferedSession | None = None  # added to a state that is pushed (``_offered``)
+    kind: str = "invoice"  # a statement of account's page says so (``models.links.statement_doors``)
 
     def body(self) -> dict[str, Any]:
         data = asdict(self)
@@ -88,19 +95,27 @@ class DoorRecord:
     tag: str
 
 
+def new_door_keys() -> dict[str, str]:
+    """A new Pay page's secrets: its token (the page's address), the token's hash (how the portal
+    knows it), its tag (how Stripe's metadata and the feed name it) and the key that signs its
+    sessions."""
+    token = secrets.token_urlsafe(32)
+    return {
+        "token": token,
+        "token_hash": token_hash(token),
+        "tag": secrets.token_hex(12),
+        "sign_key": secrets.token_hex(32),
+    }
+
+
 def open_door(invoice_id: int) -> DoorRecord:
-    """The invoice's door, made on its first payment link; a link offered again reopens it."""
+    """The invoice's door, made when it is billed (``models.workflow.lifecycle.bill``: its PDF prints
+    the page's QR code) or, for one billed before, on its first payment link; a link offered again
+    reopens it."""
     with db.atomic():
         door = PayDoor.get_or_none(PayDoor.invoice == invoice_id)
         if door is None:
-            token = secrets.token_urlsafe(32)
-            door = PayDoor.create(
-                invoice=invoice_id,
-                token=token,
-                token_hash=token_hash(token),
-                tag=secrets.token_hex(12),
-                sign_key=secrets.token_hex(32),
-            )
+            door = PayDoor.create(invoice=invoice_id, **new_door_keys())
         elif door.closed_at is not None:
             PayDoor.update(closed_at=None).where(PayDoor.id == door.id).execute()
         return DoorRecord(door.id, door.token, door.token_hash, door.tag)
@@ -111,6 +126,13 @@ def close_door(invoice_id: int, now: datetime | None = None) -> None:
     PayDoor.update(closed_at=now or utcnow()).where(
         (PayDoor.invoice == invoice_id) & PayDoor.closed_at.is_null()
     ).execute()
+
+
+def paper_token(invoice_id: int) -> str | None:
+    """The token of the invoice's Pay page, for the QR code its PDF prints; None without one. Only
+    read here: billing opens the page (``models.workflow.lifecycle.bill``), never a PDF render."""
+    door = PayDoor.get_or_none(PayDoor.invoice == invoice_id)
+    return str(door.token) if door is not None else None
 
 
 @dataclass(frozen=True)
@@ -151,9 +173,22 @@ def _invoices(invoice_ids: list[int]) -> dict[int, Invoice]:
     return {invoice.id: invoice for invoice in query}
 
 
+def pay_expiry(issue_date: date, timezone: str) -> datetime:
+    """When an invoice's Pay page stops offering to pay: a year after its issue date, at the start
+    of that day in the clinic's time zone. The portal keeps it and says "expired" past it by itself
+    (the agent stops watching a door after ``WATCHED_FOR``)."""
+    day = issue_date + relativedelta(years=1)
+    try:
+        zone: tzinfo = ZoneInfo(timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        zone = UTC
+    return datetime.combine(day, time(), zone).astimezone(UTC)
+
+
 def door_state(door: PayDoor, invoice: Invoice, known: _Known) -> DoorState:
-    """The door's state without its session (``_offered`` adds it to a state that is pushed)."""
-    if invoice.status == InvoiceStatus.VOID:
+    """The door's state without its session (``_offered`` adds it to a state that is pushed). A
+    void invoice and one its credit notes cancelled read alike: "cancelled"."""
+    if invoice.status in (InvoiceStatus.VOID, InvoiceStatus.CREDITED):
         status = DoorStatus.VOID
     elif invoice.balance_cents <= 0:
         status = DoorStatus.PAID
@@ -175,6 +210,9 @@ def door_state(door: PayDoor, invoice: Invoice, known: _Known) -> DoorState:
         language=str(invoice.billed_to_language or invoice.patient.language or known.default_language),
         number=invoice.number or "",
         clinic=known.clinic,
+        expires_at=pay_expiry(
+            invoice.issue_date or door.created_at.date(), known.clinic["timezone"]
+        ).isoformat(),
         version=door.version,
     )
 
@@ -319,3 +357,8 @@ def record_portal_sessions(sessions: list[PortalSession], cursor: str, last: int
             recorded += 1
         write_cursor(cursor, str(last))
     return recorded
+
+
+def known_states(invoice_ids: list[int]) -> _Known:
+    """What the states of these invoices' doors (or a statement's) share, read once."""
+    return _known(invoice_ids)

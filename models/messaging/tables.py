@@ -6,6 +6,7 @@ from __future__ import annotations
 import peewee
 
 from models.billing.invoice import Invoice
+from models.billing.statements import Statement
 from models.core.enums import (
     Channel,
     DelayUnit,
@@ -50,6 +51,8 @@ class OutboxMessage(BaseModel):
 
     kind = peewee.CharField(max_length=10, constraints=[one_of("kind", MessageKind)])
     invoice = peewee.ForeignKeyField(Invoice, backref="outbox_messages", on_delete="RESTRICT")
+    # a statement of account (schema 20): ``invoice`` is then its newest invoice, which it is filed under
+    statement = peewee.ForeignKeyField(Statement, null=True, backref="+", on_delete="RESTRICT")
     template = peewee.ForeignKeyField(Template, null=True, backref="+", on_delete="SET NULL")
     recipient_email = peewee.CharField(max_length=254, null=True)
     recipient_phone = peewee.CharField(max_length=20, null=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import peewee
 
 from locales import N_
-from models.core.enums import PinMode, ReceiptPolicy, Role
+from models.core.enums import PinMode, ReceiptPolicy, Role, SwissReference
 from models.core.errors import DatabaseError
 from models.database.base import BaseModel, UTCDateTimeField, one_of, utcnow
 
@@ -44,8 +44,22 @@ class BillingCompany(BaseModel):
     address = peewee.TextField(default="")
     currency = peewee.CharField(max_length=3, default="CAD")
     number_prefix = peewee.CharField(max_length=12, unique=True)
+    # credit notes' numbers (schema 17); empty: the invoice prefix and "-NC" (models.billing.credit_notes)
+    credit_prefix = peewee.CharField(max_length=12, default="")
     stripe_account_id = peewee.CharField(max_length=64, null=True)
     active = peewee.BooleanField(default=True)
+    # the Swiss QR-bill's creditor (schema 19; models.billing.swiss_bill): no account, no payment part
+    qr_account = peewee.CharField(max_length=34, default="")  # an IBAN or a QR-IBAN, without spaces
+    qr_reference = peewee.CharField(
+        max_length=4,
+        default=SwissReference.CREDITOR.value,
+        constraints=[one_of("qr_reference", SwissReference)],
+    )
+    qr_street = peewee.CharField(max_length=70, default="")
+    qr_house_number = peewee.CharField(max_length=16, default="")
+    qr_postal_code = peewee.CharField(max_length=16, default="")
+    qr_city = peewee.CharField(max_length=35, default="")
+    qr_country = peewee.CharField(max_length=2, default="CH")
     created_at = UTCDateTimeField(default=utcnow)
 
 

@@ -12,6 +12,9 @@ from locales import N_
 from models.billing.invoice import Invoice, InvoiceLine, InvoiceSequence, Payment
 from models.billing.invoicing import LineInput, create_draft, line_amounts
 from models.billing.numbering import format_number
+from models.billing.tax_definitions import load_preset
+from models.billing.tax_presets import find_preset
+from models.billing.taxes import Tax
 from models.core.enums import InvoiceStatus, PaymentMethod
 from models.core.errors import ValidationError
 from models.core.text import fold, name_key
@@ -36,14 +39,20 @@ FRENCH_FIRST = [
 FRENCH_LAST = ["Bélanger", "Tremblay", "Côté", "Gagnon", "Lévesque", "Pelletier", "Bouchard", "Gauthier"]
 ENGLISH_FIRST = ["Olivia", "Liam", "Emma", "Noah", "Ava", "Lucas", "Mia", "Ethan", "Grace", "Owen"]
 ENGLISH_LAST = ["Smith", "Brown", "Wilson", "MacDonald", "Taylor", "Campbell", "Anderson", "O'Brien"]
-SERVICES = [
-    ("PHY-EVAL", "Évaluation initiale en physiothérapie", 9500, Decimal(0)),
-    ("PHY-TX", "Traitement de physiothérapie", 7500, Decimal(0)),
-    ("OST", "Séance d'ostéopathie", 9000, Decimal(0)),
-    ("MAS", "Massothérapie, 60 minutes", 8500, Decimal("14.975")),
-    ("ORT", "Orthèse plantaire", 35000, Decimal("14.975")),
-    ("RPT", "Copie de dossier", 2500, Decimal("14.975")),
+QUEBEC = ("GST", "QST")
+SERVICES: list[tuple[str, str, int, tuple[str, ...]]] = [  # health care is exempt, the rest taxed
+    ("PHY-EVAL", "Évaluation initiale en physiothérapie", 9500, ()),
+    ("PHY-TX", "Traitement de physiothérapie", 7500, ()),
+    ("OST", "Séance d'ostéopathie", 9000, ()),
+    ("MAS", "Massothérapie, 60 minutes", 8500, QUEBEC),
+    ("ORT", "Orthèse plantaire", 35000, QUEBEC),
+    ("RPT", "Copie de dossier", 2500, QUEBEC),
 ]
+# Each company's registration numbers for GST and QST (the Québec preset's taxes).
+REGISTRATIONS = {
+    "CDP": {"GST": "123456789 RT0001", "QST": "1234567890 TQ0001"},
+    "PPL": {"GST": "987654321 RT0001", "QST": "9876543210 TQ0001"},
+}
 # 60 demo invoices: how many end in each state.
 DEMO_MIX = {"draft": 8, "billed": 18, "partial": 8, "paid": 20, "void": 6}
 
@@ -73,6 +82,8 @@ def seed_demo(rng: random.Random | None = None) -> DemoReport:
                 clinic=clinic, name="Physio Plateau S.E.N.C.", currency="CAD", number_prefix="PPL"
             ),
         ]
+        for company in companies:
+            _quebec_taxes(company)
         provider = Staff.get_or_none(Staff.login == "dr.roy") or Staff.create(
             login="dr.roy", display_name="Dre Julie Roy", roles="provider,billing", language="fr"
         )
@@ -133,9 +144,22 @@ def _letters(name: str, count: int) -> str:
     return "".join(letters)[:count].ljust(count, "X")
 
 
+def _quebec_taxes(company: BillingCompany) -> None:
+    """Québec's GST and QST, with the company's registration numbers."""
+    numbers = REGISTRATIONS.get(company.number_prefix, {})
+    for tax in load_preset(company.id, "qc"):
+        Tax.update(registration=numbers.get(tax.code)).where(Tax.id == tax.id).execute()
+
+
 def _line(rng: random.Random) -> LineInput:
-    code, description, price, tax = rng.choice(SERVICES)
-    return LineInput(description, Decimal(rng.choice([1, 1, 1, 2])), price, tax, code)
+    code, description, price, taxes = rng.choice(SERVICES)
+    return LineInput(description, Decimal(rng.choice([1, 1, 1, 2])), price, code=code, tax_codes=taxes)
+
+
+def _bare_rate(codes: tuple[str, ...]) -> Decimal:
+    """Bulk lines are written as lines from before named taxes: one rate, the preset's sum."""
+    rates = {tax.code: Decimal(tax.rate) for tax in find_preset("qc").taxes}
+    return sum((rates[code] for code in codes), Decimal(0))
 
 
 MAX_PARAMETERS = 30000
@@ -208,7 +232,8 @@ def _bulk_invoices(  # noqa: PLR0917 (private helper of bulk_demo)
         state = rng.choices(["draft", "billed", "paid", "void"], weights=[3, 25, 65, 7])[0]
         subtotal = tax = 0
         for position in range(1, rng.randint(1, 3) + 1):
-            code, description, price, rate = rng.choice(SERVICES)
+            code, description, price, taxes = rng.choice(SERVICES)
+            rate = _bare_rate(taxes)
             line_subtotal, line_tax = line_amounts(Decimal(1), price, rate)
             subtotal, tax = subtotal + line_subtotal, tax + line_tax
             lines.append(

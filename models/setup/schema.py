@@ -15,11 +15,16 @@ from contextlib import contextmanager
 import peewee
 
 from locales import N_
+from models.billing.credit_notes import CreditNote, CreditNoteLine, CreditNoteSequence
 from models.billing.invoice import Invoice, InvoiceLine, InvoiceSequence, Payment
+from models.billing.invoice_taxes import InvoiceTax
 from models.billing.reversals import PaymentDispute, PaymentReversal, RefundRequest
+from models.billing.statements import Statement, StatementItem
+from models.billing.taxes import Tax
 from models.core.errors import DatabaseError
 from models.database.base import BaseModel, UTCDateTimeField, utcnow
 from models.database.db import serialize_writers
+from models.links.statement_doors import StatementDoor
 from models.links.stripe_events import StripeEvent
 from models.links.sync_cursor import SyncCursor
 from models.links.tables import DownloadLink, PayDoor, PaymentLink
@@ -51,6 +56,14 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     PaymentDispute,
     RefundRequest,
     InvoiceSequence,
+    Tax,
+    InvoiceTax,
+    CreditNote,
+    CreditNoteLine,
+    CreditNoteSequence,
+    Statement,
+    StatementItem,
+    StatementDoor,
     Template,
     OutboxMessage,
     Transmission,

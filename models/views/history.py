@@ -63,7 +63,7 @@ def balance_expression() -> peewee.Node:
     return peewee.Case(
         None,
         [(Invoice.status == peewee.SQL("'void'"), peewee.SQL("0"))],
-        Invoice.total_cents - Invoice.paid_cents,
+        Invoice.total_cents - Invoice.credited_cents - Invoice.paid_cents,
     )
 
 

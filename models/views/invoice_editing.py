@@ -9,7 +9,8 @@ what a form holds. Field checks raise ``ValidationError`` naming the form's fiel
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -23,9 +24,12 @@ from models.billing.invoicing import (
     billed_to_fields,
     clinic_today,
     create_draft,
+    line_input,
     lines_of,
     replace_lines,
 )
+from models.billing.tax_computation import TaxRule
+from models.billing.taxes import check_codes, default_codes, join_codes, split_codes, taxes_in_force
 from models.core.enums import InvoiceStatus, PaymentMethod
 from models.core.errors import NotFoundError, TransitionError, ValidationError
 from models.core.labels import INVOICE_STATUS
@@ -96,6 +100,35 @@ def parse_tax_rate(text: str, field: str = "tax_rate") -> Decimal:
 
 
 @dataclass(frozen=True)
+class TaxChoice:
+    """A company's taxes in force on the form's day (by code), and those a new line starts with."""
+
+    day: date
+    rules: dict[str, TaxRule]
+    defaults: tuple[str, ...] = ()
+
+
+def parse_taxes(text: str, taxes: TaxChoice | None, field: str = "taxes") -> tuple[tuple[str, ...], Decimal]:
+    """A line's taxes as typed: codes (``GST+QST``, ``gst qst``), or blank for exempt; a bare
+    percentage (``14,975``) is a rate as lines had before named taxes (a draft written then)."""
+    if not text.strip():
+        return (), Decimal(0)
+    if _NUMBER.fullmatch(re.sub(r"[\s\u00a0\u202f%]", "", text)):
+        return (), parse_tax_rate(text, field)
+    codes = split_codes(text)
+    if taxes is not None:
+        check_codes(codes, taxes.rules, taxes.day, field)
+    return codes, Decimal(0)
+
+
+def taxes_text(line: LineInput, decimal: Callable[[Decimal], str]) -> str:
+    """What the form's taxes field shows for a saved line: its codes, else its bare rate."""
+    if line.tax_codes:
+        return join_codes(line.tax_codes)
+    return f"{decimal(line.tax_rate)} %" if line.tax_rate else ""
+
+
+@dataclass(frozen=True)
 class LineFields:
     """One line's text as typed in the form."""
 
@@ -103,15 +136,19 @@ class LineFields:
     description: str = ""
     quantity: str = "1"
     unit_price: str = ""
-    tax_rate: str = ""
+    taxes: str = ""  # the codes of its taxes, "GST+QST"; blank: exempt
 
     @property
     def is_blank(self) -> bool:
-        return not any(part.strip() for part in (self.code, self.description, self.unit_price, self.tax_rate))
+        """Nothing typed (the quantity and the taxes a new line starts with do not count)."""
+        return not any(part.strip() for part in (self.code, self.description, self.unit_price))
 
 
-def parse_line(fields: LineFields, currency: str) -> tuple[LineInput | None, list[ValidationError]]:
-    """The line, or every field's error (field names: code, description, quantity, unit_price, tax_rate)."""
+def parse_line(
+    fields: LineFields, currency: str, taxes: TaxChoice | None = None
+) -> tuple[LineInput | None, list[ValidationError]]:
+    """The line, or every field's error (field names: code, description, quantity, unit_price, taxes);
+    ``taxes``, when given, are the codes the company has."""
     errors: list[ValidationError] = []
 
     def attempt(parse, *args):  # type: ignore[no-untyped-def]
@@ -130,10 +167,11 @@ def parse_line(fields: LineFields, currency: str) -> tuple[LineInput | None, lis
         errors.append(ValidationError("code", N_("at most {max} characters"), max=32))
     quantity = attempt(parse_quantity, fields.quantity)
     price = attempt(parse_unit_price, fields.unit_price, currency)
-    rate = attempt(parse_tax_rate, fields.tax_rate)
+    parsed = attempt(parse_taxes, fields.taxes, taxes)
     if errors:
         return None, errors
-    return LineInput(description, quantity, price, rate, fields.code.strip()), []
+    codes, rate = parsed
+    return LineInput(description, quantity, price, rate, fields.code.strip(), codes), []
 
 
 def check_billed_to(
@@ -217,14 +255,20 @@ class CompanyChoice:
 class FormChoices:
     providers: list[Choice]
     companies: list[CompanyChoice]
+    taxes: dict[int, TaxChoice] = field(default_factory=dict)  # by company id
 
 
-def form_choices() -> FormChoices:
-    """Active staff with the provider role, and active billing companies (oldest first: the default)."""
+def form_choices(now: datetime | None = None) -> FormChoices:
+    """Active staff with the provider role, active billing companies (oldest first: the default),
+    and each company's taxes in force on the clinic's today."""
     staff = Staff.select().where(Staff.active == True).order_by(Staff.display_name)  # noqa: E712
     providers = [Choice(person.id, person.display_name) for person in staff if "provider" in person.roles]
-    companies = BillingCompany.select().where(BillingCompany.active == True).order_by(BillingCompany.id)  # noqa: E712
-    return FormChoices(providers, [CompanyChoice(c.id, c.name, c.currency) for c in companies])
+    companies = list(BillingCompany.select().where(BillingCompany.active == True).order_by(BillingCompany.id))  # noqa: E712
+    taxes = {}
+    for company in companies:
+        day = clinic_today(company.clinic, now)
+        taxes[company.id] = TaxChoice(day, taxes_in_force(company.id, day), default_codes(company.id, day))
+    return FormChoices(providers, [CompanyChoice(c.id, c.name, c.currency) for c in companies], taxes)
 
 
 @dataclass(frozen=True)
@@ -268,12 +312,7 @@ def load_draft(invoice_id: int) -> DraftData:
         if invoice.third_party
         else None
     )
-    lines = tuple(
-        LineInput(
-            line.description, Decimal(line.quantity), line.unit_price_cents, Decimal(line.tax_rate), line.code
-        )
-        for line in lines_of(invoice)
-    )
+    lines = tuple(line_input(line) for line in lines_of(invoice))
     return DraftData(
         invoice.id,
         PatientSummary.of(invoice.patient),

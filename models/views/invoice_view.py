@@ -14,8 +14,12 @@ from decimal import Decimal
 import peewee
 
 from locales import N_
+from models.billing.credit_notes import CREDITABLE, lines_left, notes_of
 from models.billing.invoice import Invoice, InvoiceLine, Payment
+from models.billing.invoice_taxes import invoice_taxes
 from models.billing.reversals import PaymentReversal, open_disputes, refundable_cents
+from models.billing.tax_computation import TaxResult
+from models.billing.taxes import split_codes
 from models.core.enums import PaymentMethod
 from models.core.errors import NotFoundError
 from models.messaging.tables import OutboxMessage, Transmission
@@ -34,6 +38,7 @@ class LineView:
     unit_price_cents: int
     tax_rate: Decimal
     total_cents: int
+    tax_codes: tuple[str, ...] = ()  # none: exempt, unless a bare tax_rate (before named taxes)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,40 @@ class PaymentView:
     method: str
     reference: str | None
     amount_cents: int
+
+
+@dataclass(frozen=True)
+class CreditNoteView:
+    """A credit note on the invoice: its number, date, reason and what it took off, tax included."""
+
+    number: str
+    issue_date: date
+    reason: str
+    total_cents: int
+
+
+@dataclass(frozen=True)
+class CreditLineView:
+    """What a credit note can still take of one line: before tax (``left_cents``) and its tax; the
+    line's own amounts give a part of it its share of tax (``credit_notes.credited_tax``)."""
+
+    position: int
+    code: str
+    description: str
+    subtotal_cents: int
+    tax_cents: int
+    left_cents: int
+    left_tax_cents: int
+
+
+@dataclass(frozen=True)
+class Refundable:
+    """The payment a refund takes money from, and how much it can give back: through Stripe for a
+    Stripe payment, else recorded as given back by hand (cash, card, transfer)."""
+
+    payment_id: int
+    cents: int
+    stripe: bool
 
 
 @dataclass(frozen=True)
@@ -86,9 +125,19 @@ class InvoiceView:
     lines: tuple[LineView, ...]
     payments: tuple[PaymentView, ...]
     transmissions: tuple[TransmissionView, ...]
-    refundable: tuple[int, int] | None = (
-        None  # (payment id, cents) of the latest Stripe payment a refund may take
-    )
+    refundable: Refundable | None = None  # the payment a refund takes money from, if any can
+    credited_cents: int = 0
+    credit_notes: tuple[CreditNoteView, ...] = ()
+    credit_lines: tuple[CreditLineView, ...] = ()  # what each line can still be credited
+
+    @property
+    def creditable_cents(self) -> int:
+        """What a credit note can still take off, tax included; none on a draft or void invoice."""
+        if self.status not in CREDITABLE:
+            return 0
+        return self.total_cents - self.credited_cents
+
+    taxes: tuple[TaxResult, ...] = ()  # each tax with its base and amount, as billed
 
 
 def invoice_view(invoice_id: int) -> InvoiceView:
@@ -143,23 +192,58 @@ def invoice_view(invoice_id: int) -> InvoiceView:
                 line.unit_price_cents,
                 Decimal(line.tax_rate),
                 line.total_cents,
+                split_codes(line.tax_codes),
             )
             for line in lines
         ),
+        taxes=tuple(invoice_taxes(invoice_id)),
         payments=_money_moves(invoice_id, payments),
-        refundable=_refundable(payments),
+        refundable=_refundable(payments, invoice.balance_cents),
+        credited_cents=invoice.credited_cents,
+        credit_notes=tuple(
+            CreditNoteView(note.number, note.issue_date, note.reason, note.total_cents)
+            for note in notes_of(invoice)
+        ),
+        credit_lines=_credit_lines(invoice),
         transmissions=transmissions_of(invoice_id),
     )
 
 
-def _refundable(payments: Iterable[Payment]) -> tuple[int, int] | None:
-    """The latest payment made through Stripe that can still give money back, and how much."""
+def _refundable(payments: Iterable[Payment], balance_cents: int) -> Refundable | None:
+    """The payment a refund takes money from: the latest that can still give money back (through
+    Stripe for a payment made there, by hand for one recorded at the desk); while a credit is to be
+    refunded, the latest that can give all of it back, if one can."""
+    candidates = []
     for payment in sorted(payments, key=lambda p: (p.received_at, p.id), reverse=True):
-        if payment.method == PaymentMethod.STRIPE and (payment.reference or "").startswith("pi_"):
-            left = refundable_cents(payment)
-            if left > 0:
-                return payment.id, left
-    return None
+        stripe = payment.method == PaymentMethod.STRIPE
+        if stripe and not (payment.reference or "").startswith("pi_"):
+            continue  # a Stripe payment Facteur cannot name to Stripe is not refunded here
+        left = refundable_cents(payment)
+        if left > 0:
+            candidates.append(Refundable(payment.id, left, stripe))
+    whole = [item for item in candidates if item.cents >= -balance_cents]
+    if whole:
+        return whole[0]
+    return candidates[0] if candidates else None
+
+
+def _credit_lines(invoice: Invoice) -> tuple[CreditLineView, ...]:
+    """Each line that a credit note can still take something of, with what it has left."""
+    if invoice.status not in CREDITABLE:
+        return ()
+    return tuple(
+        CreditLineView(
+            left.line.position,
+            left.line.code,
+            left.line.description,
+            left.line.subtotal_cents,
+            left.line.tax_cents,
+            left.subtotal_cents,
+            left.tax_cents,
+        )
+        for left in lines_left(invoice)
+        if left.subtotal_cents + left.tax_cents > 0
+    )
 
 
 def _money_moves(invoice_id: int, payments: Iterable[Payment]) -> tuple[PaymentView, ...]:

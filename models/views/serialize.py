@@ -9,8 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from models.billing.credit_notes import CreditNote, note_lines, notes_of
 from models.billing.invoice import Invoice, InvoiceLine, Payment
+from models.billing.invoice_taxes import invoice_taxes
 from models.billing.reversals import PaymentReversal
+from models.billing.taxes import split_codes
 from models.people.clinic import Staff
 from models.people.patient import Patient
 
@@ -40,6 +43,7 @@ def invoice_summary(invoice: Invoice) -> dict[str, Any]:
         "tax_cents": invoice.tax_cents,
         "total_cents": invoice.total_cents,
         "paid_cents": invoice.paid_cents,
+        "credited_cents": invoice.credited_cents,
         "balance_cents": invoice.balance_cents,
         "issue_date": _iso(invoice.issue_date),
         "due_date": _iso(invoice.due_date),
@@ -60,11 +64,26 @@ def invoice_detail(invoice: Invoice, lines: list[InvoiceLine], payments: list[Pa
             "quantity": str(line.quantity.normalize()),
             "unit_price_cents": line.unit_price_cents,
             "tax_rate": str(line.tax_rate.normalize()),
+            "tax_codes": split_codes(line.tax_codes),  # none: exempt (or a bare tax_rate, before named taxes)
             "subtotal_cents": line.subtotal_cents,
             "tax_cents": line.tax_cents,
             "total_cents": line.total_cents,
         }
         for line in lines
+    ]
+    language = invoice.billed_to_language or invoice.billing_company.clinic.default_language
+    detail["taxes"] = [
+        {
+            "code": tax.code,  # empty for a bare rate (an invoice written before named taxes)
+            "name": tax.name(language),  # as the invoice prints it
+            "name_fr": tax.name_fr,
+            "name_en": tax.name_en,
+            "rate": str(tax.rate.normalize()),
+            "registration": tax.registration,
+            "base_cents": tax.base_cents,
+            "tax_cents": tax.tax_cents,
+        }
+        for tax in invoice_taxes(invoice.id)
     ]
     detail["payments"] = [
         {
@@ -86,7 +105,35 @@ def invoice_detail(invoice: Invoice, lines: list[InvoiceLine], payments: list[Pa
         .where(PaymentReversal.invoice == invoice.id)
         .order_by(PaymentReversal.id)
     ]
+    detail["credit_notes"] = [credit_note_record(note) for note in notes_of(invoice)]
     return detail
+
+
+def credit_note_record(note: CreditNote) -> dict[str, Any]:
+    """A credit note with its lines; ``invoice`` is the number of the invoice it corrects."""
+    return {
+        "number": note.number,
+        "invoice": note.invoice.number,
+        "issue_date": _iso(note.issue_date),
+        "reason": note.reason,
+        "currency": note.currency,
+        "subtotal_cents": note.subtotal_cents,
+        "tax_cents": note.tax_cents,
+        "total_cents": note.total_cents,
+        "created_by": note.created_by.login if note.created_by else None,
+        "created_at": _iso(note.created_at),
+        "lines": [
+            {
+                "invoice_line": line.invoice_line.position,
+                "code": line.code,
+                "description": line.description,
+                "subtotal_cents": line.subtotal_cents,
+                "tax_cents": line.tax_cents,
+                "total_cents": line.total_cents,
+            }
+            for line in note_lines(note)
+        ],
+    }
 
 
 def patient_record(patient: Patient) -> dict[str, Any]:

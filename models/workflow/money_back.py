@@ -60,15 +60,15 @@ DISPUTE_LOST_NOTICE = N_(
 
 def apply_money_back(event_type: str, account: str, obj: Mapping[str, Any], now: datetime) -> bool:
     """Apply a refund or dispute event; False when it is about no payment Facteur recorded."""
-    payment = _payment_of(account, obj)
-    if payment is None:
+    payments = _payments_of(account, obj)
+    if not payments:
         return False
     if event_type == REFUNDED:
-        _refunded(payment, obj, now)
+        _refunded(payments, obj, now)
     elif event_type == DISPUTE_CREATED:
-        _disputed(payment, obj, now)
+        _disputed(payments[0], obj, now)
     else:
-        _dispute_closed(payment, obj, now)
+        _dispute_closed(payments, obj, now)
     return True
 
 
@@ -80,11 +80,13 @@ def payment_intent_of(obj: Mapping[str, Any]) -> str | None:
     return str(intent) if intent else None
 
 
-def _payment_of(account: str, obj: Mapping[str, Any]) -> Payment | None:
+def _payments_of(account: str, obj: Mapping[str, Any]) -> list[Payment]:
+    """The payments Facteur recorded from the object's PaymentIntent, newest first: one, or one per
+    invoice when it paid a statement of account (``models.workflow.statement_payments``)."""
     intent = payment_intent_of(obj)
     if not intent or not account:
-        return None
-    return (
+        return []
+    return list(
         Payment.select()
         .join(Invoice)
         .join(BillingCompany)
@@ -93,22 +95,40 @@ def _payment_of(account: str, obj: Mapping[str, Any]) -> Payment | None:
             & (Payment.method == PaymentMethod.STRIPE)
             & (BillingCompany.stripe_account_id == account)
         )
-        .first()
+        .order_by(Payment.id.desc())
     )
 
 
-def _refunded(payment: Payment, charge: Mapping[str, Any], now: datetime) -> None:
+def _take_back(
+    payments: list[Payment], amount_cents: int, kind: ReversalKind, reference: str, now: datetime
+) -> list[tuple[Payment, int]]:
+    """Take ``amount_cents`` back from ``payments``, newest first (a statement's payment unwinds from
+    the invoice it paid last); each part once, by its reference. Returns what each gave back now."""
+    taken = []
+    for payment in payments:
+        part = min(amount_cents, payment.amount_cents - reversed_cents(payment))
+        if part <= 0:
+            continue
+        key = reference if len(payments) == 1 else f"{reference}:{payment.id}"
+        if reverse_payment(payment, part, kind, key, now=now) is not None:
+            taken.append((payment, part))
+        amount_cents -= part
+        if not amount_cents:
+            break
+    return taken
+
+
+def _refunded(payments: list[Payment], charge: Mapping[str, Any], now: datetime) -> None:
     """The charge's refunded total now, less what was recorded: the new refund (once per total)."""
     total = int(charge.get("amount_refunded") or 0)
-    delta = total - reversed_cents(payment, ReversalKind.REFUND)
+    delta = total - sum(reversed_cents(payment, ReversalKind.REFUND) for payment in payments)
     if delta <= 0:
         return
     reference = f"{charge.get('id')}:refunded:{total}"
-    if reverse_payment(payment, delta, ReversalKind.REFUND, reference, now=now) is None:
-        return
-    invoice = Invoice.get_by_id(payment.__data__["invoice"])
-    params = _params(invoice, delta)
-    notify(payment_audience(invoice), "payment_refunded", invoice, REFUND_NOTICE, params, now=now)
+    for payment, part in _take_back(payments, delta, ReversalKind.REFUND, reference, now):
+        invoice = Invoice.get_by_id(payment.__data__["invoice"])
+        params = _params(invoice, part)
+        notify(payment_audience(invoice), "payment_refunded", invoice, REFUND_NOTICE, params, now=now)
 
 
 def _disputed(payment: Payment, dispute: Mapping[str, Any], now: datetime) -> None:
@@ -121,7 +141,8 @@ def _disputed(payment: Payment, dispute: Mapping[str, Any], now: datetime) -> No
     notify(admin_ids(), "payment_disputed", invoice, DISPUTE_NOTICE, params, now=now)
 
 
-def _dispute_closed(payment: Payment, dispute: Mapping[str, Any], now: datetime) -> None:
+def _dispute_closed(payments: list[Payment], dispute: Mapping[str, Any], now: datetime) -> None:
+    payment = payments[0]
     lost = dispute.get("status") == "lost"
     amount = int(dispute.get("amount") or payment.amount_cents)
     known = PaymentDispute.get_or_none(PaymentDispute.dispute_id == str(dispute["id"]))
@@ -134,10 +155,8 @@ def _dispute_closed(payment: Payment, dispute: Mapping[str, Any], now: datetime)
     PaymentDispute.update(status=status.value, closed_at=now).where(PaymentDispute.id == known.id).execute()
     invoice = Invoice.get_by_id(payment.__data__["invoice"])
     if lost:
-        left = payment.amount_cents - reversed_cents(payment)
-        taken = min(amount, left)
-        if taken > 0:
-            reverse_payment(payment, taken, ReversalKind.DISPUTE_LOST, f"{dispute['id']}:lost", now=now)
+        parts = _take_back(payments, amount, ReversalKind.DISPUTE_LOST, f"{dispute['id']}:lost", now)
+        taken = sum(part for _, part in parts)
         invoice = Invoice.get_by_id(invoice.id)
         notify(
             admin_ids(), "payment_disputed", invoice, DISPUTE_LOST_NOTICE, _params(invoice, taken), now=now

@@ -19,6 +19,7 @@ from typing import Any
 
 from locales import N_
 from models.billing.invoice import Invoice, Payment, describe
+from models.billing.statements import Statement, items_of, owing_invoices
 from models.core.enums import (
     Channel,
     InvoiceStatus,
@@ -35,6 +36,7 @@ from models.database.db import db
 from models.links.checkout import INVOICE_KEY, REQUEST_KEY
 from models.links.link_sessions import RequestPlan, close_link, mark_completed
 from models.links.pay_doors import adopt_door_session
+from models.links.statement_doors import door_statement
 from models.links.stripe_events import claim_event
 from models.links.sync_cursor import read_cursor, write_cursor
 from models.links.tables import PaymentLink
@@ -53,6 +55,7 @@ from models.messaging.tables import OutboxMessage, ScheduledMessage, Transmissio
 from models.people.clinic import BillingCompany
 from models.workflow.lifecycle import record_payment
 from models.workflow.money_back import MONEY_BACK_TYPES, apply_money_back, payment_intent_of
+from models.workflow.statement_payments import pay_statement
 
 COMPLETED = "checkout.session.completed"
 SUCCEEDED = "checkout.session.async_payment_succeeded"
@@ -141,23 +144,33 @@ def apply_session(
     now = now or utcnow()
     with db.atomic():
         link = PaymentLink.get_or_none(PaymentLink.session_id == str(session["id"]))
-        if link is None:  # one the portal's Pay page made, if its door signed it: kept as a link now
-            link = adopt_door_session(account, session)
-        invoice = _invoice_of(account, session, link)
-        if invoice is None:
-            return Outcome.IGNORED
-        status = session.get("status")
-        if status == "expired":
-            if link is not None and close_link(link.id, PaymentLinkStatus.EXPIRED, detail="expired", now=now):
-                return Outcome.EXPIRED
-            return Outcome.DUPLICATE
-        if status != "complete":
-            return Outcome.OPEN
-        if session.get("payment_status") != "paid":
-            if link is not None:
-                mark_completed(link.id, now)
-            return Outcome.WAITING
-        return _paid(invoice, link, session, received_at or now, now)
+        # a statement's Pay page made it: its invoices are paid oldest first
+        statement = door_statement(dict(session.get("metadata") or {})) if link is None else None
+        if statement is not None:
+            return _statement_session(statement, account, session, received_at or now, now)
+        return _invoice_session(account, session, link, received_at or now, now)
+
+
+def _invoice_session(
+    account: str, session: Mapping[str, Any], link: PaymentLink | None, received_at: datetime, now: datetime
+) -> Outcome:
+    if link is None:  # one the portal's Pay page made, if its door signed it: kept as a link now
+        link = adopt_door_session(account, session)
+    invoice = _invoice_of(account, session, link)
+    if invoice is None:
+        return Outcome.IGNORED
+    status = session.get("status")
+    if status == "expired":
+        if link is not None and close_link(link.id, PaymentLinkStatus.EXPIRED, detail="expired", now=now):
+            return Outcome.EXPIRED
+        return Outcome.DUPLICATE
+    if status != "complete":
+        return Outcome.OPEN
+    if session.get("payment_status") != "paid":
+        if link is not None:
+            mark_completed(link.id, now)
+        return Outcome.WAITING
+    return _paid(invoice, link, session, received_at, now)
 
 
 def _invoice_of(account: str, session: Mapping[str, Any], link: PaymentLink | None) -> Invoice | None:
@@ -230,6 +243,55 @@ def _paid(
         "reference": reference,
     }
     notify(payment_audience(current), PAYMENT_RECEIVED, current, PAYMENT_NOTICE, params, now=now)
+    return Outcome.PAID
+
+
+def _statement_session(
+    statement: Statement, account: str, session: Mapping[str, Any], received_at: datetime, now: datetime
+) -> Outcome:
+    """A session of a statement's Pay page: paid, its amount goes to the statement's invoices oldest
+    first, once (by its PaymentIntent); what they no longer owe (paid at the desk meanwhile) is left
+    for the admins to refund, and they are told."""
+    if session.get("status") != "complete":
+        return Outcome.OPEN if session.get("status") == "open" else Outcome.DUPLICATE
+    if session.get("payment_status") != "paid":
+        return Outcome.WAITING
+    reference = _reference(session)
+    if (
+        Payment.select()
+        .where((Payment.reference == reference) & (Payment.method == PaymentMethod.STRIPE))
+        .exists()
+    ):
+        return Outcome.DUPLICATE
+    amount = int(session.get("amount_total") or 0)
+    company = BillingCompany.get_by_id(statement.__data__["billing_company"])
+    owing = owing_invoices(statement)
+    due = sum(invoice.balance_cents for invoice in owing)
+    if (
+        company.stripe_account_id != account
+        or str(session.get("currency") or "").upper() != statement.currency
+    ):
+        return Outcome.IGNORED
+    applied = min(amount, due)
+    payments = (
+        pay_statement(statement, applied, PaymentMethod.STRIPE, reference=reference, received_at=received_at)
+        if applied > 0
+        else []
+    )
+    anchor = (
+        Invoice.get_by_id(payments[-1].__data__["invoice"]) if payments else items_of(statement)[-1].invoice
+    )
+    params = {
+        "invoice": describe(anchor),
+        "amount_cents": amount,
+        "currency": statement.currency,
+        "reference": reference,
+    }
+    if amount > applied:
+        unapplied = {**params, "amount_cents": amount - applied, "balance_cents": 0, "status": anchor.status}
+        notify(admin_ids(), PAYMENT_UNAPPLIED, anchor, UNAPPLIED_NOTICE, unapplied, now=now)
+        return Outcome.UNAPPLIED
+    notify(payment_audience(anchor), PAYMENT_RECEIVED, anchor, PAYMENT_NOTICE, params, now=now)
     return Outcome.PAID
 
 

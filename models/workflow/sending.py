@@ -9,7 +9,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from locales import N_, translator
+from locales.formatting import format_date
 from models.billing.invoice import Invoice, describe
+from models.billing.statements import Statement
 from models.core.enums import InvoiceStatus, MessageKind, OutboxStatus, PinMode
 from models.core.errors import FacteurError, ValidationError, check_fields
 from models.core.validation import check_plain_text, validate_email, validate_language
@@ -40,6 +42,16 @@ def default_personal_message(invoice: Invoice, language: str, *, attached: bool 
     return translator(language).format(N_("You will find attached your invoice of {date}."), date=issued)
 
 
+def default_statement_message(statement: Statement, language: str, *, attached: bool) -> str:
+    """ "Your statement of account of December 6, 2026 is ready to download." (or attached)."""
+    tr = translator(language)
+    country = statement.billing_company.clinic.country
+    day = format_date(statement.issue_date, tr.language, country, "long")
+    if attached:
+        return tr.format(N_("You will find attached your statement of account of {date}."), date=day)
+    return tr.format(N_("Your statement of account of {date} is ready to download."), date=day)
+
+
 def check_sendable(invoice: Invoice) -> None:
     """Only billed (or paid) invoices go out; drafts and void invoices are refused."""
     if invoice.status == InvoiceStatus.DRAFT:
@@ -66,6 +78,7 @@ def enqueue_invoice_email(
     template: Template | None = None,
     payment_link: bool = False,
     attach_pdf: bool | None = None,
+    statement: Statement | None = None,
 ) -> OutboxMessage:
     """Queue ``invoice`` for email; returns at once, online or not.
 
@@ -83,7 +96,8 @@ def enqueue_invoice_email(
     With a ``template`` the agent writes the subject and body from it (automatic emails,
     reminders, ``kind``). ``payment_link`` adds a "Pay invoice" button (refused where no link can
     be offered; whether a Stripe key is configured is the caller's check:
-    ``payment_links.stripe_key_configured``).
+    ``payment_links.stripe_key_configured``). With a ``statement`` (of account), the message carries
+    it and its invoices instead (``invoice`` is then the statement's newest, which it is filed under).
     """
     now = now or utcnow()
     with db.atomic():
@@ -91,7 +105,7 @@ def enqueue_invoice_email(
         if current is None:
             raise SendRefused(N_("no invoice {invoice}"), invoice=describe(invoice))
         check_sendable(current)
-        if payment_link:
+        if payment_link and statement is None:  # a statement's button is checked by its sender
             check_link_offered(current)
         patient = current.patient
         country = str(current.billing_company.clinic.country)
@@ -113,11 +127,12 @@ def enqueue_invoice_email(
         values = check_fields(checks)
         address, lang, choice = str(values["email"]), str(values["language"]), values["pin"]
         assert isinstance(choice, PinChoice)
-        text = (
-            default_personal_message(current, lang, attached=choice.attach_pdf)
-            if message is None
-            else str(values["message"])
-        )
+        if message is not None:
+            text = str(values["message"])
+        elif statement is not None:
+            text = default_statement_message(statement, lang, attached=choice.attach_pdf)
+        else:
+            text = default_personal_message(current, lang, attached=choice.attach_pdf)
         if update_patient:
             patient.email = address
             patient.updated_at = now
@@ -125,6 +140,7 @@ def enqueue_invoice_email(
         return OutboxMessage.create(
             kind=MessageKind(kind).value,
             invoice=current,
+            statement=statement,
             template=template,
             recipient_email=address,
             recipient_phone=choice.phone,
@@ -183,6 +199,7 @@ def resend(item: OutboxMessage | Transmission, *, staff: Staff | None = None) ->
         return OutboxMessage.create(
             kind=original.kind,
             invoice=fk_id(original, "invoice"),
+            statement=fk_id(original, "statement"),
             template=fk_id(original, "template"),
             recipient_email=original.recipient_email,
             recipient_phone=original.recipient_phone,

@@ -7,9 +7,12 @@ from decimal import Decimal
 import pytest
 
 from agent.pdf import invoice_language, page_size, render_invoice_html, render_invoice_pdf
+from agent.pdf.document import related_digest
 from agent.pdf.render import css_string, page_counter
 from models.billing.invoice import Invoice
 from models.billing.invoicing import BilledTo, LineInput
+from models.billing.tax_definitions import load_preset
+from models.billing.taxes import Tax
 from models.people.clinic import Clinic
 from models.workflow.lifecycle import record_payment, void
 from tests.agent.pdf_helpers import A4, LETTER, MASSAGE, make_invoice, page_points, pdf_pages, pdf_text
@@ -214,3 +217,53 @@ def test_sixty_lines_print_each_rate_s_base_and_the_tax_on_it(setup: Setup) -> N
     text = pdf_text(render_invoice_pdf(make_invoice(setup, lines=lines), "fr"))
     assert "Taxe (5 %) sur 3 475,00 $ 173,75 $" in text  # not the 174,00 $ per-line roundings add up to
     assert "Total (CAD) 3 648,75 $" in text
+
+
+def quebec(setup: Setup) -> None:
+    for tax in load_preset(setup.company.id, "qc"):
+        number = {"GST": "123456789 RT0001", "QST": "1234567890 TQ0001"}[tax.code]
+        Tax.update(registration=number).where(Tax.id == tax.id).execute()
+
+
+def test_sixty_lines_at_gst_print_its_name_base_and_the_tax_on_it(setup: Setup) -> None:
+    quebec(setup)
+    gst = ("GST",)
+    lines = tuple(LineInput(f"Session {n}", Decimal(1), 5750, tax_codes=gst) for n in range(50))
+    lines += tuple(LineInput(f"Follow-up {n}", Decimal(1), 6000, tax_codes=gst) for n in range(10))
+    text = pdf_text(render_invoice_pdf(make_invoice(setup, language="en", lines=lines), "en"))
+    assert "GST (5%) on $3,475.00 $173.75" in text
+    assert "GST no. 123456789 RT0001" in text
+    assert "Total (CAD) $3,648.75" in text
+
+
+def test_a_quebec_invoice_prints_gst_and_qst_apart_and_marks_exempt_lines(setup: Setup) -> None:
+    quebec(setup)
+    lines = (
+        LineInput("Massage therapy", Decimal(1), 8500, tax_codes=("GST", "QST")),
+        LineInput("Foot orthotic", Decimal(1), 35000, tax_codes=("GST", "QST")),
+        LineInput("Physiotherapy", Decimal(1), 7500),
+    )
+    invoice = make_invoice(setup, language="en", lines=lines)
+    text = pdf_text(render_invoice_pdf(invoice, "en"))
+    for expected in (
+        "GST+QST",
+        "exempt",
+        "GST (5%) on $435.00 $21.75",
+        "QST (9.975%) on $435.00 $43.39",  # 9.975 % of $435.00 = $43.39125, rounded once
+        "GST no. 123456789 RT0001",
+        "QST no. 1234567890 TQ0001",
+        "Total (CAD) $575.14",
+    ):
+        assert expected in text, expected
+    assert "14.975" not in text
+
+
+def test_a_changed_registration_number_does_not_reach_a_billed_invoice_s_pdf(setup: Setup) -> None:
+    quebec(setup)
+    invoice = make_invoice(
+        setup, language="en", lines=(LineInput("Massage", Decimal(1), 8500, tax_codes=("GST",)),)
+    )
+    digest = related_digest(invoice)
+    Tax.update(registration="000000000 RT0001").where(Tax.code == "GST").execute()
+    assert related_digest(invoice) == digest  # what it was billed with stays: no render again
+    assert "GST no. 123456789 RT0001" in pdf_text(render_invoice_pdf(invoice, "en"))

@@ -12,6 +12,7 @@ import agent.pdf.cache
 from agent.render_pool import RenderPool
 from agent.service import build_agent
 from models.billing.invoice import Invoice
+from models.core.config import Config
 from models.core.enums import OutboxStatus
 from models.core.errors import DatabaseError
 from models.workflow.sending import enqueue_invoice_email
@@ -128,7 +129,7 @@ async def test_an_agent_attaches_what_its_render_processes_made(
 ) -> None:
     config = agent_config(smtp_server.port, tmp_path, cache_dir=str(tmp_path / "cache"))
     cached, fresh = billed_invoice(setup.company), billed_invoice(setup.company, language="en")
-    ahead = RenderPool(tmp_path / "cache", processes=1)
+    ahead = RenderPool(tmp_path / "cache", processes=1, pay_base=config.portal.url)  # as the agent's
     try:
         ahead.get(cached, "fr")  # in the cache before the claim: read with it
     finally:
@@ -141,13 +142,17 @@ async def test_an_agent_attaches_what_its_render_processes_made(
         (attachment,) = received.email.iter_attachments()
         attached.setdefault(attachment.get_filename(), set()).add(attachment.get_content())  # type: ignore[attr-defined]
     assert attached == {
-        f"facture-{cached.number}.pdf": {(tmp_path / "cache" / config_path(cached, "fr")).read_bytes()},
-        f"invoice-{fresh.number}.pdf": {(tmp_path / "cache" / config_path(fresh, "en")).read_bytes()},
+        f"facture-{cached.number}.pdf": {
+            (tmp_path / "cache" / config_path(cached, "fr", config)).read_bytes()
+        },
+        f"invoice-{fresh.number}.pdf": {(tmp_path / "cache" / config_path(fresh, "en", config)).read_bytes()},
     }
 
 
-def config_path(invoice: Invoice, language: str) -> str:
-    return agent.pdf.cache.InvoicePdfs(Path("cache")).path(invoice, language).name
+def config_path(invoice: Invoice, language: str, config: Config | None = None) -> str:
+    """The cached file's name; with ``config``, as its agent names it (the QR code to its portal)."""
+    pay_base = config.portal.url if config is not None else ""
+    return agent.pdf.cache.InvoicePdfs(Path("cache"), pay_base=pay_base).path(invoice, language).name
 
 
 async def test_offline_the_waiting_messages_pdfs_are_rendered_meanwhile(

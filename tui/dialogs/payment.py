@@ -36,17 +36,26 @@ class PaymentEntry:
 
 
 class PaymentDialog(ModalScreen[PaymentEntry | None]):
-    """Record a payment on ``invoice_label`` (its number), at most ``balance_cents``."""
+    """Record a payment on ``invoice_label`` (its number), at most ``balance_cents``; ``title`` says
+    what it pays when that is not one invoice (a statement of account)."""
 
     CSS_PATH = "payment.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
 
     def __init__(
-        self, session: StaffSession, *, invoice_label: str, balance_cents: int, currency: str, today: date
+        self,
+        session: StaffSession,
+        *,
+        invoice_label: str,
+        balance_cents: int,
+        currency: str,
+        today: date,
+        title: str | None = None,
     ) -> None:
         super().__init__()
         self.session = session
         self.invoice_label = invoice_label
+        self.heading = title
         self.balance_cents = balance_cents
         self.today = today
         self.money = MoneyFormat(currency, session.tr.language, session.country)
@@ -56,7 +65,8 @@ class PaymentDialog(ModalScreen[PaymentEntry | None]):
         methods = [(tr.gettext(PAYMENT_METHOD[m]), m) for m in PaymentMethod if m != PaymentMethod.STRIPE]
         with Vertical(id="payment-box"):
             yield Static(
-                tr.format(
+                self.heading
+                or tr.format(
                     N_("Payment on invoice {invoice} · balance {balance}"),
                     invoice=self.invoice_label,
                     balance=self.money(self.balance_cents),

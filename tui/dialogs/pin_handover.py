@@ -39,6 +39,7 @@ class Handover:
     clinic_name: str
     clinic_phone: str
     clinic_email: str
+    statement: bool = False  # ``number`` is then a statement of account's reference
 
 
 class PinHandoverDialog(ModalScreen[None]):
@@ -65,9 +66,14 @@ class PinHandoverDialog(ModalScreen[None]):
                 markup=False,
             )
             yield Static(handover.pin, id="handover-pin", markup=False)
+            queued = (
+                N_("Statement {number}: the email with the link is queued; the link works until {date}.")
+                if handover.statement
+                else N_("Invoice {number}: the email with the link is queued; the link works until {date}.")
+            )
             yield Static(
                 tr.format(
-                    N_("Invoice {number}: the email with the link is queued; the link works until {date}."),
+                    queued,
                     number=handover.number,
                     date=format_date(handover.link_until, tr.language, handover.country, "long"),
                 ),

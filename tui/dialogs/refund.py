@@ -1,7 +1,8 @@
-"""``RefundDialog``: give money back through Stripe: the amount (what the payment can still give
-back, by default) and why. Dismisses with a ``RefundEntry``, or ``None`` on Escape; the caller
-queues it (``models.billing.reversals.request_refund``), which checks again, and the agent makes
-it through Stripe when online."""
+"""``RefundDialog``: give money back on a payment: the amount (what the payment can still give
+back, or the credit to refund, by default) and why. Dismisses with a ``RefundEntry``, or ``None`` on
+Escape. For a Stripe payment the caller queues it (``models.billing.reversals.request_refund``) and
+the agent makes it through Stripe when online; for a payment recorded at the desk (``by_hand``) it
+records money the clinic gave back itself (``refund_by_hand``). Both check again."""
 
 from __future__ import annotations
 
@@ -30,36 +31,57 @@ class RefundEntry:
 
 
 class RefundDialog(ModalScreen[RefundEntry | None]):
-    """Refund at most ``refundable_cents`` of the Stripe payment of ``invoice_label``."""
+    """Refund at most ``refundable_cents`` of a payment of ``invoice_label``: through Stripe, or
+    ``by_hand``; ``amount_cents`` is the amount offered (by default, all it can give back)."""
 
     CSS_PATH = "refund.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
 
     def __init__(
-        self, session: StaffSession, *, invoice_label: str, refundable_cents: int, currency: str
+        self,
+        session: StaffSession,
+        *,
+        invoice_label: str,
+        refundable_cents: int,
+        currency: str,
+        by_hand: bool = False,
+        amount_cents: int | None = None,
     ) -> None:
         super().__init__()
         self.session = session
         self.invoice_label = invoice_label
         self.refundable_cents = refundable_cents
+        self.by_hand = by_hand
+        self.amount_cents = min(amount_cents or refundable_cents, refundable_cents)
         self.money = MoneyFormat(currency, session.tr.language, session.country)
 
     def compose(self) -> ComposeResult:
         tr, session = self.session.tr, self.session
+        title = (
+            N_("Refund by hand on invoice {invoice} · at most {amount}")
+            if self.by_hand
+            else N_("Refund through Stripe on invoice {invoice} · at most {amount}")
+        )
         with Vertical(id="refund-box"):
             yield Static(
-                tr.format(
-                    N_("Refund through Stripe on invoice {invoice} · at most {amount}"),
-                    invoice=self.invoice_label,
-                    amount=self.money(self.refundable_cents),
-                ),
+                tr.format(title, invoice=self.invoice_label, amount=self.money(self.refundable_cents)),
                 id="refund-title",
                 markup=False,
             )
+            if self.by_hand:
+                yield Static(
+                    tr.gettext(
+                        N_(
+                            "Records money the clinic gave back itself (cash, transfer, card terminal): "
+                            "nothing goes through Stripe."
+                        )
+                    ),
+                    id="refund-note",
+                )
             yield FormField(
                 N_("Amount"),
                 Input(
-                    self.money.plain(self.refundable_cents),
+                    self.money.plain(self.amount_cents),
                     compact=True,
                     select_on_focus=True,
                     id="refund-amount",

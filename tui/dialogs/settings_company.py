@@ -1,11 +1,13 @@
-"""``CompanyDialog``: add or edit a billing company (name, address, currency, prefix, Stripe, active).
+"""``CompanyDialog``: add or edit a billing company (name, address, currency, prefix, Stripe, active;
+in Switzerland, the QR-bill's creditor: its account, reference and address).
 
 Its Stripe keys (the agent's and the portal's restricted keys) are typed here, kept in owner-only
 files (``models.core.stripe_keys``), never shown again (only their last four characters), and
 checked with Stripe once saved: the dialog names any permission Stripe refuses.
 
 Once invoices were numbered with a company's prefix, the prefix field is locked and says why
-(numbers stay unique and gapless); the model refuses the change as well.
+(numbers stay unique and gapless); the model refuses the change as well. So is the credit note
+prefix once the company issued a credit note (empty, it is the invoice prefix and -NC).
 """
 
 from __future__ import annotations
@@ -13,17 +15,20 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Input, Static, TextArea
+from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
 from locales import N_
 from models.admin.settings import (
+    QR_FIELDS,
     CompanyInput,
     add_billing_company,
     edit_billing_company,
     save_stripe_keys,
     validate_stripe_keys,
 )
+from models.core.enums import SwissReference
 from models.core.stripe_keys import KEY_FIELDS, KeyRole, mask, stripe_keys
 from models.people.clinic import BillingCompany
 from tui.dialogs.settings_form import SettingsDialog
@@ -38,11 +43,17 @@ class CompanyDialog(SettingsDialog):
     """Dismisses with ``True`` once saved; ``company`` ``None`` adds one."""
 
     def __init__(
-        self, session: StaffSession, company: BillingCompany | None = None, *, prefix_locked: bool = False
+        self,
+        session: StaffSession,
+        company: BillingCompany | None = None,
+        *,
+        prefix_locked: bool = False,
+        credit_locked: bool = False,
     ) -> None:
         super().__init__(session)
         self.company = company
         self.prefix_locked = prefix_locked
+        self.credit_locked = credit_locked  # the company issued credit notes: their prefix stays
         self.checks: list[KeyCheck] = []  # what Stripe said of the keys just saved
 
     def title_text(self) -> str:
@@ -87,6 +98,7 @@ class CompanyDialog(SettingsDialog):
                 classes="settings-note",
                 markup=False,
             )
+        yield from self._credit_prefix_field()
         yield FormField(
             N_("Stripe account"),
             Input(
@@ -114,6 +126,8 @@ class CompanyDialog(SettingsDialog):
                 session,
                 field=KEY_FIELDS[role],
             )
+        if self.swiss:
+            yield from self._swiss_fields()
         yield FormField(
             N_("Active"),
             Checkbox(
@@ -125,6 +139,97 @@ class CompanyDialog(SettingsDialog):
             session,
             field="active",
         )
+
+    def _credit_prefix_field(self) -> ComposeResult:
+        """The credit note prefix: empty for the invoice prefix and -NC (the placeholder shows it),
+        locked once a credit note carries it."""
+        tr, company = self.session.tr, self.company
+        field = Input(
+            company.credit_prefix if company else "",
+            placeholder=self._default_credit_prefix(company.number_prefix if company else ""),
+            compact=True,
+            id="company-credit-prefix",
+            max_length=12,
+        )
+        field.disabled = self.credit_locked
+        yield FormField(N_("Credit note prefix"), field, self.session, field="credit_prefix")
+        if self.credit_locked and company is not None:
+            yield Static(
+                tr.format(
+                    N_("Credit notes were numbered with {prefix}: the prefix can no longer change."),
+                    prefix=company.credit_prefix or self._default_credit_prefix(company.number_prefix),
+                ),
+                classes="settings-note",
+                markup=False,
+            )
+
+    def _default_credit_prefix(self, number_prefix: str) -> str:
+        prefix = number_prefix.strip().upper()
+        return f"{prefix}-NC" if prefix else self.session.tr.gettext(N_("the invoice prefix and -NC"))
+
+    @on(Input.Changed, "#company-prefix")
+    def invoice_prefix_typed(self, event: Input.Changed) -> None:
+        """The credit note prefix's placeholder follows the invoice prefix it defaults to."""
+        self.query_one("#company-credit-prefix", Input).placeholder = self._default_credit_prefix(event.value)
+
+    @property
+    def swiss(self) -> bool:
+        """Whether the QR-bill's creditor is asked: in Switzerland, or where it was set before."""
+        return self.session.country == "CH" or bool(self.company and self.company.qr_account)
+
+    def _swiss_fields(self) -> ComposeResult:
+        """The Swiss QR-bill's creditor (``models.billing.swiss_bill``): its account and reference,
+        and the address the bill prints under the company's name."""
+        tr = self.session.tr
+        company, session = self.company, self.session
+        yield FormField(
+            N_("QR-bill account"),
+            Input(
+                company.qr_account if company else "",
+                placeholder=tr.gettext(N_("IBAN or QR-IBAN, CH… (optional: the QR-bill needs it)")),
+                compact=True,
+                id="company-qr-account",
+            ),
+            session,
+            field="qr_account",
+        )
+        references = [
+            (tr.gettext(N_("Creditor reference (RF…), with an IBAN")), SwissReference.CREDITOR.value),
+            (tr.gettext(N_("QR reference, with a QR-IBAN")), SwissReference.QR.value),
+        ]
+        chosen = company.qr_reference if company else SwissReference.CREDITOR.value
+        yield FormField(
+            N_("QR-bill reference"),
+            Select(references, value=chosen, allow_blank=False, compact=True, id="company-qr-reference"),
+            session,
+            field="qr_reference",
+        )
+        for label, name, widget_id, most in (
+            (N_("Street"), "qr_street", "company-qr-street", 70),
+            (N_("House number"), "qr_house_number", "company-qr-house", 16),
+            (N_("Postal code"), "qr_postal_code", "company-qr-postcode", 16),
+            (N_("City"), "qr_city", "company-qr-city", 35),
+            (N_("Country"), "qr_country", "company-qr-country", 2),
+        ):
+            value = str(getattr(company, name)) if company else ("CH" if name == "qr_country" else "")
+            yield FormField(
+                label, Input(value, compact=True, id=widget_id, max_length=most), session, field=name
+            )
+
+    def _swiss_values(self) -> dict[str, str | None]:
+        """The creditor as typed; None for each when the form does not ask it (kept as it is)."""
+        if not self.swiss:
+            return dict.fromkeys(QR_FIELDS)
+        reference = self.query_one("#company-qr-reference", Select).value
+        return {
+            "qr_account": self.query_one("#company-qr-account", Input).value,
+            "qr_reference": str(reference) if isinstance(reference, str) else None,
+            "qr_street": self.query_one("#company-qr-street", Input).value,
+            "qr_house_number": self.query_one("#company-qr-house", Input).value,
+            "qr_postal_code": self.query_one("#company-qr-postcode", Input).value,
+            "qr_city": self.query_one("#company-qr-city", Input).value,
+            "qr_country": self.query_one("#company-qr-country", Input).value,
+        }
 
     def _key_placeholder(self, role: KeyRole) -> str:
         """Whether a key is kept (as Stripe's dashboard shows it), never the key."""
@@ -148,8 +253,10 @@ class CompanyDialog(SettingsDialog):
             address=self.query_one("#company-address", TextArea).text,
             currency=self.query_one("#company-currency", Input).value,
             number_prefix=self.query_one("#company-prefix", Input).value,
+            credit_prefix=self.query_one("#company-credit-prefix", Input).value,
             stripe_account_id=self.query_one("#company-stripe", Input).value,
             active=self.query_one("#company-active", Checkbox).value,
+            **self._swiss_values(),
         )
         keys = {
             KeyRole.AGENT: self.query_one("#company-stripe-key", Input).value,

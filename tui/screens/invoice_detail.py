@@ -1,7 +1,8 @@
 """``InvoiceDetailScreen``: one invoice, its lines, payments, balance and transmissions; its actions.
 
 Actions follow the status (a draft is edited or billed; a billed invoice takes payments,
-is voided or sent) and the roles (billing staff act on every invoice, a provider without
+is voided or sent; a billed or paid one is corrected by a credit note, and a payment gives money
+back, through Stripe or by hand) and the roles (billing staff act on every invoice, a provider without
 billing on nothing here: they are told why). Sending is an extension point: the screen posts
 ``SendRequested`` (``request_send`` may be overridden) and the app opens its send dialog.
 """
@@ -27,7 +28,15 @@ from models.core.enums import InvoiceStatus, LinkAction, Role
 from models.core.labels import INVOICE_STATUS, MONEY_BACK, PAYMENT_METHOD
 from models.database.base import utcnow
 from models.views.invoice_editing import bill_draft, pay, void_invoice
-from models.views.invoice_view import InvoiceView, TransmissionView, invoice_view, transmissions_of
+from models.views.invoice_view import (
+    InvoiceView,
+    LineView,
+    Refundable,
+    TransmissionView,
+    invoice_view,
+    transmissions_of,
+)
+from tui.dialogs.credit_note import CreditIssued, CreditNoteDialog
 from tui.dialogs.payment import PaymentDialog, PaymentEntry
 from tui.dialogs.refund import RefundDialog, RefundEntry
 from tui.dialogs.void import VoidDialog
@@ -41,6 +50,7 @@ from tui.widgets.key_footer import KeyFooter
 from tui.widgets.link_state import LinkStateLine
 from tui.widgets.money_format import MoneyFormat
 from tui.widgets.plain_table import PlainTable
+from tui.widgets.tax_label import tax_label
 from tui.workers import DB_ERRORS, database_thread, error_text, run_db
 
 # Which action each status allows; the footer hides the others.
@@ -49,8 +59,11 @@ STATUS_ACTIONS: dict[str, frozenset[str]] = {
     InvoiceStatus.BILLED: frozenset({"payment", "void", "send", "new_link", "remove_link"}),
     InvoiceStatus.PAID: frozenset({"send"}),
     InvoiceStatus.VOID: frozenset(),
+    InvoiceStatus.CREDITED: frozenset(),
 }
-LINE_COLUMNS = (N_("Code"), N_("Description"), N_("Qty"), N_("Unit price"), N_("Tax %"), N_("Total"))
+CREDIT_NOTE_COLUMNS = (N_("Number"), N_("Date"), N_("Reason"), N_("Amount"))
+REASON_SHOWN = 36  # a credit note's reason past this is cut: the amount stays in sight at 80 columns
+LINE_COLUMNS = (N_("Code"), N_("Description"), N_("Qty"), N_("Unit price"), N_("Taxes"), N_("Total"))
 PAYMENT_COLUMNS = (N_("Date"), N_("Method"), N_("Reference"), N_("Amount"))
 
 
@@ -67,6 +80,7 @@ class InvoiceDetailScreen(Screen[None]):
         Binding("l", "new_link", N_("New link")),
         Binding("x", "remove_link", N_("Remove link")),
         Binding("r", "refund", N_("Refund")),
+        Binding("c", "credit", N_("Credit note")),
         Binding("escape", "leave", N_("Back")),
     ]
 
@@ -95,6 +109,8 @@ class InvoiceDetailScreen(Screen[None]):
             yield Label("", id="lines-title", classes="section")
             yield PlainTable(id="detail-lines", cursor_type="none", zebra_stripes=True)
             yield InvoiceTotals(id="detail-totals")
+            yield Label("", id="credit-notes-title", classes="section")
+            yield PlainTable(id="detail-credit-notes", cursor_type="none")
             yield Label("", id="payments-title", classes="section")
             yield PlainTable(id="detail-payments", cursor_type="none")
             yield Static("", id="no-payments", classes="empty")
@@ -114,7 +130,7 @@ class InvoiceDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#invoice-detail").loading = True
-        for table in self.query("#detail-lines, #detail-payments"):
+        for table in self.query("#detail-lines, #detail-payments, #detail-credit-notes"):
             table.can_focus = False  # read-only: arrows and PgDn scroll the whole detail instead
         self.apply_texts()
         self.reload()
@@ -129,11 +145,16 @@ class InvoiceDetailScreen(Screen[None]):
         translate_bindings(self, tr)
         self.query_one("#lines-title", Label).update(tr.gettext(N_("Lines")))
         self.query_one("#payments-title", Label).update(tr.gettext(N_("Payments")))
+        self.query_one("#credit-notes-title", Label).update(tr.gettext(N_("Credit notes")))
         self.query_one("#link-title", Label).update(tr.gettext(N_("Payment link")))
         self.query_one("#transmissions-title", Label).update(tr.gettext(N_("Transmissions")))
         self.query_one("#no-payments", Static).update(tr.gettext(N_("No payment yet")))
         self.query_one("#no-transmissions", Static).update(tr.gettext(N_("Nothing sent yet")))
-        for table_id, columns in (("#detail-lines", LINE_COLUMNS), ("#detail-payments", PAYMENT_COLUMNS)):
+        for table_id, columns in (
+            ("#detail-lines", LINE_COLUMNS),
+            ("#detail-payments", PAYMENT_COLUMNS),
+            ("#detail-credit-notes", CREDIT_NOTE_COLUMNS),
+        ):
             table = self.query_one(table_id, DataTable)
             table.clear(columns=True)
             table.add_columns(*(tr.gettext(title) for title in columns))
@@ -201,16 +222,18 @@ class InvoiceDetailScreen(Screen[None]):
                 line.description,
                 money.decimal(line.quantity),
                 money(line.unit_price_cents),
-                money.decimal(line.tax_rate),
+                self._line_taxes(line, money),
                 money(line.total_cents),
             )
+        taxes = [(tax_label(tax, tr, money), money(tax.tax_cents)) for tax in view.taxes]
         rows = [
             (tr.gettext(N_("Subtotal")), money(view.subtotal_cents)),
-            (tr.gettext(N_("Taxes")), money(view.tax_cents)),
+            *(taxes or [(tr.gettext(N_("Taxes")), money(view.tax_cents))]),
             (tr.gettext(N_("Total")), money(view.total_cents)),
             (tr.gettext(N_("Paid")), money(view.paid_cents)),
             (tr.gettext(N_("Balance")), money(view.balance_cents)),
         ]
+        self._show_credits(view, rows, money)
         self.query_one(InvoiceTotals).show(rows)
         payments = self.query_one("#detail-payments", DataTable)
         payments.clear()
@@ -227,6 +250,32 @@ class InvoiceDetailScreen(Screen[None]):
         self.query_one("#no-payments").display = not view.payments
         self._show_transmissions(view.transmissions)
         self.refresh_bindings()
+
+    def _line_taxes(self, line: LineView, money: MoneyFormat) -> str:
+        """A line's tax codes (GST+QST), its bare rate (before named taxes), or "exempt"."""
+        if line.tax_codes:
+            return "+".join(line.tax_codes)
+        return money.decimal(line.tax_rate) if line.tax_rate else self.session.tr.gettext(N_("exempt"))
+
+    def _show_credits(self, view: InvoiceView, rows: list[tuple[str, str]], money: MoneyFormat) -> None:
+        """The credit notes' table (only when there are some), a "Credited" total before "Paid",
+        and a balance below zero said as the credit the clinic owes back."""
+        tr, session = self.session.tr, self.session
+        notes = self.query_one("#detail-credit-notes", DataTable)
+        notes.clear()
+        for note in view.credit_notes:
+            notes.add_row(
+                note.number,
+                format_date(note.issue_date, tr.language, session.country),
+                note.reason if len(note.reason) <= REASON_SHOWN else note.reason[: REASON_SHOWN - 1] + "…",
+                money(-note.total_cents),
+            )
+        for widget in self.query("#credit-notes-title, #detail-credit-notes"):
+            widget.display = bool(view.credit_notes)
+        if view.credited_cents:
+            rows.insert(len(rows) - 2, (tr.gettext(N_("Credited")), money(view.credited_cents)))
+        if view.balance_cents < 0:
+            rows[-1] = (tr.gettext(N_("Credit to refund")), money(-view.balance_cents))
 
     def _show_header(self, view: InvoiceView) -> None:
         tr, session = self.session.tr, self.session
@@ -270,8 +319,10 @@ class InvoiceDetailScreen(Screen[None]):
     # Actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "refund":  # a payment made through Stripe that can still give money back
+        if action == "refund":  # a payment that can still give money back, through Stripe or by hand
             return self.view is not None and self.view.refundable is not None
+        if action == "credit":  # a billed or paid invoice with something left to credit
+            return self.view is not None and self.view.creditable_cents > 0
         if action in ("payment", "void", "edit", "bill", "send", "new_link", "remove_link"):
             allowed = self.view is not None and action in STATUS_ACTIONS[self.view.status]
             if action == "remove_link":  # only while a link is open
@@ -329,31 +380,76 @@ class InvoiceDetailScreen(Screen[None]):
     def action_refund(self) -> None:
         if not self._allowed() or self.view is None or self.view.refundable is None:
             return
-        payment_id, left = self.view.refundable
+        refundable, balance = self.view.refundable, self.view.balance_cents
         dialog = RefundDialog(
             self.session,
             invoice_label=self.view.number or f"#{self.view.id}",
-            refundable_cents=left,
+            refundable_cents=refundable.cents,
             currency=self.view.currency,
+            by_hand=not refundable.stripe,
+            amount_cents=-balance if balance < 0 else None,  # the credit to refund, when there is one
         )
-        self.app.push_screen(dialog, lambda entry: self._refund_entered(payment_id, entry))
+        self.app.push_screen(dialog, lambda entry: self._refund_entered(refundable, entry))
 
-    def _refund_entered(self, payment_id: int, entry: RefundEntry | None) -> None:
+    def _refund_entered(self, refundable: Refundable, entry: RefundEntry | None) -> None:
         if entry is not None:
             self.busy = True
             self.writes += 1
-            self.refund(payment_id, entry)
+            self.refund(refundable, entry)
 
     @work(thread=True, exclusive=True, group="invoice-detail-write")
-    def refund(self, payment_id: int, entry: RefundEntry) -> None:
+    def refund(self, refundable: Refundable, entry: RefundEntry) -> None:
         from models.billing.invoice import Invoice
-        from models.billing.reversals import request_refund
+        from models.billing.reversals import refund_by_hand, request_refund
 
-        def queue() -> Any:
-            request_refund(payment_id, entry.amount_cents, entry.reason, staff=self.session.staff)
+        staff, payment_id = self.session.staff, refundable.payment_id
+        if refundable.stripe:
+
+            def queue() -> Any:
+                request_refund(payment_id, entry.amount_cents, entry.reason, staff=staff)
+                return Invoice.get_by_id(self.invoice_id)
+
+            self._write(queue, N_("Refund queued: the agent makes it through Stripe as soon as it is online"))
+            return
+
+        def give_back() -> Any:
+            refund_by_hand(payment_id, entry.amount_cents, entry.reason, staff=staff)
             return Invoice.get_by_id(self.invoice_id)
 
-        self._write(queue, N_("Refund queued: the agent makes it through Stripe as soon as it is online"))
+        self._write(
+            give_back,
+            N_("Recorded {amount} given back on invoice {number}; balance {balance}."),
+            amount_cents=entry.amount_cents,
+        )
+
+    def action_credit(self) -> None:
+        if not self._allowed() or self.view is None or self.view.creditable_cents <= 0:
+            return
+        dialog = CreditNoteDialog(self.session, self.view, clock=getattr(self.app, "clock", utcnow))
+        self.app.push_screen(dialog, self._credit_issued)
+
+    def _credit_issued(self, issued: CreditIssued | None) -> None:
+        """The dialog issued the note (it stays open on a refusal): say so, and show the invoice now."""
+        if issued is None:
+            return
+        tr = self.session.tr
+        money = MoneyFormat(issued.currency, tr.language, self.session.country)
+        if issued.balance_cents < 0:
+            text = tr.format(
+                N_("Credit note {note} issued: a credit of {amount} is to be refunded"),
+                note=issued.number,
+                amount=money(-issued.balance_cents),
+            )
+        else:
+            text = tr.format(
+                N_("Credit note {note} issued; balance {balance}"),
+                note=issued.number,
+                balance=money(issued.balance_cents),
+            )
+        self.notify(text)
+        self.writes += 1
+        self.post_message(DataChanged("invoice"))
+        self.reload()
 
     def action_void(self) -> None:
         if not self._allowed() or self.view is None:
@@ -389,13 +485,18 @@ class InvoiceDetailScreen(Screen[None]):
         clock = getattr(self.app, "clock", utcnow)
         self._write(lambda: bill_draft(self.invoice_id, now=clock()), N_("Invoice {number} billed"))
 
-    def _write(self, change, done: str) -> None:  # type: ignore[no-untyped-def]
-        """Run ``change`` (in this worker thread), then reload and say ``done``; errors become a notice."""
-        tr = self.session.tr
+    def _write(self, change, done: str, amount_cents: int = 0) -> None:  # type: ignore[no-untyped-def]
+        """Run ``change`` (in this worker thread), then reload and say ``done`` (its ``{number}``,
+        ``{balance}`` and ``{amount}``: ``amount_cents``); errors become a notice."""
+        tr, country = self.session.tr, self.session.country
 
         def write() -> tuple[InvoiceView, str]:
             invoice = change()
-            return invoice_view(self.invoice_id), tr.format(done, number=invoice.number)
+            money = MoneyFormat(invoice.currency, tr.language, country)
+            text = tr.format(
+                done, number=invoice.number, amount=money(amount_cents), balance=money(invoice.balance_cents)
+            )
+            return invoice_view(self.invoice_id), text
 
         run_db(
             self,

@@ -37,6 +37,7 @@ from models.views.invoice_editing import (
     patient_summary,
     save_and_bill,
     save_draft,
+    taxes_text,
 )
 from tui.messages import DataChanged
 from tui.session import RoleDenied, StaffSession
@@ -48,6 +49,7 @@ from tui.widgets.invoice_totals import InvoiceTotals
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.money_format import MoneyFormat
 from tui.widgets.patient_picker import PatientPicker
+from tui.widgets.tax_label import tax_label
 from tui.workers import error_text, run_db
 
 
@@ -177,7 +179,7 @@ class InvoiceFormScreen(Screen[int | None]):
     @work(thread=True, exclusive=True, group="invoice-form-load")
     def load(self) -> None:
         def read() -> tuple[FormChoices, DraftData | None, PatientSummary | None]:
-            choices = form_choices()
+            choices = form_choices(getattr(self.app, "clock", utcnow)())  # the taxes in force today
             draft = load_draft(self.invoice_id) if self.invoice_id is not None else None
             patient = patient_summary(self.patient_id) if self.patient_id is not None else None
             return choices, draft, patient
@@ -226,6 +228,7 @@ class InvoiceFormScreen(Screen[int | None]):
             company.value = draft.billing_company_id
             self.query_one(BilledToFields).set_billed_to(draft.billed_to)
             money = self.money
+            lines.set_taxes(choices.taxes.get(draft.billing_company_id))
             await lines.set_lines(
                 [
                     LineFields(
@@ -233,7 +236,7 @@ class InvoiceFormScreen(Screen[int | None]):
                         line.description,
                         money.decimal(line.quantity),
                         money.plain(line.unit_price_cents),
-                        money.decimal(line.tax_rate) if line.tax_rate else "",
+                        taxes_text(line, money.decimal),
                     )
                     for line in draft.lines
                 ]
@@ -247,6 +250,7 @@ class InvoiceFormScreen(Screen[int | None]):
             self.patient = patient
             self.query_one(PatientPicker).set_patient(patient)
         if not lines.rows:
+            lines.set_taxes(choices.taxes.get(company.value))  # type: ignore[arg-type]
             await lines.add_line(focus=False)
         self.query_one("#invoice-form").loading = False
         self.update_totals()
@@ -291,15 +295,23 @@ class InvoiceFormScreen(Screen[int | None]):
     def update_totals(self) -> None:
         tr = self.session.tr
         money = self.money
-        subtotal, tax, readable = self.query_one(InvoiceLinesEditor).refresh_totals(money)
-        rows = [
-            (tr.gettext(N_("Subtotal")), money(subtotal)),
-            (tr.gettext(N_("Taxes")), money(tax)),
-            (tr.gettext(N_("Total")), money(subtotal + tax)),
-        ]
+        self._company_taxes()
+        editor = self.query_one(InvoiceLinesEditor)
+        subtotal, tax, readable = editor.refresh_totals(money)
+        rows = [(tr.gettext(N_("Subtotal")), money(subtotal))]
+        for result in editor.taxes:  # each tax with its base, as billing stores it and the PDF prints it
+            rows.append((tax_label(result, tr, money), money(result.tax_cents)))
+        if not editor.taxes:
+            rows.append((tr.gettext(N_("Taxes")), money(tax)))
+        rows.append((tr.gettext(N_("Total")), money(subtotal + tax)))
         if not readable:
             rows.append((tr.gettext(N_("Lines marked — are not counted yet")), ""))
         self.query_one(InvoiceTotals).show(rows, strong=1 if readable else 2)
+
+    def _company_taxes(self) -> None:
+        """The lines are read with the chosen company's taxes."""
+        company = self.query_one("#company", Select).value
+        self.query_one(InvoiceLinesEditor).set_taxes(self.choices.taxes.get(company))  # type: ignore[arg-type]
 
     def collect(self) -> DraftInput | None:
         """The form as ``DraftInput``, or ``None`` with every refused field marked and explained."""
@@ -323,6 +335,7 @@ class InvoiceFormScreen(Screen[int | None]):
         company_field = self.query_one("#field-company", FormField)
         company_field.show_error(None if company != Select.NULL else tr.gettext(REQUIRED))
         ok = ok and company != Select.NULL
+        self._company_taxes()
         lines, lines_ok = self.query_one(InvoiceLinesEditor).checked_lines(self.money.currency)
         ok = ok and lines_ok
         self.query_one("#lines-problem", Static).update("")

@@ -4,7 +4,8 @@ Nothing is written until every field reads right: each refused field is marked a
 explained in the reader's language and what was typed stays. Saved values come back
 normalized (the cell phone in E.164, the insurance number compact) and are shown so.
 Leaving with unsaved changes asks first. Billing staff and admins may save
-(``patients.may_edit_patients``); anyone else sees the record and the reason.
+(``patients.may_edit_patients``); anyone else sees the record and the reason. Ctrl+T makes a
+statement of the patient's account (billing staff; ``tui.screens.statement``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Header, Input, Select, Static
 
 from locales import N_
+from models.core.enums import Role
 from models.core.errors import ValidationError
 from models.people.patient import Patient
 from models.people.patients import (
@@ -29,9 +31,10 @@ from models.people.patients import (
     get_patient,
     patient_input_problems,
 )
+from models.views.statement_view import AccountChoice, account_choices
 from tui.messages import DataChanged
 from tui.screens.patients import edit_denial
-from tui.session import StaffSession
+from tui.session import RoleDenied, StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.invoice_field import FormField
 from tui.widgets.key_footer import KeyFooter
@@ -55,6 +58,7 @@ class PatientFormScreen(Screen[int | None]):
     CSS_PATH = "patient_form.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", N_("Save")),
+        Binding("ctrl+t", "statement", N_("Statement")),
         Binding("escape", "leave", N_("Back")),
     ]
 
@@ -208,6 +212,8 @@ class PatientFormScreen(Screen[int | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "save":
             return self.denied is None
+        if action == "statement":  # of a patient already saved
+            return self.patient_id is not None
         return True
 
     @on(Button.Pressed, "#patient-save")
@@ -256,6 +262,44 @@ class PatientFormScreen(Screen[int | None]):
         self.apply_texts()
         self.post_message(DataChanged("patient"))
         self.notify(self.session.tr.format(N_("{name} saved"), name=patient.full_name))
+
+    # A statement of account -----------------------------------------------------------
+
+    def action_statement(self) -> None:
+        """Make a statement of the patient's account: which one, when they have several."""
+        try:
+            self.session.require(Role.BILLING)
+        except RoleDenied as exc:
+            self.notify(exc.render(self.session.tr), severity="warning")
+            return
+        if self.patient_id is not None:
+            self.read_accounts(self.patient_id)
+
+    @work(thread=True, exclusive=True, group="patient-form-accounts")
+    def read_accounts(self, patient_id: int) -> None:
+        run_db(self, lambda: account_choices(patient_id), self._accounts_read, tr=self.session.tr)
+
+    def _accounts_read(self, choices: list[AccountChoice]) -> None:
+        from tui.dialogs.account_picker import AccountPicker
+
+        tr = self.session.tr
+        name = " ".join(self.query_one(f"#{field}", Input).value for field in ("first_name", "last_name"))
+        if not choices:
+            self.notify(
+                tr.format(
+                    N_("Nothing is owed either way on {name}'s account: no statement was made."), name=name
+                )
+            )
+        elif len(choices) == 1:
+            self._open_statement(choices[0])
+        else:
+            self.app.push_screen(AccountPicker(self.session, name, choices), self._open_statement)
+
+    def _open_statement(self, choice: AccountChoice | None) -> None:
+        from tui.screens.statement import StatementScreen
+
+        if choice is not None:
+            self.app.push_screen(StatementScreen(self.session, account=choice.account))
 
     # Leaving --------------------------------------------------------------------------
 

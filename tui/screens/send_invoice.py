@@ -285,7 +285,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
                     phone=phone,
                     payment_link=payment_link,
                 )
-                handover = _handover(invoice, queued, pin or "") if pin is not None else None
+                handover = handover_of(invoice, queued, pin or "") if pin is not None else None
         except ValidationError as exc:
             errors = exc.errors if isinstance(exc, FieldErrors) else [exc]
             self.app.call_from_thread(self._invalid, [(error.field, error.render(tr)) for error in errors])
@@ -328,7 +328,7 @@ class SendInvoiceScreen(ModalScreen[SendResult | None]):
         self.dismiss(None)
 
 
-def _handover(invoice: Invoice, queued: OutboxMessage, typed: str) -> Handover:
+def handover_of(invoice: Invoice, queued: OutboxMessage, typed: str) -> Handover:
     """The PIN as it was hashed, and what the slip prints, in the patient's language."""
     from datetime import timedelta
 

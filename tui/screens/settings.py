@@ -1,7 +1,7 @@
 """The Settings tab (admins): a list of sections on the left, the chosen one on the right.
 
-Clinic is a form in place; Billing companies and Staff and roles are tables whose rows open
-a dialog. Leaving the clinic form with unsaved changes asks first. A non-admin never gets
+Clinic is a form in place; Billing companies, Staff and roles, and Taxes are tables whose rows
+open a dialog. Leaving the clinic form with unsaved changes asks first. A non-admin never gets
 here (the tab is disabled); built for one anyway, the view shows why and nothing else.
 """
 
@@ -21,11 +21,12 @@ SECTIONS = (
     ("settings-clinic", N_("Clinic")),
     ("settings-companies", N_("Billing companies")),
     ("settings-staff", N_("Staff and roles")),
+    ("settings-taxes", N_("Taxes")),
 )
 
 
 class SettingsView(Vertical):
-    """Three sections; Up/Down in the list picks one, Tab goes into it."""
+    """Four sections; Up/Down in the list picks one, Tab goes into it."""
 
     def __init__(self, session: StaffSession) -> None:
         super().__init__(id="settings-view")
@@ -43,6 +44,7 @@ class SettingsView(Vertical):
             return
         from tui.screens.settings_clinic import ClinicPane
         from tui.screens.settings_tables import CompaniesPane, StaffPane
+        from tui.screens.settings_taxes import TaxesPane
 
         with Horizontal():
             yield OptionList(*(Option("", id=pane) for pane, _ in SECTIONS), id="settings-sections")
@@ -50,6 +52,7 @@ class SettingsView(Vertical):
                 yield ClinicPane(self.session)
                 yield CompaniesPane(self.session)
                 yield StaffPane(self.session)
+                yield TaxesPane(self.session)
 
     def on_mount(self) -> None:
         self.apply_texts()

@@ -19,7 +19,7 @@ from textual.events import Resize
 from textual.widgets import Static
 
 from locales import N_
-from models.admin.settings import list_companies, list_staff, prefix_in_use
+from models.admin.settings import credit_prefix_in_use, list_companies, list_staff, prefix_in_use
 from models.core.enums import Role
 from models.people.clinic import BillingCompany, Staff
 from tui.messages import DataChanged
@@ -162,10 +162,12 @@ class CompaniesPane(_TablePane):
     def __init__(self, session: StaffSession) -> None:
         super().__init__(session, id="settings-companies")
         self.locked: set[int] = set()
+        self.credit_locked: set[int] = set()  # companies that issued credit notes
 
     def load(self) -> list[object]:
         companies = list_companies()
         self.locked = {company.id for company in companies if prefix_in_use(company.id)}
+        self.credit_locked = {company.id for company in companies if credit_prefix_in_use(company.id)}
         return list(companies)
 
     def row(self, record: object) -> tuple[str, ...]:
@@ -183,7 +185,10 @@ class CompaniesPane(_TablePane):
 
         company = record if isinstance(record, BillingCompany) else None
         return CompanyDialog(
-            self.session, company, prefix_locked=company is not None and company.id in self.locked
+            self.session,
+            company,
+            prefix_locked=company is not None and company.id in self.locked,
+            credit_locked=company is not None and company.id in self.credit_locked,
         )
 
 

@@ -9,9 +9,11 @@ from textual.message import Message
 from textual.widgets import Input, Label, Static
 
 from locales import N_
-from models.billing.invoicing import LineInput, lines_amounts
+from models.billing.invoicing import LineInput, taxed_lines
+from models.billing.tax_computation import TaxResult
+from models.billing.taxes import join_codes
 from models.core.errors import ValidationError
-from models.views.invoice_editing import LineFields, parse_line
+from models.views.invoice_editing import LineFields, TaxChoice, parse_line
 from tui.session import StaffSession
 from tui.widgets.money_format import MoneyFormat
 
@@ -21,21 +23,29 @@ COLUMNS = (
     ("description", N_("Description"), "col-description"),
     ("quantity", N_("Qty"), "col-quantity"),
     ("unit_price", N_("Unit price"), "col-price"),
-    ("tax_rate", N_("Tax %"), "col-tax"),
+    ("taxes", N_("Taxes"), "col-tax"),  # the codes of its taxes: GST+QST; blank: exempt
 )
 
 
 class InvoiceLineRow(Vertical):
-    """One line: code, description, quantity, unit price, tax rate, and its total (or why it has none)."""
+    """One line: code, description, quantity, unit price, its taxes' codes, and its total (or why it
+    has none); ``exempt`` is what a line without taxes shows."""
 
-    def __init__(self, fields: LineFields) -> None:
+    def __init__(self, fields: LineFields, exempt: str = "") -> None:
         super().__init__(classes="line-row")
         self.initial = fields
+        self.exempt = exempt
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="line-inputs"):
             for name, _msgid, width in COLUMNS:
-                yield Input(getattr(self.initial, name), compact=True, classes=f"line-{name} {width}")
+                placeholder = self.exempt if name == "taxes" else ""
+                yield Input(
+                    getattr(self.initial, name),
+                    placeholder=placeholder,
+                    compact=True,
+                    classes=f"line-{name} {width}",
+                )
             yield Static("", classes="line-total col-total", markup=False)
         yield Static("", classes="line-error", markup=False)
 
@@ -66,7 +76,7 @@ class InvoiceLinesEditor(Vertical):
     InvoiceLinesEditor .col-description { width: 1fr; min-width: 12; }
     InvoiceLinesEditor .col-quantity { width: 5; }
     InvoiceLinesEditor .col-price { width: 10; }
-    InvoiceLinesEditor .col-tax { width: 7; }
+    InvoiceLinesEditor .col-tax { width: 9; }
     InvoiceLinesEditor .col-total { width: 12; text-align: right; margin-right: 0; }
     InvoiceLinesEditor .line-error { display: none; color: $text-error; }
     InvoiceLinesEditor .-has-error .line-error { display: block; }
@@ -81,6 +91,8 @@ class InvoiceLinesEditor(Vertical):
         super().__init__(id=id)
         self.session = session
         self.money: MoneyFormat | None = None
+        self.tax_choice: TaxChoice | None = None  # the company's taxes: codes are checked against them
+        self.taxes: list[TaxResult] = []  # each tax of the readable lines, as billing will store it
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="line-head"):
@@ -97,14 +109,24 @@ class InvoiceLinesEditor(Vertical):
         heads = self.query_one(".line-head").query(Label)
         for label, msgid in zip(heads, [*(c[1] for c in COLUMNS), N_("Total")], strict=True):
             label.update(tr.gettext(msgid))
+        for row in self.rows:
+            row.input("taxes").placeholder = tr.gettext(N_("exempt"))
         self._show_empty()
 
     @property
     def rows(self) -> list[InvoiceLineRow]:
         return list(self.query(InvoiceLineRow))
 
+    def set_taxes(self, choice: TaxChoice | None) -> None:
+        """The chosen company's taxes; a new line starts with its default codes."""
+        self.tax_choice = choice
+
+    def new_line_fields(self) -> LineFields:
+        return LineFields(taxes=join_codes(self.tax_choice.defaults) if self.tax_choice else "")
+
     async def add_line(self, fields: LineFields | None = None, *, focus: bool = True) -> InvoiceLineRow:
-        row = InvoiceLineRow(fields or LineFields())
+        exempt = self.session.tr.gettext(N_("exempt"))
+        row = InvoiceLineRow(fields or self.new_line_fields(), exempt)
         await self.mount(row)
         self._show_empty()
         if focus:
@@ -161,14 +183,15 @@ class InvoiceLinesEditor(Vertical):
             if fields.is_blank:
                 total.update("")
                 continue
-            line, _errors = parse_line(fields, money.currency)
+            line, _errors = parse_line(fields, money.currency, self.tax_choice)
             if line is None:
                 readable = False
                 total.update("—")
                 continue
             parsed.append((total, line))
         # each tax on the sum of its lines, rounded once: the totals billing will store
-        amounts = lines_amounts([line for _, line in parsed])
+        rules = self.tax_choice.rules if self.tax_choice else {}
+        amounts, self.taxes = taxed_lines([line for _, line in parsed], rules)
         for (total, _line), (line_subtotal, line_tax) in zip(parsed, amounts, strict=True):
             total.update(money(line_subtotal + line_tax))
         return sum(a[0] for a in amounts), sum(a[1] for a in amounts), readable
@@ -183,7 +206,7 @@ class InvoiceLinesEditor(Vertical):
             if fields.is_blank:
                 row.show_errors([], None)
                 continue
-            line, errors = parse_line(fields, currency)
+            line, errors = parse_line(fields, currency, self.tax_choice)
             if line is None:
                 ok = False
                 labels = {name: tr.gettext(msgid) for name, msgid, _w in COLUMNS}

@@ -35,3 +35,8 @@ class MoneyFormat:
         text = format(value.normalize(), "f")
         separator = babel_numbers.get_decimal_symbol(babel_locale(self.language, self.country))
         return text.replace(".", separator)
+
+    def percent(self, rate: Decimal) -> str:
+        """A rate stored in percent (``14.975``) as the reader writes it: ``14,975 %`` / ``14.975%``."""
+        locale = babel_locale(self.language, self.country)
+        return babel_numbers.format_percent(rate / 100, locale=locale, decimal_quantization=False)

@@ -37,6 +37,10 @@ from models.setup.migrations import (  # noqa: E402
     v0014_refund_requests,
     v0015_pay_doors,
     v0016_receipts,
+    v0017_credit_notes,
+    v0018_named_taxes,
+    v0019_paper_pay,
+    v0020_statements,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -63,6 +67,18 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(14, "refund_request: refunds made through Stripe", v0014_refund_requests.apply),
     Migration(15, "pay_door: an invoice's Pay page on the portal", v0015_pay_doors.apply),
     Migration(16, "receipts: clinic.receipts, and receipt messages", v0016_receipts.apply),
+    Migration(17, "credit notes, invoice.credited_cents, status 'credited'", v0017_credit_notes.apply),
+    Migration(18, "named taxes: tax, invoice_tax, invoice_line.tax_codes", v0018_named_taxes.apply),
+    Migration(
+        19,
+        "paper that pays: Swiss QR-bill creditors; a Pay page for every billed invoice",
+        v0019_paper_pay.apply,
+    ),
+    Migration(
+        20,
+        "statements of account: statement, statement_item, statement_door, their messages",
+        v0020_statements.apply,
+    ),
 )
 
 

@@ -239,24 +239,8 @@ def test_version_16_adds_receipts_on_both(setup: Setup, database: peewee.Databas
     from models.setup.migrations import v0016_receipts
 
     message = enqueue_invoice_email(billed_invoice(setup.company))
-    wider, narrow = "kind IN ('invoice', 'reminder', 'receipt')", "kind IN ('invoice', 'reminder')"
     database.execute_sql("ALTER TABLE clinic DROP COLUMN receipts")
-    if isinstance(database, peewee.SqliteDatabase):
-        (sql,) = database.execute_sql(
-            "SELECT sql FROM sqlite_master WHERE name = 'outbox_message'"
-        ).fetchone()
-        (version,) = database.execute_sql("PRAGMA schema_version").fetchone()
-        database.execute_sql("PRAGMA writable_schema = ON")
-        database.execute_sql(
-            "UPDATE sqlite_master SET sql = ? WHERE name = 'outbox_message'", (sql.replace(wider, narrow),)
-        )
-        database.execute_sql(f"PRAGMA schema_version = {version + 1}")
-        database.execute_sql("PRAGMA writable_schema = OFF")
-    else:
-        database.execute_sql("ALTER TABLE outbox_message DROP CONSTRAINT outbox_message_kind_check")
-        database.execute_sql(
-            f"ALTER TABLE outbox_message ADD CONSTRAINT outbox_message_kind_check CHECK ({narrow})"
-        )
+    narrow_kinds(database, "kind IN ('invoice', 'reminder')")
     receipt = OutboxMessage.update(kind=MessageKind.RECEIPT.value).where(OutboxMessage.id == message.id)
     with pytest.raises(peewee.IntegrityError), db.atomic():
         receipt.execute()
@@ -266,3 +250,101 @@ def test_version_16_adds_receipts_on_both(setup: Setup, database: peewee.Databas
     assert receipt.execute() == 1
     with pytest.raises(peewee.IntegrityError), db.atomic():
         database.execute_sql("UPDATE clinic SET receipts = 'some'")
+
+
+def narrow_kinds(database: peewee.Database, narrow: str) -> None:
+    """The outbox's kind CHECK as an older version had it (today's, from the model, narrowed)."""
+    today = "kind IN (" + ", ".join(f"'{kind.value}'" for kind in MessageKind) + ")"
+    if isinstance(database, peewee.SqliteDatabase):
+        (sql,) = database.execute_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'outbox_message'"
+        ).fetchone()
+        assert today in sql
+        (version,) = database.execute_sql("PRAGMA schema_version").fetchone()
+        database.execute_sql("PRAGMA writable_schema = ON")
+        database.execute_sql(
+            "UPDATE sqlite_master SET sql = ? WHERE name = 'outbox_message'", (sql.replace(today, narrow),)
+        )
+        database.execute_sql(f"PRAGMA schema_version = {version + 1}")
+        database.execute_sql("PRAGMA writable_schema = OFF")
+    else:
+        database.execute_sql("ALTER TABLE outbox_message DROP CONSTRAINT outbox_message_kind_check")
+        database.execute_sql(
+            f"ALTER TABLE outbox_message ADD CONSTRAINT outbox_message_kind_check CHECK ({narrow})"
+        )
+
+
+@pytest.mark.postgresql_only
+def test_version_17_adds_credit_notes_on_postgresql(setup: Setup, database: peewee.Database) -> None:
+    """Credit notes' tables, the credited amount in the balance and its index, the status 'credited'.
+    (SQLite: tests/models/setup/test_migrations.py migrates a version-1 database through it.)"""
+    from models.billing.credit_notes import credit_invoice
+    from models.setup.migrations import v0017_credit_notes
+
+    invoice = billed_invoice(setup.company)
+    for table in ("credit_note_line", "credit_note", "credit_note_sequence"):
+        database.execute_sql(f"DROP TABLE {table}")
+    database.execute_sql("DROP INDEX invoice_balance")
+    database.execute_sql("ALTER TABLE invoice DROP COLUMN credited_cents")
+    database.execute_sql("ALTER TABLE billing_company DROP COLUMN credit_prefix")
+    database.execute_sql("ALTER TABLE invoice DROP CONSTRAINT invoice_status_check")
+    database.execute_sql(
+        "ALTER TABLE invoice ADD CONSTRAINT invoice_status_check "
+        "CHECK (status IN ('draft', 'billed', 'paid', 'void'))"
+    )
+    database.execute_sql(
+        'CREATE INDEX "invoice_balance" ON "invoice" '
+        '((CASE WHEN "status" = \'void\' THEN 0 ELSE "total_cents" - "paid_cents" END))'
+    )
+
+    v0017_credit_notes.apply(database)
+    credit_invoice(Invoice.get_by_id(invoice.id), "Séance annulée")
+    credited = Invoice.get_by_id(invoice.id)
+    assert (credited.status, credited.balance_cents) == ("credited", 0)
+    with pytest.raises(peewee.IntegrityError), db.atomic():
+        database.execute_sql("UPDATE invoice SET credited_cents = total_cents + 1")
+
+
+@pytest.mark.postgresql_only
+def test_version_20_adds_statements_on_postgresql(setup: Setup, database: peewee.Database) -> None:
+    """Statements' tables come back, an outbox message may carry one and be of its kind. (SQLite
+    cannot drop a referencing column to go back: tests/models/setup/test_migrations.py migrates a
+    version-1 SQLite database through it and compares the schema with a fresh one.)"""
+    from models.billing.statements import Account, make_statement
+    from models.setup.migrations import v0020_statements
+
+    message = enqueue_invoice_email(billed_invoice(setup.company))
+    for table in ("statement_door", "statement_item"):
+        database.execute_sql(f"DROP TABLE {table}")
+    database.execute_sql("ALTER TABLE outbox_message DROP COLUMN statement_id")
+    database.execute_sql("DROP TABLE statement")
+    narrow_kinds(database, "kind IN ('invoice', 'reminder', 'receipt')")
+    kind = OutboxMessage.update(kind=MessageKind.STATEMENT.value).where(OutboxMessage.id == message.id)
+    with pytest.raises(peewee.IntegrityError), db.atomic():
+        kind.execute()
+
+    v0020_statements.apply(database)
+    statement = make_statement(Account(message.invoice.patient.id, setup.company.id, "CAD"))
+    assert kind.execute() == 1
+    OutboxMessage.update(statement=statement.id).where(OutboxMessage.id == message.id).execute()
+    assert OutboxMessage.get_by_id(message.id).statement.id == statement.id
+
+
+def test_version_18_adds_named_taxes_on_both(setup: Setup, database: peewee.Database) -> None:
+    """An invoice from before named taxes keeps its amounts; the new tables and column work."""
+    from models.billing.invoice_taxes import invoice_taxes
+    from models.billing.tax_definitions import load_preset
+    from models.setup.migrations import v0018_named_taxes
+
+    old = billed_invoice(setup.company)
+    for sql in ("DROP TABLE invoice_tax", "DROP TABLE tax", "ALTER TABLE invoice_line DROP COLUMN tax_codes"):
+        database.execute_sql(sql)
+
+    v0018_named_taxes.apply(database)
+    assert database.execute_sql("SELECT tax_codes, tax_cents FROM invoice_line").fetchall() == [("", 0)]
+    assert invoice_taxes(old.id) == []  # exempt, as it printed
+    load_preset(setup.company.id, "qc")
+    line = LineInput("Massothérapie", Decimal(1), 10000, tax_codes=("GST", "QST"))
+    draft = create_draft(patient=old.patient, billing_company=setup.company, lines=[line])
+    assert [(t.code, t.tax_cents) for t in invoice_taxes(draft.id)] == [("GST", 500), ("QST", 998)]
+    assert Invoice.get_by_id(old.id).total_cents == 8500

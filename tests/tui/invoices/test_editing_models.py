@@ -9,16 +9,19 @@ import pytest
 
 from models.billing.invoice import Invoice
 from models.billing.invoicing import BilledTo, LineInput
+from models.billing.tax_computation import TaxRule
 from models.core.enums import InvoiceStatus, PaymentMethod
 from models.core.errors import TransitionError, ValidationError
 from models.views.invoice_editing import (
     DraftInput,
     LineFields,
+    TaxChoice,
     check_billed_to,
     load_draft,
     parse_line,
     parse_quantity,
     parse_tax_rate,
+    parse_taxes,
     parse_unit_price,
     patient_page,
     pay,
@@ -64,9 +67,41 @@ def test_tax_rates_are_percentages() -> None:
 def test_parse_line_reports_every_bad_field() -> None:
     line, errors = parse_line(LineFields("C1", "", "0", "abc", "200"), "CAD")
     assert line is None
-    assert [e.field for e in errors] == ["description", "quantity", "unit_price", "tax_rate"]
+    assert [e.field for e in errors] == ["description", "quantity", "unit_price", "taxes"]
     line, errors = parse_line(LineFields(" C1 ", " Suivi ", "2", "40", "5"), "CAD")
     assert errors == [] and line == LineInput("Suivi", Decimal(2), 4000, Decimal(5), "C1")
+
+
+QUEBEC = TaxChoice(
+    date(2026, 5, 1),
+    {"GST": TaxRule("GST", "TPS", "GST", Decimal(5)), "QST": TaxRule("QST", "TVQ", "QST", Decimal("9.975"))},
+    ("GST", "QST"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ((), Decimal(0))),  # exempt
+        ("GST+QST", (("GST", "QST"), Decimal(0))),
+        (" gst, qst ", (("GST", "QST"), Decimal(0))),
+        ("qst gst qst", (("QST", "GST"), Decimal(0))),
+        ("14,975 %", ((), Decimal("14.975"))),  # a bare rate, as drafts written before named taxes
+    ],
+)
+def test_a_line_names_its_taxes_by_code(text: str, expected: tuple[tuple[str, ...], Decimal]) -> None:
+    assert parse_taxes(text, QUEBEC) == expected
+
+
+def test_a_code_the_company_does_not_have_is_refused_with_those_it_has() -> None:
+    line, errors = parse_line(LineFields("", "Suivi", "1", "40", "GST+HST"), "CAD", QUEBEC)
+    assert line is None
+    assert [(e.field, str(e)) for e in errors] == [
+        ("taxes", "no tax HST applies on 2026-05-01; the company's taxes: GST, QST")
+    ]
+    line, errors = parse_line(LineFields("", "Suivi", "1", "40", "gst"), "CAD", QUEBEC)
+    assert line == LineInput("Suivi", Decimal(1), 4000, Decimal(0), "", ("GST",))
+    assert LineFields(taxes="GST+QST").is_blank  # a new line's default taxes are not typing
 
 
 def test_a_third_party_is_checked_field_by_field() -> None:

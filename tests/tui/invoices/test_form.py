@@ -7,6 +7,7 @@ from collections.abc import Callable
 from textual.widgets import Input
 
 from models.billing.invoice import Invoice
+from models.billing.tax_definitions import load_preset
 from models.core.enums import InvoiceStatus
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.invoice_form import InvoiceFormScreen
@@ -14,6 +15,7 @@ from tui.widgets.invoice_lines import InvoiceLinesEditor
 from tui.widgets.invoice_totals import InvoiceTotals
 from tui.widgets.patient_picker import PatientPicker
 
+from ..conftest import Clinic_
 from .conftest import Billing, messages, open_screen, settle
 
 
@@ -223,3 +225,42 @@ async def test_a_missing_invoice_is_said_not_crashed(
         assert any("#9999" in m for m in messages(app)), messages(app)
         await open_screen(pilot, InvoiceFormScreen(app.session, invoice_id=billing.billed.id))  # type: ignore[attr-defined]
         assert any("only a draft can be edited" in m for m in messages(app)), messages(app)
+
+
+async def test_lines_choose_taxes_by_code_and_the_totals_show_each_tax(
+    make_app: Callable[..., object], billing: Billing, clinic: Clinic_
+) -> None:
+    load_preset(clinic.company.id, "qc")
+    app = make_app("clerk")  # English
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        form = InvoiceFormScreen(app.session, patient_id=billing.patients[0].id)  # type: ignore[attr-defined]
+        await open_screen(pilot, form)
+        editor = form.query_one(InvoiceLinesEditor)
+        first = editor.rows[0]
+        assert first.input("taxes").value == "GST+QST"  # the company's taxes for new lines
+        first.input("description").value = "Massage therapy"
+        first.input("unit_price").value = "100"
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        second = editor.rows[1]
+        second.input("description").value = "Physiotherapy"
+        second.input("unit_price").value = "80"
+        second.input("taxes").value = ""
+        assert second.input("taxes").placeholder == "exempt"
+        await pilot.pause()
+        text = totals_text(form)
+        assert "GST (5%) on $100.00 $5.00" in text and "QST (9.975%) on $100.00 $9.98" in text, text
+        assert "Total $194.98" in text, text
+        second.input("taxes").value = "hst"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert form.invoice_id is None
+        assert "no tax HST applies on 2026-03-14; the company's taxes: GST, QST" in str(
+            second.query_one(".line-error").render()
+        )
+        second.input("taxes").value = ""
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        invoice = Invoice.get(Invoice.id == form.invoice_id)
+        assert [(line.tax_codes, line.tax_cents) for line in invoice.lines] == [("GST+QST", 1498), ("", 0)]
+        assert invoice.total_cents == 19498
