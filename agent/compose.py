@@ -22,7 +22,7 @@ import jinja2
 from agent.facts import message_facts
 from agent.mime import Attachment, OutgoingEmail, address_header, build_email, header
 from agent.pdfs import PdfProvider
-from agent.statement_documents import statement_documents
+from agent.statement_documents import statement_document
 from agent.steps import Delivery
 from agent.template_mail import TemplateBody, template_body
 from locales import N_, Translator, translator
@@ -160,9 +160,10 @@ class Composer:
     """Builds the email for one outbox message (reads the database unless the message's facts are
     on its ``Delivery``: run it off the event loop)."""
 
-    def __init__(self, pdfs: PdfProvider, from_address: str) -> None:
+    def __init__(self, pdfs: PdfProvider, from_address: str, *, pay_base: str = "") -> None:
         self.pdfs = pdfs
         self.from_address = from_address
+        self.pay_base = pay_base  # [portal] url: an attached statement prints the QR code to its Pay page
 
     def body(
         self,
@@ -276,7 +277,7 @@ class Composer:
         attachments = []
         statement_id = fk_id(message, "statement")
         if message.attach_pdf and not is_secure(message) and statement_id is not None:
-            name, pdf = statement_documents(statement_id, body.language, self.pdfs)[0]
+            name, pdf = statement_document(statement_id, body.language, self.pay_base)
             attachments.append(Attachment(name, pdf))  # the statement; its invoices went before
         elif message.attach_pdf and not is_secure(message):  # a secure link never carries the document
             ready = delivery.pdf if delivery is not None and body.language == message.language else None

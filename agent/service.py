@@ -91,7 +91,7 @@ def build_agent(
             pay_base=config.portal.url,  # the QR code on paper leads to the invoice's Pay page there
         )
     provider = pdfs
-    composer = Composer(provider, config.email.from_address)
+    composer = Composer(provider, config.email.from_address, pay_base=config.portal.url)
     if steps is None or syncs is None:
         from agent.delivery import build_secure_steps, build_secure_syncs
         from agent.delivery.build import build_pay_pages_sync

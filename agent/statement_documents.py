@@ -21,10 +21,19 @@ def statement_filename(statement: Statement, language: str) -> str:
     return _UNSAFE.sub("-", name).strip("-.") or f"statement-{statement.id}.pdf"
 
 
-def statement_documents(statement_id: int, language: str, pdfs: PdfProvider) -> list[tuple[str, bytes]]:
+def statement_document(statement_id: int, language: str, pay_base: str = "") -> tuple[str, bytes]:
+    """(file name, PDF) of the statement alone (the one an email attaches); with the portal's
+    address (``pay_base``), its PDF prints the QR code to its Pay page."""
+    statement = Statement.get_by_id(statement_id)
+    return statement_filename(statement, language), render_statement_pdf(statement, language, pay_base)
+
+
+def statement_documents(
+    statement_id: int, language: str, pdfs: PdfProvider, pay_base: str = ""
+) -> list[tuple[str, bytes]]:
     """(file name, PDF) of the statement and of its invoices, at most ``MAX_DOCUMENTS`` in all."""
     statement = Statement.get_by_id(statement_id)
-    documents = [(statement_filename(statement, language), render_statement_pdf(statement, language))]
+    documents = [statement_document(statement_id, language, pay_base)]
     for item in items_of(statement)[: MAX_DOCUMENTS - 1]:
         documents.append((pdfs.filename(item.invoice, language), pdfs.get(item.invoice, language)))
     return documents

@@ -10,7 +10,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from cli.arguments import command_group, count
-from cli.context import Context, require_role, require_staff
+from cli.context import Context, require_role
 from cli.send_cmd import add_message_options
 from locales import LANGUAGES, N_, Translator
 
@@ -151,10 +151,11 @@ def statement_record(statement: Statement) -> dict[str, object]:
 
 
 def run_make(args: argparse.Namespace, ctx: Context) -> int:
-    from models.billing.statements import accounts_of, items_of, make_statement
+    from models.billing.statements import accounts_of, items_of
     from models.core.errors import NotFoundError, ValidationError
     from models.people.clinic import BillingCompany
     from models.people.patient import Patient
+    from models.workflow.statement_making import new_statement
 
     staff = require_role(ctx, "billing")
     patient = Patient.get_or_none(Patient.id == args.patient)
@@ -168,7 +169,7 @@ def run_make(args: argparse.Namespace, ctx: Context) -> int:
         accounts = [account for account in accounts if account.company_id == company.id]
     if not accounts:
         raise ValidationError("patient", N_("nothing is owed on this account: there is no statement to make"))
-    statements = [make_statement(account, staff=staff) for account in accounts]
+    statements = [new_statement(account, staff=staff) for account in accounts]
     if args.json:
         ctx.print_json([statement_record(statement) for statement in statements])
         return 0
@@ -192,8 +193,7 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
     from models.billing.statements import due_now, find_statement, items_of
     from models.people.clinic import get_clinic
 
-    require_staff(ctx)
-    ctx.database()
+    require_role(ctx, "billing")  # a patient's whole account: what the TUI shows billing staff
     statement = find_statement(args.reference)
     if args.json:
         ctx.print_json(statement_record(statement))
@@ -221,10 +221,11 @@ def run_pdf(args: argparse.Namespace, ctx: Context) -> int:
     from models.billing.statements import find_statement
 
     refuse_path_through_door(ctx.door, args.output, "--output")
-    require_staff(ctx)
-    ctx.database()
+    require_role(ctx, "billing")  # a patient's whole account: what the TUI shows billing staff
     statement = find_statement(args.reference)
-    if write_pdf_output(ctx, args.output, lambda: render_statement_pdf(statement, args.lang)):
+    if write_pdf_output(
+        ctx, args.output, lambda: render_statement_pdf(statement, args.lang, ctx.config.portal.url)
+    ):
         ctx.print(
             ctx.tr.format(
                 N_("Wrote statement {reference} to {path}."), reference=statement.reference, path=args.output

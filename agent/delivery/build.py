@@ -60,7 +60,7 @@ def build_secure_steps(
     """Publish to the portal, then text the PIN: in this order, before the email."""
     channel = sms if sms is not None else build_sms(config)
     return [
-        PortalPublishStep(build_portal(config), pdfs),
+        PortalPublishStep(build_portal(config), pdfs, pay_base=config.portal.url),
         PinSmsStep(channel, at_once=config.agent.concurrency, pace=Pace(config.sms.max_per_minute)),
     ]
 

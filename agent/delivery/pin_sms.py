@@ -28,11 +28,14 @@ from models.messaging.tables import OutboxMessage
 from models.people.clinic import BillingCompany, Clinic
 
 PIN_TEXT = N_("{clinic}: your PIN to open the invoice we emailed you is {pin}")
+STATEMENT_PIN_TEXT = N_("{clinic}: your PIN to open the statement of account we emailed you is {pin}")
 
 
-def pin_sms_text(language: str, clinic_name: str, pin: str) -> str:
-    """The SMS, in the recipient's language: the clinic and the PIN, nothing about the invoice."""
-    return translator(language).format(PIN_TEXT, clinic=clinic_name, pin=pin)
+def pin_sms_text(language: str, clinic_name: str, pin: str, *, statement: bool = False) -> str:
+    """The SMS, in the recipient's language: the clinic and the PIN, nothing about the invoice (or
+    the statement of account) it opens."""
+    wording = STATEMENT_PIN_TEXT if statement else PIN_TEXT
+    return translator(language).format(wording, clinic=clinic_name, pin=pin)
 
 
 def _clinic_name(message: OutboxMessage) -> str:
@@ -80,7 +83,9 @@ class PinSmsStep:
             raise RejectedError(N_("no cell phone number to send the PIN to"))
         known = delivery.facts
         clinic_name = known.clinic.name if known is not None else await db(_clinic_name, message)
-        text = pin_sms_text(message.language, clinic_name, pin)
+        text = pin_sms_text(
+            message.language, clinic_name, pin, statement=fk_id(message, "statement") is not None
+        )
         async with self._at_once:  # held until the text is recorded: a crash repeats no more
             await self.pace.turn()
             reply = await self.sms.send(message.recipient_phone, text, f"facteur-{message.id}", secret=pin)

@@ -120,9 +120,11 @@ class PortalPublishStep:
         *,
         pace: Pace | None = None,
         clock: Callable[[], datetime] = utcnow,
+        pay_base: str = "",
     ) -> None:
         self.portal = portal
         self.pdfs = pdfs
+        self.pay_base = pay_base  # [portal] url: a statement's PDF prints the QR code to its Pay page
         self.pace = pace or Pace()  # unlimited until the portal answers 429
         self.clock = clock
 
@@ -189,7 +191,8 @@ class PortalPublishStep:
 
     def _statement_documents(self, statement_id: int, language: str) -> list[PortalDocument]:
         return [
-            PortalDocument(name, pdf) for name, pdf in statement_documents(statement_id, language, self.pdfs)
+            PortalDocument(name, pdf)
+            for name, pdf in statement_documents(statement_id, language, self.pdfs, self.pay_base)
         ]
 
     def _fill(self, delivery: Delivery, token: str, expires_at: datetime) -> None:

@@ -8,8 +8,9 @@ between threads) until the stylesheet or a font file changes on disk.
 
 The invoice stylesheet is handed to WeasyPrint as a parsed stylesheet of the *user* origin instead of
 a ``<style>`` of the page's (author) origin. That gives the same page as long as the page's own
-``<style>`` only sets ``@page`` margin-box content (what ``invoice.html`` keeps there: the running
-header, which changes with each invoice): the tests compare the bytes with the plain render's.
+``<style>`` only sets ``@page`` margin-box content (what ``document.html``, the page every document
+extends, keeps there: the running header, which changes with each document): the tests compare the
+bytes with the plain render's.
 WeasyPrint itself is imported at the first render (a second of start-up the TUI does not pay).
 
 Every PDF made here (invoices, PIN slips) is PDF/A-3b and tagged: kept for years by clinics and

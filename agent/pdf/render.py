@@ -2,8 +2,9 @@
 
 WeasyPrint takes about a second to import, so it is imported at the first
 render only (``agent.pdf.engine``): importing this module stays cheap for the TUI.
-The template's words go through the catalogs: it calls ``_("…")`` (and
-``format("… {x}", x=…)``), which ``make locales-extract`` finds in it.
+The invoice, credit note and statement templates extend ``document.html`` (the page they
+share) and import macros from ``parts.html``. Their words go through the catalogs: they call
+``_("…")`` (and ``format("… {x}", x=…)``), which ``make locales-extract`` finds in them.
 """
 
 from __future__ import annotations
@@ -128,13 +129,13 @@ def render_invoice_pdf(invoice: Invoice, language: str, pay_base: str = "") -> b
 
 
 def wording_fingerprint(language: str) -> str:
-    """A digest of everything that shapes a PDF besides the invoice's row: the template,
-    the stylesheet, this code's layout version and the catalog text the template reads
-    in ``language``, so an edited template or a reworded label re-renders."""
+    """A digest of everything that shapes a PDF besides the invoice's row: the templates (the
+    invoice's and those it extends or imports), the stylesheet, this code's layout version and
+    the catalog text the templates read in ``language``, so an edited template or a reworded
+    label re-renders."""
     tr = translator(language)
-    digest = hashlib.sha256(
-        _files_digest(*(_stamp(TEMPLATES / name) for name in (TEMPLATE, STYLESHEET, *FONTS)))
-    )
+    files = (*_template_files(), STYLESHEET, *FONTS)
+    digest = hashlib.sha256(_files_digest(*(_stamp(TEMPLATES / name) for name in files)))
     digest.update(LAYOUT_VERSION.encode())
     digest.update(tr.language.encode())
     for msgid in _msgids():
@@ -157,13 +158,34 @@ def _files_digest(*stamps: tuple[str, int, int]) -> bytes:
 
 
 @cache
+def _template_files() -> tuple[str, ...]:
+    """``TEMPLATE`` and every template it extends, includes or imports, and theirs in turn."""
+    from jinja2 import meta
+
+    files: list[str] = []
+    pending = [TEMPLATE]
+    while pending:
+        name = pending.pop()
+        if name not in files:
+            files.append(name)
+            pending.extend(ref for ref in meta.find_referenced_templates(_parse(name)) if ref)
+    return tuple(files)
+
+
+def _parse(name: str) -> jinja2.nodes.Template:
+    return _environment().parse((TEMPLATES / name).read_text(encoding="utf-8"))
+
+
+@cache
 def _msgids() -> tuple[str, ...]:
-    """The msgids the template calls, and the labels it is given."""
+    """The msgids the invoice's templates call, and the labels it is given."""
     from jinja2.ext import extract_from_ast
 
-    source = (TEMPLATES / TEMPLATE).read_text(encoding="utf-8")
-    ast = _environment().parse(source)
-    found: list[Any] = [message for _, _, message in extract_from_ast(ast, ("_", "format"))]
+    found: list[Any] = [
+        message
+        for name in _template_files()
+        for _, _, message in extract_from_ast(_parse(name), ("_", "format"))
+    ]
     ids = {m if isinstance(m, str) else m[0] for m in found if m}
     ids.update(str(label) for label in (*PAYMENT_METHOD.values(), *INVOICE_STATUS.values()))
     return tuple(sorted(ids))

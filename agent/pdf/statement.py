@@ -7,11 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from agent.pdf.document import Party, clinic_party, company_party, page_size
+from agent.pdf.document import Party, PayCode, clinic_party, company_party, page_size
+from agent.pdf.pay_code import pay_code_svg, svg_data_uri
 from agent.pdf.render import invoice_html_to_pdf, render_page
 from locales import Translator, normalize_language, translator
 from locales.formatting import format_date, format_money
-from models.billing.statements import Statement, items_of
+from models.billing.invoicing import clinic_today
+from models.billing.statements import Statement, current_invoices, due_now, items_of
+from models.links.pay_doors import pay_expiry
+from models.links.statement_doors import statement_paper_token
 from models.people.clinic import BillingCompany, Clinic
 from models.people.patient import Patient
 
@@ -45,6 +49,7 @@ class StatementDocument:
     credit: str  # what the clinic owes back on the others; empty when nothing
     balance: str
     balance_cents: int
+    pay: PayCode | None = None  # the QR code to its Pay page, while something is owed
 
 
 def statement_language(statement: Statement, language: str | None = None) -> str:
@@ -54,7 +59,26 @@ def statement_language(statement: Statement, language: str | None = None) -> str
     return translator(chosen, statement.billing_company.clinic.default_language).language
 
 
-def build_statement_document(statement: Statement, language: str | None = None) -> StatementDocument:
+def statement_pay_target(statement: Statement, pay_base: str, today: date | None = None) -> str:
+    """Where the statement's QR code leads, ``<portal>/pay/<token>``: while its invoices owe some
+    and no credit is to be refunded on them (its Pay page offers one payment for the rest), until
+    a year after its date; "" otherwise, or without the portal's address."""
+    clinic = statement.billing_company.clinic
+    if (
+        not pay_base
+        or due_now(statement) <= 0
+        or any(i.balance_cents < 0 for i in current_invoices(statement))
+    ):
+        return ""
+    if (today or clinic_today(clinic)) >= pay_expiry(statement.issue_date, clinic.timezone).date():
+        return ""
+    token = statement_paper_token(statement.id)
+    return f"{pay_base.rstrip('/')}/pay/{token}" if token else ""
+
+
+def build_statement_document(
+    statement: Statement, language: str | None = None, pay_base: str = ""
+) -> StatementDocument:
     company: BillingCompany = statement.billing_company
     clinic: Clinic = company.clinic
     lang = statement_language(statement, language)
@@ -96,15 +120,21 @@ def build_statement_document(statement: Statement, language: str | None = None) 
         credit=money(credit) if credit else "",
         balance=money(statement.balance_cents),
         balance_cents=statement.balance_cents,
+        pay=_pay_code(statement_pay_target(statement, pay_base)),
     )
+
+
+def _pay_code(url: str) -> PayCode | None:
+    return PayCode(url, svg_data_uri(pay_code_svg(url))) if url else None
 
 
 def render_statement_html(document: StatementDocument, tr: Translator, *, inline_stylesheet: bool) -> str:
     return render_page(TEMPLATE, document, tr, inline_stylesheet=inline_stylesheet)
 
 
-def render_statement_pdf(statement: Statement, language: str | None = None) -> bytes:
-    """The statement as PDF bytes, in ``language`` or the patient's."""
-    document = build_statement_document(statement, language)
+def render_statement_pdf(statement: Statement, language: str | None = None, pay_base: str = "") -> bytes:
+    """The statement as PDF bytes, in ``language`` or the patient's; with the portal's address
+    (``pay_base``, ``[portal] url``), the QR code to its Pay page."""
+    document = build_statement_document(statement, language, pay_base)
     html = render_statement_html(document, translator(document.language), inline_stylesheet=False)
     return invoice_html_to_pdf(html)

@@ -17,7 +17,7 @@ import peewee
 from locales import N_
 from locales.formatting import Money
 from models.billing.invoice import Invoice, Payment, describe
-from models.billing.invoicing import settled_status
+from models.billing.invoicing import reload_locked, settled_status
 from models.core.enums import DisputeStatus, InvoiceStatus, PaymentMethod, RefundStatus, ReversalKind
 from models.core.errors import NotFoundError, ValidationError
 from models.database.base import BaseModel, UTCDateTimeField, one_of, utcnow
@@ -109,14 +109,14 @@ def reverse_payment(
     with db.atomic():
         if PaymentReversal.select().where(PaymentReversal.reference == reference).exists():
             return None
+        invoice = reload_locked(Invoice.get_by_id(payment.__data__["invoice"]))
         left = payment.amount_cents - reversed_cents(payment)
         if not 0 < amount_cents <= left:
             raise ValidationError(
                 "amount",
                 N_("a payment of invoice {invoice} cannot give back more than it brought"),
-                invoice=describe(Invoice.get_by_id(payment.__data__["invoice"])),
+                invoice=describe(invoice),
             )
-        invoice = Invoice.get_by_id(payment.__data__["invoice"])
         reversal = PaymentReversal.create(
             payment=payment,
             invoice=invoice,

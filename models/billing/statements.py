@@ -162,16 +162,25 @@ def find_statement(reference: str) -> Statement:
     return statement
 
 
-def owing_invoices(statement: Statement) -> list[Invoice]:
-    """The statement's invoices that still owe something now, oldest first: where a payment for
-    the statement goes (payments and credits since it was made count)."""
+def current_invoices(statement: Statement) -> list[Invoice]:
+    """The statement's invoices as they are now, in its order."""
     query = (
         Invoice.select()
         .join(StatementItem)
-        .where((StatementItem.statement == statement.id) & (Invoice.status == InvoiceStatus.BILLED))
+        .where(StatementItem.statement == statement.id)
         .order_by(StatementItem.position)
     )
-    return [invoice for invoice in query if invoice.balance_cents > 0]
+    return list(query)
+
+
+def owing_invoices(statement: Statement) -> list[Invoice]:
+    """The statement's invoices that still owe something now, oldest first: where a payment for
+    the statement goes (payments and credits since it was made count)."""
+    return [
+        invoice
+        for invoice in current_invoices(statement)
+        if invoice.status == InvoiceStatus.BILLED and invoice.balance_cents > 0
+    ]
 
 
 def due_now(statement: Statement) -> int:

@@ -56,6 +56,13 @@ def open_statement_door(statement_id: int) -> DoorRecord:
         return DoorRecord(door.id, door.token, door.token_hash, door.tag)
 
 
+def statement_paper_token(statement_id: int) -> str | None:
+    """The token of the statement's Pay page, for the QR code its PDF prints; None without one (only
+    read here: making the statement opens it, ``models.workflow.statement_making``)."""
+    door = StatementDoor.get_or_none(StatementDoor.statement == statement_id)
+    return str(door.token) if door is not None else None
+
+
 def company_name(statement_id: int) -> str:
     return str(Statement.get_by_id(statement_id).billing_company.name)
 
@@ -100,6 +107,7 @@ def every_door_to_push(now: datetime | None = None, limit: int = 200) -> list[Do
     changed = doors_to_push(now, limit)
     since = (now or utcnow()) - WATCHED_FOR
     watched = (StatementDoor.created_at >= since) | StatementDoor.pushed_state.contains('"status": "open"')
+    watched |= StatementDoor.pushed_state.contains('"status": "pending"')
     for door in StatementDoor.select().where(watched).order_by(StatementDoor.id):
         if len(changed) >= limit:
             break

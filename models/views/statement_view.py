@@ -14,7 +14,6 @@ from models.billing.statements import (
     accounts_of,
     due_now,
     items_of,
-    make_statement,
     open_invoices,
 )
 from models.core.enums import PaymentMethod
@@ -23,6 +22,7 @@ from models.database.base import utcnow
 from models.people.clinic import BillingCompany, Staff
 from models.people.patient import Patient
 from models.views.invoice_editing import received_at
+from models.workflow.statement_making import new_statement
 from models.workflow.statement_payments import pay_statement
 
 
@@ -88,7 +88,7 @@ def make_statement_view(
     account: Account, *, staff: Staff | None, now: datetime | None = None
 ) -> StatementView:
     """Make a statement of ``account`` as it stands now and read it back."""
-    statement = make_statement(account, staff=staff, now=now)
+    statement = new_statement(account, staff=staff, now=now)
     return statement_view(statement.id)
 
 

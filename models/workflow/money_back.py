@@ -21,6 +21,7 @@ from locales import N_
 from models.billing.invoice import Invoice, Payment, describe
 from models.billing.reversals import (
     PaymentDispute,
+    PaymentReversal,
     RefundRequest,
     open_dispute,
     reverse_payment,
@@ -119,16 +120,55 @@ def _take_back(
 
 
 def _refunded(payments: list[Payment], charge: Mapping[str, Any], now: datetime) -> None:
-    """The charge's refunded total now, less what was recorded: the new refund (once per total)."""
+    """The charge's refunded total now, less what was recorded: the new refund (once per total).
+
+    A charge that paid a statement of account paid several invoices (one payment each): what it
+    brought that no invoice took (they were paid meanwhile; the admins were told) is given back
+    first; a refund staff asked Facteur for goes to the payment it was asked on; the rest unwinds
+    from the invoice paid last."""
     total = int(charge.get("amount_refunded") or 0)
-    delta = total - sum(reversed_cents(payment, ReversalKind.REFUND) for payment in payments)
+    unapplied = max(int(charge.get("amount") or 0) - sum(payment.amount_cents for payment in payments), 0)
+    reversed_now = sum(reversed_cents(payment, ReversalKind.REFUND) for payment in payments)
+    delta = max(total - unapplied, 0) - reversed_now
     if delta <= 0:
         return
     reference = f"{charge.get('id')}:refunded:{total}"
-    for payment, part in _take_back(payments, delta, ReversalKind.REFUND, reference, now):
+    given: list[tuple[Payment, int]] = []
+    if len(payments) > 1:
+        given, delta = _asked_refunds(payments, delta, str(charge.get("id")), now)
+    if delta > 0:
+        given += _take_back(payments, delta, ReversalKind.REFUND, reference, now)
+    for payment, part in given:
         invoice = Invoice.get_by_id(payment.__data__["invoice"])
         params = _params(invoice, part)
         notify(payment_audience(invoice), "payment_refunded", invoice, REFUND_NOTICE, params, now=now)
+
+
+def _asked_refunds(
+    payments: list[Payment], amount_cents: int, charge_id: str, now: datetime
+) -> tuple[list[tuple[Payment, int]], int]:
+    """Refunds staff asked Facteur for on these payments (``request_refund``), not recorded yet:
+    each from the payment it was asked on, oldest request first. Returns them and what is left."""
+    by_id = {payment.id: payment for payment in payments}
+    requests = (
+        RefundRequest.select()
+        .where(
+            RefundRequest.payment.in_(list(by_id))
+            & RefundRequest.status.in_([RefundStatus.PENDING.value, RefundStatus.DONE.value])
+        )
+        .order_by(RefundRequest.id)
+    )
+    given = []
+    for request in requests:
+        key = f"{charge_id}:request:{request.id}"
+        if amount_cents <= 0 or PaymentReversal.select().where(PaymentReversal.reference == key).exists():
+            continue
+        payment = by_id[request.__data__["payment"]]
+        part = min(amount_cents, request.amount_cents, payment.amount_cents - reversed_cents(payment))
+        if part > 0 and reverse_payment(payment, part, ReversalKind.REFUND, key, now=now) is not None:
+            given.append((payment, part))
+            amount_cents -= part
+    return given, amount_cents
 
 
 def _disputed(payment: Payment, dispute: Mapping[str, Any], now: datetime) -> None:

@@ -257,27 +257,26 @@ def _statement_session(
     if session.get("payment_status") != "paid":
         return Outcome.WAITING
     reference = _reference(session)
-    if (
-        Payment.select()
-        .where((Payment.reference == reference) & (Payment.method == PaymentMethod.STRIPE))
-        .exists()
-    ):
-        return Outcome.DUPLICATE
-    amount = int(session.get("amount_total") or 0)
     company = BillingCompany.get_by_id(statement.__data__["billing_company"])
-    owing = owing_invoices(statement)
-    due = sum(invoice.balance_cents for invoice in owing)
     if (
         company.stripe_account_id != account
         or str(session.get("currency") or "").upper() != statement.currency
     ):
         return Outcome.IGNORED
-    applied = min(amount, due)
-    payments = (
-        pay_statement(statement, applied, PaymentMethod.STRIPE, reference=reference, received_at=received_at)
-        if applied > 0
-        else []
-    )
+    # once per session, whatever became of it (every pull lists it again)
+    if not claim_event(f"statement-session:{session['id']}", account, COMPLETED, now, now):
+        return Outcome.DUPLICATE
+    amount = int(session.get("amount_total") or 0)
+    applied = min(amount, sum(invoice.balance_cents for invoice in owing_invoices(statement)))
+    payments: list[Payment] = []
+    try:
+        with db.atomic():  # a savepoint: a payment refused by a race is reported, not lost
+            if applied > 0:
+                payments = pay_statement(
+                    statement, applied, PaymentMethod.STRIPE, reference=reference, received_at=received_at
+                )
+    except (ValidationError, TransitionError):
+        applied, payments = 0, []
     anchor = (
         Invoice.get_by_id(payments[-1].__data__["invoice"]) if payments else items_of(statement)[-1].invoice
     )

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from locales import N_
 from locales.formatting import Money
-from models.billing.statements import Statement, due_now, items_of
+from models.billing.statements import Statement, current_invoices, due_now, items_of
 from models.core.enums import MessageKind, PinMode
 from models.core.errors import ValidationError
 from models.links.payment_links import NO_ACCOUNT, stripe_minimum
@@ -63,6 +63,14 @@ def check_statement_payable(statement: Statement) -> None:
     if not company.stripe_account_id:
         raise ValidationError("payment_link", NO_ACCOUNT, company=company.name)
     owing, minimum = due_now(statement), stripe_minimum(statement.currency)
+    credit = -sum(min(invoice.balance_cents, 0) for invoice in current_invoices(statement))
+    if credit > 0:  # the clinic owes some of it back: one Pay button would not settle the account
+        raise ValidationError(
+            "payment_link",
+            N_("statement {reference} has a credit of {credit} to refund: give it back before asking to pay"),
+            reference=statement.reference,
+            credit=Money(credit, statement.currency),
+        )
     if owing <= 0:
         raise ValidationError(
             "payment_link",

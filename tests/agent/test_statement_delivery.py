@@ -77,6 +77,7 @@ async def test_one_link_one_pin_the_statement_and_its_invoices(
     match = LINK.search(plain)
     assert match is not None
     *_, sms = sms_gateway.sent
+    assert "relevé de compte" in sms.text and DESCRIPTION not in sms.text
     browser = portal.browser()
     opened = browser.post(f"/l/{match[1]}", data={"pin": sms.pin})
     assert opened.status_code == 200, opened.text

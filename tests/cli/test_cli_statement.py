@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
+from models.billing.statements import find_statement
+from models.links.statement_doors import StatementDoor
 from tests.agent.pdf_helpers import pdf_text
+from tests.agent.test_paper_pay import decoded
 from tests.agent.test_pdf_archival import assert_archival
 from tests.conftest import CliResult
 
@@ -53,6 +56,8 @@ def test_make_print_and_pay_a_statement(cli: Cli, owing: dict[str, Any], tmp_pat
     assert_archival(data, f"Relevé de compte {reference}", "fr")
     text = pdf_text(data)
     assert all(number in text for number in numbers) and "Relevé de compte" in text
+    token = StatementDoor.get(StatementDoor.statement == find_statement(reference).id).token
+    assert decoded(data, 1, tmp_path) == f"http://127.0.0.1:8088/pay/{token}"  # its Pay page, on paper
 
     first = owing["invoices"][0]["balance_cents"]
     amount = first + 1  # the oldest in full, a cent of the next

@@ -242,7 +242,7 @@ class StatementScreen(Screen[None]):
         config, tr = self.session.config, self.session.tr
         try:
             with database_thread():
-                pdf = render_statement_pdf(Statement.get_by_id(statement_id))
+                pdf = render_statement_pdf(Statement.get_by_id(statement_id), pay_base=config.portal.url)
             outcome = print_pdf(
                 pdf,
                 command=config.print.command,

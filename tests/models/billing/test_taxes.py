@@ -128,3 +128,13 @@ def test_sixty_named_lines_at_5_percent_owe_173_75() -> None:
     amounts, (gst,) = taxed_lines(lines, RULES)
     assert (gst.base_cents, gst.tax_cents) == (347_500, 17_375)
     assert sum(tax for _, tax in amounts) == 17_375
+
+
+def test_half_a_cent_rounds_up_and_the_base_is_never_rounded_per_line() -> None:
+    """Half up, to the cent, once: 5 % of 10,10 $ is 0,505 $ → 0,51 $ (banker's rounding gives 0,50 $);
+    two lines of 5,05 $ owe the same 0,51 $, where rounding each line's 0,2525 $ would give 0,50 $."""
+    assert tax_on(1010, Decimal(5)) == 51
+    assert tax_on(1030, Decimal(5)) == 52  # 0,515 $: half up, not to the even cent
+    assert tax_on(1010, Decimal("9.975")) == 101  # 1,007 $
+    lines = [LineInput("Séance", Decimal(1), 505, Decimal(5))] * 2
+    assert sum(tax for _, tax in lines_amounts(lines)) == 51
