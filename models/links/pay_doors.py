@@ -259,13 +259,29 @@ def _reserved(door: PayDoor, state: DoorState) -> DoorState:
     return replace(state, version=int(version))
 
 
-def doors_to_push(now: datetime | None = None, limit: int = 200) -> list[DoorState]:
+def doors_to_push(
+    now: datetime | None = None, limit: int = 200, changed_since: datetime | None = None
+) -> list[DoorState]:
     """The watched doors whose state changed since it was last pushed, each under its next version.
     Watched: those made in the last ``WATCHED_FOR``, and any older one the portal still shows as
-    payable (a desk payment or a void must reach it, however old the email)."""
+    payable (a desk payment or a void must reach it, however old the email). With
+    ``changed_since``, only the doors that can have changed since then: never pushed, made or
+    closed since, or whose invoice (its ``updated_at``: a payment, a refund, a credit note, a void)
+    or payment under way changed since; every billed invoice has a door, so a sweep of them all
+    is for now and then (``agent.stripe.doors``), not every round."""
     since = (now or utcnow()) - WATCHED_FOR
     watched = (PayDoor.created_at >= since) | PayDoor.pushed_state.contains('"status": "open"')
     watched |= PayDoor.pushed_state.contains('"status": "pending"')
+    if changed_since is not None:
+        touched = Invoice.select(Invoice.id).where(Invoice.updated_at >= changed_since)
+        under_way = PaymentLink.select(PaymentLink.invoice).where(PaymentLink.completed_at >= changed_since)
+        watched &= (
+            (PayDoor.pushed_state == "")
+            | (PayDoor.created_at >= changed_since)
+            | (PayDoor.closed_at >= changed_since)
+            | PayDoor.invoice.in_(touched)
+            | PayDoor.invoice.in_(under_way)
+        )
     doors = list(PayDoor.select().where(watched).order_by(PayDoor.id))
     ids = [fk_id(door, "invoice") for door in doors]
     invoices, known = _invoices(ids), _known(ids)

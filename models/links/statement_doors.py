@@ -102,9 +102,12 @@ def statement_state_of(door_id: int) -> DoorState:
     return state if state.fingerprint() == door.pushed_state else _reserved(door, state)
 
 
-def every_door_to_push(now: datetime | None = None, limit: int = 200) -> list[DoorState]:
-    """The invoices' doors and the statements' whose state changed since last pushed."""
-    changed = doors_to_push(now, limit)
+def every_door_to_push(
+    now: datetime | None = None, limit: int = 200, changed_since: datetime | None = None
+) -> list[DoorState]:
+    """The invoices' doors (those that can have changed since ``changed_since``, when given: see
+    ``pay_doors.doors_to_push``) and the statements' whose state changed since last pushed."""
+    changed = doors_to_push(now, limit, changed_since)
     since = (now or utcnow()) - WATCHED_FOR
     watched = (StatementDoor.created_at >= since) | StatementDoor.pushed_state.contains('"status": "open"')
     watched |= StatementDoor.pushed_state.contains('"status": "pending"')
