@@ -1,10 +1,10 @@
 """``PayDoorsJob``: keep the portal's Pay pages in line with the invoices (and the statements of
-account sent with a Pay button), and learn the sessions
-the portal made (``models.links.pay_doors``).
+account), and learn the sessions the portal made (``models.links.pay_doors``).
 
-Every ``interval_seconds`` while online: each door whose state changed (a payment, a refund, a
-void, a link taken away) is pushed as its next version; then the portal's feed of the sessions it
-made is read from the ``portal:pay`` cursor and kept as the invoices' payment links.
+Every ``interval_seconds`` while online: the portal's feed of the sessions it made is read from the
+``portal:pay`` cursor and kept as the invoices' payment links; then each page whose state changed
+(a payment, a refund, a void, a link taken away) is pushed as its next version, taken right before
+its push. A portal out of reach ends the round at the feed, before any page is looked at.
 """
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ class PayDoorsJob:
         self._swept = 0.0  # when the last full sweep began (monotonic)
 
     async def run(self, db: DbRunner) -> None:
+        # the portal's feed first: out of reach, the round ends before any page is looked at, and
+        # the sessions it made are the invoices' links before their pages are
+        await self._pull_sessions(db)
         started, now = time.monotonic(), utcnow()
         full = self._since is None or started - self._swept >= FULL_SWEEP_SECONDS
         since = None if full or self._since is None else self._since - SLACK
@@ -71,12 +74,12 @@ class PayDoorsJob:
             self._since = now
             if full:
                 self._swept = started
-        await self._pull_sessions(db)
 
     async def _push(self, states: list[pay_doors.DoorState], db: DbRunner) -> bool:
         """Push each state; False when one of them waits (the portal refused it: it is tried again)."""
         delivered = True
-        for state in states:
+        for unversioned in states:
+            state = await db(statement_doors.reserve_any, unversioned)
             try:
                 kept = await self.portal.put_door(state)
             except OfflineError:

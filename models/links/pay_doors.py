@@ -262,7 +262,8 @@ def _reserved(door: PayDoor, state: DoorState) -> DoorState:
 def doors_to_push(
     now: datetime | None = None, limit: int = 200, changed_since: datetime | None = None
 ) -> list[DoorState]:
-    """The watched doors whose state changed since it was last pushed, each under its next version.
+    """The watched doors whose state changed since it was last pushed (each takes its next version
+    when it is pushed: ``reserve``, so a portal out of reach costs no write).
     Watched: those made in the last ``WATCHED_FOR``, and any older one the portal still shows as
     payable (a desk payment or a void must reach it, however old the email). With
     ``changed_since``, only the doors that can have changed since then: never pushed, made or
@@ -290,10 +291,17 @@ def doors_to_push(
         invoice = invoices[fk_id(door, "invoice")]
         state = door_state(door, invoice, known)
         if state.fingerprint() != door.pushed_state:
-            changed.append(_offered(invoice, _reserved(door, state)))
+            changed.append(_offered(invoice, state))  # its version is taken when it is pushed
             if len(changed) >= limit:
                 break
     return changed
+
+
+def reserve(state: DoorState) -> DoorState:
+    """``state`` under its door's next version, taken now, right before it is pushed (see
+    ``_reserved``); as it is when the portal already has it."""
+    door = PayDoor.get(PayDoor.token_hash == state.token_hash)
+    return _reserved(door, replace(state, version=door.version))
 
 
 def pushed(state: DoorState, kept: int) -> None:

@@ -28,6 +28,7 @@ from models.links.pay_doors import (
     new_door_keys,
     pay_expiry,
     pushed,
+    reserve,
 )
 
 
@@ -116,8 +117,18 @@ def every_door_to_push(
             break
         state = statement_door_state(door, Statement.get_by_id(fk_id(door, "statement")))
         if state.fingerprint() != door.pushed_state:
-            changed.append(_reserved(door, state))
+            changed.append(state)  # its version is taken when it is pushed (``reserve_any``)
     return changed
+
+
+def reserve_any(state: DoorState) -> DoorState:
+    """``state`` under its door's next version, an invoice's door or a statement's (``pay_doors.reserve``)."""
+    door = StatementDoor.get_or_none(StatementDoor.token_hash == state.token_hash)
+    if door is None:
+        return reserve(state)
+    if state.fingerprint() == door.pushed_state:
+        return replace(state, version=door.version)
+    return _reserved(door, state)
 
 
 def _reserved(door: StatementDoor, state: DoorState) -> DoorState:

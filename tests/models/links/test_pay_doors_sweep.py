@@ -37,3 +37,20 @@ def test_a_round_looks_at_what_changed_and_a_sweep_at_everything(setup: Setup) -
     Clinic.update(phone="+15145550100").execute()  # no invoice row says so: the sweep finds it
     assert [s.number for s in doors_to_push(changed_since=utcnow())] == []
     assert len(doors_to_push()) == 3
+
+
+def test_looking_writes_nothing_and_a_version_is_taken_at_the_push(setup: Setup) -> None:
+    """A portal out of reach costs no write: a page's next version is taken right before its push."""
+    from models.links.pay_doors import reserve
+    from models.links.tables import PayDoor
+
+    patient = Patient.create(last_name="Roy", first_name="Léa", language="fr")
+    lines = [LineInput("Séance", Decimal(1), 9000)]
+    bill(create_draft(patient=patient, billing_company=setup.company, lines=lines))
+    (state,) = doors_to_push()
+    assert (state.version, PayDoor.get().version) == (0, 0)
+    assert doors_to_push()[0].version == 0  # looked at again: still nothing written
+    taken = reserve(state)
+    assert (taken.version, PayDoor.get().version) == (1, 1)
+    pushed(taken, taken.version)
+    assert reserve(state).version == 1 and doors_to_push() == []  # what the portal has: no new version
