@@ -95,6 +95,11 @@ class Body:
         return _templates().get_template("invoice_email.html").render(body=self)
 
 
+def signature(clinic: Clinic) -> tuple[str, ...]:
+    """The lines an email is signed with: the clinic's name and address."""
+    return (clinic.name, *(line.strip() for line in clinic.address.splitlines() if line.strip()))
+
+
 def message_id_domain(from_address: str) -> str:
     return from_address.rpartition("@")[2] or "localhost"
 
@@ -210,7 +215,7 @@ class Composer:
             message=message.personal_message or "",
             facts=tuple(facts),
             closing=tr.gettext(N_("Best regards,")),
-            signature=(clinic.name, *(line.strip() for line in clinic.address.splitlines() if line.strip())),
+            signature=signature(clinic),
             link=secure_link(message, clinic, delivery, tr) if is_secure(message) else None,
             buttons=tuple(buttons),
         )
@@ -247,7 +252,7 @@ class Composer:
             message=message.personal_message or "",
             facts=tuple(facts),
             closing=tr.gettext(N_("Best regards,")),
-            signature=(clinic.name, *(line.strip() for line in clinic.address.splitlines() if line.strip())),
+            signature=signature(clinic),
             link=link,
             buttons=buttons,
         )

@@ -19,14 +19,13 @@ from agent.pdf.document import (
     invoice_translator,
     line_taxes,
     page_size,
-    percent,
+    tax_rows,
 )
 from agent.pdf.render import invoice_html_to_pdf, render_page
 from locales import Translator, translator
 from locales.formatting import format_date, format_money
 from models.billing.credit_notes import CreditNote, note_lines, note_taxes
 from models.billing.invoice import Invoice, Payment
-from models.billing.invoice_taxes import invoice_taxes
 from models.billing.reversals import PaymentReversal
 from models.people.clinic import BillingCompany, Clinic
 
@@ -81,7 +80,8 @@ def build_credit_document(note: CreditNote, language: str | None) -> CreditNoteD
         return format_money(cents, note.currency, lang, country)
 
     lines = note_lines(note)
-    names = {tax.code: tax.name(lang) for tax in invoice_taxes(invoice.id) if tax.code}
+    taxes = note_taxes(note)  # each line it credits names only taxes it gives back
+    names = {tax.code: tax.name(lang) for tax in taxes if tax.code}
     credited, paid = _as_of(note)
     balance = invoice.total_cents - credited - paid
     return CreditNoteDocument(
@@ -109,16 +109,7 @@ def build_credit_document(note: CreditNote, language: str | None) -> CreditNoteD
             for line in lines
         ),
         subtotal=money(note.subtotal_cents),
-        taxes=tuple(
-            TaxRow(
-                tax.name(lang),
-                percent(tax.rate, lang, country),
-                money(tax.base_cents),
-                money(tax.tax_cents),
-                tax.registration or "",
-            )
-            for tax in note_taxes(note)
-        ),
+        taxes=tax_rows(taxes, money, lang, country),
         tax_total=money(note.tax_cents),
         total=money(note.total_cents),
         invoice_total=money(invoice.total_cents),

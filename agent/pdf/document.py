@@ -8,6 +8,7 @@ with Babel in the reader's language and the clinic's country (``fr_CA``,
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,6 +23,7 @@ from models.billing.invoice import Invoice, InvoiceLine, Payment
 from models.billing.invoice_taxes import InvoiceTax, invoice_taxes
 from models.billing.invoicing import clinic_today, lines_of
 from models.billing.swiss_bill import swiss_bill
+from models.billing.tax_computation import TaxResult
 from models.billing.taxes import split_codes
 from models.core.enums import InvoiceStatus
 from models.core.labels import PAYMENT_METHOD
@@ -236,16 +238,7 @@ def build_document(invoice: Invoice, language: str, *, pay_base: str = "") -> In
             for line in lines
         ),
         subtotal=money(invoice.subtotal_cents),
-        taxes=tuple(
-            TaxRow(
-                tax.name(lang),
-                percent(tax.rate, lang, country),
-                money(tax.base_cents),
-                money(tax.tax_cents),
-                tax.registration or "",
-            )
-            for tax in taxes
-        ),
+        taxes=tax_rows(taxes, money, lang, country),
         tax_total=money(invoice.tax_cents),
         total=money(invoice.total_cents),
         payments=tuple(
@@ -275,6 +268,23 @@ def _pay_code(invoice: Invoice, pay_base: str) -> PayCode | None:
 def _swiss_bill(invoice: Invoice, language: str) -> str:
     bill = swiss_bill(invoice, language)
     return svg_data_uri(swiss_bill_svg(bill)) if bill is not None else ""
+
+
+def tax_rows(
+    taxes: Iterable[TaxResult], money: Callable[[int], str], lang: str, country: str
+) -> tuple[TaxRow, ...]:
+    """Each tax as the totals print it: its name in ``lang``, rate, base, amount and the company's
+    number for it (an invoice's taxes, or what a credit note gives back of them)."""
+    return tuple(
+        TaxRow(
+            tax.name(lang),
+            percent(tax.rate, lang, country),
+            money(tax.base_cents),
+            money(tax.tax_cents),
+            tax.registration or "",
+        )
+        for tax in taxes
+    )
 
 
 def line_taxes(line: InvoiceLine, names: dict[str, str], lang: str, country: str) -> str:

@@ -240,22 +240,24 @@ def _offered(invoice: Invoice, state: DoorState) -> DoorState:
 
 def state_of(door_id: int) -> DoorState:
     """The door's state now, with its session; a change since the last push gets a version of its
-    own (``_reserved``)."""
+    own (``next_version``)."""
     door = PayDoor.get_by_id(door_id)
     invoice_id = fk_id(door, "invoice")
     invoice = _invoices([invoice_id])[invoice_id]
-    return _offered(invoice, _reserved(door, door_state(door, invoice, _known([invoice_id]))))
+    return _offered(invoice, next_version(door, door_state(door, invoice, _known([invoice_id]))))
 
 
-def _reserved(door: PayDoor, state: DoorState) -> DoorState:
+def next_version(door: Any, state: DoorState) -> DoorState:
     """``state`` under the door's next version when it differs from what was pushed last: the number
     is taken here, before the push, so a retry after a lost answer or two pushes at once never send
-    two states under one version (the portal keeps the highest)."""
+    two states under one version (the portal keeps the highest). ``door`` is an invoice's
+    (``PayDoor``) or a statement's (``statement_doors.StatementDoor``): the same columns."""
     if state.fingerprint() == door.pushed_state:
         return state
+    table = type(door)
     with db.atomic():
-        PayDoor.update(version=PayDoor.version + 1).where(PayDoor.id == door.id).execute()
-        version = PayDoor.select(PayDoor.version).where(PayDoor.id == door.id).scalar()
+        table.update(version=table.version + 1).where(table.id == door.id).execute()
+        version = table.select(table.version).where(table.id == door.id).scalar()
     return replace(state, version=int(version))
 
 
@@ -299,19 +301,20 @@ def doors_to_push(
 
 def reserve(state: DoorState) -> DoorState:
     """``state`` under its door's next version, taken now, right before it is pushed (see
-    ``_reserved``); as it is when the portal already has it."""
+    ``next_version``); as it is when the portal already has it."""
     door = PayDoor.get(PayDoor.token_hash == state.token_hash)
-    return _reserved(door, replace(state, version=door.version))
+    return next_version(door, replace(state, version=door.version))
 
 
-def pushed(state: DoorState, kept: int) -> None:
+def pushed(state: DoorState, kept: int, table: Any = PayDoor) -> None:
     """The portal answered ``kept``, the version it holds: ``state`` is delivered when that is its
-    own; a portal ahead (a clinic database restored from a backup) makes the next state go past it."""
+    own; a portal ahead (a clinic database restored from a backup) makes the next state go past it.
+    ``table``: the door's (``PayDoor``, or a statement's ``StatementDoor``)."""
     if kept > state.version:
-        PayDoor.update(version=kept, pushed_state="").where(PayDoor.token_hash == state.token_hash).execute()
+        table.update(version=kept, pushed_state="").where(table.token_hash == state.token_hash).execute()
         return
-    PayDoor.update(pushed_state=state.fingerprint()).where(
-        (PayDoor.token_hash == state.token_hash) & (PayDoor.version == state.version)
+    table.update(pushed_state=state.fingerprint()).where(
+        (table.token_hash == state.token_hash) & (table.version == state.version)
     ).execute()
 
 

@@ -26,10 +26,12 @@ from models.links.pay_doors import (
     doors_to_push,
     known_states,
     new_door_keys,
+    next_version,
     pay_expiry,
     pushed,
     reserve,
 )
+from models.links.tables import PayDoor
 
 
 class StatementDoor(BaseModel):
@@ -100,7 +102,7 @@ def statement_state_of(door_id: int) -> DoorState:
     """The statement door's state now, under its next version when it changed since last pushed."""
     door = StatementDoor.get_by_id(door_id)
     state = statement_door_state(door, Statement.get_by_id(fk_id(door, "statement")))
-    return state if state.fingerprint() == door.pushed_state else _reserved(door, state)
+    return next_version(door, state)
 
 
 def every_door_to_push(
@@ -126,32 +128,13 @@ def reserve_any(state: DoorState) -> DoorState:
     door = StatementDoor.get_or_none(StatementDoor.token_hash == state.token_hash)
     if door is None:
         return reserve(state)
-    if state.fingerprint() == door.pushed_state:
-        return replace(state, version=door.version)
-    return _reserved(door, state)
-
-
-def _reserved(door: StatementDoor, state: DoorState) -> DoorState:
-    """``state`` under the door's next version (see ``pay_doors._reserved``)."""
-    with db.atomic():
-        StatementDoor.update(version=StatementDoor.version + 1).where(StatementDoor.id == door.id).execute()
-        version = StatementDoor.select(StatementDoor.version).where(StatementDoor.id == door.id).scalar()
-    return replace(state, version=int(version))
+    return next_version(door, replace(state, version=door.version))
 
 
 def pushed_any(state: DoorState, kept: int) -> None:
     """The portal holds ``kept`` of the door ``state`` is of, an invoice's or a statement's."""
-    if not StatementDoor.select().where(StatementDoor.token_hash == state.token_hash).exists():
-        pushed(state, kept)
-        return
-    if kept > state.version:
-        StatementDoor.update(version=kept, pushed_state="").where(
-            StatementDoor.token_hash == state.token_hash
-        ).execute()
-        return
-    StatementDoor.update(pushed_state=state.fingerprint()).where(
-        (StatementDoor.token_hash == state.token_hash) & (StatementDoor.version == state.version)
-    ).execute()
+    statement = StatementDoor.select().where(StatementDoor.token_hash == state.token_hash).exists()
+    pushed(state, kept, StatementDoor if statement else PayDoor)
 
 
 def door_statement(metadata: dict[str, Any]) -> Statement | None:
