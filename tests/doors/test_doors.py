@@ -11,8 +11,10 @@ import json
 import os
 import pty
 import select
+import signal
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -165,11 +167,34 @@ def _tui_first_screen(install: doors.ClinicInstall, ssh: list[str]) -> str:
             ready, _, _ = select.select([terminal], [], [], 30)
             assert ready, seen.decode(errors="replace")[-500:]
             seen += os.read(terminal, 65536)
-        os.write(terminal, b"\x11")  # Ctrl+Q
-    finally:
+        assert _quit(pid, terminal), "the TUI did not quit on Ctrl+Q within a minute"
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)  # don't leave the session behind a failed test
         os.waitpid(pid, 0)
+        raise
+    finally:
         os.close(terminal)
     return _plain(seen)
+
+
+def _quit(pid: int, terminal: int) -> bool:
+    """Ctrl+Q until the TUI has gone (True), reading what it draws meanwhile; False after a minute.
+
+    The header can be drawn before the app reads keys, so one Ctrl+Q may go unseen on a loaded
+    machine; and a terminal nobody reads stops the program that writes to it.
+    """
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        os.write(terminal, b"\x11")
+        ready, _, _ = select.select([terminal], [], [], 5)
+        try:
+            while ready and os.read(terminal, 65536):
+                ready, _, _ = select.select([terminal], [], [], 1)
+        except OSError:  # EIO: the other side closed, the session is over
+            pass
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return True
+    return False
 
 
 def ssh_user(install: doors.ClinicInstall) -> str:
