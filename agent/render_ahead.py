@@ -63,6 +63,8 @@ def _scheduled_next(limit: int) -> list[tuple[int, str]]:
     for row in query.iterator():
         invoice, template = row.invoice, row.template
         clinic = invoice.billing_company.clinic
+        if template.kind == TemplateKind.STATEMENT:
+            continue  # a statement is made when it goes; its documents are rendered then
         if template.kind == TemplateKind.REMINDER:
             needs = bool(template.attach_invoice and attachment_allowed(invoice))
         else:

@@ -1,4 +1,4 @@
-"""A template-based email's subject and body (automatic invoice emails, reminders).
+"""A template-based email's subject and body (automatic invoice emails, reminders, scheduled statements).
 
 When an outbox message names a template, the subject and the body come from the template's
 wording in the recipient's language, rendered in the sandbox (``models.messaging.template_render``)
@@ -22,8 +22,10 @@ from locales import DEFAULT_LANGUAGE, LANGUAGES
 from models.admin.templates import wording_of
 from models.billing.invoice import Invoice
 from models.billing.invoicing import clinic_today
+from models.billing.statements import Statement
+from models.database.base import fk_id
 from models.messaging.tables import OutboxMessage, Template
-from models.messaging.template_fields import field_context, values_for_invoice
+from models.messaging.template_fields import field_context, values_for_invoice, values_for_statement
 from models.messaging.template_render import render
 from models.people.clinic import Clinic
 
@@ -57,7 +59,12 @@ def template_body(
 ) -> TemplateBody:
     """``template`` rendered for ``message``'s recipient; raises ``TemplateProblem`` if it cannot be."""
     language = message.language if message.language in LANGUAGES else DEFAULT_LANGUAGE
-    values = values_for_invoice(invoice, clinic, today=clinic_today(clinic))
+    statement_id = fk_id(message, "statement")
+    if statement_id is not None:  # a scheduled statement of account: its fields, not one invoice's
+        statement = Statement.get_by_id(statement_id)
+        values = values_for_statement(statement, clinic, today=clinic_today(clinic))
+    else:
+        values = values_for_invoice(invoice, clinic, today=clinic_today(clinic))
     if delivery is not None:
         values = values.with_links(delivery.download_url, delivery.payment_url, delivery.link_expires_at)
     wording = wording_of(template)  # a shipped template's wording may come from the catalogs

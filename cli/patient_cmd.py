@@ -48,6 +48,14 @@ def _fields(parser: argparse.ArgumentParser, tr: Translator, required: bool) -> 
         help=tr.gettext(N_("receive unpaid reminders")),
     )
     parser.add_argument(
+        "--statements",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=tr.gettext(
+            N_("receive a statement of account every period instead of reminders (the statement template's)")
+        ),
+    )
+    parser.add_argument(
         "--attachments",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -67,6 +75,7 @@ def _input(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         language=args.language,
         health_insurance_number=args.insurance,
         receive_reminders=args.reminders,
+        receive_statements=args.statements,
         consent_email_attachments=args.attachments,
     )
 

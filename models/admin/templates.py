@@ -13,12 +13,15 @@ Rules, enforced here for any caller (the Templates screen, tests, a script):
   so is a part that fails or runs over its budget on one of the sample invoices (``sample_invoices``:
   a patient billed to themselves, a third party, a patient who paid part), in each language, with
   and without links;
-- a reminder comes after the invoice: its delay is at least 1;
+- a reminder comes after the invoice: its delay is at least 1; a statement template's delay is its
+  period (a statement every month, say), at least 1, and its wording shows a statement's fields, not
+  one invoice's (``template_fields.fields_for``);
 - deactivating a template cancels what was still scheduled with it; activating one applies to
   invoices billed from then on;
 - a second active invoice template would send every invoice twice: turning one on while another is
   on is refused (``SecondInvoiceEmail``, naming the other) unless the caller passes
-  ``confirm_second=True`` (the TUI asks first). Several reminders are normal.
+  ``confirm_second=True`` (the TUI asks first). Several reminders are normal; one statement template
+  is on at a time (a second would send each account two statements).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 from locales import N_, LazyText, Translator
 from models.admin.settings import SettingsRefused, require_admin
 from models.billing.invoice import Invoice
+from models.billing.statements import Statement
 from models.core.enums import DelayUnit, InvoiceStatus, PinMode, TemplateKind
 from models.core.errors import FieldErrors, NotFoundError, ValidationError
 from models.core.validation import REQUIRED, check_plain_text, validate_name
@@ -39,11 +43,14 @@ from models.messaging import schedule_reasons as reasons
 from models.messaging.system_templates import BY_KEY, PARTS, SystemTemplate
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
 from models.messaging.template_fields import (
+    FIELD_NAMES,
     FieldValues,
     field_context,
-    sample_invoices,
+    fields_for,
     sample_values,
+    samples_for,
     values_for_invoice,
+    values_for_statement,
 )
 from models.messaging.template_render import PARTS as PART_NAMES
 from models.messaging.template_render import TemplateProblem, check_wording, fields_used
@@ -177,6 +184,27 @@ def _check_second_invoice_email(template_id: int | None, *, confirm_second: bool
     raise SecondInvoiceEmail(msgid, names=TemplateNames.of(others))
 
 
+def _check_one_statement_template(template_id: int | None) -> None:
+    """Refuse a second statement template on: each account would get a statement from both."""
+    others = list(
+        Template.select()
+        .where(
+            Template.active == True,  # noqa: E712
+            Template.kind == TemplateKind.STATEMENT.value,
+            Template.id != (template_id or 0),
+        )
+        .order_by(Template.id)
+    )
+    if others:
+        raise SettingsRefused(
+            N_(
+                "{names} already sends statements of account: one statement template is on at a time; "
+                "turn it off first"
+            ),
+            names=TemplateNames.of(others),
+        )
+
+
 def list_templates() -> list[Template]:
     """Shipped templates first (invoice email, then reminders), then custom ones by kind and name."""
     return list(
@@ -215,6 +243,8 @@ def _delay(data: TemplateInput) -> tuple[int, DelayUnit]:
         raise ValidationError(
             "delay_value", N_("a reminder comes after the invoice: give a delay of 1 or more")
         )
+    if data.kind == TemplateKind.STATEMENT and int(text) == 0:
+        raise ValidationError("delay_value", N_("a statement goes every period: give a period of 1 or more"))
     return int(text), unit
 
 
@@ -228,6 +258,15 @@ def sample_contexts(values: FieldValues) -> list[dict[str, dict[str, Any]]]:
 
 def _on_sample(problem: TemplateProblem, values: FieldValues) -> TemplateProblem:
     """A problem only a later sample shows says which: the preview may not show it."""
+    if values.statement_reference:
+        return TemplateProblem(
+            problem.field,
+            N_("{problem} (on the sample statement {reference} for {patient})"),
+            **problem.params,
+            problem=problem,
+            reference=values.statement_reference,
+            patient=values.patient_name,
+        )
     return TemplateProblem(
         problem.field,
         N_("{problem} (on the sample invoice {number} for {patient}, billed to {billed_to})"),
@@ -239,13 +278,37 @@ def _on_sample(problem: TemplateProblem, values: FieldValues) -> TemplateProblem
     )
 
 
-def check_template_wording(wording: dict[str, str], clinic: Clinic, today: date) -> None:
+def kind_problems(wording: dict[str, str], kind: str) -> list[TemplateProblem]:
+    """Fields of another kind of template: a statement covers several invoices (no one invoice's
+    number, total or due date), and an invoice or a reminder is not a statement."""
+    allowed = {field.name for field in fields_for(kind)}
+    problems = []
+    for part, source in wording.items():
+        for name in sorted(fields_used(source) & FIELD_NAMES - allowed):
+            msgid = (
+                N_("{part}: a statement of account covers several invoices and cannot show {name}")
+                if kind == TemplateKind.STATEMENT
+                else N_(
+                    "{part}: {name} is a statement's field; an invoice email or a reminder cannot show it"
+                )
+            )
+            problems.append(TemplateProblem(part, msgid, part=PART_NAMES[part], name=f"{{{{ {name} }}}}"))
+            break
+    return problems
+
+
+def check_template_wording(
+    wording: dict[str, str], clinic: Clinic, today: date, kind: str = TemplateKind.INVOICE
+) -> None:
     """Raise ``FieldErrors`` with every problem of the wording (each part once) on the first sample
-    invoice that shows any. Each sample is one budgeted render per link variant (all parts, both
-    languages); the samples are tried in turn and the check stops at the first refused, so a
-    template over its budget costs that time at most twice, as with a single sample."""
-    problems: dict[str, ValidationError] = {}
-    for index, values in enumerate(sample_invoices(clinic, today)):
+    (an invoice, or a statement for a statement template) that shows any. Each sample is one
+    budgeted render per link variant (all parts, both languages); the samples are tried in turn and
+    the check stops at the first refused, so a template over its budget costs that time at most
+    twice, as with a single sample."""
+    problems: dict[str, ValidationError] = {
+        problem.field: problem for problem in kind_problems(wording, kind)
+    }
+    for index, values in enumerate(samples_for(kind, clinic, today)):
         for contexts in sample_contexts(values):
             for problem in check_wording(wording, contexts, LANGUAGES):
                 problems.setdefault(problem.field, problem if index == 0 else _on_sample(problem, values))
@@ -306,7 +369,7 @@ def _values(data: TemplateInput, clinic: Clinic, today: date) -> dict[str, Any]:
     except ValidationError as exc:
         errors.append(exc)
     if data.kind not in set(TemplateKind):
-        errors.append(ValidationError("kind", N_("choose invoice or reminder")))
+        errors.append(ValidationError("kind", N_("choose invoice, reminder or statement of account")))
     try:
         values["delay_value"], unit = _delay(data)
         values["delay_unit"] = unit.value
@@ -321,13 +384,13 @@ def _values(data: TemplateInput, clinic: Clinic, today: date) -> dict[str, Any]:
     errors += hidden
     try:
         if not hidden:
-            check_template_wording(data.wording(), clinic, today)
+            check_template_wording(data.wording(), clinic, today, data.kind)
     except FieldErrors as exc:
         errors.extend(exc.errors)
     wrong = {error.field for error in errors}
-    # a reminder is a plain email (its invoice attached only for a patient who consented): only an
-    # invoice email goes by secure link
-    delivers = data.kind == TemplateKind.INVOICE
+    # a reminder is a plain email (its invoice attached only for a patient who consented): an invoice
+    # email and a statement (with its invoices) go by secure link
+    delivers = data.kind in (TemplateKind.INVOICE, TemplateKind.STATEMENT)
     errors += [
         problem
         for problem in delivery_problems(data.wording(), clinic, delivers_invoice=delivers)
@@ -375,6 +438,8 @@ def save_template(
     with db.atomic():
         if invoice_email_on(values["kind"], values["active"]) and not was_on:
             _check_second_invoice_email(template_id, confirm_second=confirm_second)
+        if values["active"] and values["kind"] == TemplateKind.STATEMENT:
+            _check_one_statement_template(template_id)
         if template_id is None:
             return Template.create(**values, created_at=now, updated_at=now)
         Template.update(**values, updated_at=now).where(Template.id == template_id).execute()
@@ -410,6 +475,8 @@ def set_active(template_id: int, active: bool, *, acting: Staff, confirm_second:
         template = get_template(template_id)
         if invoice_email_on(template.kind, active) and not template.active:
             _check_second_invoice_email(template_id, confirm_second=confirm_second)
+        if active and template.kind == TemplateKind.STATEMENT:
+            _check_one_statement_template(template_id)
         Template.update(active=active, updated_at=now).where(Template.id == template_id).execute()
         if not active:
             cancel_for_template(template_id, reasons.TEMPLATE_OFF, now=now)
@@ -492,3 +559,14 @@ def preview_values(clinic: Clinic, today: date) -> tuple[FieldValues, Invoice | 
     # a link sent today would end after the clinic's link days, at this time of day
     expires = datetime.combine(today, datetime.now(UTC).timetz()) + timedelta(days=clinic.link_days)
     return values.with_links(sample.download_url, sample.payment_url, expires), invoice
+
+
+def preview_statement_values(clinic: Clinic, today: date) -> tuple[FieldValues, Statement | None]:
+    """The latest statement of account (with example links), else the sample statement."""
+    statement = Statement.select().order_by(Statement.created_at.desc(), Statement.id.desc()).first()
+    sample = samples_for(TemplateKind.STATEMENT, clinic, today)[0]
+    if statement is None:
+        return sample, None
+    values = values_for_statement(statement, clinic, today=today)
+    expires = datetime.combine(today, datetime.now(UTC).timetz()) + timedelta(days=clinic.link_days)
+    return values.with_links(sample.download_url, sample.payment_url, expires), statement

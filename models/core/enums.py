@@ -29,6 +29,7 @@ class PaymentMethod(StrEnum):
 class TemplateKind(StrEnum):
     INVOICE = "invoice"
     REMINDER = "reminder"
+    STATEMENT = "statement"  # a statement of account, every period, to the patients who chose them
 
 
 class DelayUnit(StrEnum):

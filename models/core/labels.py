@@ -37,6 +37,7 @@ SCHEDULE_STATUS: dict[str, LazyText] = {
 TEMPLATE_KIND: dict[str, LazyText] = {
     TemplateKind.INVOICE: L_("invoice"),
     TemplateKind.REMINDER: L_("reminder"),
+    TemplateKind.STATEMENT: L_("statement of account"),
 }
 
 DELAY_UNIT: dict[str, LazyText] = {

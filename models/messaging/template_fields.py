@@ -17,27 +17,37 @@ from typing import Any
 from locales import L_, LazyText
 from locales.formatting import format_date, format_datetime, format_money
 from models.billing.invoice import Invoice
+from models.billing.statements import Statement, due_now, items_of
+from models.core.enums import TemplateKind
 from models.people.clinic import Clinic
+
+INVOICE_KINDS = frozenset({TemplateKind.INVOICE, TemplateKind.REMINDER})
+STATEMENT_KINDS = frozenset({TemplateKind.STATEMENT})
+EVERY_KIND = INVOICE_KINDS | STATEMENT_KINDS
 
 
 @dataclass(frozen=True)
 class Field:
-    """One field: its name in templates, what staff read in the list, whether a subject may show it."""
+    """One field: its name in templates, what staff read in the list, whether a subject may show it,
+    and the template kinds it means something in (a statement covers several invoices)."""
 
     name: str
     label: LazyText
     in_subject: bool = False
     link: bool = False
+    kinds: frozenset[TemplateKind] = EVERY_KIND
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("invoice_number", L_("Invoice number"), in_subject=True),
+    Field("invoice_number", L_("Invoice number"), in_subject=True, kinds=INVOICE_KINDS),
+    Field("statement_reference", L_("Statement reference"), in_subject=True, kinds=STATEMENT_KINDS),
+    Field("invoice_count", L_("Invoices on the statement"), kinds=STATEMENT_KINDS),
     Field("amount_due", L_("Amount due (the balance)")),
-    Field("total", L_("Invoice total")),
-    Field("amount_paid", L_("Amount paid so far")),
+    Field("total", L_("Invoice total"), kinds=INVOICE_KINDS),
+    Field("amount_paid", L_("Amount paid so far"), kinds=INVOICE_KINDS),
     Field("issue_date", L_("Issue date"), in_subject=True),
-    Field("due_date", L_("Due date"), in_subject=True),
-    Field("days_overdue", L_("Days past the due date (0 before it)")),
+    Field("due_date", L_("Due date"), in_subject=True, kinds=INVOICE_KINDS),
+    Field("days_overdue", L_("Days past the due date (0 before it)"), kinds=INVOICE_KINDS),
     Field("patient_name", L_("Patient's name")),
     Field("billed_to_name", L_("Billed-to name")),
     Field("clinic_name", L_("Clinic name"), in_subject=True),
@@ -50,6 +60,11 @@ FIELDS: tuple[Field, ...] = (
 FIELD_NAMES: frozenset[str] = frozenset(field.name for field in FIELDS)
 SUBJECT_FIELDS: frozenset[str] = frozenset(field.name for field in FIELDS if field.in_subject)
 LINK_FIELDS: frozenset[str] = frozenset(field.name for field in FIELDS if field.link)
+
+
+def fields_for(kind: str) -> tuple[Field, ...]:
+    """The fields a template of ``kind`` may show."""
+    return tuple(field for field in FIELDS if kind in field.kinds)
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,8 @@ class FieldValues:
     download_url: str = ""
     link_expires_at: datetime | None = None
     payment_url: str = ""
+    statement_reference: str = ""  # a statement's: its reference, and how many invoices it lists
+    invoice_count: int = 0
 
     def with_links(
         self, download_url: str | None, payment_url: str | None, link_expires_at: datetime | None = None
@@ -104,6 +121,31 @@ def values_for_invoice(invoice: Invoice, clinic: Clinic, *, today: date | None =
         country=clinic.country,
         timezone=clinic.timezone,
         today=today,
+    )
+
+
+def values_for_statement(statement: Statement, clinic: Clinic, *, today: date | None = None) -> FieldValues:
+    """The facts of a statement of account: what its invoices owe now (payments since count), the
+    day it was made; the invoice-only fields are left empty (a statement template cannot show them)."""
+    patient = statement.patient
+    return FieldValues(
+        invoice_number="",
+        currency=statement.currency,
+        total_cents=0,
+        paid_cents=0,
+        balance_cents=due_now(statement),
+        issue_date=statement.issue_date,
+        due_date=None,
+        patient_name=patient.full_name,
+        billed_to_name=patient.full_name,
+        clinic_name=clinic.name,
+        clinic_phone=clinic.phone,
+        clinic_email=clinic.email,
+        country=clinic.country,
+        timezone=clinic.timezone,
+        today=today,
+        statement_reference=statement.reference,
+        invoice_count=len(items_of(statement)),
     )
 
 
@@ -168,6 +210,40 @@ def sample_invoices(clinic: Clinic, today: date) -> tuple[FieldValues, ...]:
     return first, third_party, paid_in_part
 
 
+def sample_statements(clinic: Clinic, today: date) -> tuple[FieldValues, ...]:
+    """The believable statements a statement template is tried on (and previewed on): three invoices
+    owing in French, and an English-speaking patient's single one."""
+    first = replace(
+        sample_values(clinic, today),
+        invoice_number="",
+        total_cents=0,
+        paid_cents=0,
+        balance_cents=27_500,
+        issue_date=today,
+        due_date=None,
+        statement_reference="CDP-ST-00042",
+        invoice_count=3,
+    )
+    single = replace(
+        first,
+        balance_cents=6_000,
+        patient_name="Emily Wong",
+        billed_to_name="Emily Wong",
+        statement_reference="ST-00007",
+        invoice_count=1,
+        download_url="https://portail.example/l/k7T…",
+        payment_url="https://portail.example/pay/Q4m…",
+    )
+    return first, single
+
+
+def samples_for(kind: str, clinic: Clinic, today: date) -> tuple[FieldValues, ...]:
+    """What a template of ``kind`` is tried on before it is saved."""
+    if kind == TemplateKind.STATEMENT:
+        return sample_statements(clinic, today)
+    return sample_invoices(clinic, today)
+
+
 def field_context(values: FieldValues, language: str) -> dict[str, Any]:
     """Every field, formatted for a reader of ``language`` (strings, and an int for days)."""
     country = values.country
@@ -200,4 +276,6 @@ def field_context(values: FieldValues, language: str) -> dict[str, Any]:
         "download_link": values.download_url,
         "link_expiry": expiry,
         "payment_link": values.payment_url,
+        "statement_reference": values.statement_reference,
+        "invoice_count": values.invoice_count,
     }

@@ -19,6 +19,8 @@ class Patient(BaseModel):
     language = peewee.CharField(max_length=2, null=True)  # None: the clinic's default
     health_insurance_number = peewee.CharField(max_length=32, null=True, index=True)
     receive_reminders = peewee.BooleanField(default=True)
+    # a statement of account every period instead of each invoice's reminders (schema 21)
+    receive_statements = peewee.BooleanField(default=False)
     consent_email_attachments = peewee.BooleanField(default=False)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)

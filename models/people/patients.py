@@ -33,6 +33,7 @@ class PatientInput:
     language: str | None = None
     health_insurance_number: str | None = None
     receive_reminders: bool | None = None
+    receive_statements: bool | None = None
     consent_email_attachments: bool | None = None
 
 

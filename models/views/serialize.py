@@ -146,6 +146,7 @@ def patient_record(patient: Patient) -> dict[str, Any]:
         "language": patient.language,
         "health_insurance_number": patient.health_insurance_number,
         "receive_reminders": patient.receive_reminders,
+        "receive_statements": patient.receive_statements,
         "consent_email_attachments": patient.consent_email_attachments,
     }
 

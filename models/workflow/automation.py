@@ -53,7 +53,10 @@ def on_billed(invoice: Invoice, now: datetime | None = None) -> list[ScheduledMe
     clinic = invoice.billing_company.clinic
     start = invoice.billed_at or now
     rows = []
-    for template in Template.select().where(Template.active == True).order_by(Template.id):  # noqa: E712
+    templates = Template.select().where(
+        (Template.active == True) & (Template.kind != TemplateKind.STATEMENT.value)  # noqa: E712
+    )
+    for template in templates.order_by(Template.id):  # statements are per account: statement_schedule
         row = ScheduledMessage.create(
             invoice=invoice,
             template=template,
@@ -78,8 +81,22 @@ def check_still_wanted(invoice: Invoice, template: Template) -> None:
             raise Skip(reasons.NOTHING_OWED)
         if not invoice.patient.receive_reminders:
             raise Skip(reasons.OPTED_OUT)
+        if statements_instead(invoice):
+            raise Skip(reasons.STATEMENTS_INSTEAD)
     if not (invoice.billed_to_email or "").strip():
         raise Skip(reasons.NO_EMAIL)
+
+
+def statements_instead(invoice: Invoice) -> bool:
+    """The patient gets statements of account instead of this invoice's reminders: they chose them,
+    the invoice is their own, and a statement template is on."""
+    if invoice.third_party or not invoice.patient.receive_statements:
+        return False
+    return (
+        Template.select()
+        .where((Template.active == True) & (Template.kind == TemplateKind.STATEMENT.value))  # noqa: E712
+        .exists()
+    )
 
 
 def options_for(invoice: Invoice, template: Template, clinic: Clinic) -> Options:

@@ -25,6 +25,7 @@ from models.people.clinic import Staff
 from models.workflow.automation import on_billed
 from models.workflow.receipts import queue_receipt
 from models.workflow.reminders import cancel_pending, cancel_pending_reminders
+from models.workflow.statement_schedule import plan_statements
 
 
 def bill(invoice: Invoice, *, now: datetime | None = None) -> Invoice:
@@ -34,6 +35,7 @@ def bill(invoice: Invoice, *, now: datetime | None = None) -> Invoice:
         billed = invoicing.bill(invoice, now=now)
         open_door(billed.id)
         on_billed(billed, billed.billed_at)
+        plan_statements(billed.billed_at, patient_id=fk_id(billed, "patient"))
     return Invoice.get_by_id(billed.id)
 
 

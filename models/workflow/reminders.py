@@ -6,6 +6,9 @@ online. For each scheduled message due by ``now``, oldest first, in its own tran
 - more than ``late_days`` late (it fell due while the agent was offline): *skipped*;
 - no longer wanted (the invoice is void; a reminder whose invoice is paid or whose patient
   opted out; no email address; its template deactivated): *skipped*, with the reason;
+- a statement of account (``statement_schedule``): made and queued as the account stands, whatever
+  the delay (it is never stale), or skipped or put off as that module says; each pass first plans
+  the next statement of every opted-in account that owes;
 - a reminder for an invoice that already had one today (the clinic's calendar day): postponed
   to the next day at the same wall-clock time (at most one reminder per invoice per day);
 - otherwise queued in the outbox (*enqueued*), or *skipped* with the reason it cannot go.
@@ -35,6 +38,7 @@ from models.messaging.schedule_time import day_bounds, local_day, next_day_same_
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
 from models.people.clinic import Staff, get_clinic
 from models.workflow.automation import dispatch, settle
+from models.workflow.statement_schedule import dispatch_statement, plan_statements
 
 
 class CancelRefused(FacteurError):
@@ -141,6 +145,8 @@ def run_due(now: datetime | None = None, *, late_days: float = 3, limit: int = 5
     """One scheduler pass (see the module's rules); at most ``limit`` messages, oldest first."""
     now = now or utcnow()
     report = RunReport()
+    with db.atomic():
+        plan_statements(now)
     due = (
         ScheduledMessage.select(ScheduledMessage.id)
         .where((ScheduledMessage.status == ScheduleStatus.SCHEDULED) & (ScheduledMessage.due_at <= now))
@@ -177,6 +183,9 @@ def _process(scheduled_id: int, timezone: str, now: datetime, late_days: float) 
     if template is None:
         settle(row, ScheduleStatus.SKIPPED, now, reason=reasons.encode(reasons.TEMPLATE_GONE))
         return ScheduleStatus.SKIPPED
+    clinic = invoice.billing_company.clinic
+    if template.kind == TemplateKind.STATEMENT:  # made when it goes: never stale, however late
+        return dispatch_statement(row, invoice, template, clinic, now)
     if now - row.due_at > timedelta(days=late_days):
         settle(row, ScheduleStatus.SKIPPED, now, reason=reasons.encode(reasons.TOO_LATE, limit=late_days))
         return ScheduleStatus.SKIPPED
@@ -189,7 +198,7 @@ def _process(scheduled_id: int, timezone: str, now: datetime, late_days: float) 
             reason=reasons.encode(reasons.POSTPONED),
         )
         return ScheduleStatus.SCHEDULED
-    return dispatch(row, invoice, template, invoice.billing_company.clinic, now)
+    return dispatch(row, invoice, template, clinic, now)
 
 
 def _reminded_today(invoice_id: int, now: datetime, timezone: str) -> bool:

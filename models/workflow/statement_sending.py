@@ -12,7 +12,7 @@ from models.billing.statements import Statement, current_invoices, due_now, item
 from models.core.enums import MessageKind, PinMode
 from models.core.errors import ValidationError
 from models.links.payment_links import NO_ACCOUNT, stripe_minimum
-from models.messaging.tables import OutboxMessage
+from models.messaging.tables import OutboxMessage, Template
 from models.people.clinic import Staff
 from models.workflow.sending import enqueue_invoice_email
 
@@ -29,8 +29,11 @@ def enqueue_statement(
     staff: Staff | None = None,
     now: datetime | None = None,
     payment_link: bool = False,
+    template: Template | None = None,
+    attach_pdf: bool | None = None,
 ) -> OutboxMessage:
-    """Queue ``statement`` for the patient; ``email`` and ``language`` default to theirs.
+    """Queue ``statement`` for the patient; ``email`` and ``language`` default to theirs. With a
+    ``template`` (a scheduled statement), the agent writes the email from it.
     ``payment_link`` adds a "Pay the balance" button to the statement's Pay page: refused when
     nothing is owed, or the company takes no payments through Stripe."""
     items = items_of(statement)
@@ -54,6 +57,8 @@ def enqueue_statement(
         kind=MessageKind.STATEMENT,
         statement=statement,
         payment_link=payment_link,
+        template=template,
+        attach_pdf=attach_pdf,
     )
 
 

@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 
 from models.billing.invoicing import LineInput, create_draft
-from models.billing.statements import Account, make_statement
+from models.billing.statements import Account, Statement, make_statement
 from models.core.enums import OutboxStatus, PinMode
 from models.core.errors import FieldErrors
 from models.links.tables import DownloadLink
+from models.messaging.tables import Template
 from models.people.patient import Patient
 from models.workflow.lifecycle import bill
+from models.workflow.reminders import run_due
 from models.workflow.sending import enqueue_invoice_email
 from models.workflow.statement_sending import enqueue_statement
 from testbed.sms_gateway import SmsGateway
@@ -104,3 +106,33 @@ def test_a_statement_without_an_address_is_refused_with_the_reason(setup: Setup)
     with pytest.raises(FieldErrors) as refused:
         enqueue_statement(statement, pin_mode=PinMode.SMS)
     assert "email" in [error.field for error in refused.value.errors]
+
+
+async def test_a_scheduled_statement_goes_in_its_templates_wording(
+    setup: Setup,
+    weekly: Patient,
+    smtp_server: SmtpServer,
+    sms_gateway: SmsGateway,
+    portal: RunningPortal,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The patient chose statements; the clinic turned the monthly statement on: the scheduler makes
+    it and the agent sends it written from the template, with one link and its PIN."""
+    Patient.update(receive_statements=True).where(Patient.id == weekly.id).execute()
+    Template.update(active=True).where(Template.system_key == "statement_monthly").execute()
+    assert run_due(WEEK + timedelta(days=33)).enqueued == 1  # planned a month after the first, due
+    assert await drain(secure_config(tmp_path, smtp_server, sms_gateway, portal), tmp_path) is True
+
+    (statement,) = Statement.select()
+    (received,) = smtp_server.handler.received
+    plain, _html = parts(received.email)
+    plain = plain.replace("\u00a0", " ")
+    assert received.email["Subject"] == setup.clinic.name
+    assert f"Voici votre relevé de compte {statement.reference} du 5 décembre 2026." in plain
+    assert "Solde dû : 360,00 $" in plain and DESCRIPTION not in plain
+    match = LINK.search(plain)
+    assert match is not None
+    (sms,) = sms_gateway.sent
+    assert "relevé de compte" in sms.text
+    opened = portal.browser().post(f"/l/{match[1]}", data={"pin": sms.pin})
+    assert opened.status_code == 200 and f"releve-{statement.reference}.pdf" in opened.text

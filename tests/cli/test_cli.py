@@ -310,7 +310,7 @@ def test_patient_add_normalizes(cli: Cli) -> None:
     assert added == {
         "id": added["id"], "last_name": "Tremblay", "first_name": "Élise", "email": "Elise@example.org",
         "cell_phone": "+15145550123", "language": "fr", "health_insurance_number": "TREE85521234",
-        "receive_reminders": True, "consent_email_attachments": False,
+        "receive_reminders": True, "receive_statements": False, "consent_email_attachments": False,
     }  # fmt: skip
     assert as_json(cli("patient", "list", "--json")) == [added]
 
@@ -339,8 +339,15 @@ def test_patient_edit(cli: Cli) -> None:
     assert cleared == {**added, "email": None, "language": None}
     assert "not a valid email" in failed(cli("patient", "edit", pid, "--email", "nope", "--last-name", "Zed"))
     assert as_json(cli("patient", "list", "--json")) == [cleared]  # the refused edit changed nothing
-    renamed = as_json(cli("patient", "edit", pid, "--first-name", "Léanne", "--no-reminders", "--json"))
-    assert renamed == {**cleared, "first_name": "Léanne", "receive_reminders": False}
+    renamed = as_json(
+        cli("patient", "edit", pid, "--first-name", "Léanne", "--no-reminders", "--statements", "--json")
+    )
+    assert renamed == {
+        **cleared,
+        "first_name": "Léanne",
+        "receive_reminders": False,
+        "receive_statements": True,
+    }
     assert "no patient #999" in failed(cli("patient", "edit", "999", "--email", ""))
 
 

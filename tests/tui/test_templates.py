@@ -98,9 +98,16 @@ async def test_f7_lists_the_shipped_templates(make_app: Callable[..., object]) -
     app = make_app("clerk")  # English
     async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
         screen = await open_templates(pilot)
-        assert names(screen) == ["★ Invoice email", "★ First payment reminder", "★ Second payment reminder"]
+        assert names(screen) == [
+            "★ Invoice email",
+            "★ First payment reminder",
+            "★ Second payment reminder",
+            "★ Monthly statement of account",
+        ]
         row = [str(cell) for cell in screen.query_one(DataTable).get_row_at(1)]
         assert row[1:] == ["reminder", "15 days after", "no", "no", "yes"]
+        row = [str(cell) for cell in screen.query_one(DataTable).get_row_at(3)]
+        assert row[1:] == ["statement of account", "every 1 month", "no", "yes", "yes"]
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, TemplatesScreen)  # type: ignore[attr-defined]
@@ -272,7 +279,7 @@ async def test_a_custom_template_is_added_duplicated_and_deleted(make_app: Calla
         editor.query_one("#tpl-body-fr", TextArea).text = "Bonjour,\n\nSolde : {{ amount_due }}"
         editor.query_one("#tpl-body-en", TextArea).text = "Hello,\n\nBalance: {{ amount_due }}"
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, TemplatesScreen) and len(names(screen)) == 4)  # type: ignore[attr-defined]
+        await until(pilot, lambda: isinstance(app.screen, TemplatesScreen) and len(names(screen)) == 5)  # type: ignore[attr-defined]
         added = Template.get(Template.name == "Relance à 45 jours")
         assert (added.kind, added.delay_value, added.active, added.system_key) == (
             "reminder",
@@ -282,13 +289,13 @@ async def test_a_custom_template_is_added_duplicated_and_deleted(make_app: Calla
         )
         assert screen.current is not None and screen.current.id == added.id
         await pilot.press("d")
-        await until(pilot, lambda: len(names(screen)) == 5)
+        await until(pilot, lambda: len(names(screen)) == 6)
         assert "Relance à 45 jours (copie)" in names(screen)
         assert screen.current is not None and screen.current.name == "Relance à 45 jours (copie)"
         await pilot.press("x")
         await settle(pilot)
         await pilot.click("#confirm-yes")
-        await until(pilot, lambda: len(names(screen)) == 4)
+        await until(pilot, lambda: len(names(screen)) == 5)
         assert not Template.select().where(Template.name == "Relance à 45 jours (copie)").exists()
 
 
@@ -328,8 +335,8 @@ async def test_turning_on_a_second_invoice_email_asks_naming_the_first(
     app = make_app("clerk")
     async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
         screen = await open_templates(pilot)
-        await until(pilot, lambda: len(names(screen)) == 4)
-        screen.query_one(DataTable).move_cursor(row=3)
+        await until(pilot, lambda: len(names(screen)) == 5)
+        screen.query_one(DataTable).move_cursor(row=4)  # after the four shipped
         assert screen.current is not None and screen.current.id == second.id
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # type: ignore[attr-defined]
@@ -354,7 +361,7 @@ async def test_saving_a_second_invoice_email_active_asks_first_in_the_editor(
     second = second_invoice_email()
     app = make_app("admin")  # French: the question names the first as the French read it
     async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
-        editor = await open_editor(pilot, 3)
+        editor = await open_editor(pilot, 4)
         editor.query_one("#tpl-active", Checkbox).value = True
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # type: ignore[attr-defined]
@@ -420,7 +427,7 @@ def test_snapshot(
     async def show(pilot: Pilot[object]) -> None:
         if view == "list":
             screen = await open_templates(pilot)
-            await until(pilot, lambda: len(names(screen)) == 3)
+            await until(pilot, lambda: len(names(screen)) == 4)
         else:
             editor = await open_editor(pilot, 1)
             await until(pilot, lambda: "CDP-2026-00001" in preview_text(editor, "fr"))

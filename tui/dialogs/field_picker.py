@@ -1,6 +1,7 @@
 """``FieldPicker``: the dynamic fields a template may show; dismisses with the chosen field's name.
 
-For a subject only the fields a subject may show are offered (no personal detail in a subject).
+For a subject only the fields a subject may show are offered (no personal detail in a subject); only
+the fields of the template's kind are (a statement's, or an invoice's).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from locales import N_
-from models.messaging.template_fields import FIELDS
+from models.core.enums import TemplateKind
+from models.messaging.template_fields import fields_for
 from tui.session import StaffSession
 
 
@@ -27,10 +29,11 @@ class FieldPicker(ModalScreen[str | None]):
     CSS_PATH = "field_picker.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", show=False)]
 
-    def __init__(self, session: StaffSession, *, subject: bool) -> None:
+    def __init__(self, session: StaffSession, *, subject: bool, kind: str = TemplateKind.INVOICE) -> None:
         super().__init__()
         self.session = session
         self.subject = subject
+        self.kind = kind
 
     def compose(self) -> ComposeResult:
         tr = self.session.tr
@@ -42,7 +45,7 @@ class FieldPicker(ModalScreen[str | None]):
                     Option(
                         f"{escape(tr.gettext(field.label))}  [dim]{{{{ {field.name} }}}}[/dim]", id=field.name
                     )
-                    for field in FIELDS
+                    for field in fields_for(self.kind)
                     if field.in_subject or not self.subject
                 ),
                 id="field-options",

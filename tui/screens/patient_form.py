@@ -84,6 +84,7 @@ class PatientFormScreen(Screen[int | None]):
                 N_("Language"), Select[str]([], id="language", compact=True), session, field="language"
             )
             yield Checkbox("", True, id="receive_reminders", compact=True)
+            yield Checkbox("", False, id="receive_statements", compact=True)
             yield Checkbox("", False, id="consent_email_attachments", compact=True)
             with Horizontal(id="patient-form-buttons"):
                 yield Button("", id="patient-save", compact=True, variant="primary")
@@ -124,6 +125,9 @@ class PatientFormScreen(Screen[int | None]):
         self.query_one("#receive_reminders", Checkbox).label = tr.gettext(
             N_("Receive unpaid-invoice reminders")
         )
+        self.query_one("#receive_statements", Checkbox).label = tr.gettext(
+            N_("Statement of account every period instead of reminders")
+        )
         self.query_one("#consent_email_attachments", Checkbox).label = tr.gettext(
             N_("Consents to invoices attached to plain (unencrypted) email")
         )
@@ -155,6 +159,7 @@ class PatientFormScreen(Screen[int | None]):
         language = self.query_one("#language", Select)
         language.value = patient.language if patient.language else Select.NULL
         self.query_one("#receive_reminders", Checkbox).value = bool(patient.receive_reminders)
+        self.query_one("#receive_statements", Checkbox).value = bool(patient.receive_statements)
         self.query_one("#consent_email_attachments", Checkbox).value = bool(patient.consent_email_attachments)
         self.query_one("#patient-form").loading = False
         self._ready(focus)
@@ -177,6 +182,7 @@ class PatientFormScreen(Screen[int | None]):
             *(self.query_one(f"#{name}", Input).value for name, _label in TEXT_FIELDS),
             self.query_one("#language", Select).value,
             self.query_one("#receive_reminders", Checkbox).value,
+            self.query_one("#receive_statements", Checkbox).value,
             self.query_one("#consent_email_attachments", Checkbox).value,
         )
 
@@ -191,6 +197,7 @@ class PatientFormScreen(Screen[int | None]):
             **{name: self.query_one(f"#{name}", Input).value for name, _label in TEXT_FIELDS},
             language=language if isinstance(language, str) else "",
             receive_reminders=self.query_one("#receive_reminders", Checkbox).value,
+            receive_statements=self.query_one("#receive_statements", Checkbox).value,
             consent_email_attachments=self.query_one("#consent_email_attachments", Checkbox).value,
         )
         problems = patient_input_problems(data, self.session.clinic, new=self.patient_id is None)

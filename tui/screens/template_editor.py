@@ -43,6 +43,7 @@ from models.admin.templates import (
     applies_to_every_invoice,
     display_name,
     get_template,
+    preview_statement_values,
     preview_values,
 )
 from models.billing.invoicing import clinic_today
@@ -108,6 +109,7 @@ class TemplateEditorScreen(Screen[int | None]):
         self.loaded: TemplateInput | None = None
         self.saved_state: TemplateInput | None = None
         self.busy = False
+        self.previews: dict[bool, tuple[FieldValues, str]] = {}
 
     @property
     def editable(self) -> bool:
@@ -136,7 +138,7 @@ class TemplateEditorScreen(Screen[int | None]):
                 compact=True,
                 allow_blank=False,
             )
-            yield Label(tr.gettext(N_("after the invoice is issued (0: on billing)")), classes="tpl-hint")
+            yield Label("", id="tpl-delay-hint", classes="tpl-hint")
         with Horizontal(classes="tpl-row"):
             yield Label("", classes="tpl-label")
             yield Checkbox(tr.gettext(N_("Attach the invoice")), id="tpl-attach", compact=True)
@@ -175,32 +177,42 @@ class TemplateEditorScreen(Screen[int | None]):
         clinic = self.session.clinic
         clock = getattr(self.app, "clock", utcnow)  # the app's clock: tests and snapshots freeze it
 
-        def read() -> tuple[TemplateInput, str | None, FieldValues, str | None]:
+        def read() -> tuple[TemplateInput, str | None, dict[bool, tuple[FieldValues, str]]]:
+            tr = self.session.tr
             template = get_template(self.template_id) if self.template_id is not None else None
-            values, invoice = preview_values(clinic, clinic_today(clinic, clock()))
+            today = clinic_today(clinic, clock())
+            values, invoice = preview_values(clinic, today)
+            on_statement, statement = preview_statement_values(clinic, today)
+            previews = {  # what the preview shows, for a statement template (True) or another
+                False: (
+                    values,
+                    tr.format(N_("invoice {number}"), number=invoice.number)
+                    if invoice
+                    else tr.gettext(N_("a sample invoice")),
+                ),
+                True: (
+                    on_statement,
+                    tr.format(N_("statement {reference}"), reference=statement.reference)
+                    if statement
+                    else tr.gettext(N_("a sample statement")),
+                ),
+            }
             data = TemplateInput.of(template) if template is not None else NEW_TEMPLATE
             if template is not None and template.is_system:
-                data = TemplateInput(**{**data.__dict__, "name": display_name(template, self.session.tr)})
+                data = TemplateInput(**{**data.__dict__, "name": display_name(template, tr)})
             key = template.system_key if template is not None else None
-            return data, key, values, invoice.number if invoice else None
+            return data, key, previews
 
         run_db(self, read, lambda loaded: self._loaded(*loaded), tr=self.session.tr)
 
     def _loaded(
-        self, data: TemplateInput, system_key: str | None, values: FieldValues, number: str | None
+        self, data: TemplateInput, system_key: str | None, previews: dict[bool, tuple[FieldValues, str]]
     ) -> None:
-        tr = self.session.tr
         self.system_key = system_key
         self.loaded = data
-        source = (
-            tr.format(N_("invoice {number}"), number=number) if number else tr.gettext(N_("a sample invoice"))
-        )
-        for lang in LANGUAGES:
-            preview = self.query_one(f"#tpl-preview-{lang}", TemplatePreview)
-            preview.values = values
-            preview.describe(source)
+        self.previews = previews
         self.fill(data)
-        self.show_attach_hint()
+        self.kind_changed()
         self._lock()
         self._show_title()
         self.saved_state = self.read()
@@ -232,12 +244,34 @@ class TemplateEditorScreen(Screen[int | None]):
             self.query_one(f"#tpl-subject-{lang}", Input).disabled = not self.editable
             self.query_one(f"#tpl-body-{lang}", TextArea).read_only = not self.editable
 
-    @on(Select.Changed, "#tpl-kind")
-    def show_attach_hint(self) -> None:
-        """An invoice email sent by secure link carries the link, never the PDF: say so by the box."""
-        secure = self.session.clinic.default_pin_mode != PinMode.NONE.value
+    def _kind(self) -> str:
         kind = self.query_one("#tpl-kind", Select).value
-        self.query_one("#tpl-attach-hint").display = secure and kind == TemplateKind.INVOICE
+        return kind if isinstance(kind, str) else TemplateKind.INVOICE.value
+
+    @on(Select.Changed, "#tpl-kind")
+    def kind_changed(self) -> None:
+        """What the delay means, what is attached, and what the preview is on, for the kind chosen."""
+        tr = self.session.tr
+        statement = self._kind() == TemplateKind.STATEMENT
+        # an invoice email (or a statement) sent by secure link carries the link, never the PDF
+        secure = self.session.clinic.default_pin_mode != PinMode.NONE.value
+        self.query_one("#tpl-attach-hint").display = secure and self._kind() != TemplateKind.REMINDER
+        hint = (
+            N_("between two statements, to patients who chose them (instead of reminders)")
+            if statement
+            else N_("after the invoice is issued (0: on billing)")
+        )
+        self.query_one("#tpl-delay-hint", Label).update(tr.gettext(hint))
+        self.query_one("#tpl-attach", Checkbox).label = tr.gettext(
+            N_("Attach the statement") if statement else N_("Attach the invoice")
+        )
+        if statement in self.previews:
+            values, source = self.previews[statement]
+            for lang in LANGUAGES:
+                preview = self.query_one(f"#tpl-preview-{lang}", TemplatePreview)
+                preview.values = values
+                preview.describe(source)
+                self._preview(lang)
 
     def _show_title(self) -> None:
         tr = self.session.tr
@@ -329,7 +363,7 @@ class TemplateEditorScreen(Screen[int | None]):
                 target.insert(f"{{{{ {name} }}}}")
             target.focus()
 
-        self.app.push_screen(FieldPicker(self.session, subject=subject), insert)
+        self.app.push_screen(FieldPicker(self.session, subject=subject, kind=self._kind()), insert)
 
     def action_restore(self) -> None:
         shipped = BY_KEY.get(self.system_key or "")

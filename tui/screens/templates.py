@@ -30,7 +30,7 @@ from models.admin.templates import (
     list_templates,
     set_active,
 )
-from models.core.enums import DelayUnit, Role
+from models.core.enums import DelayUnit, Role, TemplateKind
 from models.core.labels import TEMPLATE_KIND
 from models.messaging.tables import Template
 from tui.dialogs.confirm import ConfirmDialog
@@ -47,15 +47,28 @@ YES, NO = N_("yes"), N_("no")
 
 
 def delay_text(template: Template, tr: Translator) -> str:
-    """ "on billing", "15 days after"… (literal plurals, so the catalogs extract them)."""
+    """ "on billing", "15 days after", a statement's "every 1 month"… (literal plurals, so the
+    catalogs extract them)."""
     count = template.delay_value
     if count == 0:
         return tr.gettext(N_("on billing"))
+    if template.kind == TemplateKind.STATEMENT:
+        return _period_text(template, tr)
     if template.delay_unit == DelayUnit.HOURS:
         return tr.nformat("{count} hour after", "{count} hours after", count, count=count)
     if template.delay_unit == DelayUnit.MONTHS:
         return tr.nformat("{count} month after", "{count} months after", count, count=count)
     return tr.nformat("{count} day after", "{count} days after", count, count=count)
+
+
+def _period_text(template: Template, tr: Translator) -> str:
+    """A statement template's delay is its period."""
+    count = template.delay_value
+    if template.delay_unit == DelayUnit.HOURS:
+        return tr.nformat("every {count} hour", "every {count} hours", count, count=count)
+    if template.delay_unit == DelayUnit.MONTHS:
+        return tr.nformat("every {count} month", "every {count} months", count, count=count)
+    return tr.nformat("every {count} day", "every {count} days", count, count=count)
 
 
 def ask_second_invoice_email(
@@ -107,7 +120,7 @@ class TemplatesScreen(Screen[None]):
     def apply_texts(self) -> None:
         tr = self.session.tr
         translate_bindings(self, tr)
-        title = tr.gettext(N_("Email templates: automatic invoice emails and payment reminders"))
+        title = tr.gettext(N_("Email templates: automatic invoice emails, payment reminders and statements"))
         self.query_one("#templates-title", Static).update(f"[b]{escape(title)}[/b]")
         table = self.query_one(DataTable)
         current = self.current  # before the clear, which puts the cursor back on the first row

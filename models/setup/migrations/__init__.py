@@ -41,6 +41,7 @@ from models.setup.migrations import (  # noqa: E402
     v0018_named_taxes,
     v0019_paper_pay,
     v0020_statements,
+    v0021_statement_schedule,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -78,6 +79,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         20,
         "statements of account: statement, statement_item, statement_door, their messages",
         v0020_statements.apply,
+    ),
+    Migration(
+        21,
+        "statements as a template kind: patient.receive_statements, the monthly statement template",
+        v0021_statement_schedule.apply,
     ),
 )
 

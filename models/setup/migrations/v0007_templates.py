@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import peewee
 from playhouse.migrate import SchemaMigrator, migrate
 
-from models.messaging.system_templates import add_missing
+from models.messaging.system_templates import FIRST_REMINDER, INVOICE_EMAIL, SECOND_REMINDER, add_missing
 
 VERSION = 7
 
@@ -37,4 +37,5 @@ def apply(database: peewee.Database) -> None:
             "updated_at",
         ),
     ).bind(database)
-    add_missing(template, datetime.now(UTC).replace(tzinfo=None))
+    shipped_then = (INVOICE_EMAIL, FIRST_REMINDER, SECOND_REMINDER)
+    add_missing(template, datetime.now(UTC).replace(tzinfo=None), shipped_then)

@@ -73,7 +73,7 @@ def system(key: str) -> Template:
     return Template.get(Template.system_key == key)
 
 
-def test_a_new_database_ships_the_three_templates_inactive(setup: Setup) -> None:
+def test_a_new_database_ships_its_templates_inactive(setup: Setup) -> None:
     shipped = list_templates()
     assert [t.system_key for t in shipped] == [t.key for t in SYSTEM_TEMPLATES]
     assert not any(t.active for t in shipped)
@@ -134,7 +134,7 @@ def test_only_admins_change_templates(setup: Setup) -> None:
         save_template(None, custom(), acting=clerk)
     with pytest.raises(SettingsRefused):
         set_active(system(INVOICE_EMAIL.key).id, True, acting=clerk)
-    assert Template.select().count() == 3
+    assert Template.select().count() == len(SYSTEM_TEMPLATES)
 
 
 def test_a_custom_template_is_created_edited_duplicated_and_deleted(admin: Staff) -> None:
@@ -162,14 +162,14 @@ def test_wording_problems_refuse_the_save_and_name_every_part(admin: Staff) -> N
         (
             "subject_en",
             "English subject, line 1: a subject cannot show patient_name; it may show only "
-            "clinic_name, due_date, invoice_number, issue_date",
+            "clinic_name, due_date, invoice_number, issue_date, statement_reference",
         ),
         (
             "body_en",
             "English body, line 1: syntax error: Expected an expression, got 'end of statement block'",
         ),
     ]
-    assert Template.select().count() == 3  # nothing saved
+    assert Template.select().count() == len(SYSTEM_TEMPLATES)  # nothing saved
 
 
 def test_an_error_inside_an_if_on_links_is_caught_too(admin: Staff) -> None:
@@ -265,7 +265,7 @@ def test_migration_7_ships_the_templates_to_an_older_database_once(tmp_path: Pat
     assert not any(t.active for t in list_templates())
     assert wording_of(list_templates()[0]) == INVOICE_EMAIL.wording()
     ensure_schema(database)
-    assert Template.select().count() == 3
+    assert Template.select().count() == len(SYSTEM_TEMPLATES)  # 7's three, and 21's statement
     close_database()
 
 
@@ -348,7 +348,7 @@ def test_a_template_that_fails_only_for_a_third_party_is_refused_naming_the_samp
     assert text.endswith(
         "(on the sample invoice 2025-01207 for Jean-François O'Brien, billed to Assurances Beaulieu inc.)"
     )
-    assert Template.select().count() == 3  # nothing saved
+    assert Template.select().count() == len(SYSTEM_TEMPLATES)  # nothing saved
 
 
 @pytest.mark.sqlite_only  # the budget is the helper process's, whatever the database
@@ -367,7 +367,7 @@ def test_a_template_over_budget_only_for_a_third_party_is_refused_once(
     text = problem.render(EN)
     assert "takes too long to render" in text and "Assurances Beaulieu inc." in text
     assert passes_on_the_one_old_sample(template, setup)  # and the next render works again
-    assert Template.select().count() == 3
+    assert Template.select().count() == len(SYSTEM_TEMPLATES)
 
 
 # A second invoice email --------------------------------------------------------------------------
@@ -426,3 +426,70 @@ def test_wording_with_hidden_characters_is_refused(admin: Staff) -> None:
             None, custom(subject_en="Invoice \u202egnp.exe", body_fr="Bonjour\x1b[2J"), acting=admin
         )
     assert {error.field for error in caught.value.errors} == {"subject_en", "body_fr"}
+
+
+# Statement templates ---------------------------------------------------------------------------
+
+
+def statement(**changes: object) -> TemplateInput:
+    base = custom(
+        name="Relevé mensuel",
+        kind="statement",
+        delay_value="1",
+        delay_unit="months",
+        body_fr="Relevé {{ statement_reference }} : {{ amount_due }}\n{{ download_link }}",
+        body_en="Statement {{ statement_reference }}: {{ amount_due }}\n{{ download_link }}",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_a_statement_template_shows_a_statements_fields_and_goes_every_period(admin: Staff) -> None:
+    saved = save_template(None, statement(), acting=admin)
+    assert (saved.kind, saved.delay_value, saved.delay_unit) == ("statement", 1, "months")
+    refused = {
+        "an invoice's number": statement(body_en="Invoice {{ invoice_number }} {{ download_link }}"),
+        "a period of 0": statement(delay_value="0"),
+        "no link by secure delivery": statement(body_fr="Votre relevé {{ statement_reference }}"),
+    }
+    reasons = {}
+    for what, data in refused.items():
+        with pytest.raises(FieldErrors) as caught:
+            save_template(None, data, acting=admin)
+        reasons[what] = [(error.field, error.render(EN)) for error in caught.value.errors]
+    assert reasons["an invoice's number"] == [
+        (
+            "body_en",
+            "English body: a statement of account covers several invoices and cannot show "
+            "{{ invoice_number }}",
+        )
+    ]
+    assert reasons["a period of 0"] == [
+        ("delay_value", "a statement goes every period: give a period of 1 or more")
+    ]
+    assert [field for field, _text in reasons["no link by secure delivery"]] == ["body_fr"]
+    # and an invoice email cannot show a statement's fields
+    with pytest.raises(FieldErrors) as caught:
+        save_template(
+            None, custom(body_fr="Relevé {{ statement_reference }} {{ download_link }}"), acting=admin
+        )
+    assert "is a statement's field" in caught.value.errors[0].render(EN)
+
+
+def test_one_statement_template_is_on_at_a_time(admin: Staff) -> None:
+    shipped = system("statement_monthly")
+    set_active(shipped.id, True, acting=admin)
+    with pytest.raises(SettingsRefused) as caught:
+        save_template(None, statement(active=True), acting=admin)
+    assert "already sends statements of account" in caught.value.render(EN)
+    mine = save_template(None, statement(), acting=admin)  # off: kept
+    with pytest.raises(SettingsRefused):
+        set_active(mine.id, True, acting=admin)
+    set_active(shipped.id, False, acting=admin)
+    assert set_active(mine.id, True, acting=admin).active
+
+
+def test_the_shipped_statement_template_passes_its_own_check(admin: Staff) -> None:
+    shipped = system("statement_monthly")
+    saved = save_template(shipped.id, replace(TemplateInput.of(shipped), active=True), acting=admin)
+    assert saved.active and saved.body_fr == ""  # still following the catalogs
+    assert "{{ statement_reference }}" in wording_of(saved)["body_fr"]

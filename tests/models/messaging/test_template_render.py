@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 
 from locales import translator
+from locales.formatting import format_money
 from models.messaging.system_templates import SYSTEM_TEMPLATES
-from models.messaging.template_fields import field_context, sample_values
+from models.messaging.template_fields import field_context, sample_values, samples_for
 from models.messaging.template_render import TemplateProblem, render, render_part
 from models.people.clinic import Clinic
 from tests.conftest import Setup
@@ -139,7 +140,8 @@ def test_every_shipped_template_renders(shipped: object, language: str, setup: S
     clinic: Clinic = setup.clinic
     clinic.phone, clinic.email = "+15145551000", "info@parc.example"
     wording = shipped.wording()  # type: ignore[attr-defined]
-    full = sample_values(clinic, TODAY)
+    full = samples_for(shipped.kind, clinic, TODAY)[0]  # type: ignore[attr-defined]
+    reference = full.statement_reference or full.invoice_number  # a statement's, or an invoice's
     for values in (full, full.with_links(None, None)):
         rendered = render(
             wording[f"subject_{language}"],
@@ -149,9 +151,9 @@ def test_every_shipped_template_renders(shipped: object, language: str, setup: S
         )
         assert rendered.subject == "Clinique du Parc"  # the clinic's name, nothing else
         greeting = {"fr": "Bonjour Marie Tremblay,", "en": "Hello Marie Tremblay,"}[language]
-        amount = {"fr": "85,00\u00a0$", "en": "$85.00"}[language]
+        amount = format_money(full.balance_cents, "CAD", language, "CA")  # 85,00 $, or 275,00 $ owed
         assert rendered.text.startswith(greeting + "\n\n")
-        assert "CDP-2026-00042" in rendered.text and amount in rendered.text
+        assert reference in rendered.text and amount in rendered.text
         assert "{{" not in rendered.text and "{%" not in rendered.text
         assert ("checkout.stripe.com" in rendered.text) is bool(values.payment_url)
         assert rendered.text.rstrip().endswith("info@parc.example")
