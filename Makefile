@@ -17,7 +17,7 @@ export UV_NO_CONFIG := 1
 
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
-.PHONY: help install lock lock-upgrade postgres doors scan-tools setup run test test-latest bench check format lint types contract locales-extract locales-update clean
+.PHONY: help install bytecode lock lock-upgrade postgres doors scan-tools setup run test test-latest bench check format lint types contract locales-extract locales-update clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -28,14 +28,20 @@ $(UV): requirements-uv.lock
 	@touch $@
 
 # The lock goes in first, exactly (extra packages are removed); the project after it, editable,
-# without its dependencies and built by the locked setuptools.
+# without its dependencies and built by the locked setuptools. Packages are compiled to bytecode
+# as they are installed: where PYTHONDONTWRITEBYTECODE is set (CI, containers) nothing else
+# would write it, and every process would compile every module it imports, each time.
 $(STAMP): pyproject.toml $(LOCK) | $(UV)
 	@test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
-	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK)
+	$(UV) pip sync --quiet --compile-bytecode --python $(BIN)/python --require-hashes $(LOCK)
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP) ## Create .venv with exactly the locked packages, and Facteur in it
+
+# Facteur's own modules, for the same reason (only those changed since are compiled again).
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q -j 0 $(PACKAGES) testbed tests bench >/dev/null
 
 lock: $(UV) ## Update the lock after a change to pyproject.toml (other pins kept; LOCK_ARGS=--upgrade for newest)
 	$(UV) pip compile pyproject.toml --extra dev --universal --generate-hashes --python-version 3.11 \
@@ -45,7 +51,7 @@ lock: $(UV) ## Update the lock after a change to pyproject.toml (other pins kept
 lock-upgrade: ## Move the lock to the newest versions pyproject.toml allows (then: make test)
 	$(MAKE) --no-print-directory lock LOCK_ARGS=--upgrade
 
-run: $(STAMP) ## Set up the database (demo data on first run), start the agent, the portal and the TUI
+run: bytecode ## Set up the database (demo data on first run), start the agent, the portal and the TUI
 	$(BIN)/facteur db init --demo
 	@mkdir -p var
 	@echo "The agent and the portal run beside the TUI (logs: var/agent.log, var/portal.log); mail goes to var/mail/."
@@ -66,7 +72,7 @@ scan-tools: ## Install zbar-tools and poppler-utils (Debian's) for the QR code t
 
 # Set-up and tests are timed apart: each has its budget on a fresh clone with 2 cores (docs/development.md).
 setup: ## Set up what the tests need (the lock, PostgreSQL, zbarimg); prints the time against its budget
-	@start=$$(date +%s); $(MAKE) --no-print-directory install postgres doors scan-tools || exit 1; \
+	@start=$$(date +%s); $(MAKE) --no-print-directory install bytecode postgres doors scan-tools || exit 1; \
 	  took=$$(( $$(date +%s) - start )); \
 	  echo "set-up: $$took s (budget 300 s)$$( [ $$took -le 300 ] || echo ', OVER BUDGET')"
 
@@ -76,7 +82,7 @@ test: setup ## Set up, then run the tests; prints both times
 test-latest: $(UV) postgres ## Run the suite against the newest versions pyproject.toml allows (in .venv-latest)
 	rm -rf .venv-latest
 	$(UV) venv --quiet --python $(PYTHON) .venv-latest
-	$(UV) pip install --quiet --python .venv-latest/bin/python --upgrade --refresh -e '.[dev]'
+	$(UV) pip install --quiet --compile-bytecode --python .venv-latest/bin/python --upgrade --refresh -e '.[dev]'
 	@echo "Newer than the lock:"; $(UV) pip freeze --python .venv-latest/bin/python --exclude-editable \
 	  | grep -vxFf <(grep -oE '^[A-Za-z0-9._-]+==[^ ]+' $(LOCK)) || echo "  nothing"
 	.venv-latest/bin/python -m pytest $(PYTEST_ARGS)

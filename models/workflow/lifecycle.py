@@ -35,7 +35,8 @@ def bill(invoice: Invoice, *, now: datetime | None = None) -> Invoice:
         billed = invoicing.bill(invoice, now=now)
         open_door(billed.id)
         on_billed(billed, billed.billed_at)
-        plan_statements(billed.billed_at, patient_id=fk_id(billed, "patient"))
+        if billed.patient.receive_statements and not billed.third_party:
+            plan_statements(billed.billed_at, patient_id=fk_id(billed, "patient"))
     return Invoice.get_by_id(billed.id)
 
 

@@ -66,11 +66,15 @@ def _owing(balance: peewee.Expression) -> peewee.Expression:
 
 def plan_statements(now: datetime | None = None, *, patient_id: int | None = None) -> int:
     """Give each owing account of the opted-in patients (or of ``patient_id``) its next scheduled
-    statement, where it has none waiting; returns how many were planned."""
+    statement, where it has none waiting; returns how many were planned. Run it in a transaction."""
     template = statement_template()
     if template is None:
         return 0
     now = now or utcnow()
+    if not isinstance(db.obj, peewee.SqliteDatabase):
+        # two agents planning at once would each find an account unplanned: the template's row
+        # lock makes the second wait and see the first's (SQLite's BEGIN IMMEDIATE already does)
+        Template.select(Template.id).where(Template.id == template.id).for_update().first()
     balance = Invoice.total_cents - Invoice.credited_cents - Invoice.paid_cents
     owing = _owing(balance)
     if patient_id is not None:
