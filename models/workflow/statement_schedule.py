@@ -54,16 +54,6 @@ def statement_template() -> Template | None:
     )
 
 
-def _owing(balance: peewee.Expression) -> peewee.Expression:
-    """An opted-in patient's own billed invoice that still owes something."""
-    return (
-        Patient.receive_statements
-        & ~Invoice.third_party
-        & (Invoice.status == InvoiceStatus.BILLED.value)
-        & (balance > 0)
-    )
-
-
 def plan_statements(now: datetime | None = None, *, patient_id: int | None = None) -> int:
     """Give each owing account of the opted-in patients (or of ``patient_id``) its next scheduled
     statement, where it has none waiting; returns how many were planned. Run it in a transaction."""
@@ -75,14 +65,20 @@ def plan_statements(now: datetime | None = None, *, patient_id: int | None = Non
         # two agents planning at once would each find an account unplanned: the template's row
         # lock makes the second wait and see the first's (SQLite's BEGIN IMMEDIATE already does)
         Template.select(Template.id).where(Template.id == template.id).for_update().first()
-    balance = Invoice.total_cents - Invoice.credited_cents - Invoice.paid_cents
-    owing = _owing(balance)
+    choosing = Patient.select(Patient.id).where(Patient.receive_statements == True)  # noqa: E712
     if patient_id is not None:
-        owing &= Invoice.patient == patient_id
+        choosing = choosing.where(Patient.id == patient_id)
+    if not choosing.exists():  # the usual case, every pass: no invoice is looked at
+        return 0
+    balance = Invoice.total_cents - Invoice.credited_cents - Invoice.paid_cents
     accounts = (
         Invoice.select(Invoice.patient, Invoice.billing_company, Invoice.currency)
-        .join(Patient)
-        .where(owing)
+        .where(
+            Invoice.patient.in_(choosing)
+            & ~Invoice.third_party
+            & (Invoice.status == InvoiceStatus.BILLED.value)
+            & (balance > 0)
+        )
         .group_by(Invoice.patient, Invoice.billing_company, Invoice.currency)
         .tuples()
     )

@@ -16,7 +16,7 @@ from models.core.config import Config, DatabaseSettings, LocalesSettings
 from models.database.db import close_database, open_database
 from models.people.clinic import BillingCompany, Clinic, Staff
 from models.setup.schema import ensure_schema
-from testbed.textual_private import keep_cursors_lit, table_laid_out
+from testbed.textual_private import keep_cursors_lit, quick_idle, table_laid_out
 from tests.conftest import start_from
 
 from .settling import settle, until
@@ -34,6 +34,12 @@ def steady_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cursors stay lit: a slow machine that takes over half a second to reach the screenshot
     would otherwise catch an input's cursor in its blink's dark half and fail a snapshot."""
     keep_cursors_lit(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def quick_pilot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pilot looks for idleness in shorter windows (``quick_idle``): waits end sooner."""
+    quick_idle(monkeypatch)
 
 
 @dataclass
