@@ -257,7 +257,7 @@ class TemplateEditorScreen(Screen[int | None]):
         secure = self.session.clinic.default_pin_mode != PinMode.NONE.value
         self.query_one("#tpl-attach-hint").display = secure and self._kind() != TemplateKind.REMINDER
         hint = (
-            N_("between two statements, to patients who chose them (instead of reminders)")
+            N_("between two statements, instead of reminders")
             if statement
             else N_("after the invoice is issued (0: on billing)")
         )
