@@ -16,8 +16,8 @@ Rules, enforced here for any caller (the Templates screen, tests, a script):
 - a reminder comes after the invoice: its delay is at least 1; a statement template's delay is its
   period (a statement every month, say), at least 1, and its wording shows a statement's fields, not
   one invoice's (``template_fields.fields_for``);
-- deactivating a template cancels what was still scheduled with it; activating one applies to
-  invoices billed from then on;
+- deactivating a template, or changing its kind, cancels what was still scheduled with it;
+  activating one applies to invoices billed from then on;
 - a second active invoice template would send every invoice twice: turning one on while another is
   on is refused (``SecondInvoiceEmail``, naming the other) unless the caller passes
   ``confirm_second=True`` (the TUI asks first). Several reminders are normal; one statement template
@@ -245,6 +245,10 @@ def _delay(data: TemplateInput) -> tuple[int, DelayUnit]:
         )
     if data.kind == TemplateKind.STATEMENT and int(text) == 0:
         raise ValidationError("delay_value", N_("a statement goes every period: give a period of 1 or more"))
+    if data.kind == TemplateKind.STATEMENT and unit is DelayUnit.HOURS:
+        raise ValidationError(
+            "delay_unit", N_("a statement goes every few days or months: choose days or months")
+        )
     return int(text), unit
 
 
@@ -426,9 +430,11 @@ def save_template(
     now = utcnow()
     shipped: SystemTemplate | None = None
     was_on = False
+    kind_before: str | None = None
     if template_id is not None:
         current = get_template(template_id)
         was_on = invoice_email_on(current.kind, current.active)
+        kind_before = current.kind
         if current.is_system:
             data = _system_settings_kept(current, data)
             shipped = BY_KEY.get(current.system_key or "")
@@ -445,6 +451,8 @@ def save_template(
         Template.update(**values, updated_at=now).where(Template.id == template_id).execute()
         if not values["active"]:
             cancel_for_template(template_id, reasons.TEMPLATE_OFF, now=now)
+        elif values["kind"] != kind_before:  # a reminder's rows are not a statement's, nor the reverse
+            cancel_for_template(template_id, reasons.KIND_CHANGED, now=now)
         return get_template(template_id)
 
 

@@ -26,6 +26,10 @@ TOO_LATE = N_("it fell due while the agent was offline, more than {limit} days a
 POSTPONED = N_("postponed: this invoice already had a reminder today")
 STATEMENTS_INSTEAD = N_("the patient receives statements of account instead of reminders")
 NO_PATIENT_EMAIL = N_("the patient has no email address to send it to")
+NO_ATTACHMENT_CONSENT = N_(
+    "the PDF goes attached to a plain email and the patient has not consented to attachments"
+)
+KIND_CHANGED = N_("the template's kind was changed")
 NO_STATEMENTS = N_("the patient no longer receives statements of account")
 NOTHING_OWED_ON_ACCOUNT = N_("nothing is owed on the account any more")
 STATEMENT_RECENT = N_("postponed: a statement of this account was made on {date}")

@@ -89,14 +89,33 @@ def check_still_wanted(invoice: Invoice, template: Template) -> None:
 
 def statements_instead(invoice: Invoice) -> bool:
     """The patient gets statements of account instead of this invoice's reminders: they chose them,
-    the invoice is their own, and a statement template is on."""
+    the invoice is their own, a statement template is on, and a statement can reach them (else
+    the reminders go: nobody is left with nothing)."""
     if invoice.third_party or not invoice.patient.receive_statements:
         return False
-    return (
+    template = (
         Template.select()
         .where((Template.active == True) & (Template.kind == TemplateKind.STATEMENT.value))  # noqa: E712
-        .exists()
+        .order_by(Template.id)
+        .first()
     )
+    clinic = invoice.billing_company.clinic
+    return template is not None and statement_problem(invoice, template, clinic) is None
+
+
+def statement_problem(invoice: Invoice, template: Template, clinic: Clinic) -> Skip | None:
+    """Why a statement of ``invoice``'s patient could not go with ``template`` (no email address,
+    what the clinic's PIN mode needs, consent to an attached PDF); None when it can."""
+    patient = invoice.patient
+    if not (patient.email or "").strip():
+        return Skip(reasons.NO_PATIENT_EMAIL)
+    try:
+        mode, _phone, _pin = default_pin(invoice, clinic)
+    except Skip as exc:
+        return exc
+    if mode is PinMode.NONE and template.attach_invoice and not attachment_allowed(invoice):
+        return Skip(reasons.NO_ATTACHMENT_CONSENT)
+    return None
 
 
 def options_for(invoice: Invoice, template: Template, clinic: Clinic) -> Options:

@@ -166,6 +166,8 @@ def run_due(now: datetime | None = None, *, late_days: float = 3, limit: int = 5
             report.skipped += 1
         elif outcome == ScheduleStatus.SCHEDULED:
             report.postponed += 1
+    with db.atomic():
+        plan_statements(now)  # the next turn of every statement that went (or was skipped) above
     return report
 
 

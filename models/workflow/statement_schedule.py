@@ -34,12 +34,11 @@ from models.core.errors import FacteurError
 from models.database.base import fk_id, utcnow
 from models.database.db import db
 from models.messaging import schedule_reasons as reasons
-from models.messaging.pin_modes import attachment_allowed
 from models.messaging.schedule_time import due_time, local_day
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
 from models.people.clinic import Clinic, get_clinic
 from models.people.patient import Patient
-from models.workflow.automation import Skip, default_pin, settle
+from models.workflow.automation import Skip, default_pin, settle, statement_problem
 from models.workflow.statement_making import new_statement
 from models.workflow.statement_sending import check_statement_payable, enqueue_statement
 
@@ -100,8 +99,12 @@ def plan_statements(now: datetime | None = None, *, patient_id: int | None = Non
         anchor = _oldest_owing(account)
         if anchor is None:
             continue
-        last = _last_statement_at(account)
-        start = last if last is not None else anchor.billed_at or now
+        # a period after the last of: this schedule's previous turn (sent, skipped or cancelled, at
+        # the time it was due: the schedule keeps its days however late the agent made it), a
+        # statement staff made, and the oldest invoice owing (a returning patient is not sent one
+        # beside their new invoice)
+        marks = (_last_turn(account, template), _last_statement_at(account, by_staff=True), anchor.billed_at)
+        start = max((mark for mark in marks if mark is not None), default=now)
         due = max(due_time(start, template.delay_value, template.delay_unit, clinic.timezone), now)
         ScheduledMessage.create(invoice=anchor, template=template, due_at=due, created_at=now, updated_at=now)
         count += 1
@@ -119,18 +122,35 @@ def _oldest_owing(account: Account) -> Invoice | None:
     )
 
 
-def _last_statement_at(account: Account) -> datetime | None:
+def _last_statement_at(account: Account, *, by_staff: bool) -> datetime | None:
+    """When the account's last statement was made (``by_staff``: the last one staff made)."""
+    query = Statement.select(Statement.created_at).where(
+        (Statement.patient == account.patient_id)
+        & (Statement.billing_company == account.company_id)
+        & (Statement.currency == account.currency)
+    )
+    if by_staff:
+        query = query.where(Statement.created_by.is_null(False))
+    last = query.order_by(Statement.created_at.desc()).first()
+    return last.created_at if last is not None else None
+
+
+def _last_turn(account: Account, template: Template) -> datetime | None:
+    """When this schedule's last turn for the account was due (whatever became of it)."""
     last = (
-        Statement.select(Statement.created_at)
+        ScheduledMessage.select(ScheduledMessage.due_at)
+        .join(Invoice)
         .where(
-            (Statement.patient == account.patient_id)
-            & (Statement.billing_company == account.company_id)
-            & (Statement.currency == account.currency)
+            (ScheduledMessage.template == template.id)
+            & (ScheduledMessage.status != ScheduleStatus.SCHEDULED)
+            & (Invoice.patient == account.patient_id)
+            & (Invoice.billing_company == account.company_id)
+            & (Invoice.currency == account.currency)
         )
-        .order_by(Statement.created_at.desc())
+        .order_by(ScheduledMessage.due_at.desc())
         .first()
     )
-    return last.created_at if last is not None else None
+    return last.due_at if last is not None else None
 
 
 def account_of(invoice: Invoice) -> Account:
@@ -141,11 +161,12 @@ def dispatch_statement(
     row: ScheduledMessage, anchor: Invoice, template: Template, clinic: Clinic, now: datetime
 ) -> ScheduleStatus:
     """Make and queue the statement ``row`` stands for (``enqueued``), put it off to a period after
-    a statement made since (``scheduled``), or record why it cannot go (``skipped``)."""
+    a statement staff made since (``scheduled``), or record why it cannot go (``skipped``). The
+    scheduler's next pass plans the next turn, a period after this one was due."""
     account = account_of(anchor)
     try:
-        _check_wanted(anchor, template)
-        last = _last_statement_at(account)
+        _check_wanted(anchor, template, clinic)
+        last = _last_statement_at(account, by_staff=True)
         if last is not None:
             next_due = due_time(last, template.delay_value, template.delay_unit, clinic.timezone)
             if next_due > now:
@@ -164,20 +185,19 @@ def dispatch_statement(
         settle(row, ScheduleStatus.SKIPPED, now, reason=reasons.encode(exc.message, **exc.params))
         return ScheduleStatus.SKIPPED
     settle(row, ScheduleStatus.ENQUEUED, now, outbox_message=message.id, reason=None)
-    plan_statements(now, patient_id=account.patient_id)  # the next, a period from this one
     return ScheduleStatus.ENQUEUED
 
 
-def _check_wanted(anchor: Invoice, template: Template) -> None:
-    patient = anchor.patient
+def _check_wanted(anchor: Invoice, template: Template, clinic: Clinic) -> None:
     if not template.active:
         raise Skip(reasons.TEMPLATE_OFF)
-    if not patient.receive_statements:
+    if not anchor.patient.receive_statements:
         raise Skip(reasons.NO_STATEMENTS)
     if _oldest_owing(account_of(anchor)) is None:
         raise Skip(reasons.NOTHING_OWED_ON_ACCOUNT)
-    if not (patient.email or "").strip():
-        raise Skip(reasons.NO_PATIENT_EMAIL)
+    problem = statement_problem(anchor, template, clinic)
+    if problem is not None:
+        raise problem
 
 
 def _send(
@@ -185,7 +205,7 @@ def _send(
 ) -> OutboxMessage:
     statement = new_statement(account, now=now)
     mode, phone, pin = default_pin(anchor, clinic)
-    attach = mode is PinMode.NONE and template.attach_invoice and attachment_allowed(anchor)
+    attach = mode is PinMode.NONE and bool(template.attach_invoice)  # with consent: statement_problem
     return enqueue_statement(
         statement,
         pin_mode=mode,

@@ -493,3 +493,20 @@ def test_the_shipped_statement_template_passes_its_own_check(admin: Staff) -> No
     saved = save_template(shipped.id, replace(TemplateInput.of(shipped), active=True), acting=admin)
     assert saved.active and saved.body_fr == ""  # still following the catalogs
     assert "{{ statement_reference }}" in wording_of(saved)["body_fr"]
+
+
+def test_a_statement_goes_every_few_days_or_months_and_a_kind_change_cancels_what_waits(
+    setup: Setup, admin: Staff
+) -> None:
+    with pytest.raises(FieldErrors) as caught:
+        save_template(None, statement(delay_value="6", delay_unit="hours"), acting=admin)
+    assert [(e.field, e.render(EN)) for e in caught.value.errors] == [
+        ("delay_unit", "a statement goes every few days or months: choose days or months")
+    ]
+    reminder = save_template(None, custom(active=True), acting=admin)
+    billed_invoice(setup.company)
+    (waiting,) = ScheduledMessage.select().where(ScheduledMessage.template == reminder.id)
+    save_template(reminder.id, statement(active=True), acting=admin)  # its rows were a reminder's
+    cancelled = ScheduledMessage.get_by_id(waiting.id)
+    assert cancelled.status == ScheduleStatus.CANCELLED
+    assert reason_text(cancelled.reason, EN) == "the template's kind was changed"

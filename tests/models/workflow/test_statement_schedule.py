@@ -15,11 +15,11 @@ from models.billing.invoicing import BilledTo, LineInput, create_draft
 from models.billing.statements import Statement, items_of
 from models.core.enums import MessageKind, PaymentMethod, PinMode, ScheduleStatus, TemplateKind
 from models.messaging.schedule_reasons import reason_text
-from models.messaging.schedule_time import from_wall, to_wall
+from models.messaging.schedule_time import due_time, from_wall, to_wall
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
 from models.people.patient import Patient
 from models.workflow.lifecycle import bill, record_payment
-from models.workflow.reminders import run_due
+from models.workflow.reminders import cancel_scheduled, run_due
 from models.workflow.statement_making import new_statement
 from models.workflow.statement_schedule import account_of, plan_statements
 from tests.conftest import Setup
@@ -124,7 +124,9 @@ def test_a_statement_staff_made_puts_the_scheduled_one_off_and_nothing_owed_skip
     first = billed(setup, weekly, 9000, 0)
     (row,) = waiting(statement_template)
     # staff made one from the patient's screen ten days before
-    account_statement = new_statement(account_of(first), now=row.due_at - timedelta(days=10))
+    account_statement = new_statement(
+        account_of(first), staff=setup.provider, now=row.due_at - timedelta(days=10)
+    )
     assert run_due(row.due_at).postponed == 1
     put_off = ScheduledMessage.get_by_id(row.id)
     assert put_off.status == ScheduleStatus.SCHEDULED
@@ -179,3 +181,51 @@ def test_a_scheduled_statement_late_after_the_agent_was_offline_still_goes(
     billed(setup, patient(), 9000, 0)
     (row,) = waiting(statement_template)
     assert run_due(row.due_at + timedelta(days=10), late_days=3).enqueued == 1  # made now: never stale
+
+
+def test_a_statement_that_cannot_reach_the_patient_is_skipped_once_a_turn_and_the_reminders_go(
+    setup: Setup, statement_template: Template
+) -> None:
+    Template.update(active=True).where(Template.system_key == "reminder_first").execute()
+    no_phone = Patient.create(
+        last_name="Roy", first_name="Léa", email="lea@example.org", language="fr", receive_statements=True
+    )  # the PIN goes by SMS and there is no cell phone: no statement can go
+    invoice = billed(setup, no_phone, 9000, 0)
+    (row,) = waiting(statement_template)
+    run_due(MONDAY + timedelta(days=16))  # the reminder goes: the statements cannot reach her
+    assert [m.kind for m in OutboxMessage.select()] == [MessageKind.REMINDER]
+    assert run_due(row.due_at).skipped == 1
+    assert run_due(row.due_at + timedelta(minutes=1)).skipped == 0  # not skipped again every pass
+    (following,) = waiting(statement_template)
+    assert wall(following.due_at) == datetime(2026, 5, 2, 10, 0)  # its next turn
+    assert reason_text(ScheduledMessage.get_by_id(row.id).reason, EN).startswith("the PIN goes by text")
+    assert following.invoice_id == invoice.id
+
+
+def test_a_turn_staff_cancel_or_the_agent_makes_late_keeps_the_schedules_days(
+    setup: Setup, statement_template: Template
+) -> None:
+    billed(setup, patient(), 9000, 0)
+    (row,) = waiting(statement_template)
+    cancel_scheduled(row.id, staff=setup.provider, now=MONDAY)
+    run_due(MONDAY + timedelta(minutes=1))
+    (april,) = waiting(statement_template)
+    assert wall(april.due_at) == datetime(2026, 5, 2, 10, 0)  # that turn is skipped, not replanned
+    assert run_due(april.due_at + timedelta(days=10)).enqueued == 1  # the agent was offline
+    (may,) = waiting(statement_template)
+    assert wall(may.due_at) == datetime(2026, 6, 2, 10, 0)  # the days are kept
+
+
+def test_a_returning_patient_gets_a_statement_a_period_after_the_new_invoice(
+    setup: Setup, statement_template: Template
+) -> None:
+    returning = patient()
+    first = billed(setup, returning, 9000, 0)
+    (row,) = waiting(statement_template)
+    run_due(row.due_at)
+    record_payment(Invoice.get_by_id(first.id), 9000, PaymentMethod.CASH)
+    run_due(row.due_at + timedelta(days=31))  # nothing owed: skipped, nothing planned
+    assert not waiting(statement_template)
+    back = billed(setup, returning, 4000, 20)  # back five months later
+    (planned,) = waiting(statement_template)
+    assert planned.due_at == due_time(back.billed_at, 1, "months", TORONTO)
