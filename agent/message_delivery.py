@@ -43,6 +43,7 @@ from models.messaging.outbox import Reply, RetryPolicy
 from models.messaging.tables import OutboxMessage, Template
 from models.messaging.template_budget import RenderInterrupted
 from models.messaging.template_render import TemplateProblem
+from models.workflow.sending import EMAIL_WITHDRAWN
 
 STOPPED = object()  # what ``Deliverer._unless_stopping`` gives when the agent stopped first
 
@@ -178,6 +179,7 @@ class Deliverer:
         """Compose, send and record the email; False when it did not go (it failed to compose and was
         recorded so, or the agent is stopping and the message went back to the queue)."""
         _check_recipient(message)
+        _check_consent(delivery.facts)
         email = await self._compose(message, delivery)
         if email is None:
             return False
@@ -368,6 +370,17 @@ def _check_recipient(message: OutboxMessage) -> None:
         validate_email(address).encode("ascii")
     except (ValidationError, UnicodeEncodeError) as exc:
         raise RejectedError(N_("invalid recipient address {address}"), address=address) from exc
+
+
+def _check_consent(facts: MessageFacts | None) -> None:
+    """The patient's consent to email as it is now (read with the claim), not as it was when the
+    message was queued: a patient who withdrew it since gets nothing, and the message fails alone
+    saying why (``models.people.consent``)."""
+    if facts is None or facts.invoice.third_party:
+        return  # a third party's address: the patient's consents are not theirs
+    patient = facts.invoice.patient
+    if patient.email_withdrawn:
+        raise RejectedError(EMAIL_WITHDRAWN, name=patient.full_name)
 
 
 def _ids(message: OutboxMessage) -> dict[str, Any]:

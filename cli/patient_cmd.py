@@ -33,6 +33,22 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
     _fields(edit, tr, required=False)
     edit.set_defaults(handler=run_edit)
 
+    consent = actions.add_parser(
+        "consent",
+        help=tr.gettext(N_("a patient's consents and their history; or record one given or withdrawn")),
+    )
+    consent.add_argument("id", type=count(tr), metavar="ID", help=tr.gettext(N_("the patient's id")))
+    consent.add_argument(
+        "channel", nargs="?", metavar="CHANNEL", help=tr.gettext(N_("attachments, sms or email"))
+    )
+    consent.add_argument("state", nargs="?", metavar="STATE", help=tr.gettext(N_("given or withdrawn")))
+    consent.add_argument(
+        "--how", default="", metavar="HOW", help=tr.gettext(N_("in_person, form, phone or email"))
+    )
+    consent.add_argument("--note", default="", metavar="TEXT", help=tr.gettext(N_("a short note")))
+    consent.add_argument("--json", action="store_true", help=tr.gettext(N_("JSON output")))
+    consent.set_defaults(handler=run_consent)
+
 
 def _fields(parser: argparse.ArgumentParser, tr: Translator, required: bool) -> None:
     parser.add_argument("--last-name", required=required, help=tr.gettext(N_("last name")))
@@ -115,8 +131,8 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
     from models.people.clinic import get_clinic
     from models.people.patients import add_patient
 
-    require_role(ctx, "billing")
-    patient = add_patient(_input(args), get_clinic())
+    staff = require_role(ctx, "billing")
+    patient = add_patient(_input(args), get_clinic(), staff=staff)
     return _report(ctx, args, patient, N_("Added patient #{id}, {name}."))
 
 
@@ -124,6 +140,60 @@ def run_edit(args: argparse.Namespace, ctx: Context) -> int:
     from models.people.clinic import get_clinic
     from models.people.patients import edit_patient
 
-    require_role(ctx, "billing")
-    patient = edit_patient(args.id, _input(args), get_clinic())
+    staff = require_role(ctx, "billing")
+    patient = edit_patient(args.id, _input(args), get_clinic(), staff=staff)
     return _report(ctx, args, patient, N_("Updated patient #{id}, {name}."))
+
+
+def run_consent(args: argparse.Namespace, ctx: Context) -> int:
+    """Show the patient's consents (any staff), or record one (billing): ``CHANNEL given|withdrawn --how``."""
+    from cli.table import print_table
+    from locales.formatting import format_datetime
+    from models.core.errors import NotFoundError, ValidationError
+    from models.core.labels import CONSENT_CHANNEL, CONSENT_METHOD
+    from models.people.clinic import get_clinic
+    from models.people.consent import consent_history, parse_channel, parse_method, record_consent
+    from models.people.patient import Patient
+    from models.views.serialize import consent_export
+
+    tr = ctx.tr
+    if args.channel is not None:
+        staff = require_role(ctx, "billing")
+        channel = parse_channel(args.channel)
+        if args.state not in ("given", "withdrawn"):
+            raise ValidationError("state", N_("say whether the consent is given or withdrawn"))
+        if not args.how:
+            raise ValidationError("method", N_("say how: --how in_person, form, phone or email"))
+        record_consent(
+            args.id, channel, args.state == "given", parse_method(args.how), staff=staff, note=args.note
+        )
+    else:
+        require_staff(ctx)
+    patient = Patient.get_or_none(Patient.id == args.id)
+    if patient is None:
+        raise NotFoundError(N_("no patient #{id}"), id=args.id)
+    records = consent_history(patient.id)
+    if args.json:
+        ctx.print_json(consent_export(patient, records))
+        return 0
+    clinic = get_clinic()
+    state = {True: tr.gettext(N_("given")), False: tr.gettext(N_("withdrawn"))}
+    columns = (N_("When"), N_("Consent"), N_("State"), N_("How"), N_("By"), N_("Wording"), N_("Note"))
+    headers = [tr.gettext(column) for column in columns]
+    rows = [
+        [
+            format_datetime(record.recorded_at, clinic.timezone, tr.language, clinic.country, "short"),
+            tr.gettext(CONSENT_CHANNEL[record.channel]),
+            state[record.given],
+            tr.gettext(CONSENT_METHOD[record.method]),
+            record.recorded_by_name or "—",
+            record.wording_version or "—",
+            record.note,
+        ]
+        for record in records
+    ]
+    if rows:
+        print_table(ctx, headers, rows)
+    else:
+        ctx.print(tr.format(N_("No consent recorded for {name}."), name=patient.full_name))
+    return 0

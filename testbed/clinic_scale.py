@@ -17,8 +17,9 @@ def fill_history(
     database.execute_sql(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
         "INSERT INTO patient (last_name, first_name, search_name, receive_reminders, receive_statements, "
-        "consent_email_attachments, created_at, updated_at) "
-        "SELECT 'Nom' || i, 'Prenom', 'nom' || i || ' prenom', 1, 0, 0, '2026-01-01', '2026-01-01' FROM n",
+        "consent_email_attachments, consent_sms, email_withdrawn, created_at, updated_at) "
+        "SELECT 'Nom' || i, 'Prenom', 'nom' || i || ' prenom', 1, 0, 0, 0, 0, '2026-01-01', '2026-01-01' "
+        "FROM n",
         (patients,),
     )
     database.execute_sql(

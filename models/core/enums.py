@@ -133,3 +133,22 @@ class SwissReference(StrEnum):
 
     QR = "qrr"
     CREDITOR = "scor"
+
+
+class ConsentChannel(StrEnum):
+    """What a patient consents to, or withdraws (``models.people.consent``)."""
+
+    ATTACHMENTS = "attachments"  # invoices attached to a plain (unencrypted) email
+    SMS = "sms"  # text messages other than a secure send's PIN
+    EMAIL = "email"  # email at all: allowed until withdrawn
+
+
+class ConsentMethod(StrEnum):
+    """How a consent was given or withdrawn."""
+
+    IN_PERSON = "in_person"
+    FORM = "form"  # a signed form
+    PHONE = "phone"
+    EMAIL = "email"  # in writing, by email
+    UNSTATED = "unstated"  # ticked on the patient's record, how not said
+    BEFORE_RECORDS = "before_records"  # the yes/no flag Facteur kept before schema 22

@@ -1,10 +1,18 @@
-"""What people read for the data's vocabularies: statuses, payment methods, template kinds and
-delay units, in the catalogs."""
+"""What people read for the data's vocabularies: statuses, payment methods, template kinds, delay
+units, consent channels and methods, in the catalogs."""
 
 from __future__ import annotations
 
 from locales import L_, LazyText
-from models.core.enums import DelayUnit, InvoiceStatus, PaymentMethod, ScheduleStatus, TemplateKind
+from models.core.enums import (
+    ConsentChannel,
+    ConsentMethod,
+    DelayUnit,
+    InvoiceStatus,
+    PaymentMethod,
+    ScheduleStatus,
+    TemplateKind,
+)
 
 INVOICE_STATUS: dict[str, LazyText] = {
     InvoiceStatus.DRAFT: L_("draft"),
@@ -38,6 +46,21 @@ TEMPLATE_KIND: dict[str, LazyText] = {
     TemplateKind.INVOICE: L_("invoice"),
     TemplateKind.REMINDER: L_("reminder"),
     TemplateKind.STATEMENT: L_("statement of account"),
+}
+
+CONSENT_CHANNEL: dict[str, LazyText] = {
+    ConsentChannel.ATTACHMENTS: L_("invoices attached to plain email"),
+    ConsentChannel.SMS: L_("text messages"),
+    ConsentChannel.EMAIL: L_("email"),
+}
+
+CONSENT_METHOD: dict[str, LazyText] = {
+    ConsentMethod.IN_PERSON: L_("in person"),
+    ConsentMethod.FORM: L_("signed form"),
+    ConsentMethod.PHONE: L_("by phone"),
+    ConsentMethod.EMAIL: L_("in writing, by email"),
+    ConsentMethod.UNSTATED: L_("on the patient's record, how not stated"),
+    ConsentMethod.BEFORE_RECORDS: L_("recorded before consent records were kept"),
 }
 
 DELAY_UNIT: dict[str, LazyText] = {

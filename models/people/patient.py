@@ -21,7 +21,10 @@ class Patient(BaseModel):
     receive_reminders = peewee.BooleanField(default=True)
     # a statement of account every period instead of each invoice's reminders (schema 21)
     receive_statements = peewee.BooleanField(default=False)
+    # the current consent states; each change is a ``consent.ConsentRecord`` (schema 22)
     consent_email_attachments = peewee.BooleanField(default=False)
+    consent_sms = peewee.BooleanField(default=False)
+    email_withdrawn = peewee.BooleanField(default=False)
     created_at = UTCDateTimeField(default=utcnow)
     updated_at = UTCDateTimeField(default=utcnow)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from locales import N_
+from models.core.enums import ConsentChannel, ConsentMethod
 from models.core.errors import NotFoundError, ValidationError
 from models.core.text import fold
 from models.core.validation import (
@@ -18,7 +19,8 @@ from models.core.validation import (
 )
 from models.database.base import utcnow
 from models.database.db import db
-from models.people.clinic import Clinic
+from models.people.clinic import Clinic, Staff
+from models.people.consent import record_consent
 from models.people.patient import Patient
 
 
@@ -63,19 +65,27 @@ def clean_patient_input(data: PatientInput, clinic: Clinic) -> dict[str, object]
     return cleaned
 
 
-def add_patient(data: PatientInput, clinic: Clinic) -> Patient:
+def add_patient(data: PatientInput, clinic: Clinic, *, staff: Staff | None = None) -> Patient:
+    """A new patient; a consent ticked on their record is recorded as given by ``staff``."""
     cleaned = clean_patient_input(data, clinic)
     for required in ("last_name", "first_name"):
         if required not in cleaned:
             validate_name("", required)  # raises the usual "required" error
+    attachments = cleaned.pop("consent_email_attachments", False)
     with db.atomic():
         patient = Patient(**cleaned)
         patient.save()
-    return patient
+        if attachments:
+            _record_ticked(patient.id, bool(attachments), staff)
+    return Patient.get_by_id(patient.id)
 
 
-def edit_patient(patient_id: int, data: PatientInput, clinic: Clinic) -> Patient:
+def edit_patient(
+    patient_id: int, data: PatientInput, clinic: Clinic, *, staff: Staff | None = None
+) -> Patient:
+    """Change the fields given; a consent ticked or unticked on the record is recorded (by ``staff``)."""
     cleaned = clean_patient_input(data, clinic)
+    attachments = cleaned.pop("consent_email_attachments", None)
     with db.atomic():
         patient = Patient.get_or_none(Patient.id == patient_id)
         if patient is None:
@@ -84,7 +94,15 @@ def edit_patient(patient_id: int, data: PatientInput, clinic: Clinic) -> Patient
             setattr(patient, name, value)
         patient.updated_at = utcnow()
         patient.save()
-    return patient
+        if attachments is not None and bool(attachments) != patient.consent_email_attachments:
+            _record_ticked(patient.id, bool(attachments), staff)
+    return Patient.get_by_id(patient_id)
+
+
+def _record_ticked(patient_id: int, given: bool, staff: Staff | None) -> None:
+    """The attachment consent's box on the record: a consent record, how it was given not stated
+    (``facteur patient consent`` and the consent dialog say how)."""
+    record_consent(patient_id, ConsentChannel.ATTACHMENTS, given, ConsentMethod.UNSTATED, staff=staff)
 
 
 def search_patients(

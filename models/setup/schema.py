@@ -32,6 +32,7 @@ from models.messaging.agent_state import AgentHeartbeat
 from models.messaging.system_templates import add_missing
 from models.messaging.tables import Notification, OutboxMessage, ScheduledMessage, Template, Transmission
 from models.people.clinic import BillingCompany, Clinic, Staff
+from models.people.consent import ConsentRecord
 from models.people.patient import Patient
 from models.setup.migrations import MIGRATIONS, latest_version
 
@@ -49,6 +50,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     BillingCompany,
     Staff,
     Patient,
+    ConsentRecord,
     Invoice,
     InvoiceLine,
     Payment,

@@ -14,7 +14,9 @@ from models.billing.invoice import Invoice, InvoiceLine, Payment
 from models.billing.invoice_taxes import invoice_taxes
 from models.billing.reversals import PaymentReversal
 from models.billing.taxes import split_codes
+from models.core.enums import ConsentChannel
 from models.people.clinic import Staff
+from models.people.consent import ConsentRecord, consented
 from models.people.patient import Patient
 
 
@@ -148,6 +150,28 @@ def patient_record(patient: Patient) -> dict[str, Any]:
         "receive_reminders": patient.receive_reminders,
         "receive_statements": patient.receive_statements,
         "consent_email_attachments": patient.consent_email_attachments,
+        "consent_sms": patient.consent_sms,
+        "email_withdrawn": patient.email_withdrawn,
+    }
+
+
+def consent_export(patient: Patient, records: list[ConsentRecord]) -> dict[str, Any]:
+    """A patient's consents: the current state per channel, and every record, newest first."""
+    return {
+        "patient": patient.id,
+        "current": {channel.value: consented(patient, channel) for channel in ConsentChannel},
+        "records": [
+            {
+                "channel": record.channel,
+                "given": record.given,
+                "method": record.method,
+                "wording_version": record.wording_version,
+                "recorded_by": record.recorded_by_name,
+                "note": record.note,
+                "recorded_at": record.recorded_at.isoformat(),
+            }
+            for record in records
+        ],
     }
 
 

@@ -33,6 +33,9 @@ class SendRefused(FacteurError):
     """This invoice or message cannot be (re)sent or cancelled in its present state."""
 
 
+EMAIL_WITHDRAWN = N_("{name} withdrew their consent to email: print the invoice or hand it over instead")
+
+
 def default_personal_message(invoice: Invoice, language: str, *, attached: bool = True) -> str:
     """The localized "You will find attached your invoice of YYYY/MM/DD." (the issue date), or
     with a secure link (``attached=False``) "Your invoice of YYYY/MM/DD is ready to download."."""
@@ -163,6 +166,8 @@ def _recipient(invoice: Invoice, email: str | None) -> str:
         raise ValidationError(
             "email", N_("invoice {invoice} has no email address: give one"), invoice=describe(invoice)
         )
+    if not invoice.third_party and invoice.patient.email_withdrawn:
+        raise ValidationError("email", EMAIL_WITHDRAWN, name=invoice.patient.full_name)
     return validate_email(address or "")
 
 

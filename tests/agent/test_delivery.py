@@ -10,9 +10,10 @@ import pytest
 
 from agent.pdf import InvoicePdfs
 from agent.service import build_agent
-from models.core.enums import OutboxStatus
+from models.core.enums import ConsentChannel, ConsentMethod, OutboxStatus
 from models.messaging.tables import Notification, OutboxMessage, Transmission
 from models.people.clinic import Staff
+from models.people.consent import record_consent
 from models.workflow.sending import enqueue_invoice_email
 from testbed.invoices import billed_invoice
 from tests.agent.conftest import agent_config, pdf_text
@@ -248,3 +249,21 @@ async def test_a_database_error_does_not_stop_the_loop(
     message = queue(setup)
     assert await drain(tmp_path, smtp_server.port) is True
     assert reload(message).status == OutboxStatus.SENT
+
+
+async def test_a_patient_who_withdrew_email_after_it_was_queued_gets_none(
+    setup: Setup, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    """The agent honours the consent as it is when it sends: that message fails alone, saying why;
+    the next patient's goes."""
+    withdrawn, other = queue(setup), queue(setup)
+    patient = OutboxMessage.get_by_id(withdrawn.id).invoice.patient
+    record_consent(patient.id, ConsentChannel.EMAIL, False, ConsentMethod.PHONE, staff=None)
+    await drain(tmp_path, smtp_server.port)
+    failed = reload(withdrawn)
+    assert failed.status == OutboxStatus.FAILED
+    assert failed.last_error == (
+        "Marie Tremblay a retiré son consentement au courriel : imprimez plutôt la facture ou "
+        "remettez-la en main propre"
+    )
+    assert reload(other).status == OutboxStatus.SENT and len(smtp_server.handler.received) == 1

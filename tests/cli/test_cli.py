@@ -311,6 +311,7 @@ def test_patient_add_normalizes(cli: Cli) -> None:
         "id": added["id"], "last_name": "Tremblay", "first_name": "Élise", "email": "Elise@example.org",
         "cell_phone": "+15145550123", "language": "fr", "health_insurance_number": "TREE85521234",
         "receive_reminders": True, "receive_statements": False, "consent_email_attachments": False,
+        "consent_sms": False, "email_withdrawn": False,
     }  # fmt: skip
     assert as_json(cli("patient", "list", "--json")) == [added]
 
@@ -500,3 +501,24 @@ def test_french_output(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "fr_CA.UTF-8")
     assert cli("invoice", "show", "NOPE-1").err == missing + "\n"
+
+
+def test_patient_consent_records_and_exports_them(cli: Cli) -> None:
+    ok(cli("db", "init"))
+    pid = str(as_json(cli("patient", "add", "--last-name", "Roy", "--first-name", "Léa", "--json"))["id"])
+    assert "No consent recorded for Léa Roy." in ok(cli("patient", "consent", pid))
+    ok(cli("patient", "consent", pid, "sms", "given", "--how", "form", "--note", "formulaire d’accueil"))
+    ok(cli("patient", "consent", pid, "email", "withdrawn", "--how", "phone"))
+    exported = as_json(cli("patient", "consent", pid, "--json"))
+    assert exported["current"] == {"attachments": False, "sms": True, "email": False}
+    assert [(r["channel"], r["given"], r["method"]) for r in exported["records"]] == [
+        ("email", False, "phone"),
+        ("sms", True, "form"),
+    ]
+    shown = ok(cli("patient", "consent", pid))
+    assert "text messages" in shown and "signed form" in shown and "formulaire d’accueil" in shown
+    assert "say how" in failed(cli("patient", "consent", pid, "sms", "given"))
+    assert "is not a consent channel" in failed(
+        cli("patient", "consent", pid, "fax", "given", "--how", "form")
+    )
+    assert "999" in failed(cli("patient", "consent", "999"))

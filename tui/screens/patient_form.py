@@ -250,8 +250,8 @@ class PatientFormScreen(Screen[int | None]):
 
         def save() -> Patient:
             if self.patient_id is None:
-                return add_patient(data, clinic)
-            return edit_patient(self.patient_id, data, clinic)
+                return add_patient(data, clinic, staff=self.session.staff)
+            return edit_patient(self.patient_id, data, clinic, staff=self.session.staff)
 
         run_db(self, save, self._written, tr=self.session.tr, failed=self._write_failed)
 

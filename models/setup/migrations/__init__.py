@@ -42,6 +42,7 @@ from models.setup.migrations import (  # noqa: E402
     v0019_paper_pay,
     v0020_statements,
     v0021_statement_schedule,
+    v0022_consent_records,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -84,6 +85,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         21,
         "statements as a template kind: patient.receive_statements, the monthly statement template",
         v0021_statement_schedule.apply,
+    ),
+    Migration(
+        22,
+        "consent records: consent_record, patient.consent_sms and email_withdrawn",
+        v0022_consent_records.apply,
     ),
 )
 

@@ -101,8 +101,8 @@ def test_backup_while_another_connection_writes(database: peewee.Database, tmp_p
     writer.execute("BEGIN IMMEDIATE")
     writer.execute(
         "INSERT INTO patient (last_name, first_name, search_name, receive_reminders, receive_statements, "
-        "consent_email_attachments, created_at, updated_at) VALUES ('Late', 'Row', 'late row', 1, 0, 0, "
-        "'2026-01-01', '2026-01-01')"
+        "consent_sms, email_withdrawn, consent_email_attachments, created_at, updated_at) "
+        "VALUES ('Late', 'Row', 'late row', 1, 0, 0, 0, 0, '2026-01-01', '2026-01-01')"
     )
     target = tmp_path / "backups" / "copy.db"
     backup_sqlite(database, target)  # a reader: the open write transaction does not block it
