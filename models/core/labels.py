@@ -49,7 +49,7 @@ TEMPLATE_KIND: dict[str, LazyText] = {
 }
 
 CONSENT_CHANNEL: dict[str, LazyText] = {
-    ConsentChannel.ATTACHMENTS: L_("invoices attached to plain email"),
+    ConsentChannel.ATTACHMENTS: L_("attachments to plain email"),
     ConsentChannel.SMS: L_("text messages"),
     ConsentChannel.EMAIL: L_("email"),
 }

@@ -15,12 +15,13 @@ from models.billing.numbering import format_number
 from models.billing.tax_definitions import load_preset
 from models.billing.tax_presets import find_preset
 from models.billing.taxes import Tax
-from models.core.enums import InvoiceStatus, PaymentMethod
+from models.core.enums import ConsentChannel, ConsentMethod, InvoiceStatus, PaymentMethod
 from models.core.errors import ValidationError
 from models.core.text import fold, name_key
 from models.database.base import utcnow
 from models.database.db import db, reset_sequences
 from models.people.clinic import BillingCompany, Clinic, Staff
+from models.people.consent import record_consent
 from models.people.patient import Patient
 from models.workflow.lifecycle import bill, record_payment, void
 
@@ -88,6 +89,11 @@ def seed_demo(rng: random.Random | None = None) -> DemoReport:
             login="dr.roy", display_name="Dre Julie Roy", roles="provider,billing", language="fr"
         )
         patients = [Patient.create(**fields) for fields in _demo_patients(rng, 30)]
+        for patient in patients:  # their consent as the front desk recorded it, on the intake form
+            if patient.consent_email_attachments:
+                record_consent(
+                    patient.id, ConsentChannel.ATTACHMENTS, True, ConsentMethod.FORM, staff=provider
+                )
     now = utcnow()
     states = [state for state, count in DEMO_MIX.items() for _ in range(count)]
     rng.shuffle(states)

@@ -358,3 +358,43 @@ def test_form_snapshot(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=refused)
+
+
+async def test_f3_records_a_consent_with_how_and_the_record_box_follows(
+    make_app: Callable[..., object], patients: list[Patient]
+) -> None:
+    from textual.widgets import Select
+
+    from models.people.consent import consent_history
+    from tui.dialogs.consent import ConsentDialog
+
+    app = make_app("admin")  # French
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await search(pilot, "tremb")
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        form = form_of(app)
+        await pilot.press("f3")
+        await settle(pilot)
+        dialog = app.screen  # type: ignore[attr-defined]
+        assert isinstance(dialog, ConsentDialog)
+        shown = str(dialog.query_one("#consent-current").render())
+        assert "pièces jointes au courriel ordinaire : non donné" in shown and "courriel : permis" in shown
+        assert "Texte présenté au patient (version" in str(dialog.query_one("#consent-wording").render())
+        dialog.query_one("#consent-method", Select).value = "form"
+        dialog.query_one("#consent-note", Input).value = "formulaire d’accueil"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        (record,) = consent_history(patients[1].id)
+        assert (record.channel, record.given, record.method, record.note) == (
+            "attachments",
+            True,
+            "form",
+            "formulaire d’accueil",
+        )
+        assert record.recorded_by_name == "Anne Admin"
+        assert "formulaire signé" in str(dialog.query_one("#consent-history").render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is form and form.query_one("#consent_email_attachments", Checkbox).value  # type: ignore[attr-defined]
+        assert not form.dirty  # the box follows the record: nothing to save

@@ -59,6 +59,7 @@ class PatientFormScreen(Screen[int | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", N_("Save")),
         Binding("ctrl+t", "statement", N_("Statement")),
+        Binding("f3", "consents", N_("Consents")),
         Binding("escape", "leave", N_("Back")),
     ]
 
@@ -271,6 +272,32 @@ class PatientFormScreen(Screen[int | None]):
         self.notify(self.session.tr.format(N_("{name} saved"), name=patient.full_name))
 
     # A statement of account -----------------------------------------------------------
+
+    def action_consents(self) -> None:
+        """The patient's consents, their history, and recording one (``ConsentDialog``)."""
+        from tui.dialogs.consent import ConsentDialog
+
+        if self.patient_id is None:
+            self.notify(self.session.tr.gettext(N_("Save the new patient first, then record consents.")))
+            return
+        patient_id = self.patient_id
+
+        def closed(changed: bool | None) -> None:
+            if changed:
+                self.reread_consents(patient_id)
+
+        self.app.push_screen(ConsentDialog(self.session, patient_id), closed)
+
+    @work(thread=True, exclusive=True, group="patient-form-consents")
+    def reread_consents(self, patient_id: int) -> None:
+        run_db(self, lambda: get_patient(patient_id), self._consents_changed, tr=self.session.tr)
+
+    def _consents_changed(self, patient: Patient) -> None:
+        """The attachment box shows the consent just recorded; what was typed meanwhile stays."""
+        was_dirty = self.dirty
+        self.query_one("#consent_email_attachments", Checkbox).value = bool(patient.consent_email_attachments)
+        if not was_dirty:
+            self.call_after_refresh(self._mark_unchanged)
 
     def action_statement(self) -> None:
         """Make a statement of the patient's account: which one, when they have several."""
