@@ -115,6 +115,8 @@ class Deliverer:
             before = [step for step in self.steps if not step.after_email and step.wanted(message)]
             after = [step for step in self.steps if step.after_email and step.wanted(message)]
             try:
+                if message.sends_email:  # before publishing a link or asking Stripe for one
+                    _check_consent(delivery.facts)
                 for step in before:
                     channel, probe = step.channel, step.probe
                     # the steps' reads and writes join the group commit: one commit for many
@@ -179,7 +181,6 @@ class Deliverer:
         """Compose, send and record the email; False when it did not go (it failed to compose and was
         recorded so, or the agent is stopping and the message went back to the queue)."""
         _check_recipient(message)
-        _check_consent(delivery.facts)
         email = await self._compose(message, delivery)
         if email is None:
             return False

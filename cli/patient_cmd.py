@@ -148,11 +148,12 @@ def run_edit(args: argparse.Namespace, ctx: Context) -> int:
 def run_consent(args: argparse.Namespace, ctx: Context) -> int:
     """Show the patient's consents (any staff), or record one (billing): ``CHANNEL given|withdrawn --how``."""
     from cli.table import print_table
+    from locales import translator
     from locales.formatting import format_datetime
     from models.core.errors import NotFoundError, ValidationError
     from models.core.labels import CONSENT_CHANNEL, CONSENT_METHOD
     from models.people.clinic import get_clinic
-    from models.people.consent import consent_history, parse_channel, parse_method, record_consent
+    from models.people.consent import WORDING, consent_history, parse_channel, parse_method, record_consent
     from models.people.patient import Patient
     from models.views.serialize import consent_export
 
@@ -164,11 +165,22 @@ def run_consent(args: argparse.Namespace, ctx: Context) -> int:
             raise ValidationError("state", N_("say whether the consent is given or withdrawn"))
         if not args.how:
             raise ValidationError("method", N_("say how: --how in_person, form, phone or email"))
-        record_consent(
+        record = record_consent(
             args.id, channel, args.state == "given", parse_method(args.how), staff=staff, note=args.note
         )
+        if not args.json:  # what the record says the patient was shown, in their language
+            reader = translator(Patient.get_by_id(args.id).language or get_clinic().default_language)
+            ctx.print(
+                tr.format(
+                    N_("Wording shown to the patient (version {version}):\n“{text}”"),
+                    version=record.wording_version,
+                    text=reader.gettext(WORDING[channel].text),
+                )
+            )
     else:
         require_staff(ctx)
+        if args.how or args.note or args.state:
+            raise ValidationError("channel", N_("--how and --note record a consent: give CHANNEL and STATE"))
     patient = Patient.get_or_none(Patient.id == args.id)
     if patient is None:
         raise NotFoundError(N_("no patient #{id}"), id=args.id)

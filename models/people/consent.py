@@ -20,6 +20,7 @@ import peewee
 from locales import N_
 from models.core.enums import ConsentChannel, ConsentMethod
 from models.core.errors import NotFoundError, ValidationError
+from models.core.validation import check_plain_text
 from models.database.base import BaseModel, UTCDateTimeField, one_of, utcnow
 from models.database.db import db
 from models.people.clinic import Staff
@@ -92,9 +93,17 @@ def parse_channel(value: str) -> ConsentChannel:
         ) from None
 
 
+# how staff say a consent was given (the other two are Facteur's own)
+STAFF_METHODS = (ConsentMethod.IN_PERSON, ConsentMethod.FORM, ConsentMethod.PHONE, ConsentMethod.EMAIL)
+
+
 def parse_method(value: str) -> ConsentMethod:
+    """How staff say a consent was given or withdrawn: one of ``STAFF_METHODS``."""
     try:
-        return ConsentMethod(value.strip().lower())
+        method = ConsentMethod(value.strip().lower())
+        if method not in STAFF_METHODS:
+            raise ValueError(method)
+        return method
     except ValueError:
         raise ValidationError(
             "method",
@@ -115,18 +124,20 @@ def record_consent(
 ) -> ConsentRecord:
     """Record that the patient gave (``given``) or withdrew consent to ``channel``, and make it their
     current state. A record never changes: a new one follows it."""
+    check_plain_text(note, "note")  # a note is printed to terminals and screens: nothing hidden
     if len(note) > 200:
         raise ValidationError("note", N_("the note is too long (at most {max} characters)"), max=200)
-    now = now or utcnow()
     with db.atomic():
-        if not Patient.select().where(Patient.id == patient_id).exists():
+        if lock_patient(patient_id) is None:
             raise NotFoundError(N_("no patient #{id}"), id=patient_id)
+        now = now or utcnow()  # taken under the lock: records of one patient follow their order
         record = ConsentRecord.create(
             patient=patient_id,
             channel=channel.value,
             given=given,
             method=method.value,
-            wording_version=WORDING[channel].version,
+            # the box on the record shows no wording: its record claims none was read
+            wording_version="" if method is ConsentMethod.UNSTATED else WORDING[channel].version,
             recorded_by=staff,
             recorded_by_name=staff.display_name if staff is not None else "",
             note=note.strip(),
@@ -136,6 +147,16 @@ def record_consent(
         value = when_given if given else not when_given
         Patient.update({column: value, Patient.updated_at: now}).where(Patient.id == patient_id).execute()
     return record
+
+
+def lock_patient(patient_id: int) -> Patient | None:
+    """The patient's row, locked until the transaction ends where the database can (SQLite's
+    BEGIN IMMEDIATE already serializes writers): a consent and an edit of the record never
+    overwrite each other's state."""
+    query = Patient.select().where(Patient.id == patient_id)
+    if not isinstance(db.obj, peewee.SqliteDatabase):
+        query = query.for_update()
+    return query.first()
 
 
 def consent_history(patient_id: int) -> list[ConsentRecord]:

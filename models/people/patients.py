@@ -20,7 +20,7 @@ from models.core.validation import (
 from models.database.base import utcnow
 from models.database.db import db
 from models.people.clinic import Clinic, Staff
-from models.people.consent import record_consent
+from models.people.consent import lock_patient, record_consent
 from models.people.patient import Patient
 
 
@@ -87,13 +87,15 @@ def edit_patient(
     cleaned = clean_patient_input(data, clinic)
     attachments = cleaned.pop("consent_email_attachments", None)
     with db.atomic():
-        patient = Patient.get_or_none(Patient.id == patient_id)
+        patient = lock_patient(patient_id)
         if patient is None:
             raise NotFoundError(N_("no patient #{id}"), id=patient_id)
         for name, value in cleaned.items():
             setattr(patient, name, value)
         patient.updated_at = utcnow()
-        patient.save()
+        # only what was typed: a consent recorded meanwhile elsewhere keeps its state
+        fields = [Patient._meta.fields[name] for name in (*cleaned, "updated_at", "search_name")]
+        patient.save(only=fields)
         if attachments is not None and bool(attachments) != patient.consent_email_attachments:
             _record_ticked(patient.id, bool(attachments), staff)
     return Patient.get_by_id(patient_id)

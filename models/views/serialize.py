@@ -15,6 +15,7 @@ from models.billing.invoice_taxes import invoice_taxes
 from models.billing.reversals import PaymentReversal
 from models.billing.taxes import split_codes
 from models.core.enums import ConsentChannel
+from models.database.base import fk_id
 from models.people.clinic import Staff
 from models.people.consent import ConsentRecord, consented
 from models.people.patient import Patient
@@ -156,19 +157,28 @@ def patient_record(patient: Patient) -> dict[str, Any]:
 
 
 def consent_export(patient: Patient, records: list[ConsentRecord]) -> dict[str, Any]:
-    """A patient's consents: the current state per channel, and every record, newest first."""
+    """A patient's consents: the current state per channel (``true``: given, or for email, allowed)
+    and every record, newest first (who recorded it: their login, and their name as it was)."""
+    logins = {
+        staff.id: staff.login
+        for staff in Staff.select(Staff.id, Staff.login).where(
+            Staff.id.in_({fk_id(record, "recorded_by") for record in records} - {None})
+        )
+    }
     return {
         "patient": patient.id,
         "current": {channel.value: consented(patient, channel) for channel in ConsentChannel},
         "records": [
             {
+                "id": record.id,
                 "channel": record.channel,
                 "given": record.given,
                 "method": record.method,
-                "wording_version": record.wording_version,
-                "recorded_by": record.recorded_by_name,
+                "wording_version": record.wording_version or None,
+                "recorded_by": logins.get(fk_id(record, "recorded_by")),
+                "recorded_by_name": record.recorded_by_name or None,
                 "note": record.note,
-                "recorded_at": record.recorded_at.isoformat(),
+                "recorded_at": _iso(record.recorded_at),
             }
             for record in records
         ],

@@ -200,7 +200,10 @@ def resend(item: OutboxMessage | Transmission, *, staff: Staff | None = None) ->
         raise SendRefused(REHAND_PIN)
     now = utcnow()
     with db.atomic():
-        check_sendable(Invoice.get_by_id(fk_id(original, "invoice")))
+        invoice = Invoice.get_by_id(fk_id(original, "invoice"))
+        check_sendable(invoice)
+        if original.sends_email and not invoice.third_party and invoice.patient.email_withdrawn:
+            raise SendRefused(EMAIL_WITHDRAWN, name=invoice.patient.full_name)
         return OutboxMessage.create(
             kind=original.kind,
             invoice=fk_id(original, "invoice"),

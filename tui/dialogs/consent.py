@@ -19,15 +19,19 @@ from locales import N_, translator
 from locales.formatting import format_datetime
 from models.core.enums import ConsentChannel, ConsentMethod, Role
 from models.core.labels import CONSENT_CHANNEL, CONSENT_METHOD
-from models.people.consent import WORDING, ConsentRecord, consent_history, consented, record_consent
+from models.people.consent import (
+    STAFF_METHODS,
+    WORDING,
+    ConsentRecord,
+    consent_history,
+    consented,
+    record_consent,
+)
 from models.people.patient import Patient
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.invoice_field import FormField
 from tui.workers import error_text, run_db
-
-# how a consent is given, as staff choose it (the other two are Facteur's own)
-METHODS = (ConsentMethod.IN_PERSON, ConsentMethod.FORM, ConsentMethod.PHONE, ConsentMethod.EMAIL)
 
 
 @dataclass(frozen=True)
@@ -57,18 +61,21 @@ class ConsentDialog(ModalScreen[bool]):
     def may_record(self) -> bool:
         return self.session.has(Role.BILLING)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.may_record if action == "record" else True
+
     def compose(self) -> ComposeResult:
         tr = self.session.tr
         with VerticalScroll(id="consent-box"):
             yield Static("", id="consent-title", markup=False)
             yield Static("", id="consent-current", markup=False)
+            yield Select[str](
+                [(tr.gettext(CONSENT_CHANNEL[c]), c.value) for c in ConsentChannel],
+                id="consent-channel",
+                allow_blank=False,
+                compact=True,
+            )
             with Horizontal(id="consent-choice"):
-                yield Select[str](
-                    [(tr.gettext(CONSENT_CHANNEL[c]), c.value) for c in ConsentChannel],
-                    id="consent-channel",
-                    allow_blank=False,
-                    compact=True,
-                )
                 yield Select[str](
                     [(tr.gettext(N_("given")), "given"), (tr.gettext(N_("withdrawn")), "withdrawn")],
                     id="consent-state",
@@ -76,7 +83,7 @@ class ConsentDialog(ModalScreen[bool]):
                     compact=True,
                 )
                 yield Select[str](
-                    [(tr.gettext(CONSENT_METHOD[m]), m.value) for m in METHODS],
+                    [(tr.gettext(CONSENT_METHOD[m]), m.value) for m in STAFF_METHODS],
                     id="consent-method",
                     allow_blank=False,
                     compact=True,
@@ -94,7 +101,13 @@ class ConsentDialog(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         translate_bindings(self, self.session.tr)
-        for selector in ("#consent-choice", "#consent-wording", "FormField", "#consent-ok"):
+        for selector in (
+            "#consent-channel",
+            "#consent-choice",
+            "#consent-wording",
+            "FormField",
+            "#consent-ok",
+        ):
             for widget in self.query(selector):
                 widget.display = self.may_record
         self.query_one("#consent-channel" if self.may_record else "#consent-close").focus()
@@ -203,7 +216,7 @@ class ConsentDialog(ModalScreen[bool]):
         self.query_one("#consent-note", Input).value = ""
         self.notify(
             tr.format(
-                N_("{channel}: consent {state}, recorded"),
+                N_("Consent recorded: {channel}, {state}"),
                 channel=tr.gettext(CONSENT_CHANNEL[channel]),
                 state=tr.gettext(N_("given") if record.given else N_("withdrawn")),
             )

@@ -72,6 +72,7 @@ class PatientFormScreen(Screen[int | None]):
         self.ready = False  # loaded and filled: tests and the leave check wait for it
         self.busy = False  # a save is running
         self.saved_state: tuple[object, ...] = ()
+        self.loaded_attachments = False  # the consent box as stored: only a change of it is sent
 
     def compose(self) -> ComposeResult:
         session = self.session
@@ -162,6 +163,7 @@ class PatientFormScreen(Screen[int | None]):
         self.query_one("#receive_reminders", Checkbox).value = bool(patient.receive_reminders)
         self.query_one("#receive_statements", Checkbox).value = bool(patient.receive_statements)
         self.query_one("#consent_email_attachments", Checkbox).value = bool(patient.consent_email_attachments)
+        self.loaded_attachments = bool(patient.consent_email_attachments)
         self.query_one("#patient-form").loading = False
         self._ready(focus)
 
@@ -194,12 +196,14 @@ class PatientFormScreen(Screen[int | None]):
     def collect(self) -> PatientInput | None:
         """The form as ``PatientInput``, or ``None`` with every refused field marked and explained."""
         language = self.query_one("#language", Select).value
+        attachments = self.query_one("#consent_email_attachments", Checkbox).value
         data = PatientInput(
             **{name: self.query_one(f"#{name}", Input).value for name, _label in TEXT_FIELDS},
             language=language if isinstance(language, str) else "",
             receive_reminders=self.query_one("#receive_reminders", Checkbox).value,
             receive_statements=self.query_one("#receive_statements", Checkbox).value,
-            consent_email_attachments=self.query_one("#consent_email_attachments", Checkbox).value,
+            # only a box staff changed: a consent recorded elsewhere meanwhile is not undone
+            consent_email_attachments=attachments if attachments != self.loaded_attachments else None,
         )
         problems = patient_input_problems(data, self.session.clinic, new=self.patient_id is None)
         self.show_problems(problems)
@@ -295,9 +299,12 @@ class PatientFormScreen(Screen[int | None]):
     def _consents_changed(self, patient: Patient) -> None:
         """The attachment box shows the consent just recorded; what was typed meanwhile stays."""
         was_dirty = self.dirty
-        self.query_one("#consent_email_attachments", Checkbox).value = bool(patient.consent_email_attachments)
+        self.loaded_attachments = bool(patient.consent_email_attachments)
+        self.query_one("#consent_email_attachments", Checkbox).value = self.loaded_attachments
         if not was_dirty:
             self.call_after_refresh(self._mark_unchanged)
+        elif self.saved_state:  # the box is the snapshot's last: it is not an edit
+            self.saved_state = (*self.saved_state[:-1], self.loaded_attachments)
 
     def action_statement(self) -> None:
         """Make a statement of the patient's account: which one, when they have several."""

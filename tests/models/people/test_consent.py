@@ -17,11 +17,18 @@ from models.core.enums import ConsentChannel, ConsentMethod, PinMode, ScheduleSt
 from models.core.errors import FieldErrors, NotFoundError, ValidationError
 from models.messaging.schedule_reasons import reason_text
 from models.messaging.tables import ScheduledMessage, Template
-from models.people.consent import WORDING, consent_history, consented, parse_channel, record_consent
+from models.people.consent import (
+    WORDING,
+    consent_history,
+    consented,
+    parse_channel,
+    parse_method,
+    record_consent,
+)
 from models.people.patient import Patient
 from models.people.patients import PatientInput, add_patient, edit_patient
 from models.workflow.lifecycle import bill
-from models.workflow.sending import enqueue_invoice_email
+from models.workflow.sending import SendRefused, enqueue_invoice_email, resend
 from tests.conftest import Setup
 
 EN = translator("en")
@@ -56,6 +63,10 @@ def test_each_change_is_a_record_and_the_latest_is_the_state(setup: Setup) -> No
     with pytest.raises(ValidationError) as refused:
         parse_channel("fax")
     assert refused.value.render(EN) == "fax is not a consent channel; expected attachments, sms or email"
+    with pytest.raises(ValidationError):
+        parse_method("before_records")  # Facteur's own, never what staff say
+    with pytest.raises(ValidationError):  # a note is printed to terminals: nothing hidden in it
+        record_consent(lea.id, ConsentChannel.SMS, True, ConsentMethod.FORM, staff=None, note="ok\x1b[2J")
 
 
 def test_the_box_on_the_record_leaves_a_record_saying_how_was_not_stated(setup: Setup) -> None:
@@ -65,11 +76,15 @@ def test_the_box_on_the_record_leaves_a_record_saying_how_was_not_stated(setup: 
     edit_patient(lea.id, PatientInput(first_name="Léanne"), setup.clinic, staff=setup.provider)  # no change
     edit_patient(lea.id, PatientInput(consent_email_attachments=False), setup.clinic, staff=setup.provider)
     withdrawn, given = consent_history(lea.id)
-    assert [(r.channel, r.given, r.method) for r in (withdrawn, given)] == [
-        ("attachments", False, "unstated"),
-        ("attachments", True, "unstated"),
+    assert [(r.channel, r.given, r.method, r.wording_version) for r in (withdrawn, given)] == [
+        ("attachments", False, "unstated", ""),  # no wording was read
+        ("attachments", True, "unstated", ""),
     ]
     assert not Patient.get_by_id(lea.id).consent_email_attachments
+    # an edit that leaves the box alone keeps a consent recorded meanwhile elsewhere
+    record_consent(lea.id, ConsentChannel.EMAIL, False, ConsentMethod.PHONE, staff=None)
+    edit_patient(lea.id, PatientInput(cell_phone="5145550123"), setup.clinic, staff=setup.provider)
+    assert Patient.get_by_id(lea.id).email_withdrawn
 
 
 def test_a_patient_who_withdrew_email_gets_none_but_their_insurer_still_can(setup: Setup) -> None:
@@ -85,7 +100,11 @@ def test_a_patient_who_withdrew_email_gets_none_but_their_insurer_still_can(setu
         ),
         now=DAY,
     )
+    before = enqueue_invoice_email(own, pin_mode=PinMode.NONE, attach_pdf=False)
     record_consent(lea.id, ConsentChannel.EMAIL, False, ConsentMethod.PHONE, staff=setup.provider)
+    with pytest.raises(SendRefused) as again_refused:
+        resend(before, staff=setup.provider)
+    assert again_refused.value.render(EN).startswith("Léa Roy withdrew their consent to email")
     with pytest.raises(FieldErrors) as refused:
         enqueue_invoice_email(own, pin_mode=PinMode.SMS, phone="+15145551234")
     assert [e.render(EN) for e in refused.value.errors if e.field == "email"] == [
