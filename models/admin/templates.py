@@ -150,11 +150,11 @@ class TemplateNames:
         return ", ".join(f"“{name}”" for name in self.names)
 
 
-def active_invoice_templates(*, besides: int | None = None) -> list[Template]:
-    """The invoice templates on (those every billed invoice gets), ``besides`` left out."""
+def active_templates(kind: TemplateKind, *, besides: int | None = None) -> list[Template]:
+    """The templates of ``kind`` that are on, ``besides`` left out."""
     query = Template.select().where(
         Template.active == True,  # noqa: E712
-        Template.kind == TemplateKind.INVOICE.value,
+        Template.kind == kind.value,
     )
     if besides is not None:
         query = query.where(Template.id != besides)
@@ -168,7 +168,7 @@ def invoice_email_on(kind: str, active: bool) -> bool:
 
 def _check_second_invoice_email(template_id: int | None, *, confirm_second: bool) -> None:
     """Raise ``SecondInvoiceEmail`` when another invoice template is on, unless confirmed."""
-    others = active_invoice_templates(besides=template_id)
+    others = active_templates(TemplateKind.INVOICE, besides=template_id)
     if not others or confirm_second:
         return
     if len(others) == 1:
@@ -186,15 +186,7 @@ def _check_second_invoice_email(template_id: int | None, *, confirm_second: bool
 
 def _check_one_statement_template(template_id: int | None) -> None:
     """Refuse a second statement template on: each account would get a statement from both."""
-    others = list(
-        Template.select()
-        .where(
-            Template.active == True,  # noqa: E712
-            Template.kind == TemplateKind.STATEMENT.value,
-            Template.id != (template_id or 0),
-        )
-        .order_by(Template.id)
-    )
+    others = active_templates(TemplateKind.STATEMENT, besides=template_id)
     if others:
         raise SettingsRefused(
             N_(

@@ -19,8 +19,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import peewee
-
 from locales import N_
 from models.billing.invoice import Invoice, InvoiceLine, Payment, describe
 from models.billing.invoice_taxes import store_invoice_taxes
@@ -32,7 +30,7 @@ from models.core.errors import NotFoundError, TransitionError, ValidationError
 from models.core.labels import INVOICE_STATUS
 from models.core.money import round_cents
 from models.database.base import fk_id, utcnow
-from models.database.db import db
+from models.database.db import db, locked
 from models.people.clinic import BillingCompany, Clinic, Staff
 from models.people.patient import Patient
 
@@ -383,10 +381,7 @@ def find_invoice(number_or_id: str) -> Invoice:
 
 def reload_locked(invoice: Invoice) -> Invoice:
     """``invoice`` read again inside the caller's write transaction (locked on PostgreSQL)."""
-    query = Invoice.select().where(Invoice.id == invoice.id)
-    if not isinstance(db.obj, peewee.SqliteDatabase):
-        query = query.for_update()  # SQLite's BEGIN IMMEDIATE already holds the write lock
-    current = query.first()
+    current = locked(Invoice.select().where(Invoice.id == invoice.id)).first()
     if current is None:
         raise NotFoundError(N_("no invoice {invoice}"), invoice=describe(invoice))
     return current

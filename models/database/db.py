@@ -17,7 +17,7 @@ import sqlite3
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
 import peewee
@@ -50,6 +50,9 @@ class ReconnectingPostgresqlDatabase(peewee.PostgresqlDatabase):
         if not state.closed and state.conn is not None and state.conn.closed and not state.transactions:
             state.reset()  # the connection is gone; peewee's autoconnect opens a new one
         return super().cursor(named_cursor)
+
+
+_Row = TypeVar("_Row", bound=peewee.Model)
 
 
 def _libpq_defaults() -> dict[str, Any]:
@@ -194,6 +197,12 @@ def serialize_writers(key: str, database: peewee.Database | None = None) -> None
         database.execute_sql(
             "SELECT pg_advisory_xact_lock(%s)", (int.from_bytes(digest, "big", signed=True),)
         )
+
+
+def locked(query: peewee.ModelSelect[_Row]) -> peewee.ModelSelect[_Row]:
+    """``query``'s rows locked until the transaction ends, where the database needs it: on SQLite,
+    ``BEGIN IMMEDIATE`` already makes a write transaction the only one."""
+    return query if isinstance(db.obj, peewee.SqliteDatabase) else query.for_update()
 
 
 def reset_sequences(database: peewee.Database, tables: Iterable[str]) -> None:

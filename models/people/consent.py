@@ -22,7 +22,7 @@ from models.core.enums import ConsentChannel, ConsentMethod
 from models.core.errors import NotFoundError, ValidationError
 from models.core.validation import check_plain_text
 from models.database.base import BaseModel, UTCDateTimeField, one_of, utcnow
-from models.database.db import db
+from models.database.db import db, locked
 from models.people.clinic import Staff
 from models.people.patient import Patient
 
@@ -150,13 +150,9 @@ def record_consent(
 
 
 def lock_patient(patient_id: int) -> Patient | None:
-    """The patient's row, locked until the transaction ends where the database can (SQLite's
-    BEGIN IMMEDIATE already serializes writers): a consent and an edit of the record never
-    overwrite each other's state."""
-    query = Patient.select().where(Patient.id == patient_id)
-    if not isinstance(db.obj, peewee.SqliteDatabase):
-        query = query.for_update()
-    return query.first()
+    """The patient's row, locked until the transaction ends: a consent and an edit of the record
+    never overwrite each other's state."""
+    return locked(Patient.select().where(Patient.id == patient_id)).first()
 
 
 def consent_history(patient_id: int) -> list[ConsentRecord]:

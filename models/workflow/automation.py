@@ -93,14 +93,19 @@ def statements_instead(invoice: Invoice) -> bool:
     the reminders go: nobody is left with nothing)."""
     if invoice.third_party or not invoice.patient.receive_statements:
         return False
-    template = (
+    template = statement_template()
+    clinic = invoice.billing_company.clinic
+    return template is not None and statement_problem(invoice, template, clinic) is None
+
+
+def statement_template() -> Template | None:
+    """The statement template that is on, if any (one at a time: ``models.admin.templates``)."""
+    return (
         Template.select()
         .where((Template.active == True) & (Template.kind == TemplateKind.STATEMENT.value))  # noqa: E712
         .order_by(Template.id)
         .first()
     )
-    clinic = invoice.billing_company.clinic
-    return template is not None and statement_problem(invoice, template, clinic) is None
 
 
 def statement_problem(invoice: Invoice, template: Template, clinic: Clinic) -> Skip | None:

@@ -24,15 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import peewee
-
 from locales import N_
 from models.billing.invoice import Invoice
 from models.core.enums import MessageKind, ScheduleStatus, TemplateKind
 from models.core.errors import FacteurError
 from models.core.labels import SCHEDULE_STATUS
 from models.database.base import fk_id, utcnow
-from models.database.db import db
+from models.database.db import db, locked
 from models.messaging import schedule_reasons as reasons
 from models.messaging.schedule_time import day_bounds, local_day, next_day_same_time
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
@@ -172,12 +170,11 @@ def run_due(now: datetime | None = None, *, late_days: float = 3, limit: int = 5
 
 
 def _process(scheduled_id: int, timezone: str, now: datetime, late_days: float) -> ScheduleStatus | None:
-    query = ScheduledMessage.select().where(
-        (ScheduledMessage.id == scheduled_id) & (ScheduledMessage.status == ScheduleStatus.SCHEDULED)
-    )
-    if not isinstance(db.obj, peewee.SqliteDatabase):
-        query = query.for_update()  # SQLite's BEGIN IMMEDIATE already serializes two schedulers
-    row = query.first()
+    row = locked(  # two schedulers never take the same row
+        ScheduledMessage.select().where(
+            (ScheduledMessage.id == scheduled_id) & (ScheduledMessage.status == ScheduleStatus.SCHEDULED)
+        )
+    ).first()
     if row is None:
         return None  # cancelled, or taken by another agent, meanwhile
     template = Template.get_or_none(Template.id == fk_id(row, "template"))

@@ -25,32 +25,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import peewee
-
 from models.billing.invoice import Invoice
 from models.billing.statements import Account, Statement, open_invoices
-from models.core.enums import InvoiceStatus, PinMode, ScheduleStatus, TemplateKind
+from models.core.enums import InvoiceStatus, PinMode, ScheduleStatus
 from models.core.errors import FacteurError
 from models.database.base import fk_id, utcnow
-from models.database.db import db
+from models.database.db import db, serialize_writers
 from models.messaging import schedule_reasons as reasons
 from models.messaging.schedule_time import due_time, local_day
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
 from models.people.clinic import Clinic, get_clinic
 from models.people.patient import Patient
-from models.workflow.automation import Skip, default_pin, settle, statement_problem
+from models.workflow.automation import Skip, default_pin, settle, statement_problem, statement_template
 from models.workflow.statement_making import new_statement
 from models.workflow.statement_sending import check_statement_payable, enqueue_statement
-
-
-def statement_template() -> Template | None:
-    """The statement template that is on, if any."""
-    return (
-        Template.select()
-        .where((Template.active == True) & (Template.kind == TemplateKind.STATEMENT.value))  # noqa: E712
-        .order_by(Template.id)
-        .first()
-    )
 
 
 def plan_statements(now: datetime | None = None, *, patient_id: int | None = None) -> int:
@@ -60,10 +48,9 @@ def plan_statements(now: datetime | None = None, *, patient_id: int | None = Non
     if template is None:
         return 0
     now = now or utcnow()
-    if not isinstance(db.obj, peewee.SqliteDatabase):
-        # two agents planning at once would each find an account unplanned: the template's row
-        # lock makes the second wait and see the first's (SQLite's BEGIN IMMEDIATE already does)
-        Template.select(Template.id).where(Template.id == template.id).for_update().first()
+    # two agents planning at once would each find an account unplanned: the second waits for the
+    # first and sees what it planned
+    serialize_writers("statement-plan")
     choosing = Patient.select(Patient.id).where(Patient.receive_statements == True)  # noqa: E712
     if patient_id is not None:
         choosing = choosing.where(Patient.id == patient_id)
