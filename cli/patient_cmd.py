@@ -49,6 +49,22 @@ def register(commands: argparse._SubParsersAction, tr: Translator) -> None:
     consent.add_argument("--json", action="store_true", help=tr.gettext(N_("JSON output")))
     consent.set_defaults(handler=run_consent)
 
+    links = actions.add_parser(
+        "links",
+        help=tr.gettext(
+            N_("a patient's live download and payment links; or revoke one (through the outbox)")
+        ),
+    )
+    links.add_argument("id", type=count(tr), metavar="ID", help=tr.gettext(N_("the patient's id")))
+    links.add_argument(
+        "--revoke",
+        default="",
+        metavar="LINK",
+        help=tr.gettext(N_("the link to revoke, as the list names it: download:N or payment:N")),
+    )
+    links.add_argument("--json", action="store_true", help=tr.gettext(N_("JSON output")))
+    links.set_defaults(handler=run_links)
+
 
 def _fields(parser: argparse.ArgumentParser, tr: Translator, required: bool) -> None:
     parser.add_argument("--last-name", required=required, help=tr.gettext(N_("last name")))
@@ -208,4 +224,70 @@ def run_consent(args: argparse.Namespace, ctx: Context) -> int:
         print_table(ctx, headers, rows)
     else:
         ctx.print(tr.format(N_("No consent recorded for {name}."), name=patient.full_name))
+    return 0
+
+
+def run_links(args: argparse.Namespace, ctx: Context) -> int:
+    """List the patient's live links (any staff), or revoke one (billing): ``--revoke download:N``."""
+    from datetime import datetime
+
+    from cli.table import print_table
+    from locales.formatting import format_datetime
+    from models.core.errors import NotFoundError, ValidationError
+    from models.links.live_links import LINK_KIND, LinkKind, live_links, revoke_link
+    from models.people.clinic import get_clinic
+    from models.people.patient import Patient
+    from models.views.serialize import live_link_record
+
+    tr = ctx.tr
+    staff = require_role(ctx, "billing") if args.revoke else require_staff(ctx)
+    patient = Patient.get_or_none(Patient.id == args.id)
+    if patient is None:
+        raise NotFoundError(N_("no patient #{id}"), id=args.id)
+    if args.revoke:
+        kind, _, number = args.revoke.partition(":")
+        listed = {(link.kind.value, str(link.id)) for link in live_links(patient.id)}
+        if (kind, number) not in listed:
+            raise ValidationError(
+                "revoke",
+                N_("{link} is not one of {name}’s live links"),
+                link=args.revoke,
+                name=patient.full_name,
+            )
+        task = revoke_link(LinkKind(kind), int(number), staff=staff)
+        if not args.json:
+            ctx.print(
+                tr.format(
+                    N_(
+                        "Revocation queued (outbox #{id}): the agent closes the link as soon as it is online."
+                    ),
+                    id=task.id,
+                )
+            )
+    links = live_links(patient.id)
+    if args.json:
+        ctx.print_json([live_link_record(link) for link in links])
+        return 0
+    if not links:
+        ctx.print(tr.format(N_("{name} has no live links."), name=patient.full_name))
+        return 0
+    clinic = get_clinic()
+
+    def when(value: datetime | None) -> str:
+        return format_datetime(value, clinic.timezone, tr.language, clinic.country, "short") if value else "—"
+
+    columns = (N_("Link"), N_("Kind"), N_("Document"), N_("Sent"), N_("To"), N_("Opened"), N_("Expires"))
+    rows = [
+        [
+            f"{link.kind.value}:{link.id}",
+            tr.gettext(LINK_KIND[link.kind]),
+            link.document,
+            when(link.sent_at),
+            link.sent_to or "—",
+            "—" if link.opened < 0 else str(link.opened),
+            when(link.expires_at) + (" ⌛" if link.revoking else ""),
+        ]
+        for link in links
+    ]
+    print_table(ctx, [tr.gettext(column) for column in columns], rows)
     return 0

@@ -2,8 +2,10 @@
 
 A link is, in this order of precedence:
 
-- **revoked** once the clinic resent (a newer link named it in ``revokes``) or revoked it;
-  a revoked link never comes back (a PUT on it is refused);
+- **revoked** once the clinic resent (a newer link named it in ``revokes``: *replaced*) or revoked
+  it (``POST …/revoke``: *revoked by the clinic*); the first reason stays, whatever names the link
+  afterwards, and the patient's page says which; a revoked link never comes back (a PUT on it is
+  refused);
 - **expired** at and after ``expires_at``: a hard end, whatever the PIN;
 - **locked** after ``MAX_FAILED_PINS`` wrong PINs; even the right PIN is then refused;
   a re-PUT keeps the count and the lock, only a new link (a resend) ends it;
@@ -51,7 +53,15 @@ class LinkState(StrEnum):
     OPEN = "open"
     LOCKED = "locked"
     EXPIRED = "expired"
-    REVOKED = "revoked"
+    REVOKED = "revoked"  # replaced: a newer link named it in its ``revokes`` (a resend)
+    REVOKED_BY_CLINIC = "revoked_by_clinic"  # the clinic revoked it (``LinkStore.revoke``)
+
+
+class RevokeReason(StrEnum):
+    """Why a link was revoked, as ``Link.revoked_reason`` keeps it (set once, with ``revoked_at``)."""
+
+    REPLACED = "replaced"  # a newer link named it in its ``revokes``, published or not yet
+    CLINIC = "clinic"  # the clinic revoked it (``POST /api/v1/links/{token_hash}/revoke``)
 
 
 class EventKind(StrEnum):
@@ -156,6 +166,8 @@ class PinOutcome:
 
 def state_of(link: Link, now: dt.datetime) -> LinkState:
     if link.revoked_at is not None:
+        if link.revoked_reason == RevokeReason.CLINIC:
+            return LinkState.REVOKED_BY_CLINIC
         return LinkState.REVOKED
     if now >= link.expires_at:
         return LinkState.EXPIRED
@@ -284,7 +296,9 @@ class LinkStore:
         created, dropped = self._upsert(publication, blob_names, now)
         for other in publication.revokes:
             if other.token_hash != publication.token_hash:
-                dropped += self._revoke(other.token_hash, other.link_key, now, tombstone_from=publication)
+                dropped += self._revoke(
+                    other.token_hash, other.link_key, now, RevokeReason.REPLACED, tombstone_from=publication
+                )
         return created, dropped
 
     def _upsert(self, p: Publication, blob_names: Sequence[str], now: dt.datetime) -> tuple[bool, list[str]]:
@@ -331,8 +345,11 @@ class LinkStore:
         token_hash: str,
         link_key: str | None,
         now: dt.datetime,
+        reason: RevokeReason,
         tombstone_from: Publication | None = None,
     ) -> list[str]:
+        """Revoke ``token_hash`` for ``reason`` unless it already is (its first time and reason stay);
+        the blobs to delete after the commit. ``tombstone_from``: remember an unknown link as revoked."""
         found = _found(token_hash)
         if found is None:
             if tombstone_from is not None:
@@ -341,6 +358,7 @@ class LinkStore:
                 tombstone = {Link.token_hash: token_hash, Link.pin_hash: "", **_described(tombstone_from)}
                 times: dict[Field, object] = {
                     Link.revoked_at: now,
+                    Link.revoked_reason: reason.value,
                     Link.swept_at: now,
                     Link.created_at: now,
                     Link.updated_at: now,
@@ -348,20 +366,23 @@ class LinkStore:
                 Link.insert({**tombstone, **times}).execute()
             return []
         if found.revoked_at is None and not _proven(found, link_key):
-            reason = WRONG_KEY if tombstone_from is None else WRONG_REVOKE_KEY.format(link=token_hash[:8])
-            raise LinkProofError(token_hash, reason)
-        Link.update(
-            {Link.revoked_at: found.revoked_at or now, Link.swept_at: now, Link.updated_at: now}
-        ).where(Link.id == found.id).execute()
+            refusal = WRONG_KEY if tombstone_from is None else WRONG_REVOKE_KEY.format(link=token_hash[:8])
+            raise LinkProofError(token_hash, refusal)
+        # the first revocation's time and reason stay: revoking again changes nothing the page says
+        first: dict[Field, object] = (
+            {Link.revoked_at: now, Link.revoked_reason: reason.value} if found.revoked_at is None else {}
+        )
+        Link.update({**first, Link.swept_at: now, Link.updated_at: now}).where(Link.id == found.id).execute()
         return self._drop_documents(found.id)
 
     def revoke(self, token_hash: str, link_key: str | None, now: dt.datetime) -> bool:
-        """Revoke one link (again is fine); False when unknown; ``LinkProofError`` for an open link
-        without the proof of its token."""
+        """The clinic revokes one link (again is fine: a link already revoked keeps its first reason);
+        False when unknown (no tombstone: nothing says what its page would show);
+        ``LinkProofError`` for an open link without the proof of its token."""
         with portal_db.atomic():
             if not Link.select().where(Link.token_hash == token_hash).exists():
                 return False
-            dropped = self._revoke(token_hash, link_key, now)
+            dropped = self._revoke(token_hash, link_key, now, RevokeReason.CLINIC)
         self.blobs.delete(dropped)
         return True
 

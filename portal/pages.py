@@ -68,6 +68,7 @@ NOT_FOUND_TEXT = N_(
     "This address does not lead to any document. Check that you used the whole link from your email."
 )
 REPLACED_TEXT = N_("{clinic} sent you a newer link to these documents: use the one in the most recent email.")
+REVOKED_TEXT = N_("{clinic} revoked this link. Contact the clinic if you still need these documents.")
 LOCKED_TEXT = N_(
     "The PIN was typed wrong too many times, so this link no longer opens, even with the right PIN."
 )
@@ -129,7 +130,8 @@ async def _find(request: Request) -> tuple[Portal, str, str, LinkView | None]:
 
 
 async def _closed_page(request: Request, portal: Portal, view: LinkView, language: str) -> Response:
-    """The page of a link that does not open: replaced, expired or locked."""
+    """The page of a link that does not open: replaced, revoked by the clinic, expired or locked; each
+    ends with the clinic's phone and email (``base.html``)."""
     ctx = context(request, language, view)
     tr, clinic = ctx.tr, view.clinic.name
     contact = tr.format(N_("To receive a new link, contact {clinic}."), clinic=clinic)
@@ -140,6 +142,9 @@ async def _closed_page(request: Request, portal: Portal, view: LinkView, languag
             tr.format(N_("If you cannot find it, contact {clinic}."), clinic=clinic),
         ]
         return message_page(ctx, title, text, 410)
+    if view.state is LinkState.REVOKED_BY_CLINIC:
+        title = tr.gettext(N_("This link was revoked"))
+        return message_page(ctx, title, [tr.format(REVOKED_TEXT, clinic=clinic)], 410)
     if view.state is LinkState.EXPIRED:
         await run_in_threadpool(portal.store.note_expired_visit, view.token_hash, portal.now())
         title = tr.gettext(N_("This link has expired"))

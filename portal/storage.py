@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 portal_db = DatabaseProxy()
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DATABASE_FILE = "portal.db"  # in [portal] data_dir
 BUSY_TIMEOUT_SECONDS = 10
 PRAGMAS = (
@@ -65,6 +65,8 @@ class Link(PortalModel):
     failed_attempts = peewee.IntegerField(default=0)
     locked_at = UTCDateTimeField(null=True)
     revoked_at = UTCDateTimeField(null=True)
+    # why, set with revoked_at (schema 7): "replaced" by a newer link, or "clinic" (``links.RevokeReason``)
+    revoked_reason = peewee.CharField(max_length=8, null=True)
     swept_at = UTCDateTimeField(null=True)  # documents deleted after expiry or revocation
     expired_visit_at = UTCDateTimeField(null=True)  # the last ``expired_visit`` event, to space them
     created_at = UTCDateTimeField()

@@ -14,6 +14,9 @@
 - **5**: ``pay_door.expires_at``, when a Pay page stops offering to pay (a year after the invoice's
   issue date); the pages kept before it have none until the agent's next push.
 - **6**: ``pay_door.kind``, ``invoice`` or ``statement``: a statement of account's page says so.
+- **7**: ``link.revoked_reason``, why a link was revoked: ``replaced`` (a newer link named it in its
+  ``revokes``) or ``clinic`` (the clinic revoked it). The links revoked before it were all
+  ``replaced``, as their page said (the portal did not record why): they keep saying so.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ def upgrade(database: peewee.SqliteDatabase, version: int, peppers: Peppers) -> 
         database.execute_sql("ALTER TABLE pay_door ADD COLUMN expires_at DATETIME")
     if 4 <= version < 6:
         database.execute_sql("ALTER TABLE pay_door ADD COLUMN kind VARCHAR(9) NOT NULL DEFAULT 'invoice'")
+    if version < 7:
+        database.execute_sql("ALTER TABLE link ADD COLUMN revoked_reason VARCHAR(8)")
+        database.execute_sql("UPDATE link SET revoked_reason = 'replaced' WHERE revoked_at IS NOT NULL")
 
 
 def _to_2(database: peewee.SqliteDatabase, peppers: Peppers) -> None:

@@ -8,6 +8,7 @@ from agent.channels.sms import SmsChannel
 from agent.delivery.events import PortalEventsJob
 from agent.delivery.pin_sms import PinSmsStep
 from agent.delivery.publish import PortalPublishStep
+from agent.delivery.revoke import PortalRevokeStep
 from agent.pacing import Pace
 from agent.pdfs import PdfProvider
 from agent.steps import DeliveryStep, SyncJob
@@ -57,17 +58,26 @@ def build_portal(config: Config) -> PortalClient:
 def build_secure_steps(
     config: Config, pdfs: PdfProvider, *, sms: SmsChannel | None = None
 ) -> list[DeliveryStep]:
-    """Publish to the portal, then text the PIN: in this order, before the email."""
+    """Publish to the portal, then text the PIN: in this order, around the email; and revoke a link
+    staff closed (a task without email)."""
     channel = sms if sms is not None else build_sms(config)
+    portal_pace = Pace()  # the portal's 429 slows its publications and revocations as one
     return [
-        PortalPublishStep(build_portal(config), pdfs, pay_base=config.portal.url),
+        PortalPublishStep(build_portal(config), pdfs, pace=portal_pace, pay_base=config.portal.url),
+        PortalRevokeStep(build_portal(config), pace=portal_pace),
         PinSmsStep(channel, at_once=config.agent.concurrency, pace=Pace(config.sms.max_per_minute)),
     ]
 
 
 def build_secure_syncs(config: Config) -> list[SyncJob]:
-    """The portal's events, pulled with a client of their own (each part closes what it made)."""
-    return [PortalEventsJob(build_portal(config))]
+    """The portal's events, pulled with a client of their own (each part closes what it made); and,
+    through an SMS gateway, what became of the texts it took (its delivery receipts)."""
+    jobs: list[SyncJob] = [PortalEventsJob(build_portal(config))]
+    if config.sms.backend != "file":  # a file keeps no receipts
+        from agent.sms_receipts import SmsReceiptsJob
+
+        jobs.append(SmsReceiptsJob(build_sms(config), log_language=config.clinic.language))
+    return jobs
 
 
 def build_pay_pages_sync(config: Config) -> SyncJob:

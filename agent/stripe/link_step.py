@@ -95,7 +95,7 @@ class PaymentLinkStep:
         self.doors = doors
 
     def wanted(self, message: OutboxMessage) -> bool:
-        return bool(message.payment_link) or message.link_action is not None
+        return bool(message.payment_link) or message.channel is Channel.STRIPE
 
     async def probe(self) -> None:
         await self.api.probe()

@@ -60,10 +60,11 @@ class ReceiptPolicy(StrEnum):
 
 
 class LinkAction(StrEnum):
-    """A payment-link task queued from the invoice (an outbox message without email)."""
+    """A link task staff queue (an outbox message without email): a payment link's, or a revocation."""
 
     CREATE = "create"  # expire the open link, make a new one
     REMOVE = "remove"  # expire the open link
+    REVOKE = "revoke"  # close a secure download link on the portal (``OutboxMessage.revokes``)
 
 
 class OutboxStatus(StrEnum):
@@ -92,6 +93,8 @@ class TransmissionStatus(StrEnum):
     CREATED = "created"
     EXPIRED = "expired"
     REPLACED = "replaced"  # the portal refused a link a newer send had replaced
+    DELIVERED = "delivered"  # the SMS gateway's receipt: the text reached the phone
+    REVOKED = "revoked"  # staff closed a download link on the portal
 
 
 class ScheduleStatus(StrEnum):

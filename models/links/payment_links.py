@@ -199,7 +199,10 @@ def link_panel(invoice_id: int, *, key_configured: bool, key_variable: str = "")
         OutboxMessage.select(OutboxMessage.link_action)
         .where(
             (OutboxMessage.invoice == invoice_id)
-            & ((OutboxMessage.payment_link == True) | OutboxMessage.link_action.is_null(False))  # noqa: E712
+            & (
+                (OutboxMessage.payment_link == True)  # noqa: E712
+                | OutboxMessage.link_action.in_([LinkAction.CREATE.value, LinkAction.REMOVE.value])
+            )
             & OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
         )
         .order_by(OutboxMessage.id.desc())

@@ -13,13 +13,14 @@ from typing import Any
 
 from locales import N_
 from models.billing.invoice import Invoice, describe
-from models.core.enums import Role
+from models.core.enums import Channel, Role
 from models.messaging.tables import Notification, OutboxMessage
 from models.people.clinic import Staff
 
 DELIVERY_FAILED = "delivery_failed"  # Notification.kind
 FAILED_NOTICE = N_("Invoice {invoice} could not be delivered to {recipient}: {reason}")
 LINK_FAILED_NOTICE = N_("The payment link of invoice {invoice} could not be made: {reason}")
+REVOKE_FAILED_NOTICE = N_("The download link of {invoice} could not be revoked: {reason}")
 AGENT_BLOCKED = "agent_blocked"
 BLOCKED_NOTICE = N_(
     "The agent cannot send: {reason}. Messages wait, none is lost, and they go out by themselves "
@@ -52,7 +53,9 @@ def notify_delivery_failed(message: OutboxMessage, reason: str, now: datetime) -
         "reason": reason,
         "outbox_id": message.id,
     }
-    notice = FAILED_NOTICE if message.sends_email else LINK_FAILED_NOTICE
+    notice = {Channel.EMAIL: FAILED_NOTICE, Channel.PORTAL: REVOKE_FAILED_NOTICE}.get(
+        message.channel, LINK_FAILED_NOTICE
+    )
     return notify(staff_ids, DELIVERY_FAILED, invoice, notice, params, now=now)
 
 

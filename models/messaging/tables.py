@@ -10,6 +10,7 @@ from models.billing.statements import Statement
 from models.core.enums import (
     Channel,
     DelayUnit,
+    LinkAction,
     MessageKind,
     OutboxStatus,
     PinMode,
@@ -67,10 +68,12 @@ class OutboxMessage(BaseModel):
     pin_hash = peewee.CharField(max_length=128, null=True)  # an institution PIN's keyed hash, never the PIN
     published_at = UTCDateTimeField(null=True)  # the document is on the portal
     pin_sent_at = UTCDateTimeField(null=True)  # the PIN's SMS was accepted
-    # a payment-link task queued from the invoice ('create' a new link, 'remove' it): no email
+    # a link task, no email: a payment link's ('create' a new one, 'remove' it), or 'revoke' (schema
+    # 23) the download link whose token hash is ``revokes``
     link_action = peewee.CharField(
-        max_length=8, null=True, constraints=[peewee.Check("link_action IN ('create', 'remove')")]
+        max_length=8, null=True, constraints=[peewee.Check("link_action IN ('create', 'remove', 'revoke')")]
     )
+    revokes = peewee.CharField(max_length=128, null=True)
     stripe_request = peewee.TextField(null=True)  # the Checkout Session request planned, as JSON
     status = peewee.CharField(
         max_length=10, default=OutboxStatus.PENDING.value, constraints=[one_of("status", OutboxStatus)]
@@ -90,8 +93,15 @@ class OutboxMessage(BaseModel):
 
     @property
     def sends_email(self) -> bool:
-        """False for a payment-link task, whose Stripe step is the whole job."""
+        """False for a link task, whose step (Stripe's, or the portal's revocation) is the whole job."""
         return self.link_action is None
+
+    @property
+    def channel(self) -> Channel:
+        """Where the message goes: its email, or a link task's Stripe or portal (a revocation)."""
+        if self.link_action is None:
+            return Channel.EMAIL
+        return Channel.PORTAL if self.link_action == LinkAction.REVOKE else Channel.STRIPE
 
 
 class Transmission(BaseModel):

@@ -91,7 +91,7 @@ def outbox_record(message: OutboxMessage) -> dict[str, Any]:
         "kind": message.kind,
         "invoice_id": fk_id(message, "invoice"),
         "invoice_number": message.invoice.number,
-        "channel": (Channel.EMAIL if message.sends_email else Channel.STRIPE).value,
+        "channel": message.channel.value,
         "recipient": message.recipient_email,
         "payment_link": bool(message.payment_link),
         "link_action": message.link_action,
@@ -151,4 +151,6 @@ TRANSMISSION_STATUS: dict[str, LazyText] = {
     TransmissionStatus.CREATED: L_("created"),
     TransmissionStatus.EXPIRED: L_("expired"),
     TransmissionStatus.REPLACED: L_("replaced"),
+    TransmissionStatus.DELIVERED: L_("delivered"),
+    TransmissionStatus.REVOKED: L_("revoked"),
 }

@@ -16,6 +16,7 @@ from models.billing.reversals import PaymentReversal
 from models.billing.taxes import split_codes
 from models.core.enums import ConsentChannel
 from models.database.base import fk_id
+from models.links.live_links import LiveLink
 from models.people.clinic import Staff
 from models.people.consent import ConsentRecord, consented
 from models.people.patient import Patient
@@ -182,6 +183,24 @@ def consent_export(patient: Patient, records: list[ConsentRecord]) -> dict[str, 
             }
             for record in records
         ],
+    }
+
+
+def live_link_record(link: LiveLink) -> dict[str, Any]:
+    """One of a patient's live links (``facteur patient links --json``); ``opened`` is null where it
+    cannot be known (a Stripe payment link)."""
+    return {
+        "link": f"{link.kind.value}:{link.id}",
+        "kind": link.kind.value,
+        "invoice_id": link.invoice_id,
+        "document": link.document,
+        "sent_at": _iso(link.sent_at),
+        "sent_to": link.sent_to or None,
+        "opened": None if link.opened < 0 else link.opened,
+        "last_opened_at": _iso(link.last_opened_at),
+        "expires_at": _iso(link.expires_at),
+        "locked": link.locked,
+        "revoking": link.revoking,
     }
 
 

@@ -215,7 +215,8 @@ def resend(item: OutboxMessage | Transmission, *, staff: Staff | None = None) ->
             pin_mode=original.pin_mode,
             link_token=new_token() if original.pin_mode == PinMode.SMS else None,  # a new link
             payment_link=original.payment_link,
-            link_action=original.link_action,  # a payment-link task is asked again, still without email
+            link_action=original.link_action,  # a link task is asked again, still without email
+            revokes=original.revokes,
             attach_pdf=original.attach_pdf,
             personal_message=original.personal_message,  # already dropped if it was sent
             created_by=staff if staff is not None else fk_id(original, "created_by"),

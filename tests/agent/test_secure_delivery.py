@@ -121,7 +121,13 @@ async def test_sms_mode_link_by_email_pin_by_sms_exact_pdf_and_the_download_come
     assert sent.status == OutboxStatus.SENT and sent.link_token is None  # the email carries it now
     assert sent.published_at is not None and sent.pin_sent_at is not None
     # the PIN goes once the email is accepted: no PIN for an email that failed
-    assert rows(message) == [("portal", "published"), ("email", "sent"), ("sms", "sent")]
+    # and the gateway's receipt, asked at the end of the run: the text reached the phone
+    assert rows(message) == [
+        ("portal", "published"),
+        ("email", "sent"),
+        ("sms", "sent"),
+        ("sms", "delivered"),
+    ]
     sms_row = Transmission.get((Transmission.message == message.id) & (Transmission.channel == "sms"))
     assert sms_row.provider_id == "sms-1"
 
@@ -203,6 +209,7 @@ async def test_an_sms_retry_draws_a_new_pin_and_the_old_one_stops_working(
         ("sms", "deferred"),
         ("portal", "published"),  # the new PIN's hash, re-published on the same link
         ("sms", "sent"),  # and no second email
+        ("sms", "delivered"),  # the gateway's receipt
     ]
     assert len(smtp_server.handler.received) == 1
     done = reload(message)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.channels.sms import HttpSms
+from agent.channels.sms import FORGOTTEN, HttpSms, SmsState, SmsStatus, SmsStatusChannel
 from agent.channels.sms_file import FileSms
 from agent.delivery import build_sms
-from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError
+from agent.errors import BlockedError, DeferredError, OfflineError, RejectedError, ThrottledError
 from locales import translator
 from models.core.config import parse_config
 from models.core.errors import ConfigError
@@ -208,3 +208,122 @@ def test_the_config_picks_the_backend_and_refuses_what_is_missing(tmp_path: Path
         parse_config({"sms": {"mode": "smpp"}}, source)
     http = build_sms(parse_config({"sms": {"backend": "http", "url": "https://gw.example/sms"}}, source))
     assert isinstance(http, HttpSms) and http.endpoint == "https://gw.example/sms"
+
+
+# What became of a text (``status``) ------------------------------------------------------------
+
+
+async def sent_id(client: HttpSms, to: str = "+15145551234") -> str:
+    reply = await client.send(to, TEXT, "facteur-7", secret="482913")
+    assert reply.provider_id is not None
+    return reply.provider_id
+
+
+async def test_json_status_request_and_answers(sms_gateway: SmsGateway) -> None:
+    client = json_client(sms_gateway)
+    delivered = await sent_id(client)
+    failed = await sent_id(client, "+15145551230")  # the test gateway: a number ending in 0 fails
+    silent = await sent_id(client, "+15145551239")  # ending in 9: no receipt yet
+    assert await client.status(delivered) == SmsStatus(SmsState.DELIVERED)
+    assert await client.status(failed) == SmsStatus(SmsState.FAILED, "unknown subscriber")
+    pending = await client.status(silent)
+    assert pending == SmsStatus(SmsState.PENDING) and not pending.final
+    request = sms_gateway.asked[0]
+    assert (request.path, request.headers["Authorization"]) == ("/sms-1", f"Bearer {sms_gateway.token}")
+    sms_gateway.set_status(silent, "undelivered")  # no reason given: the gateway's word for it
+    assert await client.status(silent) == SmsStatus(SmsState.FAILED, "undelivered")
+    sms_gateway.set_status(silent, "enroute")  # a word not in the API: still on its way
+    assert (await client.status(silent)).state is SmsState.PENDING
+    await client.close()
+
+
+async def test_twilio_status_request_and_answers(sms_gateway: SmsGateway) -> None:
+    client = twilio_client(sms_gateway)
+    delivered = await sent_id(client)
+    failed = await sent_id(client, "+15145551230")
+    assert await client.status(delivered) == SmsStatus(SmsState.DELIVERED)
+    # Twilio's answer carries the text (and its PIN): only the error is kept
+    assert await client.status(failed) == SmsStatus(SmsState.FAILED, "unknown subscriber", "30005")
+    request = sms_gateway.asked[0]
+    assert request.path == "/2010-04-01/Accounts/AC123/Messages/SM1.json"
+    assert request.headers["Authorization"].startswith("Basic ")
+    for word, state in [
+        ("accepted", SmsState.PENDING),
+        ("sending", SmsState.PENDING),
+        ("read", SmsState.DELIVERED),
+    ]:
+        sms_gateway.set_status(delivered, word)
+        assert (await client.status(delivered)).state is state
+    sms_gateway.set_status(delivered, "canceled", code=30001)
+    assert await client.status(delivered) == SmsStatus(SmsState.FAILED, "", "30001")
+    await client.close()
+
+
+@pytest.mark.parametrize("make", [json_client, twilio_client])
+async def test_a_text_the_gateway_forgot_is_unknown_for_good_not_an_error(
+    sms_gateway: SmsGateway, make: object
+) -> None:
+    client = make(sms_gateway)  # type: ignore[operator]
+    sms_id = await sent_id(client)
+    sms_gateway.forget(sms_id)
+    status = await client.status(sms_id)
+    assert status == SmsStatus(SmsState.UNKNOWN, FORGOTTEN, "404") and status.final
+    await client.close()
+
+
+async def test_a_pin_echoed_in_a_status_reply_is_not_kept(sms_gateway: SmsGateway) -> None:
+    client = json_client(sms_gateway)
+    sms_id = await sent_id(client, "+15145551239")
+    sms_gateway.set_status(sms_id, "failed", error=f"could not deliver: {TEXT}")
+    status = await client.status(sms_id)
+    assert status.state is SmsState.FAILED and "482913" not in status.reason
+    assert status.reason.startswith("could not deliver: Clinique du Parc")
+    sms_gateway.script("status:400")  # a refusal that echoes the text too
+    with pytest.raises(RejectedError) as refused:
+        await client.status(sms_id)
+    assert refused.value.code == "400" and "482913" not in refused.value.reply + str(refused.value)
+    await client.close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "error"),
+    [
+        ("status:503", DeferredError),
+        ("status:408", DeferredError),
+        ("status:429", ThrottledError),
+        ("status:405", BlockedError),  # no status API at that address
+        ("page", BlockedError),
+        ("stall", DeferredError),
+    ],
+)
+async def test_status_errors_are_classified_as_sending_ones(
+    sms_gateway: SmsGateway, mode: str, error: type[Exception]
+) -> None:
+    client = json_client(sms_gateway, timeout=STALL_SECONDS / 4)
+    sms_id = await sent_id(client)
+    sms_gateway.script(mode)
+    with pytest.raises(error):
+        await client.status(sms_id)
+    assert (await client.status(sms_id)).state is SmsState.DELIVERED  # then it answers
+    await client.close()
+
+
+async def test_status_offline_or_with_a_bad_token(sms_gateway: SmsGateway) -> None:
+    offline = HttpSms(f"http://127.0.0.1:{free_port()}/sms", token="t", timeout=1.0)
+    with pytest.raises(OfflineError):
+        await offline.status("sms-1")
+    await offline.close()
+    wrong = twilio_client(sms_gateway, token="nope")
+    with pytest.raises(BlockedError) as refused:
+        await wrong.status("SM1")
+    assert "TWILIO_TOKEN" in str(refused.value)
+    await wrong.close()
+
+
+def test_the_id_asked_about_is_quoted_and_only_the_gateway_has_receipts(tmp_path: Path) -> None:
+    json_sms = HttpSms("https://gw.example/sms/", token="t")
+    assert json_sms.status_url("a/../b c") == "https://gw.example/sms/a%2F..%2Fb%20c"
+    twilio = HttpSms("https://api.twilio.com/", token="t", mode="twilio", account_sid="AC1")
+    assert twilio.status_url("SM9") == "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/SM9.json"
+    assert isinstance(json_sms, SmsStatusChannel)
+    assert not isinstance(FileSms(tmp_path / "sms.log"), SmsStatusChannel)

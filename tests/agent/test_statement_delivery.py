@@ -66,7 +66,12 @@ async def test_one_link_one_pin_the_statement_and_its_invoices(
 
     sent = reload(message)
     assert sent.status == OutboxStatus.SENT and sent.kind == "statement"
-    assert rows(message) == [("portal", "published"), ("email", "sent"), ("sms", "sent")]
+    assert rows(message) == [
+        ("portal", "published"),
+        ("email", "sent"),
+        ("sms", "sent"),
+        ("sms", "delivered"),
+    ]
     *_, received = smtp_server.handler.received
     plain, html = parts(received.email)
     for text in (received.raw.decode("utf-8", "replace"), plain, html):

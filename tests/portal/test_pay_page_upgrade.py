@@ -21,6 +21,7 @@ def test_a_schema_4_database_gets_the_pay_pages_end_date(tmp_path: Path) -> None
     prepare_portal_schema(database, peppers)
     database.execute_sql("ALTER TABLE pay_door DROP COLUMN expires_at")  # as schema 4 made it
     database.execute_sql("ALTER TABLE pay_door DROP COLUMN kind")
+    database.execute_sql("ALTER TABLE link DROP COLUMN revoked_reason")  # schema 7's
     database.execute_sql(
         "INSERT INTO pay_door (token_hash, tag, sign_key, account, currency, amount_cents, status, number, "
         "language, clinic, version, generation, updated_at) VALUES ('h', 't', 'k', '', 'CAD', 8500, 'open', "
@@ -31,7 +32,7 @@ def test_a_schema_4_database_gets_the_pay_pages_end_date(tmp_path: Path) -> None
 
     database = connect_portal_database(tmp_path / "portal.db")
     prepare_portal_schema(database, peppers)
-    assert schema_version(database) == SCHEMA_VERSION == 6
+    assert schema_version(database) == SCHEMA_VERSION == 7
     assert database.execute_sql("SELECT number, expires_at, kind FROM pay_door").fetchall() == [
         ("CDP-2026-00001", None, "invoice")  # until the agent's next push: no end the portal could invent
     ]

@@ -95,6 +95,7 @@ def test_the_upgrade_wraps_the_hashes_of_live_links_and_their_pins_keep_working(
         )
         connection.execute("ALTER TABLE link DROP COLUMN pin_pepper")
         connection.execute("ALTER TABLE link DROP COLUMN key_verifier")
+        connection.execute("ALTER TABLE link DROP COLUMN revoked_reason")  # schema 7's
         connection.execute("DROP TABLE pepper_check")
         connection.execute("PRAGMA user_version = 1")
     options.pepper_path.unlink()

@@ -398,3 +398,48 @@ async def test_f3_records_a_consent_with_how_and_the_record_box_follows(
         await settle(pilot)
         assert app.screen is form and form.query_one("#consent_email_attachments", Checkbox).value  # type: ignore[attr-defined]
         assert not form.dirty  # the box follows the record: nothing to save
+
+
+async def test_f4_lists_the_live_links_and_r_revokes_one_through_the_outbox(
+    make_app: Callable[..., object], patients: list[Patient], clinic: Clinic_
+) -> None:
+    from decimal import Decimal
+
+    from textual.widgets import OptionList
+
+    from models.billing.invoicing import LineInput, create_draft
+    from models.messaging.tables import OutboxMessage
+    from models.workflow.lifecycle import bill
+    from testbed.invoices import emailed_link
+    from tui.dialogs.live_links import LiveLinksDialog
+
+    lines = [LineInput("Consultation", Decimal(1), 9500)]
+    invoice = bill(create_draft(patient=patients[1], billing_company=clinic.company, lines=lines))
+    link = emailed_link(invoice, "marc@example.org")
+    app = make_app("admin")  # French
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        await search(pilot, "tremb")
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        dialog = app.screen  # type: ignore[attr-defined]
+        assert isinstance(dialog, LiveLinksDialog) and dialog.ready
+        entry = str(dialog.query_one(OptionList).get_option_at_index(0).prompt)
+        assert f"Lien de téléchargement · {invoice.number}" in entry
+        assert "à marc@example.org" in entry and "pas ouvert" in entry and "expire le" in entry
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)  # type: ignore[attr-defined]
+        await pilot.press("shift+tab", "enter")  # the safe answer has the focus: back to "Révoquer"
+        await settle(pilot)
+        task = OutboxMessage.get(OutboxMessage.link_action == "revoke")
+        assert (task.revokes, task.created_by_id, task.status) == (
+            link.token_hash,
+            clinic.admin.id,
+            "pending",
+        )
+        assert any("Révocation en file" in text for text in messages(app))
+        assert "révocation en attente de l’agent" in str(
+            dialog.query_one(OptionList).get_option_at_index(0).prompt
+        )

@@ -60,6 +60,7 @@ class PatientFormScreen(Screen[int | None]):
         Binding("ctrl+s", "save", N_("Save")),
         Binding("ctrl+t", "statement", N_("Statement")),
         Binding("f3", "consents", N_("Consents")),
+        Binding("f4", "links", N_("Links")),
         Binding("escape", "leave", N_("Back")),
     ]
 
@@ -291,6 +292,15 @@ class PatientFormScreen(Screen[int | None]):
                 self.reread_consents(patient_id)
 
         self.app.push_screen(ConsentDialog(self.session, patient_id), closed)
+
+    def action_links(self) -> None:
+        """The patient's live download and payment links, and revoking one (``LiveLinksDialog``)."""
+        from tui.dialogs.live_links import LiveLinksDialog
+
+        if self.patient_id is None:
+            self.notify(self.session.tr.gettext(N_("A new patient has no links yet.")))
+            return
+        self.app.push_screen(LiveLinksDialog(self.session, self.patient_id))
 
     @work(thread=True, exclusive=True, group="patient-form-consents")
     def reread_consents(self, patient_id: int) -> None:

@@ -25,6 +25,8 @@ TRANSMISSION_STATUS: dict[str, LazyText] = {
     TransmissionStatus.CREATED: L_("created"),
     TransmissionStatus.EXPIRED: L_("expired"),
     TransmissionStatus.REPLACED: L_("replaced"),
+    TransmissionStatus.DELIVERED: L_("delivered"),
+    TransmissionStatus.REVOKED: L_("revoked"),
 }
 # What a step's success is called on its channel: an SMS sent is the PIN sent.
 BY_CHANNEL: dict[tuple[str, str], LazyText] = {

@@ -129,7 +129,7 @@ def _outbox_row(message: OutboxMessage) -> LogRow:
         at=message.created_at,
         invoice_id=fk_id(message, "invoice"),
         number=message.invoice.number or f"#{fk_id(message, 'invoice')}",
-        channel="email" if message.sends_email else "stripe",  # a payment-link task has no email
+        channel=message.channel.value,  # a link task has no email
         recipient=message.recipient_email,
         status=message.status,
         code=None,

@@ -43,6 +43,7 @@ from models.setup.migrations import (  # noqa: E402
     v0020_statements,
     v0021_statement_schedule,
     v0022_consent_records,
+    v0023_link_revocations,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -90,6 +91,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         22,
         "consent records: consent_record, patient.consent_sms and email_withdrawn",
         v0022_consent_records.apply,
+    ),
+    Migration(
+        23,
+        "revoking download links, SMS receipts: outbox_message.revokes, statuses 'delivered', 'revoked'",
+        v0023_link_revocations.apply,
     ),
 )
 

@@ -210,8 +210,13 @@ def test_version_10_lets_a_message_be_replaced_on_both(setup: Setup, database: p
 
 def _narrow_to_version_9(database: peewee.Database) -> None:
     """Today's tables with the status constraints as version 9 made them."""
-    for table, values in (("outbox_message", v9_outbox()), ("transmission", v9_transmission())):
-        new, old = f"status IN ({values}, 'replaced')", f"status IN ({values})"
+    statuses = (
+        ("outbox_message", v9_outbox(), OutboxStatus),
+        ("transmission", v9_transmission(), TransmissionStatus),
+    )
+    for table, values, today in statuses:
+        new = "status IN ({})".format(", ".join(f"'{status.value}'" for status in today))
+        old = f"status IN ({values})"
         if isinstance(database, peewee.SqliteDatabase):
             (sql,) = database.execute_sql("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
             (version,) = database.execute_sql("PRAGMA schema_version").fetchone()

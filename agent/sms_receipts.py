@@ -1,0 +1,114 @@
+"""The SMS receipts pass: ask the gateway what became of the texts it accepted, and record the answers.
+
+The agent asks rather than being called back (why: ``agent.channels.sms``). One pass takes at most
+``BATCH`` texts still waiting (``models.messaging.sms_receipts``: sent in the last 72 hours, no
+receipt yet, oldest first) and asks about them one at a time, so a gateway never has more than one
+of these requests from the agent at once. A final answer is recorded (delivered, failed with the
+gateway's reason, or unknown); a text still on its way is asked about again next pass. The gateway
+offline, or refusing the agent's settings, ends the pass quietly (the sending side reports that);
+asked to slow down, the pass ends too; a gateway busy for one text goes on to the next. The file
+backend has no receipts: with it a pass does nothing.
+
+``SmsReceiptsJob`` runs the pass as one of the agent's sync jobs (``agent.steps.SyncJob``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from agent.channels.sms import SmsChannel, SmsState, SmsStatus, SmsStatusChannel
+from agent.errors import DeferredError, OfflineError, RejectedError, ThrottledError
+from agent.steps import DbRunner
+from locales import translator
+from models.core.enums import TransmissionStatus
+from models.database.base import utcnow
+from models.messaging.sms_receipts import receipts_to_check, record_receipt
+
+log = logging.getLogger("facteur.agent")
+
+BATCH = 50  # texts asked about in one pass
+INTERVAL_SECONDS = 300.0  # between passes: most texts are delivered within a minute or two
+
+_RECORDED = {
+    SmsState.DELIVERED: TransmissionStatus.DELIVERED,
+    SmsState.FAILED: TransmissionStatus.FAILED,
+    SmsState.UNKNOWN: TransmissionStatus.UNKNOWN,
+}
+
+
+async def check_sms_receipts(
+    sms: SmsChannel,
+    db: DbRunner,
+    *,
+    now: datetime | None = None,
+    limit: int = BATCH,
+    log_language: str | None = None,
+) -> int:
+    """One pass (see the module's docstring); how many receipts it recorded. ``db`` runs the
+    database work on the agent's database thread; it raises nothing the gateway answers."""
+    if not isinstance(sms, SmsStatusChannel):
+        return 0
+    now = now or utcnow()
+    recorded = 0
+    busy: list[DeferredError] = []
+    for sent in await db(receipts_to_check, now, limit):
+        try:
+            status = await sms.status(str(sent.provider_id))
+        except (OfflineError, ThrottledError):
+            break
+        except DeferredError as exc:  # this one again next pass; the others may answer
+            busy.append(exc)
+            continue
+        except RejectedError as exc:  # it will not say about this one: it never will
+            status = SmsStatus(SmsState.UNKNOWN, exc.reply, exc.code)
+        if status.final and await db(
+            record_receipt, sent, _RECORDED[status.state], status.reason, now, code=status.code
+        ):
+            recorded += 1
+    if busy:
+        tr = translator(log_language)
+        log.info(
+            tr.nformat(
+                "SMS receipts: the gateway did not answer about {n} text; asked again next time: {reason}",
+                "SMS receipts: the gateway did not answer about {n} texts; asked again next time: {reason}",
+                len(busy),
+                reason=busy[0],
+            )
+        )
+    return recorded
+
+
+class SmsReceiptsJob:
+    """``check_sms_receipts`` every ``interval_seconds`` while online, and once more at the end of
+    ``facteur agent --once``; it closes ``sms`` (a channel of its own) when the agent stops."""
+
+    name = "sms-receipts"
+
+    def __init__(
+        self,
+        sms: SmsChannel,
+        *,
+        interval_seconds: float = INTERVAL_SECONDS,
+        limit: int = BATCH,
+        clock: Callable[[], datetime] = utcnow,
+        log_language: str | None = None,
+    ) -> None:
+        self.sms = sms
+        self.interval_seconds = interval_seconds
+        self.limit = limit
+        self.clock = clock
+        self.log_language = log_language
+        self.last = 0  # receipts recorded by the last pass
+
+    async def run(self, db: DbRunner) -> None:
+        self.last = await check_sms_receipts(
+            self.sms, db, now=self.clock(), limit=self.limit, log_language=self.log_language
+        )
+        if self.last:
+            tr = translator(self.log_language)
+            log.info(tr.nformat("{n} SMS receipt recorded", "{n} SMS receipts recorded", self.last))
+
+    async def close(self) -> None:
+        await self.sms.close()
