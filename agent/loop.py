@@ -71,6 +71,8 @@ class AgentOptions:
     email_per_minute: int = 0  # the provider's limits (``agent.pacing``); 0: none
     email_per_day: int = 0
     minute: float = 60.0  # the pace's minute, in seconds: tests scale it down
+    # what is due, and whether the sending window is open: tests put the agent in a weekend
+    clock: Callable[[], datetime] = utcnow
 
 
 class Agent:
@@ -243,7 +245,7 @@ class Agent:
 
     async def _fill(self, ready: deque[OutboxMessage], in_flight: set[asyncio.Task[None]]) -> None:
         """Claim ahead when the queue runs low, and start deliveries up to ``in_flight``."""
-        if len(ready) < self.options.concurrency and await self._db(outbox.due_exists):
+        if len(ready) < self.options.concurrency and await self._db(outbox.due_exists, self.options.clock()):
             wanted = self._prefetch - len(ready) - len(in_flight)
             ready.extend(await self._db(self._claim, wanted))
         while ready and len(in_flight) < self._in_flight and self.online:
@@ -292,6 +294,7 @@ class Agent:
             self.agent_id,
             limit,
             self.options.lease_seconds,
+            self.options.clock(),
             new_message_id=lambda message: new_message_id(message, self._domain),
         )
         self._leases.hold(message.id for message in claimed)
@@ -389,7 +392,7 @@ class Agent:
     async def _drained(self) -> bool:
         """``--once``: nothing is due, and the feeds were pulled once (what they queued, reminders,
         goes out in this same run: after a pull, the queue is looked at again)."""
-        if await self._db(outbox.due_exists):
+        if await self._db(outbox.due_exists, self.options.clock()):
             return False
         if not self._synced:
             await self._sync_jobs.run_all_once()

@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from agent.channels import EmailChannel
 from agent.compose import Composer
@@ -24,6 +24,7 @@ from agent.steps import DeliveryStep, SyncJob
 from locales import N_, translator
 from models.core.config import Config, load_config
 from models.core.logs import OneLineFormatter
+from models.database.base import utcnow
 from models.messaging.outbox import RetryPolicy
 
 log = logging.getLogger("facteur.agent")
@@ -60,6 +61,7 @@ def build_agent(
     steps: Sequence[DeliveryStep] | None = None,
     syncs: Sequence[SyncJob] | None = None,
     minute: float = 60.0,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Agent:
     """The agent as the CLI runs it; tests pass their own ``pdfs``, ``channel``, steps or jobs.
 
@@ -81,6 +83,7 @@ def build_agent(
         email_per_minute=config.email.max_per_minute,
         email_per_day=config.email.max_per_day,
         minute=minute,  # tests shorten it, to pace in seconds what a clinic paces in minutes
+        clock=clock,
     )
     if pdfs is None:  # PDFs rendered in child processes: WeasyPrint never loads in the agent
         from agent.render_pool import RenderPool
@@ -105,7 +108,7 @@ def build_agent(
         syncs=syncs
         if syncs is not None
         else [
-            *default_syncs(config),
+            *default_syncs(config, clock=clock),
             *build_secure_syncs(config),
             *stripe_syncs,
             build_pay_pages_sync(config),
@@ -146,11 +149,11 @@ def reloaded(config: Config) -> tuple[Config, Agent]:
     return fresh, agent
 
 
-def default_syncs(config: Config) -> list[SyncJob]:
+def default_syncs(config: Config, *, clock: Callable[[], datetime] = utcnow) -> list[SyncJob]:
     """The feeds the agent pulls while online: the scheduler (reminders, delayed emails)."""
     from agent.scheduler import SchedulerJob
 
-    return [SchedulerJob(config.reminders.late_days, log_language=config.clinic.language)]
+    return [SchedulerJob(config.reminders.late_days, clock=clock, log_language=config.clinic.language)]
 
 
 def configure_logging(level: int = logging.INFO) -> None:

@@ -55,6 +55,11 @@ def add_message_options(parser: argparse.ArgumentParser, tr: Translator, *, emai
         help=tr.gettext(N_("institution mode: the PIN to hand over (else the insurance number's last 6)")),
     )
     parser.add_argument("--phone", metavar="E164", help=tr.gettext(phone))
+    parser.add_argument(
+        "--in-window",
+        action="store_true",
+        help=tr.gettext(N_("wait for the clinic's sending hours (else it goes at once)")),
+    )
 
 
 def report_refused(ctx: Context, exc: FieldErrors) -> int:
@@ -100,6 +105,7 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
             pin=args.pin,
             phone=args.phone,
             payment_link=args.payment_link,
+            in_window=args.in_window,
         )
     except FieldErrors as exc:
         return report_refused(ctx, exc)

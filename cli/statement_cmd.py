@@ -108,6 +108,7 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
             pin=args.pin,
             phone=args.phone,
             payment_link=args.payment_link,
+            in_window=args.in_window,
         )
     except FieldErrors as exc:
         return report_refused(ctx, exc)

@@ -21,7 +21,14 @@ from models.billing.invoice import Invoice
 from models.billing.swiss_bill import creditor_checks
 from models.core.config import Config
 from models.core.enums import PinMode, ReceiptPolicy, Role
-from models.core.errors import ConfigError, FacteurError, NotFoundError, ValidationError, check_fields
+from models.core.errors import (
+    ConfigError,
+    FacteurError,
+    FieldErrors,
+    NotFoundError,
+    ValidationError,
+    check_fields,
+)
 from models.core.stripe_keys import KEY_FIELDS, KeyRole, stripe_keys, validate_key
 from models.core.validation import (
     optional,
@@ -36,6 +43,7 @@ from models.core.validation import (
     validate_timezone,
 )
 from models.database.db import db, serialize_writers
+from models.messaging.sending_window import format_days, format_time, parse_window
 from models.people.clinic import BillingCompany, Clinic, Staff, get_clinic
 from models.people.staff_members import add_staff
 
@@ -60,6 +68,11 @@ class ClinicInput:
     link_days: str | None = None
     default_pin_mode: str | None = None
     receipts: str | None = None  # ReceiptPolicy: which payments get the patient a receipt
+    # the sending window (models.messaging.sending_window); None leaves it as it is
+    send_opens: str | None = None
+    send_closes: str | None = None
+    send_days: str | None = None
+    holiday_calendar: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,11 +217,64 @@ def update_clinic(data: ClinicInput, *, acting: Staff) -> Clinic:
         checks["default_pin_mode"] = lambda: _pin_mode(data.default_pin_mode or "")
     if data.receipts is not None:
         checks["receipts"] = lambda: _receipts(data.receipts or "")
-    values = check_fields(checks)
+    errors: list[ValidationError] = []
+    try:
+        values = check_fields(checks)
+    except FieldErrors as exc:
+        values, errors = {}, list(exc.errors)
+    window = _window_values(data, get_clinic(), errors)
+    if errors:
+        raise FieldErrors(errors)
+    values.update(window)
     with db.atomic():
         clinic = get_clinic()
         Clinic.update(**values).where(Clinic.id == clinic.id).execute()
         return Clinic.get_by_id(clinic.id)
+
+
+# the sending window's fields as ``parse_window`` names them, and as the clinic's columns
+_WINDOW_FIELDS = {
+    "opens": "send_opens",
+    "closes": "send_closes",
+    "days": "send_days",
+    "calendar": "holiday_calendar",
+}
+
+
+def _window_values(data: ClinicInput, clinic: Clinic, errors: list[ValidationError]) -> dict[str, object]:
+    """The sending window's columns as typed (a field left out: as saved), checked together; each
+    refusal joins ``errors`` under its column's name."""
+    typed = {column: getattr(data, column) for column in _WINDOW_FIELDS.values()}
+    if all(value is None for value in typed.values()):
+        return {}
+    text = {
+        column: str(getattr(clinic, column) if value is None else value) for column, value in typed.items()
+    }
+    try:
+        window = parse_window(
+            text["send_opens"],
+            text["send_closes"],
+            text["send_days"],
+            text["holiday_calendar"],
+            data.timezone,
+        )
+    except FieldErrors as exc:
+        errors.extend(_renamed(error) for error in exc.errors if error.field != "timezone")
+        return {}
+    except ValidationError as exc:
+        if exc.field != "timezone":  # the time zone has its own check
+            errors.append(_renamed(exc))
+        return {}
+    return {
+        "send_opens": format_time(window.opens),
+        "send_closes": format_time(window.closes, closing=True),
+        "send_days": format_days(window.days),
+        "holiday_calendar": window.calendar,
+    }
+
+
+def _renamed(error: ValidationError) -> ValidationError:
+    return ValidationError(_WINDOW_FIELDS.get(error.field, error.field), error.message, **error.params)
 
 
 def _company_values(data: CompanyInput, current: BillingCompany | None = None) -> dict[str, object]:

@@ -44,7 +44,9 @@ from models.core.enums import Channel, OutboxStatus, TransmissionStatus
 from models.database.base import fk_id, utcnow
 from models.database.db import db
 from models.messaging.notifications import notify_delivery_failed, notify_payment_trouble
+from models.messaging.sending_window import is_open, next_opening, window_of
 from models.messaging.tables import OutboxMessage, Transmission
+from models.people.clinic import Clinic
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ def claim(
     if not isinstance(db.obj, peewee.SqliteDatabase):
         due = due.for_update(skip_locked=True)
     with db.atomic():
+        wait_for_window(now)
         claimed = list(
             OutboxMessage.update(
                 status=OutboxStatus.SENDING.value,
@@ -123,6 +126,27 @@ def claim(
                 ).execute()
     claimed.sort(key=lambda m: (m.next_attempt_at, m.id))
     return claimed
+
+
+def wait_for_window(now: datetime) -> int:
+    """While the clinic's sending window is closed, the messages due that wait for it (automatic
+    ones: a backlog after the agent was offline, a retry that fell at night) move to its next opening,
+    without spending an attempt; how many moved."""
+    clinic = Clinic.select().order_by(Clinic.id).first()
+    if clinic is None:  # nothing can be queued before `db init` made the clinic
+        return 0
+    window = window_of(clinic)
+    if is_open(window, now):
+        return 0
+    return int(
+        OutboxMessage.update(next_attempt_at=next_opening(window, now))
+        .where(
+            (OutboxMessage.status == OutboxStatus.PENDING)
+            & (OutboxMessage.next_attempt_at <= now)
+            & (OutboxMessage.in_window == True)  # noqa: E712 (peewee expression)
+        )
+        .execute()
+    )
 
 
 def rescue(now: datetime | None = None, *, dead_owners: Iterable[str] = ()) -> int:

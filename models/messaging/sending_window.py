@@ -28,14 +28,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from locales import L_, N_, LazyText, Translator
 from models.core.errors import ValidationError, check_fields
 from models.core.validation import REQUIRED, validate_timezone
+from models.people.clinic import Clinic, get_clinic
+
+if TYPE_CHECKING:
+    import holidays
 
 END_OF_DAY = time(0)
 """As ``closes``: midnight at the end of the day."""
@@ -243,6 +245,8 @@ def parse_calendar(text: str) -> str:
 @functools.cache
 def _calendar_kind(country: str) -> type[holidays.HolidayBase] | None:
     """The ``holidays`` class of ``country`` (an alias such as UK gives GB's); ``None`` if unknown."""
+    import holidays  # on first use: a tenth of a second the TUI's start need not pay
+
     try:
         return type(holidays.country_holidays(country))
     except NotImplementedError:
@@ -277,6 +281,8 @@ def _holiday_table(calendar: str, year: int, language: str | None) -> Mapping[da
     country, _, subdivision = calendar.partition("-")
     if _calendar_kind(country) is None:
         raise ValueError(f"unknown holiday calendar {calendar!r}")
+    import holidays
+
     try:
         table = holidays.country_holidays(country, subdiv=subdivision or None, years=year, language=language)
     except NotImplementedError as exc:
@@ -392,3 +398,47 @@ def _instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
         else:
             before = middle
     return datetime.fromtimestamp(after, UTC)
+
+
+# The clinic's window
+
+
+BUSINESS_HOURS = ("08:00", "18:00", "1-5")  # what `db init` and migration 24 give a clinic
+
+
+def window_of(clinic: Clinic) -> SendingWindow:
+    """The window ``clinic``'s Settings say; one saved wrong (by hand in the database) is ignored
+    rather than stop every automatic message: always open."""
+    return _window(
+        str(clinic.send_opens),
+        str(clinic.send_closes),
+        str(clinic.send_days),
+        str(clinic.holiday_calendar),
+        str(clinic.timezone),
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _window(opens: str, closes: str, days: str, calendar: str, timezone: str) -> SendingWindow:
+    try:
+        return parse_window(opens, closes, days, calendar, timezone)
+    except ValidationError:
+        return ALWAYS
+
+
+def window_start(now: datetime, clinic: Clinic | None = None) -> datetime:
+    """When a message queued at ``now`` to wait for the window may go: ``now`` while it is open."""
+    return next_opening(window_of(clinic or get_clinic()), now)
+
+
+def default_calendar(country: str, region: str) -> str:
+    """The holiday calendar a new clinic starts with: its country and region where the ``holidays``
+    library knows them, its country alone, else none."""
+    for candidate in (f"{country}-{region}" if region else "", country):
+        if not candidate:
+            continue
+        try:
+            return parse_calendar(candidate)
+        except ValidationError:
+            continue
+    return ""

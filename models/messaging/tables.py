@@ -75,6 +75,8 @@ class OutboxMessage(BaseModel):
     )
     revokes = peewee.CharField(max_length=128, null=True)
     stripe_request = peewee.TextField(null=True)  # the Checkout Session request planned, as JSON
+    # waits for the clinic's sending window (schema 24): automatic messages, or staff chose it
+    in_window = peewee.BooleanField(default=False)
     status = peewee.CharField(
         max_length=10, default=OutboxStatus.PENDING.value, constraints=[one_of("status", OutboxStatus)]
     )

@@ -34,6 +34,12 @@ class Clinic(BaseModel):
     receipts = peewee.CharField(  # which payments get the patient a receipt (schema 16)
         max_length=6, default=ReceiptPolicy.ONLINE.value, constraints=[one_of("receipts", ReceiptPolicy)]
     )
+    # the sending window (schema 24; models.messaging.sending_window): automatic messages wait for it.
+    # These defaults are always open; `db init` and the migration set the clinic's business hours.
+    send_opens = peewee.CharField(max_length=5, default="00:00")
+    send_closes = peewee.CharField(max_length=5, default="24:00")
+    send_days = peewee.CharField(max_length=20, default="1-7")  # ISO weekdays: "1-5", "1-5,7"
+    holiday_calendar = peewee.CharField(max_length=10, default="")  # "CA-QC", "CH-GE"; "": none
 
 
 class BillingCompany(BaseModel):

@@ -10,6 +10,7 @@ from models.core.config import ClinicSettings
 from models.core.enums import Role
 from models.core.validation import validate_country, validate_language, validate_login, validate_timezone
 from models.database.db import db, serialize_writers
+from models.messaging.sending_window import BUSINESS_HOURS, default_calendar
 from models.people.clinic import Clinic, Staff
 from models.people.staff_members import current_login
 from models.setup.schema import ensure_schema
@@ -36,12 +37,18 @@ def init_database(
     with db.atomic():
         serialize_writers("setup")  # two `db init` at once create one clinic and one admin
         if Clinic.select().count() == 0:
+            country, region = validate_country(settings.country), settings.region.upper()
+            opens, closes, days = BUSINESS_HOURS
             Clinic.create(
                 name=settings.name,
-                country=validate_country(settings.country),
-                region=settings.region.upper(),
+                country=country,
+                region=region,
                 timezone=validate_timezone(settings.timezone),
                 default_language=validate_language(settings.language),
+                send_opens=opens,
+                send_closes=closes,
+                send_days=days,
+                holiday_calendar=default_calendar(country, region),
             )
             clinic_created = True
         if not Staff.select().where(Staff.roles.contains(Role.ADMIN.value)).exists():

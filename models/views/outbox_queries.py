@@ -95,6 +95,7 @@ def outbox_record(message: OutboxMessage) -> dict[str, Any]:
         "recipient": message.recipient_email,
         "payment_link": bool(message.payment_link),
         "link_action": message.link_action,
+        "in_window": bool(message.in_window),  # waits for the clinic's sending hours
         "language": message.language,
         "status": message.status,
         "attempts": message.attempts,

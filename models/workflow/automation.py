@@ -171,6 +171,7 @@ def dispatch(
                 pin=options.pin,
                 payment_link=options.payment_link,
                 attach_pdf=options.attach_pdf,
+                in_window=True,  # automatic: it waits for the clinic's sending hours
             )
     except FacteurError as exc:  # Skip, or what the outbox refused (an invalid address or phone)
         settle(row, ScheduleStatus.SKIPPED, now, reason=reasons.encode(exc.message, **exc.params))

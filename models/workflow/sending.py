@@ -20,6 +20,7 @@ from models.database.db import db
 from models.links.payment_links import check_link_offered
 from models.messaging.pin_modes import PinChoice, choose
 from models.messaging.secure_link import new_token
+from models.messaging.sending_window import window_start
 from models.messaging.tables import OutboxMessage, Template, Transmission
 from models.people.clinic import Staff
 
@@ -82,6 +83,7 @@ def enqueue_invoice_email(
     payment_link: bool = False,
     attach_pdf: bool | None = None,
     statement: Statement | None = None,
+    in_window: bool = False,
 ) -> OutboxMessage:
     """Queue ``invoice`` for email; returns at once, online or not.
 
@@ -101,6 +103,8 @@ def enqueue_invoice_email(
     be offered; whether a Stripe key is configured is the caller's check:
     ``payment_links.stripe_key_configured``). With a ``statement`` (of account), the message carries
     it and its invoices instead (``invoice`` is then the statement's newest, which it is filed under).
+    ``in_window``: it waits for the clinic's sending window (automatic messages, or staff chose it);
+    else it goes at once (``models.messaging.sending_window``).
     """
     now = now or utcnow()
     with db.atomic():
@@ -156,7 +160,8 @@ def enqueue_invoice_email(
             payment_link=payment_link,
             created_by=staff,
             created_at=now,
-            next_attempt_at=now,
+            in_window=in_window,
+            next_attempt_at=window_start(now, current.billing_company.clinic) if in_window else now,
         )
 
 

@@ -203,6 +203,7 @@ def _send(
         template=template,
         attach_pdf=attach if mode is PinMode.NONE else None,
         payment_link=bool(template.add_payment_link) and _payable(statement),
+        in_window=True,  # automatic: it waits for the clinic's sending hours
     )
 
 

@@ -31,6 +31,7 @@ def enqueue_statement(
     payment_link: bool = False,
     template: Template | None = None,
     attach_pdf: bool | None = None,
+    in_window: bool = False,
 ) -> OutboxMessage:
     """Queue ``statement`` for the patient; ``email`` and ``language`` default to theirs. With a
     ``template`` (a scheduled statement), the agent writes the email from it.
@@ -59,6 +60,7 @@ def enqueue_statement(
         payment_link=payment_link,
         template=template,
         attach_pdf=attach_pdf,
+        in_window=in_window,
     )
 
 

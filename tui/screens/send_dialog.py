@@ -64,6 +64,7 @@ class SendRequest:
     phone: str | None
     payment_link: bool
     save_on_patient: bool = False  # only the invoice's dialog offers it
+    in_window: bool = False  # it waits for the clinic's sending hours; else it goes at once
 
 
 DraftT = TypeVar("DraftT", bound=Draft)
@@ -106,6 +107,9 @@ class SendDialog(ModalScreen[ResultT | None], Generic[DraftT, ResultT]):
             )
             yield Checkbox(tr.gettext(N_("Add a payment link")), id="send-link", compact=True)
             yield Static("", id="send-link-note", classes="hint", markup=False)
+            yield Checkbox(
+                tr.gettext(N_("Wait for the clinic's sending hours")), id="send-window", compact=True
+            )
             with Horizontal(id="send-buttons"):
                 yield Button(tr.gettext(N_("Send")), variant="primary", id="send-go", compact=True)
                 yield Button(tr.gettext(N_("Cancel")), id="send-cancel", compact=True)
@@ -215,6 +219,7 @@ class SendDialog(ModalScreen[ResultT | None], Generic[DraftT, ResultT]):
             pin=choice.pin,
             phone=choice.phone,
             payment_link=bool(link.value and not link.disabled),
+            in_window=self.query_one("#send-window", Checkbox).value,
         )
 
     @work(thread=True, exclusive=True, group="send-queue")

@@ -132,6 +132,7 @@ class SendInvoiceScreen(SendDialog[SendDraft, SendResult]):
             pin=request.pin,
             phone=request.phone,
             payment_link=request.payment_link,
+            in_window=request.in_window,
         )
         handover = handover_of(invoice, queued, request.pin) if request.pin is not None else None
         return SendResult(queued.id, invoice.number or "", queued.recipient_email or request.email), handover

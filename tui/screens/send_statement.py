@@ -105,6 +105,7 @@ class SendStatementScreen(SendDialog[StatementDraft, StatementQueued]):
             phone=request.phone or "",  # "": none typed (``enqueue_statement`` would take the patient's)
             staff=self.session.staff,
             payment_link=request.payment_link,
+            in_window=request.in_window,
         )
         handover: Handover | None = None
         if request.pin is not None:

@@ -1,6 +1,7 @@
 """``ClinicPane``: the clinic's name, address, time zone, default language and payment terms, and
 what secure delivery needs: the phone and email patients are told to contact, how many days a
-download link lives (1-30) and the PIN mode automatic emails use.
+download link lives (1-30) and the PIN mode automatic emails use; and the sending window
+automatic messages wait for (hours, days, public holidays).
 
 Country and region are shown, not edited: they pick the insurance number format that
 patients' records were checked against. Ctrl+S saves in a worker; a refusal marks its field
@@ -96,6 +97,14 @@ class ClinicPane(SettingsForm, VerticalScroll):
             session,
             field="receipts",
         )
+        yield Static("", id="clinic-window-hint", markup=False)
+        for label, name, column, length in (
+            (N_("Send from"), "clinic-send-opens", "send_opens", 5),
+            (N_("Send until"), "clinic-send-closes", "send_closes", 5),
+            (N_("Sending days"), "clinic-send-days", "send_days", 20),
+            (N_("Public holidays"), "clinic-holidays", "holiday_calendar", 10),
+        ):
+            yield FormField(label, Input(compact=True, id=name, max_length=length), session, field=column)
         yield Static("", id="clinic-place", markup=False)
         with Horizontal(id="clinic-buttons"):
             yield Button("", id="clinic-save", variant="primary", compact=True)
@@ -118,6 +127,20 @@ class ClinicPane(SettingsForm, VerticalScroll):
         chosen = receipts.value
         receipts.set_options(receipt_options(self.session))
         receipts.value = chosen if chosen != Select.NULL else self.session.clinic.receipts
+        self.query_one("#clinic-send-opens", Input).placeholder = tr.gettext(N_("HH:MM, e.g. 08:00"))
+        self.query_one("#clinic-send-closes", Input).placeholder = tr.gettext(N_("HH:MM; 24:00 for midnight"))
+        self.query_one("#clinic-send-days", Input).placeholder = tr.gettext(
+            N_("1 = Monday … 7 = Sunday, e.g. 1-5")
+        )
+        self.query_one("#clinic-holidays", Input).placeholder = tr.gettext(N_("e.g. CA-QC; empty: none"))
+        self.query_one("#clinic-window-hint", Static).update(
+            tr.gettext(
+                N_(
+                    "Automatic emails, reminders and statements wait for the sending hours, in the clinic's "
+                    "time zone, and skip its public holidays; a send staff make goes at once."
+                )
+            )
+        )
         self.query_one("#clinic-save", Button).label = tr.gettext(N_("Save (Ctrl+S)"))
         clinic = self.session.clinic
         self.query_one("#clinic-place", Static).update(
@@ -140,6 +163,10 @@ class ClinicPane(SettingsForm, VerticalScroll):
         self.query_one("#clinic-link-days", Input).value = str(clinic.link_days)
         self.query_one("#clinic-pin-mode", Select).value = clinic.default_pin_mode
         self.query_one("#clinic-receipts", Select).value = clinic.receipts
+        self.query_one("#clinic-send-opens", Input).value = clinic.send_opens
+        self.query_one("#clinic-send-closes", Input).value = clinic.send_closes
+        self.query_one("#clinic-send-days", Input).value = clinic.send_days
+        self.query_one("#clinic-holidays", Input).value = clinic.holiday_calendar
         self.clear_marks()
         self.call_after_refresh(self.mark_unchanged)
 
@@ -164,6 +191,10 @@ class ClinicPane(SettingsForm, VerticalScroll):
             link_days=self.query_one("#clinic-link-days", Input).value,
             default_pin_mode=str(pin_mode) if pin_mode != Select.NULL else "",
             receipts=str(receipts) if receipts != Select.NULL else "",
+            send_opens=self.query_one("#clinic-send-opens", Input).value,
+            send_closes=self.query_one("#clinic-send-closes", Input).value,
+            send_days=self.query_one("#clinic-send-days", Input).value,
+            holiday_calendar=self.query_one("#clinic-holidays", Input).value,
         )
 
     @on(Button.Pressed, "#clinic-save")

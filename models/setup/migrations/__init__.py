@@ -44,6 +44,7 @@ from models.setup.migrations import (  # noqa: E402
     v0021_statement_schedule,
     v0022_consent_records,
     v0023_link_revocations,
+    v0024_sending_window,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -96,6 +97,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         23,
         "revoking download links, SMS receipts: outbox_message.revokes, statuses 'delivered', 'revoked'",
         v0023_link_revocations.apply,
+    ),
+    Migration(
+        24,
+        "the sending window: clinic.send_opens, send_closes, send_days, holiday_calendar; outbox in_window",
+        v0024_sending_window.apply,
     ),
 )
 

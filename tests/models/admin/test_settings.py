@@ -221,3 +221,22 @@ def test_every_refused_field_is_reported_at_once(admin: Staff) -> None:
     with pytest.raises(FieldErrors) as refused:
         add_staff_member("Bad Login", StaffInput("", [], "de"), acting=admin)
     assert [error.field for error in refused.value.errors] == ["login", "display_name", "roles", "language"]
+
+
+def test_the_sending_window_is_saved_normalized_and_refused_by_field(admin: Staff) -> None:
+    window = {"send_opens": "8:00", "send_closes": "24:00", "send_days": "5,1-4", "holiday_calendar": "ca-qc"}
+    saved = update_clinic(clinic_input(**window), acting=admin)
+    assert (saved.send_opens, saved.send_closes, saved.send_days, saved.holiday_calendar) == (
+        "08:00",
+        "24:00",
+        "1-5",
+        "CA-QC",
+    )
+    wrong = {"send_opens": "18:00", "send_closes": "08:00", "send_days": "", "holiday_calendar": "CA-XX"}
+    with pytest.raises(FieldErrors) as refused:
+        update_clinic(clinic_input(name="Autre nom", **wrong), acting=admin)
+    assert {error.field for error in refused.value.errors} == {"send_days", "holiday_calendar"}
+    with pytest.raises(ValidationError) as backwards:
+        update_clinic(clinic_input(send_opens="18:00", send_closes="08:00"), acting=admin)
+    assert backwards.value.field == "send_closes"
+    assert Clinic.get().name == "Clinique du Lac" and Clinic.get().send_opens == "08:00"  # nothing written
