@@ -97,14 +97,16 @@ def build_agent(
     composer = Composer(provider, config.email.from_address, pay_base=config.portal.url)
     if steps is None or syncs is None:
         from agent.delivery import build_secure_steps, build_secure_syncs
-        from agent.delivery.build import build_pay_pages_sync
+        from agent.delivery.build import build_pay_pages_sync, build_text_step
 
         stripe_steps, stripe_syncs = _stripe_parts(config)
     return Agent(
         channel if channel is not None else build_channel(config),
         composer,
         options,
-        steps=steps if steps is not None else [*build_secure_steps(config, provider), *stripe_steps],
+        steps=steps
+        if steps is not None
+        else [*build_secure_steps(config, provider), *stripe_steps, build_text_step(config)],
         syncs=syncs
         if syncs is not None
         else [

@@ -31,6 +31,20 @@ def register_send(actions: argparse._SubParsersAction, tr: Translator) -> None:
     )
     send.set_defaults(handler=run_send)
 
+    text = actions.add_parser(
+        "text",
+        help=tr.gettext(
+            N_("text the invoice's payment link to the patient (through the outbox; their consent)")
+        ),
+    )
+    text.add_argument("number", metavar="NUMBER", help=tr.gettext(N_("invoice number")))
+    text.add_argument(
+        "--in-window",
+        action="store_true",
+        help=tr.gettext(N_("wait for the clinic's sending hours (else it goes at once)")),
+    )
+    text.set_defaults(handler=run_text)
+
 
 def add_message_options(parser: argparse.ArgumentParser, tr: Translator, *, email: str, phone: str) -> None:
     """The options a message sent through the outbox takes: its address, language, message and PIN."""
@@ -129,3 +143,25 @@ def default_pin_mode(invoice: Invoice) -> str:
     if mode == PinMode.NONE and not attachment_allowed(invoice):
         return PinMode.SMS.value
     return mode
+
+
+def run_text(args: argparse.Namespace, ctx: Context) -> int:
+    """The payment-link text (``models.workflow.texting``): refused with the reason where none may go."""
+    from models.billing.invoicing import find_invoice
+    from models.links.payment_links import stripe_key_configured
+    from models.workflow.texting import send_payment_text
+
+    staff = require_role(ctx, "billing")
+    invoice = find_invoice(args.number)
+    message = send_payment_text(
+        invoice, staff=staff, key_configured=stripe_key_configured(ctx.config), in_window=args.in_window
+    )
+    ctx.print(
+        ctx.tr.format(
+            N_("The payment link of invoice {number} is queued for a text to {phone} (message {id})."),
+            number=invoice.number,
+            phone=message.recipient_phone,
+            id=message.id,
+        )
+    )
+    return 0

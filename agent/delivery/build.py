@@ -69,6 +69,14 @@ def build_secure_steps(
     ]
 
 
+def build_text_step(config: Config) -> DeliveryStep:
+    """Text messages to patients (reminders, payment links): after the Stripe step, which makes the
+    Pay page their text carries; a gateway channel of its own."""
+    from agent.delivery.text import SmsTextStep
+
+    return SmsTextStep(build_sms(config), pace=Pace(config.sms.max_per_minute))
+
+
 def build_secure_syncs(config: Config) -> list[SyncJob]:
     """The portal's events, pulled with a client of their own (each part closes what it made); and,
     through an SMS gateway, what became of the texts it took (its delivery receipts)."""

@@ -34,7 +34,7 @@ from locales import N_, LazyText, Translator
 from models.admin.settings import SettingsRefused, require_admin
 from models.billing.invoice import Invoice
 from models.billing.statements import Statement
-from models.core.enums import DelayUnit, InvoiceStatus, PinMode, TemplateKind
+from models.core.enums import DelayUnit, InvoiceStatus, PinMode, TemplateChannel, TemplateKind
 from models.core.errors import FieldErrors, NotFoundError, ValidationError
 from models.core.validation import REQUIRED, check_plain_text, validate_name
 from models.database.base import utcnow
@@ -47,6 +47,7 @@ from models.messaging.template_fields import (
     FieldValues,
     field_context,
     fields_for,
+    sample_invoices,
     sample_values,
     samples_for,
     values_for_invoice,
@@ -54,10 +55,12 @@ from models.messaging.template_fields import (
 )
 from models.messaging.template_render import PARTS as PART_NAMES
 from models.messaging.template_render import TemplateProblem, check_wording, fields_used
+from models.messaging.text_templates import BODIES, text_problems
 from models.people.clinic import Clinic, Staff, get_clinic
 from models.workflow.reminders import cancel_for_template
 
 LANGUAGES = ("fr", "en")
+TEXT_KINDS = (TemplateKind.REMINDER, TemplateKind.PAYMENT)  # what a text message's template may be
 MAX_DELAY = {DelayUnit.HOURS: 24 * 366, DelayUnit.DAYS: 3660, DelayUnit.MONTHS: 120}
 
 
@@ -76,10 +79,12 @@ class TemplateInput:
     body_fr: str
     subject_en: str
     body_en: str
+    channel: str = TemplateChannel.EMAIL.value  # a text message's template: its bodies only
 
     @classmethod
     def of(cls, template: Template) -> TemplateInput:
         return cls(
+            channel=template.channel,
             name=template.name,
             kind=template.kind,
             active=template.active,
@@ -201,7 +206,12 @@ def list_templates() -> list[Template]:
     """Shipped templates first (invoice email, then reminders), then custom ones by kind and name."""
     return list(
         Template.select().order_by(
-            Template.system_key.is_null(), Template.kind, Template.delay_value, Template.name, Template.id
+            Template.system_key.is_null(),
+            Template.channel,
+            Template.kind,
+            Template.delay_value,
+            Template.name,
+            Template.id,
         )
     )
 
@@ -357,6 +367,47 @@ def delivery_problems(
     return problems
 
 
+def _kind_errors(data: TemplateInput) -> list[ValidationError]:
+    """A kind and a channel that do not go together: a text is a reminder or a payment link, and a
+    payment link alone goes only by text."""
+    if data.kind not in set(TemplateKind):
+        return [ValidationError("kind", N_("choose invoice, reminder or statement of account"))]
+    if data.channel not in set(TemplateChannel):
+        return [ValidationError("channel", N_("choose email or text message"))]
+    if data.channel == TemplateChannel.SMS and data.kind not in TEXT_KINDS:
+        return [ValidationError("kind", N_("a text message is a reminder or a payment link"))]
+    if data.channel == TemplateChannel.EMAIL and data.kind == TemplateKind.PAYMENT:
+        return [ValidationError("kind", N_("a payment link alone goes by text message"))]
+    return []
+
+
+def _text_values(
+    data: TemplateInput,
+    values: dict[str, Any],
+    errors: list[ValidationError],
+    clinic: Clinic,
+    today: date,
+    *,
+    checked: bool,
+) -> dict[str, Any]:
+    """A text message's template as saved: its bodies checked (``text_problems``) unless their
+    characters were refused already; no subject, no document, always the payment link."""
+    if checked:
+        errors = errors + list(text_problems(data.wording(), sample_invoices(clinic, today)))
+    if errors:
+        raise FieldErrors(errors)
+    wording = {part: text.strip() if part in BODIES else "" for part, text in data.wording().items()}
+    return {
+        **values,
+        "channel": data.channel,
+        "kind": data.kind,
+        "active": bool(data.active),
+        "attach_invoice": False,  # a text never carries a document
+        "add_payment_link": True,  # a text is sent to let the patient pay
+        **wording,
+    }
+
+
 def _values(data: TemplateInput, clinic: Clinic, today: date) -> dict[str, Any]:
     errors: list[ValidationError] = []
     values: dict[str, Any] = {}
@@ -364,8 +415,8 @@ def _values(data: TemplateInput, clinic: Clinic, today: date) -> dict[str, Any]:
         values["name"] = validate_name(data.name, "name", max_length=200)
     except ValidationError as exc:
         errors.append(exc)
-    if data.kind not in set(TemplateKind):
-        errors.append(ValidationError("kind", N_("choose invoice, reminder or statement of account")))
+    errors += _kind_errors(data)
+    texting = data.channel == TemplateChannel.SMS
     try:
         values["delay_value"], unit = _delay(data)
         values["delay_unit"] = unit.value
@@ -378,6 +429,8 @@ def _values(data: TemplateInput, clinic: Clinic, today: date) -> dict[str, Any]:
         except ValidationError as exc:
             hidden.append(exc)
     errors += hidden
+    if texting:
+        return _text_values(data, values, errors, clinic, today, checked=not hidden)
     try:
         if not hidden:
             check_template_wording(data.wording(), clinic, today, data.kind)
@@ -396,6 +449,7 @@ def _values(data: TemplateInput, clinic: Clinic, today: date) -> dict[str, Any]:
         raise FieldErrors(errors)
     return {
         **values,
+        "channel": TemplateChannel.EMAIL.value,
         "kind": data.kind,
         "active": bool(data.active),
         "attach_invoice": bool(data.attach_invoice),
@@ -451,7 +505,7 @@ def save_template(
 def _system_settings_kept(current: Template, data: TemplateInput) -> TemplateInput:
     """A shipped template takes only its wording and active flag; changing a setting is refused."""
     kept = TemplateInput.of(current)
-    for name in ("kind", "delay_value", "delay_unit", "attach_invoice", "add_payment_link"):
+    for name in ("channel", "kind", "delay_value", "delay_unit", "attach_invoice", "add_payment_link"):
         if str(getattr(data, name)).strip() != str(getattr(kept, name)):
             raise ValidationError(
                 name, N_("a shipped template's settings cannot change; duplicate it to make your own")

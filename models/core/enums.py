@@ -30,6 +30,14 @@ class TemplateKind(StrEnum):
     INVOICE = "invoice"
     REMINDER = "reminder"
     STATEMENT = "statement"  # a statement of account, every period, to the patients who chose them
+    PAYMENT = "payment"  # a text with the invoice's Pay page, sent when staff choose (SMS only)
+
+
+class TemplateChannel(StrEnum):
+    """How a template's message goes: an email, or a text message (schema 26)."""
+
+    EMAIL = "email"
+    SMS = "sms"
 
 
 class DelayUnit(StrEnum):

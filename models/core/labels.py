@@ -46,6 +46,7 @@ TEMPLATE_KIND: dict[str, LazyText] = {
     TemplateKind.INVOICE: L_("invoice"),
     TemplateKind.REMINDER: L_("reminder"),
     TemplateKind.STATEMENT: L_("statement of account"),
+    TemplateKind.PAYMENT: L_("payment link"),
 }
 
 CONSENT_CHANNEL: dict[str, LazyText] = {

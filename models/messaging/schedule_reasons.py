@@ -35,6 +35,7 @@ NOTHING_OWED_ON_ACCOUNT = N_("nothing is owed on the account any more")
 STATEMENT_RECENT = N_("postponed: a statement of this account was made on {date}")
 CANCELLED_BY = N_("cancelled by {name}")
 CANCELLED_BY_HAND = N_("cancelled from the command line")
+PAUSED = N_("paused by staff until {date}: {reason}")
 
 
 def encode(msgid: str, **params: Any) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 import peewee
 
 from locales import LANGUAGES, N_, translator
-from models.core.enums import DelayUnit, TemplateKind
+from models.core.enums import DelayUnit, TemplateChannel, TemplateKind
 
 PARTS: tuple[str, ...] = tuple(f"{part}_{lang}" for lang in LANGUAGES for part in ("subject", "body"))
 
@@ -40,6 +40,7 @@ class SystemTemplate:
     add_payment_link: bool
     subject: str  # a msgid: the English subject
     body: str  # a msgid: the English body
+    channel: TemplateChannel = TemplateChannel.EMAIL  # a text message's template: its body only
 
     def wording(self) -> dict[str, str]:
         """The subjects and bodies as the catalogs word them now (``subject_fr``, ``body_fr``, …)."""
@@ -203,11 +204,50 @@ Email: {{ clinic_email }}
     ),
 )
 
+# Text messages: the clinic, the amount and the invoice's Pay page (it needs no PIN); never a
+# document's link (its PIN travels by text: a link and its PIN never share a channel), never a
+# health detail. At most 3 SMS, checked when saved.
+SMS_REMINDER = SystemTemplate(
+    key="reminder_sms",
+    name=N_("Payment reminder by text message"),
+    kind=TemplateKind.REMINDER,
+    delay_value=20,
+    delay_unit=DelayUnit.DAYS,
+    attach_invoice=False,
+    add_payment_link=True,
+    subject=SUBJECT,
+    # Translators: a text message (SMS) template: keep it short (3 SMS at most, counted when saved)
+    # and keep every {{ field }} in its order.
+    body=N_(
+        "{{ clinic_name }}: invoice {{ invoice_number }} still has {{ amount_due }} to pay. Pay online: {{ payment_link }}"
+    ),
+    channel=TemplateChannel.SMS,
+)
+
+SMS_PAYMENT_LINK = SystemTemplate(
+    key="payment_sms",
+    name=N_("Payment link by text message"),
+    kind=TemplateKind.PAYMENT,
+    delay_value=0,
+    delay_unit=DelayUnit.DAYS,
+    attach_invoice=False,
+    add_payment_link=True,
+    subject=SUBJECT,
+    # Translators: a text message (SMS) template: keep it short (3 SMS at most, counted when saved)
+    # and keep every {{ field }} in its order.
+    body=N_(
+        "{{ clinic_name }}: to pay invoice {{ invoice_number }} ({{ amount_due }}) online: {{ payment_link }}"
+    ),
+    channel=TemplateChannel.SMS,
+)
+
 SYSTEM_TEMPLATES: tuple[SystemTemplate, ...] = (
     INVOICE_EMAIL,
     FIRST_REMINDER,
     SECOND_REMINDER,
     MONTHLY_STATEMENT,
+    SMS_PAYMENT_LINK,
+    SMS_REMINDER,
 )
 BY_KEY: dict[str, SystemTemplate] = {template.key: template for template in SYSTEM_TEMPLATES}
 
@@ -215,9 +255,12 @@ BY_KEY: dict[str, SystemTemplate] = {template.key: template for template in SYST
 def system_rows(
     now: datetime, shipped_ones: tuple[SystemTemplate, ...] = SYSTEM_TEMPLATES
 ) -> list[dict[str, Any]]:
-    """The shipped templates as ``template`` rows (inactive), for the models and the migrations."""
+    """The shipped templates as ``template`` rows (inactive), for the models and the migrations;
+    with their channel when one of them is a text message's (a table older than schema 26 has none)."""
+    texts = any(shipped.channel is not TemplateChannel.EMAIL for shipped in shipped_ones)
     return [
         {
+            **({"channel": shipped.channel.value} if texts else {}),
             "kind": shipped.kind.value,
             "system_key": shipped.key,
             "name": shipped.name,

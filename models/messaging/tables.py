@@ -15,6 +15,7 @@ from models.core.enums import (
     OutboxStatus,
     PinMode,
     ScheduleStatus,
+    TemplateChannel,
     TemplateKind,
     TransmissionStatus,
 )
@@ -26,6 +27,9 @@ class Template(BaseModel):
     """An email's wording per language, and when and how it goes out."""
 
     kind = peewee.CharField(max_length=10, constraints=[one_of("kind", TemplateKind)])
+    channel = peewee.CharField(  # schema 26: a text message's template has only bodies
+        max_length=5, default=TemplateChannel.EMAIL.value, constraints=[one_of("channel", TemplateChannel)]
+    )
     system_key = peewee.CharField(max_length=40, null=True, unique=True)  # set on shipped templates
     name = peewee.CharField(max_length=200)
     active = peewee.BooleanField(default=False)
@@ -77,6 +81,10 @@ class OutboxMessage(BaseModel):
     stripe_request = peewee.TextField(null=True)  # the Checkout Session request planned, as JSON
     # waits for the clinic's sending window (schema 24): automatic messages, or staff chose it
     in_window = peewee.BooleanField(default=False)
+    # how it goes (schema 26): an email, or a text message to ``recipient_phone`` (a template's)
+    medium = peewee.CharField(
+        max_length=5, default=TemplateChannel.EMAIL.value, constraints=[one_of("medium", TemplateChannel)]
+    )
     status = peewee.CharField(
         max_length=10, default=OutboxStatus.PENDING.value, constraints=[one_of("status", OutboxStatus)]
     )
@@ -95,12 +103,15 @@ class OutboxMessage(BaseModel):
 
     @property
     def sends_email(self) -> bool:
-        """False for a link task, whose step (Stripe's, or the portal's revocation) is the whole job."""
-        return self.link_action is None
+        """False for a link task, whose step (Stripe's, or the portal's revocation) is the whole job,
+        and for a text message, whose SMS step is."""
+        return self.link_action is None and self.medium == TemplateChannel.EMAIL
 
     @property
     def channel(self) -> Channel:
         """Where the message goes: its email, or a link task's Stripe or portal (a revocation)."""
+        if self.medium == TemplateChannel.SMS:
+            return Channel.SMS
         if self.link_action is None:
             return Channel.EMAIL
         return Channel.PORTAL if self.link_action == LinkAction.REVOKE else Channel.STRIPE

@@ -35,6 +35,7 @@ from models.people.clinic import BillingCompany, Clinic, Staff
 from models.people.consent import ConsentRecord
 from models.people.patient import Patient
 from models.setup.migrations import MIGRATIONS, latest_version
+from models.workflow.reminder_pauses import ReminderPause
 
 
 class SchemaVersion(BaseModel):
@@ -70,6 +71,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     OutboxMessage,
     Transmission,
     ScheduledMessage,
+    ReminderPause,
     Notification,
     DownloadLink,
     PaymentLink,

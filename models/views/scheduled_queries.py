@@ -21,6 +21,7 @@ from models.core.labels import SCHEDULE_STATUS
 from models.database.base import fk_id
 from models.messaging.schedule_reasons import reason_text
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
+from models.people.patient import Patient
 from models.views.outbox_queries import OUTBOX_STATUS
 
 WAITING = (ScheduleStatus.SCHEDULED,)
@@ -32,21 +33,24 @@ def scheduled_query(
     delivery: OutboxStatus | None = None,
     invoice: Invoice | int | None = None,
     upcoming: bool | None = None,
+    due_before: datetime | None = None,
     after: tuple[datetime, int] | None = None,
     limit: int | None = 100,
 ) -> peewee.ModelSelect[ScheduledMessage]:
-    """Scheduled messages with their template, invoice and outbox message (if queued).
+    """Scheduled messages with their template, invoice (and its patient) and outbox message (if
+    queued).
 
     ``upcoming`` True: only waiting ones, soonest first; False: the others, latest first; None:
     every row, latest first. ``status`` narrows further, ``delivery`` to queued messages whose
-    outbox status it is (sent, failed…).
+    outbox status it is (sent, failed…), ``due_before`` to those due before then (the next 30 days).
     """
     ascending = upcoming is True
     query = (
-        ScheduledMessage.select(ScheduledMessage, Template, Invoice, OutboxMessage)
+        ScheduledMessage.select(ScheduledMessage, Template, Invoice, Patient, OutboxMessage)
         .join(Template)
         .switch(ScheduledMessage)
         .join(Invoice)
+        .join(Patient)
         .switch(ScheduledMessage)
         .join(OutboxMessage, peewee.JOIN.LEFT_OUTER)
     )
@@ -58,6 +62,8 @@ def scheduled_query(
         query = query.where(ScheduledMessage.status == status.value)
     if delivery is not None:
         query = query.where(OutboxMessage.status == delivery.value)
+    if due_before is not None:
+        query = query.where(ScheduledMessage.due_at < due_before)
     if invoice is not None:
         query = query.where(ScheduledMessage.invoice == (invoice if isinstance(invoice, int) else invoice.id))
     if after is not None:

@@ -17,7 +17,14 @@ from datetime import datetime
 from typing import Any
 
 from models.billing.invoice import Invoice
-from models.core.enums import InvoiceStatus, MessageKind, PinMode, ScheduleStatus, TemplateKind
+from models.core.enums import (
+    InvoiceStatus,
+    MessageKind,
+    PinMode,
+    ScheduleStatus,
+    TemplateChannel,
+    TemplateKind,
+)
 from models.core.errors import FacteurError
 from models.database.base import utcnow
 from models.database.db import db
@@ -27,6 +34,7 @@ from models.messaging.schedule_time import due_time
 from models.messaging.tables import ScheduledMessage, Template
 from models.people.clinic import Clinic
 from models.workflow.sending import enqueue_invoice_email
+from models.workflow.texting import enqueue_text
 
 INSURANCE_PIN_LENGTH = 6
 
@@ -53,10 +61,12 @@ def on_billed(invoice: Invoice, now: datetime | None = None) -> list[ScheduledMe
     clinic = invoice.billing_company.clinic
     start = invoice.billed_at or now
     rows = []
+    # statements are per account (statement_schedule); a payment link's text goes when staff send it
     templates = Template.select().where(
-        (Template.active == True) & (Template.kind != TemplateKind.STATEMENT.value)  # noqa: E712
+        (Template.active == True)  # noqa: E712 (peewee expression)
+        & Template.kind.not_in([TemplateKind.STATEMENT.value, TemplateKind.PAYMENT.value])
     )
-    for template in templates.order_by(Template.id):  # statements are per account: statement_schedule
+    for template in templates.order_by(Template.id):
         row = ScheduledMessage.create(
             invoice=invoice,
             template=template,
@@ -83,7 +93,7 @@ def check_still_wanted(invoice: Invoice, template: Template) -> None:
             raise Skip(reasons.OPTED_OUT)
         if statements_instead(invoice):
             raise Skip(reasons.STATEMENTS_INSTEAD)
-    if not (invoice.billed_to_email or "").strip():
+    if template.channel == TemplateChannel.EMAIL and not (invoice.billed_to_email or "").strip():
         raise Skip(reasons.NO_EMAIL)
 
 
@@ -124,8 +134,8 @@ def statement_problem(invoice: Invoice, template: Template, clinic: Clinic) -> S
 
 
 def options_for(invoice: Invoice, template: Template, clinic: Clinic) -> Options:
-    """Reminders are email only; an invoice email uses the clinic's default PIN mode (``Skip`` when
-    the mode needs a phone number or a PIN the invoice lacks)."""
+    """A reminder by email is a plain email; an invoice email uses the clinic's default PIN mode
+    (``Skip`` when the mode needs a phone number or a PIN the invoice lacks)."""
     payment_link = bool(template.add_payment_link and invoice.billing_company.stripe_account_id)
     if template.kind == TemplateKind.REMINDER:
         # a reminder is a plain email: the PDF rides along only where the patient consented
@@ -158,6 +168,11 @@ def dispatch(
     """Queue ``row``'s message in the outbox (``enqueued``), or record why not (``skipped``)."""
     try:
         check_still_wanted(invoice, template)
+        if template.channel == TemplateChannel.SMS:  # a text: the patient's consent, a mobile number
+            with db.atomic():
+                message = enqueue_text(invoice, template, now=now, in_window=True)
+            settle(row, ScheduleStatus.ENQUEUED, now, outbox_message=message.id, reason=None)
+            return ScheduleStatus.ENQUEUED
         options = options_for(invoice, template, clinic)
         with db.atomic():  # a savepoint: a refused enqueue leaves nothing behind
             message = enqueue_invoice_email(

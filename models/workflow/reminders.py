@@ -9,6 +9,8 @@ online. For each scheduled message due by ``now``, oldest first, in its own tran
 - a statement of account (``statement_schedule``): made and queued as the account stands, whatever
   the delay (it is never stale), or skipped or put off as that module says; each pass first plans
   the next statement of every opted-in account that owes;
+- a reminder of an invoice or a patient staff paused (``reminder_pauses``): postponed to the resume
+  date, at the same wall-clock time, with the reason; never skipped for it;
 - a reminder for an invoice that already had one today (the clinic's calendar day): postponed
   to the next day at the same wall-clock time (at most one reminder per invoice per day);
 - otherwise queued in the outbox (*enqueued*), or *skipped* with the reason it cannot go.
@@ -36,6 +38,7 @@ from models.messaging.schedule_time import day_bounds, local_day, next_day_same_
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
 from models.people.clinic import Staff, get_clinic
 from models.workflow.automation import dispatch, settle
+from models.workflow.reminder_pauses import active_pause, paused_reason, resume_time
 from models.workflow.statement_schedule import dispatch_statement, plan_statements
 
 
@@ -169,7 +172,7 @@ def run_due(now: datetime | None = None, *, late_days: float = 3, limit: int = 5
     return report
 
 
-def _process(scheduled_id: int, timezone: str, now: datetime, late_days: float) -> ScheduleStatus | None:
+def _process(scheduled_id: int, timezone: str, now: datetime, late_days: float) -> ScheduleStatus | None:  # noqa: PLR0911 (one exit per rule)
     row = locked(  # two schedulers never take the same row
         ScheduledMessage.select().where(
             (ScheduledMessage.id == scheduled_id) & (ScheduledMessage.status == ScheduleStatus.SCHEDULED)
@@ -185,6 +188,17 @@ def _process(scheduled_id: int, timezone: str, now: datetime, late_days: float) 
     clinic = invoice.billing_company.clinic
     if template.kind == TemplateKind.STATEMENT:  # made when it goes: never stale, however late
         return dispatch_statement(row, invoice, template, clinic, now)
+    if template.kind == TemplateKind.REMINDER:  # staff paused it: it waits, however late (reminder_pauses)
+        pause = active_pause(invoice, local_day(now, timezone))
+        if pause is not None:
+            settle(
+                row,
+                ScheduleStatus.SCHEDULED,
+                now,
+                due_at=resume_time(row.due_at, pause, timezone),
+                reason=paused_reason(pause),
+            )
+            return ScheduleStatus.SCHEDULED
     if now - row.due_at > timedelta(days=late_days):
         settle(row, ScheduleStatus.SKIPPED, now, reason=reasons.encode(reasons.TOO_LATE, limit=late_days))
         return ScheduleStatus.SKIPPED

@@ -48,7 +48,9 @@ def templates_on(database_url: str, pin_mode: str = "none") -> None:
     from models.people.patient import Patient
 
     open_database(local_url(database_url))
-    Template.update(active=True).execute()
+    Template.update(active=True).where(
+        Template.channel == "email"
+    ).execute()  # the emails; texts have their tests
     Patient.update(consent_email_attachments=True).execute()  # the mode "none" attaches the PDF
     Clinic.update(default_pin_mode=pin_mode).execute()
     close_database()

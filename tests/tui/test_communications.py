@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
+from textual.widgets import Input, Select, Static
 
 from models.billing.invoice import Invoice
 from models.billing.invoicing import LineInput, create_draft
@@ -18,13 +18,17 @@ from models.core.enums import OutboxStatus, ScheduleStatus
 from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
 from models.people.patient import Patient
 from models.workflow.lifecycle import bill, record_payment
+from models.workflow.reminder_pauses import ReminderPause
 from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.pause_reminders import PauseRemindersDialog
 from tui.screens.communications import CommunicationsScreen
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.widgets.scheduled_table import ScheduledTable
 
 from .conftest import FROZEN_NOW, Clinic_
 from .invoices.conftest import messages, settle, until
+
+EMAIL_TEMPLATES = ("invoice_email", "reminder_first", "reminder_second")
 
 
 @dataclass
@@ -36,11 +40,15 @@ class Schedule:
 
 @pytest.fixture
 def schedule(clinic: Clinic_) -> Schedule:
-    """Three invoices billed with every shipped template on: Élise's and Marc's reminders wait,
-    the paid one's were cancelled; each invoice email went (Élise's was sent)."""
+    """Three invoices billed with the shipped invoice email and email reminders on: Élise's and
+    Marc's reminders wait, the paid one's were cancelled; each invoice email went (Élise's was sent).
+    The clinic sends on weekdays, 08:00 to 18:00, but not on Québec's public holidays: Élise's second
+    reminder falls on Good Friday."""
     clinic.clinic.default_pin_mode = "none"
+    clinic.clinic.send_opens, clinic.clinic.send_closes, clinic.clinic.send_days = "08:00", "18:00", "1-5"
+    clinic.clinic.holiday_calendar = "CA-QC"
     clinic.clinic.save()
-    Template.update(active=True).execute()
+    Template.update(active=True).where(Template.system_key.in_(EMAIL_TEMPLATES)).execute()
 
     def billed(last: str, first: str, days_ago: int, language: str) -> Invoice:
         patient = Patient.create(  # consents to attachments: the clinic's PIN mode here is "none"
@@ -176,6 +184,119 @@ async def test_cancelling_needs_the_billing_role(make_app: Callable[..., object]
         assert not isinstance(app.screen, ConfirmDialog)  # type: ignore[attr-defined]
         assert any("facturation" in text for text in messages(app))  # type: ignore[arg-type]
         assert len(shown(screen)) == 4
+        await pilot.press("p")  # pausing reminders too
+        await settle(pilot)
+        assert app.screen is screen  # type: ignore[attr-defined]
+        assert len([text for text in messages(app) if "facturation" in text]) == 2  # type: ignore[union-attr]
+        assert not ReminderPause.select().exists()
+
+
+async def test_the_waiting_view_says_when_each_goes_and_why_for_30_days_or_all(
+    make_app: Callable[..., object], schedule: Schedule
+) -> None:
+    template = Template.get(Template.system_key == "reminder_first")
+    later = ScheduledMessage.create(
+        invoice=schedule.marc, template=template, due_at=FROZEN_NOW + timedelta(days=45)
+    )
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        screen = await open_screen(pilot)
+        table = screen.query_one(ScheduledTable)
+        assert (
+            str(screen.query_one("#comm-holidays", Static).render()) == "Public holidays: Apr 3 Good Friday"
+        )
+        friday = table.rows_shown[2]  # Élise's second reminder falls on Good Friday: Monday, at 08:00
+        assert (friday.number, friday.labels) == (schedule.elise.number, ("holiday",))
+        assert str(table.get_row_at(2)[0]) == "2026-04-06, 8:00\u202fa.m."
+        await pilot.press("down", "down")
+        assert "a public holiday: Good Friday; it will go on 2026-04-06" in str(
+            screen.query_one("#comm-selected").render()
+        )
+        assert later.id not in {row.id for row in table.rows_shown}  # 45 days ahead
+        screen.query_one("#comm-scope", Select).value = "all"
+        await until(pilot, lambda: later.id in {row.id for row in table.rows_shown})
+        await pilot.press("m")  # the done view: no scope, no holidays
+        await settle(pilot)
+        assert not screen.query_one("#comm-scope").display and not screen.query_one("#comm-holidays").display
+
+
+async def test_pause_an_invoices_reminders_from_the_keyboard_then_resume(
+    make_app: Callable[..., object], schedule: Schedule, clinic: Clinic_
+) -> None:
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        screen = await open_screen(pilot)
+        table = screen.query_one(ScheduledTable)
+        assert not screen.check_action("resume", ())  # nothing paused yet
+        await pilot.press("p")  # Élise's first reminder: her invoice
+        await settle(pilot)
+        dialog = app.screen  # type: ignore[attr-defined]
+        assert isinstance(dialog, PauseRemindersDialog)
+        assert dialog.query_one("#pause-until", Input).placeholder == "YYYY-MM-DD; today is 2026-03-14"
+        await pilot.press(*"voyage", "enter", *"2026-13-01", "enter")
+        await settle(pilot)
+        field = dialog.query_one("#field-resume_on")
+        assert field.has_class("-has-error")
+        assert "2026-13-01 is not a date: write it as YYYY-MM-DD" in str(
+            field.query_one(".field-error").render()
+        )
+        assert dialog.query_one("#pause-reason", Input).value == "voyage"  # what was typed is kept
+        dialog.query_one("#pause-until", Input).value = ""
+        await pilot.press(*"2026-04-01", "enter")
+        await until(pilot, lambda: app.screen is screen)  # type: ignore[attr-defined]
+        await settle(pilot)
+        number = schedule.elise.number
+        assert f"Reminders of invoice {number} paused until Apr 1, 2026." in messages(app)  # type: ignore[arg-type]
+        pause = ReminderPause.get()
+        assert (pause.invoice_id, pause.patient_id, pause.reason, str(pause.resume_on)) == (
+            schedule.elise.id,
+            None,
+            "voyage",
+            "2026-04-01",
+        )
+        first = table.rows_shown[0]
+        assert first.labels == ("paused",) and first.pause is not None
+        assert first.warnings == ("paused until Apr 1, 2026: voyage",)
+        assert str(table.get_row_at(0)[0]) == "2026-04-01, 10:30\u202fa.m."  # at its time of day
+        assert table.rows_shown[2].labels == ("holiday",)  # its second reminder is after the pause
+
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)  # type: ignore[attr-defined]
+        assert "paused until Apr 1, 2026" in app.screen.question  # type: ignore[attr-defined]
+        await pilot.click("#confirm-yes")
+        await until(pilot, lambda: table.rows_shown[0].pause is None)
+        assert f"Reminders of invoice {number} resumed." in messages(app)  # type: ignore[arg-type]
+        ended = ReminderPause.get()
+        assert ended.ended_at == FROZEN_NOW and ended.ended_by_id == clinic.clerk.id
+
+
+async def test_pause_a_patients_reminders(make_app: Callable[..., object], schedule: Schedule) -> None:
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        screen = await open_screen(pilot)
+        await pilot.press("down")  # Marc's first reminder
+        await pilot.press("p")
+        await settle(pilot)
+        dialog = app.screen  # type: ignore[attr-defined]
+        dialog.query_one("#pause-target", Select).value = "patient"
+        await pilot.press("enter")  # no reason, no date: both refused at once
+        await pilot.click("#pause-ok")
+        await settle(pilot)
+        assert dialog.query_one("#field-reason").has_class("-has-error")
+        assert dialog.query_one("#field-resume_on").has_class("-has-error")
+        dialog.query_one("#pause-reason", Input).value = "assurance"
+        dialog.query_one("#pause-until", Input).value = "2026-04-15"
+        dialog.query_one("#pause-until", Input).focus()
+        await pilot.press(
+            "enter"
+        )  # Enter in the date submits (the button ignores a click this soon after one)
+        await until(pilot, lambda: app.screen is screen)  # type: ignore[attr-defined]
+        await settle(pilot)
+        assert "Reminders of Marc Tremblay's invoices paused until Apr 15, 2026." in messages(app)  # type: ignore[arg-type]
+        assert ReminderPause.get().patient_id == schedule.marc.patient_id
+        paused = [row for row in screen.query_one(ScheduledTable).rows_shown if row.labels == ("paused",)]
+        assert {row.number for row in paused} == {schedule.marc.number}  # both of Marc's, due before the 15th
 
 
 async def test_done_rows_cannot_be_cancelled_and_enter_opens_the_invoice(
@@ -200,7 +321,7 @@ async def test_paging_reads_a_page_at_a_time_in_order(
         ScheduledMessage.create(
             invoice=schedule.marc,
             template=template,
-            due_at=FROZEN_NOW + timedelta(days=40, minutes=index % 7),  # ties on due_at: ordered by id
+            due_at=FROZEN_NOW + timedelta(days=20, minutes=index % 7),  # ties on due_at: ordered by id
         )
     app = make_app("clerk")
     async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]

@@ -112,11 +112,16 @@ class SendDialog(ModalScreen[ResultT | None], Generic[DraftT, ResultT]):
             )
             with Horizontal(id="send-buttons"):
                 yield Button(tr.gettext(N_("Send")), variant="primary", id="send-go", compact=True)
+                yield from self.compose_buttons()
                 yield Button(tr.gettext(N_("Cancel")), id="send-cancel", compact=True)
         yield KeyFooter()
 
     def compose_after_email(self) -> ComposeResult:
         """A dialog's own widgets under the email field; none by default."""
+        yield from ()
+
+    def compose_buttons(self) -> ComposeResult:
+        """A dialog's own buttons between Send and Cancel; none by default."""
         yield from ()
 
     def on_mount(self) -> None:

@@ -2,13 +2,14 @@
 
 ``fetch_rows`` runs in a worker and returns plain ``ScheduledRow`` records (a page of the
 ``models.views.scheduled_queries`` order: waiting ones soonest first, the others latest first);
+a waiting row also says when it really goes and what staff should know (``scheduled_plan``).
 ``ScheduledTable.show`` draws them and keeps the cursor on its row across refreshes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from locales import L_, LazyText, Translator
 from locales.formatting import format_datetime
@@ -17,6 +18,7 @@ from models.billing.invoicing import find_invoice
 from models.core.enums import OutboxStatus, ScheduleStatus
 from models.database.base import fk_id
 from models.messaging.schedule_reasons import reason_text
+from models.views.scheduled_plan import UPCOMING_DAYS, Plan, plan_rows
 from models.views.scheduled_queries import outbox_of, scheduled_query, status_label
 from tui.session import StaffSession
 from tui.widgets.fitted_table import FittedTable
@@ -25,15 +27,26 @@ from tui.widgets.transmission_log import shorten
 WIDE = 110
 TITLES: dict[str, LazyText] = {
     "when": L_("When"),
+    "goes": L_("Goes out"),
+    "warning": L_("Warning"),
     "number": L_("Invoice"),
     "template": L_("Template"),
     "status": L_("Status"),
     "recipient": L_("Recipient"),
     "reason": L_("Reason"),
 }
+# By (waiting view, wide): a waiting row's status is always "scheduled"; when it goes and its
+# warnings say more. At 80 columns the reason and the full warnings are in the details below.
 LAYOUTS = {
-    False: ("when", "number", "template", "status", "reason"),
-    True: ("when", "number", "template", "status", "reason", "recipient"),
+    (False, False): ("when", "number", "template", "status", "reason"),
+    (False, True): ("when", "number", "template", "status", "reason", "recipient"),
+    (True, False): ("goes", "number", "template", "warning"),
+    (True, True): ("goes", "number", "template", "warning", "reason", "recipient"),
+}
+# The waiting view's scope: what falls due in the next days, or everything.
+SCOPE_CHOICES: dict[str, LazyText] = {
+    str(UPCOMING_DAYS): L_("next 30 days"),
+    "all": L_("all to come"),
 }
 # The choices of the status filter in the "done" view: what happened to the row, or, once
 # queued, what happened to its email.
@@ -52,11 +65,22 @@ DELIVERY_CHOICES = frozenset({"sent", "failed", "pending", "replaced"})
 
 @dataclass(frozen=True)
 class Filters:
-    """``waiting``: the messages still to go (else the ones done); ``status`` a ``DONE_CHOICES`` key."""
+    """``waiting``: the messages still to go (else the ones done); ``status`` a ``DONE_CHOICES`` key;
+    ``days``: the waiting ones due within that many days (None: all)."""
 
     waiting: bool = True
     status: str | None = None
     invoice: str = ""
+    days: int | None = UPCOMING_DAYS
+
+
+@dataclass(frozen=True)
+class PauseShown:
+    """The pause holding a waiting reminder: its id, on the invoice (else on the patient), until when."""
+
+    id: int
+    on_invoice: bool
+    until: date
 
 
 @dataclass(frozen=True)
@@ -70,12 +94,24 @@ class ScheduledRow:
     waiting: bool
     recipient: str
     reason: str
+    patient_id: int = 0
+    patient_name: str = ""
+    goes_at: datetime | None = None  # waiting rows: when it really goes
+    labels: tuple[str, ...] = ()  # waiting rows: each warning, short
+    warnings: tuple[str, ...] = ()  # and in full
+    pause: PauseShown | None = None
 
 
 def fetch_rows(
-    filters: Filters, tr: Translator, *, after: tuple[datetime, int] | None, limit: int
+    filters: Filters,
+    tr: Translator,
+    *,
+    now: datetime,
+    after: tuple[datetime, int] | None,
+    limit: int,
 ) -> list[ScheduledRow]:
-    """A page of rows for ``filters``; ``NotFoundError`` when the typed invoice does not exist."""
+    """A page of rows for ``filters`` at ``now``; ``NotFoundError`` when the typed invoice does not
+    exist."""
     invoice = find_invoice(filters.invoice) if filters.invoice.strip() else None
     status = delivery = None
     if filters.status in DELIVERY_CHOICES:
@@ -87,12 +123,17 @@ def fetch_rows(
         status=status,
         delivery=delivery,
         invoice=invoice,
+        due_before=now + timedelta(days=filters.days) if filters.waiting and filters.days else None,
         after=after,
         limit=limit,
     )
+    found = list(query)
+    plans = plan_rows(found, now, tr.language) if filters.waiting else {}
     rows = []
-    for row in query:
+    for row in found:
         message = outbox_of(row)
+        plan = plans.get(row.id)
+        warnings = plan.warnings if plan is not None else ()
         rows.append(
             ScheduledRow(
                 id=row.id,
@@ -104,9 +145,22 @@ def fetch_rows(
                 waiting=row.status == ScheduleStatus.SCHEDULED,
                 recipient=(message.recipient_email or "") if message else (row.invoice.billed_to_email or ""),
                 reason=reason_text(row.reason, tr),
+                patient_id=fk_id(row.invoice, "patient"),
+                patient_name=row.invoice.patient.full_name,
+                goes_at=plan.goes_at if plan is not None else None,
+                labels=tuple(tr.gettext(warning.short) for warning in warnings),
+                warnings=tuple(warning.render(tr) for warning in warnings),
+                pause=_pause_shown(plan),
             )
         )
     return rows
+
+
+def _pause_shown(plan: Plan | None) -> PauseShown | None:
+    pause = plan.pause if plan is not None else None
+    if pause is None:
+        return None
+    return PauseShown(pause.id, fk_id(pause, "invoice") is not None, pause.resume_on)
 
 
 class ScheduledTable(FittedTable):
@@ -120,18 +174,19 @@ class ScheduledTable(FittedTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.session = session
         self.wide = False
+        self.waiting = True
         self.rows_shown: list[ScheduledRow] = []
 
-    def layout_for(self, width: int) -> None:
+    def layout_for(self, width: int, waiting: bool) -> None:
         wide = width >= WIDE
-        if wide != self.wide or not self.columns:
-            self.wide = wide
+        if wide != self.wide or waiting != self.waiting or not self.columns:
+            self.wide, self.waiting = wide, waiting
             self.apply_texts()
 
     def apply_texts(self) -> None:
         tr = self.session.tr
         self.clear(columns=True)
-        for key in LAYOUTS[self.wide]:
+        for key in LAYOUTS[self.waiting, self.wide]:
             self.add_column(tr.gettext(TITLES[key]), key=key)
         rows, self.rows_shown = self.rows_shown, []
         self.show(rows)
@@ -165,12 +220,17 @@ class ScheduledTable(FittedTable):
     def _add(self, row: ScheduledRow) -> None:
         session = self.session
         tr = session.tr
+        labels = row.labels[:1] + ((f"+{len(row.labels) - 1}",) if len(row.labels) > 1 else ())
         cells = {
             "when": format_datetime(row.due_at, session.timezone, tr.language, session.country, "short"),
+            "goes": format_datetime(
+                row.goes_at or row.due_at, session.timezone, tr.language, session.country, "short"
+            ),
+            "warning": shorten(" ".join(labels), 28 if self.wide else 16),
             "number": row.number,
-            "template": shorten(row.template, 28 if self.wide else 20),
+            "template": shorten(row.template, 28 if self.wide else 18 if self.waiting else 20),
             "status": row.status,
             "recipient": shorten(row.recipient or "—", 28),
             "reason": shorten(row.reason, 60 if self.wide else 40),
         }
-        self.add_row(*(cells[key] for key in LAYOUTS[self.wide]), key=str(row.id))
+        self.add_row(*(cells[key] for key in LAYOUTS[self.waiting, self.wide]), key=str(row.id))

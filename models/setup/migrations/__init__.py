@@ -45,6 +45,8 @@ from models.setup.migrations import (  # noqa: E402
     v0022_consent_records,
     v0023_link_revocations,
     v0024_sending_window,
+    v0025_reminder_pauses,
+    v0026_text_messages,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -102,6 +104,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         24,
         "the sending window: clinic.send_opens, send_closes, send_days, holiday_calendar; outbox in_window",
         v0024_sending_window.apply,
+    ),
+    Migration(
+        25, "reminder_pause: staff pause an invoice's or a patient's reminders", v0025_reminder_pauses.apply
+    ),
+    Migration(
+        26,
+        "text messages: template.channel, kind 'payment', outbox_message.medium, the shipped text templates",
+        v0026_text_messages.apply,
     ),
 )
 

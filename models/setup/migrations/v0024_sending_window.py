@@ -23,19 +23,15 @@ def apply(database: peewee.Database) -> None:
         migrator.add_column("clinic", "holiday_calendar", peewee.CharField(max_length=10, default="")),
         migrator.add_column("outbox_message", "in_window", peewee.BooleanField(default=False)),
     )
-    # The table as it was on the day this was written.
-    clinic = peewee.Table(
-        "clinic",
-        ("id", "country", "region", "send_opens", "send_closes", "send_days", "holiday_calendar"),
-    ).bind(database)
+    clinic = peewee.Table("clinic").bind(database)
     opens, closes, days = BUSINESS_HOURS
-    for row in clinic.select(clinic.id, clinic.country, clinic.region).dicts():
+    for row in clinic.select(clinic.c.id, clinic.c.country, clinic.c.region).dicts():
         calendar = default_calendar(str(row["country"] or ""), str(row["region"] or "").upper())
         clinic.update(
             {
-                clinic.send_opens: opens,
-                clinic.send_closes: closes,
-                clinic.send_days: days,
-                clinic.holiday_calendar: calendar,
+                clinic.c.send_opens: opens,
+                clinic.c.send_closes: closes,
+                clinic.c.send_days: days,
+                clinic.c.holiday_calendar: calendar,
             }
-        ).where(clinic.id == row["id"]).execute()
+        ).where(clinic.c.id == row["id"]).execute()

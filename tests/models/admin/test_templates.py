@@ -510,3 +510,39 @@ def test_a_statement_goes_every_few_days_or_months_and_a_kind_change_cancels_wha
     cancelled = ScheduledMessage.get_by_id(waiting.id)
     assert cancelled.status == ScheduleStatus.CANCELLED
     assert reason_text(cancelled.reason, EN) == "the template's kind was changed"
+
+
+def test_a_text_template_shows_only_what_a_text_may_and_fits_in_three_sms(admin: Staff) -> None:
+    text = custom(
+        channel="sms",
+        body_fr="{{ clinic_name }} : solde de {{ amount_due }}. Payer : {{ payment_link }}",
+        body_en="{{ clinic_name }}: {{ amount_due }} due. Pay: {{ payment_link }}",
+    )
+    saved = save_template(None, text, acting=admin)
+    assert (saved.channel, saved.kind, saved.subject_fr, saved.attach_invoice) == (
+        "sms",
+        "reminder",
+        "",
+        False,
+    )
+    with pytest.raises(FieldErrors) as refused:
+        save_template(
+            None,
+            replace(
+                text,
+                body_fr="{{ clinic_name }} : {{ download_link }} {{ payment_link }}",  # a document's link
+                body_en="{{ clinic_name }}: " + "please pay soon " * 40 + "{{ payment_link }}",  # too long
+            ),
+            acting=admin,
+        )
+    fr, en = refused.value.errors
+    assert (fr.field, fr.params["name"]) == ("body_fr", "{{ download_link }}")
+    assert en.field == "body_en" and en.params["count"] > 3 and en.params["encoding"] == "GSM-7"
+    no_link = replace(text, body_en="{{ clinic_name }}: {{ amount_due }} due.")
+    with pytest.raises(FieldErrors, match="must show"):
+        save_template(None, no_link, acting=admin)
+    with pytest.raises(FieldErrors) as wrong_kind:
+        save_template(None, replace(text, kind="statement"), acting=admin)
+    assert wrong_kind.value.field == "kind"
+    with pytest.raises(FieldErrors):
+        save_template(None, replace(text, channel="email", kind="payment"), acting=admin)

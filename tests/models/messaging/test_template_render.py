@@ -9,9 +9,12 @@ import pytest
 
 from locales import translator
 from locales.formatting import format_money
+from models.core.enums import TemplateChannel
+from models.messaging.sms_text import count_sms
 from models.messaging.system_templates import SYSTEM_TEMPLATES
-from models.messaging.template_fields import field_context, sample_values, samples_for
+from models.messaging.template_fields import field_context, sample_invoices, sample_values, samples_for
 from models.messaging.template_render import TemplateProblem, render, render_part
+from models.messaging.text_templates import SAMPLE_PAY_URL, render_text, text_problems
 from models.people.clinic import Clinic
 from tests.conftest import Setup
 
@@ -134,7 +137,28 @@ def test_money_and_dates_in_the_readers_locale(setup: Setup) -> None:
     )
 
 
-@pytest.mark.parametrize("shipped", SYSTEM_TEMPLATES, ids=lambda t: t.key)
+EMAILS = [shipped for shipped in SYSTEM_TEMPLATES if shipped.channel is TemplateChannel.EMAIL]
+TEXTS = [shipped for shipped in SYSTEM_TEMPLATES if shipped.channel is TemplateChannel.SMS]
+
+
+@pytest.mark.parametrize("shipped", TEXTS, ids=lambda t: t.key)
+def test_every_shipped_text_fits_one_or_two_gsm_sms_and_shows_only_what_a_text_may(
+    shipped: object, setup: Setup
+) -> None:
+    clinic: Clinic = setup.clinic
+    wording = shipped.wording()  # type: ignore[attr-defined]
+    assert text_problems(wording, sample_invoices(clinic, TODAY)) == []
+    for language in ("fr", "en"):
+        for values in sample_invoices(clinic, TODAY):
+            pay = values.with_links(None, SAMPLE_PAY_URL)
+            text = render_text(wording[f"body_{language}"], pay, language)
+            count = count_sms(text)
+            assert (count.encoding, count.segments <= 2) == ("GSM-7", True), text  # French money too
+            assert text.startswith("Clinique du Parc") and text.endswith(SAMPLE_PAY_URL)
+            assert values.invoice_number in text and values.patient_name not in text
+
+
+@pytest.mark.parametrize("shipped", EMAILS, ids=lambda t: t.key)
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_every_shipped_template_renders(shipped: object, language: str, setup: Setup) -> None:
     clinic: Clinic = setup.clinic

@@ -169,3 +169,52 @@ async def test_a_provider_without_billing_is_told_why(
         await settle(pilot)
         assert any("Dre Julie Roy" in m and "facturation" in m for m in messages(app))  # type: ignore[arg-type]
         assert not OutboxMessage.select().where(OutboxMessage.link_action.is_null(False)).exists()
+
+
+async def test_the_payment_link_goes_by_text_with_ctrl_t_only_where_a_text_may_go(
+    make_app: Callable[..., object],
+    clinic: Clinic_,
+    billing: Billing,
+    stripe_config: Config,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from decimal import Decimal
+
+    from textual.widgets import Button
+
+    from models.billing.invoicing import LineInput, create_draft
+    from models.core.enums import ConsentChannel, ConsentMethod
+    from models.messaging.tables import Template
+    from models.people.consent import record_consent
+    from models.people.patient import Patient
+    from models.workflow.lifecycle import bill
+
+    with_account(clinic)
+    monkeypatch.setenv(KEY_VARIABLE, "sk_test_in_the_tui_environment")
+    Template.update(active=True).where(Template.system_key == "payment_sms").execute()
+    patient = Patient.create(last_name="Gagnon", first_name="Léa", cell_phone="+15145551234", language="fr")
+    lines = [LineInput("Consultation", Decimal(1), 8500)]
+    invoice = bill(create_draft(patient=patient, billing_company=clinic.company, lines=lines))
+    app = make_app("clerk", stripe=stripe_config.stripe)
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        dialog = await send_dialog(pilot, invoice.id)
+        button = dialog.query_one("#send-text", Button)
+        assert button.disabled and "has not consented to text messages" in str(button.tooltip)
+        await pilot.press("escape")
+        await settle(pilot)
+        record_consent(patient.id, ConsentChannel.SMS, True, ConsentMethod.FORM, staff=clinic.admin)
+        await pilot.press("escape")
+        await settle(pilot)
+        dialog = await send_dialog(pilot, invoice.id)
+        assert not dialog.query_one("#send-text", Button).disabled
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert not isinstance(app.screen, SendInvoiceScreen)  # type: ignore[attr-defined]
+        text = OutboxMessage.get(OutboxMessage.invoice == invoice.id)
+        assert (text.medium, text.recipient_phone, text.payment_link, text.recipient_email) == (
+            "sms",
+            "+15145551234",
+            True,
+            None,
+        )
+        assert any("is queued for +15145551234" in m for m in messages(app))  # type: ignore[arg-type]

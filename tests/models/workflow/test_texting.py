@@ -1,0 +1,76 @@
+"""Texts to patients: refused with the reason without the patient's consent, to a landline, for a
+third party's invoice or one with nothing to pay; a reminder by text is scheduled like the others,
+queued (medium ``sms``, waiting for the sending window) for a consenting patient, and skipped with the
+reason for one who did not consent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from models.core.enums import ConsentChannel, ConsentMethod, ScheduleStatus
+from models.core.errors import FacteurError
+from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
+from models.people.consent import record_consent
+from models.people.patient import Patient
+from models.workflow.lifecycle import bill
+from models.workflow.reminders import run_due
+from models.workflow.texting import send_payment_text
+from testbed.invoices import billed_invoice
+from tests.conftest import Setup
+
+
+def texting_patient(setup: Setup, phone: str = "+15145551234", *, consent: bool = True) -> Patient:
+    invoice = billed_invoice(setup.company, draft=True)
+    patient = invoice.patient
+    patient.cell_phone = phone
+    patient.save()
+    if consent:
+        record_consent(patient.id, ConsentChannel.SMS, True, ConsentMethod.IN_PERSON, staff=setup.provider)
+    return Patient.get_by_id(patient.id)
+
+
+def test_a_payment_text_is_refused_with_the_reason(setup: Setup) -> None:
+    setup.company.stripe_account_id = "acct_1ClinicParc01"
+    setup.company.save()
+    with pytest.raises(FacteurError, match="no payment-link text template is on"):
+        send_payment_text(billed_invoice(setup.company), staff=setup.provider, key_configured=True)
+    Template.update(active=True).where(Template.system_key == "payment_sms").execute()
+
+    def refusal(invoice: object) -> str:
+        with pytest.raises(FacteurError) as refused:
+            send_payment_text(invoice, staff=setup.provider, key_configured=True)  # type: ignore[arg-type]
+        return refused.value.message
+
+    assert "has not consented to text messages" in refusal(billed_invoice(setup.company))
+    landline = texting_patient(setup, "+41223334455")  # a Geneva landline
+    assert "is a landline" in refusal(bill(landline.invoices.get()))
+    owing = bill(texting_patient(setup).invoices.get())
+    queued = send_payment_text(owing, staff=setup.provider, key_configured=True)
+    assert (queued.medium, queued.recipient_phone, queued.payment_link, queued.sends_email) == (
+        "sms",
+        "+15145551234",
+        True,
+        False,
+    )
+
+
+def test_a_reminder_by_text_is_queued_for_a_consenting_patient_and_skipped_otherwise(setup: Setup) -> None:
+    setup.company.stripe_account_id = "acct_1ClinicParc01"
+    setup.company.save()
+    Template.update(active=True).where(Template.system_key == "reminder_sms").execute()
+    consenting = bill(texting_patient(setup).invoices.get())
+    silent = bill(texting_patient(setup, consent=False).invoices.get())
+    later = consenting.billed_at + timedelta(days=20, minutes=1)
+    run_due(later, late_days=3)
+    sent = ScheduledMessage.get(ScheduledMessage.invoice == consenting.id)
+    text = OutboxMessage.get_by_id(sent.outbox_message_id)
+    assert (sent.status, text.medium, text.kind, text.in_window) == (
+        ScheduleStatus.ENQUEUED,
+        "sms",
+        "reminder",
+        True,
+    )
+    skipped = ScheduledMessage.get(ScheduledMessage.invoice == silent.id)
+    assert skipped.status == ScheduleStatus.SKIPPED and "consented to text messages" in str(skipped.reason)
