@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from agent.channels.sms import SmsChannel
-from agent.errors import DeferredError, RejectedError
+from agent.errors import DeferredError, OfflineError, RejectedError
 from agent.pacing import Pace
 from agent.steps import DbRunner, Delivery
 from locales import N_
@@ -27,8 +27,10 @@ from models.database.base import fk_id, utcnow
 from models.messaging.outbox import mark_step
 from models.messaging.sms_text import MAX_SEGMENTS, count_sms
 from models.messaging.tables import OutboxMessage, Template, Transmission
+from models.messaging.template_budget import RenderInterrupted
 from models.messaging.template_fields import values_for_invoice
-from models.messaging.text_templates import render_text
+from models.messaging.template_render import TemplateProblem
+from models.messaging.text_templates import budgeted_text
 
 SMS_WITHDRAWN = N_("{name} withdrew their consent to text messages: the text was not sent")
 NO_PAY_PAGE = N_("no payment page could be made for the text: is Stripe set up for this invoice's company?")
@@ -87,7 +89,12 @@ class SmsTextStep:
             raise RejectedError(NO_TEMPLATE)
         if not delivery.payment_url:
             raise RejectedError(NO_PAY_PAGE)
-        text = await db(self._render, facts, delivery.payment_url, message.language)
+        try:
+            text = await db(self._render, facts, delivery.payment_url, message.language)
+        except RenderInterrupted:  # the agent is stopping: the message waits, nothing spent
+            raise OfflineError(N_("the agent is stopping")) from None
+        except TemplateProblem as exc:  # an admin's template this text cannot use: it alone fails
+            raise RejectedError(N_("the text's template cannot be used: {reason}"), reason=exc) from None
         count = count_sms(text)
         if count.segments > MAX_SEGMENTS:
             raise RejectedError(TOO_LONG, count=count.segments, max=MAX_SEGMENTS)
@@ -106,9 +113,7 @@ class SmsTextStep:
     def _render(facts: _Text, payment_url: str, language: str) -> str:
         clinic = facts.invoice.billing_company.clinic
         values = values_for_invoice(facts.invoice, clinic, today=clinic_today(clinic))
-        return render_text(
-            facts.body or "", values.with_links(None, payment_url), language, f"body_{language}"
-        )
+        return budgeted_text(facts.body or "", values.with_links(None, payment_url), language)
 
     async def probe(self) -> None:
         await self.sms.probe()

@@ -15,6 +15,7 @@ from typing import Any
 
 from locales import N_
 from models.messaging.sms_text import MAX_SEGMENTS, count_sms
+from models.messaging.template_budget import OverBudget, shared_budget
 from models.messaging.template_fields import FIELD_NAMES, FieldValues, field_context
 from models.messaging.template_render import PARTS, TemplateProblem, fields_used, render_part
 
@@ -66,8 +67,18 @@ _PLAIN = str.maketrans(
 
 def render_text(body: str, values: FieldValues, language: str, part: str = "body_fr") -> str:
     """The text of ``body`` for ``values`` in ``language``: one line, spaces collapsed, typography
-    in GSM-7's characters where a phone shows them alike."""
+    in GSM-7's characters where a phone shows them alike. Not on the budget: see ``budgeted_text``."""
     return " ".join(render_part(body, part, field_context(values, language)).translate(_PLAIN).split())
+
+
+def budgeted_text(body: str, values: FieldValues, language: str) -> str:
+    """``render_text`` on the template budget (a template that never ends is stopped, naming its
+    part), as an email's render is: what the save check and the agent use."""
+    part = f"body_{language}"
+    try:
+        return shared_budget().call(render_text, body, values, language, part, part=part)
+    except OverBudget as exc:
+        raise TemplateProblem(exc.field or part, exc.message, **exc.params) from None
 
 
 def text_problems(wording: dict[str, str], samples: tuple[FieldValues, ...]) -> list[TemplateProblem]:
@@ -100,7 +111,7 @@ def _longest(body: str, part: str, language: str, samples: tuple[FieldValues, ..
     for sample in samples:
         values = replace(sample, payment_url=SAMPLE_PAY_URL)  # as long as a real Pay page's
         try:
-            count = count_sms(render_text(body, values, language, part))
+            count = count_sms(budgeted_text(body, values, language))
         except TemplateProblem as exc:
             return exc
         if count.segments > MAX_SEGMENTS and (worst is None or count.segments > worst["count"]):

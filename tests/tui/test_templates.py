@@ -1,7 +1,8 @@
 """The Templates screen and the template editor through Pilot: activation (with the every-invoice
 warning, and the question before a second invoice email), read-only for non-admins, live preview,
 insert field, refused saves marked on their line, the attach hint by secure link, create,
-duplicate, delete, restore the shipped wording; snapshots at 80x24 and 120x40."""
+duplicate, delete, restore the shipped wording, a text message's template with its live SMS counter;
+snapshots at 80x24 and 120x40."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, DataTable, Input, Select, TabbedContent, TextArea
+from textual.widgets import Checkbox, DataTable, Input, OptionList, Select, TabbedContent, TextArea
 
 from locales import configure
 from models.billing.invoicing import LineInput, create_draft
@@ -103,11 +104,15 @@ async def test_f7_lists_the_shipped_templates(make_app: Callable[..., object]) -
             "★ First payment reminder",
             "★ Second payment reminder",
             "★ Monthly statement of account",
+            "★ Payment link by text message",
+            "★ Payment reminder by text message",
         ]
-        row = [str(cell) for cell in screen.query_one(DataTable).get_row_at(1)]
-        assert row[1:] == ["reminder", "15 days after", "no", "no", "yes"]
-        row = [str(cell) for cell in screen.query_one(DataTable).get_row_at(3)]
-        assert row[1:] == ["statement of account", "every 1 month", "no", "yes", "yes"]
+        rows = [[str(cell) for cell in screen.query_one(DataTable).get_row_at(index)] for index in range(6)]
+        assert rows[1][1:] == ["reminder", "email", "15 days after", "no", "no", "yes"]
+        assert rows[3][1:] == ["statement of account", "email", "every 1 month", "no", "yes", "yes"]
+        # an SMS reminder and an email one told apart; a payment link's text goes when staff send it
+        assert rows[4][1:] == ["payment link", "text message", "sent by staff", "no", "no", "yes"]
+        assert rows[5][1:] == ["reminder", "text message", "20 days after", "no", "no", "yes"]
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, TemplatesScreen)  # type: ignore[attr-defined]
@@ -141,7 +146,7 @@ async def test_a_reminder_turns_on_without_a_warning_and_off_again(make_app: Cal
         await pilot.press("down", "t")
         await until(pilot, lambda: shipped("reminder_first").active)
         assert not isinstance(app.screen, ConfirmDialog)  # type: ignore[attr-defined]
-        await until(pilot, lambda: "oui" in str(screen.query_one(DataTable).get_row_at(1)[3]))
+        await until(pilot, lambda: "oui" in str(screen.query_one(DataTable).get_row_at(1)[4]))  # Active
         await pilot.press("t")
         await until(pilot, lambda: not shipped("reminder_first").active)
 
@@ -279,7 +284,7 @@ async def test_a_custom_template_is_added_duplicated_and_deleted(make_app: Calla
         editor.query_one("#tpl-body-fr", TextArea).text = "Bonjour,\n\nSolde : {{ amount_due }}"
         editor.query_one("#tpl-body-en", TextArea).text = "Hello,\n\nBalance: {{ amount_due }}"
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, TemplatesScreen) and len(names(screen)) == 5)  # type: ignore[attr-defined]
+        await until(pilot, lambda: isinstance(app.screen, TemplatesScreen) and len(names(screen)) == 7)  # type: ignore[attr-defined]
         added = Template.get(Template.name == "Relance à 45 jours")
         assert (added.kind, added.delay_value, added.active, added.system_key) == (
             "reminder",
@@ -289,13 +294,13 @@ async def test_a_custom_template_is_added_duplicated_and_deleted(make_app: Calla
         )
         assert screen.current is not None and screen.current.id == added.id
         await pilot.press("d")
-        await until(pilot, lambda: len(names(screen)) == 6)
+        await until(pilot, lambda: len(names(screen)) == 8)
         assert "Relance à 45 jours (copie)" in names(screen)
         assert screen.current is not None and screen.current.name == "Relance à 45 jours (copie)"
         await pilot.press("x")
         await settle(pilot)
         await pilot.click("#confirm-yes")
-        await until(pilot, lambda: len(names(screen)) == 5)
+        await until(pilot, lambda: len(names(screen)) == 7)
         assert not Template.select().where(Template.name == "Relance à 45 jours (copie)").exists()
 
 
@@ -335,8 +340,8 @@ async def test_turning_on_a_second_invoice_email_asks_naming_the_first(
     app = make_app("clerk")
     async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
         screen = await open_templates(pilot)
-        await until(pilot, lambda: len(names(screen)) == 5)
-        screen.query_one(DataTable).move_cursor(row=4)  # after the four shipped
+        await until(pilot, lambda: len(names(screen)) == 7)
+        screen.query_one(DataTable).move_cursor(row=6)  # after the six shipped
         assert screen.current is not None and screen.current.id == second.id
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # type: ignore[attr-defined]
@@ -361,7 +366,7 @@ async def test_saving_a_second_invoice_email_active_asks_first_in_the_editor(
     second = second_invoice_email()
     app = make_app("admin")  # French: the question names the first as the French read it
     async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
-        editor = await open_editor(pilot, 4)
+        editor = await open_editor(pilot, 6)
         editor.query_one("#tpl-active", Checkbox).value = True
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # type: ignore[attr-defined]
@@ -427,7 +432,7 @@ def test_snapshot(
     async def show(pilot: Pilot[object]) -> None:
         if view == "list":
             screen = await open_templates(pilot)
-            await until(pilot, lambda: len(names(screen)) == 4)
+            await until(pilot, lambda: len(names(screen)) == 6)
         else:
             editor = await open_editor(pilot, 1)
             await until(pilot, lambda: "CDP-2026-00001" in preview_text(editor, "fr"))
@@ -465,3 +470,59 @@ async def test_the_cursor_stays_on_its_template_when_the_wording_reloads(
         await settle(pilot)
         assert screen.query_one(DataTable).cursor_row == 2
         assert screen.current is not None and screen.current.system_key == "reminder_second"
+
+
+async def test_a_text_reminder_is_written_with_a_live_sms_counter_and_refused_over_three_sms(
+    make_app: Callable[..., object],
+) -> None:
+    english_admin()
+    app = make_app("clerk")
+    async with app.run_test(size=(80, 24)) as pilot:  # type: ignore[attr-defined]
+        screen = await open_templates(pilot)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, TemplateEditorScreen) and app.screen.loaded)  # type: ignore[attr-defined]
+        editor = app.screen  # type: ignore[attr-defined]
+        await pilot.press(*"Texto", "tab", "tab", "tab", "tab", "tab")  # kind, active, delay, unit
+        assert app.screen.focused is editor.query_one("#tpl-channel")  # type: ignore[attr-defined]
+        await pilot.press("enter", "down", "enter")  # a text message
+        await settle(pilot)
+        # a text has no subject and no attachment, is a reminder or a payment link
+        assert not editor.query_one("#tpl-subject-fr").is_on_screen
+        assert not editor.query_one("#tpl-attach").is_on_screen
+        kinds = editor.query_one("#tpl-kind", Select).query_one(OptionList).options
+        assert [str(option.prompt) for option in kinds] == ["reminder", "payment link"]
+        counter = editor.query_one("#tpl-count-fr")
+        assert "characters · 2 SMS (GSM-7)" in str(counter.render())  # the shipped text's wording
+        await pilot.press("tab", "tab")  # the language tabs, the French body
+        body = editor.query_one("#tpl-body-fr", TextArea)
+        assert app.screen.focused is body  # type: ignore[attr-defined]
+        body.cursor_location = body.document.end
+        await pilot.press("space", "ê")
+        await until(pilot, lambda: "UCS-2" in str(counter.render()))
+        assert str(counter.render()).endswith("· 3 SMS (UCS-2): ê forces UCS-2")
+        assert preview_text(editor, "fr").endswith("x9k7T2abc ê")  # one line, as the phone shows it
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.screen.query_one("#field-options").option_count == 10  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await settle(pilot)
+        long = "{{ clinic_name }}: " + "please pay soon " * 30 + "{{ payment_link }}"
+        editor.query_one("#tpl-body-en", TextArea).text = long
+        await until(pilot, lambda: editor.query_one("#tpl-count-en").has_class("-over"))
+        assert "4 SMS (GSM-7); too long: at most 3 SMS" in str(editor.query_one("#tpl-count-en").render())
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: editor.query_one("#tpl-error").display)
+        error = str(editor.query_one("#tpl-error").render())
+        assert "English body makes 4 SMS (GSM-7); a text may take at most 3: shorten it" in error
+        assert editor.query_one(TabbedContent).active == "tpl-pane-en"
+        assert not Template.select().where(Template.name == "Texto").exists()
+        editor.query_one("#tpl-body-en", TextArea).text = "{{ clinic_name }}: please pay {{ payment_link }}"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, TemplatesScreen))  # type: ignore[attr-defined]
+        saved = Template.get(Template.name == "Texto")
+        assert (saved.channel, saved.kind, saved.subject_fr) == ("sms", "reminder", "")  # no subject
+        assert saved.body_fr.endswith("{{ payment_link }} ê")
+        await until(pilot, lambda: screen.current is not None and screen.current.id == saved.id)
+        table = screen.query_one(DataTable)
+        row = [str(cell) for cell in table.get_row_at(table.cursor_row)]
+        assert row[:4] == ["Texto", "reminder", "text message", "15 days after"]

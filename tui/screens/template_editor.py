@@ -1,6 +1,13 @@
 """``TemplateEditorScreen``: one template's settings and its wording in French and English, with a
 live preview of each language on the latest billed invoice (or a sample one).
 
+A template goes by email or by text message (its channel, chosen for a new or custom one). A text
+message's template is a reminder or a payment link (sent by staff: no delay); it has no subject, never
+attaches anything and always shows the payment link, so those settings are hidden. Its preview
+shows the text as the phone gets it, and under each body a counter says its characters and SMS
+(GSM-7 or UCS-2, and which character forces UCS-2), marked past ``MAX_SEGMENTS``, which the save
+refuses. F2 offers a text only the fields a text may show.
+
 F2 inserts a field where the cursor is; F3 switches language; F4 restores a shipped template's
 wording; Ctrl+S saves in a worker. A refused save marks every refused part, opens the first
 one's language and puts the cursor on its line; nothing is saved. Activating an invoice
@@ -38,6 +45,7 @@ from locales import N_
 from models.admin.templates import (
     STARTER_BODIES,
     STARTER_SUBJECT,
+    TEXT_KINDS,
     SecondInvoiceEmail,
     TemplateInput,
     applies_to_every_invoice,
@@ -47,24 +55,25 @@ from models.admin.templates import (
     preview_values,
 )
 from models.billing.invoicing import clinic_today
-from models.core.enums import DelayUnit, PinMode, TemplateKind
+from models.core.enums import DelayUnit, PinMode, TemplateChannel, TemplateKind
 from models.core.errors import ValidationError
 from models.core.labels import DELAY_UNIT, TEMPLATE_KIND
 from models.database.base import utcnow
-from models.messaging.system_templates import BY_KEY
+from models.messaging.system_templates import BY_KEY, SMS_REMINDER
 from models.messaging.template_fields import FieldValues
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.every_invoice import ask_every_invoice
-from tui.screens.templates import ask_second_invoice_email
+from tui.screens.templates import TEMPLATE_CHANNEL, ask_second_invoice_email
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.key_footer import KeyFooter
-from tui.widgets.template_preview import TemplatePreview
+from tui.widgets.template_preview import TemplatePreview, sms_counter
 from tui.workers import error_text, run_db
 
 LANGUAGES = {"fr": N_("Français"), "en": N_("English")}
 WIDGETS = {
     "name": "#tpl-name",
+    "channel": "#tpl-channel",
     "kind": "#tpl-kind",
     "active": "#tpl-active",
     "delay_value": "#tpl-delay",
@@ -73,7 +82,7 @@ WIDGETS = {
     "add_payment_link": "#tpl-link",
     **{f"{part}_{lang}": f"#tpl-{part}-{lang}" for part in ("subject", "body") for lang in LANGUAGES},
 }
-SETTINGS = ("name", "kind", "delay_value", "delay_unit", "attach_invoice", "add_payment_link")
+SETTINGS = ("name", "channel", "kind", "delay_value", "delay_unit", "attach_invoice", "add_payment_link")
 NEW_TEMPLATE = TemplateInput(
     name="",
     kind=TemplateKind.REMINDER.value,
@@ -110,6 +119,7 @@ class TemplateEditorScreen(Screen[int | None]):
         self.saved_state: TemplateInput | None = None
         self.busy = False
         self.previews: dict[bool, tuple[FieldValues, str]] = {}
+        self.texting = False  # the channel the kinds offered and the starter bodies are for
 
     @property
     def editable(self) -> bool:
@@ -123,7 +133,7 @@ class TemplateEditorScreen(Screen[int | None]):
             yield Label(tr.gettext(N_("Name")), classes="tpl-label")
             yield Input(id="tpl-name", compact=True, max_length=200)
             yield Select[str](
-                [(tr.gettext(TEMPLATE_KIND[kind]), kind.value) for kind in TemplateKind],
+                [(tr.gettext(TEMPLATE_KIND[kind]), kind.value) for kind in self._kinds(False)],
                 id="tpl-kind",
                 compact=True,
                 allow_blank=False,
@@ -140,9 +150,19 @@ class TemplateEditorScreen(Screen[int | None]):
             )
             yield Label("", id="tpl-delay-hint", classes="tpl-hint")
         with Horizontal(classes="tpl-row"):
-            yield Label("", classes="tpl-label")
+            yield Label(tr.gettext(N_("Channel")), classes="tpl-label")
+            channels = [(tr.gettext(label), channel) for channel, label in TEMPLATE_CHANNEL.items()]
+            channel = Select[str](channels, id="tpl-channel", compact=True, allow_blank=False)
+            # as wide as its longest choice and the arrow: a French "courriel" leaves the boxes room
+            channel.styles.width = max(len(label) for label, _ in channels) + 3
+            yield channel
             yield Checkbox(tr.gettext(N_("Attach the invoice")), id="tpl-attach", compact=True)
             yield Checkbox(tr.gettext(N_("Add a payment link")), id="tpl-link", compact=True)
+            yield Label(
+                tr.gettext(N_("no attachment, always the payment link")),
+                id="tpl-text-hint",
+                classes="tpl-hint",
+            )
         yield Static(
             tr.gettext(
                 N_(
@@ -161,6 +181,7 @@ class TemplateEditorScreen(Screen[int | None]):
                             yield Label(tr.gettext(N_("Subject")), classes="tpl-label")
                             yield Input(id=f"tpl-subject-{lang}", compact=True, max_length=200)
                         yield TextArea(id=f"tpl-body-{lang}", show_line_numbers=True, compact=True)
+                        yield Static("", id=f"tpl-count-{lang}", classes="tpl-count", markup=False)
                     yield TemplatePreview(self.session, lang, id=f"tpl-preview-{lang}")
         yield Static("", id="tpl-error", markup=False)
         yield KeyFooter()
@@ -212,7 +233,7 @@ class TemplateEditorScreen(Screen[int | None]):
         self.loaded = data
         self.previews = previews
         self.fill(data)
-        self.kind_changed()
+        self.show_channel()
         self._lock()
         self._show_title()
         self.saved_state = self.read()
@@ -221,7 +242,9 @@ class TemplateEditorScreen(Screen[int | None]):
 
     def fill(self, data: TemplateInput) -> None:
         self.query_one("#tpl-name", Input).value = data.name
-        self.query_one("#tpl-kind", Select).value = data.kind
+        self.query_one("#tpl-channel", Select).value = data.channel
+        self.texting = data.channel == TemplateChannel.SMS
+        self._offer_kinds(data.kind)
         self.query_one("#tpl-active", Checkbox).value = data.active
         self.query_one("#tpl-delay", Input).value = data.delay_value
         self.query_one("#tpl-unit", Select).value = data.delay_unit
@@ -248,19 +271,75 @@ class TemplateEditorScreen(Screen[int | None]):
         kind = self.query_one("#tpl-kind", Select).value
         return kind if isinstance(kind, str) else TemplateKind.INVOICE.value
 
+    @staticmethod
+    def _kinds(texting: bool, keep: str = "") -> list[TemplateKind]:
+        """A text is a reminder or a payment link; an email anything but a payment link alone
+        (``keep``, the kind a template has, stays offered: the save says what is wrong with it)."""
+        return [
+            kind
+            for kind in TemplateKind
+            if kind == keep or (kind in TEXT_KINDS if texting else kind != TemplateKind.PAYMENT)
+        ]
+
+    def _offer_kinds(self, keep: str) -> None:
+        """The kinds of the channel, ``keep`` chosen if it is one (a reminder otherwise)."""
+        kinds = self._kinds(self.texting, keep)
+        select = self.query_one("#tpl-kind", Select)
+        select.set_options((self.session.tr.gettext(TEMPLATE_KIND[kind]), kind.value) for kind in kinds)
+        select.value = keep if keep in kinds else TemplateKind.REMINDER.value
+
+    def _channel(self) -> str:
+        channel = self.query_one("#tpl-channel", Select).value
+        return channel if isinstance(channel, str) else TemplateChannel.EMAIL.value
+
+    @on(Select.Changed, "#tpl-channel")
+    def show_channel(self) -> None:
+        """The settings and the kinds of the channel chosen; a new template's starter bodies become
+        the channel's (a text's: the shipped text reminder's wording)."""
+        texting = self._channel() == TemplateChannel.SMS
+        if texting != self.texting:
+            before = self._starters()
+            self.texting = texting
+            self._offer_kinds(self._kind())
+            if self.template_id is None:
+                for lang, starter in self._starters().items():
+                    body = self.query_one(f"#tpl-body-{lang}", TextArea)
+                    if body.text.strip() == before[lang].strip():
+                        body.text = starter
+        for widget in self.query(".tpl-subject-row, #tpl-attach, #tpl-link"):
+            widget.display = not texting
+        for widget in self.query(".tpl-count, #tpl-text-hint"):
+            widget.display = texting
+        for preview in self.query(TemplatePreview):
+            preview.texting = texting
+        self.kind_changed()
+
+    def _starters(self) -> dict[str, str]:
+        """What a new template's bodies start with, for the channel: an email's must be written on."""
+        if not self.texting:
+            return STARTER_BODIES
+        wording = SMS_REMINDER.wording()
+        return {lang: wording[f"body_{lang}"] for lang in LANGUAGES}
+
     @on(Select.Changed, "#tpl-kind")
     def kind_changed(self) -> None:
         """What the delay means, what is attached, and what the preview is on, for the kind chosen."""
         tr = self.session.tr
-        statement = self._kind() == TemplateKind.STATEMENT
+        kind = self._kind()
+        statement = kind == TemplateKind.STATEMENT
         # an invoice email (or a statement) sent by secure link carries the link, never the PDF
         secure = self.session.clinic.default_pin_mode != PinMode.NONE.value
-        self.query_one("#tpl-attach-hint").display = secure and self._kind() != TemplateKind.REMINDER
-        hint = (
-            N_("between two statements, instead of reminders")
-            if statement
-            else N_("after the invoice is issued (0: on billing)")
+        self.query_one("#tpl-attach-hint").display = (
+            secure and kind != TemplateKind.REMINDER and not self.texting
         )
+        for widget in self.query("#tpl-delay, #tpl-unit"):
+            widget.display = kind != TemplateKind.PAYMENT  # staff send it: no delay
+        if kind == TemplateKind.PAYMENT:
+            hint = N_("none: staff send it from the send dialog (Ctrl+T)")
+        elif statement:
+            hint = N_("between two statements, instead of reminders")
+        else:
+            hint = N_("after the invoice is issued (0: on billing)")
         self.query_one("#tpl-delay-hint", Label).update(tr.gettext(hint))
         self.query_one("#tpl-attach", Checkbox).label = tr.gettext(
             N_("Attach the statement") if statement else N_("Attach the invoice")
@@ -296,11 +375,14 @@ class TemplateEditorScreen(Screen[int | None]):
         def ticked(selector: str) -> bool:
             return self.query_one(selector, Checkbox).value
 
+        kind = chosen("#tpl-kind")
         return TemplateInput(
             name=text("#tpl-name"),
-            kind=chosen("#tpl-kind"),
+            channel=chosen("#tpl-channel"),
+            kind=kind,
             active=ticked("#tpl-active"),
-            delay_value=text("#tpl-delay"),
+            # a payment link goes when staff send it: its delay (hidden) is none
+            delay_value="0" if kind == TemplateKind.PAYMENT else text("#tpl-delay"),
             delay_unit=chosen("#tpl-unit"),
             attach_invoice=ticked("#tpl-attach"),
             add_payment_link=ticked("#tpl-link"),
@@ -325,6 +407,14 @@ class TemplateEditorScreen(Screen[int | None]):
             self.query_one(f"#tpl-subject-{lang}", Input).value,
             self.query_one(f"#tpl-body-{lang}", TextArea).text,
         )
+
+    @on(TemplatePreview.TextShown)
+    def count_text(self, event: TemplatePreview.TextShown) -> None:
+        """The text's characters and SMS under its body; marked past what a template may cost."""
+        counter = self.query_one(f"#tpl-count-{event.preview.language}", Static)
+        line, over = sms_counter(event.text, self.session.tr) if event.text is not None else ("", False)
+        counter.update(line)
+        counter.set_class(over, "-over")
 
     # Actions ----------------------------------------------------------------------------
 
@@ -363,7 +453,8 @@ class TemplateEditorScreen(Screen[int | None]):
                 target.insert(f"{{{{ {name} }}}}")
             target.focus()
 
-        self.app.push_screen(FieldPicker(self.session, subject=subject, kind=self._kind()), insert)
+        picker = FieldPicker(self.session, subject=subject, kind=self._kind(), texting=self.texting)
+        self.app.push_screen(picker, insert)
 
     def action_restore(self) -> None:
         shipped = BY_KEY.get(self.system_key or "")

@@ -1,4 +1,5 @@
-"""``TemplatesScreen``: the email templates, shipped and custom; admins change them, others read them.
+"""``TemplatesScreen``: the templates, shipped and custom, each sent by email or by text message (the
+Channel column); admins change them, others read them.
 
 Enter (or ``e``) opens the editor; ``a`` adds a custom template, ``d`` duplicates the one selected,
 ``t`` turns it on or off, ``x`` deletes a custom one (after a confirmation). Turning on an invoice
@@ -30,7 +31,7 @@ from models.admin.templates import (
     list_templates,
     set_active,
 )
-from models.core.enums import DelayUnit, Role, TemplateKind
+from models.core.enums import DelayUnit, Role, TemplateChannel, TemplateKind
 from models.core.labels import TEMPLATE_KIND
 from models.messaging.tables import Template
 from tui.dialogs.confirm import ConfirmDialog
@@ -42,14 +43,21 @@ from tui.widgets.key_footer import KeyFooter
 from tui.widgets.plain_table import PlainTable
 from tui.workers import error_text, run_db
 
-COLUMNS = (N_("Name"), N_("Kind"), N_("When"), N_("Active"), N_("Attach"), N_("Pay link"))
+COLUMNS = (N_("Name"), N_("Kind"), N_("Channel"), N_("When"), N_("Active"), N_("Attach"), N_("Pay link"))
 YES, NO = N_("yes"), N_("no")
+# how a template's messages go, as the list and the editor name it
+TEMPLATE_CHANNEL: dict[str, str] = {
+    TemplateChannel.EMAIL: N_("email"),
+    TemplateChannel.SMS: N_("text message"),
+}
 
 
 def delay_text(template: Template, tr: Translator) -> str:
-    """ "on billing", "15 days after", a statement's "every 1 month"… (literal plurals, so the
-    catalogs extract them)."""
+    """ "on billing", "15 days after", a statement's "every 1 month", a payment link's "sent by
+    staff"… (literal plurals, so the catalogs extract them)."""
     count = template.delay_value
+    if template.kind == TemplateKind.PAYMENT:
+        return tr.gettext(N_("sent by staff"))
     if count == 0:
         return tr.gettext(N_("on billing"))
     if template.kind == TemplateKind.STATEMENT:
@@ -120,7 +128,7 @@ class TemplatesScreen(Screen[None]):
     def apply_texts(self) -> None:
         tr = self.session.tr
         translate_bindings(self, tr)
-        title = tr.gettext(N_("Email templates: automatic invoice emails, payment reminders and statements"))
+        title = tr.gettext(N_("Templates: invoice emails, reminders, statements and text messages"))
         self.query_one("#templates-title", Static).update(f"[b]{escape(title)}[/b]")
         table = self.query_one(DataTable)
         current = self.current  # before the clear, which puts the cursor back on the first row
@@ -153,6 +161,7 @@ class TemplatesScreen(Screen[None]):
         return (
             f"★ {name}" if template.is_system else name,
             tr.gettext(TEMPLATE_KIND[template.kind]),
+            tr.gettext(TEMPLATE_CHANNEL[template.channel]),
             when,
             tr.gettext(YES if template.active else NO),
             tr.gettext(YES if template.attach_invoice else NO),
