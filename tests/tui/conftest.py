@@ -21,6 +21,18 @@ from tests.conftest import start_from
 
 from .settling import settle, until
 
+# The screens' snapshots: both languages at 80x24, where a longer word or a wrapped line shows first,
+# and the wide layout in French, the longer of the two. English at 120x40 added a minute of workers'
+# time to the suite and never showed what these three did not.
+snapshot_cases = pytest.mark.parametrize(
+    ("language", "size"),
+    [
+        pytest.param("fr", (80, 24), id="fr-80x24"),
+        pytest.param("en", (80, 24), id="en-80x24"),
+        pytest.param("fr", (120, 40), id="fr-120x40"),
+    ],
+)
+
 # The clock every TUI test and snapshot sees, so the status bar and dates never move.
 FROZEN_NOW = datetime(2026, 3, 14, 15, 30, tzinfo=UTC)
 

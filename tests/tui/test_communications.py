@@ -25,7 +25,7 @@ from tui.screens.communications import CommunicationsScreen
 from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.widgets.scheduled_table import ScheduledTable
 
-from .conftest import FROZEN_NOW, Clinic_
+from .conftest import FROZEN_NOW, Clinic_, snapshot_cases
 from .invoices.conftest import messages, settle, until
 
 EMAIL_TEMPLATES = ("invoice_email", "reminder_first", "reminder_second")
@@ -338,11 +338,7 @@ async def test_paging_reads_a_page_at_a_time_in_order(
         assert not screen.has_more
 
 
-SIZES = [(80, 24), (120, 40)]
-
-
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("language", ["fr", "en"])
+@snapshot_cases
 @pytest.mark.parametrize("view", ["waiting", "done"])
 def test_snapshot(
     snap_compare: Callable[..., bool],

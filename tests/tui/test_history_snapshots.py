@@ -9,20 +9,17 @@ from collections.abc import Callable
 from typing import Any
 
 import peewee
-import pytest
 from textual.pilot import Pilot
 
 from testbed.clinic_scale import fill_history
 
-from .conftest import Clinic_
+from .conftest import Clinic_, snapshot_cases
 from .test_history import settle
 
-SIZES = [(80, 24), (120, 40)]
 PEOPLE = {"fr": "admin", "en": "clerk"}
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("language", ["fr", "en"])
+@snapshot_cases
 def test_history_tab(
     snap_compare: Callable[..., bool],
     make_app: Callable[..., Any],

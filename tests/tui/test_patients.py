@@ -17,7 +17,7 @@ from tui.screens.patients import PAGE_SIZE, PatientsView
 from tui.widgets.invoice_field import FormField
 from tui.widgets.page_table import PageTable
 
-from .conftest import Clinic_
+from .conftest import Clinic_, snapshot_cases
 from .settling import settle
 
 NAMES = [("Bélanger", "Élise"), ("Tremblay", "Marc"), ("Smith", "Olivia"), ("Gagnon", "Léa")]
@@ -309,12 +309,10 @@ async def test_i_starts_an_invoice_for_the_patient(
 
 # Snapshots ----------------------------------------------------------------------------
 
-SIZES = [(80, 24), (120, 40)]
 PEOPLE = {"fr": "admin", "en": "clerk"}
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("language", ["fr", "en"])
+@snapshot_cases
 def test_tab_snapshot(
     snap_compare: Callable[..., bool],
     make_app: Callable[..., object],
@@ -333,8 +331,7 @@ def test_tab_snapshot(
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("language", ["fr", "en"])
+@snapshot_cases
 def test_form_snapshot(
     snap_compare: Callable[..., bool],
     make_app: Callable[..., object],

@@ -14,14 +14,11 @@ from textual.pilot import Pilot
 from models.people.clinic import BillingCompany, Staff
 from tui.screens.settings import SettingsView
 
-from .conftest import Clinic_
+from .conftest import Clinic_, snapshot_cases
 from .invoices.conftest import settle
 
-SIZES = [(80, 24), (120, 40)]
 
-
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("language", ["fr", "en"])
+@snapshot_cases
 @pytest.mark.parametrize("pane", ["settings-clinic", "settings-staff"])
 def test_settings(
     snap_compare: Callable[..., bool],

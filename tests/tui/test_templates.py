@@ -29,7 +29,7 @@ from tui.screens.template_editor import TemplateEditorScreen
 from tui.screens.templates import TemplatesScreen
 from tui.widgets.template_preview import TemplatePreview
 
-from .conftest import FROZEN_NOW, Clinic_
+from .conftest import FROZEN_NOW, Clinic_, snapshot_cases
 from .invoices.conftest import messages, settle, until
 
 
@@ -412,11 +412,7 @@ async def test_a_clinic_that_attaches_shows_no_hint(make_app: Callable[..., obje
         assert not editor.query_one("#tpl-attach-hint").display
 
 
-SIZES = [(80, 24), (120, 40)]
-
-
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("language", ["fr", "en"])
+@snapshot_cases
 @pytest.mark.parametrize("view", ["list", "editor"])
 def test_snapshot(
     snap_compare: Callable[..., bool],

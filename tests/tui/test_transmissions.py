@@ -22,7 +22,7 @@ from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.transmissions import TransmissionsScreen
 from tui.widgets.transmission_log import TransmissionLog
 
-from .conftest import FROZEN_NOW, Clinic_
+from .conftest import FROZEN_NOW, Clinic_, snapshot_cases
 from .invoices.conftest import messages, settle
 
 
@@ -301,8 +301,7 @@ async def test_open_invoice_shows_its_detail(make_app: Callable[..., object], lo
         assert app.screen.invoice_id == log.invoices[1].id  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("language", ["fr", "en"])
+@snapshot_cases
 def test_snapshot(
     snap_compare: Callable[..., bool],
     make_app: Callable[..., object],

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from textual.pilot import Pilot
 
 from models.core.enums import PaymentMethod
@@ -18,15 +17,13 @@ from tui.screens.invoice_detail import InvoiceDetailScreen
 from tui.screens.invoice_form import InvoiceFormScreen
 from tui.widgets.invoice_lines import InvoiceLinesEditor
 
-from ..conftest import FROZEN_NOW
+from ..conftest import FROZEN_NOW, snapshot_cases
 from .conftest import Billing, settle
 
-SIZES = [(80, 24), (120, 40)]
 PEOPLE = {"fr": "admin", "en": "clerk"}
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("language", ["fr", "en"])
+@snapshot_cases
 def test_form(
     snap_compare: Callable[..., bool],
     make_app: Callable[..., object],
@@ -61,8 +58,7 @@ def test_form(
     assert snap_compare(app, terminal_size=size, run_before=fill)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("language", ["fr", "en"])
+@snapshot_cases
 def test_detail(
     snap_compare: Callable[..., bool],
     make_app: Callable[..., object],
