@@ -24,7 +24,10 @@ from textual.dom import DOMNode
 from textual.timer import Timer
 from textual.widget import Widget
 
-MAX_HOLD = 3.0  # seconds: past this the held keys go on whatever the state (a safety net)
+# seconds: past this the held keys go on whatever the state (a safety net). A screen that reads its
+# data took over 3 s to settle on a loaded 2-core machine, and the key held for it went to the
+# screen below; a key arriving late is better than a key acted on by the wrong screen.
+MAX_HOLD = 8.0
 CHECK_EVERY = 0.01
 
 

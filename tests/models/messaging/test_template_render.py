@@ -18,6 +18,9 @@ from models.messaging.text_templates import SAMPLE_PAY_URL, render_text, text_pr
 from models.people.clinic import Clinic
 from tests.conftest import Setup
 
+# Rendering reads nothing of the database's engine: the clinic's row only. Run once, on SQLite.
+pytestmark = pytest.mark.sqlite_only
+
 TODAY = date(2026, 4, 10)
 
 
