@@ -61,6 +61,11 @@ class RejectedError(_WithReply, PermanentDeliveryError):
     """5xx or an invalid address: failed at once."""
 
 
+class SkippedError(_WithReply):
+    """The message has nothing left to say when its turn came (a text for an invoice paid
+    meanwhile): it ends ``cancelled`` with the reason; nothing failed, nobody is notified."""
+
+
 class ReplacedError(_WithReply):
     """A newer send of the same invoice carries its link (the portal refused this one as revoked, or
     the queue holds the newer send): the message ends ``replaced``, not sent and not failed; nobody

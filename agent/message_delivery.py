@@ -19,6 +19,7 @@ from agent.errors import (
     PausedError,
     RejectedError,
     ReplacedError,
+    SkippedError,
     ThrottledError,
     UnknownOutcomeError,
 )
@@ -164,6 +165,14 @@ class Deliverer:
         """Record what a step's or the email's error means for the message (its class decides)."""
         if isinstance(exc, ReplacedError):
             await self._replaced(message, exc)
+        elif isinstance(exc, SkippedError):
+            await self._record(outbox.mark_skipped, message, self.agent_id, exc.render(self._tr))
+            self._log(
+                logging.INFO,
+                N_("message {id} of invoice #{invoice} not sent: {reason}"),
+                **_ids(message),
+                reason=exc.render(self._tr),
+            )
         elif isinstance(exc, ThrottledError):
             await self._throttled(message, exc, channel)
         elif isinstance(exc, OfflineError):

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from agent.channels import EmailChannel
 from agent.compose import Composer
 from agent.loop import Agent, AgentOptions
+from agent.pacing import Pace
 from agent.pdfs import PdfProvider
 from agent.steps import DeliveryStep, SyncJob
 from locales import N_, translator
@@ -100,13 +101,18 @@ def build_agent(
         from agent.delivery.build import build_pay_pages_sync, build_text_step
 
         stripe_steps, stripe_syncs = _stripe_parts(config)
+        sms_pace = Pace(config.sms.max_per_minute)  # PIN texts and patients' texts: one gateway
     return Agent(
         channel if channel is not None else build_channel(config),
         composer,
         options,
         steps=steps
         if steps is not None
-        else [*build_secure_steps(config, provider), *stripe_steps, build_text_step(config)],
+        else [
+            *build_secure_steps(config, provider, sms_pace=sms_pace),
+            *stripe_steps,
+            build_text_step(config, sms_pace=sms_pace),
+        ],
         syncs=syncs
         if syncs is not None
         else [

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from agent.channels.sms import SmsChannel, SmsState, SmsStatus, SmsStatusChannel
 from agent.errors import DeferredError, OfflineError, RejectedError, ThrottledError
@@ -24,12 +24,17 @@ from agent.steps import DbRunner
 from locales import translator
 from models.core.enums import TransmissionStatus
 from models.database.base import utcnow
-from models.messaging.sms_receipts import receipts_to_check, record_receipt
+from models.messaging.sms_receipts import CHECK_WINDOW, receipts_to_check, record_receipt
 
 log = logging.getLogger("facteur.agent")
 
 BATCH = 50  # texts asked about in one pass
 INTERVAL_SECONDS = 300.0  # between passes: most texts are delivered within a minute or two
+# a text still on its way is asked about again after this, not every pass: texts a carrier never
+# gives a receipt for would otherwise take the pass's 50 places for 72 hours, and the newer ones
+# (a PIN text that failed) would never be asked about
+ASK_AGAIN = timedelta(minutes=30)
+CANDIDATES = 10  # the pass reads this many times its batch, skipping those asked lately
 
 _RECORDED = {
     SmsState.DELIVERED: TransmissionStatus.DELIVERED,
@@ -45,15 +50,23 @@ async def check_sms_receipts(
     now: datetime | None = None,
     limit: int = BATCH,
     log_language: str | None = None,
+    asked: dict[int, datetime] | None = None,
 ) -> int:
     """One pass (see the module's docstring); how many receipts it recorded. ``db`` runs the
-    database work on the agent's database thread; it raises nothing the gateway answers."""
+    database work on the agent's database thread; it raises nothing the gateway answers. ``asked``
+    (the job's, kept between passes) says when each text was last asked about."""
     if not isinstance(sms, SmsStatusChannel):
         return 0
     now = now or utcnow()
+    asked = asked if asked is not None else {}
+    for key in [key for key, at in asked.items() if now - at > CHECK_WINDOW]:
+        del asked[key]  # past the window: it is no longer a candidate
+    candidates = await db(receipts_to_check, now, limit * CANDIDATES)
+    due = [sent for sent in candidates if now - asked.get(sent.id, now - ASK_AGAIN) >= ASK_AGAIN][:limit]
     recorded = 0
     busy: list[DeferredError] = []
-    for sent in await db(receipts_to_check, now, limit):
+    for sent in due:
+        asked[sent.id] = now
         try:
             status = await sms.status(str(sent.provider_id))
         except (OfflineError, ThrottledError):
@@ -101,10 +114,16 @@ class SmsReceiptsJob:
         self.clock = clock
         self.log_language = log_language
         self.last = 0  # receipts recorded by the last pass
+        self._asked: dict[int, datetime] = {}  # text (its transmission's id) -> last asked
 
     async def run(self, db: DbRunner) -> None:
         self.last = await check_sms_receipts(
-            self.sms, db, now=self.clock(), limit=self.limit, log_language=self.log_language
+            self.sms,
+            db,
+            now=self.clock(),
+            limit=self.limit,
+            log_language=self.log_language,
+            asked=self._asked,
         )
         if self.last:
             tr = translator(self.log_language)

@@ -56,7 +56,7 @@ def build_portal(config: Config) -> PortalClient:
 
 
 def build_secure_steps(
-    config: Config, pdfs: PdfProvider, *, sms: SmsChannel | None = None
+    config: Config, pdfs: PdfProvider, *, sms: SmsChannel | None = None, sms_pace: Pace | None = None
 ) -> list[DeliveryStep]:
     """Publish to the portal, then text the PIN: in this order, around the email; and revoke a link
     staff closed (a task without email)."""
@@ -65,16 +65,19 @@ def build_secure_steps(
     return [
         PortalPublishStep(build_portal(config), pdfs, pace=portal_pace, pay_base=config.portal.url),
         PortalRevokeStep(build_portal(config), pace=portal_pace),
-        PinSmsStep(channel, at_once=config.agent.concurrency, pace=Pace(config.sms.max_per_minute)),
+        PinSmsStep(
+            channel, at_once=config.agent.concurrency, pace=sms_pace or Pace(config.sms.max_per_minute)
+        ),
     ]
 
 
-def build_text_step(config: Config) -> DeliveryStep:
+def build_text_step(config: Config, *, sms_pace: Pace | None = None) -> DeliveryStep:
     """Text messages to patients (reminders, payment links): after the Stripe step, which makes the
-    Pay page their text carries; a gateway channel of its own."""
+    Pay page their text carries; a gateway channel of its own, paced with the PIN texts as one
+    (``sms_pace``: ``[sms] max_per_minute`` is the gateway's, whatever the text says)."""
     from agent.delivery.text import SmsTextStep
 
-    return SmsTextStep(build_sms(config), pace=Pace(config.sms.max_per_minute))
+    return SmsTextStep(build_sms(config), pace=sms_pace or Pace(config.sms.max_per_minute))
 
 
 def build_secure_syncs(config: Config) -> list[SyncJob]:

@@ -15,17 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from agent.channels.sms import SmsChannel
-from agent.errors import DeferredError, OfflineError, RejectedError
+from agent.errors import DeferredError, OfflineError, RejectedError, SkippedError
 from agent.pacing import Pace
 from agent.steps import DbRunner, Delivery
 from locales import N_
 from models.admin.templates import wording_of
 from models.billing.invoice import Invoice
 from models.billing.invoicing import clinic_today
-from models.core.enums import Channel, TemplateChannel, TransmissionStatus
+from models.core.enums import Channel, InvoiceStatus, MessageKind, TemplateChannel, TransmissionStatus
 from models.database.base import fk_id, utcnow
+from models.messaging import schedule_reasons as reasons
 from models.messaging.outbox import mark_step
-from models.messaging.sms_text import MAX_SEGMENTS, count_sms
+from models.messaging.sms_text import MAX_SEGMENTS, count_sms, mobile_problem
 from models.messaging.tables import OutboxMessage, Template, Transmission
 from models.messaging.template_budget import RenderInterrupted
 from models.messaging.template_fields import values_for_invoice
@@ -44,6 +45,9 @@ class _Text:
 
     consented: bool
     patient_name: str
+    phone: str  # the patient's cell phone now: a number changed since the text was queued wins
+    owing: bool  # billed, with a balance: else the text has nothing left to ask
+    opted_out: bool  # of reminders, since a reminder by text was queued
     body: str | None  # the template's body in the message's language; None: the template is gone
     invoice: Invoice
     already_sent: bool  # an earlier attempt's text was taken by the gateway
@@ -59,7 +63,18 @@ def _text(message: OutboxMessage) -> _Text:
         & (Transmission.channel == Channel.SMS.value)
         & (Transmission.status == TransmissionStatus.SENT.value)
     )
-    return _Text(bool(patient.consent_sms), patient.full_name, body, invoice, sent.exists())
+    owing = invoice.status == InvoiceStatus.BILLED and invoice.balance_cents > 0
+    opted_out = message.kind == MessageKind.REMINDER and not patient.receive_reminders
+    return _Text(
+        consented=bool(patient.consent_sms),
+        patient_name=patient.full_name,
+        phone=(patient.cell_phone or "").strip(),
+        owing=owing,
+        opted_out=opted_out,
+        body=body,
+        invoice=invoice,
+        already_sent=sent.exists(),
+    )
 
 
 class SmsTextStep:
@@ -83,8 +98,17 @@ class SmsTextStep:
         facts = await db(_text, message)
         if facts.already_sent:
             return
+        if not facts.owing:  # paid or voided while it waited (a weekend, a pause)
+            raise SkippedError(reasons.NOTHING_OWED)
+        if facts.opted_out:
+            raise SkippedError(reasons.OPTED_OUT)
         if not facts.consented:
             raise RejectedError(SMS_WITHDRAWN, name=facts.patient_name)
+        if not facts.phone:
+            raise RejectedError(N_("no cell phone number to send the text to"))
+        problem = mobile_problem(facts.phone)
+        if problem is not None:  # the number changed to a landline since
+            raise RejectedError(problem, number=facts.phone)
         if facts.body is None:
             raise RejectedError(NO_TEMPLATE)
         if not delivery.payment_url:
@@ -98,10 +122,8 @@ class SmsTextStep:
         count = count_sms(text)
         if count.segments > MAX_SEGMENTS:
             raise RejectedError(TOO_LONG, count=count.segments, max=MAX_SEGMENTS)
-        if not message.recipient_phone:
-            raise RejectedError(N_("no cell phone number to send the text to"))
         await self.pace.turn()
-        reply = await self.sms.send(message.recipient_phone, text, f"facteur-{message.id}")
+        reply = await self.sms.send(facts.phone, text, f"facteur-{message.id}")
         self.pace.accepted()
         now = self.clock()
         if not await db(

@@ -127,7 +127,11 @@ def _payment_links(patient_id: int, now: datetime) -> list[LiveLink]:
     messages = {
         message.id: message
         for message in OutboxMessage.select(
-            OutboxMessage.id, OutboxMessage.sent_at, OutboxMessage.recipient_email, OutboxMessage.link_action
+            OutboxMessage.id,
+            OutboxMessage.sent_at,
+            OutboxMessage.recipient_email,
+            OutboxMessage.recipient_phone,
+            OutboxMessage.link_action,
         ).where(OutboxMessage.id.in_([fk_id(link, "message") for link in links]))
     }
     removing = {
@@ -141,7 +145,7 @@ def _payment_links(patient_id: int, now: datetime) -> list[LiveLink]:
     found = []
     for link in links:
         message = messages.get(fk_id(link, "message") or 0)
-        emailed = message is not None and message.link_action is None
+        emailed = message is not None and message.link_action is None  # an email, or a text
         found.append(
             LiveLink(
                 kind=LinkKind.PAYMENT,
@@ -149,7 +153,9 @@ def _payment_links(patient_id: int, now: datetime) -> list[LiveLink]:
                 invoice_id=fk_id(link, "invoice") or 0,
                 document=describe(link.invoice),
                 sent_at=message.sent_at if emailed and message is not None else None,
-                sent_to=str(message.recipient_email or "") if emailed and message is not None else "",
+                sent_to=str(message.recipient_email or message.recipient_phone or "")
+                if emailed and message is not None
+                else "",
                 opened=-1,
                 last_opened_at=None,
                 expires_at=link.expires_at,

@@ -53,9 +53,12 @@ def notify_delivery_failed(message: OutboxMessage, reason: str, now: datetime) -
         "reason": reason,
         "outbox_id": message.id,
     }
-    notice = {Channel.EMAIL: FAILED_NOTICE, Channel.PORTAL: REVOKE_FAILED_NOTICE}.get(
-        message.channel, LINK_FAILED_NOTICE
-    )
+    # an email or a text that did not reach its recipient (the recipient: its address, else its phone)
+    notice = {
+        Channel.EMAIL: FAILED_NOTICE,
+        Channel.SMS: FAILED_NOTICE,
+        Channel.PORTAL: REVOKE_FAILED_NOTICE,
+    }.get(message.channel, LINK_FAILED_NOTICE)
     return notify(staff_ids, DELIVERY_FAILED, invoice, notice, params, now=now)
 
 

@@ -44,7 +44,7 @@ from models.core.enums import Channel, OutboxStatus, TransmissionStatus
 from models.database.base import fk_id, utcnow
 from models.database.db import db
 from models.messaging.notifications import notify_delivery_failed, notify_payment_trouble
-from models.messaging.sending_window import is_open, next_opening, window_of
+from models.messaging.sending_window import is_open, next_opening, window_of, window_start
 from models.messaging.tables import OutboxMessage, Transmission
 from models.people.clinic import Clinic
 
@@ -319,7 +319,10 @@ def mark_deferred(
     """A transient failure (or an unknown outcome) on ``channel``: retry later, or fail past ``give_up``.
     ``retry_now``: due again at once, not after the backoff (its channel paces it: a throttling reply)."""
     now = now or utcnow()
-    if now - message.created_at >= policy.give_up:
+    # a message that waits for the sending window counts its retries from the window's opening:
+    # a weekend or a holiday spent waiting is not time spent trying
+    started = window_start(message.created_at) if message.in_window else message.created_at
+    if now - started >= policy.give_up:
         gave_up = Reply(reply.code, f"gave up: {reply.text or ''}".strip())
         mark_failed(message, agent_id, gave_up, now, channel=channel)
         return OutboxStatus.FAILED
@@ -375,6 +378,23 @@ def mark_link_refused(
         changed = OutboxMessage.update(payment_link=False).where(_held(message, agent_id)).execute()
         if changed and reply.code is not None:
             notify_payment_trouble(_error_text(reply), now)
+
+
+def mark_skipped(message: OutboxMessage, agent_id: str, reason: str) -> None:
+    """The message has nothing left to say when its turn came (a text whose invoice was paid
+    meanwhile, a reminder whose patient opted out): ``cancelled`` with the reason, its attempt given
+    back, nobody notified."""
+    _update_held(
+        message,
+        agent_id,
+        {
+            "status": OutboxStatus.CANCELLED.value,
+            "attempts": OutboxMessage.attempts - 1,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "last_error": reason[:1000],
+        },
+    )
 
 
 def mark_replaced(

@@ -31,7 +31,7 @@ from babel.dates import format_skeleton
 
 from locales import L_, N_, LazyText, Translator
 from locales.formatting import babel_locale, format_date, format_datetime
-from models.core.enums import OutboxStatus, TemplateKind
+from models.core.enums import OutboxStatus, TemplateChannel, TemplateKind
 from models.database.base import fk_id
 from models.messaging import schedule_reasons as reasons
 from models.messaging.schedule_time import local_day
@@ -47,6 +47,7 @@ from models.messaging.tables import OutboxMessage, ScheduledMessage
 from models.people.clinic import Clinic, Staff, get_clinic
 from models.workflow.automation import Skip, default_pin
 from models.workflow.reminder_pauses import ReminderPause, active_pauses, covering, resume_time
+from models.workflow.texting import text_refusal
 
 UPCOMING_DAYS = 30  # the Communications screen's default scope, and the holidays it names
 RECENT = timedelta(hours=24)  # a reminder this soon after a staff send: the patient just heard
@@ -66,6 +67,7 @@ class WarningCode(StrEnum):
     NO_EMAIL = "no_email"
     NO_PHONE = "no_phone"
     NO_INSURANCE_PIN = "no_insurance_pin"
+    NO_TEXT = "no_text"  # a text reminder the patient cannot get: no consent, no mobile number…
 
 
 SHORT: dict[WarningCode, LazyText] = {
@@ -77,6 +79,7 @@ SHORT: dict[WarningCode, LazyText] = {
     WarningCode.NO_EMAIL: L_("no email"),
     WarningCode.NO_PHONE: L_("no cell phone"),
     WarningCode.NO_INSURANCE_PIN: L_("no insurance number"),
+    WarningCode.NO_TEXT: L_("no text"),
 }
 
 
@@ -234,6 +237,9 @@ def _unreachable(row: ScheduledMessage, clinic: Clinic) -> list[RowWarning]:
     """What the message lacks to go at all: an email address; for an invoice email or a statement,
     what the clinic's PIN mode needs (reminders carry no PIN)."""
     invoice, kind = row.invoice, row.template.kind
+    if row.template.channel == TemplateChannel.SMS:  # a text: the patient's consent and mobile number
+        refusal = text_refusal(invoice)
+        return [] if refusal is None else [RowWarning(WarningCode.NO_TEXT, refusal.message, refusal.params)]
     found = []
     if kind == TemplateKind.STATEMENT:
         email, missing = invoice.patient.email, reasons.NO_PATIENT_EMAIL

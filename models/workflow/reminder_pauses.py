@@ -31,7 +31,7 @@ from dateutil.relativedelta import relativedelta
 
 from locales import N_
 from models.billing.invoice import Invoice
-from models.core.enums import InvoiceStatus, ScheduleStatus
+from models.core.enums import InvoiceStatus, OutboxStatus, ScheduleStatus, TemplateKind
 from models.core.errors import FacteurError, NotFoundError, ValidationError, check_fields
 from models.core.labels import INVOICE_STATUS
 from models.core.validation import REQUIRED, check_plain_text
@@ -39,7 +39,7 @@ from models.database.base import BaseModel, UTCDateTimeField, fk_id, utcnow
 from models.database.db import db, locked
 from models.messaging import schedule_reasons as reasons
 from models.messaging.schedule_time import from_wall, local_day, to_wall
-from models.messaging.tables import ScheduledMessage
+from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
 from models.people.clinic import Staff, get_clinic
 from models.people.patient import Patient
 
@@ -187,6 +187,7 @@ def pause_reminders(
         )
         if replaced is not None:
             _hand_over(replaced, pause, timezone, now)
+        _hold_queued(pause, timezone, now)
     return Paused(pause, replaced)
 
 
@@ -225,6 +226,41 @@ def _postponed_by(pause: ReminderPause) -> peewee.Expression:
         & ScheduledMessage.invoice.in_(_invoices_of(pause))
         & (ScheduledMessage.reason == paused_reason(pause))
     )
+
+
+def _hold_queued(pause: ReminderPause, timezone: str, now: datetime) -> int:
+    """Reminders the scheduler already queued that have not gone yet (waiting for the sending window
+    over a weekend, or for the agent) are taken back: each outbox message is cancelled, never having
+    been tried, and its scheduled row waits again, for the resume date at its time of day. One being
+    sent right now cannot be called back."""
+    queued = list(
+        ScheduledMessage.select(ScheduledMessage.id, ScheduledMessage.due_at, ScheduledMessage.outbox_message)
+        .join(OutboxMessage, on=ScheduledMessage.outbox_message == OutboxMessage.id)
+        .join(Template, on=ScheduledMessage.template == Template.id)
+        .where(
+            (ScheduledMessage.status == ScheduleStatus.ENQUEUED)
+            & ScheduledMessage.invoice.in_(_invoices_of(pause))
+            & (Template.kind == TemplateKind.REMINDER.value)
+            & (OutboxMessage.status == OutboxStatus.PENDING)
+            & (OutboxMessage.attempts == 0)
+        )
+    )
+    for row in queued:
+        message_id = fk_id(row, "outbox_message")
+        taken = (
+            OutboxMessage.update(status=OutboxStatus.CANCELLED.value, lease_owner=None)
+            .where((OutboxMessage.id == message_id) & (OutboxMessage.status == OutboxStatus.PENDING))
+            .execute()
+        )
+        if taken:
+            ScheduledMessage.update(
+                status=ScheduleStatus.SCHEDULED.value,
+                outbox_message=None,
+                due_at=resume_time(row.due_at, pause, timezone),
+                reason=paused_reason(pause),
+                updated_at=now,
+            ).where(ScheduledMessage.id == row.id).execute()
+    return len(queued)
 
 
 def _hand_over(old: ReminderPause, new: ReminderPause, timezone: str, now: datetime) -> None:

@@ -12,7 +12,7 @@ from locales import N_, translator
 from locales.formatting import format_date
 from models.billing.invoice import Invoice, describe
 from models.billing.statements import Statement
-from models.core.enums import InvoiceStatus, MessageKind, OutboxStatus, PinMode
+from models.core.enums import InvoiceStatus, MessageKind, OutboxStatus, PinMode, TemplateChannel
 from models.core.errors import FacteurError, ValidationError, check_fields
 from models.core.validation import check_plain_text, validate_email, validate_language
 from models.database.base import fk_id, utcnow
@@ -209,6 +209,12 @@ def resend(item: OutboxMessage | Transmission, *, staff: Staff | None = None) ->
         check_sendable(invoice)
         if original.sends_email and not invoice.third_party and invoice.patient.email_withdrawn:
             raise SendRefused(EMAIL_WITHDRAWN, name=invoice.patient.full_name)
+        if original.medium == TemplateChannel.SMS:  # a text again: the same checks as the first
+            from models.workflow.texting import text_refusal  # texting builds on this module
+
+            refusal = text_refusal(invoice)
+            if refusal is not None:
+                raise refusal
         return OutboxMessage.create(
             kind=original.kind,
             invoice=fk_id(original, "invoice"),
@@ -222,6 +228,7 @@ def resend(item: OutboxMessage | Transmission, *, staff: Staff | None = None) ->
             payment_link=original.payment_link,
             link_action=original.link_action,  # a link task is asked again, still without email
             revokes=original.revokes,
+            medium=original.medium,  # a text goes again as a text
             attach_pdf=original.attach_pdf,
             personal_message=original.personal_message,  # already dropped if it was sent
             created_by=staff if staff is not None else fk_id(original, "created_by"),

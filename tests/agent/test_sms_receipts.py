@@ -159,3 +159,36 @@ async def test_the_job_runs_a_pass_and_closes_its_channel(setup: Setup, sms_gate
     with pytest.raises(RuntimeError, match="closed"):
         await client.status("SM1")
     assert OutboxMessage.select().count() == 1
+
+
+async def test_texts_a_carrier_never_answers_for_do_not_keep_the_newer_ones_from_being_asked(
+    setup: Setup,
+) -> None:
+    """A text still on its way is asked about again after ``ASK_AGAIN``, not every pass: 51 texts
+    without a final answer, passes of 50, and the 51st is asked about on the second pass."""
+    from agent.channels.sms import SmsState, SmsStatus
+
+    invoice = billed_invoice(setup.company)
+    now = utcnow()
+    for index in range(51):
+        Transmission.create(
+            invoice=invoice,
+            channel="sms",
+            status="sent",
+            provider_id=f"SM{index:03}",
+            created_at=now - timedelta(hours=10) + timedelta(minutes=index),
+        )
+
+    class Silent(HttpSms):
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        async def status(self, provider_id: str) -> SmsStatus:
+            self.asked.append(provider_id)
+            return SmsStatus(SmsState.PENDING)  # a carrier that never sends a receipt
+
+    gateway, asked = Silent(), {}
+    await check_sms_receipts(gateway, inline, now=now, asked=asked)
+    assert len(gateway.asked) == 50 and "SM050" not in gateway.asked
+    await check_sms_receipts(gateway, inline, now=now + timedelta(minutes=5), asked=asked)
+    assert gateway.asked[50:] == ["SM050"]  # the others wait for their turn to be asked again

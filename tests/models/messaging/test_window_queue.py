@@ -55,3 +55,20 @@ def test_an_always_open_clinic_sends_at_any_hour(setup: Setup) -> None:
     message = enqueue_invoice_email(billed_invoice(setup.company), in_window=True, now=SATURDAY_2)
     assert message.next_attempt_at == SATURDAY_2
     assert [m.id for m in claim("host:1", 10, 60, SATURDAY_2)] == [message.id]
+
+
+def test_waiting_for_the_window_spends_none_of_the_time_given_to_retries(setup: Setup) -> None:
+    from datetime import timedelta
+
+    from models.messaging.outbox import Reply, RetryPolicy, mark_deferred
+
+    clinic = setup.clinic
+    clinic.send_opens, clinic.send_closes, clinic.send_days = "08:00", "18:00", "2"  # Tuesdays only
+    clinic.save()
+    message = enqueue_invoice_email(billed_invoice(setup.company), in_window=True, now=TUESDAY_19)
+    opening = message.next_attempt_at  # a week later
+    (claimed,) = claim("host:1", 1, 60, opening)
+    status = mark_deferred(
+        claimed, "host:1", Reply("451", "greylisted"), RetryPolicy(), opening + timedelta(seconds=5)
+    )
+    assert status is OutboxStatus.PENDING  # retried: its five days start at the window's opening

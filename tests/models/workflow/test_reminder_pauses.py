@@ -301,3 +301,42 @@ def test_the_plan_moves_each_message_into_the_window_and_says_why(setup: Setup, 
     clinic.holiday_calendar = ""
     clinic.save()
     assert holiday_note(now, EN) == ""
+
+
+def test_a_pause_takes_back_a_reminder_queued_for_the_sending_window(setup: Setup) -> None:
+    """Queued on Friday evening for Monday 08:00, then paused on Saturday: it does not go on Monday,
+    it waits again for the resume date, never tried."""
+    from datetime import UTC, datetime, timedelta
+
+    from models.core.enums import OutboxStatus, ScheduleStatus
+    from models.messaging.outbox import claim
+    from models.messaging.tables import OutboxMessage, ScheduledMessage, Template
+    from models.workflow.reminder_pauses import pause_reminders
+    from models.workflow.reminders import run_due
+    from testbed.invoices import billed_invoice
+
+    clinic = setup.clinic
+    clinic.send_opens, clinic.send_closes, clinic.send_days = "08:00", "18:00", "1-5"
+    clinic.save()
+    Template.update(active=True).where(Template.system_key == "reminder_first").execute()
+    invoice = billed_invoice(setup.company)
+    friday_19 = datetime(2026, 6, 19, 23, 0, tzinfo=UTC)
+    ScheduledMessage.update(due_at=friday_19).where(ScheduledMessage.invoice == invoice.id).execute()
+    run_due(friday_19 + timedelta(minutes=1), late_days=3)
+    row = ScheduledMessage.get(ScheduledMessage.invoice == invoice.id)
+    queued = OutboxMessage.get_by_id(row.outbox_message_id)
+    assert queued.next_attempt_at == datetime(2026, 6, 22, 12, 0, tzinfo=UTC)  # Monday 08:00
+
+    saturday = datetime(2026, 6, 20, 15, 0, tzinfo=UTC)
+    pause_reminders(
+        invoice=invoice,
+        reason="entente de paiement",
+        resume_on="2026-07-31",
+        staff=setup.provider,
+        now=saturday,
+    )
+    assert claim("host:1", 10, 60, datetime(2026, 6, 22, 12, 1, tzinfo=UTC)) == []
+    assert OutboxMessage.get_by_id(queued.id).status == OutboxStatus.CANCELLED
+    held = ScheduledMessage.get_by_id(row.id)
+    assert (held.status, held.outbox_message_id) == (ScheduleStatus.SCHEDULED, None)
+    assert held.due_at == datetime(2026, 7, 31, 23, 0, tzinfo=UTC)  # the resume date, at 19:00 as due

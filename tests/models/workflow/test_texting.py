@@ -74,3 +74,62 @@ def test_a_reminder_by_text_is_queued_for_a_consenting_patient_and_skipped_other
     )
     skipped = ScheduledMessage.get(ScheduledMessage.invoice == silent.id)
     assert skipped.status == ScheduleStatus.SKIPPED and "consented to text messages" in str(skipped.reason)
+
+
+def test_a_text_sent_again_is_a_text_and_needs_the_consent_still(setup: Setup) -> None:
+    from models.workflow.sending import SendRefused, resend
+
+    setup.company.stripe_account_id = "acct_1ClinicParc01"
+    setup.company.save()
+    Template.update(active=True).where(Template.system_key == "payment_sms").execute()
+    patient = texting_patient(setup)
+    text = send_payment_text(bill(patient.invoices.get()), staff=setup.provider, key_configured=True)
+    again = resend(text, staff=setup.provider)
+    assert (again.medium, again.sends_email, again.recipient_phone) == ("sms", False, "+15145551234")
+    record_consent(patient.id, ConsentChannel.SMS, False, ConsentMethod.PHONE, staff=setup.provider)
+    with pytest.raises(SendRefused, match="not consented to text messages"):
+        resend(text, staff=setup.provider)
+
+
+def test_the_plan_warns_of_a_text_reminder_that_cannot_reach_its_patient(setup: Setup) -> None:
+    from datetime import UTC, datetime
+
+    from models.views.scheduled_plan import WarningCode, plan_rows
+    from models.views.scheduled_queries import scheduled_query
+
+    setup.company.stripe_account_id = "acct_1ClinicParc01"
+    setup.company.save()
+    Template.update(active=True).where(Template.system_key == "reminder_sms").execute()
+    reachable = bill(texting_patient(setup).invoices.get())
+    Patient.update(email=None).where(Patient.id == reachable.patient_id).execute()  # a text needs none
+    silent = bill(texting_patient(setup, consent=False).invoices.get())
+    rows = list(scheduled_query(upcoming=True, limit=100))
+    plans = plan_rows(rows, datetime.now(UTC), "en")
+    codes = {row.invoice_id: [warning.code for warning in plans[row.id].warnings] for row in rows}
+    assert codes == {reachable.id: [], silent.id: [WarningCode.NO_TEXT]}
+
+
+async def test_a_text_for_an_invoice_paid_meanwhile_ends_quietly(setup: Setup) -> None:
+    from agent.delivery.text import SmsTextStep
+    from agent.errors import SkippedError
+    from agent.steps import Delivery
+    from models.core.enums import PaymentMethod
+    from models.workflow.lifecycle import record_payment
+
+    setup.company.stripe_account_id = "acct_1ClinicParc01"
+    setup.company.save()
+    Template.update(active=True).where(Template.system_key == "payment_sms").execute()
+    invoice = bill(texting_patient(setup).invoices.get())
+    text = send_payment_text(invoice, staff=setup.provider, key_configured=True)
+    record_payment(invoice, invoice.balance_cents, PaymentMethod.CASH)  # at the desk, over the weekend
+
+    async def db(function, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return function(*args, **kwargs)
+
+    class NoGateway:
+        async def send(self, *args: object, **kwargs: object) -> object:
+            raise AssertionError("nothing is owed: no text")
+
+    step = SmsTextStep(NoGateway())  # type: ignore[arg-type]
+    with pytest.raises(SkippedError, match="nothing is owed"):
+        await step.run(Delivery(text, "host:1"), db)
