@@ -96,6 +96,7 @@ class TransmissionView:
     status: str
     reply_code: str | None
     provider_id: str | None
+    text: bool = False  # of a text message to the patient (a reminder, a link), not a PIN's
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,13 @@ def transmissions_of(invoice_id: int, limit: int = TRANSMISSIONS_SHOWN) -> tuple
             recipient = message.recipient_phone if row.channel == "sms" else message.recipient_email
         views.append(
             TransmissionView(
-                row.created_at, row.channel, recipient, row.status, row.reply_code, row.provider_id
+                row.created_at,
+                row.channel,
+                recipient,
+                row.status,
+                row.reply_code,
+                row.provider_id,
+                text=message is not None and message.medium == "sms",
             )
         )
     return tuple(views)

@@ -36,10 +36,11 @@ COLUMNS = (N_("Time"), N_("Channel"), N_("Recipient"), N_("Status"), N_("Code"),
 
 
 def status_label(
-    channel: str, status: str, labels: dict[str, LazyText] = TRANSMISSION_STATUS
+    channel: str, status: str, labels: dict[str, LazyText] = TRANSMISSION_STATUS, *, text: bool = False
 ) -> LazyText | None:
-    """The status as people read it on its channel (``labels``: the long or the short ones)."""
-    return BY_CHANNEL.get((channel, status)) or labels.get(status)
+    """The status as people read it on its channel (``labels``: the long or the short ones); an SMS
+    sent is a PIN sent, unless the message was a text of its own (``text``: a reminder, a link)."""
+    return (None if text else BY_CHANNEL.get((channel, status))) or labels.get(status)
 
 
 class InvoiceTransmissions(PlainTable):
@@ -72,7 +73,7 @@ class InvoiceTransmissions(PlainTable):
         self.clear()
         tr, session = self.session.tr, self.session
         for row in rows:
-            status = status_label(row.channel, row.status)
+            status = status_label(row.channel, row.status, text=row.text)
             self.add_row(
                 format_datetime(row.at, session.timezone, tr.language, session.country, "short"),
                 tr.gettext(CHANNEL[row.channel]) if row.channel in CHANNEL else row.channel,

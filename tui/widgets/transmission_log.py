@@ -81,6 +81,7 @@ class LogRow:
     detail: str | None
     outbox_id: int | None
     attempts: int = 0
+    text: bool = False  # of a text message to the patient (a reminder, a link), not a PIN's
 
 
 def fetch_rows(filters: LogFilters, *, before_id: int | None, limit: int) -> list[LogRow]:
@@ -120,6 +121,7 @@ def _transmission_row(transmission: Transmission) -> LogRow:
         provider_id=transmission.provider_id,
         detail=transmission.detail,
         outbox_id=fk_id(transmission, "message"),
+        text=transmission.message is not None and transmission.message.medium == "sms",
     )
 
 
@@ -130,7 +132,7 @@ def _outbox_row(message: OutboxMessage) -> LogRow:
         invoice_id=fk_id(message, "invoice"),
         number=message.invoice.number or f"#{fk_id(message, 'invoice')}",
         channel=message.channel.value,  # a link task has no email
-        recipient=message.recipient_email,
+        recipient=message.recipient_email or message.recipient_phone,
         status=message.status,
         code=None,
         provider_id=message.message_id,
@@ -217,7 +219,8 @@ class TransmissionLog(FittedTable):
         if self.outbox:
             status = OUTBOX_STATUS.get(row.status)
         else:  # the long labels ("deferred, will retry") where there is room
-            status = status_label(row.channel, row.status, TRANSMISSION_STATUS if self.wide else SHORT_STATUS)
+            labels = TRANSMISSION_STATUS if self.wide else SHORT_STATUS
+            status = status_label(row.channel, row.status, labels, text=row.text)
         channel = CHANNEL.get(row.channel)
         detail = detail_text(row.detail, tr, row.code) if row.status != "sent" else ""
         reason_width = 60 if self.wide else 40  # the whole text shows below the table
