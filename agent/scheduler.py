@@ -44,7 +44,10 @@ class SchedulerJob:
         if report.enqueued or report.skipped or report.postponed:
             log.info(
                 self._tr.format(
-                    N_("scheduler: {enqueued} queued, {skipped} skipped, {postponed} postponed to tomorrow"),
+                    N_(
+                        "scheduler: {enqueued} queued, {skipped} skipped, "
+                        "{postponed} postponed (to the next day, or past a pause)"
+                    ),
                     enqueued=report.enqueued,
                     skipped=report.skipped,
                     postponed=report.postponed,
