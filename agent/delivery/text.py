@@ -23,15 +23,17 @@ from models.admin.templates import wording_of
 from models.billing.invoice import Invoice
 from models.billing.invoicing import clinic_today
 from models.core.enums import Channel, InvoiceStatus, MessageKind, TemplateChannel, TransmissionStatus
+from models.core.errors import FacteurError
 from models.database.base import fk_id, utcnow
 from models.messaging import schedule_reasons as reasons
 from models.messaging.outbox import mark_step
-from models.messaging.sms_text import MAX_SEGMENTS, count_sms, mobile_problem
+from models.messaging.sms_text import MAX_SEGMENTS, count_sms, too_long
 from models.messaging.tables import OutboxMessage, Template, Transmission
 from models.messaging.template_budget import RenderInterrupted
 from models.messaging.template_fields import values_for_invoice
 from models.messaging.template_render import TemplateProblem
 from models.messaging.text_templates import budgeted_text
+from models.workflow.texting import text_refusal
 
 SMS_WITHDRAWN = N_("{name} withdrew their consent to text messages: the text was not sent")
 NO_PAY_PAGE = N_("no payment page could be made for the text: is Stripe set up for this invoice's company?")
@@ -48,6 +50,7 @@ class _Text:
     phone: str  # the patient's cell phone now: a number changed since the text was queued wins
     owing: bool  # billed, with a balance: else the text has nothing left to ask
     opted_out: bool  # of reminders, since a reminder by text was queued
+    refusal: FacteurError | None  # why no text may go now (``texting.text_refusal``): a landline since
     body: str | None  # the template's body in the message's language; None: the template is gone
     invoice: Invoice
     already_sent: bool  # an earlier attempt's text was taken by the gateway
@@ -71,6 +74,7 @@ def _text(message: OutboxMessage) -> _Text:
         phone=(patient.cell_phone or "").strip(),
         owing=owing,
         opted_out=opted_out,
+        refusal=text_refusal(invoice),
         body=body,
         invoice=invoice,
         already_sent=sent.exists(),
@@ -104,11 +108,8 @@ class SmsTextStep:
             raise SkippedError(reasons.OPTED_OUT)
         if not facts.consented:
             raise RejectedError(SMS_WITHDRAWN, name=facts.patient_name)
-        if not facts.phone:
-            raise RejectedError(N_("no cell phone number to send the text to"))
-        problem = mobile_problem(facts.phone)
-        if problem is not None:  # the number changed to a landline since
-            raise RejectedError(problem, number=facts.phone)
+        if facts.refusal is not None:  # no cell phone any more, or a landline since
+            raise RejectedError(facts.refusal.message, **facts.refusal.params)
         if facts.body is None:
             raise RejectedError(NO_TEMPLATE)
         if not delivery.payment_url:
@@ -120,7 +121,7 @@ class SmsTextStep:
         except TemplateProblem as exc:  # an admin's template this text cannot use: it alone fails
             raise RejectedError(N_("the text's template cannot be used: {reason}"), reason=exc) from None
         count = count_sms(text)
-        if count.segments > MAX_SEGMENTS:
+        if too_long(count):
             raise RejectedError(TOO_LONG, count=count.segments, max=MAX_SEGMENTS)
         await self.pace.turn()
         reply = await self.sms.send(facts.phone, text, f"facteur-{message.id}")

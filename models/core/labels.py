@@ -11,6 +11,7 @@ from models.core.enums import (
     InvoiceStatus,
     PaymentMethod,
     ScheduleStatus,
+    TemplateChannel,
     TemplateKind,
 )
 
@@ -47,6 +48,11 @@ TEMPLATE_KIND: dict[str, LazyText] = {
     TemplateKind.REMINDER: L_("reminder"),
     TemplateKind.STATEMENT: L_("statement of account"),
     TemplateKind.PAYMENT: L_("payment link"),
+}
+
+TEMPLATE_CHANNEL: dict[str, LazyText] = {
+    TemplateChannel.EMAIL: L_("email"),
+    TemplateChannel.SMS: L_("text message"),
 }
 
 CONSENT_CHANNEL: dict[str, LazyText] = {

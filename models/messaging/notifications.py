@@ -42,19 +42,28 @@ UNAPPLIED_NOTICE = N_(
 )
 
 
-def notify_delivery_failed(message: OutboxMessage, reason: str, now: datetime) -> list[Notification]:
-    """Tell whoever queued ``message`` that it failed for good; the admins when the system queued it."""
+def notify_delivery_failed(
+    message: OutboxMessage,
+    reason: str,
+    now: datetime,
+    *,
+    notice: str | None = None,
+    recipient: str | None = None,
+) -> list[Notification]:
+    """Tell whoever queued ``message`` that it failed for good; the admins when the system queued it.
+    ``notice`` and ``recipient`` name what failed where the message's channel does not (its PIN's
+    text, to its phone)."""
     invoice = Invoice.get_by_id(message.__data__["invoice"])
     author = message.__data__.get("created_by")
     staff_ids = [author] if author is not None else admin_ids()
     params = {
         "invoice": describe(invoice),
-        "recipient": message.recipient_email or message.recipient_phone or "",
+        "recipient": recipient or message.recipient_email or message.recipient_phone or "",
         "reason": reason,
         "outbox_id": message.id,
     }
     # an email or a text that did not reach its recipient (the recipient: its address, else its phone)
-    notice = {
+    notice = notice or {
         Channel.EMAIL: FAILED_NOTICE,
         Channel.SMS: FAILED_NOTICE,
         Channel.PORTAL: REVOKE_FAILED_NOTICE,

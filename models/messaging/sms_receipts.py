@@ -26,11 +26,10 @@ from datetime import datetime, timedelta
 import peewee
 
 from locales import N_
-from models.billing.invoice import Invoice, describe
 from models.core.enums import Channel, PinMode, TransmissionStatus
 from models.database.base import fk_id
 from models.database.db import db, serialize_writers
-from models.messaging.notifications import DELIVERY_FAILED, admin_ids, notify
+from models.messaging.notifications import notify_delivery_failed
 from models.messaging.secure_link import PIN_DIGITS
 from models.messaging.tables import OutboxMessage, Transmission
 
@@ -126,13 +125,6 @@ def _notify_pin_lost(text: Transmission, reason: str, now: datetime) -> None:
     message = OutboxMessage.get_or_none(OutboxMessage.id == fk_id(text, "message"))
     if message is None or message.pin_mode != PinMode.SMS:
         return
-    invoice = Invoice.get_by_id(fk_id(text, "invoice"))
-    params = {
-        "invoice": describe(invoice),
-        "recipient": message.recipient_phone or "",
-        "reason": reason,
-        "outbox_id": message.id,
-    }
-    author = fk_id(message, "created_by")
-    staff_ids = [author] if author is not None else admin_ids()
-    notify(staff_ids, DELIVERY_FAILED, invoice, PIN_NOT_DELIVERED_NOTICE, params, now=now)
+    notify_delivery_failed(
+        message, reason, now, notice=PIN_NOT_DELIVERED_NOTICE, recipient=message.recipient_phone or ""
+    )

@@ -50,9 +50,14 @@ class SmsCount:
     remaining: int
 
 
+def first_ucs2(text: str) -> str | None:
+    """The first character of ``text`` GSM-7 cannot carry (it makes the whole text UCS-2), or None."""
+    return next((c for c in text if c not in GSM_BASIC and c not in GSM_EXTENSION), None)
+
+
 def count_sms(text: str) -> SmsCount:
     """How ``text`` goes out by SMS (see the module's docstring)."""
-    encoding: Encoding = GSM_7 if all(c in GSM_BASIC or c in GSM_EXTENSION for c in text) else UCS_2
+    encoding: Encoding = GSM_7 if first_ucs2(text) is None else UCS_2
     costs = [_cost(c, encoding) for c in text]
     units = sum(costs)
     if units <= SINGLE[encoding]:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from locales import N_
-from models.messaging.sms_text import MAX_SEGMENTS, count_sms
+from models.messaging.sms_text import MAX_SEGMENTS, count_sms, too_long
 from models.messaging.template_budget import OverBudget, shared_budget
 from models.messaging.template_fields import FIELD_NAMES, FieldValues, field_context
 from models.messaging.template_render import PARTS, TemplateProblem, fields_used, render_part
@@ -114,7 +114,7 @@ def _longest(body: str, part: str, language: str, samples: tuple[FieldValues, ..
             count = count_sms(budgeted_text(body, values, language))
         except TemplateProblem as exc:
             return exc
-        if count.segments > MAX_SEGMENTS and (worst is None or count.segments > worst["count"]):
+        if too_long(count) and (worst is None or count.segments > worst["count"]):
             worst = {"count": count.segments, "encoding": count.encoding}
     if worst is None:
         return None

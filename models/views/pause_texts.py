@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from locales import N_, Translator
-from models.billing.invoice import Invoice
+from models.billing.invoice import Invoice, describe
 from models.database.base import fk_id, utcnow
 from models.messaging.schedule_time import local_day
 from models.people.clinic import Staff, get_clinic
@@ -56,7 +56,7 @@ def shown(pauses: list[ReminderPause]) -> list[PauseShown]:
     for pause in pauses:
         invoice = invoices.get(fk_id(pause, "invoice"))
         patient_id = fk_id(invoice, "patient") if invoice is not None else fk_id(pause, "patient")
-        number = (invoice.number or f"#{invoice.id}") if invoice is not None else None
+        number = describe(invoice) if invoice is not None else None
         author = logins.get(fk_id(pause, "created_by"))
         result.append(PauseShown(pause, patient_id, patients[patient_id].full_name, number, author))
     return result

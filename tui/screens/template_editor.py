@@ -57,13 +57,13 @@ from models.admin.templates import (
 from models.billing.invoicing import clinic_today
 from models.core.enums import DelayUnit, PinMode, TemplateChannel, TemplateKind
 from models.core.errors import ValidationError
-from models.core.labels import DELAY_UNIT, TEMPLATE_KIND
+from models.core.labels import DELAY_UNIT, TEMPLATE_CHANNEL, TEMPLATE_KIND
 from models.database.base import utcnow
 from models.messaging.system_templates import BY_KEY, SMS_REMINDER
 from models.messaging.template_fields import FieldValues
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.every_invoice import ask_every_invoice
-from tui.screens.templates import TEMPLATE_CHANNEL, ask_second_invoice_email
+from tui.screens.templates import ask_second_invoice_email
 from tui.session import StaffSession
 from tui.texts import translate_bindings
 from tui.widgets.key_footer import KeyFooter

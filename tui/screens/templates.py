@@ -31,8 +31,8 @@ from models.admin.templates import (
     list_templates,
     set_active,
 )
-from models.core.enums import DelayUnit, Role, TemplateChannel, TemplateKind
-from models.core.labels import TEMPLATE_KIND
+from models.core.enums import DelayUnit, Role, TemplateKind
+from models.core.labels import TEMPLATE_CHANNEL, TEMPLATE_KIND
 from models.messaging.tables import Template
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.every_invoice import ask_every_invoice
@@ -46,10 +46,6 @@ from tui.workers import error_text, run_db
 COLUMNS = (N_("Name"), N_("Kind"), N_("Channel"), N_("When"), N_("Active"), N_("Attach"), N_("Pay link"))
 YES, NO = N_("yes"), N_("no")
 # how a template's messages go, as the list and the editor name it
-TEMPLATE_CHANNEL: dict[str, str] = {
-    TemplateChannel.EMAIL: N_("email"),
-    TemplateChannel.SMS: N_("text message"),
-}
 
 
 def delay_text(template: Template, tr: Translator) -> str:

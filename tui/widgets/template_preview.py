@@ -21,11 +21,10 @@ from textual.widgets import Static
 
 from locales import N_, Translator
 from models.core.errors import ValidationError
-from models.messaging.sms_text import GSM_BASIC, GSM_EXTENSION, MAX_SEGMENTS, UCS_2, count_sms, too_long
-from models.messaging.template_budget import shared_budget
+from models.messaging.sms_text import MAX_SEGMENTS, count_sms, first_ucs2, too_long
 from models.messaging.template_fields import FieldValues, field_context
 from models.messaging.template_render import TemplateProblem, render
-from models.messaging.text_templates import SAMPLE_PAY_URL, render_text
+from models.messaging.text_templates import SAMPLE_PAY_URL, budgeted_text
 from tui.session import StaffSession
 
 
@@ -41,8 +40,8 @@ def sms_counter(text: str, tr: Translator) -> tuple[str, bool]:
         segments=count.segments,
         encoding=count.encoding,
     )
-    if count.encoding == UCS_2:
-        char = next(c for c in text if c not in GSM_BASIC and c not in GSM_EXTENSION)
+    char = first_ucs2(text)
+    if char is not None:
         shown = char if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
         line = tr.format(N_("{counter}: {char} forces UCS-2"), counter=line, char=shown)
     over = too_long(count)
@@ -118,9 +117,9 @@ class TemplatePreview(VerticalScroll):
 
     @work(thread=True, exclusive=True, group="template-preview")
     def render_text_preview(self, token: int, values: FieldValues, body: str) -> None:
-        tr, part = self.session.tr, f"body_{self.language}"
+        tr = self.session.tr
         try:  # on the render budget, as an email's preview: a looping template costs its helper only
-            text = shared_budget().call(render_text, body, values, self.language, part, part=part)
+            text = budgeted_text(body, values, self.language)
         except ValidationError as exc:  # a template problem, or over the budget
             self.app.call_from_thread(self._shown, token, "", exc.render(tr), error=True, text=True)
             return
